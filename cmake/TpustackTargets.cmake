@@ -1,0 +1,38 @@
+# Shared target conventions: our own code builds with -Wall -Wextra -Werror; generated code does not.
+include(GoogleTest)
+
+function(tpustack_strict target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+endfunction()
+
+# tpustack_library(name SOURCES ... LIBS ...): a static library of our code, headers found from the
+# repository root (#include "common/topology/generation.h").
+function(tpustack_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_LIBS})
+  tpustack_strict(${name})
+endfunction()
+
+function(tpustack_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  tpustack_strict(${name})
+endfunction()
+
+# tpustack_test(name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s]): one GoogleTest binary, its tests
+# registered one by one with CTest.
+function(tpustack_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  tpustack_executable(${name} SOURCES ${ARG_SOURCES} LIBS ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    TPUSTACK_SOURCE_DIR="${PROJECT_SOURCE_DIR}" TPUSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()

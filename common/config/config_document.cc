@@ -1,0 +1,156 @@
+#include "common/config/config_document.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "common/config/duration.h"
+
+namespace tpustack::config {
+namespace {
+
+std::vector<std::string_view> split_key(std::string_view key) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const size_t dot = key.find('.');
+    parts.push_back(key.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    key.remove_prefix(dot + 1);
+  }
+  return parts;
+}
+
+bool is_known(const std::set<std::string>& known, const std::string& key) {
+  if (known.contains(key)) return true;
+  for (size_t dot = key.rfind('.'); dot != std::string::npos; dot = key.rfind('.', dot - 1)) {
+    if (known.contains(key.substr(0, dot) + ".*")) return true;
+    if (dot == 0) break;
+  }
+  return false;
+}
+
+}  // namespace
+
+ConfigDocument ConfigDocument::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+ConfigDocument ConfigDocument::parse(std::string_view text, std::string source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  if (root && !root.IsNull() && !root.IsMap()) {
+    throw ConfigError(source_name + ":" + std::to_string(root.Mark().line + 1) +
+                      ": the top level must be a mapping of keys to values");
+  }
+  return ConfigDocument(root, std::move(source_name));
+}
+
+void ConfigDocument::fail(const YAML::Node& node, std::string_view key, const std::string& what) const {
+  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  throw ConfigError(source_ + ":" + std::to_string(line) + ": " + std::string(key) + ": " + what);
+}
+
+std::optional<YAML::Node> ConfigDocument::find(std::string_view key) const {
+  if (empty()) return std::nullopt;
+  YAML::Node node = root_;
+  std::string walked;
+  for (std::string_view part : split_key(key)) {
+    if (!node.IsMap()) fail(node, walked, "expected a mapping");
+    YAML::Node child = node[std::string(part)];
+    if (!child) return std::nullopt;
+    if (!walked.empty()) walked += '.';
+    walked += part;
+    node = child;
+  }
+  if (node.IsNull()) return std::nullopt;
+  return node;
+}
+
+std::optional<std::string> ConfigDocument::get_string(std::string_view key) const {
+  auto node = find(key);
+  if (!node) return std::nullopt;
+  if (!node->IsScalar()) fail(*node, key, "expected a string");
+  return node->Scalar();
+}
+
+std::optional<long long> ConfigDocument::get_int(std::string_view key) const {
+  auto text = get_string(key);
+  if (!text) return std::nullopt;
+  long long value = 0;
+  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size())
+    fail(*find(key), key, "expected an integer, got '" + *text + "'");
+  return value;
+}
+
+std::optional<double> ConfigDocument::get_double(std::string_view key) const {
+  auto text = get_string(key);
+  if (!text) return std::nullopt;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size())
+    fail(*find(key), key, "expected a number, got '" + *text + "'");
+  return value;
+}
+
+std::optional<bool> ConfigDocument::get_bool(std::string_view key) const {
+  auto text = get_string(key);
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  fail(*find(key), key, "expected true or false, got '" + *text + "'");
+}
+
+std::optional<std::chrono::nanoseconds> ConfigDocument::get_duration(std::string_view key) const {
+  auto text = get_string(key);
+  if (!text) return std::nullopt;
+  try {
+    return parse_duration(*text);
+  } catch (const std::invalid_argument& e) {
+    fail(*find(key), key, e.what());
+  }
+}
+
+std::optional<std::vector<std::string>> ConfigDocument::get_string_list(std::string_view key) const {
+  auto node = find(key);
+  if (!node) return std::nullopt;
+  if (!node->IsSequence()) fail(*node, key, "expected a list of strings");
+  std::vector<std::string> out;
+  for (const auto& item : *node) {
+    if (!item.IsScalar()) fail(item, key, "expected a list of strings");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+void ConfigDocument::reject_unknown_keys(const std::set<std::string>& known) const {
+  if (empty()) return;
+  const auto walk = [&](const auto& self, const YAML::Node& map, const std::string& prefix) -> void {
+    for (const auto& entry : map) {
+      const std::string key = prefix.empty() ? entry.first.Scalar() : prefix + "." + entry.first.Scalar();
+      if (is_known(known, key)) continue;
+      if (entry.second.IsMap()) {
+        bool has_known_children = false;
+        for (const auto& k : known) {
+          if (k.rfind(key + ".", 0) == 0) has_known_children = true;
+        }
+        if (has_known_children) {
+          self(self, entry.second, key);
+          continue;
+        }
+      }
+      fail(entry.first, key, "unknown key");
+    }
+  };
+  walk(walk, root_, "");
+}
+
+}  // namespace tpustack::config

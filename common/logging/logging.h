@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <spdlog/common.h>
+
+namespace tpustack::logging {
+
+struct LoggingOptions {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  bool json = false;           // one JSON object per line instead of human-readable text
+};
+
+// Parses a --log-level value; throws std::invalid_argument naming the accepted values.
+spdlog::level::level_enum parse_level(std::string_view text);
+
+// Configures the default spdlog logger for a program: stderr, one line per event.
+void setup_logging(const LoggingOptions& options, std::string_view program);
+
+}  // namespace tpustack::logging

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds with a sanitizer and runs the test suite under it:
+#   scripts/sanitize.sh address   # AddressSanitizer + UndefinedBehaviorSanitizer, in build-asan/
+#   scripts/sanitize.sh thread    # ThreadSanitizer, in build-tsan/
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+kind=${1:-address}
+case "$kind" in
+  address) dir=build-asan ;;
+  thread) dir=build-tsan ;;
+  *) echo "usage: scripts/sanitize.sh address|thread" >&2; exit 2 ;;
+esac
+shift || true
+BUILD_DIR="$root/$dir" BUILD_TYPE=Debug CMAKE_ARGS="-DTPUSTACK_SANITIZE=$kind" "$root/scripts/setup.sh"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+ctest --test-dir "$root/$dir" --output-on-failure -j "$(nproc)" -LE no-sanitizer "$@"
