@@ -60,7 +60,9 @@ void ConfigDocument::fail(const YAML::Node& node, std::string_view key, const st
 
 std::optional<YAML::Node> ConfigDocument::find(std::string_view key) const {
   if (empty()) return std::nullopt;
-  YAML::Node node = root_;
+  // yaml-cpp's operator= on a Node writes through to the node it refers to; reset() rebinds.
+  YAML::Node node;
+  node.reset(root_);
   std::string walked;
   for (std::string_view part : split_key(key)) {
     if (!node.IsMap()) fail(node, walked, "expected a mapping");
@@ -68,7 +70,7 @@ std::optional<YAML::Node> ConfigDocument::find(std::string_view key) const {
     if (!child) return std::nullopt;
     if (!walked.empty()) walked += '.';
     walked += part;
-    node = child;
+    node.reset(child);
   }
   if (node.IsNull()) return std::nullopt;
   return node;

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+namespace tpustack::topology {
+
+// A kubelet-style question about one host: which `count` chips, out of `available`, must contain
+// `must_include`? Chips are host-local indices (see host_grid.h).
+struct ChipSearchRequest {
+  int chips_per_host = 0;
+  int count = 0;
+  std::vector<int> available;
+  std::vector<int> must_include;
+  std::vector<int> numa_of_chip;  // NUMA node per chip index; empty or -1 when unknown
+};
+
+// An ICI-contiguous block with libtpu's shape for `count` (1x1, 1x2, 2x2, 2x4), inside `available`,
+// containing `must_include`. Among candidates it prefers the fewest NUMA nodes, then blocks aligned
+// to their own size (which keeps the rest of the host usable), then the lowest chip. Returns
+// sorted chip indices, or nullopt when no such block exists. Throws TopologyError on a malformed request.
+std::optional<std::vector<int>> find_contiguous_block(const ChipSearchRequest& request);
+
+// What GetPreferredAllocation answers: the best block when one exists; otherwise a set grown from
+// `must_include` (or the best seed) through ICI neighbours, same NUMA node first; otherwise any
+// available chips. Throws TopologyError when `count` chips cannot be had at all.
+std::vector<int> preferred_chips(const ChipSearchRequest& request);
+
+}  // namespace tpustack::topology

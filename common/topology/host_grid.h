@@ -1,0 +1,30 @@
+#pragma once
+
+#include <array>
+
+namespace tpustack::topology {
+
+// Where a chip sits in its host's ICI grid.
+struct ChipCoord {
+  int x = 0;
+  int y = 0;
+  int z = 0;
+  bool operator==(const ChipCoord&) const = default;
+};
+
+// The libtpu bounds of a block of `chips` chips on one host: 1 → 1,1,1; 2 → 1,2,1; 4 → 2,2,1;
+// 8 → 2,4,1 (GKE's TPU_CHIPS_PER_HOST_BOUNDS). Throws TopologyError for any other count: libtpu
+// cannot run on 3, 5, 6 or 7 chips of one host.
+std::array<int, 3> block_bounds(int chips);
+
+// Host-local chip numbering. Chips come in 2x2 tiles stacked along y; inside a tile the index runs
+// along y first. This is the one numbering under which both published facts hold: a 2-chip process
+// gets consecutive chips 0,1 with bounds 1,2,1 (GKE, Ray), and each NUMA half of an 8-chip host is a
+// 2x2 block, chips 0-3 and 4-7 (Cloud TPU v5e docs).
+ChipCoord chip_coordinates(int chips_per_host, int index);
+int chip_index(int chips_per_host, ChipCoord coord);
+
+// Chips adjacent over ICI inside one host (Manhattan distance 1 in the grid).
+bool ici_neighbours(int chips_per_host, int a, int b);
+
+}  // namespace tpustack::topology

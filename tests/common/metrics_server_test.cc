@@ -1,0 +1,76 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cpprest/http_client.h>
+
+#include "common/metrics/metrics_server.h"
+
+namespace tpustack::metrics {
+namespace {
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(ListenUriTest, AcceptsHostPortForms) {
+  EXPECT_EQ(listen_uri("0.0.0.0:2112"), "http://0.0.0.0:2112");
+  EXPECT_EQ(listen_uri(":8080"), "http://0.0.0.0:8080");
+  EXPECT_EQ(listen_uri("127.0.0.1:1"), "http://127.0.0.1:1");
+  for (const char* bad : {"8080", "host:", "host:80a", "host:70000"}) {
+    EXPECT_THROW(listen_uri(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(MetricsServerTest, ServesMetricsAndHandlers) {
+  MetricsRegistry registry;
+  registry.counter("served_total", "x").unlabelled().inc(5);
+  bool ready = false;
+  const int port = free_port();
+  MetricsServer server("127.0.0.1:" + std::to_string(port), registry,
+                       {{"/healthz",
+                         [] {
+                           return MetricsServer::Reply{200, "ok\n"};
+                         }},
+                        {"/readyz", [&] {
+                           return MetricsServer::Reply{ready ? 200 : 503, ready ? "ready\n" : "syncing\n"};
+                         }}});
+  server.start();
+  web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
+  auto get = [&](const std::string& path) { return client.request(web::http::methods::GET, path).get(); };
+
+  auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.status_code(), 200);
+  EXPECT_NE(metrics.extract_string().get().find("served_total 5"), std::string::npos);
+  EXPECT_EQ(metrics.headers().content_type(), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(get("/healthz").status_code(), 200);
+  EXPECT_EQ(get("/readyz").status_code(), 503);
+  ready = true;
+  EXPECT_EQ(get("/readyz").status_code(), 200);
+  EXPECT_EQ(get("/nope").status_code(), 404);
+  EXPECT_EQ(client.request(web::http::methods::POST, "/metrics").get().status_code(), 405);
+  server.stop();
+}
+
+TEST(MetricsServerTest, BusyPortIsAClearError) {
+  MetricsRegistry registry;
+  const int port = free_port();
+  MetricsServer first("127.0.0.1:" + std::to_string(port), registry);
+  first.start();
+  MetricsServer second("127.0.0.1:" + std::to_string(port), registry);
+  EXPECT_THROW(second.start(), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace tpustack::metrics
