@@ -12,7 +12,7 @@ packages=(
   g++ cmake make pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpprest-dev libssl-dev libboost-system-dev
-  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libutf8proc-dev libopenblas-dev libdnnl-dev
   clang-format python3 python3-numpy curl
