@@ -1,0 +1,164 @@
+#include "deviceplugin/cli/serve.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/metrics/metrics_server.h"
+#include "common/topology/topology_error.h"
+#include "deviceplugin/discovery/simulated_host.h"
+#include "deviceplugin/discovery/sysfs_chips.h"
+#include "deviceplugin/health/health_monitor.h"
+#include "deviceplugin/server/allocated_chips.h"
+#include "deviceplugin/server/instance_lock.h"
+#include "deviceplugin/server/ticker.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What /healthz says: 200 once the device-plugin API is served, 503 with the reason before.
+class Readiness {
+ public:
+  void set(std::string status) {
+    std::lock_guard lock(mu_);
+    status_ = std::move(status);
+  }
+  metrics::MetricsServer::Reply reply(const RegistrationLoop* loop) const {
+    std::lock_guard lock(mu_);
+    if (loop && loop->serving())
+      return {200, loop->registered() ? "ok: registered\n" : "ok: serving, not registered\n"};
+    return {503, status_ + "\n"};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string status_ = "starting";
+};
+
+// Turns SIGTERM/SIGINT into a call of `on_signal`. The signals are blocked in every thread (the
+// mask is inherited), so only this thread sees them, outside any signal handler.
+class SignalWatch {
+ public:
+  explicit SignalWatch(std::function<void()> on_signal)
+      : thread_([on_signal = std::move(on_signal)](std::stop_token stop) {
+          sigset_t set = signals();
+          const timespec poll{0, 100'000'000};
+          while (!stop.stop_requested()) {
+            const int sig = ::sigtimedwait(&set, nullptr, &poll);
+            if (sig > 0) {
+              spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+              on_signal();
+            }
+          }
+        }) {}
+  static sigset_t signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+  }
+
+ private:
+  std::jthread thread_;
+};
+
+HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
+  const bool resilience_off = facts.ici_resiliency_disabled && facts.ici_resiliency_disabled->value;
+  if (settings.simulate) {
+    auto chips = simulated_chips(*settings.simulate);
+    const size_t count = chips.size();
+    return {*settings.simulate, std::move(chips), std::vector<bool>(count, true), {resilience_off}};
+  }
+  auto scan = scan_sysfs_chips(settings.health.sysfs_root);
+  for (const auto& problem : scan.problems) spdlog::warn("discovery: {}", problem);
+  if (!scan.generation) {
+    throw topology::TopologyError("no TPU chips (PCI vendor 0x1ae0) under " + settings.health.sysfs_root +
+                                  "/bus/pci/devices");
+  }
+  const size_t count = scan.chips.size();
+  return {resolve_slice(facts, *scan.generation, static_cast<int>(count)),
+          std::move(scan.chips),
+          std::vector<bool>(count, true),
+          {resilience_off}};
+}
+
+}  // namespace
+
+int serve(const PluginSettings& settings) {
+  sigset_t signals = SignalWatch::signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::atomic<bool> stopping{false};
+  std::atomic<RegistrationLoop*> loop{nullptr};
+  SignalWatch signal_watch([&] {
+    stopping = true;
+    if (auto* l = loop.load()) l->stop();
+  });
+
+  metrics::MetricsRegistry registry;
+  PluginMetrics plugin_metrics(registry);
+  Readiness readiness;
+  std::unique_ptr<metrics::MetricsServer> http;
+  if (!settings.metrics_addr.empty()) {
+    http = std::make_unique<metrics::MetricsServer>(settings.metrics_addr, registry,
+                                                    std::map<std::string, metrics::MetricsServer::Handler>{
+                                                        {"/healthz", [&] { return readiness.reply(loop.load()); }}});
+    http->start();
+    spdlog::info("metrics and /healthz on {}", settings.metrics_addr);
+  }
+
+  readiness.set("waiting for the instance lock " + settings.lock_file);
+  InstanceLock lock;
+  if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;
+
+  const NodeFacts facts = overlay(settings.node, facts_from_environment(std::getenv));
+  std::optional<HostInventory> inventory;
+  std::string last_error;
+  while (!inventory && !stopping) {
+    try {
+      inventory = discover(settings, facts);
+    } catch (const std::exception& e) {
+      if (e.what() != last_error) {
+        spdlog::error("discovery: {}; retrying every {}s", e.what(),
+                      std::chrono::duration_cast<std::chrono::seconds>(settings.discovery_retry).count());
+        last_error = e.what();
+      }
+      readiness.set(std::string("discovery: ") + e.what());
+      for (auto waited = 0ns; waited < settings.discovery_retry && !stopping; waited += 100ms) {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+  if (!inventory) return 0;
+  spdlog::info("found {} {} chips; slice {} of {} hosts", inventory->chips.size(),
+               inventory->slice.generation_info().name, inventory->slice.topology().to_string(),
+               inventory->slice.hosts());
+  plugin_metrics.chips.set(static_cast<double>(inventory->chips.size()));
+  plugin_metrics.chips_healthy.set(static_cast<double>(inventory->chips.size()));
+
+  DeviceState state(std::move(*inventory));
+  HealthMonitor monitor(state, settings.health, plugin_metrics);
+  RegistrationLoop registration(settings.registration, state, plugin_metrics);
+  loop = &registration;
+  if (stopping) return 0;
+  Ticker health_ticker(settings.health_interval, [&] { monitor.check_all(); });
+  Ticker allocated_ticker(settings.health_interval, [&] {
+    if (const auto n = count_allocated_chips(settings.pod_resources_socket, 500ms))
+      plugin_metrics.chips_allocated.set(*n);
+  });
+  registration.run();
+  loop = nullptr;
+  if (http) http->stop();
+  return 0;
+}
+
+}  // namespace tpustack::deviceplugin
