@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,7 +25,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// What /healthz says: 200 once the device-plugin API is served, 503 with the reason before.
+// What /healthz says: 200 while registered with the kubelet, 503 with the reason otherwise.
 class Readiness {
  public:
   void set(std::string status) {
@@ -32,9 +33,9 @@ class Readiness {
     status_ = std::move(status);
   }
   metrics::MetricsServer::Reply reply(const RegistrationLoop* loop) const {
+    if (loop && loop->registered()) return {200, "ok: registered with the kubelet\n"};
+    if (loop && loop->serving()) return {503, "serving, not registered: waiting for the kubelet\n"};
     std::lock_guard lock(mu_);
-    if (loop && loop->serving())
-      return {200, loop->registered() ? "ok: registered\n" : "ok: serving, not registered\n"};
     return {503, status_ + "\n"};
   }
 
@@ -116,6 +117,8 @@ int serve(const PluginSettings& settings) {
     spdlog::info("metrics and /healthz on {}", settings.metrics_addr);
   }
 
+  // The kubelet creates its plugin directory, but the plugin may start first.
+  std::filesystem::create_directories(settings.registration.plugin_dir);
   readiness.set("waiting for the instance lock " + settings.lock_file);
   InstanceLock lock;
   if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;

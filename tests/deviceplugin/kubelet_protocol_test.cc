@@ -9,11 +9,13 @@
 #include "deviceplugin/discovery/simulated_host.h"
 #include "deviceplugin/discovery/sysfs_chips.h"
 #include "deviceplugin/health/health_monitor.h"
+#include "deviceplugin/server/allocated_chips.h"
 #include "deviceplugin/server/registration_loop.h"
 #include "deviceplugin/server/ticker.h"
 #include "tests/deviceplugin/fake_tpu_host.h"
 #include "tests/deviceplugin/temp_dir.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
+#include "tests/fakes/kubelet/fake_pod_resources.h"
 
 namespace tpustack::deviceplugin {
 namespace {
@@ -267,6 +269,17 @@ TEST(KubeletProtocolTest, BadRequestsAreGrpcErrorsNamingTheDevice) {
   EXPECT_THAT(status.error_message(), HasSubstr("'vfio99'"));
   EXPECT_EQ(whole.container_responses_size(), 0);
   EXPECT_EQ(plugin.metrics().rpc_errors.labels({"Allocate"}).value(), 4);
+}
+
+TEST(PodResourcesTest, CountsOnlyTpuDevices) {
+  TempDir dir;
+  EXPECT_FALSE(count_allocated_chips(dir / "kubelet.sock", 2s));
+  fakes::FakePodResources pod_resources(dir / "kubelet.sock");
+  EXPECT_EQ(count_allocated_chips(dir / "kubelet.sock", 5s), 0);
+  pod_resources.set_assignments({{"train-0", "main", "google.com/tpu", {"vfio0", "vfio1"}},
+                                 {"serve-0", "main", "google.com/tpu", {"vfio4"}},
+                                 {"gpu-0", "main", "nvidia.com/gpu", {"GPU-1"}}});
+  EXPECT_EQ(count_allocated_chips(dir / "kubelet.sock", 5s), 3);
 }
 
 }  // namespace

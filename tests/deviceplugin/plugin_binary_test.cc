@@ -1,7 +1,10 @@
 // The real tpu-device-plugin program against the fake kubelet.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include "tests/deviceplugin/fake_tpu_host.h"
 #include "tests/deviceplugin/temp_dir.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
+#include "tests/fakes/kubelet/fake_pod_resources.h"
 
 extern char** environ;
 
@@ -36,7 +40,8 @@ class PluginProcess {
  public:
   PluginProcess(std::vector<std::string> args, std::string log_path) : log_path_(std::move(log_path)) {
     args.insert(args.begin(), std::string(TPUSTACK_BINARY_DIR) + "/deviceplugin/tpu-device-plugin");
-    args.push_back("--metrics-addr=127.0.0.1:0");
+    if (std::find(args.begin(), args.end(), "--metrics-addr") == args.end())
+      args.push_back("--metrics-addr=127.0.0.1:0");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -89,6 +94,38 @@ class PluginProcess {
   std::string log_path_;
   pid_t pid_ = -1;
 };
+
+// A TCP port nobody listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The whole HTTP/1.0 reply to GET `path` on 127.0.0.1:`port`, or "" when nothing answers.
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) reply.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return reply;
+}
 
 TEST(PluginBinaryTest, SimulatedPluginRegistersAndCleansUpOnSigterm) {
   TempDir dir;
@@ -157,6 +194,43 @@ TEST(PluginBinaryTest, BadCommandLineExitsNonZero) {
   PluginProcess plugin({"--simulate", "v6e:4x4:8", "--plugin-dir", dir.path()}, dir / "log");
   EXPECT_EQ(plugin.wait_for_exit(kWait), 2) << plugin.log();
   EXPECT_THAT(plugin.log(), HasSubstr("ct6e-standard-8t"));
+}
+
+TEST(PluginBinaryTest, MetricsAndHealthz) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "pod-resources");
+  fakes::FakePodResources pod_resources(dir / "pod-resources/kubelet.sock");
+  pod_resources.set_assignments({{"train-0", "main", "google.com/tpu", {"vfio0", "vfio1"}}});
+  {
+    std::ofstream(dir / "plugin.yaml") << "simulate: v6e:2x4:8\npodResourcesSocket: "
+                                       << (dir / "pod-resources/kubelet.sock") << "\nhealth:\n  interval: 100ms\n";
+  }
+  const int port = free_port();
+  PluginProcess plugin({"--config", dir / "plugin.yaml", "--plugin-dir", dir / "plugins", "--metrics-addr",
+                        "127.0.0.1:" + std::to_string(port)},
+                       dir / "log");
+  ASSERT_TRUE(plugin.wait_for_log("retrying until it answers", kWait)) << plugin.log();
+  EXPECT_THAT(http_get(port, "/healthz"), HasSubstr("not registered"));
+  FakeKubelet kubelet(dir / "plugins");
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.log();
+  v1beta1::ContainerAllocateResponse response;
+  ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1"}, &response).ok());
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  std::string metrics;
+  while (std::chrono::steady_clock::now() < deadline) {
+    metrics = http_get(port, "/metrics");
+    if (metrics.find("tpu_device_plugin_chips_allocated 2") != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_THAT(metrics, HasSubstr("tpu_device_plugin_chips 8"));
+  EXPECT_THAT(metrics, HasSubstr("tpu_device_plugin_chips_healthy 8"));
+  EXPECT_THAT(metrics, HasSubstr("tpu_device_plugin_chips_allocated 2"));
+  EXPECT_THAT(metrics, HasSubstr("tpu_device_plugin_registrations_total{result=\"ok\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("tpu_device_plugin_allocate_seconds_count 1"));
+  const auto healthz = http_get(port, "/healthz");
+  EXPECT_THAT(healthz, HasSubstr("200"));
+  EXPECT_THAT(healthz, HasSubstr("ok: registered with the kubelet"));
+  EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 
 }  // namespace
