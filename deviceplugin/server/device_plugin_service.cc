@@ -15,8 +15,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How often a waiting ListAndWatch stream looks at cancellation and shutdown; health changes wake
-// it at once.
+// How often a waiting ListAndWatch stream looks at cancellation by the kubelet; health changes and
+// our own shutdown wake it at once.
 constexpr auto kStreamPoll = std::chrono::milliseconds(100);
 
 grpc::Status refusal(const char* rpc, const AllocationError& e, PluginMetrics& metrics) {
@@ -66,7 +66,7 @@ grpc::Status DevicePluginService::ListAndWatch(grpc::ServerContext* context, con
       }
       sent = now;
     }
-    state_.wait_for_change(sent, Clock::now() + kStreamPoll);
+    state_.wait_for_change(sent, Clock::now() + kStreamPoll, ending_);
   }
   return grpc::Status::OK;
 }

@@ -17,7 +17,10 @@ class DevicePluginService final : public v1beta1::DevicePlugin::Service {
   DevicePluginService(const DeviceState& state, PluginMetrics& metrics) : state_(state), metrics_(metrics) {}
 
   // Ends every ListAndWatch stream so the gRPC server can shut down.
-  void end_streams() { ending_ = true; }
+  void end_streams() {
+    ending_ = true;
+    state_.wake_waiters();
+  }
 
   grpc::Status GetDevicePluginOptions(grpc::ServerContext* context, const v1beta1::Empty* request,
                                       v1beta1::DevicePluginOptions* response) override;

@@ -28,10 +28,17 @@ bool DeviceState::set_healthy(int index, bool healthy) {
   return true;
 }
 
-std::uint64_t DeviceState::wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const {
+std::uint64_t DeviceState::wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline,
+                                           const std::atomic<bool>& abandon) const {
   std::unique_lock lock(mu_);
-  changed_.wait_until(lock, deadline, [&] { return version_ != seen; });
+  changed_.wait_until(lock, deadline, [&] { return version_ != seen || abandon; });
   return version_;
+}
+
+void DeviceState::wake_waiters() const {
+  // Taking the lock orders the caller's flag store before any waiter's predicate check.
+  { std::lock_guard lock(mu_); }
+  changed_.notify_all();
 }
 
 }  // namespace tpustack::deviceplugin

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -22,8 +23,12 @@ class DeviceState {
   // Returns true when the chip's health changed (and wakes every ListAndWatch stream).
   bool set_healthy(int index, bool healthy);
 
-  // Waits until the version differs from `seen` or `deadline` passes; returns the current version.
-  std::uint64_t wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
+  // Waits until the version differs from `seen`, `abandon` is set (see wake_waiters) or `deadline`
+  // passes; returns the current version.
+  std::uint64_t wait_for_change(std::uint64_t seen, std::chrono::steady_clock::time_point deadline,
+                                const std::atomic<bool>& abandon) const;
+  // Makes every wait_for_change look at its `abandon` flag now.
+  void wake_waiters() const;
 
  private:
   mutable std::mutex mu_;

@@ -66,7 +66,16 @@ void RegistrationLoop::run() {
   bool told_absent = false;
   bool need_server = true;
   while (!stopping_) {
-    if (need_server || ::access(socket_path_.c_str(), F_OK) != 0) start_server();
+    if (need_server || ::access(socket_path_.c_str(), F_OK) != 0) {
+      try {
+        start_server();
+      } catch (const std::exception& e) {
+        // E.g. the plugin directory was removed; it comes back with the next kubelet.
+        spdlog::error("{}; retrying", e.what());
+        watch_.wait(settings_.max_retry);
+        continue;
+      }
+    }
     need_server = false;
     watch_.drain();
     const grpc::Status status =

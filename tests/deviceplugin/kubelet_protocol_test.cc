@@ -188,6 +188,20 @@ TEST(KubeletProtocolTest, ReServesWhenOnlyOurSocketVanishes) {
   EXPECT_TRUE(kubelet.allocate({"vfio1"}, &response).ok());
 }
 
+TEST(KubeletProtocolTest, SurvivesThePluginDirectoryBeingReplaced) {
+  TempDir dir;
+  const std::string plugins = dir / "plugins";
+  auto kubelet = std::make_unique<FakeKubelet>(plugins);
+  RunningPlugin plugin(plugins, simulated_inventory("v6e:4x4:4"));
+  ASSERT_TRUE(kubelet->wait_for_registrations(1, kWait));
+  kubelet.reset();
+  fs::remove_all(plugins);
+  std::this_thread::sleep_for(300ms);  // the plugin fails to serve in a missing directory, and retries
+  kubelet = std::make_unique<FakeKubelet>(plugins);
+  ASSERT_TRUE(kubelet->wait_for_registrations(1, kWait));
+  ASSERT_TRUE(kubelet->wait_for_devices([](const DeviceList& d) { return d.size() == 4; }, kWait));
+}
+
 TEST(KubeletProtocolTest, StopRemovesOurSocket) {
   TempDir dir;
   FakeKubelet kubelet(dir.path());
