@@ -18,9 +18,9 @@
 #include "deviceplugin/discovery/simulated_host.h"
 #include "deviceplugin/discovery/sysfs_chips.h"
 #include "deviceplugin/health/health_monitor.h"
-#include "deviceplugin/server/registration_loop.h"
 #include "deviceplugin/server/ticker.h"
 #include "tests/deviceplugin/fake_tpu_host.h"
+#include "tests/deviceplugin/running_plugin.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
 
 namespace {
@@ -67,34 +67,6 @@ void require(bool ok, const char* what) {
   }
 }
 
-struct Plugin {
-  Plugin(const std::string& dir, HostInventory inventory)
-      : state(std::move(inventory)), metrics(registry), loop(settings(dir), state, metrics) {
-    thread = std::thread([this] { loop.run(); });
-  }
-  ~Plugin() {
-    loop.stop();
-    thread.join();
-  }
-  static RegistrationSettings settings(const std::string& dir) {
-    RegistrationSettings s;
-    s.plugin_dir = dir;
-    return s;
-  }
-  DeviceState state;
-  metrics::MetricsRegistry registry;
-  PluginMetrics metrics;
-  RegistrationLoop loop;
-  std::thread thread;
-};
-
-HostInventory simulated(const std::string& spec) {
-  const auto slice = parse_simulate_spec(spec);
-  auto chips = simulated_chips(slice);
-  const auto n = chips.size();
-  return {slice, std::move(chips), std::vector<bool>(n, true), {}};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,7 +78,8 @@ int main(int argc, char** argv) {
   std::printf("tpu-device-plugin over its unix socket, fake kubelet client, %d calls each (v5e 2x4, 8 chips)\n", calls);
   {
     fakes::FakeKubelet kubelet(dir + "/plugins");
-    Plugin plugin(dir + "/plugins", simulated("v5e:2x4:8"));
+    deviceplugin::testing::RunningPlugin plugin(dir + "/plugins",
+                                                deviceplugin::testing::simulated_inventory("v5e:2x4:8"));
     require(kubelet.wait_for_registrations(1, 30s), "plugin did not register");
     const std::vector<std::string> all = {"vfio0", "vfio1", "vfio2", "vfio3", "vfio4", "vfio5", "vfio6", "vfio7"};
     v1beta1::ContainerAllocateResponse response;
@@ -145,11 +118,11 @@ int main(int argc, char** argv) {
     HostInventory inventory{
         parse_simulate_spec("v6e:4x4:4"), scan_sysfs_chips(host.sysfs_root).chips, std::vector<bool>(4, true), {}};
     fakes::FakeKubelet kubelet(dir + "/plugins2");
-    Plugin plugin(dir + "/plugins2", std::move(inventory));
+    deviceplugin::testing::RunningPlugin plugin(dir + "/plugins2", std::move(inventory));
     HealthCheckSettings health;
     health.sysfs_root = host.sysfs_root;
     health.dev_root = host.dev_root;
-    HealthMonitor monitor(plugin.state, health, plugin.metrics);
+    HealthMonitor monitor(plugin.state(), health, plugin.metrics());
     Ticker ticker(interval, [&] { monitor.check_all(); });
     require(kubelet.wait_for_devices([](const fakes::DeviceList& d) { return d.size() == 4; }, 30s), "no devices");
     std::vector<double> down, up;

@@ -3,7 +3,7 @@
 
 #include "deviceplugin/allocator/container_allocation.h"
 #include "deviceplugin/allocator/preferred_allocation.h"
-#include "deviceplugin/discovery/simulated_host.h"
+#include "tests/deviceplugin/running_plugin.h"
 
 namespace tpustack::deviceplugin {
 namespace {
@@ -12,12 +12,7 @@ using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 using Ids = std::vector<std::string>;
 
-HostInventory inventory(const std::string& simulate) {
-  const auto slice = parse_simulate_spec(simulate);
-  auto chips = simulated_chips(slice);
-  const auto n = chips.size();
-  return {slice, std::move(chips), std::vector<bool>(n, true), {}};
-}
+HostInventory inventory(const std::string& simulate) { return testing::simulated_inventory(simulate); }
 
 Ids all_ids(const HostInventory& inv) {
   Ids ids;

@@ -13,6 +13,7 @@
 #include "deviceplugin/server/registration_loop.h"
 #include "deviceplugin/server/ticker.h"
 #include "tests/deviceplugin/fake_tpu_host.h"
+#include "tests/deviceplugin/running_plugin.h"
 #include "tests/deviceplugin/temp_dir.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
 #include "tests/fakes/kubelet/fake_pod_resources.h"
@@ -25,48 +26,13 @@ using namespace std::chrono_literals;
 using fakes::DeviceList;
 using fakes::FakeKubelet;
 using ::testing::HasSubstr;
+using testing::RunningPlugin;
+using testing::simulated_inventory;
 using testing::TempDir;
 using Ids = std::vector<std::string>;
 
 // Generous: the machine running the tests may be loaded.
 constexpr auto kWait = 20s;
-
-HostInventory simulated_inventory(const std::string& spec) {
-  const auto slice = parse_simulate_spec(spec);
-  auto chips = simulated_chips(slice);
-  const auto n = chips.size();
-  return {slice, std::move(chips), std::vector<bool>(n, true), {}};
-}
-
-// The plugin's serving half (state + registration loop) on its own thread.
-class RunningPlugin {
- public:
-  RunningPlugin(const std::string& plugin_dir, HostInventory inventory)
-      : state_(std::move(inventory)), metrics_(registry_), loop_(settings(plugin_dir), state_, metrics_) {
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~RunningPlugin() {
-    loop_.stop();
-    thread_.join();
-  }
-  static RegistrationSettings settings(const std::string& plugin_dir) {
-    RegistrationSettings s;
-    s.plugin_dir = plugin_dir;
-    s.first_retry = 20ms;
-    s.max_retry = 200ms;
-    return s;
-  }
-  DeviceState& state() { return state_; }
-  PluginMetrics& metrics() { return metrics_; }
-  RegistrationLoop& loop() { return loop_; }
-
- private:
-  DeviceState state_;
-  metrics::MetricsRegistry registry_;
-  PluginMetrics metrics_;
-  RegistrationLoop loop_;
-  std::thread thread_;
-};
 
 bool eventually(const std::function<bool()>& condition) {
   const auto deadline = std::chrono::steady_clock::now() + kWait;
@@ -283,6 +249,18 @@ TEST(KubeletProtocolTest, BadRequestsAreGrpcErrorsNamingTheDevice) {
   EXPECT_THAT(status.error_message(), HasSubstr("'vfio99'"));
   EXPECT_EQ(whole.container_responses_size(), 0);
   EXPECT_EQ(plugin.metrics().rpc_errors.labels({"Allocate"}).value(), 4);
+}
+
+TEST(DeviceStateTest, WakeWaitersEndsAWaitAtOnce) {
+  // A stream still waiting out its poll delayed every server restart (re-registration took 100 ms).
+  DeviceState state(simulated_inventory("v6e:4x4:4"));
+  std::atomic<bool> abandon{false};
+  const auto start = std::chrono::steady_clock::now();
+  std::thread waiter([&] { state.wait_for_change(state.version(), start + 60s, abandon); });
+  abandon = true;
+  state.wake_waiters();
+  waiter.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
 }
 
 TEST(PodResourcesTest, CountsOnlyTpuDevices) {
