@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "common/topology/topology_error.h"
 #include "deviceplugin/cli/plugin_settings.h"
@@ -66,6 +67,15 @@ TEST(PluginSettingsTest, BadValuesAreErrors) {
   flags.health_interval = "0s";
   EXPECT_THAT([&] { resolve_settings(flags, {}); },
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("--health-interval must be positive")));
+}
+
+TEST(PluginSettingsTest, TheManifestConfigMapIsAValidConfig) {
+  const auto configmap = YAML::LoadFile(std::string(TPUSTACK_SOURCE_DIR) + "/manifests/deviceplugin/configmap.yaml");
+  const auto text = configmap["data"]["plugin.yaml"].as<std::string>();
+  const auto s = resolve_settings({}, config::ConfigDocument::parse(text, "configmap.yaml"));
+  EXPECT_EQ(s.health.sysfs_root, "/host/sys");
+  EXPECT_EQ(s.pod_resources_socket, "/var/lib/kubelet/pod-resources/kubelet.sock");
+  EXPECT_TRUE(s.log_json);
 }
 
 }  // namespace
