@@ -33,6 +33,7 @@ const std::set<std::string>& config_keys() {
       "lockFile",        "discoveryRetry",    "node.accelerator",
       "node.topology",   "node.chipsPerHost", "node.iciResiliency",
       "health.interval", "health.command",    "health.commandTimeout",
+      "kubeconfig",
   };
   return keys;
 }
@@ -57,6 +58,7 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
   }
   override_with(s.pod_resources_socket, config.get_string("podResourcesSocket"));
   override_with(s.lock_file, config.get_string("lockFile"));
+  override_with(s.kubeconfig, config.get_string("kubeconfig"));
   override_with(s.discovery_retry, config.get_duration("discoveryRetry"));
   override_with(s.health_interval, config.get_duration("health.interval"));
   override_with(s.health.command, config.get_string("health.command"));

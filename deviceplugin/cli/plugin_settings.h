@@ -38,7 +38,8 @@ struct PluginSettings {
   std::string pod_resources_socket = "/var/lib/kubelet/pod-resources/kubelet.sock";
   std::string lock_file;  // empty: <plugin-dir>/tpu-device-plugin.lock
   std::chrono::nanoseconds discovery_retry = std::chrono::seconds(5);
-  NodeFacts node;  // from flags and the config file; environment and node labels are added at start
+  NodeFacts node;          // from flags and the config file; environment and node labels are added at start
+  std::string kubeconfig;  // for reading NODE_NAME's labels; empty: $KUBECONFIG, else in-cluster
 };
 
 // Every key the YAML config accepts; README's table lists the same.

@@ -13,6 +13,7 @@
 
 #include "common/metrics/metrics_server.h"
 #include "common/topology/topology_error.h"
+#include "deviceplugin/discovery/node_labels.h"
 #include "deviceplugin/discovery/simulated_host.h"
 #include "deviceplugin/discovery/sysfs_chips.h"
 #include "deviceplugin/health/health_monitor.h"
@@ -123,12 +124,23 @@ int serve(const PluginSettings& settings) {
   InstanceLock lock;
   if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;
 
-  const NodeFacts facts = overlay(settings.node, facts_from_environment(std::getenv));
+  // Declared facts, strongest first: flags, config file, environment, then the node's labels.
+  const NodeFacts declared = overlay(settings.node, facts_from_environment(std::getenv));
+  const char* node_name = std::getenv("NODE_NAME");
+  std::optional<NodeFacts> from_labels;
   std::optional<HostInventory> inventory;
   std::string last_error;
   while (!inventory && !stopping) {
     try {
-      inventory = discover(settings, facts);
+      if (node_name && *node_name && !from_labels) {
+        try {
+          from_labels = facts_from_node_labels(read_node_labels(api_server_config(settings.kubeconfig), node_name));
+        } catch (const std::runtime_error& e) {
+          throw std::runtime_error(std::string("cannot read the labels of node ") + node_name + ": " + e.what());
+        }
+        spdlog::info("read the labels of node {}", node_name);
+      }
+      inventory = discover(settings, from_labels ? overlay(declared, *from_labels) : declared);
     } catch (const std::exception& e) {
       if (e.what() != last_error) {
         spdlog::error("discovery: {}; retrying every {}s", e.what(),

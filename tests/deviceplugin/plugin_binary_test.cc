@@ -16,8 +16,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "deviceplugin/discovery/node_labels.h"
 #include "tests/deviceplugin/fake_tpu_host.h"
 #include "tests/deviceplugin/temp_dir.h"
+#include "tests/fakes/fake_apiserver.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
 #include "tests/fakes/kubelet/fake_pod_resources.h"
 
@@ -38,7 +40,8 @@ constexpr auto kWait = 20s;
 // tpu-device-plugin as a child process, its stderr in a file; killed if a test ends early.
 class PluginProcess {
  public:
-  PluginProcess(std::vector<std::string> args, std::string log_path) : log_path_(std::move(log_path)) {
+  PluginProcess(std::vector<std::string> args, std::string log_path, const std::vector<std::string>& extra_env = {})
+      : log_path_(std::move(log_path)) {
     args.insert(args.begin(), std::string(TPUSTACK_BINARY_DIR) + "/deviceplugin/tpu-device-plugin");
     if (std::find(args.begin(), args.end(), "--metrics-addr") == args.end())
       args.push_back("--metrics-addr=127.0.0.1:0");
@@ -48,7 +51,12 @@ class PluginProcess {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    std::vector<std::string> env(extra_env);
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }
   ~PluginProcess() {
@@ -231,6 +239,64 @@ TEST(PluginBinaryTest, MetricsAndHealthz) {
   EXPECT_THAT(healthz, HasSubstr("200"));
   EXPECT_THAT(healthz, HasSubstr("ok: registered with the kubelet"));
   EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+nlohmann::json tpu_node(const std::string& name) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata",
+           {{"name", name},
+            {"labels",
+             {{"cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"},
+              {"cloud.google.com/gke-tpu-topology", "4x4"},
+              {"cloud.google.com/gke-accelerator-count", "4"}}}}}};
+}
+
+std::string write_kubeconfig(const TempDir& dir, const std::string& server) {
+  std::ofstream(dir / "kubeconfig") << "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+                                    << "clusters: [{name: fake, cluster: {server: '" << server << "'}}]\n"
+                                    << "users: [{name: plugin, user: {token: plugin-token}}]\n"
+                                    << "contexts: [{name: fake, context: {cluster: fake, user: plugin}}]\n";
+  return dir / "kubeconfig";
+}
+
+TEST(NodeLabelsTest, ReadsTheNodesLabels) {
+  TempDir dir;
+  fakes::FakeApiServer server;
+  server.start();
+  server.store().create({"", "nodes"}, "", tpu_node("tpu-node-1"));
+  const auto config = api_server_config(write_kubeconfig(dir, server.url()));
+  const auto labels = read_node_labels(config, "tpu-node-1");
+  EXPECT_EQ(labels.at("cloud.google.com/gke-tpu-topology"), "4x4");
+  EXPECT_THROW(read_node_labels(config, "no-such-node"), std::runtime_error);
+  server.stop();
+}
+
+TEST(PluginBinaryTest, NodeLabelsFromTheApiServerDescribeTheSlice) {
+  TempDir dir;
+  fakes::FakeApiServer server;
+  server.start();
+  const auto host = testing::write_fake_tpu_host(dir / "host", topology::Generation::kV6e, 4);
+  {
+    std::ofstream(dir / "plugin.yaml") << "discoveryRetry: 200ms\nkubeconfig: " << write_kubeconfig(dir, server.url())
+                                       << "\n";
+  }
+  FakeKubelet kubelet(dir / "plugins");
+  PluginProcess plugin({"--config", dir / "plugin.yaml", "--plugin-dir", dir / "plugins", "--sysfs-root",
+                        host.sysfs_root, "--dev-root", host.dev_root},
+                       dir / "log", {"NODE_NAME=tpu-node-3"});
+  // The Node is not there yet: reported and retried.
+  ASSERT_TRUE(plugin.wait_for_log("tpu-node-3", kWait)) << plugin.log();
+  EXPECT_EQ(kubelet.registrations(), 0);
+  server.store().create({"", "nodes"}, "", tpu_node("tpu-node-3"));
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.log();
+  v1beta1::ContainerAllocateResponse response;
+  ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
+  EXPECT_EQ(response.envs().at("TPU_TOPOLOGY"), "4x4");
+  EXPECT_EQ(response.envs().at("TPU_HOST_BOUNDS"), "2,2,1");
+  EXPECT_EQ(response.envs().at("TPU_ACCELERATOR_TYPE"), "v6e-16");
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+  server.stop();
 }
 
 }  // namespace
