@@ -26,6 +26,7 @@ ContainerAllocation allocate_container(const HostInventory& inventory, const std
   for (int i : indices) {
     const Chip& chip = inventory.chips[i];
     allocated.push_back({chip.index, chip.numa_node});
+    if (!inventory.hand_out_device_nodes) continue;
     for (const auto& path : chip.device_paths) {
       // /dev/vfio/vfio is shared by every VFIO chip; a container gets it once.
       if (paths.insert(path).second) out.devices.push_back({path, path, "mrw"});

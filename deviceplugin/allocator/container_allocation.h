@@ -31,7 +31,8 @@ struct ContainerAllocation {
 inline constexpr const char* kTpuLogsDir = "/tmp/tpu_logs";
 
 // Answers Allocate for one container: every ID must be known, listed once and healthy, and the set
-// must be one libtpu can run on (all chips of the host, or an ICI block of 1, 2 or 4). The result
+// must be one libtpu can run on (all chips of the host, or an ICI block of 1, 2 or 4). Device nodes
+// are left out when the inventory says not to hand them out. The result
 // depends only on the IDs, so a repeated Allocate gets the same answer. Throws AllocationError.
 ContainerAllocation allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids);
 

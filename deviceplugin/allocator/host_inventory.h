@@ -17,6 +17,9 @@ struct HostInventory {
   std::vector<Chip> chips;    // chips[i].index == i
   std::vector<bool> healthy;  // per chip index
   topology::EnvironmentOptions environment;
+  // False for simulated chips on a machine without TPUs: a container runtime refuses to start a
+  // container whose device nodes do not exist, so such containers get the environment only.
+  bool hand_out_device_nodes = true;
 };
 
 // A request the plugin refuses. The message names the offending device ID.

@@ -27,13 +27,26 @@ std::chrono::nanoseconds positive_duration(const std::string& text, const std::s
 
 const std::set<std::string>& config_keys() {
   static const std::set<std::string> keys = {
-      "pluginDir",       "kubeletSocket",     "simulate",
-      "sysfsRoot",       "devRoot",           "metricsAddr",
-      "logLevel",        "logFormat",         "podResourcesSocket",
-      "lockFile",        "discoveryRetry",    "node.accelerator",
-      "node.topology",   "node.chipsPerHost", "node.iciResiliency",
-      "health.interval", "health.command",    "health.commandTimeout",
+      "pluginDir",
+      "kubeletSocket",
+      "simulate",
+      "sysfsRoot",
+      "devRoot",
+      "metricsAddr",
+      "logLevel",
+      "logFormat",
+      "podResourcesSocket",
+      "lockFile",
+      "discoveryRetry",
+      "node.accelerator",
+      "node.topology",
+      "node.chipsPerHost",
+      "node.iciResiliency",
+      "health.interval",
+      "health.command",
+      "health.commandTimeout",
       "kubeconfig",
+      "simulateDeviceNodes",
   };
   return keys;
 }
@@ -59,6 +72,7 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
   override_with(s.pod_resources_socket, config.get_string("podResourcesSocket"));
   override_with(s.lock_file, config.get_string("lockFile"));
   override_with(s.kubeconfig, config.get_string("kubeconfig"));
+  override_with(s.simulate_device_nodes, config.get_bool("simulateDeviceNodes"));
   override_with(s.discovery_retry, config.get_duration("discoveryRetry"));
   override_with(s.health_interval, config.get_duration("health.interval"));
   override_with(s.health.command, config.get_string("health.command"));

@@ -29,7 +29,9 @@ struct FlagValues {
 // Everything the plugin runs with.
 struct PluginSettings {
   RegistrationSettings registration;
-  std::optional<topology::SliceSpec> simulate;  // from GEN:TOPOLOGY[:CHIPS_PER_HOST]; empty = real chips from sysfs
+  std::optional<topology::SliceSpec> simulate;
+  bool simulate_device_nodes = false;  // hand out simulated /dev paths (only where they exist)  // from
+                                       // GEN:TOPOLOGY[:CHIPS_PER_HOST]; empty = real chips from sysfs
   HealthCheckSettings health;
   std::chrono::nanoseconds health_interval = std::chrono::seconds(1);
   std::string metrics_addr = "0.0.0.0:2112";  // empty: no HTTP endpoint

@@ -78,7 +78,11 @@ HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
   if (settings.simulate) {
     auto chips = simulated_chips(*settings.simulate);
     const size_t count = chips.size();
-    return {*settings.simulate, std::move(chips), std::vector<bool>(count, true), {resilience_off}};
+    return {*settings.simulate,
+            std::move(chips),
+            std::vector<bool>(count, true),
+            {resilience_off},
+            settings.simulate_device_nodes};
   }
   auto scan = scan_sysfs_chips(settings.health.sysfs_root);
   for (const auto& problem : scan.problems) spdlog::warn("discovery: {}", problem);

@@ -72,6 +72,15 @@ TEST(AllocateTest, DeviceNodesAreMrwAndVfioContainerIsSharedOnce) {
   EXPECT_EQ(v4.devices[0].host_path, "/dev/accel1");
 }
 
+TEST(AllocateTest, SimulatedChipsWithoutDeviceNodesGetTheEnvironmentOnly) {
+  auto inv = inventory("v6e:4x4:4");
+  inv.hand_out_device_nodes = false;
+  const auto out = allocate_container(inv, {"vfio0", "vfio1", "vfio2", "vfio3"});
+  EXPECT_TRUE(out.devices.empty());
+  EXPECT_EQ(out.envs.at("TPU_TOPOLOGY"), "4x4");
+  EXPECT_EQ(out.mounts.size(), 1u);
+}
+
 TEST(AllocateTest, SubHostSetsGetTheSharedModelEnvironment) {
   const auto inv = inventory("v6e:2x4:8");
   for (const Ids& ids : {Ids{"vfio5"}, Ids{"vfio4", "vfio5"}, Ids{"vfio4", "vfio5", "vfio6", "vfio7"}}) {

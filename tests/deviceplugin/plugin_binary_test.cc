@@ -145,6 +145,7 @@ TEST(PluginBinaryTest, SimulatedPluginRegistersAndCleansUpOnSigterm) {
   v1beta1::ContainerAllocateResponse response;
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
   EXPECT_EQ(response.envs().at("TPU_ACCELERATOR_TYPE"), "v6e-16");
+  EXPECT_EQ(response.devices_size(), 0);  // simulated /dev/vfio paths do not exist here
   kubelet.restart();
   ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << plugin.log();
   EXPECT_EQ(plugin.terminate(kWait), 0) << plugin.log();

@@ -25,6 +25,7 @@ TEST(PluginSettingsTest, FlagsOverrideTheConfigFile) {
   const auto config = config::ConfigDocument::parse(R"(
 pluginDir: /plugins
 simulate: v5e:2x4:8
+simulateDeviceNodes: true
 health:
   interval: 250ms
   command: /bin/true
@@ -43,6 +44,7 @@ logFormat: json
   EXPECT_EQ(s.registration.kubelet_socket, "/plugins/kubelet.sock");
   ASSERT_TRUE(s.simulate);
   EXPECT_EQ(s.simulate->chips_per_host(), 8);
+  EXPECT_TRUE(s.simulate_device_nodes);
   EXPECT_FALSE(s.health.check_hardware);
   EXPECT_EQ(s.health_interval, 2s);
   EXPECT_EQ(s.health.command, "/bin/true");
