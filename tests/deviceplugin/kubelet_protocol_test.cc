@@ -1,4 +1,6 @@
 // The plugin library against the fake kubelet over real unix sockets.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -41,6 +43,11 @@ bool eventually(const std::function<bool()>& condition) {
     std::this_thread::sleep_for(10ms);
   }
   return true;
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 Ids ids_of(const HostInventory& inventory) {
@@ -141,6 +148,18 @@ TEST(KubeletProtocolTest, WaitsForAKubeletThatIsNotThereYet) {
   std::this_thread::sleep_for(300ms);
   kubelet.restart();
   ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait));
+}
+
+TEST(KubeletProtocolTest, ReRegistersWhenOnlyKubeletSockIsCreated) {
+  TempDir dir;
+  FakeKubelet kubelet(dir.path());
+  RunningPlugin plugin(dir.path(), simulated_inventory("v6e:4x4:4"));
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait));
+  const auto inode = inode_of(dir / "tpu-device-plugin.sock");
+  kubelet.stop();
+  kubelet.start();  // our socket untouched: only inotify on kubelet.sock tells the plugin
+  ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait));
+  EXPECT_EQ(inode_of(dir / "tpu-device-plugin.sock"), inode);  // served on, not re-created
 }
 
 TEST(KubeletProtocolTest, ReServesWhenOnlyOurSocketVanishes) {

@@ -72,13 +72,14 @@ class FakeKubelet {
 
   // Like a kubelet going away: stop serving kubelet.sock and drop the plugin connection.
   void stop();
+  // After stop(): serve kubelet.sock again, leaving the plugin's socket alone.
+  void start();
   // Like a kubelet restart: stop, delete every socket in the plugin directory (as the kubelet's
   // CleanupPluginDirectory does), then serve a fresh kubelet.sock.
   void restart();
 
  private:
   class RegistrationService;
-  void start();
   void connect_plugin(const PluginRegistration& registration);
   void drop_plugin();
 
