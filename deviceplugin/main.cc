@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", flags.plugin_dir, "kubelet device-plugin directory (/var/lib/kubelet/device-plugins)");
   app.add_option("--kubelet-socket", flags.kubelet_socket, "kubelet registration socket (<plugin-dir>/kubelet.sock)");
   app.add_option("--simulate", flags.simulate,
-                 "Invent chips instead of reading sysfs: GEN:TOPOLOGY[:CHIPS_PER_HOST], e.g. v6e:4x4:4");
+                 "Invent chips instead of reading sysfs: GEN:TOPOLOGY[:CHIPS_PER_HOST], e.g. v6e:4x4:4, or "
+                 "'node' for the shape the node's labels declare");
   app.add_option("--sysfs-root", flags.sysfs_root, "where sysfs is mounted (/sys)");
   app.add_option("--dev-root", flags.dev_root, "where the host's /dev is mounted (/dev)");
   app.add_option("--health-interval", flags.health_interval, "time between health checks, e.g. 1s, 500ms (1s)");
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     const PluginSettings settings = resolve_settings(flags, config);
     logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin");
     if (describe) {
-      if (!settings.simulate) {
+      if (!settings.simulate) {  // `--simulate node` needs the labels, which --describe does not read
         spdlog::error("--describe needs --simulate GEN:TOPOLOGY[:CHIPS_PER_HOST]");
         return 2;
       }

@@ -108,8 +108,12 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
   if (s.registration.kubelet_socket.empty())
     s.registration.kubelet_socket = s.registration.plugin_dir + "/kubelet.sock";
   if (s.lock_file.empty()) s.lock_file = s.registration.plugin_dir + "/tpu-device-plugin.lock";
-  if (simulate) s.simulate = parse_simulate_spec(*simulate);
-  s.health.check_hardware = !s.simulate;
+  if (simulate == "node") {
+    s.simulate_node = true;
+  } else if (simulate) {
+    s.simulate = parse_simulate_spec(*simulate);
+  }
+  s.health.check_hardware = !s.simulate && !s.simulate_node;
   return s;
 }
 

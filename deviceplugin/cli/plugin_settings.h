@@ -30,6 +30,7 @@ struct FlagValues {
 struct PluginSettings {
   RegistrationSettings registration;
   std::optional<topology::SliceSpec> simulate;
+  bool simulate_node = false;          // --simulate node: invent the chips the node facts declare
   bool simulate_device_nodes = false;  // hand out simulated /dev paths (only where they exist)  // from
                                        // GEN:TOPOLOGY[:CHIPS_PER_HOST]; empty = real chips from sysfs
   HealthCheckSettings health;

@@ -75,14 +75,11 @@ class SignalWatch {
 
 HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
   const bool resilience_off = facts.ici_resiliency_disabled && facts.ici_resiliency_disabled->value;
-  if (settings.simulate) {
-    auto chips = simulated_chips(*settings.simulate);
+  if (settings.simulate || settings.simulate_node) {
+    const auto slice = settings.simulate ? *settings.simulate : declared_slice(facts);
+    auto chips = simulated_chips(slice);
     const size_t count = chips.size();
-    return {*settings.simulate,
-            std::move(chips),
-            std::vector<bool>(count, true),
-            {resilience_off},
-            settings.simulate_device_nodes};
+    return {slice, std::move(chips), std::vector<bool>(count, true), {resilience_off}, settings.simulate_device_nodes};
   }
   auto scan = scan_sysfs_chips(settings.health.sysfs_root);
   for (const auto& problem : scan.problems) spdlog::warn("discovery: {}", problem);

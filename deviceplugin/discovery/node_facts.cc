@@ -111,4 +111,16 @@ topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation f
   }
 }
 
+topology::SliceSpec declared_slice(const NodeFacts& facts) {
+  if (!facts.accelerator || !facts.topology) {
+    throw TopologyError(std::string("simulating this node's chips needs its accelerator and topology (node labels, ") +
+                        "--accelerator/--topology or node.* in the config); " +
+                        (facts.accelerator ? "topology" : "accelerator") + " is not declared");
+  }
+  const auto generation = topology::parse_generation(facts.accelerator->value);
+  const auto shape = topology::parse_topology(generation, facts.topology->value);
+  if (!facts.chips_per_host) return topology::SliceSpec::with_default_host(generation, shape);
+  return topology::SliceSpec::make(generation, shape, facts.chips_per_host->value);
+}
+
 }  // namespace tpustack::deviceplugin

@@ -42,4 +42,8 @@ NodeFacts facts_from_environment(const std::function<const char*(const char*)>& 
 // mismatch, e.g. "found 4 chips but node label cloud.google.com/gke-accelerator-count says 8".
 topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found);
 
+// The slice the facts alone declare (for `--simulate node`): accelerator and topology are required,
+// chips per host defaults to the generation's usual VM for that topology. Throws TopologyError.
+topology::SliceSpec declared_slice(const NodeFacts& facts);
+
 }  // namespace tpustack::deviceplugin

@@ -65,6 +65,15 @@ TEST(NodeFactsTest, WithoutTopologyTheHostIsAWholeSlice) {
   EXPECT_THROW(resolve_slice({}, Generation::kV6e, 3), TopologyError);
 }
 
+TEST(NodeFactsTest, DeclaredSliceForSimulatingTheNode) {
+  EXPECT_EQ(declared_slice(facts_from_node_labels(kV6eLabels)).machine_type(), "ct6e-standard-4t");
+  auto facts = facts_from_node_labels(kV6eLabels);
+  facts.chips_per_host.reset();
+  EXPECT_EQ(declared_slice(facts).chips_per_host(), 4);  // the usual VM for v6e 4x4
+  facts.topology.reset();
+  EXPECT_THAT([&] { declared_slice(facts); }, ThrowsMessage<TopologyError>(HasSubstr("topology is not declared")));
+}
+
 TEST(NodeFactsTest, IciResiliencyLabel) {
   const auto facts = facts_from_node_labels({{"cloud.google.com/gke-tpu-ici-resiliency", "false"}});
   EXPECT_TRUE(facts.ici_resiliency_disabled->value);

@@ -273,6 +273,22 @@ TEST(NodeLabelsTest, ReadsTheNodesLabels) {
   server.stop();
 }
 
+TEST(PluginBinaryTest, SimulateNodeInventsTheChipsTheLabelsDeclare) {
+  TempDir dir;
+  fakes::FakeApiServer server;
+  server.start();
+  server.store().create({"", "nodes"}, "", tpu_node("sim-node-0"));
+  FakeKubelet kubelet(dir / "plugins");
+  PluginProcess plugin({"--simulate", "node", "--plugin-dir", dir / "plugins"}, dir / "log",
+                       {"NODE_NAME=sim-node-0", "KUBECONFIG=" + write_kubeconfig(dir, server.url())});
+  ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 4; }, kWait)) << plugin.log();
+  v1beta1::ContainerAllocateResponse response;
+  ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
+  EXPECT_EQ(response.envs().at("TPU_TOPOLOGY"), "4x4");
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+  server.stop();
+}
+
 TEST(PluginBinaryTest, NodeLabelsFromTheApiServerDescribeTheSlice) {
   TempDir dir;
   fakes::FakeApiServer server;
