@@ -101,10 +101,17 @@ int serve(const PluginSettings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::atomic<bool> stopping{false};
-  std::atomic<RegistrationLoop*> loop{nullptr};
+  // The registration loop while it exists; the signal thread and /healthz use it under loop_mu.
+  std::mutex loop_mu;
+  RegistrationLoop* loop = nullptr;
+  const auto set_loop = [&](RegistrationLoop* l) {
+    std::lock_guard guard(loop_mu);
+    loop = l;
+  };
   SignalWatch signal_watch([&] {
     stopping = true;
-    if (auto* l = loop.load()) l->stop();
+    std::lock_guard guard(loop_mu);
+    if (loop) loop->stop();
   });
 
   metrics::MetricsRegistry registry;
@@ -112,9 +119,12 @@ int serve(const PluginSettings& settings) {
   Readiness readiness;
   std::unique_ptr<metrics::MetricsServer> http;
   if (!settings.metrics_addr.empty()) {
-    http = std::make_unique<metrics::MetricsServer>(settings.metrics_addr, registry,
-                                                    std::map<std::string, metrics::MetricsServer::Handler>{
-                                                        {"/healthz", [&] { return readiness.reply(loop.load()); }}});
+    http = std::make_unique<metrics::MetricsServer>(
+        settings.metrics_addr, registry,
+        std::map<std::string, metrics::MetricsServer::Handler>{{"/healthz", [&] {
+                                                                  std::lock_guard guard(loop_mu);
+                                                                  return readiness.reply(loop);
+                                                                }}});
     http->start();
     spdlog::info("metrics and /healthz on {}", settings.metrics_addr);
   }
@@ -164,15 +174,17 @@ int serve(const PluginSettings& settings) {
   DeviceState state(std::move(*inventory));
   HealthMonitor monitor(state, settings.health, plugin_metrics);
   RegistrationLoop registration(settings.registration, state, plugin_metrics);
-  loop = &registration;
-  if (stopping) return 0;
-  Ticker health_ticker(settings.health_interval, [&] { monitor.check_all(); });
-  Ticker allocated_ticker(settings.health_interval, [&] {
-    if (const auto n = count_allocated_chips(settings.pod_resources_socket, 500ms))
-      plugin_metrics.chips_allocated.set(*n);
-  });
-  registration.run();
-  loop = nullptr;
+  set_loop(&registration);
+  if (!stopping) {
+    Ticker health_ticker(settings.health_interval, [&] { monitor.check_all(); });
+    Ticker allocated_ticker(settings.health_interval, [&] {
+      if (const auto n = count_allocated_chips(settings.pod_resources_socket, 500ms)) {
+        plugin_metrics.chips_allocated.set(*n);
+      }
+    });
+    registration.run();
+  }
+  set_loop(nullptr);
   if (http) http->stop();
   return 0;
 }
