@@ -38,6 +38,7 @@ class EncoderModel {
   static Result<EncoderModel> load(const std::filesystem::path& directory, const LoadOptions& options);
 
   ModelKind kind() const;
+  const model::BertConfig& config() const { return directory_->weights.config; }
   size_t dimensions() const { return directory_->weights.config.hidden_size; }
   size_t max_length() const { return directory_->weights.config.max_positions; }
   const tokenizer::Tokenizer& tokenizer() const { return directory_->tokenizer; }
