@@ -2,7 +2,7 @@
 """inferd against ONNX Runtime on the same synthetic weights, threads and inputs, in one run.
 
 For each case it runs `inferd bench` (fp32, and int8 where asked) and ort_bench.mjs on both ONNX graphs from
-export_onnx.py, prints every JSON line, then one summary line per case with inferd's throughput over the faster
+export_onnx.py (each with its thread pool spinning and not), prints every JSON line, then one summary line per case with inferd's throughput over the faster
 ONNX Runtime graph and the GFLOP/s each reached against this CPU's fp32 peak.
 
   compare_onnxruntime.py --modules NODE_MODULES [--shape minilm-l6|bge-small] [--threads 2] [--seconds 5]
@@ -59,7 +59,7 @@ def main():
     write_model(model, shape=args.shape, seed=5, pooling="mean", normalize=True)
     subprocess.run([sys.executable, os.path.join(HERE, "export_onnx.py"), "--model", model, "--out", model], check=True)
     texts = os.path.join(work, "texts.jsonl")
-    subprocess.run([sys.executable, os.path.join(HERE, "make_texts.py"), "--out", texts], check=True,
+    subprocess.run([sys.executable, os.path.join(HERE, "make_texts.py"), "--out", texts, "--count", "256"], check=True,
                    capture_output=True)
     with open(os.path.join(model, "config.json")) as f:
         config = json.load(f)
@@ -75,9 +75,11 @@ def main():
             batch, seq_len = shape.split("x")
             inputs = ["--seq-len", seq_len]
         ours = run([args.inferd, "bench", "--model", model, "--batch", batch, "--variant", variant] + inputs + common)
+        # ORT's thread pool spins by default; on a busy machine blocking can be faster, so both are measured.
         ort = [run(["node", os.path.join(HERE, "ort_bench.mjs"), "--modules", args.modules, "--model", model,
-                    "--onnx", os.path.join(model, graph + ".onnx"), "--batch", batch] + inputs + common)
-               for graph in ("standard", "fused")]
+                    "--onnx", os.path.join(model, graph + ".onnx"), "--batch", batch, "--spinning", spinning]
+                   + inputs + common)
+               for graph in ("standard", "fused") for spinning in ("1", "0")]
         best = max(ort, key=lambda r: r["seq_per_s"])
         gflops = lambda r: r["tokens_per_s"] * flops_per_token(config, r["seq_len"]) / 1e9
         print(json.dumps({
