@@ -23,7 +23,7 @@ std::string host_problem(const Slice& slice, const SliceHost& host, const std::v
 }  // namespace
 
 NodeJudge::NodeJudge(const PodRequest& request, const SliceIndex& index)
-    : request_(request), index_(index), slice_verdicts_(index.slices().size()) {}
+    : request_(request), index_(index), slice_verdicts_(index.slices().size()), shape_verdicts_(index.shape_count()) {}
 
 Judgement NodeJudge::judge(const std::string& node) {
   if (request_.role == PodRole::kUnmanaged) return {};
@@ -35,6 +35,7 @@ Judgement NodeJudge::judge(const std::string& node) {
     return judge_group_host(node, slice, where.host);
   }
   if (!slice) return never("node " + node + " is not a TPU node the extender knows");
+  if (const auto& known = shape_verdicts_[where.shape]; known && *known) return **known;
   if (request_.role == PodRole::kSingleHost) return judge_single_host(*slice, where.host);
 
   auto& verdict = slice_verdicts_[where.slice];
@@ -45,14 +46,9 @@ Judgement NodeJudge::judge(const std::string& node) {
 }
 
 const std::optional<Judgement>& NodeJudge::shape_verdict(const Slice& slice) {
-  auto same_shape = [&](const Slice* other) {
-    return other->accelerator == slice.accelerator && other->topology == slice.topology && other->spec == slice.spec;
-  };
-  for (const auto& shape : shapes_) {
-    if (same_shape(shape.example)) return shape.mismatch;
-  }
-  shapes_.push_back({&slice, shape_mismatch(slice)});
-  return shapes_.back().mismatch;
+  auto& verdict = shape_verdicts_[slice.shape_id];
+  if (!verdict) verdict = shape_mismatch(slice);
+  return *verdict;
 }
 
 std::optional<Judgement> NodeJudge::shape_mismatch(const Slice& slice) const {

@@ -49,15 +49,11 @@ class NodeJudge {
   const std::optional<Judgement>& shape_verdict(const Slice& slice);
   std::optional<Judgement> shape_mismatch(const Slice& slice) const;
 
-  struct ShapeVerdict {
-    const Slice* example;
-    std::optional<Judgement> mismatch;
-  };
   const PodRequest& request_;
   const SliceIndex& index_;
-  std::vector<std::optional<Judgement>> slice_verdicts_;  // per slice, for leaders
-  std::vector<ShapeVerdict> shapes_;
-  std::optional<Judgement> elsewhere_;  // for a follower, every node but its own
+  std::vector<std::optional<Judgement>> slice_verdicts_;                 // per slice, for leaders
+  std::vector<std::optional<std::optional<Judgement>>> shape_verdicts_;  // per shape id, once known
+  std::optional<Judgement> elsewhere_;                                   // for a follower, every node but its own
 };
 
 // Node names are views into the `nodes` given to filter_nodes, valid while it lives.

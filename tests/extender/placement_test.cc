@@ -88,6 +88,14 @@ TEST_F(Placement, FollowersWaitForTheLeaderThenGoToTheirOwnHost) {
             (std::vector<std::string>{"train-0.train", "train-1.train", "train-2.train", "train-3.train"}));
 }
 
+TEST(WorkerHostnames, PodDnsNamesWithASubdomainNodeNamesOnTheHostNetwork) {
+  auto pod = parse_pod(pod_json(job_worker("train", 1, "tpu-v6e-slice", "4x4", 4)));
+  std::vector<std::string> nodes{"n-0", "n-1"};
+  EXPECT_EQ(worker_hostnames(pod, nodes), (std::vector<std::string>{"train-0.train", "train-1.train"}));
+  pod.host_network = true;
+  EXPECT_EQ(worker_hostnames(pod, nodes), nodes);
+}
+
 TEST_F(Placement, V5pTwoHostSliceAndLeaderAwayFromHostZeroKeepsWorkerOrder) {
   add_slice(state, "p", "tpu-v5p-slice", "2x2x2", 2, 4);
   auto leader = add(job_worker("j", 0, "tpu-v5p-slice", "2x2x2", 4));
