@@ -60,7 +60,8 @@ class FakeKubelet {
   bool wait_for_devices(const std::function<bool(const DeviceList&)>& predicate,
                         std::chrono::milliseconds timeout) const;
 
-  // Calls on the registered plugin, one container per call as the kubelet makes them.
+  // Calls on the registered plugin, one container per call as the kubelet makes them. Not while
+  // another thread runs stop() or restart(), which replace the connection.
   grpc::Status allocate(const std::vector<std::string>& ids, v1beta1::ContainerAllocateResponse* out);
   grpc::Status preferred_allocation(const std::vector<std::string>& available,
                                     const std::vector<std::string>& must_include, int size,
