@@ -87,12 +87,12 @@ ExtenderArgs parse_extender_args(std::string_view body) {
   auto* pod = field(document, "Pod");
   if (!pod || !pod->is_object()) throw WireError("ExtenderArgs has no Pod");
   args.pod = std::move(*pod);
-  if (const auto* names = field(document, "NodeNames")) {
+  if (auto* names = field(document, "NodeNames")) {
     if (!names->is_array()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
     args.node_names.reserve(names->size());
-    for (const auto& name : *names) {
+    for (auto& name : *names) {
       if (!name.is_string()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
-      args.node_names.push_back(name.get<std::string>());
+      args.node_names.push_back(std::move(name.get_ref<std::string&>()));
     }
     return args;
   }
