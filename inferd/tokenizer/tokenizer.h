@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include "inferd/common/result.h"
+#include "inferd/tokenizer/bert_normalizer.h"
+#include "inferd/tokenizer/wordpiece.h"
+
+namespace inferd::tokenizer {
+
+// Model input for one text or text pair, special tokens included.
+struct Encoding {
+  std::vector<TokenId> ids;
+  std::vector<TokenId> type_ids;
+};
+
+// One element of a post-processing template: a special token, or the pieces of sequence A (0) or B (1).
+struct TemplateItem {
+  bool is_sequence = false;
+  int sequence = 0;
+  TokenId special_id = -1;
+  TokenId type_id = 0;
+};
+
+struct PostProcessor {
+  std::vector<TemplateItem> single;
+  std::vector<TemplateItem> pair;
+};
+
+enum class TruncationSide { right, left };
+
+// A BERT WordPiece tokenizer with the semantics of Hugging Face's Rust tokenizers library.
+class Tokenizer {
+ public:
+  static constexpr size_t no_limit = std::numeric_limits<size_t>::max();
+
+  // tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing or BertProcessing.
+  static Result<Tokenizer> from_tokenizer_json(const std::filesystem::path& path);
+  // vocab.txt, one token a line, id = line number; [CLS] text [SEP] with the given case handling.
+  static Result<Tokenizer> from_vocab_txt(const std::filesystem::path& path, bool lowercase);
+
+  // Truncates to the smaller of max_length and tokenizer.json's own limit, special tokens included.
+  Result<Encoding> encode(std::string_view text, size_t max_length = no_limit) const;
+  Result<Encoding> encode_pair(std::string_view first, std::string_view second, size_t max_length = no_limit) const;
+
+  // Word pieces of text with no special tokens and no truncation.
+  Result<std::vector<TokenId>> pieces(std::string_view text) const;
+
+  const WordPiece& model() const { return model_; }
+
+ private:
+  Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor, size_t max_length,
+            TruncationSide side);
+  size_t limit(size_t max_length) const;
+  Encoding apply_template(const std::vector<TemplateItem>& items, const std::vector<TokenId>* first,
+                          const std::vector<TokenId>* second) const;
+
+  BertNormalizerOptions normalizer_;
+  WordPiece model_;
+  PostProcessor post_processor_;
+  size_t max_length_;
+  TruncationSide side_;
+};
+
+}  // namespace inferd::tokenizer

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "inferd/common/result.h"
+
+namespace inferd::tokenizer {
+
+// Code points of UTF-8 text; malformed bytes, surrogates and overlong forms give an Error with the byte offset.
+Result<std::u32string> decode_utf8(std::string_view text);
+
+void append_utf8(std::string& out, char32_t code_point);
+std::string encode_utf8(std::u32string_view code_points);
+
+// Character classes as Hugging Face's Rust tokenizers define them for BERT.
+bool is_whitespace(char32_t c);   // Unicode White_Space, tab, newline, carriage return
+bool is_control(char32_t c);      // categories Cc, Cf, Cs, Co, Cn except tab, newline, carriage return
+bool is_punctuation(char32_t c);  // ASCII punctuation or any Unicode P* category
+bool is_cjk_ideograph(char32_t c);
+bool is_nonspacing_mark(char32_t c);  // category Mn, what accent stripping removes after NFD
+
+}  // namespace inferd::tokenizer
