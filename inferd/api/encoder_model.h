@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inferd/common/result.h"
+#include "inferd/engine/encoder_backend.h"
+#include "inferd/model/model_directory.h"
+#include "inferd/tokenizer/tokenizer.h"
+
+namespace inferd {
+
+struct LoadOptions {
+  size_t threads = 1;
+  engine::WeightPrecision precision = engine::WeightPrecision::f32;
+};
+
+enum class ModelKind { embedding, reranker };
+
+// One vector of `dimensions` floats per input, in input order.
+struct Embeddings {
+  size_t dimensions = 0;
+  std::vector<float> values;
+
+  size_t size() const { return dimensions ? values.size() / dimensions : 0; }
+  std::span<const float> row(size_t i) const { return {values.data() + i * dimensions, dimensions}; }
+};
+
+// A loaded BERT-family model ready to embed or rerank: what the server calls. Not safe for concurrent calls; the
+// server's batcher owns it.
+class EncoderModel {
+ public:
+  static Result<EncoderModel> load(const std::filesystem::path& directory, const LoadOptions& options);
+
+  ModelKind kind() const;
+  const model::BertConfig& config() const { return directory_->weights.config; }
+  size_t dimensions() const { return directory_->weights.config.hidden_size; }
+  size_t max_length() const { return directory_->weights.config.max_positions; }
+  const tokenizer::Tokenizer& tokenizer() const { return directory_->tokenizer; }
+
+  // [CLS] text [SEP], truncated to the model's maximum length.
+  Result<tokenizer::Encoding> tokenize(std::string_view text) const;
+
+  Result<Embeddings> embed(const std::vector<std::string>& texts);
+  Result<Embeddings> embed(const std::vector<tokenizer::Encoding>& encodings);
+
+  // One relevance logit per document (the classifier's first label), in document order.
+  Result<std::vector<float>> rerank(std::string_view query, const std::vector<std::string>& documents);
+  Result<std::vector<float>> rerank(const std::vector<tokenizer::Encoding>& pairs);
+
+ private:
+  EncoderModel(std::shared_ptr<model::ModelDirectory> directory, std::unique_ptr<engine::EncoderBackend> backend);
+  Result<engine::TokenBatch> batch(const std::vector<tokenizer::Encoding>& encodings) const;
+
+  std::shared_ptr<model::ModelDirectory> directory_;
+  std::unique_ptr<engine::EncoderBackend> backend_;
+};
+
+}  // namespace inferd

@@ -1,0 +1,188 @@
+#include "inferd/cli/bench_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inferd/api/encoder_model.h"
+
+namespace inferd::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  size_t batch = 1;
+  size_t seq_len = 128;
+  std::string texts;
+  size_t threads = 1;
+  double seconds = 5.0;
+  engine::WeightPrecision precision = engine::WeightPrecision::f32;
+};
+
+constexpr std::string_view usage =
+    "usage: inferd bench --model DIR [--batch N] [--seq-len N | --texts FILE] [--threads N] [--seconds S] "
+    "[--variant f32|i8]";
+
+Result<BenchOptions> parse(std::span<const std::string_view> args) {
+  BenchOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view flag = args[i];
+    if (i + 1 >= args.size()) return Error{std::string(flag) + " needs a value"};
+    std::string value(args[++i]);
+    try {
+      if (flag == "--model") {
+        options.model = value;
+      } else if (flag == "--batch") {
+        options.batch = std::stoul(value);
+      } else if (flag == "--seq-len") {
+        options.seq_len = std::stoul(value);
+      } else if (flag == "--texts") {
+        options.texts = value;
+      } else if (flag == "--threads") {
+        options.threads = std::stoul(value);
+      } else if (flag == "--seconds") {
+        options.seconds = std::stod(value);
+      } else if (flag == "--variant" && (value == "f32" || value == "i8")) {
+        options.precision = value == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+      } else {
+        return Error{"unknown option or value: " + std::string(flag) + " " + value};
+      }
+    } catch (const std::exception&) {
+      return Error{std::string(flag) + " needs a number, not '" + value + "'"};
+    }
+  }
+  if (options.model.empty()) return Error{"--model is required"};
+  if (options.batch == 0 || options.seq_len < 2 || options.threads == 0) {
+    return Error{"--batch and --threads must be positive and --seq-len at least 2"};
+  }
+  return options;
+}
+
+// Synthetic sequences of exactly seq_len tokens: [CLS] ids [SEP], ids spread over the vocabulary.
+std::vector<tokenizer::Encoding> fixed_length_batch(const EncoderModel& model, size_t batch, size_t seq_len) {
+  const tokenizer::TokenId cls = std::max(model.tokenizer().model().find("[CLS]"), 0);
+  const tokenizer::TokenId sep = std::max(model.tokenizer().model().find("[SEP]"), 0);
+  const auto vocab = static_cast<tokenizer::TokenId>(model.tokenizer().model().size());
+  std::vector<tokenizer::Encoding> encodings(batch);
+  for (size_t b = 0; b < batch; ++b) {
+    auto& ids = encodings[b].ids;
+    ids.push_back(cls);
+    for (size_t t = 1; t + 1 < seq_len; ++t)
+      ids.push_back(static_cast<tokenizer::TokenId>(1000 + 7919 * (b + t)) % vocab);
+    ids.push_back(sep);
+    encodings[b].type_ids.assign(seq_len, 0);
+  }
+  return encodings;
+}
+
+Result<std::vector<tokenizer::Encoding>> read_texts(const EncoderModel& model, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{"cannot open " + path};
+  std::vector<tokenizer::Encoding> encodings;
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("text") || !doc["text"].is_string()) {
+      return Error{path + ":" + std::to_string(number) + ": expected {\"text\": \"...\"}"};
+    }
+    auto encoding = model.tokenize(doc["text"].get<std::string>());
+    if (!encoding) return Error{path + ":" + std::to_string(number) + ": " + encoding.error().message};
+    encodings.push_back(std::move(encoding).value());
+  }
+  if (encodings.empty()) return Error{path + " has no texts"};
+  return encodings;
+}
+
+// FLOPs of one sequence of n tokens (2 per multiply-add): the dense projections plus QKᵀ and AV.
+double sequence_flops(const model::BertConfig& c, size_t n) {
+  const double h = static_cast<double>(c.hidden_size), inter = static_cast<double>(c.intermediate_size);
+  const double s = static_cast<double>(n);
+  return static_cast<double>(c.num_layers) * (2.0 * s * (4.0 * h * h + 2.0 * h * inter) + 4.0 * s * s * h);
+}
+
+double percentile(std::vector<double> values, double fraction) {
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+}  // namespace
+
+int run_bench(std::span<const std::string_view> args) {
+  auto options = parse(args);
+  if (!options) {
+    std::cerr << options.error().message << "\n" << usage << "\n";
+    return 2;
+  }
+  auto model = EncoderModel::load(options->model, {options->threads, options->precision});
+  if (!model) {
+    spdlog::error("cannot load model: {}", model.error().message);
+    return 1;
+  }
+  std::vector<std::vector<tokenizer::Encoding>> batches;
+  if (options->texts.empty()) {
+    batches.push_back(fixed_length_batch(*model, options->batch, std::min(options->seq_len, model->max_length())));
+  } else {
+    auto encodings = read_texts(*model, options->texts);
+    if (!encodings) {
+      spdlog::error("{}", encodings.error().message);
+      return 1;
+    }
+    for (size_t start = 0; start < encodings->size(); start += options->batch) {
+      size_t end = std::min(start + options->batch, encodings->size());
+      batches.emplace_back(encodings->begin() + static_cast<std::ptrdiff_t>(start),
+                           encodings->begin() + static_cast<std::ptrdiff_t>(end));
+    }
+  }
+
+  auto run = [&](const std::vector<tokenizer::Encoding>& batch) {
+    return model->kind() == ModelKind::reranker ? model->rerank(batch).ok() : model->embed(batch).ok();
+  };
+  if (!run(batches.front())) {
+    spdlog::error("the model rejected the benchmark batch");
+    return 1;
+  }
+  using clock = std::chrono::steady_clock;
+  std::vector<double> latencies_ms;
+  size_t sequences = 0, tokens = 0;
+  double flops = 0;
+  const auto start = clock::now();
+  const auto deadline = start + std::chrono::duration<double>(options->seconds);
+  for (size_t i = 0; clock::now() < deadline || latencies_ms.empty(); i = (i + 1) % batches.size()) {
+    const auto begin = clock::now();
+    run(batches[i]);
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - begin).count());
+    for (const auto& encoding : batches[i]) {
+      tokens += encoding.ids.size();
+      flops += sequence_flops(model->config(), encoding.ids.size());
+    }
+    sequences += batches[i].size();
+  }
+  const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  nlohmann::ordered_json line = {
+      {"batch", options->batch},
+      {"seq_len", options->texts.empty()
+                      ? nlohmann::json(std::min(options->seq_len, model->max_length()))
+                      : nlohmann::json(static_cast<double>(tokens) / static_cast<double>(sequences))},
+      {"threads", options->threads},
+      {"variant", options->precision == engine::WeightPrecision::i8 ? "i8" : "f32"},
+      {"seq_per_s", static_cast<double>(sequences) / elapsed},
+      {"tokens_per_s", static_cast<double>(tokens) / elapsed},
+      {"gflop_per_s", flops / elapsed / 1e9},
+      {"p50_ms", percentile(latencies_ms, 0.5)},
+      {"p99_ms", percentile(latencies_ms, 0.99)},
+  };
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace inferd::cli

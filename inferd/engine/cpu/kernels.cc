@@ -1,0 +1,195 @@
+#include "inferd/engine/cpu/kernels.h"
+
+#include <dnnl.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace inferd::engine::cpu {
+
+namespace {
+
+// Row kernels are compiled for AVX-512, AVX2 and the baseline, picked at load time by the CPU that runs them.
+#define INFERD_ROW_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+
+// exp by range reduction to 2^n * e^r, |r| <= ln2/2, and a degree-6 polynomial (relative error < 2e-7); plain
+// arithmetic so the loops around it vectorise, which std::exp and std::erf would prevent.
+inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a call to floor or nearbyint.
+  float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693145752f - n * 1.42860677e-6f;
+  float p =
+      1.0f +
+      r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+  return p * std::bit_cast<float>(static_cast<int32_t>(n + 127.0f) << 23);
+}
+
+// Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7.
+inline float fast_erf(float x) {
+  float a = std::fabs(x);
+  float t = 1.0f / (1.0f + 0.3275911f * a);
+  float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  float y = 1.0f - poly * fast_exp(-a * a);
+  return std::copysign(y, x);
+}
+
+INFERD_ROW_KERNEL void gelu_row(float* row, const float* bias, size_t cols) {
+  for (size_t c = 0; c < cols; ++c) {
+    float x = row[c] + bias[c];
+    row[c] = 0.5f * x * (1.0f + fast_erf(x * 0.707106781f));
+  }
+}
+
+INFERD_ROW_KERNEL void gelu_tanh_row(float* row, const float* bias, size_t cols) {
+  for (size_t c = 0; c < cols; ++c) {
+    float x = row[c] + bias[c];
+    float u = 0.797884561f * (x + 0.044715f * x * x * x);
+    float e = fast_exp(-2.0f * std::fabs(u));
+    row[c] = 0.5f * x * (1.0f + std::copysign((1.0f - e) / (1.0f + e), u));
+  }
+}
+
+INFERD_ROW_KERNEL void relu_row(float* row, const float* bias, size_t cols) {
+  for (size_t c = 0; c < cols; ++c) row[c] = std::max(row[c] + bias[c], 0.0f);
+}
+
+INFERD_ROW_KERNEL void layer_norm_row(float* row, const model::LayerNormWeights& norm, size_t cols, float eps) {
+  float mean = 0.0f;
+  for (size_t c = 0; c < cols; ++c) mean += row[c];
+  mean /= static_cast<float>(cols);
+  float variance = 0.0f;
+  for (size_t c = 0; c < cols; ++c) variance += (row[c] - mean) * (row[c] - mean);
+  float inv = 1.0f / std::sqrt(variance / static_cast<float>(cols) + eps);
+  for (size_t c = 0; c < cols; ++c) row[c] = (row[c] - mean) * inv * norm.gamma[c] + norm.beta[c];
+}
+
+INFERD_ROW_KERNEL void add_residual_layer_norm_row(float* row, const float* add, const float* bias,
+                                                   const model::LayerNormWeights& norm, size_t cols, float eps) {
+  for (size_t c = 0; c < cols; ++c) row[c] += add[c] + bias[c];
+  layer_norm_row(row, norm, cols, eps);
+}
+
+INFERD_ROW_KERNEL void softmax_row(float* row, size_t n) {
+  float max = row[0];
+  for (size_t i = 1; i < n; ++i) max = std::max(max, row[i]);
+  float sum = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    row[i] = fast_exp(row[i] - max);
+    sum += row[i];
+  }
+  float inv = 1.0f / sum;
+  for (size_t i = 0; i < n; ++i) row[i] *= inv;
+}
+
+}  // namespace
+
+void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, float* out, int threads) {
+  const size_t h = weights.config.hidden_size;
+  const float eps = weights.config.layer_norm_eps;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t s = 0; s < batch.size(); ++s) {
+    for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+      const float* word = weights.word_embeddings.data() + static_cast<size_t>(batch.ids[t]) * h;
+      const float* position = weights.position_embeddings.data() + (t - batch.offsets[s]) * h;
+      const float* type = weights.type_embeddings.data() + static_cast<size_t>(batch.type_ids[t]) * h;
+      float* row = out + t * h;
+      for (size_t c = 0; c < h; ++c) row[c] = word[c] + position[c] + type[c];
+      layer_norm_row(row, weights.embedding_norm, h, eps);
+    }
+  }
+}
+
+void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, const model::LayerNormWeights& norm,
+                                  size_t rows, size_t cols, float eps, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t r = 0; r < rows; ++r) {
+    add_residual_layer_norm_row(x + r * cols, y + r * cols, bias, norm, cols, eps);
+  }
+}
+
+void add_bias(float* x, const float* bias, size_t rows, size_t cols, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < cols; ++c) x[r * cols + c] += bias[c];
+  }
+}
+
+void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols,
+                         int threads) {
+  auto* row_kernel = activation == model::Activation::gelu        ? gelu_row
+                     : activation == model::Activation::gelu_tanh ? gelu_tanh_row
+                                                                  : relu_row;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (size_t r = 0; r < rows; ++r) row_kernel(x + r * cols, bias, cols);
+}
+
+void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols) {
+  for (size_t i = 0; i < rows * cols; ++i) x[i] = std::tanh(x[i] + bias[i % cols]);
+}
+
+void self_attention(const float* qkv, float* context, const TokenBatch& batch, size_t hidden, size_t heads,
+                    int threads) {
+  const size_t d = hidden / heads;
+  const size_t stride = 3 * hidden;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const size_t tasks = batch.size() * heads;
+  // Longest sequences first so the dynamic schedule ends evenly.
+  std::vector<size_t> order(tasks);
+  for (size_t i = 0; i < tasks; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return batch.length(a / heads) > batch.length(b / heads); });
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> scores;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < tasks; ++i) {
+      const size_t s = order[i] / heads, head = order[i] % heads;
+      const size_t n = batch.length(s);
+      const float* q = qkv + batch.offsets[s] * stride + head * d;
+      const float* k = q + hidden;
+      const float* v = q + 2 * hidden;
+      scores.resize(n * n);
+      const auto ld = static_cast<dnnl_dim_t>(stride);
+      const auto rows = static_cast<dnnl_dim_t>(n);
+      const auto cols = static_cast<dnnl_dim_t>(d);
+      dnnl_sgemm('N', 'T', rows, rows, cols, scale, q, ld, k, ld, 0.0f, scores.data(), rows);
+      for (size_t r = 0; r < n; ++r) softmax_row(scores.data() + r * n, n);
+      dnnl_sgemm('N', 'N', rows, cols, rows, 1.0f, scores.data(), rows, v, ld, 0.0f,
+                 context + batch.offsets[s] * hidden + head * d, static_cast<dnnl_dim_t>(hidden));
+    }
+  }
+}
+
+void pool_cls(const float* hidden_states, const TokenBatch& batch, size_t cols, float* out) {
+  for (size_t s = 0; s < batch.size(); ++s) {
+    std::copy_n(hidden_states + batch.offsets[s] * cols, cols, out + s * cols);
+  }
+}
+
+void pool_mean(const float* hidden_states, const TokenBatch& batch, size_t cols, float* out) {
+  for (size_t s = 0; s < batch.size(); ++s) {
+    float* row = out + s * cols;
+    std::fill_n(row, cols, 0.0f);
+    for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+      for (size_t c = 0; c < cols; ++c) row[c] += hidden_states[t * cols + c];
+    }
+    const float inv = 1.0f / static_cast<float>(batch.length(s));
+    for (size_t c = 0; c < cols; ++c) row[c] *= inv;
+  }
+}
+
+void l2_normalize(float* rows, size_t count, size_t cols) {
+  for (size_t r = 0; r < count; ++r) {
+    float* row = rows + r * cols;
+    float sum = 0.0f;
+    for (size_t c = 0; c < cols; ++c) sum += row[c] * row[c];
+    const float inv = 1.0f / std::max(std::sqrt(sum), 1e-12f);
+    for (size_t c = 0; c < cols; ++c) row[c] *= inv;
+  }
+}
+
+}  // namespace inferd::engine::cpu

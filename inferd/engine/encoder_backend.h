@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "inferd/engine/token_batch.h"
+#include "inferd/model/model_directory.h"
+
+namespace inferd::engine {
+
+enum class WeightPrecision { f32, i8 };
+
+struct EncoderOptions {
+  size_t threads = 1;
+  WeightPrecision precision = WeightPrecision::f32;
+};
+
+// Runs a BERT encoder and its head on one device. The CPU backend is the first; CUDA and PJRT backends implement
+// the same calls. Batches arrive validated (ids, type ids and lengths within the model's limits, no empty
+// sequence); one call at a time.
+class EncoderBackend {
+ public:
+  virtual ~EncoderBackend() = default;
+
+  virtual std::string_view name() const = 0;
+  // One row of hidden_size floats per sequence: CLS or mean pooling, then L2 normalisation when asked.
+  virtual std::vector<float> embed(const TokenBatch& batch, model::Pooling pooling, bool normalize) = 0;
+  // Sequence-classification logits, num_labels per sequence (pooler + classifier).
+  virtual std::vector<float> classify(const TokenBatch& batch) = 0;
+};
+
+}  // namespace inferd::engine

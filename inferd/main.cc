@@ -1,0 +1,29 @@
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+#include "common/logging/logging.h"
+#include "inferd/cli/bench_command.h"
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: inferd <command> [options]\n"
+    "commands:\n"
+    "  bench   measure embedding or reranking throughput of a model directory\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tpustack::logging::setup_logging({}, "inferd");
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << usage;
+    return 2;
+  }
+  const std::string_view command = args.front();
+  const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
+  if (command == "bench") return inferd::cli::run_bench(rest);
+  std::cerr << "unknown command '" << command << "'\n" << usage;
+  return 2;
+}

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <filesystem>
+
+#include "inferd/common/result.h"
+#include "inferd/model/bert_weights.h"
+#include "inferd/tokenizer/tokenizer.h"
+
+namespace inferd::model {
+
+enum class Pooling { cls, mean };
+
+// Everything a Hugging Face model directory says about serving it.
+struct ModelDirectory {
+  BertWeights weights;
+  tokenizer::Tokenizer tokenizer;
+  Pooling pooling = Pooling::cls;  // from 1_Pooling/config.json; CLS when the directory has no modules.json
+  bool normalize = false;          // sentence-transformers Normalize module present
+};
+
+// Loads config.json, model.safetensors, tokenizer.json (or vocab.txt + tokenizer_config.json) and the
+// sentence-transformers modules.json; errors name the file and, for weights, the tensor.
+Result<ModelDirectory> load_model_directory(const std::filesystem::path& directory);
+
+}  // namespace inferd::model

@@ -1,0 +1,164 @@
+#include "inferd/api/encoder_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tests/inferd/tiny_models.h"
+
+namespace inferd {
+namespace {
+
+using testing::tiny_golden;
+using testing::tiny_model;
+
+double cosine(std::span<const float> a, const std::vector<double>& b) {
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    dot += a[i] * b[i];
+    na += double(a[i]) * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / std::sqrt(na * nb);
+}
+
+std::vector<tokenizer::Encoding> golden_sequences() {
+  std::vector<tokenizer::Encoding> encodings;
+  for (const auto& ids : tiny_golden()["sequences"]) {
+    auto values = ids.get<std::vector<int32_t>>();
+    encodings.push_back({values, std::vector<int32_t>(values.size(), 0)});
+  }
+  return encodings;
+}
+
+std::vector<tokenizer::Encoding> golden_pairs() {
+  std::vector<tokenizer::Encoding> encodings;
+  for (const auto& pair : tiny_golden()["pairs"]) {
+    encodings.push_back({pair["ids"].get<std::vector<int32_t>>(), pair["type_ids"].get<std::vector<int32_t>>()});
+  }
+  return encodings;
+}
+
+EncoderModel load(const std::string& name, LoadOptions options = {}) {
+  auto model = EncoderModel::load(tiny_model(name), options);
+  EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
+  return std::move(model).value();
+}
+
+void expect_matches_golden(const std::string& name, LoadOptions options, double min_cosine) {
+  EncoderModel model = load(name, options);
+  auto embeddings = model.embed(golden_sequences());
+  ASSERT_TRUE(embeddings.ok()) << embeddings.error().message;
+  const auto& expected = tiny_golden()["models"][name];
+  ASSERT_EQ(embeddings->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_GE(cosine(embeddings->row(i), expected[i].get<std::vector<double>>()), min_cosine)
+        << name << " sequence " << i;
+  }
+}
+
+TEST(EncoderModel, Fp32EmbeddingsMatchTheNumpyReferenceForEveryStoredDtype) {
+  INFERD_REQUIRE_TINY_MODELS();
+  for (const char* name : {"f32-mean", "f16-cls", "bf16-mean"}) expect_matches_golden(name, {}, 0.99999);
+}
+
+TEST(EncoderModel, TwoThreadsGiveTheSameEmbeddingsAsTheReference) {
+  INFERD_REQUIRE_TINY_MODELS();
+  expect_matches_golden("f32-mean", {2, engine::WeightPrecision::f32}, 0.99999);
+}
+
+TEST(EncoderModel, Int8EmbeddingsStayCloseToTheReference) {
+  INFERD_REQUIRE_TINY_MODELS();
+  for (const char* name : {"f32-mean", "f16-cls"}) expect_matches_golden(name, {1, engine::WeightPrecision::i8}, 0.995);
+}
+
+TEST(EncoderModel, NormalizedModelsReturnUnitVectors) {
+  INFERD_REQUIRE_TINY_MODELS();
+  auto embeddings = load("f32-mean").embed(golden_sequences());
+  ASSERT_TRUE(embeddings.ok());
+  for (size_t i = 0; i < embeddings->size(); ++i) {
+    double norm = 0;
+    for (float v : embeddings->row(i)) norm += double(v) * v;
+    EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5);
+  }
+}
+
+TEST(EncoderModel, RerankScoresMatchTheReferenceWithin1e4) {
+  INFERD_REQUIRE_TINY_MODELS();
+  EncoderModel model = load("cross-encoder");
+  EXPECT_EQ(model.kind(), ModelKind::reranker);
+  auto scores = model.rerank(golden_pairs());
+  ASSERT_TRUE(scores.ok()) << scores.error().message;
+  const auto& expected = tiny_golden()["models"]["cross-encoder"];
+  ASSERT_EQ(scores->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR((*scores)[i], expected[i][0].get<double>(), 1e-4);
+}
+
+TEST(EncoderModel, BatchResultsEqualOneAtATime) {
+  INFERD_REQUIRE_TINY_MODELS();
+  for (auto precision : {engine::WeightPrecision::f32, engine::WeightPrecision::i8}) {
+    EncoderModel model = load("f32-mean", {2, precision});
+    auto sequences = golden_sequences();
+    auto together = model.embed(sequences);
+    ASSERT_TRUE(together.ok());
+    for (size_t i = 0; i < sequences.size(); ++i) {
+      auto alone = model.embed(std::vector{sequences[i]});
+      ASSERT_TRUE(alone.ok());
+      for (size_t c = 0; c < model.dimensions(); ++c) {
+        EXPECT_NEAR(alone->row(0)[c], together->row(i)[c], 1e-6) << "sequence " << i << " value " << c;
+      }
+    }
+  }
+}
+
+TEST(EncoderModel, TextsAreTokenizedWithTheModelsTokenizer) {
+  INFERD_REQUIRE_TINY_MODELS();
+  EncoderModel model = load("f32-mean");
+  auto encoding = model.tokenize("The quick brown fox!");
+  ASSERT_TRUE(encoding.ok());
+  EXPECT_EQ(encoding->ids.size(), 7u);  // [CLS] the quick brown fox ! [SEP]
+  auto from_text = model.embed(std::vector<std::string>{"The quick brown fox!"});
+  auto from_ids = model.embed(std::vector{*encoding});
+  ASSERT_TRUE(from_text.ok() && from_ids.ok());
+  EXPECT_EQ(from_text->values, from_ids->values);
+}
+
+TEST(EncoderModel, LongTextsAreTruncatedToTheModelsMaximum) {
+  INFERD_REQUIRE_TINY_MODELS();
+  EncoderModel model = load("f32-mean");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "fox ";
+  auto encoding = model.tokenize(text);
+  ASSERT_TRUE(encoding.ok());
+  EXPECT_EQ(encoding->ids.size(), model.max_length());
+  EXPECT_TRUE(model.embed(std::vector{text}).ok());
+}
+
+TEST(EncoderModel, BadInputsAreErrorValues) {
+  INFERD_REQUIRE_TINY_MODELS();
+  EncoderModel model = load("f32-mean");
+  auto invalid_utf8 = model.embed(std::vector<std::string>{"fine", "bad \xff byte"});
+  ASSERT_FALSE(invalid_utf8.ok());
+  EXPECT_NE(invalid_utf8.error().message.find("text 1"), std::string::npos);
+  auto bad_id = model.embed(std::vector<tokenizer::Encoding>{{{2, 100000, 3}, {0, 0, 0}}});
+  ASSERT_FALSE(bad_id.ok());
+  EXPECT_NE(bad_id.error().message.find("100000"), std::string::npos);
+  auto too_long =
+      model.embed(std::vector<tokenizer::Encoding>{{std::vector<int32_t>(65, 5), std::vector<int32_t>(65, 0)}});
+  EXPECT_FALSE(too_long.ok());
+  auto rerank = model.rerank("query", {"document"});
+  ASSERT_FALSE(rerank.ok());
+  EXPECT_NE(rerank.error().message.find("cross-encoder"), std::string::npos);
+}
+
+TEST(EncoderModel, RerankingTextPairsUsesSegmentTypeIds) {
+  INFERD_REQUIRE_TINY_MODELS();
+  EncoderModel model = load("cross-encoder");
+  auto scores = model.rerank("what is a fox?", {"the quick brown fox", "a lazy dog", ""});
+  ASSERT_TRUE(scores.ok()) << scores.error().message;
+  EXPECT_EQ(scores->size(), 3u);
+  EXPECT_NE((*scores)[0], (*scores)[1]);
+}
+
+}  // namespace
+}  // namespace inferd
