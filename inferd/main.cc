@@ -5,6 +5,7 @@
 #include "common/logging/logging.h"
 #include "inferd/cli/bench_command.h"
 #include "inferd/cli/pull_command.h"
+#include "inferd/cli/serve_command.h"
 
 namespace {
 
@@ -12,7 +13,8 @@ constexpr std::string_view usage =
     "usage: inferd <command> [options]\n"
     "commands:\n"
     "  bench   measure embedding or reranking throughput of a model directory\n"
-    "  pull    fetch models from a registry, a Hugging Face-style endpoint or a directory\n";
+    "  pull    fetch models from a registry, a Hugging Face-style endpoint or a directory\n"
+    "  serve   serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC\n";
 
 }  // namespace
 
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
   if (command == "bench") return inferd::cli::run_bench(rest);
   if (command == "pull") return inferd::cli::run_pull(rest);
+  if (command == "serve") return inferd::cli::run_serve(rest);
   std::cerr << "unknown command '" << command << "'\n" << usage;
   return 2;
 }
