@@ -12,25 +12,29 @@ using batching::Clock;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Tokenizes each text; over-long texts are an error unless `truncate`, when the tokenizer cuts them to the model's
-// maximum the way Hugging Face's tokenizers do.
-template <class Encode>
-Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_length, bool truncate, Encode encode) {
+// Tokenizes each input within the model's maximum, the way Hugging Face's tokenizers truncate. An input that reached
+// the maximum may have been cut: its untruncated length (word pieces plus the template's special tokens) decides
+// whether that was allowed.
+template <class Encode, class Pieces>
+Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_length, bool truncate, Encode encode,
+                                                    Pieces untruncated_length) {
   std::vector<tokenizer::Encoding> encodings;
   encodings.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    auto full = encode(i, tokenizer::Tokenizer::no_limit);
-    if (!full) return RequestError{400, "tokenizer", "input " + std::to_string(i) + ": " + full.error().message};
-    if (auto too_long = check_length(i, full->ids.size(), max_length, truncate)) return *too_long;
-    if (full->ids.size() <= max_length) {
-      encodings.push_back(std::move(full).value());
-      continue;
+    auto encoding = encode(i, max_length);
+    if (!encoding)
+      return RequestError{400, "tokenizer", "input " + std::to_string(i) + ": " + encoding.error().message};
+    if (encoding->ids.size() >= max_length) {
+      if (auto too_long = check_length(i, untruncated_length(i), max_length, truncate)) return *too_long;
     }
-    auto cut = encode(i, max_length);
-    if (!cut) return RequestError{400, "tokenizer", "input " + std::to_string(i) + ": " + cut.error().message};
-    encodings.push_back(std::move(cut).value());
+    encodings.push_back(std::move(encoding).value());
   }
   return encodings;
+}
+
+size_t piece_count(const tokenizer::Tokenizer& tokenizer, std::string_view text) {
+  auto pieces = tokenizer.pieces(text);
+  return pieces ? pieces->size() : 0;
 }
 
 size_t characters(const std::vector<std::string>& texts) {
@@ -117,9 +121,11 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
   if (model.model().kind() != ModelKind::embedding) {
     return RequestError{400, "validation", "model \"" + model.name() + "\" is a reranker; it cannot embed"};
   }
-  auto encoded =
-      encode_all(request.inputs.size(), model.model().max_length(), request.truncate,
-                 [&](size_t i, size_t max) { return model.model().tokenizer().encode(request.inputs[i], max); });
+  const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
+  auto encoded = encode_all(
+      request.inputs.size(), model.model().max_length(), request.truncate,
+      [&](size_t i, size_t max) { return tokenizer.encode(request.inputs[i], max); },
+      [&](size_t i) { return piece_count(tokenizer, request.inputs[i]) + 2; });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
   EmbedResult result{model.name(), {}, {}};
@@ -144,10 +150,12 @@ Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, cons
   if (model.model().kind() != ModelKind::reranker) {
     return RequestError{400, "validation", "model \"" + model.name() + "\" is not a cross-encoder; it cannot rerank"};
   }
-  auto encoded =
-      encode_all(request.texts.size(), model.model().max_length(), request.truncate, [&](size_t i, size_t max) {
-        return model.model().tokenizer().encode_pair(request.query, request.texts[i], max);
-      });
+  const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
+  const size_t query_pieces = piece_count(tokenizer, request.query);
+  auto encoded = encode_all(
+      request.texts.size(), model.model().max_length(), request.truncate,
+      [&](size_t i, size_t max) { return tokenizer.encode_pair(request.query, request.texts[i], max); },
+      [&](size_t i) { return query_pieces + piece_count(tokenizer, request.texts[i]) + 3; });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
   RerankResult result{model.name(), {}, {}};
@@ -170,9 +178,10 @@ Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request
   auto acquired = pool_.acquire(request.model);
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
-  auto encoded = encode_all(request.inputs.size(), tokenizer::Tokenizer::no_limit, false, [&](size_t i, size_t max) {
-    return model.model().tokenizer().encode(request.inputs[i], max);
-  });
+  const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
+  auto encoded = encode_all(
+      request.inputs.size(), tokenizer::Tokenizer::no_limit, false,
+      [&](size_t i, size_t max) { return tokenizer.encode(request.inputs[i], max); }, [](size_t) { return size_t{0}; });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   return TokenizeResult{model.name(), std::move(std::get<std::vector<tokenizer::Encoding>>(encoded))};
 }
