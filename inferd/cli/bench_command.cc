@@ -157,7 +157,8 @@ int run_bench(std::span<const std::string_view> args) {
   double flops = 0;
   const auto start = clock::now();
   const auto deadline = start + std::chrono::duration<double>(options->seconds);
-  for (size_t i = 0; clock::now() < deadline || latencies_ms.empty(); i = (i + 1) % batches.size()) {
+  // At least one pass over every batch, so runs of different engines on one texts file see the same inputs.
+  for (size_t i = 0; clock::now() < deadline || latencies_ms.size() < batches.size(); i = (i + 1) % batches.size()) {
     const auto begin = clock::now();
     run(batches[i]);
     latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - begin).count());

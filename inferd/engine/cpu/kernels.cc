@@ -58,10 +58,13 @@ INFERD_ROW_KERNEL void relu_row(float* row, const float* bias, size_t cols) {
 }
 
 INFERD_ROW_KERNEL void layer_norm_row(float* row, const model::LayerNormWeights& norm, size_t cols, float eps) {
+  // The simd reductions let GCC reorder the sums into vector lanes, which strict IEEE order would forbid.
   float mean = 0.0f;
+#pragma omp simd reduction(+ : mean)
   for (size_t c = 0; c < cols; ++c) mean += row[c];
   mean /= static_cast<float>(cols);
   float variance = 0.0f;
+#pragma omp simd reduction(+ : variance)
   for (size_t c = 0; c < cols; ++c) variance += (row[c] - mean) * (row[c] - mean);
   float inv = 1.0f / std::sqrt(variance / static_cast<float>(cols) + eps);
   for (size_t c = 0; c < cols; ++c) row[c] = (row[c] - mean) * inv * norm.gamma[c] + norm.beta[c];
@@ -75,8 +78,10 @@ INFERD_ROW_KERNEL void add_residual_layer_norm_row(float* row, const float* add,
 
 INFERD_ROW_KERNEL void softmax_row(float* row, size_t n) {
   float max = row[0];
-  for (size_t i = 1; i < n; ++i) max = std::max(max, row[i]);
+#pragma omp simd reduction(max : max)
+  for (size_t i = 1; i < n; ++i) max = row[i] > max ? row[i] : max;
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (size_t i = 0; i < n; ++i) {
     row[i] = fast_exp(row[i] - max);
     sum += row[i];
@@ -133,33 +138,43 @@ void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols) {
 
 void self_attention(const float* qkv, float* context, const TokenBatch& batch, size_t hidden, size_t heads,
                     int threads) {
+  // Work items are blocks of query rows of one head of one sequence: a block's scores (block x length) stay in
+  // cache between the two products, and long sequences split across threads even at batch 1.
+  constexpr size_t block_rows = 64;
+  struct Task {
+    size_t sequence, head, first_row;
+  };
+  std::vector<Task> tasks;
+  for (size_t s = 0; s < batch.size(); ++s) {
+    for (size_t head = 0; head < heads; ++head) {
+      for (size_t row = 0; row < batch.length(s); row += block_rows) tasks.push_back({s, head, row});
+    }
+  }
+  // Longest sequences first, so the dynamic schedule ends evenly.
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [&](const Task& a, const Task& b) { return batch.length(a.sequence) > batch.length(b.sequence); });
   const size_t d = hidden / heads;
-  const size_t stride = 3 * hidden;
+  const auto ld = static_cast<dnnl_dim_t>(3 * hidden);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const size_t tasks = batch.size() * heads;
-  // Longest sequences first so the dynamic schedule ends evenly.
-  std::vector<size_t> order(tasks);
-  for (size_t i = 0; i < tasks; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return batch.length(a / heads) > batch.length(b / heads); });
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> scores;
 #pragma omp for schedule(dynamic, 1)
-    for (size_t i = 0; i < tasks; ++i) {
-      const size_t s = order[i] / heads, head = order[i] % heads;
-      const size_t n = batch.length(s);
-      const float* q = qkv + batch.offsets[s] * stride + head * d;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      const Task& task = tasks[i];
+      const size_t n = batch.length(task.sequence);
+      const size_t rows = std::min(block_rows, n - task.first_row);
+      const float* q = qkv + batch.offsets[task.sequence] * 3 * hidden + task.head * d;
       const float* k = q + hidden;
       const float* v = q + 2 * hidden;
-      scores.resize(n * n);
-      const auto ld = static_cast<dnnl_dim_t>(stride);
-      const auto rows = static_cast<dnnl_dim_t>(n);
-      const auto cols = static_cast<dnnl_dim_t>(d);
-      dnnl_sgemm('N', 'T', rows, rows, cols, scale, q, ld, k, ld, 0.0f, scores.data(), rows);
-      for (size_t r = 0; r < n; ++r) softmax_row(scores.data() + r * n, n);
-      dnnl_sgemm('N', 'N', rows, cols, rows, 1.0f, scores.data(), rows, v, ld, 0.0f,
-                 context + batch.offsets[s] * hidden + head * d, static_cast<dnnl_dim_t>(hidden));
+      scores.resize(rows * n);
+      const auto length = static_cast<dnnl_dim_t>(n), block = static_cast<dnnl_dim_t>(rows);
+      dnnl_sgemm('N', 'T', block, length, static_cast<dnnl_dim_t>(d), scale, q + task.first_row * 3 * hidden, ld, k, ld,
+                 0.0f, scores.data(), length);
+      for (size_t r = 0; r < rows; ++r) softmax_row(scores.data() + r * n, n);
+      float* out = context + (batch.offsets[task.sequence] + task.first_row) * hidden + task.head * d;
+      dnnl_sgemm('N', 'N', block, static_cast<dnnl_dim_t>(d), length, 1.0f, scores.data(), length, v, ld, 0.0f, out,
+                 static_cast<dnnl_dim_t>(hidden));
     }
   }
 }
