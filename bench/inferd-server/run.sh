@@ -35,8 +35,12 @@ PY
 fi
 
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "# engine alone: inferd bench, batch $engine_batch, texts in file order"
-engine=$("$build/inferd/inferd" bench --model "$work/model" --batch "$engine_batch" --texts "$texts" \
+# The engine alone: on uniform texts, synthetic 128-token batches (no tokenization at all, the strictest baseline);
+# on mixed texts, the same texts in file order.
+engine_input=(--seq-len 128)
+[ "$mixed" = 1 ] && engine_input=(--texts "$texts")
+echo "# engine alone: inferd bench --batch $engine_batch ${engine_input[*]}"
+engine=$("$build/inferd/inferd" bench --model "$work/model" --batch "$engine_batch" "${engine_input[@]}" \
   --threads "$threads" --seconds "$seconds")
 echo "$engine"
 
@@ -51,7 +55,7 @@ served=$("$build/bench/inferd-server/inferd_http_load" --url "http://127.0.0.1:$
   --batch "$per_request" --concurrency "$levels" --seconds "$seconds")
 echo "$served"
 echo "# engine alone again, to bracket the served run on a shared machine"
-engine_after=$("$build/inferd/inferd" bench --model "$work/model" --batch "$engine_batch" --texts "$texts" \
+engine_after=$("$build/inferd/inferd" bench --model "$work/model" --batch "$engine_batch" "${engine_input[@]}" \
   --threads "$threads" --seconds "$seconds")
 echo "$engine_after"
 /usr/bin/python3 - "$engine" "$served" "$engine_after" <<'PY'

@@ -183,6 +183,18 @@ TEST_F(RegistryTest, PullsFromAHubStyleEndpoint) {
   EXPECT_NE(missing.error().message.find("no config.json"), std::string::npos);
 }
 
+TEST_F(RegistryTest, CommandLineWorksAsAnInitContainer) {
+  const std::string inferd = std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd";
+  testing::ChildProcess pull({inferd, "pull", "--registry", serve(), "--models", "mini,owner/reranker", "--variant",
+                              "i8", "--dest", dest_.string()});
+  EXPECT_EQ(pull.wait(std::chrono::seconds(60)), 0);
+  expect_pulled("mini", "i8");
+  expect_pulled("owner/reranker", "i8");
+  testing::ChildProcess unknown(
+      {inferd, "pull", "--from-dir", registry_.string(), "--models", "nope", "--dest", dest_.string()});
+  EXPECT_EQ(unknown.wait(std::chrono::seconds(60)), 1);
+}
+
 TEST(RegistryManifest, RejectsPathsThatLeaveTheModelDirectory) {
   EXPECT_TRUE(is_safe_relative_path("1_Pooling/config.json"));
   EXPECT_FALSE(is_safe_relative_path("../etc/passwd"));
