@@ -36,6 +36,7 @@ struct ServeOptions {
   std::string request_timeout = "30s";
   std::string grace_period = "30s";
   std::string log_level = "info";
+  std::string variant = "f32";
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
@@ -57,6 +58,9 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--request-timeout", o.request_timeout, "default per-request deadline")->capture_default_str();
   app.add_option("--grace-period", o.grace_period, "time to finish in-flight work after SIGTERM")
       ->capture_default_str();
+  app.add_option("--variant", o.variant, "weights: f32, or i8 (the engine quantizes at load)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "i8"}));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
 }
 
@@ -121,10 +125,11 @@ int serve(const ServeOptions& o) {
 
   tpustack::metrics::MetricsRegistry registry;
   ServerMetrics metrics(registry);
-  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget}, metrics);
+  const auto precision = o.variant == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision}, metrics);
   InferenceService service(pool, o.input, metrics);
-  ServerInfo info{"0.1.0",     backend->backend,  *role, environment.tpu_accelerator_type, limits,
-                  o.max_queue, o.input.max_inputs};
+  ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,
+                  o.max_queue, o.input.max_inputs, o.variant};
   ServingState state;
   HttpApi api(service, info, state, registry, metrics, request_timeout);
   HttpFront http(o.listen, api);

@@ -317,6 +317,7 @@ HttpReply HttpApi::info() const {
       {"loaded", service_.pool().loaded()},
       {"version", info_.version},
       {"backend", info_.backend},
+      {"variant", info_.variant},
       {"accelerator_type", info_.accelerator_type},
       {"worker", {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}}},
       {"max_batch_tokens", info_.limits.max_batch_tokens},

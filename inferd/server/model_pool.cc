@@ -74,7 +74,7 @@ std::variant<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(cons
   }
   if (auto full = make_room(chosen)) return *full;
   const auto start = batching::Clock::now();
-  auto loaded = EncoderModel::load(found->second.directory, {options_.threads, engine::WeightPrecision::f32});
+  auto loaded = EncoderModel::load(found->second.directory, {options_.threads, options_.precision});
   if (!loaded) {
     spdlog::error("model {} failed to load: {}", chosen, loaded.error().message);
     return RequestError{500, "backend", "model \"" + chosen + "\" failed to load: " + loaded.error().message};

@@ -39,7 +39,8 @@ struct PoolOptions {
   batching::BatchLimits limits;
   size_t max_queue = 1024;
   size_t threads = 1;
-  uint64_t memory_budget = 0;  // bytes of weights resident at once; 0: no limit
+  uint64_t memory_budget = 0;                                        // bytes of weights resident at once; 0: no limit
+  engine::WeightPrecision precision = engine::WeightPrecision::f32;  // i8: the engine's dynamic int8 weights
 };
 
 // The models this process serves: loaded on first use or by preload, unloaded least-recently-used first when the

@@ -17,6 +17,7 @@ struct ServerInfo {
   batching::BatchLimits limits;
   size_t max_queue = 0;
   size_t max_client_batch_size = 0;
+  std::string variant;  // "f32" or "i8"
 };
 
 }  // namespace inferd::server

@@ -337,6 +337,19 @@ TEST(ServeProcess, MemoryBudgetUnloadsTheLeastRecentlyUsedModel) {
   EXPECT_EQ(json::parse(server.get("/info").body)["loaded"], json({"f32-mean"}));
 }
 
+TEST(ServeProcess, Int8VariantServesCloseToFloat) {
+  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  const std::string model = "m=" + ServedInferd::tiny_models() + "/f32-mean";
+  ServedInferd f32({"--model", model, "--preload", "m", "--threads", "1"});
+  ServedInferd i8({"--model", model, "--preload", "m", "--threads", "1", "--variant", "i8"});
+  EXPECT_EQ(json::parse(i8.get("/info").body)["variant"], "i8");
+  const std::string body = json({{"inputs", "the quick brown fox"}}).dump();
+  json a = json::parse(f32.post("/embed", body).body)[0], b = json::parse(i8.post("/embed", body).body)[0];
+  double dot = 0;
+  for (size_t i = 0; i < a.size(); ++i) dot += a[i].get<double>() * b[i].get<double>();
+  EXPECT_GT(dot, 0.99);  // both unit vectors
+}
+
 TEST(ServeProcess, UnavailableBackendFailsAtStartSayingWhy) {
   ChildProcess process({ServedInferd::binary(), "serve", "--model", "m=/nonexistent", "--backend", "tpu"});
   EXPECT_EQ(process.wait(std::chrono::seconds(20)), 1);
