@@ -37,6 +37,7 @@ struct ServeOptions {
   std::string grace_period = "30s";
   std::string log_level = "info";
   std::string variant = "f32";
+  bool log_json = false;
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
@@ -62,6 +63,7 @@ void add_flags(CLI::App& app, ServeOptions& o) {
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "i8"}));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_flag("--log-json", o.log_json, "one JSON object per log line");
 }
 
 sigset_t shutdown_signals() {
@@ -184,7 +186,7 @@ int run_serve(std::span<const std::string_view> args) {
   add_flags(app, options);
   if (int code = parse_command_line(app, args); code >= 0) return code;
   try {
-    tpustack::logging::setup_logging({options.log_level, false}, "inferd");
+    tpustack::logging::setup_logging({options.log_level, options.log_json}, "inferd");
   } catch (const std::invalid_argument& e) {
     spdlog::error("{}", e.what());
     return 2;

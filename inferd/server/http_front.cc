@@ -24,6 +24,7 @@ void serve(HttpApi& api, const http::http_request& request) {
     call.headers[lower] = value;
   }
   HttpReply reply;
+  const auto start = std::chrono::steady_clock::now();
   try {
     const std::vector<unsigned char> body = request.extract_vector().get();
     call.body.assign(body.begin(), body.end());
@@ -33,6 +34,8 @@ void serve(HttpApi& api, const http::http_request& request) {
     spdlog::error("{} {}: {}", call.method, call.path, e.what());
     reply = {500, R"({"error":"internal error","error_type":"backend"})", "application/json", {}};
   }
+  spdlog::debug("{} {} {} {:.1f}ms", call.method, call.path, reply.status,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   http::http_response response(static_cast<http::status_code>(reply.status));
   for (const auto& [name, value] : reply.headers) response.headers().add(name, value);
   response.set_body(std::vector<unsigned char>(reply.body.begin(), reply.body.end()));
