@@ -95,13 +95,20 @@ size_t special_count(const std::vector<TemplateItem>& items) {
 
 }  // namespace
 
-Tokenizer::Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor, size_t max_length,
-                     TruncationSide side)
+Tokenizer::Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor,
+                     std::vector<AddedToken> added_tokens, size_t max_length, TruncationSide side)
     : normalizer_(normalizer),
       model_(std::move(model)),
       post_processor_(std::move(post_processor)),
       max_length_(max_length),
-      side_(side) {}
+      side_(side) {
+  for (const AddedToken& token : added_tokens) {
+    auto content = decode_utf8(token.content);
+    if (content && !content->empty() && token.id >= 0) added_tokens_.emplace_back(std::move(content).value(), token.id);
+  }
+  std::stable_sort(added_tokens_.begin(), added_tokens_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
 
 Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& path) {
   auto text = read_file_text(path);
@@ -142,6 +149,15 @@ Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& pa
   auto post_processor = parse_post_processor(doc["post_processor"], *model);
   if (!post_processor) return fail(post_processor.error().message);
 
+  // Rust matches added tokens in the raw text; those marked normalized would be matched after normalisation,
+  // which BERT's special tokens never are, so only the raw-text ones are kept.
+  std::vector<AddedToken> added_tokens;
+  for (const json& token : doc.value("added_tokens", json::array())) {
+    if (!token.value("normalized", false)) {
+      added_tokens.push_back({token.value("content", ""), token.value("id", -1)});
+    }
+  }
+
   size_t max_length = no_limit;
   TruncationSide side = TruncationSide::right;
   const json& truncation = doc["truncation"];
@@ -149,7 +165,8 @@ Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& pa
     max_length = truncation.value("max_length", no_limit);
     side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
   }
-  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), max_length, side);
+  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
+                   max_length, side);
 }
 
 Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, bool lowercase) {
@@ -170,21 +187,43 @@ Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, b
   if (!model) return Error{path.string() + ": " + model.error().message};
   auto post_processor = parse_post_processor(nullptr, *model);
   if (!post_processor) return Error{path.string() + ": " + post_processor.error().message};
+  std::vector<AddedToken> added_tokens;
+  for (const char* special : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+    added_tokens.push_back({special, model->find(special)});
+  }
   BertNormalizerOptions normalizer;
   normalizer.lowercase = lowercase;
   normalizer.strip_accents = lowercase;
-  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), no_limit,
-                   TruncationSide::right);
+  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
+                   no_limit, TruncationSide::right);
 }
 
 Result<std::vector<TokenId>> Tokenizer::pieces(std::string_view text) const {
   auto code_points = decode_utf8(text);
   if (!code_points) return code_points.error();
   std::vector<TokenId> ids;
-  for (const std::u32string& word : split_bert_words(normalize_bert(*code_points, normalizer_))) {
+  std::u32string_view rest = *code_points;
+  size_t segment_start = 0;
+  for (size_t pos = 0; pos < rest.size();) {
+    auto matched = std::find_if(added_tokens_.begin(), added_tokens_.end(),
+                                [&](const auto& token) { return rest.substr(pos, token.first.size()) == token.first; });
+    if (matched == added_tokens_.end()) {
+      ++pos;
+      continue;
+    }
+    append_word_pieces(rest.substr(segment_start, pos - segment_start), ids);
+    ids.push_back(matched->second);
+    pos += matched->first.size();
+    segment_start = pos;
+  }
+  append_word_pieces(rest.substr(segment_start), ids);
+  return ids;
+}
+
+void Tokenizer::append_word_pieces(std::u32string_view text, std::vector<TokenId>& ids) const {
+  for (const std::u32string& word : split_bert_words(normalize_bert(text, normalizer_))) {
     model_.append_pieces(word, ids);
   }
-  return ids;
 }
 
 size_t Tokenizer::limit(size_t max_length) const { return std::min(max_length, max_length_); }

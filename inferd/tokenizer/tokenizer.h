@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <limits>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "inferd/common/result.h"
@@ -33,6 +35,12 @@ struct PostProcessor {
 
 enum class TruncationSide { right, left };
 
+// A token matched verbatim in the raw text before normalisation, as [SEP] or [MASK] are.
+struct AddedToken {
+  std::string content;
+  TokenId id = -1;
+};
+
 // A BERT WordPiece tokenizer with the semantics of Hugging Face's Rust tokenizers library.
 class Tokenizer {
  public:
@@ -47,14 +55,15 @@ class Tokenizer {
   Result<Encoding> encode(std::string_view text, size_t max_length = no_limit) const;
   Result<Encoding> encode_pair(std::string_view first, std::string_view second, size_t max_length = no_limit) const;
 
-  // Word pieces of text with no special tokens and no truncation.
+  // Token ids of text (added tokens such as [SEP] in it included) with no template and no truncation.
   Result<std::vector<TokenId>> pieces(std::string_view text) const;
 
   const WordPiece& model() const { return model_; }
 
  private:
-  Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor, size_t max_length,
-            TruncationSide side);
+  Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor,
+            std::vector<AddedToken> added_tokens, size_t max_length, TruncationSide side);
+  void append_word_pieces(std::u32string_view text, std::vector<TokenId>& ids) const;
   size_t limit(size_t max_length) const;
   Encoding apply_template(const std::vector<TemplateItem>& items, const std::vector<TokenId>* first,
                           const std::vector<TokenId>* second) const;
@@ -62,6 +71,7 @@ class Tokenizer {
   BertNormalizerOptions normalizer_;
   WordPiece model_;
   PostProcessor post_processor_;
+  std::vector<std::pair<std::u32string, TokenId>> added_tokens_;  // longest first, so the longest match wins
   size_t max_length_;
   TruncationSide side_;
 };

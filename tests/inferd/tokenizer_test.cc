@@ -136,6 +136,16 @@ TEST_F(TokenizerJsonFile, AppliesItsTemplateCaseHandlingAndTruncation) {
   EXPECT_EQ(pair->type_ids, (std::vector<TokenId>{0, 0, 1}));
 }
 
+TEST_F(TokenizerJsonFile, MatchesAddedTokensInTheRawTextCaseSensitively) {
+  nlohmann::json doc = small_tokenizer();
+  doc["added_tokens"] = nlohmann::json::parse(R"([{"id": 1, "content": "</s>", "normalized": false}])");
+  auto tokenizer = Tokenizer::from_tokenizer_json(write(doc));
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  auto pieces = tokenizer->pieces("hello</s>Hello </S>");
+  ASSERT_TRUE(pieces.ok());
+  EXPECT_EQ(*pieces, (std::vector<TokenId>{4, 1, 3, 2, 2, 2, 2}));  // </S> is not the token: < / S > are unknown
+}
+
 TEST_F(TokenizerJsonFile, RejectsOtherModelsNamingTheFile) {
   nlohmann::json doc = small_tokenizer();
   doc["model"]["type"] = "BPE";

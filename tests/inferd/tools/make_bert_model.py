@@ -126,7 +126,8 @@ def tokenizer_json(vocab, max_length):
         "version": "1.0",
         "truncation": {"direction": "Right", "max_length": max_length, "strategy": "LongestFirst", "stride": 0},
         "padding": None,
-        "added_tokens": [{"id": ids[t], "content": t, "special": True} for t in SPECIAL],
+        "added_tokens": [{"id": ids[t], "content": t, "special": True, "normalized": False}
+                         for t in SPECIAL],
         "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
                        "strip_accents": None, "lowercase": True},
         "pre_tokenizer": {"type": "BertPreTokenizer"},

@@ -75,6 +75,8 @@ const texts = [
   '',
   '   ',
   'x',
+  'special tokens stay whole: [SEP] and [MASK], but not [sep] or [ SEP ]',
+  'glued[SEP]tokens[CLS]',
 ];
 const pairs = [
   ['what is a fox?', 'The quick brown fox jumps over the lazy dog.'],
