@@ -6,41 +6,54 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "common/config/config_document.h"
 #include "common/logging/logging.h"
 #include "common/topology/topology_error.h"
 #include "deviceplugin/cli/host_description.h"
+#include "deviceplugin/cli/plugin_settings.h"
+#include "deviceplugin/cli/serve.h"
 #include "deviceplugin/discovery/simulated_host.h"
 
 int main(int argc, char** argv) {
   using namespace tpustack;
+  using namespace tpustack::deviceplugin;
   CLI::App app{"tpu-device-plugin: advertises this node's TPU chips to the kubelet as google.com/tpu"};
-  std::string simulate;
-  std::string log_level = "info";
+  FlagValues flags;
+  std::string config_file;
   bool describe = false;
-  app.add_option("--simulate", simulate,
+  app.add_option("--config", config_file, "YAML config file; flags override its keys");
+  app.add_option("--plugin-dir", flags.plugin_dir, "kubelet device-plugin directory (/var/lib/kubelet/device-plugins)");
+  app.add_option("--kubelet-socket", flags.kubelet_socket, "kubelet registration socket (<plugin-dir>/kubelet.sock)");
+  app.add_option("--simulate", flags.simulate,
                  "Invent chips instead of reading sysfs: GEN:TOPOLOGY[:CHIPS_PER_HOST], e.g. v6e:4x4:4");
+  app.add_option("--sysfs-root", flags.sysfs_root, "where sysfs is mounted (/sys)");
+  app.add_option("--dev-root", flags.dev_root, "where the host's /dev is mounted (/dev)");
+  app.add_option("--health-interval", flags.health_interval, "time between health checks, e.g. 1s, 500ms (1s)");
+  app.add_option("--metrics-addr", flags.metrics_addr, "HOST:PORT for /metrics and /healthz (0.0.0.0:2112)");
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error (info)");
+  app.add_option("--accelerator", flags.accelerator, "this node's TPU generation or accelerator label value");
+  app.add_option("--topology", flags.topology, "the slice topology this node belongs to, e.g. 4x4");
+  app.add_option("--chips-per-host", flags.chips_per_host, "TPU chips this node must have");
   app.add_flag("--describe", describe, "Print the chips and the libtpu environment each allocation gets, then exit");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    logging::setup_logging({log_level, false}, "tpu-device-plugin");
-    if (simulate.empty()) {
-      spdlog::error("no chips to serve: give --simulate GEN:TOPOLOGY[:CHIPS_PER_HOST]");
-      return 2;
-    }
-    const auto slice = deviceplugin::parse_simulate_spec(simulate);
-    const auto chips = deviceplugin::simulated_chips(slice);
+    // Errors in the flags or config file are logged to stderr like everything else.
+    logging::setup_logging({}, "tpu-device-plugin");
+    const auto config = config_file.empty() ? config::ConfigDocument{} : config::ConfigDocument::load_file(config_file);
+    const PluginSettings settings = resolve_settings(flags, config);
+    logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin");
     if (describe) {
-      std::fputs(deviceplugin::describe_host(slice, chips).c_str(), stdout);
+      if (!settings.simulate) {
+        spdlog::error("--describe needs --simulate GEN:TOPOLOGY[:CHIPS_PER_HOST]");
+        return 2;
+      }
+      std::fputs(describe_host(*settings.simulate, simulated_chips(*settings.simulate)).c_str(), stdout);
       return 0;
     }
-    spdlog::error("serving the kubelet device-plugin API is not built yet; use --describe");
-    return 2;
-  } catch (const topology::TopologyError& e) {
-    spdlog::error("{}", e.what());
-    return 2;
-  } catch (const std::invalid_argument& e) {
+    return serve(settings);
+  } catch (const std::exception& e) {
+    // Bad flags, config or simulate spec: say what was wrong and exit non-zero without a crash.
     spdlog::error("{}", e.what());
     return 2;
   }

@@ -83,24 +83,24 @@ std::optional<std::string> ConfigDocument::get_string(std::string_view key) cons
   return node->Scalar();
 }
 
-std::optional<long long> ConfigDocument::get_int(std::string_view key) const {
+template <class Number>
+std::optional<Number> ConfigDocument::get_number(std::string_view key, const char* expected) const {
   auto text = get_string(key);
   if (!text) return std::nullopt;
-  long long value = 0;
+  Number value{};
   const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size())
-    fail(*find(key), key, "expected an integer, got '" + *text + "'");
+  if (ec != std::errc() || ptr != text->data() + text->size()) {
+    fail(*find(key), key, std::string("expected ") + expected + ", got '" + *text + "'");
+  }
   return value;
 }
 
+std::optional<long long> ConfigDocument::get_int(std::string_view key) const {
+  return get_number<long long>(key, "an integer");
+}
+
 std::optional<double> ConfigDocument::get_double(std::string_view key) const {
-  auto text = get_string(key);
-  if (!text) return std::nullopt;
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size())
-    fail(*find(key), key, "expected a number, got '" + *text + "'");
-  return value;
+  return get_number<double>(key, "a number");
 }
 
 std::optional<bool> ConfigDocument::get_bool(std::string_view key) const {

@@ -45,6 +45,8 @@ class ConfigDocument {
  private:
   ConfigDocument(YAML::Node root, std::string source) : root_(std::move(root)), source_(std::move(source)) {}
   std::optional<YAML::Node> find(std::string_view key) const;
+  template <class Number>
+  std::optional<Number> get_number(std::string_view key, const char* expected) const;
   [[noreturn]] void fail(const YAML::Node& node, std::string_view key, const std::string& what) const;
 
   YAML::Node root_;

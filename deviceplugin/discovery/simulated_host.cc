@@ -46,6 +46,8 @@ std::vector<Chip> simulated_chips(const SliceSpec& slice) {
     // TPU VMs place the chips on consecutive slots of bus 0 starting at slot 4.
     std::snprintf(pci, sizeof pci, "0000:00:%02x", 4 + i);
     chip.pci_address = pci;
+    for (int f = 0; f < g.pci_functions_per_chip; ++f)
+      chip.pci_functions.push_back(chip.pci_address + "." + std::to_string(f));
     if (g.device_nodes == DeviceNodeStyle::kAccel) {
       chip.id = "accel" + std::to_string(i);
       chip.device_paths = {"/dev/accel" + std::to_string(i)};

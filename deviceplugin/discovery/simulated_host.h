@@ -5,18 +5,9 @@
 #include <vector>
 
 #include "common/topology/slice_spec.h"
+#include "deviceplugin/discovery/chip.h"
 
 namespace tpustack::deviceplugin {
-
-// A chip as the plugin advertises it: what the kubelet sees (id, NUMA) and what a container gets
-// (device nodes).
-struct Chip {
-  int index = 0;            // host-local chip number (common/topology/host_grid.h)
-  std::string id;           // device ID sent to the kubelet
-  std::string pci_address;  // DDDD:BB:DD, the chip's PCI slot
-  int numa_node = -1;
-  std::vector<std::string> device_paths;  // host device nodes, e.g. /dev/vfio/3
-};
 
 // Reads --simulate "GEN:TOPOLOGY[:CHIPS_PER_HOST]" ("v6e:4x4:4", "tpu-v5-lite-podslice:2x4").
 // CHIPS_PER_HOST defaults to the generation's usual VM for that topology. Throws TopologyError.

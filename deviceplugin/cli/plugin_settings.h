@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/config/config_document.h"
+#include "deviceplugin/discovery/node_facts.h"
+#include "deviceplugin/health/chip_checks.h"
+#include "deviceplugin/server/registration_loop.h"
+
+namespace tpustack::deviceplugin {
+
+// What the command line said; unset flags leave the config file's value (or the default) alone.
+struct FlagValues {
+  std::optional<std::string> plugin_dir;
+  std::optional<std::string> kubelet_socket;
+  std::optional<std::string> simulate;
+  std::optional<std::string> sysfs_root;
+  std::optional<std::string> dev_root;
+  std::optional<std::string> health_interval;
+  std::optional<std::string> metrics_addr;
+  std::optional<std::string> log_level;
+  std::optional<std::string> accelerator;
+  std::optional<std::string> topology;
+  std::optional<int> chips_per_host;
+};
+
+// Everything the plugin runs with.
+struct PluginSettings {
+  RegistrationSettings registration;
+  std::optional<topology::SliceSpec> simulate;  // from GEN:TOPOLOGY[:CHIPS_PER_HOST]; empty = real chips from sysfs
+  HealthCheckSettings health;
+  std::chrono::nanoseconds health_interval = std::chrono::seconds(1);
+  std::string metrics_addr = "0.0.0.0:2112";  // empty: no HTTP endpoint
+  std::string log_level = "info";
+  bool log_json = false;
+  std::string pod_resources_socket = "/var/lib/kubelet/pod-resources/kubelet.sock";
+  std::string lock_file;  // empty: <plugin-dir>/tpu-device-plugin.lock
+  std::chrono::nanoseconds discovery_retry = std::chrono::seconds(5);
+  NodeFacts node;          // from flags and the config file; environment and node labels are added at start
+  std::string kubeconfig;  // for reading NODE_NAME's labels; empty: $KUBECONFIG, else in-cluster
+};
+
+// Every key the YAML config accepts; README's table lists the same.
+const std::set<std::string>& config_keys();
+
+// Flags over the config file over defaults. Throws config::ConfigError (file:line:key), or
+// std::invalid_argument (TopologyError for --simulate) for a bad flag value.
+PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDocument& config);
+
+}  // namespace tpustack::deviceplugin

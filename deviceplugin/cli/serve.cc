@@ -1,0 +1,179 @@
+#include "deviceplugin/cli/serve.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/metrics/metrics_server.h"
+#include "common/topology/topology_error.h"
+#include "deviceplugin/discovery/node_labels.h"
+#include "deviceplugin/discovery/simulated_host.h"
+#include "deviceplugin/discovery/sysfs_chips.h"
+#include "deviceplugin/health/health_monitor.h"
+#include "deviceplugin/server/allocated_chips.h"
+#include "deviceplugin/server/instance_lock.h"
+#include "deviceplugin/server/ticker.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What /healthz says: 200 while registered with the kubelet, 503 with the reason otherwise.
+class Readiness {
+ public:
+  void set(std::string status) {
+    std::lock_guard lock(mu_);
+    status_ = std::move(status);
+  }
+  metrics::MetricsServer::Reply reply(const RegistrationLoop* loop) const {
+    if (loop && loop->registered()) return {200, "ok: registered with the kubelet\n"};
+    if (loop && loop->serving()) return {503, "serving, not registered: waiting for the kubelet\n"};
+    std::lock_guard lock(mu_);
+    return {503, status_ + "\n"};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string status_ = "starting";
+};
+
+// Turns SIGTERM/SIGINT into a call of `on_signal`. The signals are blocked in every thread (the
+// mask is inherited), so only this thread sees them, outside any signal handler.
+class SignalWatch {
+ public:
+  explicit SignalWatch(std::function<void()> on_signal)
+      : thread_([on_signal = std::move(on_signal)](std::stop_token stop) {
+          sigset_t set = signals();
+          const timespec poll{0, 100'000'000};
+          while (!stop.stop_requested()) {
+            const int sig = ::sigtimedwait(&set, nullptr, &poll);
+            if (sig > 0) {
+              spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+              on_signal();
+            }
+          }
+        }) {}
+  static sigset_t signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+  }
+
+ private:
+  std::jthread thread_;
+};
+
+HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
+  const bool resilience_off = facts.ici_resiliency_disabled && facts.ici_resiliency_disabled->value;
+  if (settings.simulate) {
+    auto chips = simulated_chips(*settings.simulate);
+    const size_t count = chips.size();
+    return {*settings.simulate, std::move(chips), std::vector<bool>(count, true), {resilience_off}};
+  }
+  auto scan = scan_sysfs_chips(settings.health.sysfs_root);
+  for (const auto& problem : scan.problems) spdlog::warn("discovery: {}", problem);
+  if (!scan.generation) {
+    throw topology::TopologyError("no TPU chips (PCI vendor 0x1ae0) under " + settings.health.sysfs_root +
+                                  "/bus/pci/devices");
+  }
+  const size_t count = scan.chips.size();
+  return {resolve_slice(facts, *scan.generation, static_cast<int>(count)),
+          std::move(scan.chips),
+          std::vector<bool>(count, true),
+          {resilience_off}};
+}
+
+}  // namespace
+
+int serve(const PluginSettings& settings) {
+  sigset_t signals = SignalWatch::signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::atomic<bool> stopping{false};
+  std::atomic<RegistrationLoop*> loop{nullptr};
+  SignalWatch signal_watch([&] {
+    stopping = true;
+    if (auto* l = loop.load()) l->stop();
+  });
+
+  metrics::MetricsRegistry registry;
+  PluginMetrics plugin_metrics(registry);
+  Readiness readiness;
+  std::unique_ptr<metrics::MetricsServer> http;
+  if (!settings.metrics_addr.empty()) {
+    http = std::make_unique<metrics::MetricsServer>(settings.metrics_addr, registry,
+                                                    std::map<std::string, metrics::MetricsServer::Handler>{
+                                                        {"/healthz", [&] { return readiness.reply(loop.load()); }}});
+    http->start();
+    spdlog::info("metrics and /healthz on {}", settings.metrics_addr);
+  }
+
+  // The kubelet creates its plugin directory, but the plugin may start first.
+  std::filesystem::create_directories(settings.registration.plugin_dir);
+  readiness.set("waiting for the instance lock " + settings.lock_file);
+  InstanceLock lock;
+  if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;
+
+  // Declared facts, strongest first: flags, config file, environment, then the node's labels.
+  const NodeFacts declared = overlay(settings.node, facts_from_environment(std::getenv));
+  const char* node_name = std::getenv("NODE_NAME");
+  std::optional<NodeFacts> from_labels;
+  std::optional<HostInventory> inventory;
+  std::string last_error;
+  while (!inventory && !stopping) {
+    try {
+      if (node_name && *node_name && !from_labels) {
+        try {
+          from_labels = facts_from_node_labels(read_node_labels(api_server_config(settings.kubeconfig), node_name));
+        } catch (const std::runtime_error& e) {
+          throw std::runtime_error(std::string("cannot read the labels of node ") + node_name + ": " + e.what());
+        }
+        spdlog::info("read the labels of node {}", node_name);
+      }
+      inventory = discover(settings, from_labels ? overlay(declared, *from_labels) : declared);
+    } catch (const std::exception& e) {
+      if (e.what() != last_error) {
+        spdlog::error("discovery: {}; retrying every {}s", e.what(),
+                      std::chrono::duration_cast<std::chrono::seconds>(settings.discovery_retry).count());
+        last_error = e.what();
+      }
+      readiness.set(std::string("discovery: ") + e.what());
+      for (auto waited = 0ns; waited < settings.discovery_retry && !stopping; waited += 100ms) {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+  if (!inventory) return 0;
+  spdlog::info("found {} {} chips; slice {} of {} hosts", inventory->chips.size(),
+               inventory->slice.generation_info().name, inventory->slice.topology().to_string(),
+               inventory->slice.hosts());
+  plugin_metrics.chips.set(static_cast<double>(inventory->chips.size()));
+  plugin_metrics.chips_healthy.set(static_cast<double>(inventory->chips.size()));
+
+  DeviceState state(std::move(*inventory));
+  HealthMonitor monitor(state, settings.health, plugin_metrics);
+  RegistrationLoop registration(settings.registration, state, plugin_metrics);
+  loop = &registration;
+  if (stopping) return 0;
+  Ticker health_ticker(settings.health_interval, [&] { monitor.check_all(); });
+  Ticker allocated_ticker(settings.health_interval, [&] {
+    if (const auto n = count_allocated_chips(settings.pod_resources_socket, 500ms))
+      plugin_metrics.chips_allocated.set(*n);
+  });
+  registration.run();
+  loop = nullptr;
+  if (http) http->stop();
+  return 0;
+}
+
+}  // namespace tpustack::deviceplugin

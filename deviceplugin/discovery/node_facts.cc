@@ -1,0 +1,114 @@
+#include "deviceplugin/discovery/node_facts.h"
+
+#include <charconv>
+
+#include "common/topology/topology.h"
+#include "common/topology/topology_error.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using topology::TopologyError;
+
+template <class T>
+void take_missing(std::optional<Declared<T>>& field, const std::optional<Declared<T>>& fallback) {
+  if (!field) field = fallback;
+}
+
+std::optional<Declared<int>> parse_count(const std::string& text, const std::string& origin) {
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value <= 0) {
+    throw TopologyError(origin + ": chips per host must be a positive number, got '" + text + "'");
+  }
+  return Declared<int>{value, origin};
+}
+
+// The single-host shape of `chips` chips: 2x2 / 2x2x1 for four, 2x4 for eight, 1x1 for one.
+std::string single_host_topology(topology::Generation generation, int chips) {
+  const bool three_d = topology::info(generation).topology_rank == 3;
+  switch (chips) {
+    case 1:
+      return three_d ? "1x1x1" : "1x1";
+    case 4:
+      return three_d ? "2x2x1" : "2x2";
+    case 8:
+      return three_d ? "2x2x2" : "2x4";
+    default:
+      throw TopologyError("found " + std::to_string(chips) + " " + std::string(topology::info(generation).name) +
+                          " chips and no declared topology; no TPU VM has that many chips");
+  }
+}
+
+}  // namespace
+
+NodeFacts overlay(const NodeFacts& preferred, const NodeFacts& fallback) {
+  NodeFacts out = preferred;
+  take_missing(out.accelerator, fallback.accelerator);
+  take_missing(out.topology, fallback.topology);
+  take_missing(out.chips_per_host, fallback.chips_per_host);
+  take_missing(out.ici_resiliency_disabled, fallback.ici_resiliency_disabled);
+  return out;
+}
+
+NodeFacts facts_from_node_labels(const std::map<std::string, std::string>& labels) {
+  NodeFacts facts;
+  const auto label = [&](const std::string& key) -> const std::string* {
+    const auto it = labels.find(key);
+    return it == labels.end() ? nullptr : &it->second;
+  };
+  const std::string prefix = "node label ";
+  if (const auto* v = label("cloud.google.com/gke-tpu-accelerator")) {
+    facts.accelerator = Declared<std::string>{*v, prefix + "cloud.google.com/gke-tpu-accelerator"};
+  }
+  if (const auto* v = label("cloud.google.com/gke-tpu-topology")) {
+    facts.topology = Declared<std::string>{*v, prefix + "cloud.google.com/gke-tpu-topology"};
+  }
+  if (const auto* v = label("cloud.google.com/gke-accelerator-count")) {
+    facts.chips_per_host = parse_count(*v, prefix + "cloud.google.com/gke-accelerator-count");
+  }
+  if (const auto* v = label("cloud.google.com/gke-tpu-ici-resiliency")) {
+    facts.ici_resiliency_disabled = Declared<bool>{*v == "false", prefix + "cloud.google.com/gke-tpu-ici-resiliency"};
+  }
+  return facts;
+}
+
+NodeFacts facts_from_environment(const std::function<const char*(const char*)>& getenv) {
+  NodeFacts facts;
+  if (const char* v = getenv("TPUSTACK_ACCELERATOR"); v && *v) {
+    facts.accelerator = Declared<std::string>{v, "environment TPUSTACK_ACCELERATOR"};
+  }
+  if (const char* v = getenv("TPUSTACK_TOPOLOGY"); v && *v) {
+    facts.topology = Declared<std::string>{v, "environment TPUSTACK_TOPOLOGY"};
+  }
+  if (const char* v = getenv("TPUSTACK_CHIPS_PER_HOST"); v && *v) {
+    facts.chips_per_host = parse_count(v, "environment TPUSTACK_CHIPS_PER_HOST");
+  }
+  return facts;
+}
+
+topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found) {
+  const std::string found_name(topology::info(found_generation).name);
+  if (facts.accelerator) {
+    const auto declared = topology::parse_generation(facts.accelerator->value);
+    if (declared != found_generation) {
+      throw TopologyError("found " + found_name + " chips but " + facts.accelerator->origin + " says '" +
+                          facts.accelerator->value + "'");
+    }
+  }
+  if (facts.chips_per_host && facts.chips_per_host->value != found) {
+    throw TopologyError("found " + std::to_string(found) + " " + found_name + " chips but " +
+                        facts.chips_per_host->origin + " says " + std::to_string(facts.chips_per_host->value));
+  }
+  const std::string topology_text =
+      facts.topology ? facts.topology->value : single_host_topology(found_generation, found);
+  try {
+    return topology::SliceSpec::make(found_generation, topology::parse_topology(found_generation, topology_text),
+                                     found);
+  } catch (const TopologyError& e) {
+    const std::string origin = facts.topology ? facts.topology->origin : "the chips found";
+    throw TopologyError(origin + ": " + e.what());
+  }
+}
+
+}  // namespace tpustack::deviceplugin

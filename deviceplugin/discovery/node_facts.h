@@ -1,0 +1,45 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/topology/generation.h"
+#include "common/topology/slice_spec.h"
+
+namespace tpustack::deviceplugin {
+
+// One declared fact and where it was declared ("--topology", "plugin.yaml node.topology",
+// "TPUSTACK_TOPOLOGY", "node label cloud.google.com/gke-tpu-topology"), so errors can say which
+// source to fix.
+template <class T>
+struct Declared {
+  T value;
+  std::string origin;
+};
+
+// What the node is supposed to be. Every field is optional in every source.
+struct NodeFacts {
+  std::optional<Declared<std::string>> accelerator;  // "v6e" or a label value such as "tpu-v6e-slice"
+  std::optional<Declared<std::string>> topology;     // the whole slice: "4x4"
+  std::optional<Declared<int>> chips_per_host;
+  std::optional<Declared<bool>> ici_resiliency_disabled;
+};
+
+// Fields of `preferred` win; the rest come from `fallback`.
+NodeFacts overlay(const NodeFacts& preferred, const NodeFacts& fallback);
+
+// cloud.google.com/gke-tpu-accelerator, gke-tpu-topology, gke-accelerator-count, gke-tpu-ici-resiliency.
+NodeFacts facts_from_node_labels(const std::map<std::string, std::string>& labels);
+
+// TPUSTACK_ACCELERATOR, TPUSTACK_TOPOLOGY, TPUSTACK_CHIPS_PER_HOST; `getenv` is injectable for tests.
+NodeFacts facts_from_environment(const std::function<const char*(const char*)>& getenv);
+
+// The slice this host belongs to, from declared facts checked against what discovery found
+// (`found` chips of generation `found_generation`). Without a declared topology the host is taken to
+// be a whole single-host slice of the chips found. Throws TopologyError naming the source of a
+// mismatch, e.g. "found 4 chips but node label cloud.google.com/gke-accelerator-count says 8".
+topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found);
+
+}  // namespace tpustack::deviceplugin

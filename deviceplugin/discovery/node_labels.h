@@ -1,0 +1,18 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/kube/cluster_config.h"
+
+namespace tpustack::deviceplugin {
+
+// How to reach the API server: the kubeconfig at `kubeconfig` when given, else $KUBECONFIG when
+// set, else the pod's service account (in-cluster). Throws std::runtime_error when none applies.
+kube::ClusterConfig api_server_config(const std::string& kubeconfig);
+
+// The labels of Node `node_name` (one GET). Throws kube::KubeError when the API server refuses or
+// does not answer.
+std::map<std::string, std::string> read_node_labels(const kube::ClusterConfig& config, const std::string& node_name);
+
+}  // namespace tpustack::deviceplugin

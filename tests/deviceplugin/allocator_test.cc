@@ -1,0 +1,173 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "deviceplugin/allocator/container_allocation.h"
+#include "deviceplugin/allocator/preferred_allocation.h"
+#include "tests/deviceplugin/running_plugin.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+using Ids = std::vector<std::string>;
+
+HostInventory inventory(const std::string& simulate) { return testing::simulated_inventory(simulate); }
+
+Ids all_ids(const HostInventory& inv) {
+  Ids ids;
+  for (const auto& chip : inv.chips) ids.push_back(chip.id);
+  return ids;
+}
+
+// Rows of shared/reference/tpu-on-kubernetes.md §I.3: whole-host allocations.
+struct WholeHostRow {
+  std::string simulate, topology, accelerator_type, host_bounds, chips_per_host_bounds, wrap, worker_id;
+};
+
+TEST(AllocateTest, WholeHostMatchesReferenceRows) {
+  const std::vector<WholeHostRow> rows = {
+      {"v6e:4x4:4", "4x4", "v6e-16", "2,2,1", "2,2,1", "false,false,false", ""},
+      {"v6e:16x16:4", "16x16", "v6e-256", "8,8,1", "2,2,1", "true,true,false", ""},
+      {"v5p:2x2x1:4", "2x2x1", "v5p-8", "1,1,1", "2,2,1", "false,false,false", "0"},
+      {"v5p:4x4x4:4", "4x4x4", "v5p-128", "2,2,4", "2,2,1", "true,true,true", ""},
+      {"v5e:2x4:8", "2x4", "v5litepod-8", "1,1,1", "2,4,1", "false,false,false", "0"},
+      {"v4:2x2x2:4", "2x2x2", "v4-16", "1,1,2", "2,2,1", "false,false,false", ""},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.simulate);
+    const auto inv = inventory(row.simulate);
+    const auto out = allocate_container(inv, all_ids(inv));
+    EXPECT_EQ(out.envs.at("TPU_TOPOLOGY"), row.topology);
+    EXPECT_EQ(out.envs.at("TPU_ACCELERATOR_TYPE"), row.accelerator_type);
+    EXPECT_EQ(out.envs.at("TPU_HOST_BOUNDS"), row.host_bounds);
+    EXPECT_EQ(out.envs.at("TPU_CHIPS_PER_HOST_BOUNDS"), row.chips_per_host_bounds);
+    EXPECT_EQ(out.envs.at("TPU_TOPOLOGY_WRAP"), row.wrap);
+    EXPECT_EQ(out.envs.at("TPU_SKIP_MDS_QUERY"), "true");
+    if (row.worker_id.empty()) {
+      EXPECT_FALSE(out.envs.contains("TPU_WORKER_ID"));
+    } else {
+      EXPECT_EQ(out.envs.at("TPU_WORKER_ID"), row.worker_id);
+      EXPECT_EQ(out.envs.at("TPU_WORKER_HOSTNAMES"), "localhost");
+    }
+    ASSERT_EQ(out.mounts.size(), 1u);
+    EXPECT_EQ(out.mounts[0].container_path, "/tmp/tpu_logs");
+    EXPECT_FALSE(out.mounts[0].read_only);
+  }
+}
+
+TEST(AllocateTest, DeviceNodesAreMrwAndVfioContainerIsSharedOnce) {
+  const auto inv = inventory("v5e:2x4:8");
+  const auto out = allocate_container(inv, {"vfio3", "vfio2"});
+  ASSERT_EQ(out.devices.size(), 3u);
+  EXPECT_EQ(out.devices[0].host_path, "/dev/vfio/2");
+  EXPECT_EQ(out.devices[1].host_path, "/dev/vfio/vfio");
+  EXPECT_EQ(out.devices[2].host_path, "/dev/vfio/3");
+  for (const auto& d : out.devices) {
+    EXPECT_EQ(d.permissions, "mrw");
+    EXPECT_EQ(d.container_path, d.host_path);
+  }
+  const auto v4 = allocate_container(inventory("v4:2x2x2:4"), {"accel1"});
+  ASSERT_EQ(v4.devices.size(), 1u);
+  EXPECT_EQ(v4.devices[0].host_path, "/dev/accel1");
+}
+
+TEST(AllocateTest, SubHostSetsGetTheSharedModelEnvironment) {
+  const auto inv = inventory("v6e:2x4:8");
+  for (const Ids& ids : {Ids{"vfio5"}, Ids{"vfio4", "vfio5"}, Ids{"vfio4", "vfio5", "vfio6", "vfio7"}}) {
+    SCOPED_TRACE(ids.size());
+    const auto out = allocate_container(inv, ids);
+    std::vector<topology::AllocatedChip> chips;
+    for (const auto& id : ids) chips.push_back({std::stoi(id.substr(4)), 1});
+    EXPECT_EQ(out.envs, topology::container_environment(inv.slice, chips));
+    EXPECT_TRUE(out.envs.contains("TPU_VISIBLE_CHIPS"));
+  }
+}
+
+TEST(AllocateTest, IsIdempotent) {
+  const auto inv = inventory("v5e:2x4:8");
+  const auto first = allocate_container(inv, {"vfio0", "vfio1"});
+  const auto again = allocate_container(inv, {"vfio1", "vfio0"});
+  EXPECT_EQ(first.envs, again.envs);
+  ASSERT_EQ(first.devices.size(), again.devices.size());
+  for (size_t i = 0; i < first.devices.size(); ++i) EXPECT_EQ(first.devices[i].host_path, again.devices[i].host_path);
+}
+
+TEST(AllocateTest, BadRequestsNameTheDevice) {
+  auto inv = inventory("v6e:2x4:8");
+  EXPECT_THAT(
+      [&] {
+        allocate_container(inv, {"vfio0", "vfio9"});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("unknown device ID 'vfio9'")));
+  EXPECT_THAT(
+      [&] {
+        allocate_container(inv, {"vfio1", "vfio1"});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("'vfio1' is listed twice")));
+  EXPECT_THAT(
+      [&] {
+        allocate_container(inv, {"vfio0", "vfio1", "vfio2"});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("[vfio0, vfio1, vfio2]")));
+  EXPECT_THROW(allocate_container(inv, {}), AllocationError);
+  inv.healthy[6] = false;
+  try {
+    allocate_container(inv, {"vfio6", "vfio7"});
+    FAIL() << "an unhealthy chip was allocated";
+  } catch (const AllocationError& e) {
+    EXPECT_EQ(e.reason(), AllocationError::Reason::kUnhealthy);
+    EXPECT_THAT(e.what(), HasSubstr("'vfio6' is Unhealthy"));
+  }
+}
+
+TEST(PreferredAllocationTest, WholeHostAndBlocks) {
+  const auto inv = inventory("v5e:2x4:8");
+  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {}, 8), all_ids(inv));
+  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {}, 4), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
+  // Must-include chip 5 pulls the 4-block into the second NUMA node.
+  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {"vfio5"}, 4), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
+  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {"vfio5"}, 2), (Ids{"vfio4", "vfio5"}));
+}
+
+TEST(PreferredAllocationTest, HonoursAvailableIds) {
+  const auto inv = inventory("v6e:2x4:8");
+  const Ids available = {"vfio1", "vfio2", "vfio3", "vfio4", "vfio5", "vfio6", "vfio7"};
+  const auto chosen = preferred_allocation(inv, available, {}, 4);
+  EXPECT_EQ(chosen, (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
+  const auto pair = preferred_allocation(inv, available, {}, 2);
+  ASSERT_EQ(pair.size(), 2u);
+  for (const auto& id : pair) EXPECT_NE(id, "vfio0");
+}
+
+TEST(PreferredAllocationTest, EveryHostSize) {
+  for (const std::string spec : {"v4:2x2x2:4", "v5p:2x2x2:4", "v6e:4x4:4", "v5e:2x2:4", "v6e:1x1:1", "tpu7x:2x2x1:4"}) {
+    SCOPED_TRACE(spec);
+    const auto inv = inventory(spec);
+    const auto ids = all_ids(inv);
+    EXPECT_EQ(preferred_allocation(inv, ids, {}, static_cast<int>(ids.size())), ids);
+    EXPECT_EQ(preferred_allocation(inv, ids, {}, 1), Ids{ids.front()});
+  }
+}
+
+TEST(PreferredAllocationTest, BadRequests) {
+  const auto inv = inventory("v6e:4x4:4");
+  EXPECT_THAT(
+      [&] {
+        preferred_allocation(inv, {"vfio0", "vfioX"}, {}, 1);
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("'vfioX'")));
+  EXPECT_THAT(
+      [&] {
+        preferred_allocation(inv, {"vfio0", "vfio1"}, {"vfio2"}, 2);
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("must-include device ID 'vfio2'")));
+  EXPECT_THAT(
+      [&] {
+        preferred_allocation(inv, {"vfio0", "vfio1"}, {}, 3);
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("cannot choose 3 of 2")));
+}
+
+}  // namespace
+}  // namespace tpustack::deviceplugin

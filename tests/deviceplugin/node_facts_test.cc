@@ -1,0 +1,74 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/topology/topology_error.h"
+#include "deviceplugin/discovery/node_facts.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+using topology::Generation;
+using topology::TopologyError;
+
+const std::map<std::string, std::string> kV6eLabels = {
+    {"cloud.google.com/gke-tpu-accelerator", "tpu-v6e-slice"},
+    {"cloud.google.com/gke-tpu-topology", "4x4"},
+    {"cloud.google.com/gke-accelerator-count", "4"},
+};
+
+TEST(NodeFactsTest, LabelsDescribeTheSlice) {
+  const auto slice = resolve_slice(facts_from_node_labels(kV6eLabels), Generation::kV6e, 4);
+  EXPECT_EQ(slice.topology().to_string(), "4x4");
+  EXPECT_EQ(slice.hosts(), 4);
+}
+
+TEST(NodeFactsTest, PreferredSourceWinsFieldByField) {
+  NodeFacts flags;
+  flags.topology = Declared<std::string>{"2x4", "--topology"};
+  const auto merged = overlay(flags, facts_from_node_labels(kV6eLabels));
+  EXPECT_EQ(merged.topology->value, "2x4");
+  EXPECT_EQ(merged.topology->origin, "--topology");
+  EXPECT_EQ(merged.chips_per_host->value, 4);
+  EXPECT_EQ(merged.accelerator->value, "tpu-v6e-slice");
+}
+
+TEST(NodeFactsTest, EnvironmentIsRead) {
+  const std::map<std::string, std::string> env = {{"TPUSTACK_ACCELERATOR", "v5e"}, {"TPUSTACK_CHIPS_PER_HOST", "8"}};
+  const auto facts = facts_from_environment([&](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(facts.accelerator->value, "v5e");
+  EXPECT_EQ(facts.chips_per_host->value, 8);
+  EXPECT_FALSE(facts.topology);
+  EXPECT_EQ(resolve_slice(facts, Generation::kV5e, 8).topology().to_string(), "2x4");
+}
+
+TEST(NodeFactsTest, MismatchesNameTheirSource) {
+  EXPECT_THAT([] { resolve_slice(facts_from_node_labels(kV6eLabels), Generation::kV6e, 3); },
+              ThrowsMessage<TopologyError>(
+                  HasSubstr("found 3 v6e chips but node label cloud.google.com/gke-accelerator-count says 4")));
+  EXPECT_THAT([] { resolve_slice(facts_from_node_labels(kV6eLabels), Generation::kV5e, 4); },
+              ThrowsMessage<TopologyError>(HasSubstr("cloud.google.com/gke-tpu-accelerator says 'tpu-v6e-slice'")));
+  EXPECT_THAT(
+      [] {
+        facts_from_node_labels({{"cloud.google.com/gke-accelerator-count", "four"}});
+      },
+      ThrowsMessage<TopologyError>(HasSubstr("gke-accelerator-count")));
+}
+
+TEST(NodeFactsTest, WithoutTopologyTheHostIsAWholeSlice) {
+  EXPECT_EQ(resolve_slice({}, Generation::kV5p, 4).topology().to_string(), "2x2x1");
+  EXPECT_EQ(resolve_slice({}, Generation::kV6e, 1).topology().to_string(), "1x1");
+  EXPECT_THROW(resolve_slice({}, Generation::kV6e, 3), TopologyError);
+}
+
+TEST(NodeFactsTest, IciResiliencyLabel) {
+  const auto facts = facts_from_node_labels({{"cloud.google.com/gke-tpu-ici-resiliency", "false"}});
+  EXPECT_TRUE(facts.ici_resiliency_disabled->value);
+}
+
+}  // namespace
+}  // namespace tpustack::deviceplugin

@@ -1,0 +1,82 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "common/topology/topology_error.h"
+#include "deviceplugin/cli/plugin_settings.h"
+
+namespace tpustack::deviceplugin {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+TEST(PluginSettingsTest, Defaults) {
+  const auto s = resolve_settings({}, {});
+  EXPECT_EQ(s.registration.plugin_dir, "/var/lib/kubelet/device-plugins");
+  EXPECT_EQ(s.registration.kubelet_socket, "/var/lib/kubelet/device-plugins/kubelet.sock");
+  EXPECT_EQ(s.lock_file, "/var/lib/kubelet/device-plugins/tpu-device-plugin.lock");
+  EXPECT_EQ(s.health_interval, 1s);
+  EXPECT_EQ(s.metrics_addr, "0.0.0.0:2112");
+  EXPECT_TRUE(s.health.check_hardware);
+}
+
+TEST(PluginSettingsTest, FlagsOverrideTheConfigFile) {
+  const auto config = config::ConfigDocument::parse(R"(
+pluginDir: /plugins
+simulate: v5e:2x4:8
+health:
+  interval: 250ms
+  command: /bin/true
+node:
+  topology: 2x4
+  chipsPerHost: 8
+  iciResiliency: false
+logFormat: json
+)",
+                                                    "plugin.yaml");
+  FlagValues flags;
+  flags.health_interval = "2s";
+  flags.topology = "4x4";
+  const auto s = resolve_settings(flags, config);
+  EXPECT_EQ(s.registration.plugin_dir, "/plugins");
+  EXPECT_EQ(s.registration.kubelet_socket, "/plugins/kubelet.sock");
+  ASSERT_TRUE(s.simulate);
+  EXPECT_EQ(s.simulate->chips_per_host(), 8);
+  EXPECT_FALSE(s.health.check_hardware);
+  EXPECT_EQ(s.health_interval, 2s);
+  EXPECT_EQ(s.health.command, "/bin/true");
+  EXPECT_EQ(s.node.topology->value, "4x4");
+  EXPECT_EQ(s.node.topology->origin, "--topology");
+  EXPECT_EQ(s.node.chips_per_host->value, 8);
+  EXPECT_EQ(s.node.chips_per_host->origin, "plugin.yaml node.chipsPerHost");
+  EXPECT_TRUE(s.node.ici_resiliency_disabled->value);
+  EXPECT_TRUE(s.log_json);
+}
+
+TEST(PluginSettingsTest, BadValuesAreErrors) {
+  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse("healthInterval: 1s\n", "p.yaml")),
+               config::ConfigError);
+  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse("health:\n  interval: soon\n", "p.yaml")),
+               config::ConfigError);
+  FlagValues bad_simulate;
+  bad_simulate.simulate = "v6e:4x4:8";
+  EXPECT_THAT([&] { resolve_settings(bad_simulate, {}); },
+              ::testing::ThrowsMessage<topology::TopologyError>(HasSubstr("ct6e-standard-8t")));
+  FlagValues flags;
+  flags.health_interval = "0s";
+  EXPECT_THAT([&] { resolve_settings(flags, {}); },
+              ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("--health-interval must be positive")));
+}
+
+TEST(PluginSettingsTest, TheManifestConfigMapIsAValidConfig) {
+  const auto configmap = YAML::LoadFile(std::string(TPUSTACK_SOURCE_DIR) + "/manifests/deviceplugin/configmap.yaml");
+  const auto text = configmap["data"]["plugin.yaml"].as<std::string>();
+  const auto s = resolve_settings({}, config::ConfigDocument::parse(text, "configmap.yaml"));
+  EXPECT_EQ(s.health.sysfs_root, "/host/sys");
+  EXPECT_EQ(s.pod_resources_socket, "/var/lib/kubelet/pod-resources/kubelet.sock");
+  EXPECT_TRUE(s.log_json);
+}
+
+}  // namespace
+}  // namespace tpustack::deviceplugin

@@ -1,0 +1,35 @@
+#include "tests/deviceplugin/running_plugin.h"
+
+#include "deviceplugin/discovery/simulated_host.h"
+
+namespace tpustack::deviceplugin::testing {
+namespace {
+
+RegistrationSettings quick_retries(const std::string& plugin_dir) {
+  RegistrationSettings s;
+  s.plugin_dir = plugin_dir;
+  s.first_retry = std::chrono::milliseconds(20);
+  s.max_retry = std::chrono::milliseconds(200);
+  return s;
+}
+
+}  // namespace
+
+HostInventory simulated_inventory(const std::string& spec) {
+  const auto slice = parse_simulate_spec(spec);
+  auto chips = simulated_chips(slice);
+  const auto n = chips.size();
+  return {slice, std::move(chips), std::vector<bool>(n, true), {}};
+}
+
+RunningPlugin::RunningPlugin(const std::string& plugin_dir, HostInventory inventory)
+    : state_(std::move(inventory)), metrics_(registry_), loop_(quick_retries(plugin_dir), state_, metrics_) {
+  thread_ = std::thread([this] { loop_.run(); });
+}
+
+RunningPlugin::~RunningPlugin() {
+  loop_.stop();
+  thread_.join();
+}
+
+}  // namespace tpustack::deviceplugin::testing
