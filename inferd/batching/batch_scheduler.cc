@@ -140,6 +140,11 @@ void BatchScheduler::run_batches() {
       }
       Result<Rows> rows = runner_(inputs);
       const Clock::time_point end = Clock::now();
+      {
+        // Idle before the answers go out, so a client that sends again on its answer finds the model idle.
+        std::lock_guard idle(mu_);
+        running_ = 0;
+      }
       for (size_t i = 0; i < batch.size(); ++i) {
         if (!rows) {
           batch[i].ticket->fail(Failure::engine, rows.error().message);
