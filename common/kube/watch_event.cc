@@ -1,0 +1,79 @@
+#include "common/kube/watch_event.h"
+
+#include <stdexcept>
+
+namespace tpustack::kube {
+namespace {
+
+std::optional<WatchEventType> event_type(std::string_view name) {
+  if (name == "ADDED") return WatchEventType::kAdded;
+  if (name == "MODIFIED") return WatchEventType::kModified;
+  if (name == "DELETED") return WatchEventType::kDeleted;
+  if (name == "BOOKMARK") return WatchEventType::kBookmark;
+  if (name == "ERROR") return WatchEventType::kError;
+  return std::nullopt;
+}
+
+std::string excerpt(std::string_view line) {
+  constexpr std::size_t kShown = 120;
+  return line.size() > kShown ? std::string(line.substr(0, kShown)) + "..." : std::string(line);
+}
+
+}  // namespace
+
+std::string_view to_string(WatchEventType type) {
+  switch (type) {
+    case WatchEventType::kAdded:
+      return "ADDED";
+    case WatchEventType::kModified:
+      return "MODIFIED";
+    case WatchEventType::kDeleted:
+      return "DELETED";
+    case WatchEventType::kBookmark:
+      return "BOOKMARK";
+    case WatchEventType::kError:
+      return "ERROR";
+  }
+  return "UNKNOWN";
+}
+
+std::string WatchEvent::resource_version() const {
+  const auto* metadata = object.is_object() && object.contains("metadata") ? &object["metadata"] : nullptr;
+  if (metadata == nullptr || !metadata->is_object()) return "";
+  return metadata->value("resourceVersion", "");
+}
+
+int WatchEvent::error_code() const {
+  if (type != WatchEventType::kError || !object.is_object()) return 0;
+  const auto code = object.find("code");
+  return code != object.end() && code->is_number_integer() ? code->get<int>() : 0;
+}
+
+WatchEvent parse_watch_event(std::string_view line) {
+  auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) {
+    throw std::invalid_argument("not a watch event: " + excerpt(line));
+  }
+  auto type = event_type(doc["type"].get<std::string>());
+  if (!type) throw std::invalid_argument("unknown watch event type in: " + excerpt(line));
+  WatchEvent event;
+  event.type = *type;
+  if (auto object = doc.find("object"); object != doc.end()) event.object = std::move(*object);
+  if (!event.object.is_object()) throw std::invalid_argument("watch event without an object: " + excerpt(line));
+  return event;
+}
+
+std::vector<std::string> LineSplitter::feed(std::string_view bytes) {
+  std::vector<std::string> lines;
+  partial_.append(bytes);
+  std::size_t start = 0;
+  for (std::size_t end; (end = partial_.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string_view line(partial_.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) lines.emplace_back(line);
+  }
+  partial_.erase(0, start);
+  return lines;
+}
+
+}  // namespace tpustack::kube
