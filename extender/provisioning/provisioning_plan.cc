@@ -119,6 +119,11 @@ ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSe
   auto slices = nodes_by_pool(snapshot.nodes);
   auto busy_nodes = nodes_in_use(snapshot.pods);
 
+  auto backing_off = [&](const std::string& pool) {
+    auto retry = snapshot.retry_not_before.find(pool);
+    return retry != snapshot.retry_not_before.end() && now < retry->second;
+  };
+
   int our_pools = 0;
   int our_chips = 0;
   for (const PoolState& pool : snapshot.pools) {
@@ -127,7 +132,8 @@ ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSe
     our_chips += pool.chips;
     if (snapshot.busy_pools.contains(pool.name) || pool.status == "STOPPING") continue;
     if (pool.status == "ERROR") {
-      plan.deletes.push_back({pool.name, "pool is in ERROR state: " + pool.status_message});
+      if (!backing_off(pool.name))
+        plan.deletes.push_back({pool.name, "pool is in ERROR state: " + pool.status_message});
       continue;
     }
     auto state = owner_state(pool, snapshot);
@@ -135,7 +141,7 @@ ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSe
     auto since = finished_since.find(pool.name);
     Clock::time_point first_seen = since == finished_since.end() ? now : since->second;
     plan.finished_since[pool.name] = first_seen;
-    if (now - first_seen >= settings.deletion_grace) {
+    if (now - first_seen >= settings.deletion_grace && !backing_off(pool.name)) {
       plan.deletes.push_back({pool.name, pending_deletion_reason(pool, state)});
     }
   }
@@ -168,10 +174,7 @@ ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSe
       continue;
     }
     if (free_slice_fits(*spec, slices, busy_nodes)) continue;
-    if (auto retry = snapshot.retry_not_before.find(spec->name);
-        retry != snapshot.retry_not_before.end() && now < retry->second) {
-      continue;
-    }
+    if (backing_off(spec->name)) continue;
     if (settings.cleanup_only) {
       plan.blocked.push_back({*leader, "the provisioner runs in cleanup-only mode"});
       continue;
