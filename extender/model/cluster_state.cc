@@ -1,0 +1,67 @@
+#include "extender/model/cluster_state.h"
+
+namespace tpustack::extender {
+
+void ClusterState::upsert_node(TpuNode node) {
+  auto name = node.name;
+  nodes_.insert_or_assign(std::move(name), std::move(node));
+  index_.reset();
+}
+
+void ClusterState::remove_node(const std::string& name) {
+  nodes_.erase(name);
+  index_.reset();
+}
+
+void ClusterState::upsert_pod(TpuPod pod) {
+  auto key = pod.key();
+  if (auto it = assumed_.find(key); it != assumed_.end()) {
+    if (pod.bound() || pod.uid != it->second.uid) {
+      assumed_.erase(it);
+    } else {
+      pod.node_name = it->second.node;
+      pod.placement = it->second.placement;
+    }
+  }
+  pods_.insert_or_assign(std::move(key), std::move(pod));
+  index_.reset();
+}
+
+void ClusterState::remove_pod(const std::string& key) {
+  pods_.erase(key);
+  assumed_.erase(key);
+  index_.reset();
+}
+
+void ClusterState::assume_bound(const std::string& pod_key, const std::string& node,
+                                std::optional<Placement> placement) {
+  auto it = pods_.find(pod_key);
+  if (it == pods_.end()) return;
+  assumed_[pod_key] = Assumption{it->second.uid, node, placement};
+  it->second.node_name = node;
+  it->second.placement = std::move(placement);
+  index_.reset();
+}
+
+void ClusterState::forget(const std::string& pod_key) {
+  auto it = assumed_.find(pod_key);
+  if (it == assumed_.end()) return;
+  assumed_.erase(it);
+  if (auto pod = pods_.find(pod_key); pod != pods_.end()) {
+    pod->second.node_name.clear();
+    pod->second.placement.reset();
+  }
+  index_.reset();
+}
+
+const TpuPod* ClusterState::find_pod(const std::string& key) const {
+  auto it = pods_.find(key);
+  return it == pods_.end() ? nullptr : &it->second;
+}
+
+const SliceIndex& ClusterState::index() {
+  if (!index_) index_ = std::make_unique<SliceIndex>(nodes_, pods_);
+  return *index_;
+}
+
+}  // namespace tpustack::extender

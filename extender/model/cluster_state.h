@@ -1,0 +1,49 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "extender/model/slice_index.h"
+#include "extender/model/tpu_node.h"
+#include "extender/model/tpu_pod.h"
+
+namespace tpustack::extender {
+
+// The Nodes and Pods the extender knows (from informers, or a snapshot for `plan`), plus binds it has
+// made that the API server has not shown back yet. Not thread-safe: callers hold one lock around it.
+class ClusterState {
+ public:
+  void upsert_node(TpuNode node);
+  void remove_node(const std::string& name);
+  void upsert_pod(TpuPod pod);
+  void remove_pod(const std::string& key);
+
+  // Counts `pod_key` as bound to `node` with `placement` until an update shows the pod bound, the pod
+  // goes away, or forget() undoes it (the bind failed). This is what keeps a slice reserved between
+  // the leader's bind and the informer's view of it: kube-scheduler's "assume".
+  void assume_bound(const std::string& pod_key, const std::string& node, std::optional<Placement> placement);
+  void forget(const std::string& pod_key);
+
+  const TpuPod* find_pod(const std::string& key) const;
+  const std::map<std::string, TpuNode>& nodes() const { return nodes_; }
+  const std::map<std::string, TpuPod>& pods() const { return pods_; }
+
+  // Rebuilt lazily after any change.
+  const SliceIndex& index();
+
+ private:
+  struct Assumption {
+    std::string uid;
+    std::string node;
+    std::optional<Placement> placement;
+  };
+
+  std::map<std::string, TpuNode> nodes_;
+  std::map<std::string, TpuPod> pods_;
+  std::map<std::string, Assumption> assumed_;
+  std::unique_ptr<SliceIndex> index_;
+};
+
+}  // namespace tpustack::extender

@@ -1,0 +1,70 @@
+#include "extender/model/pod_group.h"
+
+#include <charconv>
+
+#include "extender/model/kube_names.h"
+
+namespace tpustack::extender {
+
+namespace {
+
+std::string lookup(const StringMap& map, std::string_view key) {
+  auto it = map.find(key);
+  return it == map.end() ? std::string() : it->second;
+}
+
+bool parse_non_negative(const std::string& text, int& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out >= 0;
+}
+
+void read_index(const StringMap& labels, const StringMap& annotations, GroupMember& member) {
+  std::string_view source = names::kCompletionIndex;
+  std::string text = lookup(labels, names::kCompletionIndex);
+  if (text.empty()) text = lookup(annotations, names::kCompletionIndex);
+  if (text.empty()) {
+    source = names::kStatefulSetPodIndex;
+    text = lookup(labels, names::kStatefulSetPodIndex);
+  }
+  if (text.empty()) {
+    member.problem = "no worker index: set " + std::string(names::kCompletionIndex) + " (Indexed Job) or use a " +
+                     "StatefulSet (" + std::string(names::kStatefulSetPodIndex) + ")";
+  } else if (!parse_non_negative(text, member.index)) {
+    member.index = -1;
+    member.problem = std::string(source) + " '" + text + "' is not a worker index";
+  }
+}
+
+}  // namespace
+
+std::optional<GroupMember> group_member(const std::string& ns, const StringMap& labels, const StringMap& annotations) {
+  GroupMember member;
+  if (auto group = lookup(labels, names::kGroupLabel); !group.empty()) {
+    member.key = ns + "/group:" + group;
+    member.name = "group " + ns + "/" + group;
+    if (auto size = lookup(labels, names::kGroupSizeLabel); !size.empty()) {
+      if (!parse_non_negative(size, member.declared_size) || member.declared_size == 0) {
+        member.declared_size = 0;
+        member.problem = std::string(names::kGroupSizeLabel) + " '" + size + "' is not a positive number";
+      }
+    }
+  } else if (auto job_key = lookup(labels, names::kJobSetJobKey); !job_key.empty()) {
+    auto job = lookup(labels, names::kJobName);
+    member.key = ns + "/jobset-job:" + job_key;
+    member.name = "JobSet job " + ns + "/" + (job.empty() ? lookup(labels, names::kJobSetName) : job);
+  } else if (lookup(labels, names::kCompletionIndex).empty() && lookup(annotations, names::kCompletionIndex).empty()) {
+    return std::nullopt;
+  } else {
+    auto job = lookup(labels, names::kJobName);
+    if (job.empty()) job = lookup(labels, names::kLegacyJobName);
+    if (job.empty()) return std::nullopt;  // an index without a job: nothing to group by
+    member.key = ns + "/job:" + job;
+    member.name = "Job " + ns + "/" + job;
+  }
+  std::string problem = std::move(member.problem);
+  read_index(labels, annotations, member);
+  if (!problem.empty()) member.problem = std::move(problem);
+  return member;
+}
+
+}  // namespace tpustack::extender

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tpustack::extender {
+
+using StringMap = std::map<std::string, std::string, std::less<>>;
+
+// A pod's membership in a gang: the pods that together use one multi-host slice, one per host.
+struct GroupMember {
+  std::string key;        // unique across the cluster: "<ns>/<kind>:<name>"
+  std::string name;       // for people: "JobSet job default/train-slice-0"
+  int index = -1;         // worker index; 0 is the leader; -1 when the pod carries none
+  int declared_size = 0;  // tpustack.dev/group-size; 0 when not given
+  std::string problem;    // why the labels cannot be used as they are; empty when they can
+
+  bool leader() const { return index == 0; }
+};
+
+// Recognises, in this order: our labels tpustack.dev/group (+ group-size), a JobSet child Job
+// (jobset.sigs.k8s.io/job-key), an Indexed Job (completion index + job name). The worker index comes
+// from batch.kubernetes.io/job-completion-index (label or annotation) or a StatefulSet's
+// apps.kubernetes.io/pod-index label.
+std::optional<GroupMember> group_member(const std::string& ns, const StringMap& labels, const StringMap& annotations);
+
+}  // namespace tpustack::extender

@@ -1,0 +1,141 @@
+#include "extender/model/slice_index.h"
+
+#include <algorithm>
+
+#include "common/topology/topology_error.h"
+
+namespace tpustack::extender {
+
+namespace {
+
+SliceHost host_of(const TpuNode& node) {
+  return SliceHost{node.name, node.allocatable_chips, 0, node.ready, node.unschedulable, node.taints};
+}
+
+}  // namespace
+
+std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, std::string>& occupied) {
+  std::vector<std::string> workers(slice.hosts.size());
+  std::vector<bool> taken(slice.hosts.size(), false);
+  for (const auto& [worker, node] : occupied) {
+    if (worker < 0 || worker >= static_cast<int>(workers.size())) continue;
+    for (std::size_t h = 0; h < slice.hosts.size(); ++h) {
+      if (slice.hosts[h].node == node && !taken[h]) {
+        workers[worker] = node;
+        taken[h] = true;
+      }
+    }
+  }
+  std::size_t next = 0;
+  for (auto& worker : workers) {
+    if (!worker.empty()) continue;
+    while (next < taken.size() && taken[next]) ++next;
+    if (next < taken.size()) {
+      worker = slice.hosts[next].node;
+      taken[next] = true;
+    }
+  }
+  return workers;
+}
+
+SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods) {
+  std::map<std::string, std::vector<const TpuNode*>> pools;
+  for (const auto& [name, node] : nodes) {
+    if (node.is_tpu()) pools[node.pool].push_back(&node);
+  }
+  for (const auto& [pool, members] : pools) add_pool(members);
+
+  for (const auto& [key, pod] : pods) {
+    if (!pod.active() || !pod.bound() || pod.chips == 0) continue;
+    auto where = locate(pod.node_name);
+    if (where.slice < 0) continue;
+    auto& slice = slices_[where.slice];
+    slice.hosts[where.host].used += pod.chips;
+    slice.used_chips += pod.chips;
+  }
+  reserve_for_groups(pods);
+}
+
+void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
+  const TpuNode& first = *nodes.front();
+  Slice shape;
+  shape.accelerator = first.accelerator;
+  shape.topology = first.topology;
+  int chips_per_host = 0;
+  for (const auto* node : nodes) chips_per_host = std::max(chips_per_host, node->allocatable_chips);
+  if (first.topology.empty()) {
+    shape.shape_problem = "node has no " + std::string("cloud.google.com/gke-tpu-topology") + " label";
+  } else if (chips_per_host == 0) {
+    shape.shape_problem = "no google.com/tpu allocatable yet (device plugin not registered?)";
+  } else {
+    try {
+      shape.spec = topology::SliceSpec::make(first.accelerator, first.topology, chips_per_host);
+    } catch (const topology::TopologyError& e) {
+      shape.shape_problem = e.what();
+    }
+  }
+
+  auto add = [&](Slice slice, std::vector<const TpuNode*> members) {
+    std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->name < b->name; });
+    int index = static_cast<int>(slices_.size());
+    for (const auto* node : members) {
+      locations_[node->name] = {index, static_cast<int>(slice.hosts.size())};
+      slice.hosts.push_back(host_of(*node));
+    }
+    slices_.push_back(std::move(slice));
+  };
+  if (shape.multi_host()) {
+    shape.name = first.pool;
+    add(std::move(shape), nodes);
+    return;
+  }
+  // A single-host pool holds many independent slices, one per node.
+  for (const auto* node : nodes) {
+    Slice slice = shape;
+    slice.name = node->name;
+    add(std::move(slice), {node});
+  }
+}
+
+void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods) {
+  std::map<std::string, std::map<int, std::string>> occupied;
+  for (const auto& [key, pod] : pods) {
+    if (!pod.active() || !pod.group || pod.chips == 0) continue;
+    auto& group = groups_[pod.group->key];
+    group.key = pod.group->key;
+    group.name = pod.group->name;
+    ++group.active_pods;
+    if (pod.group->leader()) group.leader = pod.key();
+    if (pod.placement && !pod.placement->worker_hostnames.empty()) {
+      group.worker_hostnames = pod.placement->worker_hostnames;
+    }
+    if (!pod.bound()) continue;
+    ++group.bound_pods;
+    auto where = locate(pod.node_name);
+    if (where.slice < 0) continue;
+    auto& slice = slices_[where.slice];
+    if (!slice.multi_host()) continue;
+    if (group.slice < 0) group.slice = where.slice;
+    if (slice.holder.empty()) {
+      slice.holder = group.key;
+      slice.holder_name = group.name;
+    }
+    int worker = pod.placement && pod.placement->worker_id >= 0 ? pod.placement->worker_id : pod.group->index;
+    occupied[group.key].emplace(worker, pod.node_name);
+  }
+  for (auto& [key, group] : groups_) {
+    if (group.slice >= 0) group.worker_nodes = assign_workers(slices_[group.slice], occupied[key]);
+  }
+}
+
+SliceIndex::Location SliceIndex::locate(const std::string& node) const {
+  auto it = locations_.find(node);
+  return it == locations_.end() ? Location{} : it->second;
+}
+
+const GroupState* SliceIndex::group(const std::string& key) const {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+}  // namespace tpustack::extender

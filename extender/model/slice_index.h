@@ -1,0 +1,88 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/topology/slice_spec.h"
+#include "extender/model/tpu_node.h"
+#include "extender/model/tpu_pod.h"
+
+namespace tpustack::extender {
+
+struct SliceHost {
+  std::string node;
+  int allocatable = 0;
+  int used = 0;  // chips requested by active pods bound here
+  bool ready = false;
+  bool unschedulable = false;
+  std::vector<Taint> taints;
+
+  int free() const { return allocatable - used; }
+};
+
+// One TPU slice: a multi-host node pool, or a single host. Hosts are ordered by node name, and that
+// order is the default worker order.
+struct Slice {
+  std::string name;  // the node pool for a multi-host slice, the node for a single-host one
+  std::string accelerator;
+  std::string topology;
+  std::optional<topology::SliceSpec> spec;
+  std::string shape_problem;  // why the labels do not describe real hardware; empty when spec is set
+  std::vector<SliceHost> hosts;
+  int used_chips = 0;
+  std::string holder;  // key of the group that reserved it; empty when none
+  std::string holder_name;
+
+  bool multi_host() const { return spec && spec->multi_host(); }
+  std::size_t expected_hosts() const { return spec ? static_cast<std::size_t>(spec->hosts()) : 1; }
+  bool complete() const { return hosts.size() == expected_hosts(); }
+  std::string shape() const { return accelerator + " " + topology; }
+};
+
+// A gang as the cluster shows it: its active pods and, once its leader is bound, its slice.
+struct GroupState {
+  std::string key;
+  std::string name;
+  int active_pods = 0;
+  int bound_pods = 0;
+  std::string leader;                         // pod key of worker 0, when that pod exists
+  int slice = -1;                             // index into SliceIndex::slices(), -1 before the leader binds
+  std::vector<std::string> worker_nodes;      // node of each worker id on the slice
+  std::vector<std::string> worker_hostnames;  // as recorded on its pods at bind
+};
+
+// The node of each worker id on `slice`: the nodes that bound members (worker id → node) occupy, then
+// the remaining hosts in slice order. With only the leader bound on host k, worker 0 is host k and the
+// others follow in order; so worker ids stay stable across restarts.
+std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, std::string>& occupied);
+
+// Slices, free chips and reservations derived from Nodes and Pods. Rebuilt from scratch so that it is
+// the same after an extender restart as before: reservations come only from bound pods (and binds
+// still being confirmed, see ClusterState::assume_bound) and their annotations.
+class SliceIndex {
+ public:
+  SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods);
+
+  const std::vector<Slice>& slices() const { return slices_; }
+  struct Location {
+    int slice = -1;
+    int host = -1;
+  };
+  // Where a node sits; slice -1 for unknown or non-TPU nodes.
+  Location locate(const std::string& node) const;
+  const GroupState* group(const std::string& key) const;
+  const std::map<std::string, GroupState>& groups() const { return groups_; }
+
+ private:
+  void add_pool(const std::vector<const TpuNode*>& nodes);
+  void reserve_for_groups(const std::map<std::string, TpuPod>& pods);
+
+  std::vector<Slice> slices_;
+  std::unordered_map<std::string, Location> locations_;
+  std::map<std::string, GroupState> groups_;
+};
+
+}  // namespace tpustack::extender

@@ -1,0 +1,158 @@
+#include "extender/placement/node_judge.h"
+
+#include <algorithm>
+
+namespace tpustack::extender {
+
+namespace {
+
+Judgement busy(std::string reason) { return {Fit::kBusy, 0, std::move(reason)}; }
+Judgement never(std::string reason) { return {Fit::kNever, 0, std::move(reason)}; }
+
+std::string host_problem(const Slice& slice, const SliceHost& host, const std::vector<Toleration>& tolerations) {
+  std::string where = "host " + host.node + " of slice " + slice.name;
+  if (!host.ready) return where + " is not Ready";
+  if (host.unschedulable) return where + " is cordoned";
+  if (const Taint* taint = untolerated_taint(host.taints, tolerations)) {
+    return where + " has taint " + taint->key + "=" + taint->value + ":" + taint->effect +
+           " that the pod does not tolerate";
+  }
+  return "";
+}
+
+}  // namespace
+
+NodeJudge::NodeJudge(const PodRequest& request, const SliceIndex& index)
+    : request_(request), index_(index), slice_verdicts_(index.slices().size()) {}
+
+Judgement NodeJudge::judge(const std::string& node) {
+  if (request_.role == PodRole::kUnmanaged) return {};
+  if (!request_.problem.empty()) return never(request_.problem);
+  auto where = index_.locate(node);
+  const Slice* slice = where.slice < 0 ? nullptr : &index_.slices()[where.slice];
+  bool placed_group = request_.group && request_.group->slice >= 0;
+  if (request_.role == PodRole::kFollower || (request_.role == PodRole::kLeader && placed_group)) {
+    return judge_group_host(node, slice, where.host);
+  }
+  if (!slice) return never("node " + node + " is not a TPU node the extender knows");
+  if (request_.role == PodRole::kSingleHost) return judge_single_host(*slice, where.host);
+
+  auto& verdict = slice_verdicts_[where.slice];
+  if (!verdict) verdict = judge_whole_slice(where.slice);
+  Judgement result = *verdict;
+  if (result.fit == Fit::kFits) result.score = where.host == 0 ? 10 : 5;  // the leader is worker 0
+  return result;
+}
+
+std::optional<Judgement> NodeJudge::shape_mismatch(const Slice& slice) const {
+  if (!slice.shape_problem.empty()) return never("slice " + slice.name + ": " + slice.shape_problem);
+  bool same = slice.accelerator == request_.pod.accelerator && *slice.spec == *request_.spec;
+  if (!same) {
+    return never("slice " + slice.name + " is " + describe(slice.accelerator, *slice.spec) + "; the pod needs " +
+                 request_.wanted());
+  }
+  return std::nullopt;
+}
+
+Judgement NodeJudge::judge_whole_slice(int slice_index) {
+  const Slice& slice = index_.slices()[slice_index];
+  if (auto mismatch = shape_mismatch(slice)) return *mismatch;
+  if (!slice.complete()) {
+    return busy("slice " + slice.name + " has " + std::to_string(slice.hosts.size()) + " of " +
+                std::to_string(slice.expected_hosts()) + " hosts");
+  }
+  if (!slice.holder.empty()) return busy("slice " + slice.name + " is reserved by " + slice.holder_name);
+  if (slice.used_chips > 0) {
+    return busy("slice " + slice.name + " is in use: " + std::to_string(slice.used_chips) + " of " +
+                std::to_string(slice.spec->chips()) + " chips taken");
+  }
+  for (const auto& host : slice.hosts) {
+    if (auto problem = host_problem(slice, host, request_.pod.tolerations); !problem.empty()) return busy(problem);
+  }
+  return {Fit::kFits, 0, ""};
+}
+
+Judgement NodeJudge::judge_group_host(const std::string& node, const Slice* slice, int host) {
+  const GroupState* group = request_.group;
+  int worker = request_.pod.group->index;
+  if (!group || group->slice < 0) {
+    std::string leader = group && !group->leader.empty() ? group->leader : "worker 0 of " + request_.pod.group->name;
+    return busy("waiting for leader " + leader + " to be bound");
+  }
+  const Slice& held = index_.slices()[group->slice];
+  if (auto mismatch = shape_mismatch(held)) return *mismatch;
+  if (worker >= static_cast<int>(group->worker_nodes.size()) || group->worker_nodes[worker].empty()) {
+    return busy("slice " + held.name + " of " + group->name + " has no host for worker " + std::to_string(worker));
+  }
+  const std::string& target = group->worker_nodes[worker];
+  if (node != target) {
+    return never(group->name + " holds slice " + held.name + "; worker " + std::to_string(worker) + " goes to " +
+                 target);
+  }
+  const SliceHost& h = slice->hosts[host];
+  if (h.free() < request_.pod.chips) {
+    return busy("node " + node + " has " + std::to_string(h.free()) + " free chips; worker " + std::to_string(worker) +
+                " needs " + std::to_string(request_.pod.chips));
+  }
+  return {Fit::kFits, 10, ""};
+}
+
+Judgement NodeJudge::judge_single_host(const Slice& slice, int host) {
+  const TpuPod& pod = request_.pod;
+  const SliceHost& h = slice.hosts[host];
+  if (!pod.accelerator.empty() && slice.accelerator != pod.accelerator) {
+    return never("node " + h.node + " is " + slice.accelerator + "; the pod needs " + pod.accelerator);
+  }
+  if (request_.spec) {
+    if (!slice.spec) return never("slice " + slice.name + ": " + slice.shape_problem);
+    if (slice.spec->topology() != request_.spec->topology()) {
+      return never("node " + h.node + " is " + slice.shape() + "; the pod needs " + request_.wanted());
+    }
+  }
+  if (!slice.holder.empty()) return busy("slice " + slice.name + " is reserved by " + slice.holder_name);
+  if (h.allocatable < pod.chips) {
+    return never("node " + h.node + " has " + std::to_string(h.allocatable) + " chips; the pod needs " +
+                 std::to_string(pod.chips));
+  }
+  if (h.free() < pod.chips) {
+    return busy("node " + h.node + " has " + std::to_string(h.free()) + " of " + std::to_string(h.allocatable) +
+                " chips free; the pod needs " + std::to_string(pod.chips));
+  }
+  // Fuller hosts first, so whole hosts and whole slices stay free for pods that need them.
+  if (slice.multi_host()) return {Fit::kFits, 0, ""};
+  return {Fit::kFits, std::max(1, 10 * (h.used + pod.chips) / h.allocatable), ""};
+}
+
+FilterOutcome filter_nodes(const PodRequest& request, const SliceIndex& index, const std::vector<std::string>& nodes) {
+  FilterOutcome outcome;
+  NodeJudge judge(request, index);
+  for (const auto& node : nodes) {
+    auto judgement = judge.judge(node);
+    switch (judgement.fit) {
+      case Fit::kFits:
+        outcome.passed.push_back(node);
+        break;
+      case Fit::kBusy:
+        outcome.failed.emplace_back(node, std::move(judgement.reason));
+        break;
+      case Fit::kNever:
+        outcome.unresolvable.emplace_back(node, std::move(judgement.reason));
+        break;
+    }
+  }
+  return outcome;
+}
+
+std::vector<HostScore> prioritize_nodes(const PodRequest& request, const SliceIndex& index,
+                                        const std::vector<std::string>& nodes) {
+  std::vector<HostScore> scores;
+  scores.reserve(nodes.size());
+  NodeJudge judge(request, index);
+  for (const auto& node : nodes) {
+    auto judgement = judge.judge(node);
+    scores.push_back({node, judgement.fit == Fit::kFits ? judgement.score : 0});
+  }
+  return scores;
+}
+
+}  // namespace tpustack::extender

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/topology/slice_spec.h"
+#include "extender/model/slice_index.h"
+#include "extender/model/tpu_pod.h"
+
+namespace tpustack::extender {
+
+enum class PodRole {
+  kUnmanaged,   // requests no google.com/tpu: every node passes
+  kSingleHost,  // fits on one host: bin-packed
+  kLeader,      // worker 0 of a multi-host group: takes a whole free slice
+  kFollower,    // worker i > 0: goes to host i of its leader's slice
+};
+
+// What a pod asks for, read once per request and checked against the group it belongs to.
+struct PodRequest {
+  TpuPod pod;
+  PodRole role = PodRole::kUnmanaged;
+  std::optional<topology::SliceSpec> spec;  // from the nodeSelector; none when it names no topology
+  std::string problem;                      // set when no node can ever fit: every node is unresolvable
+  const GroupState* group = nullptr;        // the group as the cluster shows it; null before any pod is seen
+
+  // "tpu-v6e-slice 4x4 (4 hosts of 4 chips)".
+  std::string wanted() const;
+};
+
+// `index` must outlive the returned request (it points into the index's groups).
+PodRequest analyze_pod(TpuPod pod, const SliceIndex& index);
+
+// "tpu-v6e-slice 4x4 (4 hosts of 4 chips)" for a spec read from labels.
+std::string describe(const std::string& accelerator, const topology::SliceSpec& spec);
+
+}  // namespace tpustack::extender

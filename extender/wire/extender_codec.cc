@@ -1,0 +1,221 @@
+#include "extender/wire/extender_codec.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+namespace tpustack::extender::wire {
+
+namespace {
+
+bool same_key(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The member `key` in any letter case, or nullptr; null values count as absent. Json is const or not.
+template <class Json>
+Json* field(Json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  for (auto i = object.begin(); it == object.end() && i != object.end(); ++i) {
+    if (same_key(i.key(), key)) it = i;
+  }
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+nlohmann::json parse_object(std::string_view body, std::string_view what) {
+  nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
+  if (document.is_discarded()) throw WireError(std::string(what) + " is not valid JSON");
+  if (!document.is_object()) throw WireError(std::string(what) + " must be a JSON object");
+  return document;
+}
+
+std::string string_field(const nlohmann::json& object, std::string_view key, std::string_view what) {
+  const auto* value = field(object, key);
+  if (!value || !value->is_string() || value->get_ref<const std::string&>().empty()) {
+    throw WireError(std::string(what) + " has no " + std::string(key));
+  }
+  return value->get<std::string>();
+}
+
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_reasons(std::string& out, const std::vector<std::pair<std::string, std::string>>& reasons) {
+  out += '{';
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    if (i) out += ',';
+    append_string(out, reasons[i].first);
+    out += ':';
+    append_string(out, reasons[i].second);
+  }
+  out += '}';
+}
+
+std::string node_name(const nlohmann::json& node) {
+  const auto* metadata = field(node, "metadata");
+  const auto* name = metadata ? field(*metadata, "name") : nullptr;
+  if (!name || !name->is_string()) throw WireError("a node in Nodes.items has no metadata.name");
+  return name->get<std::string>();
+}
+
+}  // namespace
+
+ExtenderArgs parse_extender_args(std::string_view body) {
+  auto document = parse_object(body, "ExtenderArgs");
+  ExtenderArgs args;
+  auto* pod = field(document, "Pod");
+  if (!pod || !pod->is_object()) throw WireError("ExtenderArgs has no Pod");
+  args.pod = std::move(*pod);
+  if (const auto* names = field(document, "NodeNames")) {
+    if (!names->is_array()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
+    args.node_names.reserve(names->size());
+    for (const auto& name : *names) {
+      if (!name.is_string()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
+      args.node_names.push_back(name.get<std::string>());
+    }
+    return args;
+  }
+  auto* nodes = field(document, "Nodes");
+  auto* items = nodes ? field(*nodes, "items") : nullptr;
+  if (!nodes) throw WireError("ExtenderArgs has neither NodeNames nor Nodes");
+  args.nodes_form = true;
+  args.node_items = items && items->is_array() ? std::move(*items) : nlohmann::json::array();
+  for (const auto& node : args.node_items) args.node_names.push_back(node_name(node));
+  return args;
+}
+
+std::string encode_filter_result(const FilterOutcome& outcome, const ExtenderArgs& args) {
+  std::string out;
+  out.reserve(64 + (outcome.passed.size() + outcome.failed.size() + outcome.unresolvable.size()) * 48);
+  if (args.nodes_form) {
+    nlohmann::json items = nlohmann::json::array();
+    std::size_t next = 0;  // passed keeps the order of the request
+    for (const auto& node : args.node_items) {
+      if (next < outcome.passed.size() && node_name(node) == outcome.passed[next]) {
+        items.push_back(node);
+        ++next;
+      }
+    }
+    out += R"({"Nodes":{"metadata":{},"items":)" + items.dump() + R"(},"NodeNames":null)";
+  } else {
+    out += R"({"Nodes":null,"NodeNames":[)";
+    for (std::size_t i = 0; i < outcome.passed.size(); ++i) {
+      if (i) out += ',';
+      append_string(out, outcome.passed[i]);
+    }
+    out += ']';
+  }
+  out += R"(,"FailedNodes":)";
+  append_reasons(out, outcome.failed);
+  out += R"(,"FailedAndUnresolvableNodes":)";
+  append_reasons(out, outcome.unresolvable);
+  out += R"(,"Error":""})";
+  return out;
+}
+
+std::string encode_filter_error(std::string_view error) {
+  std::string out = R"({"Nodes":null,"NodeNames":null,"FailedNodes":{},"FailedAndUnresolvableNodes":{},"Error":)";
+  append_string(out, error);
+  out += '}';
+  return out;
+}
+
+std::string encode_host_priorities(const std::vector<HostScore>& scores) {
+  std::string out = "[";
+  out.reserve(scores.size() * 40);
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (i) out += ',';
+    out += R"({"Host":)";
+    append_string(out, scores[i].host);
+    out += R"(,"Score":)" + std::to_string(scores[i].score) + '}';
+  }
+  out += ']';
+  return out;
+}
+
+BindingArgs parse_binding_args(std::string_view body) {
+  auto document = parse_object(body, "ExtenderBindingArgs");
+  BindingArgs args;
+  args.pod_name = string_field(document, "PodName", "ExtenderBindingArgs");
+  args.pod_namespace = string_field(document, "PodNamespace", "ExtenderBindingArgs");
+  args.node = string_field(document, "Node", "ExtenderBindingArgs");
+  if (const auto* uid = field(document, "PodUID"); uid && uid->is_string()) args.pod_uid = uid->get<std::string>();
+  return args;
+}
+
+std::string encode_binding_result(std::string_view error) {
+  std::string out = R"({"Error":)";
+  append_string(out, error);
+  out += '}';
+  return out;
+}
+
+PreemptionArgs parse_preemption_args(std::string_view body) {
+  auto document = parse_object(body, "ExtenderPreemptionArgs");
+  PreemptionArgs args;
+  const auto* pod = field(document, "Pod");
+  if (!pod || !pod->is_object()) throw WireError("ExtenderPreemptionArgs has no Pod");
+  args.pod = *pod;
+  const auto* meta = field(document, "NodeNameToMetaVictims");
+  const auto* full = meta ? nullptr : field(document, "NodeNameToVictims");
+  const auto* map = meta ? meta : full;
+  if (!map) return args;
+  if (!map->is_object()) throw WireError("ExtenderPreemptionArgs victims must be a map of node name to victims");
+  for (const auto& [node, victims] : map->items()) {
+    MetaVictims entry;
+    if (const auto* pdb = field(victims, "NumPDBViolations"); pdb && pdb->is_number_integer()) {
+      entry.num_pdb_violations = pdb->get<std::int64_t>();
+    }
+    const auto* pods = field(victims, "Pods");
+    for (const auto& victim : pods && pods->is_array() ? *pods : nlohmann::json::array()) {
+      const nlohmann::json* uid = nullptr;
+      if (meta) {
+        uid = field(victim, "UID");
+      } else if (const auto* metadata = field(victim, "metadata")) {
+        uid = field(*metadata, "uid");
+      }
+      if (!uid || !uid->is_string()) throw WireError("a victim of node " + node + " has no UID");
+      entry.pod_uids.push_back(uid->get<std::string>());
+    }
+    args.victims.emplace(node, std::move(entry));
+  }
+  return args;
+}
+
+std::string encode_preemption_result(const std::map<std::string, MetaVictims>& victims) {
+  nlohmann::json map = nlohmann::json::object();
+  for (const auto& [node, entry] : victims) {
+    nlohmann::json pods = nlohmann::json::array();
+    for (const auto& uid : entry.pod_uids) pods.push_back({{"UID", uid}});
+    map[node] = {{"Pods", std::move(pods)}, {"NumPDBViolations", entry.num_pdb_violations}};
+  }
+  return nlohmann::json{{"NodeNameToMetaVictims", std::move(map)}}.dump();
+}
+
+}  // namespace tpustack::extender::wire

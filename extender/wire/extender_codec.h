@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "extender/placement/node_judge.h"
+
+// The scheduler extender v1 wire format (k8s.io/kube-scheduler/extender/v1). Those Go structs have
+// no json tags, so kube-scheduler sends Go field names (PascalCase); Go's decoder would match any
+// case, so keys are read case-insensitively and written in PascalCase.
+namespace tpustack::extender::wire {
+
+// A request body that is not valid JSON or lacks a field; what() says which, for the Error field.
+class WireError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// ExtenderArgs for filter and prioritize: the NodeNames form (nodeCacheCapable) or the Nodes form.
+struct ExtenderArgs {
+  nlohmann::json pod;
+  std::vector<std::string> node_names;  // in both forms
+  nlohmann::json node_items;            // Nodes form only: the Node objects as sent, echoed back by filter
+  bool nodes_form = false;
+};
+ExtenderArgs parse_extender_args(std::string_view body);
+
+// ExtenderFilterResult in the form of the request: Nodes echoes the passing Node objects.
+std::string encode_filter_result(const FilterOutcome& outcome, const ExtenderArgs& args);
+std::string encode_filter_error(std::string_view error);
+// HostPriorityList: a bare array [{"Host":..,"Score":..}].
+std::string encode_host_priorities(const std::vector<HostScore>& scores);
+
+struct BindingArgs {
+  std::string pod_name;
+  std::string pod_namespace;
+  std::string pod_uid;
+  std::string node;
+};
+BindingArgs parse_binding_args(std::string_view body);
+std::string encode_binding_result(std::string_view error);
+
+struct MetaVictims {
+  std::vector<std::string> pod_uids;
+  std::int64_t num_pdb_violations = 0;
+};
+// ExtenderPreemptionArgs: NodeNameToMetaVictims (nodeCacheCapable) or NodeNameToVictims with full Pods.
+struct PreemptionArgs {
+  nlohmann::json pod;
+  std::map<std::string, MetaVictims> victims;
+};
+PreemptionArgs parse_preemption_args(std::string_view body);
+// ExtenderPreemptionResult, always in the meta form.
+std::string encode_preemption_result(const std::map<std::string, MetaVictims>& victims);
+
+}  // namespace tpustack::extender::wire

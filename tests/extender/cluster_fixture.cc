@@ -1,0 +1,94 @@
+#include "tests/extender/cluster_fixture.h"
+
+#include "extender/model/kube_names.h"
+
+namespace tpustack::extender::testing {
+
+nlohmann::json node_json(const std::string& name, const std::string& accelerator, const std::string& topology,
+                         const std::string& pool, int chips) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata",
+           {{"name", name},
+            {"labels",
+             {{std::string(names::kAcceleratorLabel), accelerator},
+              {std::string(names::kTopologyLabel), topology},
+              {std::string(names::kNodePoolLabel), pool}}}}},
+          {"spec", {{"taints", {{{"key", "google.com/tpu"}, {"value", "present"}, {"effect", "NoSchedule"}}}}}},
+          {"status",
+           {{"allocatable", {{std::string(names::kTpuResource), std::to_string(chips)}}},
+            {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+}
+
+nlohmann::json pod_json(const PodFields& f) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& [k, v] : f.labels) labels[k] = v;
+  nlohmann::json annotations = nlohmann::json::object();
+  for (const auto& [k, v] : f.annotations) annotations[k] = v;
+  nlohmann::json selector = nlohmann::json::object();
+  if (!f.accelerator.empty()) selector[std::string(names::kAcceleratorLabel)] = f.accelerator;
+  if (!f.topology.empty()) selector[std::string(names::kTopologyLabel)] = f.topology;
+  nlohmann::json container = {{"name", "main"}, {"image", "registry.invalid/none:0"}};
+  if (f.chips > 0) {
+    container["resources"] = {{"requests", {{std::string(names::kTpuResource), std::to_string(f.chips)}}},
+                              {"limits", {{std::string(names::kTpuResource), std::to_string(f.chips)}}}};
+  }
+  nlohmann::json pod = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", f.name},
+        {"namespace", f.ns},
+        {"uid", "uid-" + f.name},
+        {"labels", labels},
+        {"annotations", annotations}}},
+      {"spec",
+       {{"containers", {container}},
+        {"nodeSelector", selector},
+        {"tolerations", {{{"key", "google.com/tpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}}}}},
+      {"status", {{"phase", f.phase}}}};
+  if (!f.node.empty()) pod["spec"]["nodeName"] = f.node;
+  if (!f.hostname.empty()) pod["spec"]["hostname"] = f.hostname;
+  if (!f.subdomain.empty()) pod["spec"]["subdomain"] = f.subdomain;
+  return pod;
+}
+
+PodFields single_pod(const std::string& name, const std::string& accelerator, const std::string& topology, int chips,
+                     const std::string& node) {
+  PodFields f;
+  f.name = name;
+  f.accelerator = accelerator;
+  f.topology = topology;
+  f.chips = chips;
+  f.node = node;
+  return f;
+}
+
+PodFields job_worker(const std::string& job, int index, const std::string& accelerator, const std::string& topology,
+                     int chips) {
+  PodFields f;
+  f.name = job + "-" + std::to_string(index) + "-x7k2p";
+  f.accelerator = accelerator;
+  f.topology = topology;
+  f.chips = chips;
+  f.labels = {{std::string(names::kJobName), job}, {std::string(names::kCompletionIndex), std::to_string(index)}};
+  f.hostname = job + "-" + std::to_string(index);
+  f.subdomain = job;
+  return f;
+}
+
+void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
+               const std::string& topology, int hosts, int chips_per_host) {
+  for (int i = 0; i < hosts; ++i) {
+    state.upsert_node(
+        parse_node(node_json(pool + "-" + std::to_string(i), accelerator, topology, pool, chips_per_host)));
+  }
+}
+
+std::vector<std::string> node_names(const ClusterState& state) {
+  std::vector<std::string> names;
+  for (const auto& [name, node] : state.nodes()) names.push_back(name);
+  return names;
+}
+
+}  // namespace tpustack::extender::testing

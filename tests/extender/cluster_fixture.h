@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "extender/model/cluster_state.h"
+
+namespace tpustack::extender::testing {
+
+// Node and Pod objects shaped as the API server returns them, with only the fields that matter.
+nlohmann::json node_json(const std::string& name, const std::string& accelerator, const std::string& topology,
+                         const std::string& pool, int chips);
+
+struct PodFields {
+  std::string name;
+  std::string accelerator;
+  std::string topology;
+  int chips = 0;
+  std::string node;  // bound when set
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::vector<std::pair<std::string, std::string>> annotations;
+  std::string phase = "Pending";
+  std::string hostname;
+  std::string subdomain;
+  std::string ns = "default";
+};
+nlohmann::json pod_json(const PodFields& fields);
+
+// A pod outside any group; bound to `node` when it is set.
+PodFields single_pod(const std::string& name, const std::string& accelerator, const std::string& topology, int chips,
+                     const std::string& node);
+
+// A worker of a JobSet-style Indexed Job "<job>" of `hosts` pods: hostname "<job>-<index>".
+PodFields job_worker(const std::string& job, int index, const std::string& accelerator, const std::string& topology,
+                     int chips);
+
+// Adds a slice "<pool>" of `hosts` nodes "<pool>-0".."<pool>-(hosts-1)".
+void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
+               const std::string& topology, int hosts, int chips_per_host);
+
+std::vector<std::string> node_names(const ClusterState& state);
+
+}  // namespace tpustack::extender::testing

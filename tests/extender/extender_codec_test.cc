@@ -1,0 +1,97 @@
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "extender/wire/extender_codec.h"
+
+namespace tpustack::extender::wire {
+namespace {
+
+// Bodies captured from a real kube-scheduler (shared/testdata/extender).
+std::string captured(const std::string& name) {
+  std::ifstream in(std::string(TPUSTACK_SOURCE_DIR) + "/../shared/testdata/extender/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << name;
+  return text.str();
+}
+
+TEST(ExtenderCodec, ReadsBothFormsKubeSchedulerSends) {
+  auto names = parse_extender_args(captured("filter-ExtenderArgs-nodeCacheCapable.json"));
+  EXPECT_FALSE(names.nodes_form);
+  EXPECT_EQ(names.node_names, (std::vector<std::string>{"tpu-node-1", "tpu-node-2"}));
+  EXPECT_EQ(names.pod["metadata"]["name"], "tpu-pod-nodecache");
+
+  auto nodes = parse_extender_args(captured("filter-ExtenderArgs.json"));
+  EXPECT_TRUE(nodes.nodes_form);
+  EXPECT_EQ(nodes.node_names, (std::vector<std::string>{"tpu-node-1", "tpu-node-2"}));
+  EXPECT_EQ(nodes.node_items.size(), 2u);
+}
+
+TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
+  auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
+  FilterOutcome outcome;
+  outcome.passed = {"tpu-node-1"};
+  outcome.failed = {{"tpu-node-2", "slice \"x\" busy"}};
+  auto sent = nlohmann::json::parse(encode_filter_result(outcome, args));
+  auto accepted = nlohmann::json::parse(captured("filter-ExtenderFilterResult-response-sent.json"));
+  for (const auto& [key, value] : accepted.items()) EXPECT_TRUE(sent.contains(key)) << key;
+  EXPECT_EQ(sent["Nodes"]["items"].size(), 1u);
+  EXPECT_EQ(sent["Nodes"]["items"][0], args.node_items[0]);
+  EXPECT_EQ(sent["FailedNodes"]["tpu-node-2"], "slice \"x\" busy");
+
+  args.nodes_form = false;
+  sent = nlohmann::json::parse(encode_filter_result(outcome, args));
+  EXPECT_TRUE(sent["Nodes"].is_null());
+  EXPECT_EQ(sent["NodeNames"], nlohmann::json::array({"tpu-node-1"}));
+  EXPECT_EQ(sent["Error"], "");
+}
+
+TEST(ExtenderCodec, PrioritizeAnswersABareHostPriorityList) {
+  auto sent = nlohmann::json::parse(encode_host_priorities({{"tpu-node-1", 5}, {"tpu-node-2", 5}}));
+  EXPECT_EQ(sent, nlohmann::json::parse(captured("prioritize-HostPriorityList-response-sent.json")));
+}
+
+TEST(ExtenderCodec, BindingArgsAndResult) {
+  auto args = parse_binding_args(captured("bind-ExtenderBindingArgs.json"));
+  EXPECT_EQ(args.pod_name, "tpu-pod-bind");
+  EXPECT_EQ(args.pod_namespace, "default");
+  EXPECT_EQ(args.pod_uid, "f52c585d-b6d7-48c1-a05e-d58508598368");
+  EXPECT_EQ(args.node, "tpu-node-1");
+  EXPECT_EQ(nlohmann::json::parse(encode_binding_result("")), nlohmann::json({{"Error", ""}}));
+  // Go's decoder matches keys in any case, so lower-case keys are read too.
+  EXPECT_EQ(parse_binding_args(R"({"podName":"p","podNamespace":"ns","node":"n"})").pod_name, "p");
+}
+
+TEST(ExtenderCodec, PreemptionInMetaAndFullForms) {
+  auto meta = parse_preemption_args(
+      R"({"Pod":{"metadata":{"name":"p"}},"NodeNameToMetaVictims":{"n1":{"Pods":[{"UID":"u1"}],"NumPDBViolations":2}}})");
+  ASSERT_EQ(meta.victims.count("n1"), 1u);
+  EXPECT_EQ(meta.victims["n1"].pod_uids, (std::vector<std::string>{"u1"}));
+  EXPECT_EQ(meta.victims["n1"].num_pdb_violations, 2);
+  auto full = parse_preemption_args(
+      R"({"Pod":{"metadata":{"name":"p"}},"NodeNameToVictims":{"n1":{"Pods":[{"metadata":{"uid":"u9"}}]}}})");
+  EXPECT_EQ(full.victims["n1"].pod_uids, (std::vector<std::string>{"u9"}));
+  auto sent = nlohmann::json::parse(encode_preemption_result(meta.victims));
+  EXPECT_EQ(sent["NodeNameToMetaVictims"]["n1"]["Pods"][0]["UID"], "u1");
+  EXPECT_EQ(sent["NodeNameToMetaVictims"]["n1"]["NumPDBViolations"], 2);
+}
+
+TEST(ExtenderCodec, MalformedBodiesAreClearErrorsNotCrashes) {
+  EXPECT_THROW(parse_extender_args("{not json"), WireError);
+  EXPECT_THROW(parse_extender_args("[]"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"NodeNames":["a"]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":[1]})"), WireError);
+  EXPECT_THROW(parse_binding_args(R"({"PodName":"p"})"), WireError);
+  try {
+    parse_extender_args(R"({"Pod":{}})");
+  } catch (const WireError& e) {
+    EXPECT_STREQ(e.what(), "ExtenderArgs has neither NodeNames nor Nodes");
+  }
+  auto error = nlohmann::json::parse(encode_filter_error("ExtenderArgs is not valid JSON"));
+  EXPECT_EQ(error["Error"], "ExtenderArgs is not valid JSON");
+}
+
+}  // namespace
+}  // namespace tpustack::extender::wire
