@@ -1,43 +1,34 @@
 #include "extender/provisioning/group_identity.h"
 
-#include <charconv>
+#include "extender/model/kube_names.h"
+#include "extender/model/pod_group.h"
 
 namespace tpustack::provisioning {
 namespace {
 
 using nlohmann::json;
+namespace names = extender::names;
 
-constexpr const char* kJobSetName = "jobset.sigs.k8s.io/jobset-name";
-constexpr const char* kReplicatedJob = "jobset.sigs.k8s.io/replicatedjob-name";
-constexpr const char* kJobIndex = "jobset.sigs.k8s.io/job-index";
-constexpr const char* kCompletionIndex = "batch.kubernetes.io/job-completion-index";
-constexpr const char* kJobNameLabel = "batch.kubernetes.io/job-name";
-constexpr const char* kLegacyJobNameLabel = "job-name";
-constexpr const char* kGroupLabel = "tpustack.dev/group";
-
-// A label, else the annotation of the same key, else "".
-std::string meta_value(const json& pod, const char* key) {
-  const json& meta = pod.value("metadata", json::object());
-  for (const char* field : {"labels", "annotations"}) {
-    auto map = meta.find(field);
-    if (map == meta.end() || !map->is_object()) continue;
-    auto it = map->find(key);
-    if (it != map->end() && it->is_string()) return it->get<std::string>();
+extender::StringMap string_map(const json& meta, const char* field) {
+  extender::StringMap out;
+  auto map = meta.find(field);
+  if (map == meta.end() || !map->is_object()) return out;
+  for (const auto& [key, value] : map->items()) {
+    if (value.is_string()) out[key] = value.get<std::string>();
   }
-  return "";
+  return out;
 }
 
-int parse_index(const std::string& text) {
-  int value = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return -1;
-  return value;
+// A label, else the annotation of the same key (JobSet and the Job controller write both).
+std::string meta_value(const extender::StringMap& labels, const extender::StringMap& annotations,
+                       std::string_view key) {
+  auto it = labels.find(key);
+  if (it != labels.end()) return it->second;
+  it = annotations.find(key);
+  return it == annotations.end() ? "" : it->second;
 }
 
-std::string job_name(const json& pod) {
-  std::string name = meta_value(pod, kJobNameLabel);
-  return name.empty() ? meta_value(pod, kLegacyJobNameLabel) : name;
-}
+bool has_prefix(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
@@ -61,29 +52,31 @@ std::optional<OwnerKind> parse_owner_kind(const std::string& text) {
 }
 
 std::optional<GroupIdentity> group_of(const json& pod) {
-  GroupIdentity id;
-  id.ns = pod.value("metadata", json::object()).value("namespace", "default");
-  id.index = parse_index(meta_value(pod, kCompletionIndex));
+  const json& meta = pod.value("metadata", json::object());
+  const std::string ns = meta.value("namespace", "default");
+  const auto labels = string_map(meta, "labels");
+  const auto annotations = string_map(meta, "annotations");
+  // Which pods form a group is the extender's decision; this adds only who owns the group.
+  auto member = extender::group_member(ns, labels, annotations);
+  if (!member) return std::nullopt;
 
-  if (std::string jobset = meta_value(pod, kJobSetName); !jobset.empty()) {
+  GroupIdentity id;
+  id.ns = ns;
+  id.index = member->index;
+  std::string job = meta_value(labels, annotations, names::kJobName);
+  if (job.empty()) job = meta_value(labels, annotations, names::kLegacyJobName);
+  if (has_prefix(member->key, ns + "/group:")) {
+    id.owner_kind = OwnerKind::kPods;
+    id.owner = id.group = meta_value(labels, annotations, names::kGroupLabel);
+  } else if (has_prefix(member->key, ns + "/jobset-job:")) {
     id.owner_kind = OwnerKind::kJobSet;
-    id.owner = jobset;
-    id.group = job_name(pod);
-    // JobSet names its child Jobs <jobset>-<replicatedJob>-<jobIndex>.
-    if (id.group.empty()) id.group = jobset + "-" + meta_value(pod, kReplicatedJob) + "-" + meta_value(pod, kJobIndex);
-    return id;
-  }
-  if (std::string job = job_name(pod); !job.empty() && !meta_value(pod, kCompletionIndex).empty()) {
+    id.owner = meta_value(labels, annotations, names::kJobSetName);
+    id.group = job.empty() ? member->key.substr(member->key.find(':') + 1) : job;
+  } else {
     id.owner_kind = OwnerKind::kJob;
     id.owner = id.group = job;
-    return id;
   }
-  if (std::string group = meta_value(pod, kGroupLabel); !group.empty()) {
-    id.owner_kind = OwnerKind::kPods;
-    id.owner = id.group = group;
-    return id;
-  }
-  return std::nullopt;
+  return id;
 }
 
 }  // namespace tpustack::provisioning

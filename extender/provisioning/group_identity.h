@@ -18,8 +18,8 @@ std::string to_string(OwnerKind kind);
 // Inverse of to_string; nullopt for anything else.
 std::optional<OwnerKind> parse_owner_kind(const std::string& text);
 
-// The group a pod belongs to, as the provisioner needs it. Kept apart so that it can give way to the
-// extender's group detection (issue 4) without touching the decisions that use it.
+// The group a pod belongs to, as the provisioner needs it: the extender's group (one definition of
+// "which pods form a gang") plus the object whose end ends it.
 struct GroupIdentity {
   OwnerKind owner_kind = OwnerKind::kPods;
   std::string ns;
@@ -31,9 +31,8 @@ struct GroupIdentity {
   bool operator==(const GroupIdentity&) const = default;
 };
 
-// JobSet child Job (jobset.sigs.k8s.io labels), then Indexed Job (batch.kubernetes.io/job-completion-index
-// with a job name), then our tpustack.dev/group label; labels first, annotations as a fallback, as
-// JobSet and the Job controller write both. nullopt for a pod in no group.
+// The group as extender::group_member() recognises it (tpustack.dev/group, JobSet child Job, Indexed
+// Job), with its owner: the JobSet, the Job, or the labelled pods themselves. nullopt for no group.
 std::optional<GroupIdentity> group_of(const nlohmann::json& pod);
 
 }  // namespace tpustack::provisioning

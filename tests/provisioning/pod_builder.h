@@ -31,6 +31,7 @@ struct PodBuilder {
       labels["batch.kubernetes.io/job-name"] = job;
       labels["jobset.sigs.k8s.io/replicatedjob-name"] = "workers";
       labels["jobset.sigs.k8s.io/job-index"] = "0";
+      labels["jobset.sigs.k8s.io/job-key"] = "key-" + job;
     } else {
       labels["batch.kubernetes.io/job-name"] = job;
     }
