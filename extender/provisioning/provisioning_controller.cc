@@ -32,7 +32,7 @@ bool condition_true(const json& object, const char* type) {
   return false;
 }
 
-std::string seconds_text(std::chrono::milliseconds delay) { return fmt::format("{:.0f}s", delay.count() / 1000.0); }
+std::string seconds_text(std::chrono::milliseconds delay) { return fmt::format("{:.1f}s", delay.count() / 1000.0); }
 
 }  // namespace
 
@@ -61,13 +61,20 @@ ProvisioningController::ProvisioningController(kube::KubeClient& client, NodePoo
 ProvisioningController::~ProvisioningController() { stop(); }
 
 void ProvisioningController::start() {
+  if (elector_) {
+    lease_loop_ = std::jthread([this](std::stop_token stop) { keep_lease(stop); });
+  } else {
+    leading_ = true;
+    leader_gauge_.set(1);
+  }
   loop_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
 void ProvisioningController::stop() {
-  if (loop_.joinable()) {
-    loop_.request_stop();
-    loop_.join();
+  for (std::jthread* thread : {&loop_, &lease_loop_}) {
+    if (!thread->joinable()) continue;
+    thread->request_stop();
+    thread->join();
   }
   std::map<std::string, Operation> operations;
   {
@@ -94,14 +101,25 @@ int ProvisioningController::operations_in_flight() const {
   return n;
 }
 
-void ProvisioningController::run(std::stop_token stop) {
+void ProvisioningController::keep_lease(std::stop_token stop) {
+  const auto period = std::max(std::chrono::milliseconds(100),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(settings_.lease->duration) / 3);
   while (!stop.stop_requested()) {
-    bool leader = !elector_ || elector_->try_acquire_or_renew();
+    bool leader = elector_->try_acquire_or_renew();
     if (leader != leading_.exchange(leader)) {
       spdlog::info("provisioner: {} leading", leader ? "now" : "no longer");
       leader_gauge_.set(leader ? 1 : 0);
+      if (leader) notify();
     }
-    if (leader) {
+    std::mutex mu;
+    std::unique_lock lock(mu);
+    std::condition_variable_any().wait_for(lock, stop, period, [] { return false; });
+  }
+}
+
+void ProvisioningController::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (leading_) {
       try {
         reconcile_once();
       } catch (const std::exception& e) {
@@ -131,27 +149,35 @@ void ProvisioningController::reap_finished() {
 
 std::map<std::string, OwnerState> ProvisioningController::read_owners(const std::vector<PoolState>& pools) {
   std::map<std::string, OwnerState> owners;
+  std::set<OwnerKind> kinds;
   for (const PoolState& pool : pools) {
-    if (!managed(pool)) continue;
     auto kind = parse_owner_kind(pool.label(kOwnerKindLabel));
-    if (!kind || *kind == OwnerKind::kPods) continue;
-    std::string ns = pool.label(kGroupNamespaceLabel);
-    std::string name = pool.label(kOwnerNameLabel);
-    std::string key = owner_key(*kind, ns, name);
-    if (owners.contains(key)) continue;
-    const kube::Resource& resource = *kind == OwnerKind::kJobSet ? kube::resources::kJobSets : kube::resources::kJobs;
+    if (managed(pool) && kind && *kind != OwnerKind::kPods) kinds.insert(*kind);
+  }
+  for (OwnerKind kind : kinds) {
+    const kube::Resource& resource = kind == OwnerKind::kJobSet ? kube::resources::kJobSets : kube::resources::kJobs;
+    std::vector<json> objects;
     try {
-      json owner = client_.get(resource, ns, name);
-      bool finished = *kind == OwnerKind::kJobSet
-                          ? condition_true(owner, "Completed") || condition_true(owner, "Failed")
-                          : condition_true(owner, "Complete") || condition_true(owner, "Failed");
-      owners[key] = finished ? OwnerState::kFinished : OwnerState::kActive;
+      objects = client_.list_all(resource, "").items;
     } catch (const kube::KubeError& e) {
-      // Unknown stays active: a failed lookup must never delete a pool.
-      if (e.not_found())
-        owners[key] = OwnerState::kGone;
-      else
-        spdlog::warn("provisioner: reading {}: {}", key, e.what());
+      // Without the JobSet CRD there are no JobSets: their pools are orphans. Any other failure leaves
+      // the owners unknown, hence active: a failed lookup must never delete a pool.
+      if (!e.not_found()) {
+        spdlog::warn("provisioner: listing {}: {}", resource.plural, e.what());
+        continue;
+      }
+    }
+    for (const json& owner : objects) {
+      const json& meta = owner.value("metadata", json::object());
+      std::string key = owner_key(kind, meta.value("namespace", "default"), meta.value("name", ""));
+      bool finished = kind == OwnerKind::kJobSet ? condition_true(owner, "Completed") || condition_true(owner, "Failed")
+                                                 : condition_true(owner, "Complete") || condition_true(owner, "Failed");
+      owners[key] = finished ? OwnerState::kFinished : OwnerState::kActive;
+    }
+    for (const PoolState& pool : pools) {
+      if (pool.label(kOwnerKindLabel) != to_string(kind)) continue;
+      owners.try_emplace(owner_key(kind, pool.label(kGroupNamespaceLabel), pool.label(kOwnerNameLabel)),
+                         OwnerState::kGone);
     }
   }
   return owners;

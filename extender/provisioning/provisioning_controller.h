@@ -70,6 +70,8 @@ class ProvisioningController {
   };
 
   void run(std::stop_token stop);
+  // Renews the Lease on its own thread, so a long round never lets it lapse.
+  void keep_lease(std::stop_token stop);
   ClusterSnapshot read_cluster();
   std::map<std::string, OwnerState> read_owners(const std::vector<PoolState>& pools);
   void report_blocked(const std::vector<Blocked>& blocked);
@@ -105,6 +107,7 @@ class ProvisioningController {
   std::map<std::string, Clock::time_point> first_triggered_;  // by leader pod uid
   std::map<std::string, std::string> last_blocked_reason_;    // by leader pod uid, to send each Event once
   std::map<std::string, AwaitingReady> awaiting_ready_;       // created pools, by name
+  std::jthread lease_loop_;
   std::jthread loop_;
 };
 

@@ -76,6 +76,11 @@ void FakeGkeServer::set_create_latency(std::chrono::milliseconds latency) {
   options_.create_latency = latency;
 }
 
+void FakeGkeServer::set_max_concurrent_operations(int count) {
+  std::lock_guard lock(mu_);
+  options_.max_concurrent_operations = count;
+}
+
 std::vector<FakeGkeServer::Request> FakeGkeServer::requests() const {
   std::lock_guard lock(mu_);
   return requests_;
@@ -146,7 +151,7 @@ FakeGkeServer::Reply FakeGkeServer::route(const Request& request) {
     return reply;
   }
   if (starts_with(request.path, "/computeMetadata/v1/")) return metadata(request);
-  if (request.authorization.empty() || request.authorization != "Bearer " + token_) {
+  if (request.authorization.rfind("Bearer ", 0) != 0 || !tokens_.contains(request.authorization.substr(7))) {
     return error_reply(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
   }
   const std::string location = "/v1/projects/" + options_.project + "/locations/" + options_.location;
@@ -168,8 +173,9 @@ FakeGkeServer::Reply FakeGkeServer::metadata(const Request& request) {
   const std::string key = request.path.substr(std::string("/computeMetadata/v1/").size());
   if (key == "instance/service-accounts/default/token") {
     ++token_requests_;
-    token_ = "token-" + std::to_string(token_requests_);
-    return {200, {{"access_token", token_}, {"expires_in", options_.token_expires_in_s}, {"token_type", "Bearer"}}};
+    std::string token = "token-" + std::to_string(token_requests_);
+    tokens_.insert(token);
+    return {200, {{"access_token", token}, {"expires_in", options_.token_expires_in_s}, {"token_type", "Bearer"}}};
   }
   // Plain-text values, as the metadata server sends them.
   if (key == "project/project-id") return {200, options_.project};

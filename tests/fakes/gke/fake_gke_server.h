@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,7 @@ class FakeGkeServer {
   // The operations of the next `count` creates finish DONE with error {code, message}, their pools ERROR.
   void fail_next_creates(int count, int code, const std::string& message);
   void set_create_latency(std::chrono::milliseconds latency);
+  void set_max_concurrent_operations(int count);
 
   std::vector<Request> requests() const;
   int count(const std::string& method, const std::string& path_contains) const;
@@ -111,7 +113,7 @@ class FakeGkeServer {
   std::vector<Fault> faults_;
   std::vector<nlohmann::json> create_failures_;
   std::vector<Request> requests_;
-  std::string token_;
+  std::set<std::string> tokens_;  // every token handed out stays valid
   int next_id_ = 1;
   int creates_accepted_ = 0;
   int token_requests_ = 0;
