@@ -63,7 +63,6 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
 
 const std::set<std::string>& provisioner_config_keys() {
   static const std::set<std::string> keys = {
-      "provisioner",
       "provisioner.provider",
       "provisioner.gkeProject",
       "provisioner.gkeLocation",
