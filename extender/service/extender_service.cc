@@ -1,0 +1,243 @@
+#include "extender/service/extender_service.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "extender/placement/bind_decision.h"
+#include "extender/placement/node_judge.h"
+#include "extender/placement/pod_request.h"
+#include "extender/placement/preemption.h"
+#include "extender/wire/extender_codec.h"
+
+namespace tpustack::extender {
+
+namespace {
+
+constexpr const char* kNotSynced = "tpu-extender has not finished reading Nodes and Pods yet";
+
+std::string object_name(const nlohmann::json& object) {
+  const auto& metadata = object.value("metadata", nlohmann::json::object());
+  return metadata.value("namespace", "") + (metadata.contains("namespace") ? "/" : "") + metadata.value("name", "");
+}
+
+class Stopwatch {
+ public:
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+ExtenderService::ExtenderService(PodBinder& binder, metrics::MetricsRegistry& registry)
+    : binder_(binder),
+      requests_(registry.counter("tpu_extender_requests_total", "Extender requests by verb and outcome",
+                                 {"verb", "outcome"})),
+      latency_(registry.histogram("tpu_extender_request_duration_seconds",
+                                  "Time to answer an extender request, JSON included", {"verb"},
+                                  metrics::latency_buckets())),
+      groups_(registry.gauge("tpu_extender_groups", "Multi-host groups by state (placed, waiting)", {"state"})),
+      slices_(registry.gauge("tpu_extender_slices", "TPU slices by state (free, reserved, in_use)", {"state"})) {}
+
+void ExtenderService::apply_node(const nlohmann::json& node) {
+  try {
+    auto parsed = parse_node(node);
+    std::lock_guard lock(mu_);
+    state_.upsert_node(std::move(parsed));
+  } catch (const std::exception& e) {
+    spdlog::warn("skipping node {}: {}", object_name(node), e.what());
+  }
+}
+
+void ExtenderService::delete_node(const nlohmann::json& node) {
+  std::lock_guard lock(mu_);
+  state_.remove_node(node.value("metadata", nlohmann::json::object()).value("name", ""));
+}
+
+void ExtenderService::apply_pod(const nlohmann::json& pod) {
+  try {
+    auto parsed = parse_pod(pod);
+    std::lock_guard lock(mu_);
+    state_.upsert_pod(std::move(parsed));
+  } catch (const std::exception& e) {
+    spdlog::warn("skipping pod {}: {}", object_name(pod), e.what());
+  }
+}
+
+void ExtenderService::delete_pod(const nlohmann::json& pod) {
+  std::lock_guard lock(mu_);
+  state_.remove_pod(object_name(pod));
+}
+
+void ExtenderService::observe(const char* verb, const char* outcome, double seconds) {
+  requests_.labels({verb, outcome}).inc();
+  latency_.labels({verb}).observe(seconds);
+}
+
+ExtenderService::Reply ExtenderService::filter(std::string_view body) {
+  Stopwatch watch;
+  std::string out;
+  const char* outcome = "ok";
+  try {
+    if (!synced_) throw std::runtime_error(kNotSynced);
+    auto args = wire::parse_extender_args(body);
+    auto pod = parse_pod(args.pod);
+    std::lock_guard lock(mu_);
+    const auto& index = state_.index();
+    out = wire::encode_filter_result(filter_nodes(analyze_pod(std::move(pod), index), index, args.node_names), args);
+  } catch (const std::exception& e) {
+    outcome = "error";
+    out = wire::encode_filter_error(e.what());
+  }
+  observe("filter", outcome, watch.seconds());
+  return {200, std::move(out)};
+}
+
+ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
+  Stopwatch watch;
+  try {
+    if (!synced_) throw std::runtime_error(kNotSynced);
+    auto args = wire::parse_extender_args(body);
+    auto pod = parse_pod(args.pod);
+    std::string out;
+    {
+      std::lock_guard lock(mu_);
+      const auto& index = state_.index();
+      out = wire::encode_host_priorities(prioritize_nodes(analyze_pod(std::move(pod), index), index, args.node_names));
+    }
+    observe("prioritize", "ok", watch.seconds());
+    return {200, std::move(out)};
+  } catch (const std::exception& e) {
+    // A prioritize error is dropped by kube-scheduler; a non-200 status at least shows in its log.
+    observe("prioritize", "error", watch.seconds());
+    return {500, e.what()};
+  }
+}
+
+std::string ExtenderService::bind_pod(std::string_view body) {
+  if (!synced_) return kNotSynced;
+  auto args = wire::parse_binding_args(body);
+  std::string key = args.pod_namespace + "/" + args.pod_name;
+  BindDecision decision;
+  std::string uid = args.pod_uid;
+  {
+    std::lock_guard lock(mu_);
+    const TpuPod* pod = state_.find_pod(key);
+    if (!pod) return "pod " + key + " is not in tpu-extender's cache yet";
+    if (!uid.empty() && pod->uid != uid) return "pod " + key + " was replaced (uid " + pod->uid + ", not " + uid + ")";
+    uid = pod->uid;
+    if (pod->bound()) {
+      if (pod->node_name != args.node) return "pod " + key + " is already bound to " + pod->node_name;
+      return "";  // a retried bind: the first one went through
+    }
+    decision = assume_bind(state_, *pod, args.node);
+    if (!decision.error.empty()) return decision.error;
+  }
+  StringMap annotations;
+  if (!decision.placement.slice.empty()) annotations = placement_annotations(decision.placement);
+  try {
+    binder_.bind(args.pod_namespace, args.pod_name, uid, args.node, annotations);
+  } catch (const std::exception& e) {
+    std::lock_guard lock(mu_);
+    state_.forget(key);
+    return "binding " + key + " to " + args.node + " failed: " + e.what();
+  }
+  spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, decision.placement.slice,
+               decision.placement.worker_id);
+  return "";
+}
+
+ExtenderService::Reply ExtenderService::bind(std::string_view body) {
+  Stopwatch watch;
+  std::string error;
+  try {
+    error = bind_pod(body);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) spdlog::warn("bind refused: {}", error);
+  observe("bind", error.empty() ? "ok" : "error", watch.seconds());
+  return {200, wire::encode_binding_result(error)};
+}
+
+ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
+  Stopwatch watch;
+  try {
+    if (!synced_) throw std::runtime_error(kNotSynced);
+    auto args = wire::parse_preemption_args(body);
+    auto pod = parse_pod(args.pod);
+    VictimsByNode candidates;
+    for (const auto& [node, victims] : args.victims) candidates.emplace(node, victims.pod_uids);
+    VictimsByNode kept;
+    {
+      std::lock_guard lock(mu_);
+      kept = select_preemption(state_, pod, candidates);
+    }
+    std::map<std::string, wire::MetaVictims> result;
+    for (const auto& [node, uids] : kept) result.emplace(node, args.victims.at(node));
+    observe("preempt", "ok", watch.seconds());
+    return {200, wire::encode_preemption_result(result)};
+  } catch (const std::exception& e) {
+    observe("preempt", "error", watch.seconds());
+    return {500, e.what()};
+  }
+}
+
+std::string ExtenderService::debug_slices() {
+  std::lock_guard lock(mu_);
+  const auto& index = state_.index();
+  nlohmann::json slices = nlohmann::json::array();
+  for (const auto& slice : index.slices()) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (const auto& host : slice.hosts) {
+      hosts.push_back({{"node", host.node},
+                       {"allocatableChips", host.allocatable},
+                       {"freeChips", host.free()},
+                       {"ready", host.ready}});
+    }
+    slices.push_back({{"name", slice.name},
+                      {"accelerator", slice.accelerator},
+                      {"topology", slice.topology},
+                      {"expectedHosts", slice.expected_hosts()},
+                      {"problem", slice.shape_problem},
+                      {"usedChips", slice.used_chips},
+                      {"heldBy", slice.holder_name},
+                      {"hosts", std::move(hosts)}});
+  }
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& [key, group] : index.groups()) {
+    groups.push_back({{"group", group.name},
+                      {"activePods", group.active_pods},
+                      {"boundPods", group.bound_pods},
+                      {"slice", group.slice >= 0 ? index.slices()[group.slice].name : ""},
+                      {"workerNodes", group.worker_nodes},
+                      {"workerHostnames", group.worker_hostnames}});
+  }
+  return nlohmann::json{{"synced", synced_.load()}, {"slices", std::move(slices)}, {"groups", std::move(groups)}}.dump(
+      2);
+}
+
+void ExtenderService::refresh_gauges() {
+  std::lock_guard lock(mu_);
+  const auto& index = state_.index();
+  int free = 0, reserved = 0, in_use = 0, placed = 0, waiting = 0;
+  for (const auto& slice : index.slices()) {
+    if (!slice.holder.empty()) {
+      ++reserved;
+    } else if (slice.used_chips > 0) {
+      ++in_use;
+    } else if (slice.complete() && slice.spec) {
+      ++free;
+    }
+  }
+  for (const auto& [key, group] : index.groups()) (group.slice >= 0 ? placed : waiting) += 1;
+  slices_.labels({"free"}).set(free);
+  slices_.labels({"reserved"}).set(reserved);
+  slices_.labels({"in_use"}).set(in_use);
+  groups_.labels({"placed"}).set(placed);
+  groups_.labels({"waiting"}).set(waiting);
+}
+
+}  // namespace tpustack::extender

@@ -1,0 +1,138 @@
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <cpprest/http_client.h>
+#include <gtest/gtest.h>
+
+#include "extender/model/kube_names.h"
+#include "extender/service/extender_http_server.h"
+#include "extender/service/extender_service.h"
+#include "tests/extender/cluster_fixture.h"
+
+namespace tpustack::extender {
+namespace {
+
+std::string captured(const std::string& name) {
+  std::ifstream in(std::string(TPUSTACK_SOURCE_DIR) + "/../shared/testdata/extender/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct RecordingBinder : PodBinder {
+  void bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
+            const StringMap& annotations) override {
+    if (fail) throw std::runtime_error("API server unavailable");
+    binds.push_back(ns + "/" + pod + "@" + node);
+    last_annotations = annotations;
+  }
+  bool fail = false;
+  std::vector<std::string> binds;
+  StringMap last_annotations;
+};
+
+// The cluster of the captured bodies: two v5e 2x2 hosts, tpu-node-1 and tpu-node-2.
+class ExtenderServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto args = nlohmann::json::parse(captured("filter-ExtenderArgs.json"));
+    for (const auto& node : args["Nodes"]["items"]) service.apply_node(node);
+    auto pod = nlohmann::json::parse(captured("filter-ExtenderArgs.json"))["Pod"];
+    pod["metadata"]["name"] = "tpu-pod-bind";
+    pod["metadata"]["uid"] = "f52c585d-b6d7-48c1-a05e-d58508598368";
+    service.apply_pod(pod);
+  }
+
+  RecordingBinder binder;
+  metrics::MetricsRegistry registry;
+  ExtenderService service{binder, registry};
+};
+
+TEST_F(ExtenderServiceTest, AnswersAnErrorUntilTheCacheHasSynced) {
+  auto reply = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs-nodeCacheCapable.json")).body);
+  EXPECT_EQ(reply["Error"], "tpu-extender has not finished reading Nodes and Pods yet");
+  EXPECT_EQ(nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body)["Error"],
+            reply["Error"]);
+  EXPECT_TRUE(binder.binds.empty());
+}
+
+TEST_F(ExtenderServiceTest, FiltersAndPrioritizesCapturedRequestsInBothForms) {
+  service.set_synced();
+  auto names = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs-nodeCacheCapable.json")).body);
+  EXPECT_EQ(names["NodeNames"], nlohmann::json::array({"tpu-node-1", "tpu-node-2"}));
+  EXPECT_EQ(names["Error"], "");
+  auto nodes = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs.json")).body);
+  EXPECT_EQ(nodes["Nodes"]["items"].size(), 2u);
+
+  for (const auto* file : {"prioritize-ExtenderArgs.json", "prioritize-ExtenderArgs-nodeCacheCapable.json"}) {
+    auto reply = service.prioritize(captured(file));
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    auto scores = nlohmann::json::parse(reply.body);
+    ASSERT_EQ(scores.size(), 2u);
+    for (const auto& score : scores) {
+      EXPECT_GE(score["Score"], 0);
+      EXPECT_LE(score["Score"], 10);
+    }
+  }
+}
+
+TEST_F(ExtenderServiceTest, BindRecordsThePlacementThenBindsAndIsIdempotent) {
+  service.set_synced();
+  auto reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  EXPECT_EQ(reply["Error"], "");
+  EXPECT_EQ(binder.binds, (std::vector<std::string>{"default/tpu-pod-bind@tpu-node-1"}));
+  EXPECT_EQ(binder.last_annotations.at(std::string(names::kSliceAnnotation)), "tpu-node-1");
+  // kube-scheduler retries after a timeout: the same bind succeeds without a second Binding.
+  reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  EXPECT_EQ(reply["Error"], "");
+  EXPECT_EQ(binder.binds.size(), 1u);
+}
+
+TEST_F(ExtenderServiceTest, FailedBindFreesTheHostAgain) {
+  service.set_synced();
+  binder.fail = true;
+  auto reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  EXPECT_EQ(reply["Error"], "binding default/tpu-pod-bind to tpu-node-1 failed: API server unavailable");
+  binder.fail = false;
+  reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  EXPECT_EQ(reply["Error"], "");
+}
+
+TEST_F(ExtenderServiceTest, MalformedBodiesGetAnErrorNotACrash) {
+  service.set_synced();
+  EXPECT_EQ(nlohmann::json::parse(service.filter("{\"Pod\":").body)["Error"], "ExtenderArgs is not valid JSON");
+  EXPECT_EQ(nlohmann::json::parse(service.bind("[]").body)["Error"], "ExtenderBindingArgs must be a JSON object");
+  EXPECT_EQ(service.prioritize("").status, 500);
+  EXPECT_EQ(service.preempt("{}").status, 500);
+}
+
+TEST_F(ExtenderServiceTest, ServesTheVerbsHealthMetricsAndSlicesOverHttp) {
+  const int port = testing::free_port();
+  ExtenderHttpServer server("127.0.0.1:" + std::to_string(port), service, registry);
+  server.start();
+  web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(client.request(web::http::methods::GET, "/readyz").get().status_code(), 503);
+  service.set_synced();
+  EXPECT_EQ(client.request(web::http::methods::GET, "/readyz").get().status_code(), 200);
+
+  web::http::http_request post(web::http::methods::POST);
+  post.set_request_uri("/tpu/filter");  // a urlPrefix with a path works too
+  post.set_body(captured("filter-ExtenderArgs-nodeCacheCapable.json"), "application/json");
+  auto response = client.request(post).get();
+  ASSERT_EQ(response.status_code(), 200);
+  auto body = nlohmann::json::parse(response.extract_utf8string(true).get());
+  EXPECT_EQ(body["NodeNames"].size(), 2u);
+
+  auto slices = nlohmann::json::parse(
+      client.request(web::http::methods::GET, "/debug/slices").get().extract_utf8string(true).get());
+  EXPECT_EQ(slices["slices"].size(), 2u);
+  auto metrics = client.request(web::http::methods::GET, "/metrics").get().extract_utf8string(true).get();
+  EXPECT_NE(metrics.find("tpu_extender_requests_total{verb=\"filter\",outcome=\"ok\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tpu_extender_slices{state=\"free\"} 2"), std::string::npos) << metrics;
+  server.stop();
+}
+
+}  // namespace
+}  // namespace tpustack::extender
