@@ -147,14 +147,23 @@ void ProvisioningController::reap_finished() {
   // Destroying them joins threads that have already returned.
 }
 
-std::map<std::string, OwnerState> ProvisioningController::read_owners(const std::vector<PoolState>& pools) {
-  std::map<std::string, OwnerState> owners;
-  std::set<OwnerKind> kinds;
+std::map<std::string, OwnerState> ProvisioningController::read_owners(const std::vector<PoolState>& pools,
+                                                                      const std::vector<PodFacts>& pods) {
+  // The owners that matter: those our pools name, and those of leaders waiting for a pool.
+  std::map<OwnerKind, std::set<std::string>> wanted;
   for (const PoolState& pool : pools) {
     auto kind = parse_owner_kind(pool.label(kOwnerKindLabel));
-    if (managed(pool) && kind && *kind != OwnerKind::kPods) kinds.insert(*kind);
+    if (managed(pool) && kind && *kind != OwnerKind::kPods) {
+      wanted[*kind].insert(owner_key(*kind, pool.label(kGroupNamespaceLabel), pool.label(kOwnerNameLabel)));
+    }
   }
-  for (OwnerKind kind : kinds) {
+  for (const PodFacts& pod : pods) {
+    if (trigger_blocker(pod).empty() && pod.group->owner_kind != OwnerKind::kPods) {
+      wanted[pod.group->owner_kind].insert(owner_key(pod.group->owner_kind, pod.group->ns, pod.group->owner));
+    }
+  }
+  std::map<std::string, OwnerState> owners;
+  for (const auto& [kind, keys] : wanted) {
     const kube::Resource& resource = kind == OwnerKind::kJobSet ? kube::resources::kJobSets : kube::resources::kJobs;
     std::vector<json> objects;
     try {
@@ -172,13 +181,9 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
       std::string key = owner_key(kind, meta.value("namespace", "default"), meta.value("name", ""));
       bool finished = kind == OwnerKind::kJobSet ? condition_true(owner, "Completed") || condition_true(owner, "Failed")
                                                  : condition_true(owner, "Complete") || condition_true(owner, "Failed");
-      owners[key] = finished ? OwnerState::kFinished : OwnerState::kActive;
+      if (keys.contains(key)) owners[key] = finished ? OwnerState::kFinished : OwnerState::kActive;
     }
-    for (const PoolState& pool : pools) {
-      if (pool.label(kOwnerKindLabel) != to_string(kind)) continue;
-      owners.try_emplace(owner_key(kind, pool.label(kGroupNamespaceLabel), pool.label(kOwnerNameLabel)),
-                         OwnerState::kGone);
-    }
+    for (const std::string& key : keys) owners.try_emplace(key, OwnerState::kGone);
   }
   return owners;
 }
@@ -193,7 +198,7 @@ ClusterSnapshot ProvisioningController::read_cluster() {
     snapshot.nodes.push_back(node_facts(node));
   }
   snapshot.pools = provider_.list();
-  snapshot.owners = read_owners(snapshot.pools);
+  snapshot.owners = read_owners(snapshot.pools, snapshot.pods);
   std::lock_guard lock(mu_);
   for (const auto& [name, op] : operations_) snapshot.busy_pools.insert(name);
   for (const auto& [name, failure] : failures_) snapshot.retry_not_before[name] = failure.not_before;

@@ -73,7 +73,7 @@ class ProvisioningController {
   // Renews the Lease on its own thread, so a long round never lets it lapse.
   void keep_lease(std::stop_token stop);
   ClusterSnapshot read_cluster();
-  std::map<std::string, OwnerState> read_owners(const std::vector<PoolState>& pools);
+  std::map<std::string, OwnerState> read_owners(const std::vector<PoolState>& pools, const std::vector<PodFacts>& pods);
   void report_blocked(const std::vector<Blocked>& blocked);
   void observe_ready(const std::vector<NodeFacts>& nodes);
   void launch(const std::string& pool, std::function<void(std::stop_token)> work);

@@ -146,9 +146,14 @@ ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSe
     }
   }
 
+  // A leader whose JobSet or Job has finished or is gone waits for garbage collection, not for a pool.
+  auto owner_done = [&](const GroupIdentity& group) {
+    auto it = snapshot.owners.find(owner_key(group.owner_kind, group.ns, group.owner));
+    return it != snapshot.owners.end() && it->second != OwnerState::kActive;
+  };
   std::vector<const PodFacts*> leaders;
   for (const PodFacts& pod : snapshot.pods) {
-    if (trigger_blocker(pod).empty()) leaders.push_back(&pod);
+    if (trigger_blocker(pod).empty() && !owner_done(*pod.group)) leaders.push_back(&pod);
   }
   std::sort(leaders.begin(), leaders.end(),
             [](const PodFacts* a, const PodFacts* b) { return std::tie(a->ns, a->name) < std::tie(b->ns, b->name); });

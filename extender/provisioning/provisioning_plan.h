@@ -29,8 +29,8 @@ struct ClusterSnapshot {
   std::vector<NodeFacts> nodes;
   std::vector<PoolState> pools;      // every pool of the cluster, ours or not, in-flight creates included
   std::set<std::string> busy_pools;  // pools with one of our operations running
-  // States of JobSet and Job owners named by our pools (owners of kind Pods are judged from `pods`);
-  // an owner missing here counts as active, so a failed lookup never deletes a pool.
+  // States of JobSet and Job owners named by our pools or by waiting leaders (owners of kind Pods are
+  // judged from `pods`); an owner missing here counts as active, so a failed lookup never deletes a pool.
   std::map<std::string, OwnerState> owners;
   std::map<std::string, Clock::time_point> retry_not_before;  // by pool name, after failures
 };

@@ -68,6 +68,15 @@ TEST(Plan, CreatesOnePoolPerWaitingLeader) {
   EXPECT_TRUE(plan.deletes.empty());
 }
 
+TEST(Plan, ALeaderWhoseOwnerIsDoneGetsNoPool) {
+  ClusterSnapshot snapshot;
+  snapshot.pods = {leader()};
+  snapshot.owners[owner_key(OwnerKind::kJobSet, "default", "train")] = OwnerState::kGone;
+  EXPECT_TRUE(plan_provisioning(snapshot, {}, kNow, {}).creates.empty());
+  snapshot.owners[owner_key(OwnerKind::kJobSet, "default", "train")] = OwnerState::kActive;
+  EXPECT_EQ(plan_provisioning(snapshot, {}, kNow, {}).creates.size(), 1u);
+}
+
 TEST(Plan, AnExistingOrBusyPoolIsNeverCreatedAgain) {
   ClusterSnapshot snapshot;
   snapshot.pods = {leader()};

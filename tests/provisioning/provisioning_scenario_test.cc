@@ -162,8 +162,13 @@ TEST_F(ProvisioningScenario, ARestartingJobSetKeepsItsPoolAndADeletedOneLosesIt)
   EXPECT_EQ(nodes_of(pool).size(), 4u);
   EXPECT_FALSE(has_event("NodePoolDeletionStarted"));
 
+  // Gone for good while its leader pod lingers: the pool goes and is not created again.
   client().remove(kube::resources::kJobSets, "default", "train");
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).empty(); }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(nodes_of(pool).empty());
+  auto reasons = event_reasons();
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "NodePoolCreationStarted"), 1);
 }
 
 TEST_F(ProvisioningScenario, RestartMidCreateDoesNotCreateTwice) {
