@@ -28,6 +28,11 @@ void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanosecon
       ->default_str(config::format_duration(target));
 }
 
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
 std::string default_identity() {
   if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
   char host[256] = {};
@@ -56,8 +61,8 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
   app.add_option("--max-provisioned-chips", options.max_chips, "Cap on chips in pools we own (0: none)");
   app.add_option("--gke-api-url", options.gke_api_url, "GKE API base URL")->capture_default_str();
   app.add_option("--metadata-url", options.metadata_url, "Metadata server base URL")->capture_default_str();
-  app.add_option("--provisioner-lease-namespace", options.lease_namespace, "Namespace of the leader-election Lease")
-      ->capture_default_str();
+  app.add_option("--provisioner-lease-namespace", options.lease_namespace,
+                 "Namespace of the leader-election Lease (default: $POD_NAMESPACE, else tpu-system)");
   app.add_flag("!--no-leader-election", options.leader_election, "Provision without holding the Lease");
 }
 
@@ -139,7 +144,7 @@ ControllerSettings controller_settings(const ProvisionerOptions& options) {
   settings.max_operations = options.max_pool_operations;
   if (options.leader_election) {
     LeaseSettings lease;
-    lease.ns = options.lease_namespace;
+    lease.ns = options.lease_namespace.empty() ? env_or("POD_NAMESPACE", "tpu-system") : options.lease_namespace;
     lease.identity = options.identity.empty() ? default_identity() : options.identity;
     settings.lease = lease;
   }

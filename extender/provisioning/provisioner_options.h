@@ -31,8 +31,8 @@ struct ProvisionerOptions {
   int max_pools = 0;
   int max_chips = 0;
   bool leader_election = true;
-  std::string lease_namespace = "kube-system";
-  std::string identity;  // empty: $POD_NAME, else the host name
+  std::string lease_namespace;  // empty: $POD_NAMESPACE, else tpu-system
+  std::string identity;         // empty: $POD_NAME, else the host name
   PoolDefaults pool_defaults;
 };
 
