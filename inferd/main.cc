@@ -7,13 +7,17 @@
 
 #include "common/logging/logging.h"
 #include "inferd/cli/bench_command.h"
+#include "inferd/cli/pull_command.h"
+#include "inferd/cli/serve_command.h"
 
 namespace {
 
 constexpr std::string_view usage =
     "usage: inferd <command> [options]\n"
     "commands:\n"
-    "  bench   measure embedding or reranking throughput of a model directory\n";
+    "  bench   measure embedding or reranking throughput of a model directory\n"
+    "  pull    fetch models from a registry, a Hugging Face-style endpoint or a directory\n"
+    "  serve   serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC\n";
 
 }  // namespace
 
@@ -34,6 +38,8 @@ int main(int argc, char** argv) {
   const std::string_view command = args.front();
   const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
   if (command == "bench") return inferd::cli::run_bench(rest);
+  if (command == "pull") return inferd::cli::run_pull(rest);
+  if (command == "serve") return inferd::cli::run_serve(rest);
   std::cerr << "unknown command '" << command << "'\n" << usage;
   return 2;
 }

@@ -1,0 +1,160 @@
+#include "inferd/batching/batch_scheduler.h"
+
+#include <algorithm>
+
+namespace inferd::batching {
+
+BatchScheduler::BatchScheduler(BatchLimits limits, size_t max_queue, BatchRunner runner, SchedulerEvents events)
+    : limits_(limits), max_queue_(max_queue), runner_(std::move(runner)), events_(std::move(events)) {
+  former_ = std::thread([this] { form_batches(); });
+  runner_thread_ = std::thread([this] { run_batches(); });
+}
+
+BatchScheduler::~BatchScheduler() { stop(); }
+
+Admission BatchScheduler::submit(const std::shared_ptr<Ticket>& ticket, std::vector<tokenizer::Encoding> inputs) {
+  const Clock::time_point now = Clock::now();
+  std::lock_guard lock(mu_);
+  if (stopping_) return Admission::stopped;
+  if (queue_.size() + inputs.size() > max_queue_) return Admission::queue_full;
+  for (size_t i = 0; i < inputs.size(); ++i) queue_.push_back({ticket, i, std::move(inputs[i]), now});
+  report_queue();
+  work_cv_.notify_all();
+  return Admission::accepted;
+}
+
+size_t BatchScheduler::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+size_t BatchScheduler::pending() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + (next_ ? next_->size() : 0) + running_;
+}
+
+void BatchScheduler::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (Queued& item : queue_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
+    queue_.clear();
+    if (next_) {
+      for (Queued& item : *next_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
+      next_.reset();
+    }
+    report_queue();
+  }
+  work_cv_.notify_all();
+  if (former_.joinable()) former_.join();
+  if (runner_thread_.joinable()) runner_thread_.join();
+}
+
+void BatchScheduler::report_queue() {
+  if (events_.queue_size) events_.queue_size(queue_.size());
+}
+
+void BatchScheduler::drop_unwanted(Clock::time_point now) {
+  size_t dropped = 0;
+  std::erase_if(queue_, [&](const Queued& item) {
+    if (item.ticket->abandoned()) {
+      ++dropped;
+      return true;
+    }
+    if (item.ticket->deadline() <= now) {
+      item.ticket->fail(Failure::deadline, "the request's deadline passed while it waited in the queue");
+      ++dropped;
+      return true;
+    }
+    return false;
+  });
+  if (dropped > 0) {
+    report_queue();
+    if (events_.dropped) events_.dropped(dropped);
+  }
+}
+
+void BatchScheduler::form_batches() {
+  std::unique_lock lock(mu_);
+  std::vector<Waiting> waiting;
+  while (true) {
+    work_cv_.wait(lock, [&] { return stopping_ || (!next_ && !queue_.empty()); });
+    if (stopping_) return;
+    const Clock::time_point now = Clock::now();
+    drop_unwanted(now);
+    waiting.clear();
+    for (const Queued& item : queue_) waiting.push_back({item.input.ids.size(), item.enqueued});
+    BatchChoice choice = choose_batch(waiting, limits_, now);
+    if (!choice.ready) {
+      if (choice.wake_at != Clock::time_point::max()) work_cv_.wait_until(lock, choice.wake_at);
+      continue;
+    }
+    std::vector<Queued> batch;
+    batch.reserve(choice.members.size());
+    std::deque<Queued> rest;
+    size_t next_member = 0;
+    for (size_t i = 0; i < queue_.size(); ++i) {
+      if (next_member < choice.members.size() && choice.members[next_member] == i) {
+        batch.push_back(std::move(queue_[i]));
+        ++next_member;
+      } else {
+        rest.push_back(std::move(queue_[i]));
+      }
+    }
+    queue_ = std::move(rest);
+    next_ = std::move(batch);
+    report_queue();
+    work_cv_.notify_all();
+  }
+}
+
+void BatchScheduler::run_batches() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    work_cv_.wait(lock, [&] { return stopping_ || next_.has_value(); });
+    if (!next_) return;  // stopping with nothing formed
+    std::vector<Queued> batch = std::move(*next_);
+    next_.reset();
+    running_ = batch.size();
+    work_cv_.notify_all();  // the former may build the next batch now
+    lock.unlock();
+
+    const Clock::time_point start = Clock::now();
+    // A client that left or ran out of time while its batch formed costs nothing more.
+    std::erase_if(batch, [&](const Queued& item) {
+      if (item.ticket->abandoned()) return true;
+      if (item.ticket->deadline() <= start) {
+        item.ticket->fail(Failure::deadline, "the request's deadline passed while it waited in the queue");
+        return true;
+      }
+      return false;
+    });
+    if (!batch.empty()) {
+      std::vector<tokenizer::Encoding> inputs;
+      inputs.reserve(batch.size());
+      size_t tokens = 0;
+      for (Queued& item : batch) {
+        tokens += item.input.ids.size();
+        inputs.push_back(std::move(item.input));
+      }
+      Result<Rows> rows = runner_(inputs);
+      const Clock::time_point end = Clock::now();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!rows) {
+          batch[i].ticket->fail(Failure::engine, rows.error().message);
+        } else if (rows->size() != batch.size()) {
+          batch[i].ticket->fail(Failure::engine, "the engine returned a result of the wrong size");
+        } else {
+          batch[i].ticket->deliver(batch[i].index, rows->row(i), start - batch[i].enqueued, end - start);
+        }
+      }
+      if (events_.batch_ran) events_.batch_ran(batch.size(), tokens, end - start);
+    }
+    lock.lock();
+    running_ = 0;
+    if (stopping_) return;
+  }
+}
+
+}  // namespace inferd::batching

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "inferd/batching/batch_policy.h"
+#include "inferd/batching/ticket.h"
+#include "inferd/common/result.h"
+#include "inferd/tokenizer/tokenizer.h"
+
+namespace inferd::batching {
+
+// What the engine does with one batch: one row per sequence, in batch order. Called on the scheduler's run thread only,
+// so the model behind it needs no locking.
+using BatchRunner = std::function<Result<Rows>(const std::vector<tokenizer::Encoding>&)>;
+
+// What happened, for metrics; called on the scheduler's threads.
+struct SchedulerEvents {
+  std::function<void(size_t queued)> queue_size;
+  std::function<void(size_t sequences, size_t tokens, Clock::duration inference)> batch_ran;
+  std::function<void(size_t sequences)> dropped;  // abandoned or past their deadline before running
+};
+
+enum class Admission { accepted, queue_full, stopped };
+
+// One model's queue: a thread forms the next batch (choose_batch) while another runs the current one.
+class BatchScheduler {
+ public:
+  BatchScheduler(BatchLimits limits, size_t max_queue, BatchRunner runner, SchedulerEvents events = {});
+  ~BatchScheduler();
+  BatchScheduler(const BatchScheduler&) = delete;
+  BatchScheduler& operator=(const BatchScheduler&) = delete;
+
+  // Queues every input of one request, or none of them when they would take the queue past max_queue sequences.
+  Admission submit(const std::shared_ptr<Ticket>& ticket, std::vector<tokenizer::Encoding> inputs);
+
+  size_t queued() const;
+  // Work waiting or running; zero means idle.
+  size_t pending() const;
+
+  // Fails whatever has not started, lets the running batch finish, joins the threads.
+  void stop();
+
+ private:
+  struct Queued {
+    std::shared_ptr<Ticket> ticket;
+    size_t index = 0;
+    tokenizer::Encoding input;
+    Clock::time_point enqueued;
+  };
+
+  void form_batches();
+  void run_batches();
+  void drop_unwanted(Clock::time_point now);  // with mu_ held
+  void report_queue();                        // with mu_ held
+
+  const BatchLimits limits_;
+  const size_t max_queue_;
+  BatchRunner runner_;
+  SchedulerEvents events_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // the queue or the slot changed, or stopping
+  std::deque<Queued> queue_;
+  std::optional<std::vector<Queued>> next_;  // the formed batch waiting for the run thread
+  size_t running_ = 0;
+  bool stopping_ = false;
+  std::thread former_;
+  std::thread runner_thread_;
+};
+
+}  // namespace inferd::batching

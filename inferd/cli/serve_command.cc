@@ -1,0 +1,197 @@
+#include "inferd/cli/serve_command.h"
+
+#include <grpcpp/grpcpp.h>
+#include <pplx/threadpool.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/config/duration.h"
+#include "common/logging/logging.h"
+#include "common/metrics/metrics_server.h"
+#include "inferd/cli/command_line.h"
+#include "inferd/server/grpc_service.h"
+#include "inferd/server/http_front.h"
+
+namespace inferd::cli {
+
+namespace {
+
+using namespace inferd::server;
+
+struct ServeOptions {
+  std::string models_dir;
+  std::vector<std::string> models;
+  std::string listen = "0.0.0.0:8080";
+  std::string grpc_listen = "0.0.0.0:50051";
+  std::string backend = "auto";
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  batching::BatchLimits limits;
+  std::string max_wait = "2ms";
+  size_t max_queue = 1024;
+  std::vector<std::string> preload;
+  uint64_t memory_budget = 0;
+  InputLimits input;
+  std::string request_timeout = "30s";
+  std::string grace_period = "30s";
+  std::string log_level = "info";
+  std::string variant = "f32";
+  bool log_json = false;
+};
+
+void add_flags(CLI::App& app, ServeOptions& o) {
+  app.add_option("--models-dir", o.models_dir, "directory of model directories (name or owner/name)");
+  app.add_option("--model", o.models, "NAME=DIR, repeatable");
+  app.add_option("--listen", o.listen, "HTTP address")->capture_default_str();
+  app.add_option("--grpc-listen", o.grpc_listen, "gRPC address")->capture_default_str();
+  app.add_option("--backend", o.backend, "auto, cpu, cuda or tpu")->capture_default_str();
+  app.add_option("--threads", o.threads, "engine threads per model")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-batch-tokens", o.limits.max_batch_tokens, "tokens per batch")->capture_default_str();
+  app.add_option("--max-batch-requests", o.limits.max_batch_requests, "sequences per batch")->capture_default_str();
+  app.add_option("--max-wait", o.max_wait, "longest wait for a batch to fill")->capture_default_str();
+  app.add_option("--max-queue", o.max_queue, "queued sequences per model before 429")->capture_default_str();
+  app.add_option("--max-client-batch-size", o.input.max_inputs, "inputs per request")->capture_default_str();
+  app.add_option("--payload-limit", o.input.max_body_bytes, "request body bytes")->capture_default_str();
+  app.add_option("--preload", o.preload, "models to load at start; /ready waits for them")->delimiter(',');
+  app.add_option("--memory-budget", o.memory_budget, "bytes of weights loaded at once; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--request-timeout", o.request_timeout, "default per-request deadline")->capture_default_str();
+  app.add_option("--grace-period", o.grace_period, "time to finish in-flight work after SIGTERM")
+      ->capture_default_str();
+  app.add_option("--variant", o.variant, "weights: f32, or i8 (the engine quantizes at load)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "i8"}));
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_flag("--log-json", o.log_json, "one JSON object per log line");
+}
+
+sigset_t shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+// Waits for in-flight requests and queued work to finish, or for the grace period to run out.
+void drain(const ServingState& state, const ModelPool& pool, std::chrono::nanoseconds grace) {
+  const auto until = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < until && (state.in_flight > 0 || pool.pending() > 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (state.in_flight > 0) spdlog::warn("grace period over with {} requests still in flight", state.in_flight.load());
+}
+
+int serve(const ServeOptions& o) {
+  // Every thread started from here on inherits the mask, so only sigwait below sees SIGTERM.
+  const sigset_t signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const DeviceEnvironment environment = read_device_environment();
+  auto backend = select_backend(o.backend, environment, built_backends());
+  if (!backend) {
+    spdlog::error("{}", backend.error().message);
+    return 1;
+  }
+  auto role = worker_role(environment);
+  if (!role) {
+    spdlog::error("{}", role.error().message);
+    return 1;
+  }
+  auto catalog = discover_models(o.models_dir, o.models);
+  if (!catalog) {
+    spdlog::error("{}", catalog.error().message);
+    return 1;
+  }
+  for (const std::string& name : o.preload) {
+    if (!catalog->contains(name)) {
+      spdlog::error("--preload {}: no such model in --models-dir or --model", name);
+      return 1;
+    }
+  }
+  batching::BatchLimits limits = o.limits;
+  std::chrono::nanoseconds request_timeout, grace;
+  try {
+    limits.max_wait = tpustack::config::parse_duration(o.max_wait);
+    request_timeout = tpustack::config::parse_duration(o.request_timeout);
+    grace = tpustack::config::parse_duration(o.grace_period);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  spdlog::info("backend {} ({}); worker {} of {} ({})", backend->backend, backend->reason, role->worker_id,
+               role->workers, role->role);
+  // Handlers block while their batch runs, so the pool needs a thread per concurrent request.
+  crossplat::threadpool::initialize_with_threads(256);
+
+  tpustack::metrics::MetricsRegistry registry;
+  ServerMetrics metrics(registry);
+  const auto precision = o.variant == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision}, metrics);
+  InferenceService service(pool, o.input, metrics);
+  ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,
+                  o.max_queue, o.input.max_inputs, o.variant};
+  ServingState state;
+  HttpApi api(service, info, state, registry, metrics, request_timeout);
+  HttpFront http(o.listen, api);
+  GrpcService grpc_service(service, info, state);
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(o.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&grpc_service);
+  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
+  if (!grpc_server || grpc_port == 0) {
+    spdlog::error("cannot listen for gRPC on {}", o.grpc_listen);
+    return 1;
+  }
+  try {
+    http.start();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  spdlog::info("inferd serving {} models: HTTP on {}, gRPC on port {}", catalog->size(), o.listen, grpc_port);
+
+  std::thread preloader([&] {
+    for (const std::string& name : o.preload) {
+      auto acquired = pool.acquire(name);
+      if (auto* error = std::get_if<RequestError>(&acquired)) {
+        spdlog::error("preload of {} failed: {}", name, error->message);
+        return;  // never ready: the startup probe fails and Kubernetes restarts us with the reason in the log
+      }
+    }
+    state.ready = true;
+    spdlog::info("ready");
+  });
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("signal {}: draining for up to {}", signal_number, tpustack::config::format_duration(grace));
+  state.draining = true;
+  drain(state, pool, grace);
+  http.stop();
+  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  preloader.join();
+  pool.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_serve(std::span<const std::string_view> args) {
+  CLI::App app("Serve embedding and reranking models over HTTP and gRPC", "inferd serve");
+  ServeOptions options;
+  add_flags(app, options);
+  if (int code = parse_command_line(app, args); code >= 0) return code;
+  try {
+    tpustack::logging::setup_logging({options.log_level, options.log_json}, "inferd");
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
+  return serve(options);
+}
+
+}  // namespace inferd::cli

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "inferd/common/result.h"
+
+namespace inferd::registry {
+
+struct Download {
+  bool found = true;  // false: the source has no such file (HTTP 404, or no file in the directory)
+  uint64_t size = 0;  // bytes in the partial file afterwards
+};
+
+// Where registry documents and blobs come from: an HTTP(S) base URL or a local directory with the same layout.
+class BlobSource {
+ public:
+  virtual ~BlobSource() = default;
+
+  // The URL or path of `path`, for messages.
+  virtual std::string locate(const std::string& path) const = 0;
+  virtual Result<std::string> read_text(const std::string& path) = 0;
+  // Brings `partial` up to the whole of `path`, keeping the bytes it already has when the source can resume.
+  virtual Result<Download> download(const std::string& path, const std::filesystem::path& partial) = 0;
+};
+
+// base_url such as "http://registry:8000/v1"; requests resume with HTTP Range.
+std::unique_ptr<BlobSource> make_http_source(const std::string& base_url);
+std::unique_ptr<BlobSource> make_directory_source(const std::filesystem::path& root);
+
+}  // namespace inferd::registry

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inferd/common/result.h"
+#include "inferd/registry/blob_source.h"
+#include "inferd/registry/registry_manifest.h"
+
+namespace inferd::registry {
+
+struct PullOptions {
+  std::vector<std::string> models;
+  std::string variant = "f32";
+  std::filesystem::path dest;
+  int attempts = 3;  // per file: interrupted transfers resume, corrupt ones start again
+};
+
+struct PullReport {
+  size_t downloaded = 0;
+  size_t skipped = 0;  // present and valid already
+  uint64_t bytes = 0;
+};
+
+// Registry layout: index.json → manifests/<model>.json → blobs/sha256/<hex>. Each model lands in dest/<model>/.
+Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& options);
+
+// Hugging Face layout: <repo>/resolve/<revision>/<file>; a model is "owner/name" or "owner/name@revision".
+// The hub lists no digests here, so files are complete when their transfer is; present files are kept.
+Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options);
+
+// Puts one file in place: skipped when present with the right digest; else downloaded to <target>.partial (resuming
+// what an earlier attempt left), checked for size and sha256 (when `expected` has one), and renamed over the target.
+// A file that fails the check is deleted, never left where the server would load it.
+Result<bool> fetch_file(BlobSource& source, const std::string& source_path, const std::filesystem::path& target,
+                        const std::optional<ManifestFile>& expected, int attempts, PullReport& report);
+
+}  // namespace inferd::registry

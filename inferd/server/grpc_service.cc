@@ -1,0 +1,161 @@
+#include "inferd/server/grpc_service.h"
+
+#include <algorithm>
+
+namespace inferd::server {
+
+namespace {
+
+using batching::Clock;
+
+constexpr auto default_timeout = std::chrono::seconds(30);
+
+grpc::Status status_of(const RequestError& error) { return {grpc_code(error.status), error.message}; }
+
+uint64_t nanoseconds(Clock::duration d) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+void fill_metadata(const Timing& t, inferd::v1::Metadata* metadata) {
+  metadata->set_compute_chars(static_cast<uint32_t>(t.characters));
+  metadata->set_compute_tokens(static_cast<uint32_t>(t.tokens));
+  metadata->set_total_time_ns(nanoseconds(t.total));
+  metadata->set_tokenization_time_ns(nanoseconds(t.tokenization));
+  metadata->set_queue_time_ns(nanoseconds(t.queue));
+  metadata->set_inference_time_ns(nanoseconds(t.inference));
+}
+
+std::optional<std::string> model_name(const std::string& model) {
+  return model.empty() ? std::nullopt : std::optional<std::string>(model);
+}
+
+const grpc::Status draining_status{grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+
+}  // namespace
+
+grpc::StatusCode grpc_code(int http_status) {
+  switch (http_status) {
+    case 400:
+    case 413:
+    case 422:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case 404:
+      return grpc::StatusCode::NOT_FOUND;
+    case 429:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case 499:
+      return grpc::StatusCode::CANCELLED;
+    case 503:
+      return grpc::StatusCode::UNAVAILABLE;
+    case 504:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
+    default:
+      return grpc::StatusCode::INTERNAL;
+  }
+}
+
+CallContext GrpcService::call_context(grpc::ServerContext* context, const char* method) const {
+  // The client's gRPC deadline, on our steady clock; none set means the default.
+  const auto left = context->deadline() - std::chrono::system_clock::now();
+  const auto budget = left > std::chrono::hours(24 * 365) ? Clock::duration(default_timeout)
+                                                          : std::chrono::duration_cast<Clock::duration>(left);
+  return {Clock::now() + budget, [context] { return context->IsCancelled(); }, method};
+}
+
+grpc::Status GrpcService::Embed(grpc::ServerContext* context, const inferd::v1::EmbedRequest* request,
+                                inferd::v1::EmbedResponse* response) {
+  if (state_.draining) return draining_status;
+  InFlight counted(state_);
+  EmbedRequest call{model_name(request->model()),
+                    {request->inputs().begin(), request->inputs().end()},
+                    !request->has_normalize() || request->normalize(),
+                    request->truncate()};
+  for (const std::string& input : call.inputs) {
+    if (!is_valid_utf8(input)) return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
+  }
+  auto answer = service_.embed(call, call_context(context, "embed"));
+  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
+  const auto& result = std::get<EmbedResult>(answer);
+  response->set_model(result.model);
+  for (size_t i = 0; i < result.embeddings.size(); ++i) {
+    auto row = result.embeddings.row(i);
+    response->add_embeddings()->mutable_values()->Add(row.begin(), row.end());
+  }
+  fill_metadata(result.timing, response->mutable_metadata());
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const inferd::v1::RerankRequest* request,
+                                 inferd::v1::RerankResponse* response) {
+  if (state_.draining) return draining_status;
+  InFlight counted(state_);
+  RerankRequest call{model_name(request->model()),
+                     request->query(),
+                     {request->texts().begin(), request->texts().end()},
+                     request->truncate(),
+                     request->raw_scores()};
+  if (!is_valid_utf8(call.query) || !std::all_of(call.texts.begin(), call.texts.end(), is_valid_utf8)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "the query or a text is not valid UTF-8"};
+  }
+  auto answer = service_.rerank(call, call_context(context, "rerank"));
+  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
+  const auto& result = std::get<RerankResult>(answer);
+  response->set_model(result.model);
+  for (size_t i : best_first(result.scores)) {
+    auto* rank = response->add_ranks();
+    rank->set_index(static_cast<uint32_t>(i));
+    rank->set_score(result.scores[i]);
+    if (request->return_text()) rank->set_text(call.texts[i]);
+  }
+  fill_metadata(result.timing, response->mutable_metadata());
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::TokenizeRequest* request,
+                                   inferd::v1::TokenizeResponse* response) {
+  TokenizeRequest call{model_name(request->model()), {request->inputs().begin(), request->inputs().end()}};
+  if (!std::all_of(call.inputs.begin(), call.inputs.end(), is_valid_utf8)) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
+  }
+  auto answer = service_.tokenize(call);
+  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
+  const auto& result = std::get<TokenizeResult>(answer);
+  response->set_model(result.model);
+  for (const auto& encoding : result.encodings) {
+    auto* tokens = response->add_tokens();
+    tokens->mutable_ids()->Add(encoding.ids.begin(), encoding.ids.end());
+    tokens->mutable_type_ids()->Add(encoding.type_ids.begin(), encoding.type_ids.end());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcService::Info(grpc::ServerContext*, const inferd::v1::InfoRequest*,
+                               inferd::v1::InfoResponse* response) {
+  response->set_version(info_.version);
+  response->set_backend(info_.backend);
+  const std::vector<std::string> loaded = service_.pool().loaded();
+  for (const auto& [name, entry] : service_.pool().catalog()) {
+    auto* model = response->add_models();
+    model->set_id(name);
+    model->set_type(entry.reranker ? "reranker" : "embedding");
+    model->set_loaded(std::find(loaded.begin(), loaded.end(), name) != loaded.end());
+  }
+  response->set_max_batch_tokens(static_cast<uint32_t>(info_.limits.max_batch_tokens));
+  response->set_max_batch_requests(static_cast<uint32_t>(info_.limits.max_batch_requests));
+  response->set_max_client_batch_size(static_cast<uint32_t>(info_.max_client_batch_size));
+  response->set_max_queue(static_cast<uint32_t>(info_.max_queue));
+  response->set_worker_id(info_.worker.worker_id);
+  response->set_workers(static_cast<uint32_t>(info_.worker.workers));
+  response->set_worker_role(info_.worker.role);
+  response->set_accelerator_type(info_.accelerator_type);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcService::Health(grpc::ServerContext*, const inferd::v1::HealthRequest*,
+                                 inferd::v1::HealthResponse* response) {
+  response->set_serving(!state_.draining);
+  response->set_ready(state_.ready && !state_.draining);
+  return grpc::Status::OK;
+}
+
+}  // namespace inferd::server

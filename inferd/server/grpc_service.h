@@ -1,0 +1,38 @@
+#pragma once
+
+#include "inferd/server/inference_service.h"
+#include "inferd/server/server_info.h"
+#include "inferd/server/serving_state.h"
+#include "proto/inferd/v1/inferd.grpc.pb.h"
+
+namespace inferd::server {
+
+// inferd.v1.Inferd over the same InferenceService as HTTP. Errors map to gRPC codes: a full queue is
+// RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, an unknown model NOT_FOUND, bad input INVALID_ARGUMENT.
+class GrpcService final : public inferd::v1::Inferd::Service {
+ public:
+  GrpcService(InferenceService& service, const ServerInfo& info, ServingState& state)
+      : service_(service), info_(info), state_(state) {}
+
+  grpc::Status Embed(grpc::ServerContext* context, const inferd::v1::EmbedRequest* request,
+                     inferd::v1::EmbedResponse* response) override;
+  grpc::Status Rerank(grpc::ServerContext* context, const inferd::v1::RerankRequest* request,
+                      inferd::v1::RerankResponse* response) override;
+  grpc::Status Tokenize(grpc::ServerContext* context, const inferd::v1::TokenizeRequest* request,
+                        inferd::v1::TokenizeResponse* response) override;
+  grpc::Status Info(grpc::ServerContext* context, const inferd::v1::InfoRequest* request,
+                    inferd::v1::InfoResponse* response) override;
+  grpc::Status Health(grpc::ServerContext* context, const inferd::v1::HealthRequest* request,
+                      inferd::v1::HealthResponse* response) override;
+
+ private:
+  CallContext call_context(grpc::ServerContext* context, const char* method) const;
+
+  InferenceService& service_;
+  const ServerInfo& info_;
+  ServingState& state_;
+};
+
+grpc::StatusCode grpc_code(int http_status);
+
+}  // namespace inferd::server

@@ -1,0 +1,344 @@
+#include "inferd/server/http_api.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config/duration.h"
+
+namespace inferd::server {
+
+namespace {
+
+using batching::Clock;
+using nlohmann::json;
+
+enum class ErrorShape { tei, openai, termite };
+
+HttpReply error_reply(const RequestError& error, ErrorShape shape) {
+  json body;
+  if (shape == ErrorShape::openai) {
+    body = {{"error", {{"message", error.message}, {"type", error.type}, {"code", error.status}}}};
+  } else if (shape == ErrorShape::termite) {
+    body = {{"error", error.message}};
+  } else {
+    body = {{"error", error.message}, {"error_type", error.type}};
+  }
+  HttpReply reply{error.status, body.dump(), "application/json", {}};
+  if (error.status == 429 || error.status == 503) reply.headers.push_back({"Retry-After", "1"});
+  return reply;
+}
+
+HttpReply json_reply(const json& body) { return {200, body.dump(), "application/json", {}}; }
+
+// The body as JSON, or why not: size, UTF-8 and syntax are checked in that order.
+std::variant<json, RequestError> parse_body(const HttpCall& call, const InputLimits& limits) {
+  if (auto bad = check_body(call.body, limits)) return *bad;
+  json body = json::parse(call.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return RequestError{400, "validation", "the request body is not valid JSON"};
+  if (!body.is_object()) return RequestError{400, "validation", "the request body must be a JSON object"};
+  return body;
+}
+
+// "text" or ["a", "b"] under `field`.
+std::variant<std::vector<std::string>, RequestError> string_list(const json& body, const char* field) {
+  if (!body.contains(field)) return RequestError{400, "validation", std::string("\"") + field + "\" is missing"};
+  const json& value = body[field];
+  if (value.is_string()) return std::vector<std::string>{value.get<std::string>()};
+  if (value.is_array() && std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); })) {
+    return value.get<std::vector<std::string>>();
+  }
+  return RequestError{400, "validation", std::string("\"") + field + "\" must be a string or an array of strings"};
+}
+
+std::optional<std::string> optional_string(const json& body, const char* field) {
+  if (body.contains(field) && body[field].is_string()) return body[field].get<std::string>();
+  return std::nullopt;
+}
+
+bool flag(const json& body, const char* field, bool fallback) {
+  return body.contains(field) && body[field].is_boolean() ? body[field].get<bool>() : fallback;
+}
+
+double milliseconds(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// TEI's timing headers, which load tests read.
+void add_timing(HttpReply& reply, const Timing& t, const std::string& backend) {
+  auto ms = [](Clock::duration d) { return std::to_string(static_cast<long long>(milliseconds(d))); };
+  reply.headers.insert(reply.headers.end(), {{"x-compute-type", backend},
+                                             {"x-compute-time", ms(t.tokenization + t.inference)},
+                                             {"x-compute-characters", std::to_string(t.characters)},
+                                             {"x-compute-tokens", std::to_string(t.tokens)},
+                                             {"x-total-time", ms(t.total)},
+                                             {"x-tokenization-time", ms(t.tokenization)},
+                                             {"x-queue-time", ms(t.queue)},
+                                             {"x-inference-time", ms(t.inference)}});
+}
+
+json rows_json(const batching::Rows& rows) {
+  json list = json::array();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto row = rows.row(i);
+    list.push_back(std::vector<float>(row.begin(), row.end()));
+  }
+  return list;
+}
+
+std::string base64(const void* data, size_t size) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  for (size_t i = 0; i < size; i += 3) {
+    const unsigned v = bytes[i] << 16 | (i + 1 < size ? bytes[i + 1] << 8 : 0) | (i + 2 < size ? bytes[i + 2] : 0);
+    out.push_back(alphabet[v >> 18 & 63]);
+    out.push_back(alphabet[v >> 12 & 63]);
+    out.push_back(i + 1 < size ? alphabet[v >> 6 & 63] : '=');
+    out.push_back(i + 2 < size ? alphabet[v & 63] : '=');
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpReply HttpApi::handle(const HttpCall& call) {
+  std::string route_label = "other";
+  HttpReply reply = route(call, route_label);
+  metrics_.http_requests.labels({route_label, std::to_string(reply.status)}).inc();
+  return reply;
+}
+
+HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
+  label = call.path;
+  if (call.method == "GET") {
+    if (call.path == "/health") {
+      if (state_.draining) return error_reply({503, "unhealthy", "draining"}, ErrorShape::tei);
+      return json_reply({{"status", "ok"}});
+    }
+    if (call.path == "/ready") {
+      if (state_.draining || !state_.ready) return error_reply({503, "unhealthy", "not ready"}, ErrorShape::tei);
+      return json_reply({{"status", "ready"}, {"models", service_.pool().loaded()}});
+    }
+    if (call.path == "/metrics") return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
+    if (call.path == "/info") return info();
+    if (call.path == "/v1/models") return models_openai();
+    if (call.path == "/api/models") return models_termite();
+  }
+  using Handler = HttpReply (HttpApi::*)(const HttpCall&, const CallContext&);
+  static const std::map<std::string, std::pair<Handler, std::string>> inference = {
+      {"/embed", {&HttpApi::embed_tei, "embed"}},
+      {"/v1/embeddings", {&HttpApi::embed_openai, "embed"}},
+      {"/api/embed", {&HttpApi::embed_termite, "embed"}},
+      {"/rerank", {&HttpApi::rerank_tei, "rerank"}},
+      {"/api/rerank", {&HttpApi::rerank_termite, "rerank"}},
+  };
+  if (call.method == "POST" && call.path == "/tokenize") return tokenize(call);
+  auto found = inference.find(call.path);
+  if (call.method != "POST" || found == inference.end()) {
+    label = "other";
+    return error_reply({404, "not_found", call.method + " " + call.path + " is not a route of inferd"},
+                       ErrorShape::tei);
+  }
+  const ErrorShape shape = call.path.starts_with("/v1/")    ? ErrorShape::openai
+                           : call.path.starts_with("/api/") ? ErrorShape::termite
+                                                            : ErrorShape::tei;
+  if (state_.draining) return error_reply({503, "unhealthy", "the server is shutting down"}, shape);
+  CallContext context{Clock::now() + default_timeout_, {}, found->second.second};
+  if (auto header = call.headers.find("x-request-timeout"); header != call.headers.end()) {
+    try {
+      context.deadline = Clock::now() + tpustack::config::parse_duration(header->second);
+    } catch (const std::invalid_argument& e) {
+      return error_reply({400, "validation", std::string("x-request-timeout: ") + e.what()}, shape);
+    }
+  }
+  metrics_.request_count.labels({context.method}).inc();
+  HttpReply reply;
+  {
+    InFlight counted(state_);
+    reply = (this->*found->second.first)(call, context);
+  }
+  if (reply.status == 200) {
+    metrics_.request_success.labels({context.method}).inc();
+  } else {
+    metrics_.request_failure.labels({std::to_string(reply.status)}).inc();
+  }
+  return reply;
+}
+
+HttpReply HttpApi::embed_tei(const HttpCall& call, const CallContext& context) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
+  const json& doc = std::get<json>(body);
+  auto inputs = string_list(doc, "inputs");
+  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::tei);
+  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)),
+                       flag(doc, "normalize", true), flag(doc, "truncate", false)};
+  auto answer = service_.embed(request, context);
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
+  const auto& result = std::get<EmbedResult>(answer);
+  HttpReply reply = json_reply(rows_json(result.embeddings));
+  add_timing(reply, result.timing, info_.backend);
+  return reply;
+}
+
+HttpReply HttpApi::embed_openai(const HttpCall& call, const CallContext& context) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::openai);
+  const json& doc = std::get<json>(body);
+  auto inputs = string_list(doc, "input");
+  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::openai);
+  const std::string format = optional_string(doc, "encoding_format").value_or("float");
+  if (format != "float" && format != "base64") {
+    return error_reply({400, "validation", "encoding_format must be \"float\" or \"base64\""}, ErrorShape::openai);
+  }
+  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)), true,
+                       true};
+  auto answer = service_.embed(request, context);
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::openai);
+  const auto& result = std::get<EmbedResult>(answer);
+  json data = json::array();
+  for (size_t i = 0; i < result.embeddings.size(); ++i) {
+    auto row = result.embeddings.row(i);
+    json embedding = format == "base64" ? json(base64(row.data(), row.size_bytes()))
+                                        : json(std::vector<float>(row.begin(), row.end()));
+    data.push_back({{"object", "embedding"}, {"embedding", std::move(embedding)}, {"index", i}});
+  }
+  HttpReply reply =
+      json_reply({{"object", "list"},
+                  {"data", std::move(data)},
+                  {"model", result.model},
+                  {"usage", {{"prompt_tokens", result.timing.tokens}, {"total_tokens", result.timing.tokens}}}});
+  add_timing(reply, result.timing, info_.backend);
+  return reply;
+}
+
+HttpReply HttpApi::embed_termite(const HttpCall& call, const CallContext& context) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
+  const json& doc = std::get<json>(body);
+  auto inputs = string_list(doc, "input");
+  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::termite);
+  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)), true,
+                       flag(doc, "truncate", true)};
+  auto answer = service_.embed(request, context);
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::termite);
+  const auto& result = std::get<EmbedResult>(answer);
+  HttpReply reply;
+  auto accept = call.headers.find("accept");
+  if (accept != call.headers.end() && accept->second.find("application/json") != std::string::npos) {
+    reply = json_reply({{"model", result.model}, {"embeddings", rows_json(result.embeddings)}});
+  } else {
+    // Termite's binary form: little-endian uint64 count, uint64 dimensions, then count × dimensions float32.
+    const uint64_t header[2] = {result.embeddings.size(), result.embeddings.width};
+    reply.content_type = "application/octet-stream";
+    reply.body.assign(reinterpret_cast<const char*>(header), sizeof header);
+    reply.body.append(reinterpret_cast<const char*>(result.embeddings.values.data()),
+                      result.embeddings.values.size() * sizeof(float));
+  }
+  add_timing(reply, result.timing, info_.backend);
+  return reply;
+}
+
+HttpReply HttpApi::rerank_tei(const HttpCall& call, const CallContext& context) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
+  const json& doc = std::get<json>(body);
+  auto query = optional_string(doc, "query");
+  auto texts = string_list(doc, "texts");
+  if (auto* error = std::get_if<RequestError>(&texts)) return error_reply(*error, ErrorShape::tei);
+  if (!query) return error_reply({400, "validation", "\"query\" must be a string"}, ErrorShape::tei);
+  RerankRequest request{optional_string(doc, "model"), *query, std::move(std::get<std::vector<std::string>>(texts)),
+                        flag(doc, "truncate", false), flag(doc, "raw_scores", false)};
+  auto answer = service_.rerank(request, context);
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
+  const auto& result = std::get<RerankResult>(answer);
+  const bool return_text = flag(doc, "return_text", false);
+  json ranked = json::array();
+  for (size_t i : best_first(result.scores)) {
+    json entry = {{"index", i}, {"score", result.scores[i]}};
+    if (return_text) entry["text"] = request.texts[i];
+    ranked.push_back(std::move(entry));
+  }
+  HttpReply reply = json_reply(ranked);
+  add_timing(reply, result.timing, info_.backend);
+  return reply;
+}
+
+HttpReply HttpApi::rerank_termite(const HttpCall& call, const CallContext& context) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
+  const json& doc = std::get<json>(body);
+  auto query = optional_string(doc, "query");
+  auto prompts = string_list(doc, "prompts");
+  if (auto* error = std::get_if<RequestError>(&prompts)) return error_reply(*error, ErrorShape::termite);
+  if (!query) return error_reply({400, "validation", "\"query\" must be a string"}, ErrorShape::termite);
+  RerankRequest request{optional_string(doc, "model"), *query, std::move(std::get<std::vector<std::string>>(prompts)),
+                        true, false};
+  auto answer = service_.rerank(request, context);
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::termite);
+  const auto& result = std::get<RerankResult>(answer);
+  HttpReply reply = json_reply({{"model", result.model}, {"scores", result.scores}});
+  add_timing(reply, result.timing, info_.backend);
+  return reply;
+}
+
+HttpReply HttpApi::tokenize(const HttpCall& call) {
+  auto body = parse_body(call, service_.limits());
+  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
+  const json& doc = std::get<json>(body);
+  auto inputs = string_list(doc, "inputs");
+  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::tei);
+  auto answer =
+      service_.tokenize({optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs))});
+  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
+  const auto& result = std::get<TokenizeResult>(answer);
+  json all = json::array();
+  for (const auto& encoding : result.encodings) {
+    json tokens = json::array();
+    for (size_t t = 0; t < encoding.ids.size(); ++t) {
+      tokens.push_back({{"id", encoding.ids[t]},
+                        {"type_id", encoding.type_ids[t]},
+                        {"special", t == 0 || t + 1 == encoding.ids.size()}});
+    }
+    all.push_back(std::move(tokens));
+  }
+  return json_reply(all);
+}
+
+HttpReply HttpApi::info() const {
+  const auto& catalog = service_.pool().catalog();
+  json models = json::array();
+  for (const auto& [name, entry] : catalog) {
+    models.push_back({{"id", name}, {"type", entry.reranker ? "reranker" : "embedding"}});
+  }
+  return json_reply({
+      {"model_id", catalog.size() == 1 ? catalog.begin()->first : ""},
+      {"models", std::move(models)},
+      {"loaded", service_.pool().loaded()},
+      {"version", info_.version},
+      {"backend", info_.backend},
+      {"variant", info_.variant},
+      {"accelerator_type", info_.accelerator_type},
+      {"worker", {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}}},
+      {"max_batch_tokens", info_.limits.max_batch_tokens},
+      {"max_batch_requests", info_.limits.max_batch_requests},
+      {"max_client_batch_size", info_.max_client_batch_size},
+      {"max_queue", info_.max_queue},
+  });
+}
+
+HttpReply HttpApi::models_openai() const {
+  json data = json::array();
+  for (const auto& [name, entry] : service_.pool().catalog()) {
+    data.push_back({{"id", name}, {"object", "model"}, {"owned_by", "inferd"}});
+  }
+  return json_reply({{"object", "list"}, {"data", std::move(data)}});
+}
+
+HttpReply HttpApi::models_termite() const {
+  json embedders = json::array(), rerankers = json::array();
+  for (const auto& [name, entry] : service_.pool().catalog()) (entry.reranker ? rerankers : embedders).push_back(name);
+  return json_reply({{"embedders", std::move(embedders)}, {"rerankers", std::move(rerankers)}});
+}
+
+}  // namespace inferd::server

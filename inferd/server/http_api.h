@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/metrics/metrics_registry.h"
+#include "inferd/server/inference_service.h"
+#include "inferd/server/server_info.h"
+#include "inferd/server/serving_state.h"
+
+namespace inferd::server {
+
+struct HttpCall {
+  std::string method;  // "GET", "POST"
+  std::string path;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Every HTTP route, as plain calls to replies: TEI (/embed, /rerank, /tokenize, /info, /health, /metrics), OpenAI
+// (/v1/embeddings, /v1/models), Termite (/api/embed, /api/rerank, /api/models) and /ready.
+class HttpApi {
+ public:
+  HttpApi(InferenceService& service, const ServerInfo& info, ServingState& state,
+          const tpustack::metrics::MetricsRegistry& registry, ServerMetrics& metrics,
+          std::chrono::nanoseconds default_timeout)
+      : service_(service),
+        info_(info),
+        state_(state),
+        registry_(registry),
+        metrics_(metrics),
+        default_timeout_(default_timeout) {}
+
+  HttpReply handle(const HttpCall& call);
+
+ private:
+  HttpReply route(const HttpCall& call, std::string& route_label);
+  HttpReply embed_tei(const HttpCall& call, const CallContext& context);
+  HttpReply embed_openai(const HttpCall& call, const CallContext& context);
+  HttpReply embed_termite(const HttpCall& call, const CallContext& context);
+  HttpReply rerank_tei(const HttpCall& call, const CallContext& context);
+  HttpReply rerank_termite(const HttpCall& call, const CallContext& context);
+  HttpReply tokenize(const HttpCall& call);
+  HttpReply info() const;
+  HttpReply models_openai() const;
+  HttpReply models_termite() const;
+
+  InferenceService& service_;
+  const ServerInfo& info_;
+  ServingState& state_;
+  const tpustack::metrics::MetricsRegistry& registry_;
+  ServerMetrics& metrics_;
+  std::chrono::nanoseconds default_timeout_;
+};
+
+}  // namespace inferd::server

@@ -1,0 +1,82 @@
+#include "inferd/server/http_front.h"
+
+#include <cpprest/http_listener.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/metrics/metrics_server.h"
+
+namespace inferd::server {
+
+namespace {
+
+namespace http = web::http;
+
+void serve(HttpApi& api, const http::http_request& request) {
+  HttpCall call;
+  call.method = request.method();
+  call.path = request.relative_uri().path();
+  for (const auto& [name, value] : request.headers()) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    call.headers[lower] = value;
+  }
+  HttpReply reply;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const std::vector<unsigned char> body = request.extract_vector().get();
+    call.body.assign(body.begin(), body.end());
+    reply = api.handle(call);
+  } catch (const std::exception& e) {
+    // Nothing a client sends should get here; if it does, the client gets a 500 and the process lives on.
+    spdlog::error("{} {}: {}", call.method, call.path, e.what());
+    reply = {500, R"({"error":"internal error","error_type":"backend"})", "application/json", {}};
+  }
+  spdlog::debug("{} {} {} {:.1f}ms", call.method, call.path, reply.status,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  http::http_response response(static_cast<http::status_code>(reply.status));
+  for (const auto& [name, value] : reply.headers) response.headers().add(name, value);
+  response.set_body(std::vector<unsigned char>(reply.body.begin(), reply.body.end()));
+  response.headers().set_content_type(reply.content_type);
+  request.reply(response).then([](pplx::task<void> sent) {
+    try {
+      sent.get();
+    } catch (const std::exception& e) {
+      spdlog::debug("reply not delivered: {}", e.what());  // the client went away
+    }
+  });
+}
+
+}  // namespace
+
+HttpFront::HttpFront(const std::string& host_port, HttpApi& api)
+    : api_(api),
+      listener_(
+          std::make_unique<http::experimental::listener::http_listener>(tpustack::metrics::listen_uri(host_port))) {
+  listener_->support([this](const http::http_request& request) { serve(api_, request); });
+}
+
+HttpFront::~HttpFront() { stop(); }
+
+void HttpFront::start() {
+  try {
+    listener_->open().wait();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + listener_->uri().to_string() + ": " + e.what());
+  }
+  running_ = true;
+}
+
+void HttpFront::stop() {
+  if (!running_) return;
+  running_ = false;
+  try {
+    listener_->close().wait();
+  } catch (const std::exception& e) {
+    spdlog::warn("closing the HTTP listener: {}", e.what());
+  }
+}
+
+}  // namespace inferd::server

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "inferd/batching/ticket.h"
+#include "inferd/server/input_limits.h"
+#include "inferd/server/model_pool.h"
+#include "inferd/server/request_error.h"
+#include "inferd/server/server_metrics.h"
+
+namespace inferd::server {
+
+template <class T>
+using Answer = std::variant<T, RequestError>;
+
+// How long the caller may wait, and whether it is still there.
+struct CallContext {
+  batching::Clock::time_point deadline;
+  std::function<bool()> cancelled;  // may be empty
+  std::string method = "embed";     // metrics label
+};
+
+struct Timing {
+  batching::Clock::duration tokenization{}, queue{}, inference{}, total{};
+  size_t tokens = 0;
+  size_t characters = 0;
+};
+
+struct EmbedRequest {
+  std::optional<std::string> model;
+  std::vector<std::string> inputs;
+  bool normalize = true;
+  bool truncate = false;
+};
+
+struct EmbedResult {
+  std::string model;
+  batching::Rows embeddings;
+  Timing timing;
+};
+
+struct RerankRequest {
+  std::optional<std::string> model;
+  std::string query;
+  std::vector<std::string> texts;
+  bool truncate = false;
+  bool raw_scores = false;
+};
+
+struct RerankResult {
+  std::string model;
+  std::vector<float> scores;  // in text order; logits when raw_scores, else sigmoid of them
+  Timing timing;
+};
+
+struct TokenizeRequest {
+  std::optional<std::string> model;
+  std::vector<std::string> inputs;
+};
+
+struct TokenizeResult {
+  std::string model;
+  std::vector<tokenizer::Encoding> encodings;
+};
+
+// Indices of `scores`, highest score first (stable among equals): the order /rerank answers in.
+std::vector<size_t> best_first(const std::vector<float>& scores);
+
+// The protocol-neutral part of serving: validate, tokenize, queue for a batch, wait for the answer. HTTP and gRPC both
+// call it.
+class InferenceService {
+ public:
+  InferenceService(ModelPool& pool, InputLimits limits, ServerMetrics& metrics)
+      : pool_(pool), limits_(limits), metrics_(metrics) {}
+
+  Answer<EmbedResult> embed(const EmbedRequest& request, const CallContext& context);
+  Answer<RerankResult> rerank(const RerankRequest& request, const CallContext& context);
+  Answer<TokenizeResult> tokenize(const TokenizeRequest& request);
+
+  const InputLimits& limits() const { return limits_; }
+  ModelPool& pool() { return pool_; }
+
+ private:
+  // Queues the encodings and waits for their rows; fills the queue and inference timings.
+  Answer<batching::Rows> run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings, const CallContext& context,
+                             Timing& timing);
+  void record(const CallContext& context, const Timing& timing, const std::vector<tokenizer::Encoding>& encodings);
+
+  ModelPool& pool_;
+  InputLimits limits_;
+  ServerMetrics& metrics_;
+};
+
+}  // namespace inferd::server

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "inferd/server/request_error.h"
+
+namespace inferd::server {
+
+struct InputLimits {
+  size_t max_inputs = 64;                   // texts in one request (TEI's max_client_batch_size)
+  size_t max_body_bytes = 2 * 1024 * 1024;  // TEI's default payload limit
+};
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
+std::optional<RequestError> check_body(std::string_view body, const InputLimits& limits);
+std::optional<RequestError> check_input_count(size_t inputs, const InputLimits& limits);
+// `tokens` counts special tokens; over-long inputs are an error unless the client asked to truncate.
+std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate);
+
+}  // namespace inferd::server

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "inferd/batching/batch_policy.h"
+#include "inferd/server/backend_selection.h"
+
+namespace inferd::server {
+
+// What /info and the gRPC Info call report about this process.
+struct ServerInfo {
+  std::string version;
+  std::string backend;
+  WorkerRole worker;
+  std::string accelerator_type;
+  batching::BatchLimits limits;
+  size_t max_queue = 0;
+  size_t max_client_batch_size = 0;
+  std::string variant;  // "f32" or "i8"
+};
+
+}  // namespace inferd::server

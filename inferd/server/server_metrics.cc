@@ -1,0 +1,33 @@
+#include "inferd/server/server_metrics.h"
+
+namespace inferd::server {
+
+namespace {
+
+using tpustack::metrics::exponential_buckets;
+using tpustack::metrics::latency_buckets;
+
+}  // namespace
+
+ServerMetrics::ServerMetrics(tpustack::metrics::MetricsRegistry& r)
+    : request_count(r.counter("inferd_request_count", "Requests received", {"method"})),
+      request_success(r.counter("inferd_request_success", "Requests answered successfully", {"method"})),
+      request_failure(r.counter("inferd_request_failure", "Requests that failed, by error type", {"err"})),
+      request_duration(r.histogram("inferd_request_duration", "Whole request, seconds", {"method"}, latency_buckets())),
+      request_tokenization_duration(
+          r.histogram("inferd_request_tokenization_duration", "Tokenization, seconds", {"method"}, latency_buckets())),
+      request_queue_duration(r.histogram("inferd_request_queue_duration", "Wait in the batch queue, seconds",
+                                         {"method"}, latency_buckets())),
+      request_inference_duration(
+          r.histogram("inferd_request_inference_duration", "Batch inference, seconds", {"method"}, latency_buckets())),
+      request_input_length(
+          r.histogram("inferd_request_input_length", "Tokens per input", {"method"}, exponential_buckets(1, 2, 14))),
+      queue_size(r.gauge("inferd_queue_size", "Sequences waiting in the batch queue", {"model"})),
+      batch_next_size(
+          r.histogram("inferd_batch_next_size", "Sequences per batch", {"model"}, exponential_buckets(1, 2, 10))),
+      batch_next_tokens(
+          r.histogram("inferd_batch_next_tokens", "Tokens per batch", {"model"}, exponential_buckets(1, 2, 18))),
+      http_requests(r.counter("inferd_http_requests_total", "HTTP requests by route and status", {"route", "status"})),
+      models_loaded(r.gauge("inferd_models_loaded", "Models loaded in memory")) {}
+
+}  // namespace inferd::server

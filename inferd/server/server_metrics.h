@@ -1,0 +1,26 @@
+#pragma once
+
+#include "common/metrics/metrics_registry.h"
+
+namespace inferd::server {
+
+// inferd's Prometheus metrics, named as TEI names its te_* metrics so dashboards and autoscalers carry over.
+struct ServerMetrics {
+  explicit ServerMetrics(tpustack::metrics::MetricsRegistry& registry);
+
+  tpustack::metrics::Family<tpustack::metrics::Counter>& request_count;                    // {method}
+  tpustack::metrics::Family<tpustack::metrics::Counter>& request_success;                  // {method}
+  tpustack::metrics::Family<tpustack::metrics::Counter>& request_failure;                  // {err}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& request_duration;               // {method}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& request_tokenization_duration;  // {method}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& request_queue_duration;         // {method}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& request_inference_duration;     // {method}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& request_input_length;           // {method}
+  tpustack::metrics::Family<tpustack::metrics::Gauge>& queue_size;                         // {model}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& batch_next_size;                // {model}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& batch_next_tokens;              // {model}
+  tpustack::metrics::Family<tpustack::metrics::Counter>& http_requests;                    // {route, status}
+  tpustack::metrics::Family<tpustack::metrics::Gauge>& models_loaded;
+};
+
+}  // namespace inferd::server

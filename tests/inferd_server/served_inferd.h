@@ -1,0 +1,42 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+
+namespace inferd::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// `inferd serve` running as a real process on free local ports, over the tiny models the engine's tests generate.
+class ServedInferd {
+ public:
+  // Extra flags after the ports; waits for the "inferd serving" line (and "ready" when `wait_ready`).
+  explicit ServedInferd(const std::vector<std::string>& flags, bool wait_ready = true);
+
+  HttpResult get(const std::string& path);
+  HttpResult post(const std::string& path, const std::string& body,
+                  const std::map<std::string, std::string>& headers = {});
+
+  const std::string& grpc_address() const { return grpc_address_; }
+  ChildProcess& process() { return *process_; }
+
+  static std::string tiny_models();  // empty when the build could not generate them
+  static std::string binary();
+
+ private:
+  std::string http_base_;
+  std::string grpc_address_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+int free_port();
+
+}  // namespace inferd::testing
