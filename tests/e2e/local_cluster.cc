@@ -96,7 +96,13 @@ std::map<std::string, NodeAgent*> LocalCluster::agents() {
 
 void LocalCluster::tick() {
   sync_nodes();
-  scheduler_->schedule_pending();
+  // Only nodes whose allocatable this kubelet already keeps: a Node the provider wrote a moment ago still
+  // shows the provider's capacity, not the chips a device plugin advertises.
+  std::vector<json> known;
+  for (const json& node : nodes()) {
+    if (agents_.contains(name_of(node))) known.push_back(node);
+  }
+  scheduler_->schedule_pending(known);
   start_bound_pods();
   check_promises();
 }

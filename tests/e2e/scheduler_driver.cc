@@ -10,7 +10,6 @@ namespace {
 using nlohmann::json;
 
 const fakes::GroupResource kPods{"", "pods"};
-const fakes::GroupResource kNodes{"", "nodes"};
 constexpr const char* kTpu = "google.com/tpu";
 
 std::string name_of(const json& object) { return object["metadata"].value("name", ""); }
@@ -75,9 +74,8 @@ int tpu_request(const json& pod) {
 SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate)
     : store_(store), extender_url_(std::move(extender_url)), narrate_(std::move(narrate)) {}
 
-void SchedulerDriver::schedule_pending() {
+void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
   std::vector<json> pods = store_.objects(kPods);
-  const std::vector<json> nodes = store_.objects(kNodes);
   std::vector<json> queue;
   for (const json& pod : pods) {
     if (pod["spec"].value("schedulerName", "") == "tpu-scheduler" && pod["spec"].value("nodeName", "").empty() &&

@@ -21,8 +21,9 @@ class SchedulerDriver {
   using Narrate = std::function<void(const std::string&)>;
   SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate);
 
-  // One pass over the pending pods, in queue order (creation order; a group's leader first).
-  void schedule_pending();
+  // One pass over the pending pods, in queue order (creation order; a group's leader first), onto `nodes`:
+  // the Nodes whose kubelet runs, as kube-scheduler only sees nodes whose status a kubelet keeps.
+  void schedule_pending(const std::vector<nlohmann::json>& nodes);
   // Why each pod was last found unschedulable: the message written on its PodScheduled condition.
   const std::map<std::string, std::string>& unschedulable() const { return unschedulable_; }
 
