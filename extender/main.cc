@@ -17,6 +17,7 @@
 #include "extender/model/cluster_state.h"
 #include "extender/plan/cluster_plan.h"
 #include "extender/plan/object_list.h"
+#include "extender/provisioning/provisioner_options.h"
 #include "extender/service/extender_runtime.h"
 
 namespace {
@@ -26,7 +27,9 @@ using namespace tpustack;
 constexpr const char* kUsage =
     "usage:\n"
     "  tpu-extender serve [--config FILE] [--kubeconfig FILE] [--listen HOST:PORT] [--metrics-addr HOST:PORT]\n"
-    "                     [--log-level LEVEL]\n"
+    "                     [--log-level LEVEL] [--provisioner gke|simulated|dry-run|none] [--gke-project P]\n"
+    "                     [--gke-location L] [--gke-cluster C] [--pool-deletion-grace DURATION]\n"
+    "                     [--simulated-node-delay DURATION] [--max-pool-operations N] [--cleanup-only]\n"
     "  tpu-extender plan --nodes FILE --pods FILE\n";
 
 std::atomic<bool> stop_requested{false};
@@ -55,12 +58,22 @@ int plan(const std::vector<std::string>& args) {
 }
 
 int serve(const std::vector<std::string>& args) {
-  auto flags = read_flags(args, {"--config", "--kubeconfig", "--listen", "--metrics-addr", "--log-level"});
+  // The provisioner's flags first (CLI11, with boolean flags); the rest are the verbs' --name VALUE pairs.
+  CLI::App provisioner_flags{"tpu-extender serve provisioner flags"};
+  provisioner_flags.allow_extras();
+  provisioning::ProvisionerOptions provisioning_options;
+  provisioning::add_provisioner_flags(provisioner_flags, provisioning_options);
+  provisioner_flags.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+  auto flags = read_flags(provisioner_flags.remaining(),
+                          {"--config", "--kubeconfig", "--listen", "--metrics-addr", "--log-level"});
   config::ConfigDocument config;
   if (flags.contains("--config")) {
     config = config::ConfigDocument::load_file(flags["--config"]);
-    config.reject_unknown_keys({"listen", "metricsAddr", "logLevel", "kubeconfig"});
+    std::set<std::string> known = {"listen", "metricsAddr", "logLevel", "kubeconfig"};
+    known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
+    config.reject_unknown_keys(known);
   }
+  provisioning::apply_provisioner_config(config, provisioner_flags, provisioning_options);
   auto setting = [&](const std::string& flag, const std::string& key, std::string fallback) {
     if (flags.contains(flag)) return flags[flag];
     return config.get_string(key).value_or(std::move(fallback));
@@ -77,6 +90,7 @@ int serve(const std::vector<std::string>& args) {
 
   extender::ExtenderRuntime runtime(std::move(cluster), options);
   runtime.start();
+  auto provisioner = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
   std::signal(SIGTERM, [](int) { stop_requested = true; });
   std::signal(SIGINT, [](int) { stop_requested = true; });
   for (int tick = 0; !stop_requested; ++tick) {
@@ -84,6 +98,7 @@ int serve(const std::vector<std::string>& args) {
     if (tick % 25 == 0) runtime.service().refresh_gauges();  // slices and groups gauges every 5 s
   }
   spdlog::info("stopping");
+  provisioner.reset();
   runtime.stop();
   return 0;
 }

@@ -34,6 +34,9 @@ class ExtenderRuntime {
   void stop();
   bool synced() const { return service_.synced(); }
   ExtenderService& service() { return service_; }
+  // For controllers that run beside the verbs (the provisioner): the same API client and /metrics.
+  kube::KubeClient& client() { return client_; }
+  metrics::MetricsRegistry& registry() { return registry_; }
 
  private:
   metrics::MetricsRegistry registry_;

@@ -1,16 +1,10 @@
 // The real tpu-device-plugin program against the fake kubelet.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -22,8 +16,8 @@
 #include "tests/fakes/fake_apiserver.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
 #include "tests/fakes/kubelet/fake_pod_resources.h"
-
-extern char** environ;
+#include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 
 namespace tpustack::deviceplugin {
 namespace {
@@ -34,87 +28,25 @@ using fakes::DeviceList;
 using fakes::FakeKubelet;
 using ::testing::HasSubstr;
 using testing::TempDir;
+using tpustack::testing::ChildProcess;
+using tpustack::testing::free_port;
 
 constexpr auto kWait = 20s;
 
-// tpu-device-plugin as a child process, its stderr in a file; killed if a test ends early.
-class PluginProcess {
+// tpu-device-plugin as a child process, its output in `log_path`; killed if a test ends early.
+class PluginProcess : public ChildProcess {
  public:
-  PluginProcess(std::vector<std::string> args, std::string log_path, const std::vector<std::string>& extra_env = {})
-      : log_path_(std::move(log_path)) {
+  PluginProcess(std::vector<std::string> args, const std::string& log_path, const std::vector<std::string>& env = {})
+      : ChildProcess(with_binary(std::move(args)), env, log_path) {}
+
+ private:
+  static std::vector<std::string> with_binary(std::vector<std::string> args) {
     args.insert(args.begin(), std::string(TPUSTACK_BINARY_DIR) + "/deviceplugin/tpu-device-plugin");
     if (std::find(args.begin(), args.end(), "--metrics-addr") == args.end())
       args.push_back("--metrics-addr=127.0.0.1:0");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> env(extra_env);
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    return args;
   }
-  ~PluginProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  std::string log() const {
-    std::ifstream in(log_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-  bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (log().find(needle) != std::string::npos) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  // Sends SIGTERM and returns the exit status, or -1 if the program did not exit in time.
-  int terminate(std::chrono::milliseconds timeout) {
-    ::kill(pid_, SIGTERM);
-    return wait_for_exit(timeout);
-  }
-  int wait_for_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-
- private:
-  std::string log_path_;
-  pid_t pid_ = -1;
 };
-
-// A TCP port nobody listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // The whole HTTP/1.0 reply to GET `path` on 127.0.0.1:`port`, or "" when nothing answers.
 std::string http_get(int port, const std::string& path) {
@@ -150,30 +82,29 @@ TEST(PluginBinaryTest, SimulatedPluginRegistersAndCleansUpOnSigterm) {
   TempDir dir;
   FakeKubelet kubelet(dir / "plugins");
   PluginProcess plugin({"--simulate", "v6e:4x4:4", "--plugin-dir", dir / "plugins"}, dir / "log");
-  ASSERT_TRUE(plugin.started());
-  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.output();
   ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 4; }, kWait));
   v1beta1::ContainerAllocateResponse response;
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
   EXPECT_EQ(response.envs().at("TPU_ACCELERATOR_TYPE"), "v6e-16");
   EXPECT_EQ(response.devices_size(), 0);  // simulated /dev/vfio paths do not exist here
   kubelet.restart();
-  ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << plugin.log();
-  EXPECT_EQ(plugin.terminate(kWait), 0) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << plugin.output();
+  EXPECT_EQ(plugin.terminate(kWait), 0) << plugin.output();
   EXPECT_FALSE(fs::exists(dir / "plugins/tpu-device-plugin.sock"));
-  EXPECT_THAT(plugin.log(), HasSubstr("received SIGTERM"));
+  EXPECT_THAT(plugin.output(), HasSubstr("received SIGTERM"));
 }
 
 TEST(PluginBinaryTest, SecondInstanceWaitsForTheLock) {
   TempDir dir;
   FakeKubelet kubelet(dir / "plugins");
   PluginProcess first({"--simulate", "v5e:2x4:8", "--plugin-dir", dir / "plugins"}, dir / "first.log");
-  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << first.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << first.output();
   PluginProcess second({"--simulate", "v5e:2x4:8", "--plugin-dir", dir / "plugins"}, dir / "second.log");
-  ASSERT_TRUE(second.wait_for_log("waiting for it to exit", kWait)) << second.log();
+  ASSERT_TRUE(second.wait_for_output("waiting for it to exit", kWait)) << second.output();
   EXPECT_EQ(kubelet.registrations(), 1);
   EXPECT_EQ(first.terminate(kWait), 0);
-  ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << second.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << second.output();
   EXPECT_TRUE(fs::exists(dir / "plugins/tpu-device-plugin.sock"));
   EXPECT_EQ(second.terminate(kWait), 0);
 }
@@ -192,11 +123,11 @@ TEST(PluginBinaryTest, SysfsHostHealthAndDeclaredCountMismatch) {
        host.dev_root, "--health-interval", "100ms", "--topology", "2x4"},
       dir / "log");
   ASSERT_TRUE(
-      plugin.wait_for_log("found 7 v5e chips but " + (dir / "plugin.yaml") + " node.chipsPerHost says 8", kWait))
-      << plugin.log();
+      plugin.wait_for_output("found 7 v5e chips but " + (dir / "plugin.yaml") + " node.chipsPerHost says 8", kWait))
+      << plugin.output();
   EXPECT_EQ(kubelet.registrations(), 0);
   fs::create_directory_symlink(target, link);
-  ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 8; }, kWait)) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 8; }, kWait)) << plugin.output();
   EXPECT_EQ(kubelet.devices()[6].numa_nodes, std::vector<long long>{1});
 
   fs::remove(host.dev_root + "/vfio/6");
@@ -205,15 +136,15 @@ TEST(PluginBinaryTest, SysfsHostHealthAndDeclaredCountMismatch) {
   std::ofstream(host.dev_root + "/vfio/6") << "";
   ASSERT_TRUE(
       kubelet.wait_for_devices([](const DeviceList& d) { return fakes::health_of(d, "vfio6") == "Healthy"; }, kWait));
-  EXPECT_THAT(plugin.log(), HasSubstr("chip vfio6 (pci 0000:00:0a) is Unhealthy: /dev/vfio/6 is missing"));
+  EXPECT_THAT(plugin.output(), HasSubstr("chip vfio6 (pci 0000:00:0a) is Unhealthy: /dev/vfio/6 is missing"));
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 
 TEST(PluginBinaryTest, BadCommandLineExitsNonZero) {
   TempDir dir;
   PluginProcess plugin({"--simulate", "v6e:4x4:8", "--plugin-dir", dir.path()}, dir / "log");
-  EXPECT_EQ(plugin.wait_for_exit(kWait), 2) << plugin.log();
-  EXPECT_THAT(plugin.log(), HasSubstr("ct6e-standard-8t"));
+  EXPECT_EQ(plugin.wait(kWait), 2) << plugin.output();
+  EXPECT_THAT(plugin.output(), HasSubstr("ct6e-standard-8t"));
 }
 
 TEST(PluginBinaryTest, MetricsAndHealthz) {
@@ -229,10 +160,10 @@ TEST(PluginBinaryTest, MetricsAndHealthz) {
   PluginProcess plugin({"--config", dir / "plugin.yaml", "--plugin-dir", dir / "plugins", "--metrics-addr",
                         "127.0.0.1:" + std::to_string(port)},
                        dir / "log");
-  ASSERT_TRUE(plugin.wait_for_log("retrying until it answers", kWait)) << plugin.log();
+  ASSERT_TRUE(plugin.wait_for_output("retrying until it answers", kWait)) << plugin.output();
   EXPECT_THAT(http_get(port, "/healthz"), HasSubstr("not registered"));
   FakeKubelet kubelet(dir / "plugins");
-  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.output();
   v1beta1::ContainerAllocateResponse response;
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1"}, &response).ok());
   // The kubelet counts a registration before the plugin hears the answer, and chips_allocated is
@@ -310,10 +241,10 @@ TEST(PluginBinaryTest, NodeLabelsFromTheApiServerDescribeTheSlice) {
                         host.sysfs_root, "--dev-root", host.dev_root},
                        dir / "log", {"NODE_NAME=tpu-node-3"});
   // The Node is not there yet: reported and retried.
-  ASSERT_TRUE(plugin.wait_for_log("tpu-node-3", kWait)) << plugin.log();
+  ASSERT_TRUE(plugin.wait_for_output("tpu-node-3", kWait)) << plugin.output();
   EXPECT_EQ(kubelet.registrations(), 0);
   server.store().create({"", "nodes"}, "", tpu_node("tpu-node-3"));
-  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait)) << plugin.output();
   v1beta1::ContainerAllocateResponse response;
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
   EXPECT_EQ(response.envs().at("TPU_TOPOLOGY"), "4x4");

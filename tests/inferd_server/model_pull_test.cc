@@ -8,8 +8,8 @@
 #include <random>
 #include <sstream>
 
-#include "child_process.h"
 #include "inferd/registry/sha256.h"
+#include "tests/support/child_process.h"
 
 namespace inferd::registry {
 namespace {
@@ -77,7 +77,7 @@ class RegistryTest : public ::testing::Test {
                                   std::string(TPUSTACK_SOURCE_DIR) + "/tests/fakes/registry/registry_server.py",
                                   "--root", registry_.string()};
     argv.insert(argv.end(), faults.begin(), faults.end());
-    server_ = std::make_unique<testing::ChildProcess>(argv);
+    server_ = std::make_unique<tpustack::testing::ChildProcess>(argv);
     auto line = server_->wait_for_line("PORT ", std::chrono::seconds(20));
     if (!line) throw std::runtime_error("the fake registry did not start: " + server_->output());
     base_ = "http://127.0.0.1:" + line->substr(line->find(' ') + 1);
@@ -101,7 +101,7 @@ class RegistryTest : public ::testing::Test {
 
   fs::path root_, registry_, dest_;
   std::map<std::string, std::map<std::string, std::string>> files_, weights_;
-  std::unique_ptr<testing::ChildProcess> server_;
+  std::unique_ptr<tpustack::testing::ChildProcess> server_;
   std::string base_;
 };
 
@@ -185,12 +185,12 @@ TEST_F(RegistryTest, PullsFromAHubStyleEndpoint) {
 
 TEST_F(RegistryTest, CommandLineWorksAsAnInitContainer) {
   const std::string inferd = std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd";
-  testing::ChildProcess pull({inferd, "pull", "--registry", serve(), "--models", "mini,owner/reranker", "--variant",
-                              "i8", "--dest", dest_.string()});
+  tpustack::testing::ChildProcess pull({inferd, "pull", "--registry", serve(), "--models", "mini,owner/reranker",
+                                        "--variant", "i8", "--dest", dest_.string()});
   EXPECT_EQ(pull.wait(std::chrono::seconds(60)), 0);
   expect_pulled("mini", "i8");
   expect_pulled("owner/reranker", "i8");
-  testing::ChildProcess unknown(
+  tpustack::testing::ChildProcess unknown(
       {inferd, "pull", "--from-dir", registry_.string(), "--models", "nope", "--dest", dest_.string()});
   EXPECT_EQ(unknown.wait(std::chrono::seconds(60)), 1);
 }

@@ -5,9 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
 
 namespace inferd::testing {
+
+using tpustack::testing::ChildProcess;
+using tpustack::testing::free_port;
 
 struct HttpResult {
   int status = 0;
@@ -36,7 +40,5 @@ class ServedInferd {
   std::string grpc_address_;
   std::unique_ptr<ChildProcess> process_;
 };
-
-int free_port();
 
 }  // namespace inferd::testing

@@ -1,0 +1,91 @@
+#include "extender/provisioning/cluster_facts.h"
+
+#include <string>
+
+namespace tpustack::provisioning {
+namespace {
+
+using nlohmann::json;
+
+// A quantity of whole chips: "4" or 4. Anything else counts as none, since a TPU request is an integer.
+int chip_count(const json& quantity) {
+  if (quantity.is_number_integer()) return quantity.get<int>();
+  if (!quantity.is_string()) return 0;
+  try {
+    std::size_t used = 0;
+    int value = std::stoi(quantity.get<std::string>(), &used);
+    return used == quantity.get<std::string>().size() ? value : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+int container_chips(const json& container) {
+  const json& resources = container.value("resources", json::object());
+  for (const char* field : {"requests", "limits"}) {
+    auto map = resources.find(field);
+    if (map != resources.end() && map->contains(kTpuResource)) return chip_count((*map)[kTpuResource]);
+  }
+  return 0;
+}
+
+bool flag_set(const json& meta, const char* key) {
+  for (const char* field : {"labels", "annotations"}) {
+    auto map = meta.find(field);
+    if (map != meta.end() && map->is_object() && map->value(key, "") == "true") return true;
+  }
+  return false;
+}
+
+bool has_condition(const json& status, const std::string& type, const std::string& value, const char* reason) {
+  for (const json& condition : status.value("conditions", json::array())) {
+    if (condition.value("type", "") != type || condition.value("status", "") != value) continue;
+    if (reason == nullptr || condition.value("reason", "") == reason) return true;
+  }
+  return false;
+}
+
+std::map<std::string, std::string> string_map(const json& object) {
+  std::map<std::string, std::string> out;
+  if (!object.is_object()) return out;
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_string()) out[key] = value.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+PodFacts pod_facts(const json& pod) {
+  PodFacts facts;
+  const json& meta = pod.value("metadata", json::object());
+  const json& spec = pod.value("spec", json::object());
+  const json& status = pod.value("status", json::object());
+  facts.ns = meta.value("namespace", "default");
+  facts.name = meta.value("name", "");
+  facts.uid = meta.value("uid", "");
+  facts.phase = status.value("phase", "Pending");
+  facts.node_name = spec.value("nodeName", "");
+  facts.unschedulable = has_condition(status, "PodScheduled", "False", "Unschedulable");
+  facts.deleting = meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null();
+  facts.opted_out = flag_set(meta, kOptOutKey) || flag_set(meta, kTpuProvisionerOptOutKey);
+  for (const json& container : spec.value("containers", json::array())) facts.tpu_chips += container_chips(container);
+  facts.node_selector = string_map(spec.value("nodeSelector", json::object()));
+  facts.group = group_of(pod);
+  facts.reference = {{"apiVersion", "v1"},
+                     {"kind", "Pod"},
+                     {"metadata", {{"namespace", facts.ns}, {"name", facts.name}, {"uid", facts.uid}}}};
+  return facts;
+}
+
+NodeFacts node_facts(const json& node) {
+  NodeFacts facts;
+  const json& meta = node.value("metadata", json::object());
+  facts.name = meta.value("name", "");
+  facts.labels = string_map(meta.value("labels", json::object()));
+  facts.unschedulable = node.value("spec", json::object()).value("unschedulable", false);
+  facts.ready = has_condition(node.value("status", json::object()), "Ready", "True", nullptr);
+  return facts;
+}
+
+}  // namespace tpustack::provisioning

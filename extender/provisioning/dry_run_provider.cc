@@ -1,0 +1,38 @@
+#include "extender/provisioning/dry_run_provider.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "extender/provisioning/gke_node_pool_json.h"
+
+namespace tpustack::provisioning {
+
+std::vector<PoolState> DryRunProvider::list() {
+  std::lock_guard lock(mu_);
+  std::vector<PoolState> out;
+  for (const auto& [name, pool] : pools_) out.push_back(pool);
+  return out;
+}
+
+void DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
+  std::string operation = fmt::format("create {} {} x{} {}", spec.name, spec.slice.machine_type(), spec.node_count(),
+                                      spec.slice.topology().to_string());
+  spdlog::info("dry-run provider: would {}; GKE body {}", operation, node_pool_create_body(spec, {}).dump());
+  std::lock_guard lock(mu_);
+  operations_.push_back(operation);
+  pools_[spec.name] = {spec.name, "RUNNING", "", spec.labels, spec.node_count(), spec.slice.chips()};
+}
+
+void DryRunProvider::remove(const std::string& pool, std::stop_token) {
+  spdlog::info("dry-run provider: would delete pool {}", pool);
+  std::lock_guard lock(mu_);
+  operations_.push_back("delete " + pool);
+  pools_.erase(pool);
+}
+
+std::vector<std::string> DryRunProvider::operations() const {
+  std::lock_guard lock(mu_);
+  return operations_;
+}
+
+}  // namespace tpustack::provisioning

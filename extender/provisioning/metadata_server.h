@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+namespace tpustack::provisioning {
+
+// The GCE/GKE metadata server (shared/reference §C.6): plain values and the access token of the
+// node's or, with Workload Identity, the pod's service account. Every request carries
+// Metadata-Flavor: Google. Failures throw ProviderError.
+class MetadataServer {
+ public:
+  explicit MetadataServer(std::string base_url = "http://metadata.google.internal");
+
+  // "project/project-id", "instance/attributes/cluster-name", ...
+  std::string get(const std::string& key) const;
+
+  // A bearer token, fetched again once it is within a minute of expiring. Thread-safe.
+  std::string access_token();
+
+ private:
+  std::string base_url_;
+  std::mutex mu_;
+  std::string token_;
+  std::chrono::steady_clock::time_point refresh_at_{};
+};
+
+}  // namespace tpustack::provisioning

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tpustack::provisioning {
+
+// How a failed pool operation is retried.
+enum class FailureKind {
+  kTransient,  // 400 incompatible operation, 429, 5xx, timeouts, no answer: back off and retry soon
+  kCapacity,   // stockout or quota: tell the pod's owner, retry much later
+  kPermanent,  // the request itself is wrong (bad policy name, permission): tell, retry rarely
+};
+
+std::string to_string(FailureKind kind);
+
+// From the HTTP status (0: no answer or timeout), the google.rpc status name ("RESOURCE_EXHAUSTED")
+// and the message of a GKE reply or of a finished operation's `error`.
+FailureKind classify_failure(int http_status, const std::string& rpc_status, const std::string& message);
+
+// A pool operation that did not succeed, with what a user needs to act on it.
+class ProviderError : public std::runtime_error {
+ public:
+  ProviderError(int http_status, std::string rpc_status, const std::string& message);
+
+  int http_status() const { return http_status_; }
+  const std::string& rpc_status() const { return rpc_status_; }
+  FailureKind kind() const { return kind_; }
+
+ private:
+  int http_status_;
+  std::string rpc_status_;
+  FailureKind kind_;
+};
+
+}  // namespace tpustack::provisioning

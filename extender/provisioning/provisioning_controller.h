@@ -1,0 +1,114 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/kube/backoff.h"
+#include "common/kube/kube_client.h"
+#include "common/metrics/metrics_registry.h"
+#include "extender/provisioning/lease_elector.h"
+#include "extender/provisioning/node_pool_provider.h"
+#include "extender/provisioning/provider_error.h"
+#include "extender/provisioning/provisioning_plan.h"
+
+namespace tpustack::provisioning {
+
+struct ControllerSettings {
+  PlanSettings plan;
+  int max_operations = 1;  // pool operations in flight at once (GKE allows 5 per cluster, and they conflict)
+  std::chrono::milliseconds resync{1000};  // a round at least this often, so a new leader waits < 2 s
+  // Retry delays per failure kind (exponential with jitter).
+  kube::Backoff::Policy transient_retry{std::chrono::seconds(2), std::chrono::seconds(120), 2.0, 0.5};
+  kube::Backoff::Policy capacity_retry{std::chrono::seconds(60), std::chrono::seconds(900), 2.0, 0.5};
+  kube::Backoff::Policy permanent_retry{std::chrono::seconds(300), std::chrono::seconds(1800), 2.0, 0.5};
+  std::optional<LeaseSettings> lease;  // nullopt: no election, this replica always provisions
+};
+
+// The provisioning loop inside `tpu-extender serve`: each round reads pods, nodes, pools and owners,
+// asks plan_provisioning() what to do, and runs the pool operations on worker threads, at most
+// max_operations at once. Failures back off per pool; Events go to the leader pod (creation) or the
+// group's owner (deletion).
+class ProvisioningController {
+ public:
+  ProvisioningController(kube::KubeClient& client, NodePoolProvider& provider, ControllerSettings settings,
+                         metrics::MetricsRegistry& registry);
+  ~ProvisioningController();
+  ProvisioningController(const ProvisioningController&) = delete;
+  ProvisioningController& operator=(const ProvisioningController&) = delete;
+
+  void start();
+  // Cancels operations in flight (GKE's go on server-side; the pools are found again on restart).
+  void stop();
+  // Runs a round now instead of at the next resync.
+  void notify();
+  // One round: what the loop runs; tests call it directly.
+  void reconcile_once();
+
+  bool leading() const { return leading_.load(); }
+  int operations_in_flight() const;
+
+ private:
+  struct Operation {
+    std::jthread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  struct Failure {
+    FailureKind kind;
+    kube::Backoff backoff;
+    Clock::time_point not_before;
+  };
+  struct AwaitingReady {
+    Clock::time_point triggered;
+    int nodes = 0;
+  };
+
+  void run(std::stop_token stop);
+  // Renews the Lease on its own thread, so a long round never lets it lapse.
+  void keep_lease(std::stop_token stop);
+  ClusterSnapshot read_cluster();
+  std::map<std::string, OwnerState> read_owners(const std::vector<PoolState>& pools, const std::vector<PodFacts>& pods);
+  void report_blocked(const std::vector<Blocked>& blocked);
+  void observe_ready(const std::vector<NodeFacts>& nodes);
+  void launch(const std::string& pool, std::function<void(std::stop_token)> work);
+  void run_create(const CreateAction& action, std::stop_token stop);
+  void run_delete(const DeleteAction& action, const PoolState& pool, std::stop_token stop);
+  // Returns the retry delay chosen for the pool.
+  std::chrono::milliseconds record_failure(const std::string& pool, FailureKind kind);
+  void event(const nlohmann::json& involved, kube::EventType type, const std::string& reason,
+             const std::string& message);
+  void reap_finished();
+
+  kube::KubeClient& client_;
+  NodePoolProvider& provider_;
+  ControllerSettings settings_;
+  std::optional<LeaseElector> elector_;
+  std::atomic<bool> leading_{false};
+
+  metrics::Counter& created_;
+  metrics::Counter& deleted_;
+  metrics::Family<metrics::Counter>& failed_;
+  metrics::Gauge& in_flight_gauge_;
+  metrics::Gauge& leader_gauge_;
+  metrics::Histogram& trigger_to_ready_;
+
+  mutable std::mutex mu_;
+  std::condition_variable_any wake_;
+  bool notified_ = false;
+  std::map<std::string, Operation> operations_;  // by pool name
+  std::map<std::string, Failure> failures_;      // by pool name
+  std::map<std::string, Clock::time_point> finished_since_;
+  std::map<std::string, Clock::time_point> first_triggered_;  // by leader pod uid
+  std::map<std::string, std::string> last_blocked_reason_;    // by leader pod uid, to send each Event once
+  std::map<std::string, AwaitingReady> awaiting_ready_;       // created pools, by name
+  std::jthread lease_loop_;
+  std::jthread loop_;
+};
+
+}  // namespace tpustack::provisioning

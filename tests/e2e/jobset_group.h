@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tests/fakes/fake_api_store.h"
+
+namespace tpustack::e2e {
+
+// A JobSet with one replicated Job of `workers` pods, each asking for `chips` google.com/tpu on a v6e
+// slice of `topology`, written as the JobSet and Job controllers would: the JobSet, its child Job, and
+// the pods with the JobSet and Indexed Job labels, `schedulerName: tpu-scheduler`, the TPU selectors and
+// toleration, and a subdomain for stable hostnames.
+void create_jobset_group(fakes::FakeApiStore& store, const std::string& ns, const std::string& name,
+                         const std::string& topology, int workers, int chips);
+
+// The pods of that group, by worker index.
+std::vector<std::string> group_pod_names(const std::string& name, int workers);
+
+// The group's work is done: pods Succeeded, Job Complete, JobSet Completed.
+void complete_jobset_group(fakes::FakeApiStore& store, const std::string& ns, const std::string& name, int workers);
+
+}  // namespace tpustack::e2e

@@ -1,0 +1,252 @@
+#include "tests/e2e/local_cluster.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/e2e/http_call.h"
+#include "tests/e2e/jobset_group.h"
+#include "tests/support/free_port.h"
+
+namespace tpustack::e2e {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const fakes::GroupResource kPods{"", "pods"};
+const fakes::GroupResource kNodes{"", "nodes"};
+constexpr const char* kPoolLabel = "cloud.google.com/gke-nodepool";
+constexpr const char* kSliceAnnotation = "tpustack.dev/slice";
+
+std::string name_of(const json& object) { return object["metadata"].value("name", ""); }
+
+std::string address() { return "127.0.0.1:" + std::to_string(testing::free_port()); }
+
+std::string annotation(const json& object, const std::string& key) {
+  return object["metadata"].value("annotations", json::object()).value(key, "");
+}
+
+std::string label(const json& object, const std::string& key) {
+  return object["metadata"].value("labels", json::object()).value(key, "");
+}
+
+std::string phase(const json& pod) { return pod.value("status", json::object()).value("phase", "Pending"); }
+
+bool active(const json& pod) { return phase(pod) != "Succeeded" && phase(pod) != "Failed"; }
+
+}  // namespace
+
+LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)) {
+  std::filesystem::create_directories(options_.work_dir);
+  api_.start();
+  kubeconfig_ = options_.work_dir + "/kubeconfig";
+  std::ofstream(kubeconfig_) << "apiVersion: v1\nkind: Config\ncurrent-context: local\n"
+                             << "clusters: [{name: local, cluster: {server: '" << api_.url() << "'}}]\n"
+                             << "users: [{name: e2e, user: {token: e2e-token}}]\n"
+                             << "contexts: [{name: local, context: {cluster: local, user: e2e}}]\n";
+  std::ofstream(options_.work_dir + "/device-plugin.yaml")
+      << "kubeconfig: " << kubeconfig_ << "\ndiscoveryRetry: 500ms\n";
+  extender_url_ = "http://" + address();
+  scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_url_, options_.narrate);
+}
+
+LocalCluster::~LocalCluster() {
+  workers_.clear();
+  agents_.clear();
+  extender_.reset();
+  api_.stop();
+}
+
+void LocalCluster::start_extender() {
+  const std::string listen = extender_url_.substr(std::string("http://").size());
+  extender_ = std::make_unique<testing::ChildProcess>(
+      std::vector<std::string>{options_.binary_dir + "/extender/tpu-extender", "serve", "--kubeconfig", kubeconfig_,
+                               "--listen", listen, "--metrics-addr", address(), "--provisioner", "simulated",
+                               "--simulated-node-delay", options_.simulated_node_delay, "--pool-deletion-grace",
+                               options_.pool_deletion_grace, "--no-leader-election"},
+      std::vector<std::string>{}, options_.work_dir + "/tpu-extender-" + std::to_string(++extender_starts_) + ".log");
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (http_call("GET", extender_url_, "/readyz").status != 200) {
+    if (!extender_->running() || std::chrono::steady_clock::now() > until) {
+      throw std::runtime_error("tpu-extender did not become ready:\n" + extender_->output());
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  options_.narrate("tpu-extender serve is ready on " + listen +
+                   " (filter/prioritize/bind for the scheduler, the simulated node-pool provisioner inside)");
+}
+
+void LocalCluster::kill_extender() {
+  extender_->signal(SIGKILL);
+  extender_->wait(10s);
+}
+
+std::vector<json> LocalCluster::nodes() { return api_.store().objects(kNodes); }
+std::vector<json> LocalCluster::pods() { return api_.store().objects(kPods); }
+
+std::map<std::string, NodeAgent*> LocalCluster::agents() {
+  std::map<std::string, NodeAgent*> result;
+  for (auto& [name, agent] : agents_) result[name] = agent.get();
+  return result;
+}
+
+void LocalCluster::tick() {
+  sync_nodes();
+  // Only nodes whose allocatable this kubelet already keeps: a Node the provider wrote a moment ago still
+  // shows the provider's capacity, not the chips a device plugin advertises.
+  std::vector<json> known;
+  for (const json& node : nodes()) {
+    if (agents_.contains(name_of(node))) known.push_back(node);
+  }
+  scheduler_->schedule_pending(known);
+  start_bound_pods();
+  check_promises();
+}
+
+bool LocalCluster::run_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    tick();
+    if (done()) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+void LocalCluster::sync_nodes() {
+  std::set<std::string> present;
+  for (const json& node : nodes()) {
+    const std::string name = name_of(node);
+    present.insert(name);
+    const std::string pool = label(node, kPoolLabel);
+    if (!pool.empty() && pools_seen_.insert(pool).second) {
+      options_.narrate("provisioner: node pool " + pool + " is being created (simulated provider)");
+    }
+    if (!agents_.contains(name)) {
+      options_.narrate("node " + name + " appeared: " + label(node, "cloud.google.com/gke-tpu-accelerator") + " " +
+                       label(node, "cloud.google.com/gke-tpu-topology") +
+                       ", taint google.com/tpu=present:NoSchedule; " +
+                       "starting its fake kubelet and tpu-device-plugin --simulate v6e:4x4:4");
+      agents_[name] = std::make_unique<NodeAgent>(name, "v6e:4x4:4", options_.binary_dir,
+                                                  options_.work_dir + "/node" + std::to_string(++nodes_started_),
+                                                  options_.work_dir + "/device-plugin.yaml");
+      std::ofstream(options_.work_dir + "/node" + std::to_string(nodes_started_) + "/name") << name << "\n";
+    }
+    // The kubelet's part: allocatable follows the healthy chips the device plugin advertises.
+    const int healthy = agents_[name]->healthy_chips();
+    const json allocatable = node.value("status", json::object()).value("allocatable", json::object());
+    if (allocatable.value("google.com/tpu", "") != std::to_string(healthy)) {
+      api_.store().patch(kNodes, "", name,
+                         {{"status", {{"allocatable", {{"google.com/tpu", std::to_string(healthy)}}}}}},
+                         fakes::PatchKind::kMerge, true);
+      if (healthy > 0) {
+        options_.narrate("kubelet on " + name + ": tpu-device-plugin registered google.com/tpu, " +
+                         std::to_string(healthy) + " healthy chips allocatable");
+      }
+    }
+  }
+  for (auto it = agents_.begin(); it != agents_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    options_.narrate("node " + it->first + " is gone: its pool was deleted; stopping its device plugin");
+    it = agents_.erase(it);
+  }
+}
+
+void LocalCluster::start_bound_pods() {
+  for (const json& pod : pods()) {
+    const std::string name = name_of(pod);
+    const std::string node = pod["spec"].value("nodeName", "");
+    if (node.empty() || phase(pod) != "Pending" || workers_.contains(name) || !agents_.contains(node)) continue;
+    if (agents_[node]->healthy_chips() < tpu_request(pod)) continue;
+    RunningWorker& worker = workers_[name];
+    worker.pod = name;
+    worker.node = node;
+    worker.env = agents_[node]->allocate(tpu_request(pod));
+    // The manifests' downward-API entries: the placement the extender recorded at bind.
+    worker.env["TPU_WORKER_ID"] = annotation(pod, "tpustack.dev/worker-id");
+    worker.env["TPU_WORKER_HOSTNAMES"] = annotation(pod, "tpustack.dev/worker-hostnames");
+    options_.narrate("kubelet on " + node + ": " + name + " gets " + std::to_string(tpu_request(pod)) +
+                     " chips; Allocate says TPU_ACCELERATOR_TYPE=" + worker.env["TPU_ACCELERATOR_TYPE"] +
+                     ", the placement says TPU_WORKER_ID=" + worker.env["TPU_WORKER_ID"]);
+    start_worker(worker, pod);
+    api_.store().patch(kPods, pod["metadata"].value("namespace", "default"), name, {{"status", {{"phase", "Running"}}}},
+                       fakes::PatchKind::kMerge, true);
+  }
+}
+
+void LocalCluster::start_worker(RunningWorker& worker, const json& pod) {
+  std::vector<std::string> argv{
+      options_.binary_dir + "/inferd/inferd", "serve", "--grpc-listen", "127.0.0.1:0", "--threads", "1"};
+  for (const std::string& model : options_.models) {
+    argv.push_back("--model");
+    argv.push_back(model);
+  }
+  const std::string listen = address();
+  argv.push_back("--listen");
+  argv.push_back(listen);
+  worker.url = "http://" + listen;
+  std::vector<std::string> env;
+  for (const auto& [key, value] : worker.env) env.push_back(key + "=" + value);
+  worker.inferd =
+      std::make_unique<testing::ChildProcess>(argv, env, options_.work_dir + "/inferd-" + worker.pod + ".log");
+  if (!worker.inferd->wait_for_line("inferd serving", 60s)) {
+    throw std::runtime_error("inferd for " + name_of(pod) + " did not start:\n" + worker.inferd->output());
+  }
+  const HttpReply info = http_call("GET", worker.url, "/info");
+  worker.info = info.status == 200 ? json::parse(info.body) : json::object();
+  const std::string model = options_.models.front().substr(0, options_.models.front().find('='));
+  const HttpReply embed =
+      http_call("POST", worker.url, "/embed", json{{"model", model}, {"inputs", "a TPU slice"}}.dump());
+  worker.embed_dimensions = embed.status == 200 ? static_cast<int>(json::parse(embed.body).at(0).size()) : 0;
+  const json role = worker.info.value("worker", json::object());
+  options_.narrate("inferd in " + worker.pod + ": role " + role.value("role", "?") + " (worker " +
+                   std::to_string(role.value("id", -1)) + " of " + std::to_string(role.value("workers", 0)) +
+                   "), /embed answered a " + std::to_string(worker.embed_dimensions) + "-number vector");
+}
+
+void LocalCluster::restart_worker(const std::string& pod) {
+  RunningWorker& worker = workers_.at(pod);
+  worker.inferd.reset();
+  for (const json& object : pods()) {
+    if (name_of(object) == pod) start_worker(worker, object);
+  }
+}
+
+void LocalCluster::finish_group(const std::string& ns, const std::string& name, int workers) {
+  for (const json& pod : pods()) {
+    if (label(pod, "jobset.sigs.k8s.io/jobset-name") != name || !workers_.contains(name_of(pod))) continue;
+    RunningWorker& worker = workers_[name_of(pod)];
+    if (worker.inferd) worker.inferd->terminate(30s);
+  }
+  complete_jobset_group(api_.store(), ns, name, workers);
+  options_.narrate("group " + ns + "/" + name + " finished: its " + std::to_string(workers) +
+                   " pods Succeeded, its Job Complete, its JobSet Completed");
+}
+
+void LocalCluster::check_promises() {
+  std::map<std::string, std::string> group_on_slice;
+  std::map<std::string, int> chips_on_node;
+  for (const json& pod : pods()) {
+    if (!active(pod) || pod["spec"].value("nodeName", "").empty()) continue;
+    chips_on_node[pod["spec"].value("nodeName", "")] += tpu_request(pod);
+    const std::string slice = annotation(pod, kSliceAnnotation);
+    const std::string group = label(pod, "jobset.sigs.k8s.io/jobset-name");
+    if (slice.empty()) continue;
+    auto [holder, first] = group_on_slice.try_emplace(slice, group);
+    if (!first && holder->second != group) {
+      violations_.push_back("slice " + slice + " holds " + holder->second + " and " + group);
+    }
+  }
+  for (const auto& [node, chips] : chips_on_node) {
+    if (chips > 4) violations_.push_back("node " + node + " has " + std::to_string(chips) + " chips bound");
+  }
+}
+
+}  // namespace tpustack::e2e

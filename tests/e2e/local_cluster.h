@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/node_agent.h"
+#include "tests/e2e/scheduler_driver.h"
+#include "tests/fakes/fake_apiserver.h"
+#include "tests/support/child_process.h"
+
+namespace tpustack::e2e {
+
+struct ClusterOptions {
+  std::string binary_dir;           // the build tree with deviceplugin/, extender/, inferd/
+  std::string work_dir;             // logs, plugin directories, the kubeconfig
+  std::vector<std::string> models;  // inferd --model NAME=DIR, the first one used for /embed
+  std::string pool_deletion_grace = "2s";
+  std::string simulated_node_delay = "1s";
+  std::function<void(const std::string&)> narrate = [](const std::string&) {};
+};
+
+// A pod the cluster started: its container environment and the inferd serving in it.
+struct RunningWorker {
+  std::string pod;
+  std::string node;
+  std::map<std::string, std::string> env;
+  std::unique_ptr<testing::ChildProcess> inferd;
+  std::string url;  // http://127.0.0.1:PORT
+  nlohmann::json info;
+  int embed_dimensions = 0;
+};
+
+// One machine playing a TPU cluster with only the external systems faked: the fake API server in process,
+// the real tpu-extender (placement and simulated provisioning) as a child process, per Node a fake kubelet
+// and the real tpu-device-plugin, and per bound pod the real inferd with the container's environment.
+// Every process it starts dies with it.
+class LocalCluster {
+ public:
+  explicit LocalCluster(ClusterOptions options);
+  ~LocalCluster();
+
+  fakes::FakeApiStore& store() { return api_.store(); }
+  void start_extender();
+  void kill_extender();
+  // One round of the control loop: node agents for new Nodes (gone for deleted ones), allocatable in step with
+  // the healthy chips, a scheduling pass, and bound pods started.
+  void tick();
+  // Ticks until `done` holds or `timeout` passes.
+  bool run_until(const std::function<bool()>& done, std::chrono::seconds timeout);
+
+  std::map<std::string, NodeAgent*> agents();
+  std::map<std::string, RunningWorker>& workers() { return workers_; }
+  // Stops the group's inferd processes (SIGTERM), then marks its pods, Job and JobSet done.
+  void finish_group(const std::string& ns, const std::string& name, int workers);
+  // Restarts the inferd of a pod, as the kubelet restarts a container that died.
+  void restart_worker(const std::string& pod);
+
+  std::vector<nlohmann::json> nodes();
+  std::vector<nlohmann::json> pods();
+  const std::set<std::string>& pools_seen() const { return pools_seen_; }
+  // Broken promises seen on any tick: a slice held by two groups, a node with more chips bound than it has.
+  const std::vector<std::string>& violations() const { return violations_; }
+  const SchedulerDriver& scheduler() const { return *scheduler_; }
+  std::string extender_output() const { return extender_ ? extender_->output() : ""; }
+
+ private:
+  void sync_nodes();
+  void start_bound_pods();
+  void start_worker(RunningWorker& worker, const nlohmann::json& pod);
+  void check_promises();
+
+  ClusterOptions options_;
+  fakes::FakeApiServer api_;
+  std::string kubeconfig_;
+  std::string extender_url_;
+  std::unique_ptr<testing::ChildProcess> extender_;
+  int extender_starts_ = 0;
+  int nodes_started_ = 0;
+  std::unique_ptr<SchedulerDriver> scheduler_;
+  std::map<std::string, std::unique_ptr<NodeAgent>> agents_;
+  std::map<std::string, RunningWorker> workers_;
+  std::set<std::string> pools_seen_;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace tpustack::e2e

@@ -1,0 +1,183 @@
+#include "tests/e2e/scheduler_driver.h"
+
+#include <algorithm>
+
+#include "tests/e2e/http_call.h"
+
+namespace tpustack::e2e {
+namespace {
+
+using nlohmann::json;
+
+const fakes::GroupResource kPods{"", "pods"};
+constexpr const char* kTpu = "google.com/tpu";
+
+std::string name_of(const json& object) { return object["metadata"].value("name", ""); }
+std::string key_of(const json& pod) { return pod["metadata"].value("namespace", "default") + "/" + name_of(pod); }
+
+int quantity(const json& map, const std::string& name) {
+  if (!map.is_object() || !map.contains(name)) return 0;
+  const json& value = map[name];
+  return value.is_string() ? std::stoi(value.get<std::string>()) : value.get<int>();
+}
+
+bool terminated(const json& pod) {
+  const std::string phase = pod.value("status", json::object()).value("phase", "");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+bool tolerates(const json& pod, const json& taint) {
+  const json tolerations = pod["spec"].value("tolerations", json::array());
+  for (const json& toleration : tolerations) {
+    const bool key_matches = !toleration.contains("key") || toleration.value("key", "") == taint.value("key", "");
+    const bool value_matches =
+        toleration.value("operator", "Equal") == "Exists" || toleration.value("value", "") == taint.value("value", "");
+    const bool effect_matches =
+        toleration.value("effect", "").empty() || toleration.value("effect", "") == taint["effect"];
+    if (key_matches && value_matches && effect_matches) return true;
+  }
+  return false;
+}
+
+bool ready(const json& node) {
+  const json conditions = node.value("status", json::object()).value("conditions", json::array());
+  for (const json& condition : conditions) {
+    if (condition.value("type", "") == "Ready") return condition.value("status", "") == "True";
+  }
+  return false;
+}
+
+// "0/6 nodes are available: 2 reason A, 4 reason B." as kube-scheduler summarises.
+std::string summary(size_t total, const std::map<std::string, std::string>& reason_by_node) {
+  std::map<std::string, int> counts;
+  for (const auto& [node, reason] : reason_by_node) ++counts[reason];
+  std::string message = "0/" + std::to_string(total) + " nodes are available";
+  std::string separator = ": ";
+  for (const auto& [reason, count] : counts) {
+    message += separator + std::to_string(count) + " " + reason;
+    separator = ", ";
+  }
+  return message + ".";
+}
+
+}  // namespace
+
+int tpu_request(const json& pod) {
+  int chips = 0;
+  const json containers = pod["spec"].value("containers", json::array());
+  for (const json& container : containers) {
+    chips += quantity(container.value("resources", json::object()).value("requests", json::object()), kTpu);
+  }
+  return chips;
+}
+
+SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate)
+    : store_(store), extender_url_(std::move(extender_url)), narrate_(std::move(narrate)) {}
+
+void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
+  std::vector<json> pods = store_.objects(kPods);
+  std::vector<json> queue;
+  for (const json& pod : pods) {
+    if (pod["spec"].value("schedulerName", "") == "tpu-scheduler" && pod["spec"].value("nodeName", "").empty() &&
+        !terminated(pod)) {
+      queue.push_back(pod);
+    }
+  }
+  // kube-scheduler's queue: oldest first. The store lists by name, so within a second a group's pods come in
+  // worker order, the leader first.
+  std::stable_sort(queue.begin(), queue.end(), [](const json& a, const json& b) {
+    return a["metadata"].value("creationTimestamp", "") < b["metadata"].value("creationTimestamp", "");
+  });
+  for (const json& pod : queue) {
+    schedule(pod, nodes, pods);
+    pods = store_.objects(kPods);  // a bind changes what the next pod may use
+  }
+}
+
+std::string SchedulerDriver::predicate_failure(const json& pod, const json& node, const std::vector<json>& pods) const {
+  const json labels = node["metadata"].value("labels", json::object());
+  const json selector = pod["spec"].value("nodeSelector", json::object());
+  for (const auto& [key, value] : selector.items()) {
+    if (!labels.contains(key) || labels[key] != value) return "node(s) didn't match Pod's node affinity/selector";
+  }
+  const json taints = node["spec"].value("taints", json::array());
+  for (const json& taint : taints) {
+    const std::string effect = taint.value("effect", "");
+    if ((effect == "NoSchedule" || effect == "NoExecute") && !tolerates(pod, taint)) {
+      return "node(s) had untolerated taint {" + taint.value("key", "") + ": " + taint.value("value", "") + "}";
+    }
+  }
+  if (!ready(node)) return "node(s) were not ready";
+  int used = 0;
+  for (const json& other : pods) {
+    if (other["spec"].value("nodeName", "") == name_of(node) && !terminated(other)) used += tpu_request(other);
+  }
+  if (quantity(node["status"].value("allocatable", json::object()), kTpu) - used < tpu_request(pod)) {
+    return std::string("Insufficient ") + kTpu;
+  }
+  return "";
+}
+
+void SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, const std::vector<json>& pods) {
+  std::map<std::string, std::string> failed;
+  json feasible = json::array();
+  for (const json& node : nodes) {
+    std::string failure = predicate_failure(pod, node, pods);
+    if (failure.empty()) {
+      feasible.push_back(name_of(node));
+    } else {
+      failed[name_of(node)] = failure;
+    }
+  }
+  if (feasible.empty()) return mark_unschedulable(pod, summary(nodes.size(), failed));
+
+  const json args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", feasible}};
+  const HttpReply filter = http_call("POST", extender_url_, "/filter", args.dump());
+  if (filter.status != 200) return;  // the extender is away: kube-scheduler retries the pod later
+  const json result = json::parse(filter.body);
+  if (!result.value("Error", "").empty()) return;
+  for (const char* field : {"FailedNodes", "FailedAndUnresolvableNodes"}) {
+    if (result.contains(field) && result[field].is_object()) {
+      for (const auto& [node, reason] : result[field].items()) failed[node] = reason.get<std::string>();
+    }
+  }
+  const json passed = result.value("NodeNames", json::array());
+  if (passed.is_null() || passed.empty()) return mark_unschedulable(pod, summary(nodes.size(), failed));
+
+  const json prioritize_args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", passed}};
+  const HttpReply prioritize = http_call("POST", extender_url_, "/prioritize", prioritize_args.dump());
+  if (prioritize.status != 200) return;
+  std::string best = passed[0];
+  long best_score = -1;
+  const json scores = json::parse(prioritize.body);
+  for (const json& host : scores) {
+    if (host.value("Score", 0L) > best_score) {
+      best_score = host.value("Score", 0L);
+      best = host.value("Host", "");
+    }
+  }
+  const json binding = {{"PodName", name_of(pod)},
+                        {"PodNamespace", pod["metadata"].value("namespace", "default")},
+                        {"PodUID", pod["metadata"].value("uid", "")},
+                        {"Node", best}};
+  const HttpReply bind = http_call("POST", extender_url_, "/bind", binding.dump());
+  if (bind.status != 200 || !json::parse(bind.body).value("Error", "").empty()) return;
+  unschedulable_.erase(key_of(pod));
+  narrate_("scheduler: bound " + name_of(pod) + " to " + best + " (extender's filter, prioritize and bind)");
+}
+
+void SchedulerDriver::mark_unschedulable(const json& pod, const std::string& message) {
+  auto [previous, first] = unschedulable_.try_emplace(key_of(pod), message);
+  if (!first && previous->second == message) return;
+  previous->second = message;
+  const json patch = {
+      {"status",
+       {{"conditions",
+         json::array(
+             {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}, {"message", message}}})}}}};
+  store_.patch(kPods, pod["metadata"].value("namespace", "default"), name_of(pod), patch, fakes::PatchKind::kMerge,
+               true);
+  narrate_("scheduler: " + name_of(pod) + " is Unschedulable: " + message);
+}
+
+}  // namespace tpustack::e2e

@@ -1,0 +1,55 @@
+#include "extender/provisioning/lease_elector.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/provisioning/fake_cluster.h"
+
+namespace tpustack::provisioning {
+namespace {
+
+using namespace std::chrono_literals;
+
+LeaseSettings lease(const std::string& identity, std::chrono::seconds duration = 15s) {
+  LeaseSettings settings;
+  settings.identity = identity;
+  settings.duration = duration;
+  return settings;
+}
+
+TEST(LeaseElector, OneReplicaLeadsAndReleasesToTheOther) {
+  testing::FakeCluster cluster;
+  LeaseElector a(*cluster.client, lease("a"));
+  LeaseElector b(*cluster.client, lease("b"));
+  EXPECT_TRUE(a.try_acquire_or_renew());
+  EXPECT_FALSE(b.try_acquire_or_renew());
+  EXPECT_TRUE(a.try_acquire_or_renew());
+  EXPECT_FALSE(b.try_acquire_or_renew());
+  auto stored = cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner");
+  EXPECT_EQ(stored["spec"]["holderIdentity"], "a");
+  EXPECT_EQ(stored["spec"]["leaseDurationSeconds"], 15);
+  a.release();
+  EXPECT_TRUE(b.try_acquire_or_renew());
+  EXPECT_FALSE(a.try_acquire_or_renew());
+}
+
+TEST(LeaseElector, TakesOverALeaseThatStopsBeingRenewed) {
+  testing::FakeCluster cluster;
+  LeaseElector a(*cluster.client, lease("a", 1s));
+  LeaseElector b(*cluster.client, lease("b", 1s));
+  EXPECT_TRUE(a.try_acquire_or_renew());
+  EXPECT_FALSE(b.try_acquire_or_renew());
+  std::this_thread::sleep_for(1100ms);  // a is gone and renews no more
+  EXPECT_TRUE(b.try_acquire_or_renew());
+  auto stored = cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner");
+  EXPECT_EQ(stored["spec"]["holderIdentity"], "b");
+  EXPECT_EQ(stored["spec"]["leaseTransitions"], 1);
+}
+
+TEST(MicroTime, HasMicroseconds) {
+  auto t =
+      std::chrono::system_clock::time_point{} + std::chrono::seconds(1714564800) + std::chrono::microseconds(123456);
+  EXPECT_EQ(micro_time(t), "2024-05-01T12:00:00.123456Z");
+}
+
+}  // namespace
+}  // namespace tpustack::provisioning

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tpustack::provisioning::testing {
+
+// Pod objects as the API server returns them, for tests: a JobSet worker by default.
+struct PodBuilder {
+  std::string ns = "default";
+  std::string name = "train-workers-0-0";
+  std::string jobset = "train";
+  std::string job = "train-workers-0";
+  std::string group_label;  // tpustack.dev/group instead of JobSet labels when set
+  int index = 0;
+  int chips = 4;
+  std::string accelerator = "tpu-v6e-slice";
+  std::string topology = "4x4";
+  bool unschedulable = true;
+  std::string phase = "Pending";
+  std::string node_name;
+  nlohmann::json extra_selector = nlohmann::json::object();
+
+  nlohmann::json build() const {
+    nlohmann::json labels = nlohmann::json::object();
+    if (!group_label.empty()) {
+      labels["tpustack.dev/group"] = group_label;
+    } else if (!jobset.empty()) {
+      labels["jobset.sigs.k8s.io/jobset-name"] = jobset;
+      labels["batch.kubernetes.io/job-name"] = job;
+      labels["jobset.sigs.k8s.io/replicatedjob-name"] = "workers";
+      labels["jobset.sigs.k8s.io/job-index"] = "0";
+      labels["jobset.sigs.k8s.io/job-key"] = "key-" + job;
+    } else {
+      labels["batch.kubernetes.io/job-name"] = job;
+    }
+    nlohmann::json annotations = {{"batch.kubernetes.io/job-completion-index", std::to_string(index)}};
+    nlohmann::json selector = extra_selector;
+    if (!accelerator.empty()) selector["cloud.google.com/gke-tpu-accelerator"] = accelerator;
+    if (!topology.empty()) selector["cloud.google.com/gke-tpu-topology"] = topology;
+    nlohmann::json status = {{"phase", phase}};
+    if (unschedulable) {
+      status["conditions"] = {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+    }
+    nlohmann::json spec = {{"nodeSelector", selector},
+                           {"containers",
+                            {{{"name", "main"},
+                              {"image", "jax"},
+                              {"resources",
+                               {{"requests", {{"google.com/tpu", std::to_string(chips)}}},
+                                {"limits", {{"google.com/tpu", std::to_string(chips)}}}}}}}}};
+    if (!node_name.empty()) spec["nodeName"] = node_name;
+    return {
+        {"apiVersion", "v1"},
+        {"kind", "Pod"},
+        {"metadata",
+         {{"namespace", ns}, {"name", name}, {"uid", "uid-" + name}, {"labels", labels}, {"annotations", annotations}}},
+        {"spec", spec},
+        {"status", status}};
+  }
+};
+
+}  // namespace tpustack::provisioning::testing

@@ -1,0 +1,34 @@
+#include "extender/provisioning/provider_error.h"
+
+#include <gtest/gtest.h>
+
+namespace tpustack::provisioning {
+namespace {
+
+TEST(ClassifyFailure, GkeConcurrencyLimitsAndServerErrorsAreTransient) {
+  EXPECT_EQ(classify_failure(400, "FAILED_PRECONDITION", "Cluster is running incompatible operation operation-1"),
+            FailureKind::kTransient);
+  EXPECT_EQ(classify_failure(429, "RESOURCE_EXHAUSTED",
+                             "Too many operations: cluster c hits the concurrent operations quota 5"),
+            FailureKind::kTransient);
+  EXPECT_EQ(classify_failure(503, "UNAVAILABLE", "backend"), FailureKind::kTransient);
+  EXPECT_EQ(classify_failure(0, "", "timed out"), FailureKind::kTransient);
+}
+
+TEST(ClassifyFailure, StockoutAndQuotaAreCapacity) {
+  EXPECT_EQ(classify_failure(200, "", "GCE_STOCKOUT: The zone does not have enough resources"), FailureKind::kCapacity);
+  EXPECT_EQ(classify_failure(403, "", "Quota 'TPU_V6E' exceeded. Limit: 16.0 in region"), FailureKind::kCapacity);
+  EXPECT_EQ(classify_failure(200, "", "ZONE_RESOURCE_POOL_EXHAUSTED"), FailureKind::kCapacity);
+}
+
+TEST(ClassifyFailure, EverythingElseIsPermanent) {
+  EXPECT_EQ(classify_failure(400, "INVALID_ARGUMENT", "resource policy wp-2x2x2 not found"), FailureKind::kPermanent);
+  EXPECT_EQ(classify_failure(403, "PERMISSION_DENIED", "container.clusters.update denied"), FailureKind::kPermanent);
+  ProviderError error(429, "", "slow down");
+  EXPECT_EQ(error.kind(), FailureKind::kTransient);
+  EXPECT_EQ(error.http_status(), 429);
+  EXPECT_STREQ(error.what(), "slow down");
+}
+
+}  // namespace
+}  // namespace tpustack::provisioning

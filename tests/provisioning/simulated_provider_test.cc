@@ -1,0 +1,78 @@
+#include "extender/provisioning/simulated_provider.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/provisioning/fake_cluster.h"
+#include "tests/provisioning/pod_builder.h"
+
+namespace tpustack::provisioning {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::PodBuilder;
+
+PoolSpec spec_4x4() { return build_pool_spec(pod_facts(PodBuilder{}.build()), {}); }
+
+TEST(SimulatedNodes, LookLikeARealTpuPool) {
+  PoolSpec spec = spec_4x4();
+  auto nodes = simulated_nodes(spec);
+  ASSERT_EQ(nodes.size(), 4u);
+  const json& node = nodes[2];
+  EXPECT_EQ(node["metadata"]["name"], "gke-" + spec.name + "-2");
+  const json& labels = node["metadata"]["labels"];
+  EXPECT_EQ(labels["cloud.google.com/gke-tpu-accelerator"], "tpu-v6e-slice");
+  EXPECT_EQ(labels["cloud.google.com/gke-tpu-topology"], "4x4");
+  EXPECT_EQ(labels["cloud.google.com/gke-nodepool"], spec.name);
+  EXPECT_EQ(labels["cloud.google.com/gke-accelerator-count"], "4");
+  EXPECT_EQ(labels["node.kubernetes.io/instance-type"], "ct6e-standard-4t");
+  EXPECT_EQ(labels["kubernetes.io/hostname"], node["metadata"]["name"]);
+  EXPECT_EQ(labels["tpustack.dev/managed-by"], "tpu-extender");
+  EXPECT_EQ(labels["tpustack.dev/group"], "train-workers-0");
+  EXPECT_EQ(labels["tpustack.dev/pool-spec-hash"], spec.hash);
+  EXPECT_EQ(node["spec"]["taints"][0],
+            (json{{"key", "google.com/tpu"}, {"value", "present"}, {"effect", "NoSchedule"}}));
+  EXPECT_EQ(node["status"]["capacity"]["google.com/tpu"], "4");
+  EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "4");
+  EXPECT_EQ(node["status"]["conditions"][0]["type"], "Ready");
+  EXPECT_EQ(node["status"]["conditions"][0]["status"], "True");
+}
+
+TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
+  testing::FakeCluster cluster;
+  SimulatedProvider provider(*cluster.client, 10ms);
+  PoolSpec spec = spec_4x4();
+  provider.create(spec, {});
+  auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  ASSERT_EQ(nodes.size(), 4u);
+  EXPECT_EQ(node_facts(nodes[0]).ready, true);
+
+  auto pools = provider.list();
+  ASSERT_EQ(pools.size(), 1u);
+  EXPECT_EQ(pools[0].name, spec.name);
+  EXPECT_EQ(pools[0].status, "RUNNING");
+  EXPECT_EQ(pools[0].node_count, 4);
+  EXPECT_EQ(pools[0].chips, 16);
+  EXPECT_EQ(pools[0].label(kSpecHashLabel), spec.hash);
+
+  provider.create(spec, {});  // again: the nodes exist, nothing changes
+  EXPECT_EQ(cluster.client->list_all(kube::resources::kNodes, "").items.size(), 4u);
+
+  provider.remove(spec.name, {});
+  EXPECT_TRUE(cluster.client->list_all(kube::resources::kNodes, "").items.empty());
+  EXPECT_TRUE(provider.list().empty());
+}
+
+TEST(SimulatedProvider, APoolWaitingForItsDelayIsListedAsProvisioning) {
+  testing::FakeCluster cluster;
+  SimulatedProvider provider(*cluster.client, 300ms);
+  PoolSpec spec = spec_4x4();
+  std::thread creator([&] { provider.create(spec, {}); });
+  ASSERT_TRUE(testing::eventually([&] { return !provider.list().empty(); }));
+  EXPECT_EQ(provider.list()[0].status, "PROVISIONING");
+  creator.join();
+  EXPECT_EQ(provider.list()[0].status, "RUNNING");
+}
+
+}  // namespace
+}  // namespace tpustack::provisioning
