@@ -61,6 +61,18 @@ ProvisioningController::ProvisioningController(kube::KubeClient& client, NodePoo
 ProvisioningController::~ProvisioningController() { stop(); }
 
 void ProvisioningController::start() {
+  pods_ = std::make_unique<kube::Informer>(client_, kube::resources::kPods, kube::Informer::Options{});
+  nodes_ = std::make_unique<kube::Informer>(client_, kube::resources::kNodes, kube::Informer::Options{});
+  // Only changes that can alter a decision wake the loop: a leader to serve, a group ending, nodes coming.
+  auto on_pod = [this](const json& pod) {
+    PodFacts facts = pod_facts(pod);
+    if (facts.tpu_chips > 0 && (trigger_blocker(facts).empty() || facts.terminated())) notify();
+  };
+  pods_->add_handlers(
+      {on_pod, [on_pod](const json&, const json& pod) { on_pod(pod); }, [this](const json&) { notify(); }});
+  nodes_->add_handlers({[this](const json&) { notify(); }, nullptr, [this](const json&) { notify(); }});
+  pods_->start();
+  nodes_->start();
   if (elector_) {
     lease_loop_ = std::jthread([this](std::stop_token stop) { keep_lease(stop); });
   } else {
@@ -75,6 +87,10 @@ void ProvisioningController::stop() {
     if (!thread->joinable()) continue;
     thread->request_stop();
     thread->join();
+  }
+  for (auto* informer : {&pods_, &nodes_}) {
+    if (*informer) (*informer)->stop();
+    informer->reset();
   }
   std::map<std::string, Operation> operations;
   {
@@ -189,14 +205,15 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
 }
 
 ClusterSnapshot ProvisioningController::read_cluster() {
+  auto objects = [this](const std::unique_ptr<kube::Informer>& informer, const kube::Resource& resource) {
+    return informer && informer->has_synced() ? informer->cache().list() : client_.list_all(resource, "").items;
+  };
   ClusterSnapshot snapshot;
-  for (const json& pod : client_.list_all(kube::resources::kPods, "").items) {
+  for (const json& pod : objects(pods_, kube::resources::kPods)) {
     PodFacts facts = pod_facts(pod);
     if (facts.tpu_chips > 0 || facts.group) snapshot.pods.push_back(std::move(facts));
   }
-  for (const json& node : client_.list_all(kube::resources::kNodes, "").items) {
-    snapshot.nodes.push_back(node_facts(node));
-  }
+  for (const json& node : objects(nodes_, kube::resources::kNodes)) snapshot.nodes.push_back(node_facts(node));
   snapshot.pools = provider_.list();
   snapshot.owners = read_owners(snapshot.pools, snapshot.pods);
   std::lock_guard lock(mu_);
