@@ -252,7 +252,12 @@ void ProvisioningController::reconcile_once() {
   }
   for (const CreateAction& action : plan.creates) {
     if (operations_in_flight() >= settings_.max_operations) break;
-    launch(action.spec.name, [this, action](std::stop_token stop) { run_create(action, stop); });
+    Clock::time_point triggered = now;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = first_triggered_.find(action.leader.uid); it != first_triggered_.end()) triggered = it->second;
+    }
+    launch(action.spec.name, [this, action, triggered](std::stop_token stop) { run_create(action, triggered, stop); });
   }
 }
 
@@ -270,7 +275,7 @@ void ProvisioningController::launch(const std::string& pool, std::function<void(
                                 done};
 }
 
-void ProvisioningController::run_create(const CreateAction& action, std::stop_token stop) {
+void ProvisioningController::run_create(const CreateAction& action, Clock::time_point triggered, std::stop_token stop) {
   const PoolSpec& spec = action.spec;
   const std::string shape = fmt::format("{} x{}, topology {}{}", spec.slice.machine_type(), spec.node_count(),
                                         spec.slice.topology().to_string(), spec.spot ? ", spot" : "");
@@ -294,9 +299,7 @@ void ProvisioningController::run_create(const CreateAction& action, std::stop_to
   {
     std::lock_guard lock(mu_);
     failures_.erase(spec.name);
-    auto triggered = first_triggered_.find(action.leader.uid);
-    awaiting_ready_[spec.name] = {triggered == first_triggered_.end() ? Clock::now() : triggered->second,
-                                  spec.node_count()};
+    awaiting_ready_[spec.name] = {triggered, spec.node_count()};
   }
   spdlog::info("provisioner: pool {} created", spec.name);
   event(action.leader.reference, kube::EventType::kNormal, "NodePoolCreationSucceeded",

@@ -81,7 +81,7 @@ class ProvisioningController {
   void report_blocked(const std::vector<Blocked>& blocked);
   void observe_ready(const std::vector<NodeFacts>& nodes);
   void launch(const std::string& pool, std::function<void(std::stop_token)> work);
-  void run_create(const CreateAction& action, std::stop_token stop);
+  void run_create(const CreateAction& action, Clock::time_point triggered, std::stop_token stop);
   void run_delete(const DeleteAction& action, const PoolState& pool, std::stop_token stop);
   // Returns the retry delay chosen for the pool.
   std::chrono::milliseconds record_failure(const std::string& pool, FailureKind kind);
