@@ -93,7 +93,10 @@ int serve(const std::vector<std::string>& args) {
   auto provisioner = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
   std::signal(SIGTERM, [](int) { stop_requested = true; });
   std::signal(SIGINT, [](int) { stop_requested = true; });
-  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int tick = 0; !stop_requested; ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (tick % 25 == 0) runtime.service().refresh_gauges();  // slices and groups gauges every 5 s
+  }
   spdlog::info("stopping");
   provisioner.reset();
   runtime.stop();

@@ -39,6 +39,7 @@ std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, 
 }
 
 SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods) {
+  locations_.reserve(nodes.size());
   std::map<std::string, std::vector<const TpuNode*>> pools;
   for (const auto& [name, node] : nodes) {
     if (node.is_tpu()) pools[node.pool].push_back(&node);
@@ -78,8 +79,10 @@ void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
   auto add = [&](Slice slice, std::vector<const TpuNode*> members) {
     std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->name < b->name; });
     int index = static_cast<int>(slices_.size());
+    slice.shape_id = shape_id(slice);
+    if (slice.shape_id == static_cast<int>(shape_examples_.size())) shape_examples_.push_back(index);
     for (const auto* node : members) {
-      locations_[node->name] = {index, static_cast<int>(slice.hosts.size())};
+      locations_[node->name] = {index, static_cast<int>(slice.hosts.size()), slice.shape_id};
       slice.hosts.push_back(host_of(*node));
     }
     slices_.push_back(std::move(slice));
@@ -126,6 +129,16 @@ void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods) {
   for (auto& [key, group] : groups_) {
     if (group.slice >= 0) group.worker_nodes = assign_workers(slices_[group.slice], occupied[key]);
   }
+}
+
+int SliceIndex::shape_id(const Slice& slice) {
+  for (std::size_t id = 0; id < shape_examples_.size(); ++id) {
+    const Slice& other = slices_[shape_examples_[id]];
+    if (other.accelerator == slice.accelerator && other.topology == slice.topology && other.spec == slice.spec) {
+      return static_cast<int>(id);
+    }
+  }
+  return static_cast<int>(shape_examples_.size());
 }
 
 SliceIndex::Location SliceIndex::locate(const std::string& node) const {

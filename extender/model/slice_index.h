@@ -35,6 +35,7 @@ struct Slice {
   int used_chips = 0;
   std::string holder;  // key of the group that reserved it; empty when none
   std::string holder_name;
+  int shape_id = -1;  // slices with the same accelerator, topology and hosts share it
 
   bool multi_host() const { return spec && spec->multi_host(); }
   std::size_t expected_hosts() const { return spec ? static_cast<std::size_t>(spec->hosts()) : 1; }
@@ -70,17 +71,22 @@ class SliceIndex {
   struct Location {
     int slice = -1;
     int host = -1;
+    int shape = -1;  // the slice's shape_id, kept here so that a wrong shape is known without the slice
   };
   // Where a node sits; slice -1 for unknown or non-TPU nodes.
   Location locate(const std::string& node) const;
   const GroupState* group(const std::string& key) const;
+  int shape_count() const { return static_cast<int>(shape_examples_.size()); }
   const std::map<std::string, GroupState>& groups() const { return groups_; }
 
  private:
   void add_pool(const std::vector<const TpuNode*>& nodes);
   void reserve_for_groups(const std::map<std::string, TpuPod>& pods);
 
+  int shape_id(const Slice& slice);
+
   std::vector<Slice> slices_;
+  std::vector<int> shape_examples_;  // a slice index per shape id
   std::unordered_map<std::string, Location> locations_;
   std::map<std::string, GroupState> groups_;
 };

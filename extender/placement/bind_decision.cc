@@ -22,7 +22,7 @@ BindDecision decide_bind(const PodRequest& request, const SliceIndex& index, con
   NodeJudge judge(request, index);
   auto judgement = judge.judge(node);
   if (judgement.fit != Fit::kFits) {
-    decision.error = "cannot bind " + request.pod.key() + " to " + node + ": " + judgement.reason;
+    decision.error = "cannot bind " + request.pod.key() + " to " + node + ": " + *judgement.reason;
     return decision;
   }
   auto where = index.locate(node);

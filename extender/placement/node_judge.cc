@@ -6,8 +6,8 @@ namespace tpustack::extender {
 
 namespace {
 
-Judgement busy(std::string reason) { return {Fit::kBusy, 0, std::move(reason)}; }
-Judgement never(std::string reason) { return {Fit::kNever, 0, std::move(reason)}; }
+Judgement busy(std::string reason) { return {Fit::kBusy, 0, std::make_shared<const std::string>(std::move(reason))}; }
+Judgement never(std::string reason) { return {Fit::kNever, 0, std::make_shared<const std::string>(std::move(reason))}; }
 
 std::string host_problem(const Slice& slice, const SliceHost& host, const std::vector<Toleration>& tolerations) {
   std::string where = "host " + host.node + " of slice " + slice.name;
@@ -23,7 +23,7 @@ std::string host_problem(const Slice& slice, const SliceHost& host, const std::v
 }  // namespace
 
 NodeJudge::NodeJudge(const PodRequest& request, const SliceIndex& index)
-    : request_(request), index_(index), slice_verdicts_(index.slices().size()) {}
+    : request_(request), index_(index), slice_verdicts_(index.slices().size()), shape_verdicts_(index.shape_count()) {}
 
 Judgement NodeJudge::judge(const std::string& node) {
   if (request_.role == PodRole::kUnmanaged) return {};
@@ -35,6 +35,7 @@ Judgement NodeJudge::judge(const std::string& node) {
     return judge_group_host(node, slice, where.host);
   }
   if (!slice) return never("node " + node + " is not a TPU node the extender knows");
+  if (const auto& known = shape_verdicts_[where.shape]; known && *known) return **known;
   if (request_.role == PodRole::kSingleHost) return judge_single_host(*slice, where.host);
 
   auto& verdict = slice_verdicts_[where.slice];
@@ -44,19 +45,32 @@ Judgement NodeJudge::judge(const std::string& node) {
   return result;
 }
 
+const std::optional<Judgement>& NodeJudge::shape_verdict(const Slice& slice) {
+  auto& verdict = shape_verdicts_[slice.shape_id];
+  if (!verdict) verdict = shape_mismatch(slice);
+  return *verdict;
+}
+
 std::optional<Judgement> NodeJudge::shape_mismatch(const Slice& slice) const {
-  if (!slice.shape_problem.empty()) return never("slice " + slice.name + ": " + slice.shape_problem);
-  bool same = slice.accelerator == request_.pod.accelerator && *slice.spec == *request_.spec;
-  if (!same) {
-    return never("slice " + slice.name + " is " + describe(slice.accelerator, *slice.spec) + "; the pod needs " +
-                 request_.wanted());
+  const TpuPod& pod = request_.pod;
+  std::string shape = slice.spec ? describe(slice.accelerator, *slice.spec) : slice.shape();
+  if (request_.role == PodRole::kSingleHost) {
+    if (!pod.accelerator.empty() && slice.accelerator != pod.accelerator) {
+      return never(slice.accelerator + " node; the pod needs " + pod.accelerator);
+    }
+    if (!request_.spec) return std::nullopt;
+    if (!slice.spec) return never(slice.shape() + ": " + slice.shape_problem);
+    if (slice.spec->topology() == request_.spec->topology()) return std::nullopt;
+    return never(shape + "; the pod needs " + request_.wanted());
   }
-  return std::nullopt;
+  if (!slice.spec) return never(slice.shape() + ": " + slice.shape_problem);
+  if (slice.accelerator == pod.accelerator && *slice.spec == *request_.spec) return std::nullopt;
+  return never(shape + "; the pod needs " + request_.wanted());
 }
 
 Judgement NodeJudge::judge_whole_slice(int slice_index) {
   const Slice& slice = index_.slices()[slice_index];
-  if (auto mismatch = shape_mismatch(slice)) return *mismatch;
+  if (const auto& mismatch = shape_verdict(slice)) return *mismatch;
   if (!slice.complete()) {
     return busy("slice " + slice.name + " has " + std::to_string(slice.hosts.size()) + " of " +
                 std::to_string(slice.expected_hosts()) + " hosts");
@@ -69,46 +83,44 @@ Judgement NodeJudge::judge_whole_slice(int slice_index) {
   for (const auto& host : slice.hosts) {
     if (auto problem = host_problem(slice, host, request_.pod.tolerations); !problem.empty()) return busy(problem);
   }
-  return {Fit::kFits, 0, ""};
+  return {Fit::kFits, 0, nullptr};
 }
 
 Judgement NodeJudge::judge_group_host(const std::string& node, const Slice* slice, int host) {
   const GroupState* group = request_.group;
   int worker = request_.pod.group->index;
   if (!group || group->slice < 0) {
-    std::string leader = group && !group->leader.empty() ? group->leader : "worker 0 of " + request_.pod.group->name;
-    return busy("waiting for leader " + leader + " to be bound");
+    if (!elsewhere_) {
+      auto leader = group && !group->leader.empty() ? group->leader : "worker 0 of " + request_.pod.group->name;
+      elsewhere_ = busy("waiting for leader " + leader + " to be bound");
+    }
+    return *elsewhere_;
   }
   const Slice& held = index_.slices()[group->slice];
-  if (auto mismatch = shape_mismatch(held)) return *mismatch;
+  if (const auto& mismatch = shape_verdict(held)) return *mismatch;
   if (worker >= static_cast<int>(group->worker_nodes.size()) || group->worker_nodes[worker].empty()) {
     return busy("slice " + held.name + " of " + group->name + " has no host for worker " + std::to_string(worker));
   }
   const std::string& target = group->worker_nodes[worker];
   if (node != target) {
-    return never(group->name + " holds slice " + held.name + "; worker " + std::to_string(worker) + " goes to " +
-                 target);
+    if (!elsewhere_) {
+      elsewhere_ = never(group->name + " holds slice " + held.name + "; worker " + std::to_string(worker) +
+                         " goes to " + target);
+    }
+    return *elsewhere_;
   }
   const SliceHost& h = slice->hosts[host];
   if (h.free() < request_.pod.chips) {
     return busy("node " + node + " has " + std::to_string(h.free()) + " free chips; worker " + std::to_string(worker) +
                 " needs " + std::to_string(request_.pod.chips));
   }
-  return {Fit::kFits, 10, ""};
+  return {Fit::kFits, 10, nullptr};
 }
 
 Judgement NodeJudge::judge_single_host(const Slice& slice, int host) {
   const TpuPod& pod = request_.pod;
   const SliceHost& h = slice.hosts[host];
-  if (!pod.accelerator.empty() && slice.accelerator != pod.accelerator) {
-    return never("node " + h.node + " is " + slice.accelerator + "; the pod needs " + pod.accelerator);
-  }
-  if (request_.spec) {
-    if (!slice.spec) return never("slice " + slice.name + ": " + slice.shape_problem);
-    if (slice.spec->topology() != request_.spec->topology()) {
-      return never("node " + h.node + " is " + slice.shape() + "; the pod needs " + request_.wanted());
-    }
-  }
+  if (const auto& mismatch = shape_verdict(slice)) return *mismatch;
   if (!slice.holder.empty()) return busy("slice " + slice.name + " is reserved by " + slice.holder_name);
   if (h.allocatable < pod.chips) {
     return never("node " + h.node + " has " + std::to_string(h.allocatable) + " chips; the pod needs " +
@@ -119,12 +131,13 @@ Judgement NodeJudge::judge_single_host(const Slice& slice, int host) {
                 " chips free; the pod needs " + std::to_string(pod.chips));
   }
   // Fuller hosts first, so whole hosts and whole slices stay free for pods that need them.
-  if (slice.multi_host()) return {Fit::kFits, 0, ""};
-  return {Fit::kFits, std::max(1, 10 * (h.used + pod.chips) / h.allocatable), ""};
+  if (slice.multi_host()) return {Fit::kFits, 0, nullptr};
+  return {Fit::kFits, std::max(1, 10 * (h.used + pod.chips) / h.allocatable), nullptr};
 }
 
 FilterOutcome filter_nodes(const PodRequest& request, const SliceIndex& index, const std::vector<std::string>& nodes) {
   FilterOutcome outcome;
+  outcome.unresolvable.reserve(nodes.size());
   NodeJudge judge(request, index);
   for (const auto& node : nodes) {
     auto judgement = judge.judge(node);

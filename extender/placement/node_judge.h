@@ -1,7 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,10 +18,14 @@ enum class Fit {
   kNever,  // wrong shape, or the pod's group is elsewhere: FailedAndUnresolvableNodes
 };
 
+// A reason for people. Shared: thousands of nodes fail for the same handful of reasons, and copying
+// the text per node would cost more than the decision.
+using Reason = std::shared_ptr<const std::string>;
+
 struct Judgement {
   Fit fit = Fit::kFits;
-  int score = 0;       // 0..10, meaningful when the pod fits
-  std::string reason;  // for people, when it does not
+  int score = 0;  // 0..10, meaningful when the pod fits
+  Reason reason;  // set when it does not fit
 };
 
 // The placement rules for one pod against single nodes:
@@ -38,17 +44,23 @@ class NodeJudge {
   Judgement judge_whole_slice(int slice_index);
   Judgement judge_group_host(const std::string& node, const Slice* slice, int host);
   Judgement judge_single_host(const Slice& slice, int host);
+  // Why a slice of this shape can never take the pod, or nullopt when the shape is right. Computed once
+  // per distinct shape: a cluster has thousands of nodes but a handful of shapes.
+  const std::optional<Judgement>& shape_verdict(const Slice& slice);
   std::optional<Judgement> shape_mismatch(const Slice& slice) const;
 
   const PodRequest& request_;
   const SliceIndex& index_;
-  std::vector<std::optional<Judgement>> slice_verdicts_;  // per slice, for leaders
+  std::vector<std::optional<Judgement>> slice_verdicts_;                 // per slice, for leaders
+  std::vector<std::optional<std::optional<Judgement>>> shape_verdicts_;  // per shape id, once known
+  std::optional<Judgement> elsewhere_;                                   // for a follower, every node but its own
 };
 
+// Node names are views into the `nodes` given to filter_nodes, valid while it lives.
 struct FilterOutcome {
-  std::vector<std::string> passed;
-  std::vector<std::pair<std::string, std::string>> failed;        // node, reason
-  std::vector<std::pair<std::string, std::string>> unresolvable;  // node, reason
+  std::vector<std::string_view> passed;
+  std::vector<std::pair<std::string_view, Reason>> failed;
+  std::vector<std::pair<std::string_view, Reason>> unresolvable;
 };
 
 FilterOutcome filter_nodes(const PodRequest& request, const SliceIndex& index, const std::vector<std::string>& nodes);

@@ -15,7 +15,7 @@ namespace {
 // can never fit: "slice a is reserved by Job ml/x (4 nodes); 2 nodes never fit (e.g. node b-0 is ...)".
 std::string summarize(const FilterOutcome& outcome) {
   std::map<std::string, int> counts;
-  for (const auto& [node, reason] : outcome.failed) ++counts[reason];
+  for (const auto& [node, reason] : outcome.failed) ++counts[*reason];
   std::vector<std::pair<std::string, int>> ranked(counts.begin(), counts.end());
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   auto nodes = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " node" : " nodes"); };
@@ -26,7 +26,7 @@ std::string summarize(const FilterOutcome& outcome) {
   if (ranked.size() > shown) text += "; " + std::to_string(ranked.size() - shown) + " other reasons";
   if (!outcome.unresolvable.empty()) {
     text += (text.empty() ? "" : "; ") + nodes(outcome.unresolvable.size()) + " never fit (e.g. " +
-            outcome.unresolvable.front().second + ")";
+            *outcome.unresolvable.front().second + ")";
   }
   return text.empty() ? "the cluster has no nodes" : text;
 }
@@ -61,7 +61,8 @@ ClusterPlan plan_cluster(ClusterState& state) {
     for (auto it = pending.begin(); it != pending.end();) {
       TpuPod pod = *state.find_pod(*it);
       auto request = analyze_pod(pod, state.index());
-      auto passed = filter_nodes(request, state.index(), nodes).passed;
+      auto outcome = filter_nodes(request, state.index(), nodes);
+      std::vector<std::string> passed(outcome.passed.begin(), outcome.passed.end());
       if (passed.empty()) {
         ++it;
         continue;

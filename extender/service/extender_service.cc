@@ -232,7 +232,8 @@ void ExtenderService::refresh_gauges() {
       ++free;
     }
   }
-  for (const auto& [key, group] : index.groups()) (group.slice >= 0 ? placed : waiting) += 1;
+  // A group of single-host pods holds no slice; it counts as placed once any of its pods is bound.
+  for (const auto& [key, group] : index.groups()) (group.slice >= 0 || group.bound_pods > 0 ? placed : waiting) += 1;
   slices_.labels({"free"}).set(free);
   slices_.labels({"reserved"}).set(reserved);
   slices_.labels({"in_use"}).set(in_use);

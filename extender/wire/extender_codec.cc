@@ -42,37 +42,32 @@ std::string string_field(const nlohmann::json& object, std::string_view key, std
 
 void append_string(std::string& out, std::string_view text) {
   out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
+  std::size_t clean = 0;  // start of the run of characters that need no escaping
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + clean, i - clean);
+    clean = i + 1;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
     }
   }
+  out.append(text.data() + clean, text.size() - clean);
   out += '"';
 }
 
-void append_reasons(std::string& out, const std::vector<std::pair<std::string, std::string>>& reasons) {
+void append_reasons(std::string& out, const std::vector<std::pair<std::string_view, Reason>>& reasons) {
   out += '{';
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     if (i) out += ',';
     append_string(out, reasons[i].first);
     out += ':';
-    append_string(out, reasons[i].second);
+    append_string(out, *reasons[i].second);
   }
   out += '}';
 }
@@ -92,12 +87,12 @@ ExtenderArgs parse_extender_args(std::string_view body) {
   auto* pod = field(document, "Pod");
   if (!pod || !pod->is_object()) throw WireError("ExtenderArgs has no Pod");
   args.pod = std::move(*pod);
-  if (const auto* names = field(document, "NodeNames")) {
+  if (auto* names = field(document, "NodeNames")) {
     if (!names->is_array()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
     args.node_names.reserve(names->size());
-    for (const auto& name : *names) {
+    for (auto& name : *names) {
       if (!name.is_string()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
-      args.node_names.push_back(name.get<std::string>());
+      args.node_names.push_back(std::move(name.get_ref<std::string&>()));
     }
     return args;
   }

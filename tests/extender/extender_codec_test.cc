@@ -33,7 +33,7 @@ TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
   auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
   FilterOutcome outcome;
   outcome.passed = {"tpu-node-1"};
-  outcome.failed = {{"tpu-node-2", "slice \"x\" busy"}};
+  outcome.failed = {{"tpu-node-2", std::make_shared<const std::string>("slice \"x\" busy")}};
   auto sent = nlohmann::json::parse(encode_filter_result(outcome, args));
   auto accepted = nlohmann::json::parse(captured("filter-ExtenderFilterResult-response-sent.json"));
   for (const auto& [key, value] : accepted.items()) EXPECT_TRUE(sent.contains(key)) << key;

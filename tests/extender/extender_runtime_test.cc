@@ -97,6 +97,13 @@ TEST_F(ExtenderRuntimeTest, TwoGroupsRaceForOneSliceExactlyOneGetsItTheOtherAfte
   EXPECT_EQ(annotations[std::string(names::kWorkerIdAnnotation)], "0");
   EXPECT_EQ(annotations[std::string(names::kWorkerHostnamesAnnotation)],
             "first-0.first,first-1.first,first-2.first,first-3.first");
+  // The annotations are written before the Binding, so the kubelet never starts a worker without them.
+  std::vector<std::string> writes;
+  for (const auto& request : api_.requests()) {
+    if (request.method == "PATCH" || request.method == "POST") writes.push_back(request.method + " " + request.target);
+  }
+  EXPECT_EQ(writes, (std::vector<std::string>{"PATCH /api/v1/namespaces/default/pods/first-0-x7k2p",
+                                              "POST /api/v1/namespaces/default/pods/first-0-x7k2p/binding"}));
   for (int i = 1; i < 4; ++i) EXPECT_EQ(bind(*extender, first_[i], hosts_[i]), "");
   EXPECT_EQ(filter(*extender, second_[0])["FailedNodes"]["only-0"], "slice only is reserved by Job default/first");
 

@@ -17,9 +17,13 @@ using testing::pod_json;
 using testing::PodFields;
 using testing::single_pod;
 
-std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string, std::string>>& reasons) {
-  return {reasons.begin(), reasons.end()};
+std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string_view, Reason>>& reasons) {
+  std::map<std::string, std::string> map;
+  for (const auto& [node, reason] : reasons) map.emplace(node, *reason);
+  return map;
 }
+
+std::vector<std::string> names_of(const std::vector<std::string_view>& nodes) { return {nodes.begin(), nodes.end()}; }
 
 class Placement : public ::testing::Test {
  protected:
@@ -29,11 +33,13 @@ class Placement : public ::testing::Test {
     return pod;
   }
   FilterOutcome filter(const TpuPod& pod) {
-    return filter_nodes(analyze_pod(pod, state.index()), state.index(), node_names(state));
+    names = node_names(state);  // the outcome's views point into it
+    return filter_nodes(analyze_pod(pod, state.index()), state.index(), names);
   }
   std::string bind(const TpuPod& pod, const std::string& node) { return assume_bind(state, pod, node).error; }
 
   ClusterState state;
+  std::vector<std::string> names;
 };
 
 TEST_F(Placement, LeaderTakesOnlyAWholeFreeSliceOfItsShape) {
@@ -45,13 +51,12 @@ TEST_F(Placement, LeaderTakesOnlyAWholeFreeSliceOfItsShape) {
   auto leader = add(job_worker("train", 0, "tpu-v5-lite-podslice", "4x4", 4));
 
   auto outcome = filter(leader);
-  EXPECT_EQ(outcome.passed, (std::vector<std::string>{"v5e-a-0", "v5e-a-1", "v5e-a-2", "v5e-a-3"}));
+  EXPECT_EQ(names_of(outcome.passed), (std::vector<std::string>{"v5e-a-0", "v5e-a-1", "v5e-a-2", "v5e-a-3"}));
   auto failed = as_map(outcome.failed);
   EXPECT_EQ(failed["v5e-b-0"], "slice v5e-b is in use: 4 of 16 chips taken");
   auto never = as_map(outcome.unresolvable);
   EXPECT_EQ(never["v6e-0"],
-            "slice v6e is tpu-v6e-slice 4x4 (4 hosts of 4 chips); the pod needs tpu-v5-lite-podslice 4x4 (4 hosts of 4 "
-            "chips)");
+            "tpu-v6e-slice 4x4 (4 hosts of 4 chips); the pod needs tpu-v5-lite-podslice 4x4 (4 hosts of 4 chips)");
   EXPECT_EQ(never.count("v5e-small-0"), 1u);
 
   auto scores = prioritize_nodes(analyze_pod(leader, state.index()), state.index(), {"v5e-a-0", "v5e-a-1", "v6e-0"});
@@ -72,7 +77,7 @@ TEST_F(Placement, FollowersWaitForTheLeaderThenGoToTheirOwnHost) {
 
   ASSERT_EQ(bind(leader, "b-0"), "");
   auto outcome = filter(follower);
-  EXPECT_EQ(outcome.passed, (std::vector<std::string>{"b-2"}));
+  EXPECT_EQ(names_of(outcome.passed), (std::vector<std::string>{"b-2"}));
   EXPECT_EQ(as_map(outcome.unresolvable)["b-1"], "Job default/train holds slice b; worker 2 goes to b-2");
 
   auto decision = decide_bind(analyze_pod(follower, state.index()), state.index(), "b-2");
@@ -83,13 +88,21 @@ TEST_F(Placement, FollowersWaitForTheLeaderThenGoToTheirOwnHost) {
             (std::vector<std::string>{"train-0.train", "train-1.train", "train-2.train", "train-3.train"}));
 }
 
+TEST(WorkerHostnames, PodDnsNamesWithASubdomainNodeNamesOnTheHostNetwork) {
+  auto pod = parse_pod(pod_json(job_worker("train", 1, "tpu-v6e-slice", "4x4", 4)));
+  std::vector<std::string> nodes{"n-0", "n-1"};
+  EXPECT_EQ(worker_hostnames(pod, nodes), (std::vector<std::string>{"train-0.train", "train-1.train"}));
+  pod.host_network = true;
+  EXPECT_EQ(worker_hostnames(pod, nodes), nodes);
+}
+
 TEST_F(Placement, V5pTwoHostSliceAndLeaderAwayFromHostZeroKeepsWorkerOrder) {
   add_slice(state, "p", "tpu-v5p-slice", "2x2x2", 2, 4);
   auto leader = add(job_worker("j", 0, "tpu-v5p-slice", "2x2x2", 4));
   auto follower = add(job_worker("j", 1, "tpu-v5p-slice", "2x2x2", 4));
   ASSERT_EQ(filter(leader).passed.size(), 2u);
   ASSERT_EQ(bind(leader, "p-1"), "");
-  EXPECT_EQ(filter(follower).passed, (std::vector<std::string>{"p-0"}));
+  EXPECT_EQ(names_of(filter(follower).passed), (std::vector<std::string>{"p-0"}));
 }
 
 TEST_F(Placement, SingleHostPodsBinPackAndNeverTakeAReservedSlice) {
@@ -147,14 +160,15 @@ TEST_F(Placement, ReservationsAreRebuiltFromBoundPodsAndAnnotationsAfterARestart
     restarted.upsert_pod(parse_pod(pod_json(fields)));
   }
   const auto& index = restarted.index();
+  auto restarted_names = node_names(restarted);
   EXPECT_EQ(index.slices()[0].holder, "default/job:train");
   EXPECT_EQ(index.group("default/job:train")->worker_nodes, state.index().group("default/job:train")->worker_nodes);
   auto request = analyze_pod(pods[2], index);
-  EXPECT_EQ(filter_nodes(request, index, node_names(restarted)).passed, (std::vector<std::string>{"a-1"}));
+  EXPECT_EQ(names_of(filter_nodes(request, index, restarted_names).passed), (std::vector<std::string>{"a-1"}));
   auto intruder = parse_pod(pod_json(job_worker("other", 0, "tpu-v6e-slice", "4x4", 4)));
   restarted.upsert_pod(intruder);
   EXPECT_TRUE(
-      filter_nodes(analyze_pod(intruder, restarted.index()), restarted.index(), node_names(restarted)).passed.empty());
+      filter_nodes(analyze_pod(intruder, restarted.index()), restarted.index(), restarted_names).passed.empty());
 }
 
 TEST_F(Placement, GroupsThatCannotFitAnySliceSayWhy) {
