@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "extender/provisioning/interruptible_sleep.h"
+
 namespace tpustack::provisioning {
 namespace {
 
@@ -127,9 +129,7 @@ void ProvisioningController::keep_lease(std::stop_token stop) {
       leader_gauge_.set(leader ? 1 : 0);
       if (leader) notify();
     }
-    std::mutex mu;
-    std::unique_lock lock(mu);
-    std::condition_variable_any().wait_for(lock, stop, period, [] { return false; });
+    sleep_unless_stopped(stop, period);
   }
 }
 
