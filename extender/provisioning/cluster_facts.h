@@ -6,14 +6,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "extender/model/kube_names.h"
 #include "extender/provisioning/group_identity.h"
 
 namespace tpustack::provisioning {
 
-inline constexpr const char* kTpuResource = "google.com/tpu";
-inline constexpr const char* kAcceleratorLabel = "cloud.google.com/gke-tpu-accelerator";
-inline constexpr const char* kTopologyLabel = "cloud.google.com/gke-tpu-topology";
-inline constexpr const char* kNodePoolLabel = "cloud.google.com/gke-nodepool";
+// Names shared with the extender are spelled once, in extender/model/kube_names.h.
+using extender::names::kAcceleratorLabel;
+using extender::names::kNodePoolLabel;
+using extender::names::kTopologyLabel;
+using extender::names::kTpuResource;
 inline constexpr const char* kAcceleratorCountLabel = "cloud.google.com/gke-accelerator-count";
 inline constexpr const char* kSpotSelector = "cloud.google.com/gke-spot";
 inline constexpr const char* kReservationSelector = "cloud.google.com/reservation-name";
@@ -50,8 +52,8 @@ struct NodeFacts {
   bool ready = false;
   bool unschedulable = false;
 
-  std::string label(const std::string& key) const {
-    auto it = labels.find(key);
+  std::string label(std::string_view key) const {
+    auto it = labels.find(std::string(key));
     return it == labels.end() ? "" : it->second;
   }
 };

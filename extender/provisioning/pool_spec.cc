@@ -39,8 +39,8 @@ std::string sanitize(const std::string& text) {
   return out;
 }
 
-std::string selector(const PodFacts& pod, const char* key) {
-  auto it = pod.node_selector.find(key);
+std::string selector(const PodFacts& pod, std::string_view key) {
+  auto it = pod.node_selector.find(std::string(key));
   return it == pod.node_selector.end() ? "" : it->second;
 }
 
@@ -89,7 +89,7 @@ PoolSpec build_pool_spec(const PodFacts& leader, const PoolDefaults& defaults) {
     throw PoolSpecError(
         fmt::format("pod {} must select both {} and {}", leader.name, kAcceleratorLabel, kTopologyLabel));
   }
-  if (leader.tpu_chips <= 0) throw PoolSpecError("pod " + leader.name + " requests no " + kTpuResource);
+  if (leader.tpu_chips <= 0) throw PoolSpecError(fmt::format("pod {} requests no {}", leader.name, kTpuResource));
 
   // Chips per host come from the pod's request, as GKE picks the machine type; SliceSpec rejects VMs
   // that cannot build the topology.
@@ -113,7 +113,7 @@ PoolSpec build_pool_spec(const PodFacts& leader, const PoolDefaults& defaults) {
 
   spec.labels = copied_selectors(leader);
   spec.labels[kManagedByLabel] = kManagedByValue;
-  spec.labels[kGroupLabel] = leader.group->group;
+  spec.labels[std::string(kGroupLabel)] = leader.group->group;
   spec.labels[kGroupNamespaceLabel] = leader.group->ns;
   spec.labels[kOwnerKindLabel] = to_string(leader.group->owner_kind);
   spec.labels[kOwnerNameLabel] = leader.group->owner;

@@ -14,7 +14,7 @@ namespace tpustack::provisioning {
 // Node labels that mark a pool as ours and say whom it serves (shared/architecture.md contracts).
 inline constexpr const char* kManagedByLabel = "tpustack.dev/managed-by";
 inline constexpr const char* kManagedByValue = "tpu-extender";
-inline constexpr const char* kGroupLabel = "tpustack.dev/group";
+using extender::names::kGroupLabel;
 inline constexpr const char* kGroupNamespaceLabel = "tpustack.dev/group-namespace";
 inline constexpr const char* kSpecHashLabel = "tpustack.dev/pool-spec-hash";
 // Which object's end ends the group (to_string(OwnerKind)), and its name.

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace tpustack::provisioning {
 
@@ -15,8 +16,8 @@ struct PoolState {
   int node_count = 0;                         // nodes asked for
   int chips = 0;                              // chips over all nodes
 
-  std::string label(const std::string& key) const {
-    auto it = labels.find(key);
+  std::string label(std::string_view key) const {
+    auto it = labels.find(std::string(key));
     return it == labels.end() ? "" : it->second;
   }
   bool operator==(const PoolState&) const = default;

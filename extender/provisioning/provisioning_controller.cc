@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "extender/provisioning/interruptible_sleep.h"
+
 namespace tpustack::provisioning {
 namespace {
 
@@ -61,6 +63,18 @@ ProvisioningController::ProvisioningController(kube::KubeClient& client, NodePoo
 ProvisioningController::~ProvisioningController() { stop(); }
 
 void ProvisioningController::start() {
+  pods_ = std::make_unique<kube::Informer>(client_, kube::resources::kPods, kube::Informer::Options{});
+  nodes_ = std::make_unique<kube::Informer>(client_, kube::resources::kNodes, kube::Informer::Options{});
+  // Only changes that can alter a decision wake the loop: a leader to serve, a group ending, nodes coming.
+  auto on_pod = [this](const json& pod) {
+    PodFacts facts = pod_facts(pod);
+    if (facts.tpu_chips > 0 && (trigger_blocker(facts).empty() || facts.terminated())) notify();
+  };
+  pods_->add_handlers(
+      {on_pod, [on_pod](const json&, const json& pod) { on_pod(pod); }, [this](const json&) { notify(); }});
+  nodes_->add_handlers({[this](const json&) { notify(); }, nullptr, [this](const json&) { notify(); }});
+  pods_->start();
+  nodes_->start();
   if (elector_) {
     lease_loop_ = std::jthread([this](std::stop_token stop) { keep_lease(stop); });
   } else {
@@ -75,6 +89,10 @@ void ProvisioningController::stop() {
     if (!thread->joinable()) continue;
     thread->request_stop();
     thread->join();
+  }
+  for (auto* informer : {&pods_, &nodes_}) {
+    if (*informer) (*informer)->stop();
+    informer->reset();
   }
   std::map<std::string, Operation> operations;
   {
@@ -111,9 +129,7 @@ void ProvisioningController::keep_lease(std::stop_token stop) {
       leader_gauge_.set(leader ? 1 : 0);
       if (leader) notify();
     }
-    std::mutex mu;
-    std::unique_lock lock(mu);
-    std::condition_variable_any().wait_for(lock, stop, period, [] { return false; });
+    sleep_unless_stopped(stop, period);
   }
 }
 
@@ -189,14 +205,15 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
 }
 
 ClusterSnapshot ProvisioningController::read_cluster() {
+  auto objects = [this](const std::unique_ptr<kube::Informer>& informer, const kube::Resource& resource) {
+    return informer && informer->has_synced() ? informer->cache().list() : client_.list_all(resource, "").items;
+  };
   ClusterSnapshot snapshot;
-  for (const json& pod : client_.list_all(kube::resources::kPods, "").items) {
+  for (const json& pod : objects(pods_, kube::resources::kPods)) {
     PodFacts facts = pod_facts(pod);
     if (facts.tpu_chips > 0 || facts.group) snapshot.pods.push_back(std::move(facts));
   }
-  for (const json& node : client_.list_all(kube::resources::kNodes, "").items) {
-    snapshot.nodes.push_back(node_facts(node));
-  }
+  for (const json& node : objects(nodes_, kube::resources::kNodes)) snapshot.nodes.push_back(node_facts(node));
   snapshot.pools = provider_.list();
   snapshot.owners = read_owners(snapshot.pools, snapshot.pods);
   std::lock_guard lock(mu_);
@@ -235,7 +252,12 @@ void ProvisioningController::reconcile_once() {
   }
   for (const CreateAction& action : plan.creates) {
     if (operations_in_flight() >= settings_.max_operations) break;
-    launch(action.spec.name, [this, action](std::stop_token stop) { run_create(action, stop); });
+    Clock::time_point triggered = now;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = first_triggered_.find(action.leader.uid); it != first_triggered_.end()) triggered = it->second;
+    }
+    launch(action.spec.name, [this, action, triggered](std::stop_token stop) { run_create(action, triggered, stop); });
   }
 }
 
@@ -253,7 +275,7 @@ void ProvisioningController::launch(const std::string& pool, std::function<void(
                                 done};
 }
 
-void ProvisioningController::run_create(const CreateAction& action, std::stop_token stop) {
+void ProvisioningController::run_create(const CreateAction& action, Clock::time_point triggered, std::stop_token stop) {
   const PoolSpec& spec = action.spec;
   const std::string shape = fmt::format("{} x{}, topology {}{}", spec.slice.machine_type(), spec.node_count(),
                                         spec.slice.topology().to_string(), spec.spot ? ", spot" : "");
@@ -277,9 +299,7 @@ void ProvisioningController::run_create(const CreateAction& action, std::stop_to
   {
     std::lock_guard lock(mu_);
     failures_.erase(spec.name);
-    auto triggered = first_triggered_.find(action.leader.uid);
-    awaiting_ready_[spec.name] = {triggered == first_triggered_.end() ? Clock::now() : triggered->second,
-                                  spec.node_count()};
+    awaiting_ready_[spec.name] = {triggered, spec.node_count()};
   }
   spdlog::info("provisioner: pool {} created", spec.name);
   event(action.leader.reference, kube::EventType::kNormal, "NodePoolCreationSucceeded",

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/kube/backoff.h"
+#include "common/kube/informer.h"
 #include "common/kube/kube_client.h"
 #include "common/metrics/metrics_registry.h"
 #include "extender/provisioning/lease_elector.h"
@@ -31,7 +32,8 @@ struct ControllerSettings {
   std::optional<LeaseSettings> lease;  // nullopt: no election, this replica always provisions
 };
 
-// The provisioning loop inside `tpu-extender serve`: each round reads pods, nodes, pools and owners,
+// The provisioning loop inside `tpu-extender serve`: each round reads pods and nodes (from informer
+// caches once started, else by listing), pools and owners,
 // asks plan_provisioning() what to do, and runs the pool operations on worker threads, at most
 // max_operations at once. Failures back off per pool; Events go to the leader pod (creation) or the
 // group's owner (deletion).
@@ -43,6 +45,8 @@ class ProvisioningController {
   ProvisioningController(const ProvisioningController&) = delete;
   ProvisioningController& operator=(const ProvisioningController&) = delete;
 
+  // Starts Pod and Node informers (a round runs as soon as a leader turns Unschedulable), the Lease
+  // and the loop.
   void start();
   // Cancels operations in flight (GKE's go on server-side; the pools are found again on restart).
   void stop();
@@ -77,7 +81,7 @@ class ProvisioningController {
   void report_blocked(const std::vector<Blocked>& blocked);
   void observe_ready(const std::vector<NodeFacts>& nodes);
   void launch(const std::string& pool, std::function<void(std::stop_token)> work);
-  void run_create(const CreateAction& action, std::stop_token stop);
+  void run_create(const CreateAction& action, Clock::time_point triggered, std::stop_token stop);
   void run_delete(const DeleteAction& action, const PoolState& pool, std::stop_token stop);
   // Returns the retry delay chosen for the pool.
   std::chrono::milliseconds record_failure(const std::string& pool, FailureKind kind);
@@ -107,6 +111,8 @@ class ProvisioningController {
   std::map<std::string, Clock::time_point> first_triggered_;  // by leader pod uid
   std::map<std::string, std::string> last_blocked_reason_;    // by leader pod uid, to send each Event once
   std::map<std::string, AwaitingReady> awaiting_ready_;       // created pools, by name
+  std::unique_ptr<kube::Informer> pods_;
+  std::unique_ptr<kube::Informer> nodes_;
   std::jthread lease_loop_;
   std::jthread loop_;
 };

@@ -8,8 +8,8 @@
 namespace tpustack::provisioning {
 namespace {
 
-bool has_selector(const PodFacts& pod, const char* key) {
-  auto it = pod.node_selector.find(key);
+bool has_selector(const PodFacts& pod, std::string_view key) {
+  auto it = pod.node_selector.find(std::string(key));
   return it != pod.node_selector.end() && !it->second.empty();
 }
 
@@ -103,7 +103,7 @@ std::string trigger_blocker(const PodFacts& pod) {
   if (pod.phase != "Pending" || !pod.node_name.empty()) return "not pending";
   if (pod.deleting) return "being deleted";
   if (!pod.unschedulable) return "not marked Unschedulable by the scheduler";
-  if (pod.tpu_chips <= 0) return std::string("requests no ") + kTpuResource;
+  if (pod.tpu_chips <= 0) return "requests no " + std::string(kTpuResource);
   if (!has_selector(pod, kAcceleratorLabel) || !has_selector(pod, kTopologyLabel)) {
     return "selects no TPU accelerator and topology";
   }

@@ -39,7 +39,7 @@ TEST(PoolSpec, V6e4x4SpotIsFourCompactHostsWithTaintsAndOwnership) {
   EXPECT_EQ(spec.taints[0], (Taint{"google.com/tpu", "present", "NoSchedule"}));
   EXPECT_EQ(spec.taints[1], (Taint{"cloud.google.com/gke-spot", "true", "NoSchedule"}));
   EXPECT_EQ(spec.labels.at(kManagedByLabel), "tpu-extender");
-  EXPECT_EQ(spec.labels.at(kGroupLabel), "train-workers-0");
+  EXPECT_EQ(spec.labels.at(std::string(kGroupLabel)), "train-workers-0");
   EXPECT_EQ(spec.labels.at(kGroupNamespaceLabel), "default");
   EXPECT_EQ(spec.labels.at(kOwnerKindLabel), "JobSet");
   EXPECT_EQ(spec.labels.at(kOwnerNameLabel), "train");

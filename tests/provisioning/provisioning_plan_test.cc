@@ -33,8 +33,12 @@ PoolState our_pool(const PodFacts& pod, const std::string& status = "RUNNING") {
 }
 
 NodeFacts node(const std::string& name, const std::string& pool, const std::string& topology = "4x4") {
-  return {
-      name, {{kNodePoolLabel, pool}, {kAcceleratorLabel, "tpu-v6e-slice"}, {kTopologyLabel, topology}}, true, false};
+  return {name,
+          {{std::string(kNodePoolLabel), pool},
+           {std::string(kAcceleratorLabel), "tpu-v6e-slice"},
+           {std::string(kTopologyLabel), topology}},
+          true,
+          false};
 }
 
 TEST(TriggerBlocker, OnlyUnschedulableTpuLeadersWithSelectorsTrigger) {

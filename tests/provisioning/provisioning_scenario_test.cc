@@ -143,6 +143,17 @@ TEST_F(ProvisioningScenario, SimulatedPoolAppearsServesItsGroupAndGoesAfterTheGr
   EXPECT_NE(metrics.find("tpustack_provisioner_trigger_to_ready_seconds_count 1"), std::string::npos) << metrics;
 }
 
+TEST_F(ProvisioningScenario, AnUnschedulableLeaderWakesTheLoopWithoutWaitingForTheResync) {
+  SimulatedProvider provider(client(), 10ms);
+  auto settings = fast_settings();
+  settings.resync = 60s;
+  ProvisioningController controller(client(), provider, settings, registry);
+  controller.start();
+  std::this_thread::sleep_for(200ms);  // informers synced, first round done
+  submit_jobset("train");
+  EXPECT_TRUE(eventually([&] { return has_event("NodePoolCreationStarted"); }, 10s));
+}
+
 TEST_F(ProvisioningScenario, ARestartingJobSetKeepsItsPoolAndADeletedOneLosesIt) {
   SimulatedProvider provider(client(), 10ms);
   auto settings = fast_settings();

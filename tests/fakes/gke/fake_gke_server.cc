@@ -48,7 +48,7 @@ FakeGkeServer::~FakeGkeServer() { stop(); }
 std::string FakeGkeServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 void FakeGkeServer::start() {
-  port_ = free_port();
+  port_ = options_.port != 0 ? options_.port : free_port();
   listener_ = std::make_unique<web::http::experimental::listener::http_listener>(url());
   listener_->support([this](web::http::http_request request) { handle(std::move(request)); });
   listener_->open().wait();

@@ -37,6 +37,7 @@ class FakeGkeServer {
     std::chrono::milliseconds delete_latency{50};
     int token_expires_in_s = 3600;
     int max_concurrent_operations = 0;  // > 0: more at once answer 429 as GKE's quota of 5 does
+    int port = 0;                       // 0: a free port, see url()
   };
 
   // The next `times` requests whose method and path match get this error reply.
