@@ -8,21 +8,12 @@
 #include <cpprest/http_client.h>
 
 #include "common/metrics/metrics_server.h"
+#include "tests/support/free_port.h"
 
 namespace tpustack::metrics {
 namespace {
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using tpustack::testing::free_port;
 
 TEST(ListenUriTest, AcceptsHostPortForms) {
   EXPECT_EQ(listen_uri("0.0.0.0:2112"), "http://0.0.0.0:2112");

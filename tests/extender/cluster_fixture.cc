@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "extender/model/kube_names.h"
+#include "tests/support/free_port.h"
 
 namespace tpustack::extender::testing {
 
@@ -94,18 +95,6 @@ std::vector<std::string> node_names(const ClusterState& state) {
   std::vector<std::string> names;
   for (const auto& [name, node] : state.nodes()) names.push_back(name);
   return names;
-}
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 }  // namespace tpustack::extender::testing

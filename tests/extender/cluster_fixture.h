@@ -43,7 +43,6 @@ void add_slice(ClusterState& state, const std::string& pool, const std::string& 
 
 std::vector<std::string> node_names(const ClusterState& state);
 
-// A loopback TCP port free at the time of the call.
-int free_port();
+using tpustack::testing::free_port;
 
 }  // namespace tpustack::extender::testing

@@ -9,28 +9,13 @@
 
 #include <cpprest/http_listener.h>
 #include <spdlog/spdlog.h>
+#include "tests/support/free_port.h"
 
 namespace tpustack::fakes {
 namespace {
 
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
-
-// A port the kernel just handed out; cpprestsdk's listener cannot report the one it bound to.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("fake gke: cannot find a free port");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
 
@@ -48,7 +33,7 @@ FakeGkeServer::~FakeGkeServer() { stop(); }
 std::string FakeGkeServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 void FakeGkeServer::start() {
-  port_ = options_.port != 0 ? options_.port : free_port();
+  port_ = options_.port != 0 ? options_.port : testing::free_port();
   listener_ = std::make_unique<web::http::experimental::listener::http_listener>(url());
   listener_->support([this](web::http::http_request request) { handle(std::move(request)); });
   listener_->open().wait();
