@@ -135,7 +135,8 @@ ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service
   auto port = env("KUBERNETES_SERVICE_PORT");
   if (!host || host->empty() || !port || port->empty()) {
     throw std::runtime_error(
-        "not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (pass --kubeconfig)");
+        "not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (give a kubeconfig "
+        "file, or set KUBECONFIG)");
   }
   ClusterConfig config;
   const bool ipv6 = host->find(':') != std::string::npos;
