@@ -25,6 +25,10 @@ say "The story: tpustack-demo runs the real tpu-extender, tpu-device-plugin (x4)
 "$build/tests/e2e/tpustack-demo" --binary-dir "$build" --embedder "$models/demo-embedder" \
   --reranker "$models/demo-reranker"
 
+say "What-if planning on a cluster snapshot (tpu-extender plan): where each pod would go, who waits and why"
+"$build/extender/tpu-extender" plan --nodes "$root/tests/extender/data/plan-nodes.yaml" \
+  --pods "$root/tests/extender/data/plan-pods.json"
+
 say "What you just saw"
 cat <<'TXT'
 A JobSet of 4 pods asked for a TPU v6e 4x4 slice (4 hosts x 4 chips) and nothing could take it, so the
