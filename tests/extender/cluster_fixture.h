@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "extender/model/cluster_state.h"
+#include "tests/support/free_port.h"
 
 namespace tpustack::extender::testing {
 
