@@ -15,5 +15,5 @@ BUILD_DIR="$root/$dir" BUILD_TYPE=Debug CMAKE_ARGS="-DTPUSTACK_SANITIZE=$kind" "
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp}
 ctest --test-dir "$root/$dir" --output-on-failure -j "$(nproc)" -LE no-sanitizer "$@"
