@@ -79,24 +79,185 @@ std::string node_name(const nlohmann::json& node) {
   return name->get<std::string>();
 }
 
+// Reads ExtenderArgs in one pass with no DOM of the whole body: NodeNames go straight into strings,
+// Pod and Nodes become DOMs, and every other member is only validated. Top-level members are kept by
+// their spelling so that field()'s rules still pick among them; a repeated key keeps its last value,
+// as in a DOM.
+class ExtenderArgsReader {
+ public:
+  using Json = nlohmann::json;
+
+  struct NameList {
+    enum class Shape { kNull, kArray, kOther } shape = Shape::kNull;
+    bool all_strings = true;
+    std::vector<std::string> names;
+  };
+  std::map<std::string, Json, std::less<>> pods;
+  std::map<std::string, Json, std::less<>> nodes;
+  std::map<std::string, NameList, std::less<>> node_names;
+
+  bool null() {
+    return scalar([](auto& dom) { return dom.null(); }, [] { return Json(nullptr); }, nullptr);
+  }
+  bool boolean(bool value) {
+    return scalar([&](auto& dom) { return dom.boolean(value); }, [&] { return Json(value); }, nullptr);
+  }
+  bool number_integer(Json::number_integer_t value) {
+    return scalar([&](auto& dom) { return dom.number_integer(value); }, [&] { return Json(value); }, nullptr);
+  }
+  bool number_unsigned(Json::number_unsigned_t value) {
+    return scalar([&](auto& dom) { return dom.number_unsigned(value); }, [&] { return Json(value); }, nullptr);
+  }
+  bool number_float(Json::number_float_t value, const std::string& text) {
+    return scalar([&](auto& dom) { return dom.number_float(value, text); }, [&] { return Json(value); }, nullptr);
+  }
+  bool string(std::string& value) {
+    return scalar([&](auto& dom) { return dom.string(value); }, [&] { return Json(value); }, &value);
+  }
+  bool binary(Json::binary_t& value) {
+    return scalar([&](auto& dom) { return dom.binary(value); }, [&] { return Json::binary(value); }, nullptr);
+  }
+  bool start_object(std::size_t size) {
+    return start(false, [&](auto& dom) { return dom.start_object(size); });
+  }
+  bool start_array(std::size_t size) {
+    return start(true, [&](auto& dom) { return dom.start_array(size); });
+  }
+  bool end_object() {
+    return end([](auto& dom) { return dom.end_object(); });
+  }
+  bool end_array() {
+    return end([](auto& dom) { return dom.end_array(); });
+  }
+  bool key(std::string& name) {
+    if (dom_) return dom_->key(name);
+    if (depth_ == 1 && root_is_object_) {
+      member_ = name;
+      target_ = same_key(name, "Pod")         ? Target::kPod
+                : same_key(name, "Nodes")     ? Target::kNodes
+                : same_key(name, "NodeNames") ? Target::kNodeNames
+                                              : Target::kSkip;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  bool root_is_object() const { return root_is_object_; }
+
+ private:
+  enum class Target { kPod, kNodes, kNodeNames, kSkip };
+  using DomBuilder = nlohmann::detail::json_sax_dom_parser<Json>;
+
+  bool in_member() const { return depth_ == 1 && root_is_object_ && !dom_; }
+  Json* dom_slot() {
+    if (target_ == Target::kPod) return &pods[member_];
+    if (target_ == Target::kNodes) return &nodes[member_];
+    return nullptr;
+  }
+
+  template <class Forward, class Make>
+  bool scalar(Forward forward, Make make, std::string* text) {
+    if (dom_) return forward(*dom_);
+    if (!in_member()) {
+      if (names_ && depth_ == names_depth_) {
+        if (text) {
+          names_->names.push_back(std::move(*text));
+        } else {
+          names_->all_strings = false;
+        }
+      }
+      return true;
+    }
+    if (Json* slot = dom_slot()) {
+      *slot = make();
+    } else if (target_ == Target::kNodeNames) {
+      auto shape = make().is_null() ? NameList::Shape::kNull : NameList::Shape::kOther;
+      node_names[member_] = NameList{shape, true, {}};
+    }
+    return true;
+  }
+
+  template <class Forward>
+  bool start(bool array, Forward forward) {
+    if (dom_) {
+      ++dom_depth_;
+      return forward(*dom_);
+    }
+    if (depth_ == 0) {
+      root_is_object_ = !array;
+    } else if (in_member()) {
+      if (Json* slot = dom_slot()) {
+        dom_.emplace(*slot);
+        dom_depth_ = 1;
+        return forward(*dom_);
+      }
+      if (target_ == Target::kNodeNames) {
+        auto& list = node_names[member_] =
+            NameList{array ? NameList::Shape::kArray : NameList::Shape::kOther, true, {}};
+        if (array) {
+          names_ = &list;
+          names_depth_ = depth_ + 1;
+        }
+      }
+    } else if (names_ && depth_ == names_depth_) {
+      names_->all_strings = false;
+    }
+    ++depth_;
+    return true;
+  }
+
+  template <class Forward>
+  bool end(Forward forward) {
+    if (dom_) {
+      bool ok = forward(*dom_);
+      if (--dom_depth_ == 0) dom_.reset();
+      return ok;
+    }
+    if (--depth_ < names_depth_) names_ = nullptr;
+    return true;
+  }
+
+  int depth_ = 0;  // containers open outside a DOM being built; the root object is depth 1
+  bool root_is_object_ = false;
+  std::string member_;  // the top-level key whose value comes next
+  Target target_ = Target::kSkip;
+  std::optional<DomBuilder> dom_;  // building the value of a Pod or Nodes member
+  int dom_depth_ = 0;
+  NameList* names_ = nullptr;  // collecting the strings of a NodeNames array
+  int names_depth_ = 0;
+};
+
+// The member of `found` that field() would pick: every key there matches case-insensitively, so it is
+// the exact spelling, else the first in key order. Null values count as absent.
+template <class Value, class IsNull>
+Value* pick(std::map<std::string, Value, std::less<>>& found, std::string_view key, IsNull is_null) {
+  auto it = found.find(key);
+  if (it == found.end()) it = found.begin();
+  return it == found.end() || is_null(it->second) ? nullptr : &it->second;
+}
+
 }  // namespace
 
 ExtenderArgs parse_extender_args(std::string_view body) {
-  auto document = parse_object(body, "ExtenderArgs");
+  ExtenderArgsReader reader;
+  if (!nlohmann::json::sax_parse(body, &reader)) throw WireError("ExtenderArgs is not valid JSON");
+  if (!reader.root_is_object()) throw WireError("ExtenderArgs must be a JSON object");
+  auto json_null = [](const nlohmann::json& value) { return value.is_null(); };
   ExtenderArgs args;
-  auto* pod = field(document, "Pod");
+  auto* pod = pick(reader.pods, "Pod", json_null);
   if (!pod || !pod->is_object()) throw WireError("ExtenderArgs has no Pod");
   args.pod = std::move(*pod);
-  if (auto* names = field(document, "NodeNames")) {
-    if (!names->is_array()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
-    args.node_names.reserve(names->size());
-    for (auto& name : *names) {
-      if (!name.is_string()) throw WireError("ExtenderArgs.NodeNames must be a list of node names");
-      args.node_names.push_back(std::move(name.get_ref<std::string&>()));
+  using NameList = ExtenderArgsReader::NameList;
+  auto* names =
+      pick(reader.node_names, "NodeNames", [](const NameList& list) { return list.shape == NameList::Shape::kNull; });
+  if (names) {
+    if (names->shape != NameList::Shape::kArray || !names->all_strings) {
+      throw WireError("ExtenderArgs.NodeNames must be a list of node names");
     }
+    args.node_names = std::move(names->names);
     return args;
   }
-  auto* nodes = field(document, "Nodes");
+  auto* nodes = pick(reader.nodes, "Nodes", json_null);
   auto* items = nodes ? field(*nodes, "items") : nullptr;
   if (!nodes) throw WireError("ExtenderArgs has neither NodeNames nor Nodes");
   args.nodes_form = true;

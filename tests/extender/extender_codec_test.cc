@@ -29,6 +29,24 @@ TEST(ExtenderCodec, ReadsBothFormsKubeSchedulerSends) {
   EXPECT_EQ(nodes.node_items.size(), 2u);
 }
 
+// The streaming reader keeps the DOM's rules: keys in any case with the exact spelling first, the last
+// of repeated keys, null as absent, and members it does not need only validated.
+TEST(ExtenderCodec, ReadsKeysAsTheDomWould) {
+  auto args = parse_extender_args(
+      R"({"Extra":{"NodeNames":[1]},"pod":{"a":[1,{"b":null}]},"nodenames":["x"],"NodeNames":["a","b"],"NodeNames":["c"]})");
+  EXPECT_EQ(args.pod, nlohmann::json::parse(R"({"a":[1,{"b":null}]})"));
+  EXPECT_EQ(args.node_names, (std::vector<std::string>{"c"}));
+
+  auto fallback = parse_extender_args(R"({"Pod":{},"NodeNames":null,"NODES":{"items":[{"metadata":{"name":"n"}}]}})");
+  EXPECT_TRUE(fallback.nodes_form);
+  EXPECT_EQ(fallback.node_names, (std::vector<std::string>{"n"}));
+
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":[["a"]]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":{"a":"b"}})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":null,"NodeNames":["a"]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"]} x)"), WireError);
+}
+
 TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
   auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
   FilterOutcome outcome;
