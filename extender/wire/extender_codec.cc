@@ -79,6 +79,141 @@ std::string node_name(const nlohmann::json& node) {
   return name->get<std::string>();
 }
 
+// Per top-level NodeNames member in body order: its names when find_plain_name_lists took them out.
+using PrescannedNames = std::optional<std::vector<std::string>>;
+
+// Finds the top-level NodeNames arrays of plain strings (printable ASCII, no escapes) in one quick pass,
+// so that nlohmann's lexer, which copies strings a byte at a time, need not read thousands of node
+// names. Validity is kept both ways: each array is checked here and replaced by [] in the text left
+// for the SAX reader, every other byte is kept. Gives up (finds nothing) on anything unexpected.
+class PlainNameLists {
+ public:
+  explicit PlainNameLists(std::string_view body) : body_(body) {
+    if (!walk_members()) {
+      found.clear();
+      cuts_.clear();
+      return;
+    }
+    if (cuts_.empty()) return;
+    rest.reserve(body.size());
+    std::size_t kept = 0;
+    for (auto [begin, end] : cuts_) {
+      rest.append(body.substr(kept, begin - kept));
+      rest += "[]";
+      kept = end;
+    }
+    rest.append(body.substr(kept));
+  }
+
+  std::vector<PrescannedNames> found;
+  std::string rest;  // the body with each found array replaced by []
+  bool cuts_made() const { return !cuts_.empty(); }
+
+ private:
+  bool walk_members() {
+    skip_space();
+    if (!take('{')) return false;
+    skip_space();
+    if (take('}')) return true;
+    do {
+      skip_space();
+      std::size_t key_begin = pos_ + 1;
+      if (!at('"') || !skip_string()) return false;
+      std::string_view key = body_.substr(key_begin, pos_ - 1 - key_begin);
+      if (key.find('\\') != std::string_view::npos) return false;  // the reader would see another key
+      skip_space();
+      if (!take(':')) return false;
+      skip_space();
+      std::size_t value_begin = pos_;
+      if (same_key(key, "NodeNames")) {
+        auto names = plain_names();
+        if (names) {
+          cuts_.emplace_back(value_begin, pos_);
+        } else {
+          pos_ = value_begin;
+        }
+        found.push_back(std::move(names));
+      }
+      if (pos_ == value_begin && !skip_value()) return false;
+      skip_space();
+    } while (take(','));
+    return take('}');
+  }
+
+  // At '[': the strings of an array holding only plain strings, with pos_ after it.
+  PrescannedNames plain_names() {
+    if (!take('[')) return std::nullopt;
+    std::vector<std::string> names;
+    skip_space();
+    if (take(']')) return names;
+    do {
+      skip_space();
+      if (!take('"')) return std::nullopt;
+      std::size_t begin = pos_;
+      while (pos_ < body_.size() && body_[pos_] >= 0x20 && body_[pos_] < 0x7f && body_[pos_] != '"' &&
+             body_[pos_] != '\\') {
+        ++pos_;
+      }
+      if (!take('"')) return std::nullopt;
+      names.emplace_back(body_.substr(begin, pos_ - 1 - begin));
+      skip_space();
+    } while (take(','));
+    if (!take(']')) return std::nullopt;
+    return names;
+  }
+
+  // Skips a value by its brackets and strings alone; the SAX reader checks it.
+  bool skip_value() {
+    int depth = 0;
+    while (pos_ < body_.size()) {
+      char c = body_[pos_];
+      if (c == '"') {
+        if (!skip_string()) return false;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+        ++pos_;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) return true;
+        ++pos_;
+        if (--depth == 0) return true;
+      } else if (depth == 0 && (c == ',' || is_space(c))) {
+        return true;
+      } else {
+        ++pos_;
+      }
+    }
+    return false;
+  }
+
+  // At '"': past the closing quote.
+  bool skip_string() {
+    for (++pos_; pos_ < body_.size(); ++pos_) {
+      if (body_[pos_] == '\\') {
+        ++pos_;
+      } else if (body_[pos_] == '"') {
+        ++pos_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  void skip_space() {
+    while (pos_ < body_.size() && is_space(body_[pos_])) ++pos_;
+  }
+  bool at(char c) const { return pos_ < body_.size() && body_[pos_] == c; }
+  bool take(char c) {
+    if (!at(c)) return false;
+    ++pos_;
+    return true;
+  }
+
+  std::string_view body_;
+  std::size_t pos_ = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> cuts_;  // [begin, end) of each found array
+};
+
 // Reads ExtenderArgs in one pass with no DOM of the whole body: NodeNames go straight into strings,
 // Pod and Nodes become DOMs, and every other member is only validated. Top-level members are kept by
 // their spelling so that field()'s rules still pick among them; a repeated key keeps its last value,
@@ -86,6 +221,8 @@ std::string node_name(const nlohmann::json& node) {
 class ExtenderArgsReader {
  public:
   using Json = nlohmann::json;
+
+  explicit ExtenderArgsReader(std::vector<PrescannedNames>& prescanned) : prescanned_(prescanned) {}
 
   struct NameList {
     enum class Shape { kNull, kArray, kOther } shape = Shape::kNull;
@@ -171,6 +308,7 @@ class ExtenderArgsReader {
     if (Json* slot = dom_slot()) {
       *slot = make();
     } else if (target_ == Target::kNodeNames) {
+      take_prescanned();
       auto shape = make().is_null() ? NameList::Shape::kNull : NameList::Shape::kOther;
       node_names[member_] = NameList{shape, true, {}};
     }
@@ -194,6 +332,7 @@ class ExtenderArgsReader {
       if (target_ == Target::kNodeNames) {
         auto& list = node_names[member_] =
             NameList{array ? NameList::Shape::kArray : NameList::Shape::kOther, true, {}};
+        if (auto prescanned = take_prescanned()) list.names = std::move(*prescanned);
         if (array) {
           names_ = &list;
           names_depth_ = depth_ + 1;
@@ -204,6 +343,12 @@ class ExtenderArgsReader {
     }
     ++depth_;
     return true;
+  }
+
+  // The names of this NodeNames member if find_plain_name_lists took them out of the body.
+  std::optional<std::vector<std::string>> take_prescanned() {
+    if (next_prescanned_ == prescanned_.size()) return std::nullopt;
+    return std::move(prescanned_[next_prescanned_++]);
   }
 
   template <class Forward>
@@ -225,6 +370,8 @@ class ExtenderArgsReader {
   int dom_depth_ = 0;
   NameList* names_ = nullptr;  // collecting the strings of a NodeNames array
   int names_depth_ = 0;
+  std::vector<PrescannedNames>& prescanned_;
+  std::size_t next_prescanned_ = 0;
 };
 
 // The member of `found` that field() would pick: every key there matches case-insensitively, so it is
@@ -239,8 +386,10 @@ Value* pick(std::map<std::string, Value, std::less<>>& found, std::string_view k
 }  // namespace
 
 ExtenderArgs parse_extender_args(std::string_view body) {
-  ExtenderArgsReader reader;
-  if (!nlohmann::json::sax_parse(body, &reader)) throw WireError("ExtenderArgs is not valid JSON");
+  PlainNameLists plain(body);
+  ExtenderArgsReader reader(plain.found);
+  std::string_view text = plain.cuts_made() ? std::string_view(plain.rest) : body;
+  if (!nlohmann::json::sax_parse(text, &reader)) throw WireError("ExtenderArgs is not valid JSON");
   if (!reader.root_is_object()) throw WireError("ExtenderArgs must be a JSON object");
   auto json_null = [](const nlohmann::json& value) { return value.is_null(); };
   ExtenderArgs args;

@@ -47,6 +47,22 @@ TEST(ExtenderCodec, ReadsKeysAsTheDomWould) {
   EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"]} x)"), WireError);
 }
 
+// Plain name lists skip nlohmann's lexer; anything else in or around them still reads as JSON does.
+TEST(ExtenderCodec, PlainAndEscapedNodeNamesReadAlike) {
+  auto plain = parse_extender_args(R"({"Pod":{"x":"]"}, "NodeNames" : [ "a" ,"b"],"Other":"[\"NodeNames\"]"})");
+  EXPECT_EQ(plain.node_names, (std::vector<std::string>{"a", "b"}));
+  auto escaped = parse_extender_args(R"({"nodenames":["a"],"NodeNames":["\u0061","é"],"Pod":{}})");
+  EXPECT_EQ(escaped.node_names, (std::vector<std::string>{"a", "é"}));
+  auto repeated = parse_extender_args(R"({"Pod":{},"NodeNames":["\n"],"NodeNames":["c"]})");
+  EXPECT_EQ(repeated.node_names, (std::vector<std::string>{"c"}));
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a",]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"]})"
+                                   "\n]"),
+               WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"],})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{"a":01},"NodeNames":["a"]})"), WireError);
+}
+
 TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
   auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
   FilterOutcome outcome;
