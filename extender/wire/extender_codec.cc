@@ -62,12 +62,20 @@ void append_string(std::string& out, std::string_view text) {
 }
 
 void append_reasons(std::string& out, const std::vector<std::pair<std::string_view, Reason>>& reasons) {
+  // Thousands of nodes share a handful of reasons, in runs: escape a reason once per run.
+  const std::string* escaped_reason = nullptr;
+  std::string escaped;
   out += '{';
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     if (i) out += ',';
     append_string(out, reasons[i].first);
     out += ':';
-    append_string(out, *reasons[i].second);
+    if (reasons[i].second.get() != escaped_reason) {
+      escaped_reason = reasons[i].second.get();
+      escaped.clear();
+      append_string(escaped, *escaped_reason);
+    }
+    out += escaped;
   }
   out += '}';
 }
