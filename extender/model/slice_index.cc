@@ -39,12 +39,12 @@ std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, 
 }
 
 SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods) {
-  locations_.reserve(nodes.size());
   std::map<std::string, std::vector<const TpuNode*>> pools;
   for (const auto& [name, node] : nodes) {
     if (node.is_tpu()) pools[node.pool].push_back(&node);
   }
   for (const auto& [pool, members] : pools) add_pool(members);
+  index_locations();
 
   for (const auto& [key, pod] : pods) {
     if (!pod.active() || !pod.bound() || pod.chips == 0) continue;
@@ -82,7 +82,6 @@ void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
     slice.shape_id = shape_id(slice);
     if (slice.shape_id == static_cast<int>(shape_examples_.size())) shape_examples_.push_back(index);
     for (const auto* node : members) {
-      locations_[node->name] = {index, static_cast<int>(slice.hosts.size()), slice.shape_id};
       slice.hosts.push_back(host_of(*node));
     }
     slices_.push_back(std::move(slice));
@@ -141,9 +140,34 @@ int SliceIndex::shape_id(const Slice& slice) {
   return static_cast<int>(shape_examples_.size());
 }
 
+void SliceIndex::index_locations() {
+  std::size_t hosts = 0;
+  for (const auto& slice : slices_) hosts += slice.hosts.size();
+  std::size_t size = 2;  // a power of two at least twice the hosts, so that probe runs stay short
+  while (size < 2 * hosts) size *= 2;
+  location_slots_.assign(size, {});
+  for (int s = 0; s < static_cast<int>(slices_.size()); ++s) {
+    const auto& slice = slices_[s];
+    for (int h = 0; h < static_cast<int>(slice.hosts.size()); ++h) {
+      const std::string& name = slice.hosts[h].node;
+      location_slots_[location_slot(name)] = {static_cast<std::uint32_t>(location_names_.size()),
+                                              static_cast<std::uint32_t>(name.size()),
+                                              {s, h, slice.shape_id}};
+      location_names_ += name;
+    }
+  }
+}
+
+std::size_t SliceIndex::location_slot(std::string_view node) const {
+  std::size_t mask = location_slots_.size() - 1;
+  for (std::size_t i = std::hash<std::string_view>{}(node)&mask;; i = (i + 1) & mask) {
+    const auto& slot = location_slots_[i];
+    if (slot.where.slice < 0 || location_names_.compare(slot.name_offset, slot.name_size, node) == 0) return i;
+  }
+}
+
 SliceIndex::Location SliceIndex::locate(const std::string& node) const {
-  auto it = locations_.find(node);
-  return it == locations_.end() ? Location{} : it->second;
+  return location_slots_[location_slot(node)].where;
 }
 
 const GroupState* SliceIndex::group(const std::string& key) const {

@@ -1,9 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "common/topology/slice_spec.h"
@@ -84,10 +85,21 @@ class SliceIndex {
   void reserve_for_groups(const std::map<std::string, TpuPod>& pods);
 
   int shape_id(const Slice& slice);
+  void index_locations();
+  // The slot holding `node`, or the empty slot where it would go.
+  std::size_t location_slot(std::string_view node) const;
 
   std::vector<Slice> slices_;
   std::vector<int> shape_examples_;  // a slice index per shape id
-  std::unordered_map<std::string, Location> locations_;
+  // Node name → Location, open-addressed in one array: filter looks up every node it is given, and
+  // the separately allocated entries of an unordered_map cost cache misses at thousands of nodes.
+  struct LocationSlot {
+    std::uint32_t name_offset = 0;  // into location_names_
+    std::uint32_t name_size = 0;
+    Location where;  // slice -1: an empty slot
+  };
+  std::vector<LocationSlot> location_slots_;  // a power of two in size, at most half full
+  std::string location_names_;                // the TPU nodes' names back to back
   std::map<std::string, GroupState> groups_;
 };
 

@@ -29,6 +29,40 @@ TEST(ExtenderCodec, ReadsBothFormsKubeSchedulerSends) {
   EXPECT_EQ(nodes.node_items.size(), 2u);
 }
 
+// The streaming reader keeps the DOM's rules: keys in any case with the exact spelling first, the last
+// of repeated keys, null as absent, and members it does not need only validated.
+TEST(ExtenderCodec, ReadsKeysAsTheDomWould) {
+  auto args = parse_extender_args(
+      R"({"Extra":{"NodeNames":[1]},"pod":{"a":[1,{"b":null}]},"nodenames":["x"],"NodeNames":["a","b"],"NodeNames":["c"]})");
+  EXPECT_EQ(args.pod, nlohmann::json::parse(R"({"a":[1,{"b":null}]})"));
+  EXPECT_EQ(args.node_names, (std::vector<std::string>{"c"}));
+
+  auto fallback = parse_extender_args(R"({"Pod":{},"NodeNames":null,"NODES":{"items":[{"metadata":{"name":"n"}}]}})");
+  EXPECT_TRUE(fallback.nodes_form);
+  EXPECT_EQ(fallback.node_names, (std::vector<std::string>{"n"}));
+
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":[["a"]]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":{"a":"b"}})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":null,"NodeNames":["a"]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"]} x)"), WireError);
+}
+
+// Plain name lists skip nlohmann's lexer; anything else in or around them still reads as JSON does.
+TEST(ExtenderCodec, PlainAndEscapedNodeNamesReadAlike) {
+  auto plain = parse_extender_args(R"({"Pod":{"x":"]"}, "NodeNames" : [ "a" ,"b"],"Other":"[\"NodeNames\"]"})");
+  EXPECT_EQ(plain.node_names, (std::vector<std::string>{"a", "b"}));
+  auto escaped = parse_extender_args(R"({"nodenames":["a"],"NodeNames":["\u0061","é"],"Pod":{}})");
+  EXPECT_EQ(escaped.node_names, (std::vector<std::string>{"a", "é"}));
+  auto repeated = parse_extender_args(R"({"Pod":{},"NodeNames":["\n"],"NodeNames":["c"]})");
+  EXPECT_EQ(repeated.node_names, (std::vector<std::string>{"c"}));
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a",]})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"]})"
+                                   "\n]"),
+               WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{},"NodeNames":["a"],})"), WireError);
+  EXPECT_THROW(parse_extender_args(R"({"Pod":{"a":01},"NodeNames":["a"]})"), WireError);
+}
+
 TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
   auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
   FilterOutcome outcome;
