@@ -220,7 +220,7 @@ TEST(PluginBinaryTest, SimulateNodeInventsTheChipsTheLabelsDeclare) {
   FakeKubelet kubelet(dir / "plugins");
   PluginProcess plugin({"--simulate", "node", "--plugin-dir", dir / "plugins"}, dir / "log",
                        {"NODE_NAME=sim-node-0", "KUBECONFIG=" + write_kubeconfig(dir, server.url())});
-  ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 4; }, kWait)) << plugin.log();
+  ASSERT_TRUE(kubelet.wait_for_devices([](const DeviceList& d) { return d.size() == 4; }, kWait)) << plugin.output();
   v1beta1::ContainerAllocateResponse response;
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
   EXPECT_EQ(response.envs().at("TPU_TOPOLOGY"), "4x4");
