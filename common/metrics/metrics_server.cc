@@ -5,6 +5,8 @@
 #include <cpprest/http_listener.h>
 #include <spdlog/spdlog.h>
 
+#include "common/http/listener_lifecycle.h"
+
 namespace tpustack::metrics {
 
 using web::http::http_request;
@@ -55,23 +57,14 @@ MetricsServer::MetricsServer(const std::string& host_port, const MetricsRegistry
 MetricsServer::~MetricsServer() { stop(); }
 
 void MetricsServer::start() {
-  try {
-    listener_->open().wait();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot serve metrics on " + listener_->uri().to_string() + ": " + e.what());
-  }
+  tpustack::http::open_listener(*listener_, "/metrics");
   running_ = true;
-  spdlog::info("serving /metrics on {}", listener_->uri().to_string());
 }
 
 void MetricsServer::stop() {
   if (!running_) return;
   running_ = false;
-  try {
-    listener_->close().wait();
-  } catch (const std::exception& e) {
-    spdlog::warn("closing the metrics listener failed: {}", e.what());
-  }
+  tpustack::http::close_listener(*listener_, "/metrics");
 }
 
 }  // namespace tpustack::metrics

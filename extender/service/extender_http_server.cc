@@ -3,6 +3,7 @@
 #include <cpprest/http_listener.h>
 #include <spdlog/spdlog.h>
 
+#include "common/http/listener_lifecycle.h"
 #include "common/metrics/metrics_server.h"
 
 namespace tpustack::extender {
@@ -73,23 +74,14 @@ ExtenderHttpServer::ExtenderHttpServer(const std::string& host_port, ExtenderSer
 ExtenderHttpServer::~ExtenderHttpServer() { stop(); }
 
 void ExtenderHttpServer::start() {
-  try {
-    listener_->open().wait();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot serve the extender on " + listener_->uri().to_string() + ": " + e.what());
-  }
+  tpustack::http::open_listener(*listener_, "extender verbs");
   running_ = true;
-  spdlog::info("serving extender verbs on {}", listener_->uri().to_string());
 }
 
 void ExtenderHttpServer::stop() {
   if (!running_) return;
   running_ = false;
-  try {
-    listener_->close().wait();
-  } catch (const std::exception& e) {
-    spdlog::warn("closing the extender listener failed: {}", e.what());
-  }
+  tpustack::http::close_listener(*listener_, "extender verbs");
 }
 
 }  // namespace tpustack::extender

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/http/listener_lifecycle.h"
 #include "common/metrics/metrics_server.h"
 
 namespace inferd::server {
@@ -61,22 +62,14 @@ HttpFront::HttpFront(const std::string& host_port, HttpApi& api)
 HttpFront::~HttpFront() { stop(); }
 
 void HttpFront::start() {
-  try {
-    listener_->open().wait();
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot listen on " + listener_->uri().to_string() + ": " + e.what());
-  }
+  tpustack::http::open_listener(*listener_, "the inferd HTTP API");
   running_ = true;
 }
 
 void HttpFront::stop() {
   if (!running_) return;
   running_ = false;
-  try {
-    listener_->close().wait();
-  } catch (const std::exception& e) {
-    spdlog::warn("closing the HTTP listener: {}", e.what());
-  }
+  tpustack::http::close_listener(*listener_, "the inferd HTTP API");
 }
 
 }  // namespace inferd::server
