@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/kube/event.h"
+#include "common/topology/slice_spec.h"
+#include "common/topology/topology_error.h"
 #include "extender/provisioning/interruptible_sleep.h"
 #include "extender/provisioning/provider_error.h"
 
@@ -13,6 +15,17 @@ using nlohmann::json;
 
 PoolState pending_state(const PoolSpec& spec, const std::string& status) {
   return {spec.name, status, "", spec.labels, spec.node_count(), spec.slice.chips()};
+}
+
+// Hosts the slice named by a node's labels has, or 0 when the labels name no slice we know.
+int expected_hosts(const NodeFacts& node) {
+  try {
+    return topology::SliceSpec::make(node.label(kAcceleratorLabel), node.label(kTopologyLabel),
+                                     std::atoi(node.label(kAcceleratorCountLabel).c_str()))
+        .hosts();
+  } catch (const topology::TopologyError&) {
+    return 0;  // not a TPU slice we model: nothing to compare the node count with
+  }
 }
 
 [[noreturn]] void rethrow(const kube::KubeError& e, const std::string& what) {
@@ -69,6 +82,8 @@ SimulatedProvider::SimulatedProvider(kube::KubeClient& client, std::chrono::nano
 
 std::vector<PoolState> SimulatedProvider::list() {
   std::map<std::string, PoolState> pools;
+  std::map<std::string, int> hosts;
+  std::unique_lock nodes_lock(nodes_mu_);
   try {
     kube::ListOptions options;
     options.label_selector = kNodePoolLabel;
@@ -80,6 +95,7 @@ std::vector<PoolState> SimulatedProvider::list() {
         pool.status = "RUNNING";
         pool.labels = facts.labels;
         pool.labels.erase("kubernetes.io/hostname");
+        hosts[pool.name] = expected_hosts(facts);
       }
       ++pool.node_count;
       pool.chips += std::atoi(facts.label(kAcceleratorCountLabel).c_str());
@@ -87,7 +103,15 @@ std::vector<PoolState> SimulatedProvider::list() {
   } catch (const kube::KubeError& e) {
     rethrow(e, "listing nodes");
   }
+  nodes_lock.unlock();
   std::lock_guard lock(mu_);
+  for (auto& [name, pool] : pools) {
+    if (pool.node_count < hosts[name] && !pending_.contains(name)) {
+      pool.status = "ERROR";
+      pool.status_message = std::to_string(pool.node_count) + " of " + std::to_string(hosts[name]) +
+                            " nodes exist and nothing is creating the rest: the process creating them stopped";
+    }
+  }
   for (const auto& [name, state] : pending_) {
     PoolState& pool = pools[name];
     if (pool.name.empty()) {
@@ -109,6 +133,7 @@ void SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
   bool waited = sleep_unless_stopped(stop, node_delay_);
   try {
     if (waited) {
+      std::lock_guard nodes_lock(nodes_mu_);
       for (const json& node : simulated_nodes(spec)) {
         try {
           client_.create(kube::resources::kNodes, "", node);
@@ -139,6 +164,7 @@ void SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
   bool waited = sleep_unless_stopped(stop, node_delay_);
   try {
     if (waited) {
+      std::lock_guard nodes_lock(nodes_mu_);
       kube::ListOptions options;
       options.label_selector = std::string(kNodePoolLabel) + "=" + pool;
       for (const json& node : client_.list_all(kube::resources::kNodes, "", options).items) {

@@ -24,7 +24,8 @@ std::vector<nlohmann::json> simulated_nodes(const PoolSpec& spec);
 // objects through the Kubernetes API, so the whole stack runs on any cluster and in tests. Pools are
 // read back from the nodes' cloud.google.com/gke-nodepool labels; creates still waiting for their delay
 // are known only to this process, and a restart simply creates them again (nodes that already exist
-// are kept).
+// are kept). A pool with fewer nodes than its slice has hosts and no operation of this process on it was
+// left half-done by a process that stopped: it is listed in ERROR, so the controller replaces it.
 class SimulatedProvider : public NodePoolProvider {
  public:
   SimulatedProvider(kube::KubeClient& client, std::chrono::nanoseconds node_delay);
@@ -37,6 +38,9 @@ class SimulatedProvider : public NodePoolProvider {
  private:
   kube::KubeClient& client_;
   std::chrono::nanoseconds node_delay_;
+  // Held while this process writes or reads a pool's nodes, so list() never sees a half-written pool of
+  // its own.
+  std::mutex nodes_mu_;
   std::mutex mu_;
   std::map<std::string, PoolState> pending_;  // creates waiting (PROVISIONING) and deletes (STOPPING)
 };

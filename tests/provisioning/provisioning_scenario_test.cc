@@ -221,6 +221,19 @@ TEST_F(ProvisioningScenario, SimulatedRestartMidCreateLeavesOneSetOfNodes) {
   EXPECT_EQ(client().list_all(kube::resources::kNodes, "").items.size(), 4u);
 }
 
+TEST_F(ProvisioningScenario, SimulatedPoolLeftWithSomeNodesByAKilledProcessIsReplacedWhole) {
+  submit_jobset("train");
+  auto nodes = simulated_nodes(build_pool_spec(pod_facts(worker("train", 0).build()), {}));
+  nodes.pop_back();  // killed while writing the last node
+  for (const json& node : nodes) client().create(kube::resources::kNodes, "", node);
+
+  SimulatedProvider provider(client(), 10ms);
+  ProvisioningController controller(client(), provider, fast_settings(), registry);
+  controller.start();
+  ASSERT_TRUE(eventually([&] { return nodes_of(pool_for("train")).size() == 4; }));
+  EXPECT_TRUE(has_event("NodePoolCreationStarted"));
+}
+
 TEST_F(ProvisioningScenario, HundredLeadersAtOnceTwoReplicasEachPoolCreatedOnce) {
   gke.set_create_latency(20ms);
   gke.set_max_concurrent_operations(5);

@@ -1,5 +1,6 @@
 #include "extender/provisioning/simulated_provider.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/provisioning/fake_cluster.h"
@@ -72,6 +73,24 @@ TEST(SimulatedProvider, APoolWaitingForItsDelayIsListedAsProvisioning) {
   EXPECT_EQ(provider.list()[0].status, "PROVISIONING");
   creator.join();
   EXPECT_EQ(provider.list()[0].status, "RUNNING");
+}
+
+TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
+  testing::FakeCluster cluster;
+  PoolSpec spec = spec_4x4();
+  auto nodes = simulated_nodes(spec);
+  nodes.pop_back();  // the process that was creating them died after three of four
+  for (const json& node : nodes) cluster.client->create(kube::resources::kNodes, "", node);
+
+  SimulatedProvider restarted(*cluster.client, 10ms);
+  auto pools = restarted.list();
+  ASSERT_EQ(pools.size(), 1u);
+  EXPECT_EQ(pools[0].status, "ERROR");
+  EXPECT_EQ(pools[0].node_count, 3);
+  EXPECT_THAT(pools[0].status_message, ::testing::HasSubstr("3 of 4 nodes"));
+
+  restarted.create(spec, {});  // finishing it heals the listing
+  EXPECT_EQ(restarted.list()[0].status, "RUNNING");
 }
 
 }  // namespace
