@@ -143,7 +143,7 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
                            : call.path.starts_with("/api/") ? ErrorShape::termite
                                                             : ErrorShape::tei;
   if (state_.draining) return error_reply({503, "unhealthy", "the server is shutting down"}, shape);
-  CallContext context{Clock::now() + default_timeout_, {}, found->second.second};
+  CallContext context{Clock::now() + default_timeout_, call.client_gone, found->second.second};
   if (auto header = call.headers.find("x-request-timeout"); header != call.headers.end()) {
     try {
       context.deadline = Clock::now() + tpustack::config::parse_duration(header->second);

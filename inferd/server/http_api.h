@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ struct HttpCall {
   std::string path;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
+  std::function<bool()> client_gone;           // may be empty: then only the deadline ends a wait
 };
 
 struct HttpReply {

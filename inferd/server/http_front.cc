@@ -8,6 +8,7 @@
 
 #include "common/http/listener_lifecycle.h"
 #include "common/metrics/metrics_server.h"
+#include "inferd/server/client_connection.h"
 
 namespace inferd::server {
 
@@ -17,6 +18,10 @@ namespace http = web::http;
 
 void serve(HttpApi& api, const http::http_request& request) {
   HttpCall call;
+  // First, before anything else on this thread can ask the kernel about another socket.
+  if (auto connection = ClientConnection::current(request.remote_address())) {
+    call.client_gone = [connection = *connection] { return connection.closed(); };
+  }
   call.method = request.method();
   call.path = request.relative_uri().path();
   for (const auto& [name, value] : request.headers()) {

@@ -12,6 +12,8 @@ using batching::Clock;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+RequestError client_went_away() { return {499, "cancelled", "the client went away"}; }
+
 // Tokenizes each input within the model's maximum, the way Hugging Face's tokenizers truncate. An input that reached
 // the maximum may have been cut: its untruncated length (word pieces plus the template's special tokens) decides
 // whether that was allowed.
@@ -65,6 +67,7 @@ std::vector<size_t> best_first(const std::vector<float>& scores) {
 
 Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
                                              const CallContext& context, Timing& timing) {
+  if (context.cancelled && context.cancelled()) return client_went_away();
   auto ticket = std::make_shared<batching::Ticket>(encodings.size(), context.deadline);
   switch (model.scheduler().submit(ticket, std::move(encodings))) {
     case batching::Admission::accepted:
@@ -97,7 +100,7 @@ Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tok
     }
     if (context.cancelled && context.cancelled()) {
       ticket->abandon();
-      return RequestError{499, "cancelled", "the client went away"};
+      return client_went_away();
     }
   }
 }

@@ -175,6 +175,19 @@ TEST_F(ServeRoutes, PassedDeadlineIs504) {
       400);
 }
 
+TEST_F(ServeRoutes, WorkOfAClientThatHungUpIsDropped) {
+  const std::string counted = R"(inferd_http_requests_total{route="/embed",status="499"})";
+  // The hang-up reaches the server with the body; a few tries cover a server quick enough to beat it.
+  for (int attempt = 0; attempt < 10 && server_->get("/metrics").body.find(counted) == std::string::npos; ++attempt) {
+    server_->post_and_hang_up("/embed", json({{"inputs", long_text(20)}, {"model", "f32-mean"}}).dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string metrics = server_->get("/metrics").body;
+  EXPECT_NE(metrics.find(counted), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(inferd_request_failure{err="499"})"), std::string::npos);
+  EXPECT_EQ(post_json("/embed", {{"inputs", "hello"}, {"model", "f32-mean"}}).size(), 1u);
+}
+
 TEST_F(ServeRoutes, ConcurrentClientsAllGetTheirOwnAnswers) {
   const json expected = post_json("/embed", {{"inputs", "quick brown fox"}, {"model", "f32-mean"}});
   std::atomic<int> good{0};

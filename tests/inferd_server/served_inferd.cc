@@ -1,9 +1,13 @@
 #include "served_inferd.h"
 
 #include <cpprest/http_client.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace inferd::testing {
 
@@ -20,7 +24,8 @@ std::string ServedInferd::tiny_models() {
 std::string ServedInferd::binary() { return std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd"; }
 
 ServedInferd::ServedInferd(const std::vector<std::string>& flags, bool wait_ready) {
-  const std::string http_port = std::to_string(free_port());
+  http_port_ = free_port();
+  const std::string http_port = std::to_string(http_port_);
   const std::string grpc_port = std::to_string(free_port());
   http_base_ = "http://127.0.0.1:" + http_port;
   grpc_address_ = "127.0.0.1:" + grpc_port;
@@ -69,6 +74,23 @@ HttpResult ServedInferd::post(const std::string& path, const std::string& body,
   request.headers().set_content_type("application/json");
   for (const auto& [name, value] : headers) request.headers().add(name, value);
   return send(http_base_, request);
+}
+
+void ServedInferd::post_and_hang_up(const std::string& path, const std::string& body) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(http_port_));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  bool sent = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+              write(fd, head.data(), head.size()) == static_cast<ssize_t>(head.size());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the server is handling the request by now
+  sent = sent && write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+  close(fd);
+  if (!sent) throw std::runtime_error("could not send " + path + " to inferd");
 }
 
 }  // namespace inferd::testing

@@ -29,6 +29,9 @@ class ServedInferd {
   HttpResult post(const std::string& path, const std::string& body,
                   const std::map<std::string, std::string>& headers = {});
 
+  // A raw client that sends the request's headers, then its body, and hangs up without reading the answer.
+  void post_and_hang_up(const std::string& path, const std::string& body);
+
   const std::string& grpc_address() const { return grpc_address_; }
   ChildProcess& process() { return *process_; }
 
@@ -36,6 +39,7 @@ class ServedInferd {
   static std::string binary();
 
  private:
+  int http_port_ = 0;
   std::string http_base_;
   std::string grpc_address_;
   std::unique_ptr<ChildProcess> process_;
