@@ -307,6 +307,34 @@ TEST(ServeProcess, FullQueueAnswers429WithRetryAfter) {
   EXPECT_EQ(server.get("/health").status, 200);  // overload does not hurt the process
 }
 
+TEST(ServeProcess, FullQueueAnswersGrpcResourceExhausted) {
+  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
+                       "--max-queue", "2", "--max-batch-requests", "1"});
+  auto stub =
+      inferd::v1::Inferd::NewStub(grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials()));
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 24; ++c) {
+    clients.emplace_back([&] {
+      for (int r = 0; r < 4; ++r) {
+        grpc::ClientContext context;
+        inferd::v1::EmbedRequest request;
+        request.add_inputs(long_text(60));
+        request.add_inputs(long_text(60));
+        request.set_truncate(true);
+        inferd::v1::EmbedResponse response;
+        const grpc::Status status = stub->Embed(&context, request, &response);
+        (status.ok() ? ok : status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? exhausted : other)++;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+}
+
 TEST(ServeProcess, SigtermDrainsInFlightRequestsAndExitsZero) {
   if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
   ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
