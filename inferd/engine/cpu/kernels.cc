@@ -92,43 +92,39 @@ INFERD_ROW_KERNEL void softmax_row(float* row, size_t n) {
 
 }  // namespace
 
-void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, float* out, int threads) {
+void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, size_t first, size_t count, float* out) {
   const size_t h = weights.config.hidden_size;
   const float eps = weights.config.layer_norm_eps;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (size_t s = 0; s < batch.size(); ++s) {
-    for (size_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
-      const float* word = weights.word_embeddings.data() + static_cast<size_t>(batch.ids[t]) * h;
-      const float* position = weights.position_embeddings.data() + (t - batch.offsets[s]) * h;
-      const float* type = weights.type_embeddings.data() + static_cast<size_t>(batch.type_ids[t]) * h;
-      float* row = out + t * h;
-      for (size_t c = 0; c < h; ++c) row[c] = word[c] + position[c] + type[c];
-      layer_norm_row(row, weights.embedding_norm, h, eps);
-    }
+  // The sequence holding token `first`: the last one starting at or before it.
+  size_t s = static_cast<size_t>(std::upper_bound(batch.offsets.begin(), batch.offsets.end(), first) -
+                                 batch.offsets.begin()) -
+             1;
+  for (size_t t = first; t < first + count; ++t) {
+    while (t >= batch.offsets[s + 1]) ++s;
+    const float* word = weights.word_embeddings.data() + static_cast<size_t>(batch.ids[t]) * h;
+    const float* position = weights.position_embeddings.data() + (t - batch.offsets[s]) * h;
+    const float* type = weights.type_embeddings.data() + static_cast<size_t>(batch.type_ids[t]) * h;
+    float* row = out + (t - first) * h;
+    for (size_t c = 0; c < h; ++c) row[c] = word[c] + position[c] + type[c];
+    layer_norm_row(row, weights.embedding_norm, h, eps);
   }
 }
 
 void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, const model::LayerNormWeights& norm,
-                                  size_t rows, size_t cols, float eps, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (size_t r = 0; r < rows; ++r) {
-    add_residual_layer_norm_row(x + r * cols, y + r * cols, bias, norm, cols, eps);
-  }
+                                  size_t rows, size_t cols, float eps) {
+  for (size_t r = 0; r < rows; ++r) add_residual_layer_norm_row(x + r * cols, y + r * cols, bias, norm, cols, eps);
 }
 
-void add_bias(float* x, const float* bias, size_t rows, size_t cols, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static)
+void add_bias(float* x, const float* bias, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; ++r) {
     for (size_t c = 0; c < cols; ++c) x[r * cols + c] += bias[c];
   }
 }
 
-void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols,
-                         int threads) {
+void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols) {
   auto* row_kernel = activation == model::Activation::gelu        ? gelu_row
                      : activation == model::Activation::gelu_tanh ? gelu_tanh_row
                                                                   : relu_row;
-#pragma omp parallel for num_threads(threads) schedule(static)
   for (size_t r = 0; r < rows; ++r) row_kernel(x + r * cols, bias, cols);
 }
 
@@ -136,46 +132,45 @@ void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols) {
   for (size_t i = 0; i < rows * cols; ++i) x[i] = std::tanh(x[i] + bias[i % cols]);
 }
 
-void self_attention(const float* qkv, float* context, const TokenBatch& batch, size_t hidden, size_t heads,
-                    int threads) {
-  // Work items are blocks of query rows of one head of one sequence: a block's scores (block x length) stay in
-  // cache between the two products, and long sequences split across threads even at batch 1.
-  constexpr size_t block_rows = 64;
-  struct Task {
-    size_t sequence, head, first_row;
-  };
-  std::vector<Task> tasks;
+// A block's scores (block x length) stay in cache between the two products, and long sequences split across
+// threads even at batch 1.
+constexpr size_t attention_block_rows = 64;
+
+std::vector<AttentionTask> attention_tasks(const TokenBatch& batch, size_t heads) {
+  std::vector<AttentionTask> tasks;
   for (size_t s = 0; s < batch.size(); ++s) {
     for (size_t head = 0; head < heads; ++head) {
-      for (size_t row = 0; row < batch.length(s); row += block_rows) tasks.push_back({s, head, row});
+      for (size_t row = 0; row < batch.length(s); row += attention_block_rows) tasks.push_back({s, head, row});
     }
   }
-  // Longest sequences first, so the dynamic schedule ends evenly.
-  std::stable_sort(tasks.begin(), tasks.end(),
-                   [&](const Task& a, const Task& b) { return batch.length(a.sequence) > batch.length(b.sequence); });
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const AttentionTask& a, const AttentionTask& b) {
+    return batch.length(a.sequence) > batch.length(b.sequence);
+  });
+  return tasks;
+}
+
+void self_attention(const float* qkv, float* context, const TokenBatch& batch, const std::vector<AttentionTask>& tasks,
+                    size_t hidden, size_t heads) {
   const size_t d = hidden / heads;
   const auto ld = static_cast<dnnl_dim_t>(3 * hidden);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> scores;
+  std::vector<float> scores;
 #pragma omp for schedule(dynamic, 1)
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      const Task& task = tasks[i];
-      const size_t n = batch.length(task.sequence);
-      const size_t rows = std::min(block_rows, n - task.first_row);
-      const float* q = qkv + batch.offsets[task.sequence] * 3 * hidden + task.head * d;
-      const float* k = q + hidden;
-      const float* v = q + 2 * hidden;
-      scores.resize(rows * n);
-      const auto length = static_cast<dnnl_dim_t>(n), block = static_cast<dnnl_dim_t>(rows);
-      dnnl_sgemm('N', 'T', block, length, static_cast<dnnl_dim_t>(d), scale, q + task.first_row * 3 * hidden, ld, k, ld,
-                 0.0f, scores.data(), length);
-      for (size_t r = 0; r < rows; ++r) softmax_row(scores.data() + r * n, n);
-      float* out = context + (batch.offsets[task.sequence] + task.first_row) * hidden + task.head * d;
-      dnnl_sgemm('N', 'N', block, static_cast<dnnl_dim_t>(d), length, 1.0f, scores.data(), length, v, ld, 0.0f, out,
-                 static_cast<dnnl_dim_t>(hidden));
-    }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const AttentionTask& task = tasks[i];
+    const size_t n = batch.length(task.sequence);
+    const size_t rows = std::min(attention_block_rows, n - task.first_row);
+    const float* q = qkv + batch.offsets[task.sequence] * 3 * hidden + task.head * d;
+    const float* k = q + hidden;
+    const float* v = q + 2 * hidden;
+    scores.resize(rows * n);
+    const auto length = static_cast<dnnl_dim_t>(n), block = static_cast<dnnl_dim_t>(rows);
+    dnnl_sgemm('N', 'T', block, length, static_cast<dnnl_dim_t>(d), scale, q + task.first_row * 3 * hidden, ld, k, ld,
+               0.0f, scores.data(), length);
+    for (size_t r = 0; r < rows; ++r) softmax_row(scores.data() + r * n, n);
+    float* out = context + (batch.offsets[task.sequence] + task.first_row) * hidden + task.head * d;
+    dnnl_sgemm('N', 'N', block, static_cast<dnnl_dim_t>(d), length, 1.0f, scores.data(), length, v, ld, 0.0f, out,
+               static_cast<dnnl_dim_t>(hidden));
   }
 }
 

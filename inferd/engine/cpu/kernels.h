@@ -3,32 +3,44 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "inferd/engine/token_batch.h"
 #include "inferd/model/bert_config.h"
 #include "inferd/model/bert_weights.h"
 
-// Element-wise and row-wise CPU kernels of the BERT forward pass; each parallelises over rows with OpenMP.
+// Element-wise and row-wise CPU kernels of the BERT forward pass. Each works serially on the rows it is given:
+// the backend hands every thread its own rows (see cpu_backend.cc).
 namespace inferd::engine::cpu {
 
-// out[t] = LayerNorm(word[id] + position[t - sequence start] + type[type id]).
-void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, float* out, int threads);
+// out[t - first] = LayerNorm(word[id] + position[t - sequence start] + type[type id]) for tokens
+// first .. first + count - 1 of the batch.
+void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, size_t first, size_t count, float* out);
 
 // x[r] = LayerNorm(x[r] + y[r] + bias); the residual connection and bias folded into the norm's pass.
 void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, const model::LayerNormWeights& norm,
-                                  size_t rows, size_t cols, float eps, int threads);
+                                  size_t rows, size_t cols, float eps);
 
-void add_bias(float* x, const float* bias, size_t rows, size_t cols, int threads);
+void add_bias(float* x, const float* bias, size_t rows, size_t cols);
 
 // x[r] = activation(x[r] + bias).
-void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols,
-                         int threads);
+void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols);
 void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols);
 
+// One unit of attention work: a block of query rows of one head of one sequence.
+struct AttentionTask {
+  size_t sequence, head, first_row;
+};
+
+// The batch's attention work, longest sequences first so that a dynamic schedule ends evenly.
+std::vector<AttentionTask> attention_tasks(const TokenBatch& batch, size_t heads);
+
 // Scaled dot-product attention of every sequence with itself only (no padding): qkv rows hold [q | k | v] of
-// width 3 * hidden, context rows receive hidden values.
-void self_attention(const float* qkv, float* context, const TokenBatch& batch, size_t hidden, size_t heads,
-                    int threads);
+// width 3 * hidden, context rows receive hidden values. Called by every thread of a parallel region, which share
+// the tasks out among themselves (an OpenMP worksharing loop, so it ends with a barrier); called outside one, it
+// does all of them.
+void self_attention(const float* qkv, float* context, const TokenBatch& batch, const std::vector<AttentionTask>& tasks,
+                    size_t hidden, size_t heads);
 
 // One row per sequence: the CLS row or the mean over the sequence's tokens.
 void pool_cls(const float* hidden_states, const TokenBatch& batch, size_t cols, float* out);

@@ -1,19 +1,11 @@
 #include "inferd/engine/cpu/linear.h"
 
 #include <dnnl.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
 namespace inferd::engine::cpu {
-
-namespace {
-
-// From this many rows on, oneDNN's own threading of a product beats splitting it by columns.
-constexpr size_t split_by_rows_from = 1024;
-
-}  // namespace
 
 Linear::Linear(const std::vector<const model::DenseWeights*>& parts, WeightPrecision precision)
     : precision_(precision) {
@@ -51,24 +43,9 @@ void Linear::multiply(const float* x, size_t rows, float* y) const {
     multiply_int8(x, rows, y);
     return;
   }
-  const auto n = static_cast<dnnl_dim_t>(out_), k = static_cast<dnnl_dim_t>(in_);
-  const auto m = static_cast<dnnl_dim_t>(rows);
-  if (rows >= split_by_rows_from || omp_get_max_threads() == 1) {
-    dnnl_sgemm('N', 'N', m, n, k, 1.0f, x, k, weight_.data(), n, 0.0f, y, n);
-    return;
-  }
-  // oneDNN splits products of few rows poorly across threads (1 x 128 tokens ran slower on two threads than on
-  // one), so each thread takes its own slice of output columns, multiples of 16 wide, and runs a serial product.
-#pragma omp parallel
-  {
-    const auto threads = static_cast<dnnl_dim_t>(omp_get_num_threads());
-    const auto thread = static_cast<dnnl_dim_t>(omp_get_thread_num());
-    const dnnl_dim_t width = ((n + threads - 1) / threads + 15) / 16 * 16;
-    const dnnl_dim_t first = std::min(n, thread * width), last = std::min(n, first + width);
-    if (first < last) {
-      dnnl_sgemm('N', 'N', m, last - first, k, 1.0f, x, k, weight_.data() + first, n, 0.0f, y + first, n);
-    }
-  }
+  dnnl_sgemm('N', 'N', static_cast<dnnl_dim_t>(rows), static_cast<dnnl_dim_t>(out_), static_cast<dnnl_dim_t>(in_), 1.0f,
+             x, static_cast<dnnl_dim_t>(in_), weight_.data(), static_cast<dnnl_dim_t>(out_), 0.0f, y,
+             static_cast<dnnl_dim_t>(out_));
 }
 
 void Linear::multiply_int8(const float* x, size_t rows, float* y) const {
@@ -76,7 +53,6 @@ void Linear::multiply_int8(const float* x, size_t rows, float* y) const {
   std::vector<int8_t> quantized(rows * in_);
   std::vector<float> row_scale(rows);
   std::vector<int32_t> accumulators(rows * out_);
-#pragma omp parallel for schedule(static)
   for (size_t r = 0; r < rows; ++r) {
     const float* row = x + r * in_;
     float max = 0.0f;
@@ -90,7 +66,6 @@ void Linear::multiply_int8(const float* x, size_t rows, float* y) const {
   const auto n = static_cast<dnnl_dim_t>(out_), k = static_cast<dnnl_dim_t>(in_);
   dnnl_gemm_s8s8s32('N', 'N', 'F', static_cast<dnnl_dim_t>(rows), n, k, 1.0f, quantized.data(), k, 0,
                     weight_int8_.data(), n, 0, 0.0f, accumulators.data(), n, &zero);
-#pragma omp parallel for schedule(static)
   for (size_t r = 0; r < rows; ++r) {
     for (size_t o = 0; o < out_; ++o) {
       y[r * out_ + o] = static_cast<float>(accumulators[r * out_ + o]) * row_scale[r] * column_scale_[o];

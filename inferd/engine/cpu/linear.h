@@ -17,6 +17,7 @@ class Linear {
   // Concatenates the layers' outputs side by side (for example query, key and value into one product).
   Linear(const std::vector<const model::DenseWeights*>& parts, WeightPrecision precision);
 
+  // On the calling thread alone: the backend splits the rows among its threads itself.
   void multiply(const float* x, size_t rows, float* y) const;
 
   size_t in() const { return in_; }
