@@ -23,14 +23,11 @@ ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "inferd", "tools"))
 from make_bert_model import write_model  # noqa: E402
 
-# Zen 4 / AVX2-class cores retire two 256-bit FMAs per cycle: 2 x 8 lanes x 2 FLOP.
-FP32_FLOP_PER_CYCLE = 32
-
-
 def cpu_peak_gflops(threads):
-    with open("/proc/cpuinfo") as f:
-        mhz = next(float(line.split(":")[1]) for line in f if line.startswith("cpu MHz"))
-    return threads * FP32_FLOP_PER_CYCLE * mhz / 1000.0
+    """This CPU's fp32 peak on `threads` threads, measured by bench/inferd/fp32_peak.cc."""
+    out = subprocess.run([os.path.join(ROOT, "build", "bench", "inferd", "inferd_fp32_peak"), "--threads",
+                          str(threads)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["fp32_peak_gflop_per_s"]
 
 
 def flops_per_token(config, seq_len):

@@ -76,7 +76,9 @@ INFERD_ROW_KERNEL void add_residual_layer_norm_row(float* row, const float* add,
   layer_norm_row(row, norm, cols, eps);
 }
 
-INFERD_ROW_KERNEL void softmax_row(float* row, size_t n) {
+// Softmax without its last step: row[i] = exp(row[i] - max), returning 1 / sum. The caller scales the product of
+// the row with the values instead (head size d rather than length n multiplications).
+INFERD_ROW_KERNEL float unnormalized_softmax_row(float* row, size_t n) {
   float max = row[0];
 #pragma omp simd reduction(max : max)
   for (size_t i = 1; i < n; ++i) max = row[i] > max ? row[i] : max;
@@ -86,8 +88,7 @@ INFERD_ROW_KERNEL void softmax_row(float* row, size_t n) {
     row[i] = fast_exp(row[i] - max);
     sum += row[i];
   }
-  float inv = 1.0f / sum;
-  for (size_t i = 0; i < n; ++i) row[i] *= inv;
+  return 1.0f / sum;
 }
 
 }  // namespace
@@ -96,9 +97,9 @@ void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, si
   const size_t h = weights.config.hidden_size;
   const float eps = weights.config.layer_norm_eps;
   // The sequence holding token `first`: the last one starting at or before it.
-  size_t s = static_cast<size_t>(std::upper_bound(batch.offsets.begin(), batch.offsets.end(), first) -
-                                 batch.offsets.begin()) -
-             1;
+  size_t s =
+      static_cast<size_t>(std::upper_bound(batch.offsets.begin(), batch.offsets.end(), first) - batch.offsets.begin()) -
+      1;
   for (size_t t = first; t < first + count; ++t) {
     while (t >= batch.offsets[s + 1]) ++s;
     const float* word = weights.word_embeddings.data() + static_cast<size_t>(batch.ids[t]) * h;
@@ -154,7 +155,7 @@ void self_attention(const float* qkv, float* context, const TokenBatch& batch, c
   const size_t d = hidden / heads;
   const auto ld = static_cast<dnnl_dim_t>(3 * hidden);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  std::vector<float> scores;
+  std::vector<float> scores, inverse_sums;
 #pragma omp for schedule(dynamic, 1)
   for (size_t i = 0; i < tasks.size(); ++i) {
     const AttentionTask& task = tasks[i];
@@ -167,10 +168,14 @@ void self_attention(const float* qkv, float* context, const TokenBatch& batch, c
     const auto length = static_cast<dnnl_dim_t>(n), block = static_cast<dnnl_dim_t>(rows);
     dnnl_sgemm('N', 'T', block, length, static_cast<dnnl_dim_t>(d), scale, q + task.first_row * 3 * hidden, ld, k, ld,
                0.0f, scores.data(), length);
-    for (size_t r = 0; r < rows; ++r) softmax_row(scores.data() + r * n, n);
+    inverse_sums.resize(rows);
+    for (size_t r = 0; r < rows; ++r) inverse_sums[r] = unnormalized_softmax_row(scores.data() + r * n, n);
     float* out = context + (batch.offsets[task.sequence] + task.first_row) * hidden + task.head * d;
     dnnl_sgemm('N', 'N', block, static_cast<dnnl_dim_t>(d), length, 1.0f, scores.data(), length, v, ld, 0.0f, out,
                static_cast<dnnl_dim_t>(hidden));
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t c = 0; c < d; ++c) out[r * hidden + c] *= inverse_sums[r];
+    }
   }
 }
 

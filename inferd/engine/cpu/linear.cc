@@ -49,10 +49,14 @@ void Linear::multiply(const float* x, size_t rows, float* y) const {
 }
 
 void Linear::multiply_int8(const float* x, size_t rows, float* y) const {
-  // Symmetric per-row quantisation of the activations, so the product needs no zero-point correction.
-  std::vector<int8_t> quantized(rows * in_);
-  std::vector<float> row_scale(rows);
-  std::vector<int32_t> accumulators(rows * out_);
+  // Symmetric per-row quantisation of the activations, so the product needs no zero-point correction. The buffers
+  // are the calling thread's and kept: fresh ones cost page faults on every product of a large batch.
+  thread_local std::vector<int8_t> quantized;
+  thread_local std::vector<float> row_scale;
+  thread_local std::vector<int32_t> accumulators;
+  quantized.resize(std::max(quantized.size(), rows * in_));
+  row_scale.resize(std::max(row_scale.size(), rows));
+  accumulators.resize(std::max(accumulators.size(), rows * out_));
   for (size_t r = 0; r < rows; ++r) {
     const float* row = x + r * in_;
     float max = 0.0f;
