@@ -113,7 +113,9 @@ grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const inferd::v1:
 
 grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::TokenizeRequest* request,
                                    inferd::v1::TokenizeResponse* response) {
-  TokenizeRequest call{model_name(request->model()), {request->inputs().begin(), request->inputs().end()}};
+  TokenizeRequest call{model_name(request->model()),
+                       {request->inputs().begin(), request->inputs().end()},
+                       !request->has_add_special_tokens() || request->add_special_tokens()};
   if (!std::all_of(call.inputs.begin(), call.inputs.end(), is_valid_utf8)) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
   }
@@ -121,10 +123,20 @@ grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::Token
   if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
   const auto& result = std::get<TokenizeResult>(answer);
   response->set_model(result.model);
-  for (const auto& encoding : result.encodings) {
+  for (size_t i = 0; i < result.encodings.size(); ++i) {
     auto* tokens = response->add_tokens();
-    tokens->mutable_ids()->Add(encoding.ids.begin(), encoding.ids.end());
-    tokens->mutable_type_ids()->Add(encoding.type_ids.begin(), encoding.type_ids.end());
+    tokens->mutable_ids()->Add(result.encodings[i].ids.begin(), result.encodings[i].ids.end());
+    tokens->mutable_type_ids()->Add(result.encodings[i].type_ids.begin(), result.encodings[i].type_ids.end());
+    for (const SimpleToken& token : result.tokens[i]) {
+      auto* simple = tokens->add_simple_tokens();
+      simple->set_id(token.id);
+      simple->set_text(token.text);
+      simple->set_special(token.special);
+      if (!token.special) {
+        simple->set_start(static_cast<uint32_t>(token.start));
+        simple->set_stop(static_cast<uint32_t>(token.stop));
+      }
+    }
   }
   return grpc::Status::OK;
 }

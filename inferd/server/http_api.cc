@@ -288,21 +288,27 @@ HttpReply HttpApi::tokenize(const HttpCall& call) {
   const json& doc = std::get<json>(body);
   auto inputs = string_list(doc, "inputs");
   if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::tei);
-  auto answer =
-      service_.tokenize({optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs))});
+  auto answer = service_.tokenize({optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)),
+                                   flag(doc, "add_special_tokens", true)});
   if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
   const auto& result = std::get<TokenizeResult>(answer);
-  json all = json::array();
-  for (const auto& encoding : result.encodings) {
-    json tokens = json::array();
-    for (size_t t = 0; t < encoding.ids.size(); ++t) {
-      tokens.push_back({{"id", encoding.ids[t]},
-                        {"type_id", encoding.type_ids[t]},
-                        {"special", t == 0 || t + 1 == encoding.ids.size()}});
+  // TEI's SimpleTokens, their fields in TEI's order.
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (const std::vector<SimpleToken>& tokens : result.tokens) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const SimpleToken& token : tokens) {
+      const auto offset = [&](size_t at) {
+        return token.special ? nlohmann::ordered_json() : nlohmann::ordered_json(at);
+      };
+      list.push_back({{"id", token.id},
+                      {"text", token.text},
+                      {"special", token.special},
+                      {"start", offset(token.start)},
+                      {"stop", offset(token.stop)}});
     }
-    all.push_back(std::move(tokens));
+    all.push_back(std::move(list));
   }
-  return json_reply(all);
+  return {200, all.dump(), "application/json", {}};
 }
 
 HttpReply HttpApi::info() const {

@@ -14,6 +14,10 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 RequestError client_went_away() { return {499, "cancelled", "the client went away"}; }
 
+RequestError tokenizer_error(size_t input, const Error& error) {
+  return {400, "tokenizer", "input " + std::to_string(input) + ": " + error.message};
+}
+
 // Tokenizes each input within the model's maximum, the way Hugging Face's tokenizers truncate. An input that reached
 // the maximum may have been cut: its untruncated length (word pieces plus the template's special tokens) decides
 // whether that was allowed.
@@ -24,8 +28,7 @@ Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_len
   encodings.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     auto encoding = encode(i, max_length);
-    if (!encoding)
-      return RequestError{400, "tokenizer", "input " + std::to_string(i) + ": " + encoding.error().message};
+    if (!encoding) return tokenizer_error(i, encoding.error());
     if (encoding->ids.size() >= max_length) {
       if (auto too_long = check_length(i, untruncated_length(i), max_length, truncate)) return *too_long;
     }
@@ -182,11 +185,23 @@ Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
-  auto encoded = encode_all(
-      request.inputs.size(), tokenizer::Tokenizer::no_limit, false,
-      [&](size_t i, size_t max) { return tokenizer.encode(request.inputs[i], max); }, [](size_t) { return size_t{0}; });
-  if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
-  return TokenizeResult{model.name(), std::move(std::get<std::vector<tokenizer::Encoding>>(encoded))};
+  TokenizeResult result{model.name(), {}, {}};
+  for (size_t i = 0; i < request.inputs.size(); ++i) {
+    const std::string_view input = request.inputs[i];
+    auto encoded = tokenizer.encode_with_offsets(input, request.add_special_tokens);
+    if (!encoded) return tokenizer_error(i, encoded.error());
+    const std::vector<tokenizer::TokenId>& ids = encoded->encoding.ids;
+    std::vector<SimpleToken>& tokens = result.tokens.emplace_back();
+    for (size_t t = 0; t < ids.size(); ++t) {
+      const tokenizer::TokenOffsets& at = encoded->offsets[t];
+      tokens.push_back(
+          {ids[t],
+           std::string(at.special ? tokenizer.model().token(ids[t]) : input.substr(at.start, at.stop - at.start)),
+           at.special, at.start, at.stop});
+    }
+    result.encodings.push_back(std::move(encoded->encoding));
+  }
+  return result;
 }
 
 }  // namespace inferd::server

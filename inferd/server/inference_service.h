@@ -60,11 +60,22 @@ struct RerankResult {
 struct TokenizeRequest {
   std::optional<std::string> model;
   std::vector<std::string> inputs;
+  bool add_special_tokens = true;
+};
+
+// A token as TEI's /tokenize shows it.
+struct SimpleToken {
+  tokenizer::TokenId id = 0;
+  std::string text;      // a special token's vocabulary text, else the input's bytes [start, stop)
+  bool special = false;  // added by the template; start and stop mean nothing then
+  size_t start = 0;
+  size_t stop = 0;
 };
 
 struct TokenizeResult {
   std::string model;
-  std::vector<tokenizer::Encoding> encodings;
+  std::vector<tokenizer::Encoding> encodings;    // untruncated
+  std::vector<std::vector<SimpleToken>> tokens;  // per input, one per id
 };
 
 // Indices of `scores`, highest score first (stable among equals): the order /rerank answers in.

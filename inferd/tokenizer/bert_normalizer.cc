@@ -8,70 +8,71 @@ namespace inferd::tokenizer {
 
 namespace {
 
-void append_without_accents(std::u32string& out, char32_t c) {
-  utf8proc_int32_t decomposed[8];
+// Room for one code point's canonical decomposition, which is at most four code points long.
+constexpr size_t max_decomposition = 8;
+
+// c's canonical decomposition without its non-spacing marks into parts; returns how many parts there are.
+size_t decompose_without_accents(char32_t c, char32_t (&parts)[max_decomposition]) {
+  utf8proc_int32_t decomposed[max_decomposition];
   int last_boundclass = 0;
   utf8proc_ssize_t count =
-      utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), decomposed, 8,
+      utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), decomposed, max_decomposition,
                               static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE), &last_boundclass);
-  if (count < 0 || count > 8) {
-    out.push_back(c);
-    return;
+  if (count < 0 || count > static_cast<utf8proc_ssize_t>(max_decomposition)) {
+    parts[0] = c;
+    return 1;
   }
+  size_t kept = 0;
   for (utf8proc_ssize_t i = 0; i < count; ++i) {
     char32_t part = static_cast<char32_t>(decomposed[i]);
-    if (!is_nonspacing_mark(part)) out.push_back(part);
+    if (!is_nonspacing_mark(part)) parts[kept++] = part;
   }
+  return kept;
 }
 
 // Rust lower-cases one character at a time with the full mapping, so a final sigma stays σ; the only code point
 // whose full lower-case mapping is longer than one character is U+0130.
-void append_lowercase(std::u32string& out, char32_t c) {
+template <class Emit>
+void emit_lowercase(char32_t c, Emit& emit) {
   if (c == 0x130) {
-    out.push_back(U'i');
-    out.push_back(0x307);
+    emit(U'i');
+    emit(0x307);
     return;
   }
-  out.push_back(static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+  emit(static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
 }
 
 }  // namespace
 
-std::u32string normalize_bert(std::u32string_view text, const BertNormalizerOptions& options) {
-  std::u32string cleaned;
-  cleaned.reserve(text.size());
-  for (char32_t c : text) {
+std::u32string normalize_bert(std::u32string_view text, const BertNormalizerOptions& options,
+                              std::vector<size_t>* origins) {
+  // Every step maps one character to zero or more, so one pass over the text applies them all and knows, for each
+  // character it writes, the original character it came from.
+  std::u32string out;
+  out.reserve(text.size());
+  if (origins) origins->clear();
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto emit = [&](char32_t c) {
+      out.push_back(c);
+      if (origins) origins->push_back(i);
+    };
+    char32_t c = text[i];
     if (options.clean_text) {
       if (c == 0 || c == 0xFFFD || is_control(c)) continue;
       if (is_whitespace(c)) c = U' ';
     }
-    if (options.handle_chinese_chars && is_cjk_ideograph(c)) {
-      cleaned.push_back(U' ');
-      cleaned.push_back(c);
-      cleaned.push_back(U' ');
-    } else {
-      cleaned.push_back(c);
-    }
-  }
-  if (!options.strip_accents && !options.lowercase) return cleaned;
-
-  std::u32string out;
-  out.reserve(cleaned.size());
-  std::u32string stripped;
-  for (char32_t c : cleaned) {
-    stripped.clear();
-    if (options.strip_accents) {
-      append_without_accents(stripped, c);
-    } else {
-      stripped.push_back(c);
-    }
-    for (char32_t part : stripped) {
+    const bool spaced_out = options.handle_chinese_chars && is_cjk_ideograph(c);
+    if (spaced_out) emit(U' ');
+    char32_t parts[max_decomposition] = {c};
+    const size_t part_count = options.strip_accents ? decompose_without_accents(c, parts) : 1;
+    for (size_t p = 0; p < part_count; ++p) {
       if (options.lowercase) {
-        append_lowercase(out, part);
+        emit_lowercase(parts[p], emit);
       } else {
-        out.push_back(part);
+        emit(parts[p]);
       }
     }
+    if (spaced_out) emit(U' ');
   }
   return out;
 }

@@ -4,24 +4,17 @@
 
 namespace inferd::tokenizer {
 
-std::vector<std::u32string> split_bert_words(std::u32string_view text) {
-  std::vector<std::u32string> words;
-  std::u32string current;
-  auto flush = [&] {
-    if (!current.empty()) words.push_back(std::move(current));
-    current.clear();
-  };
-  for (char32_t c : text) {
-    if (is_whitespace(c)) {
-      flush();
-    } else if (is_punctuation(c)) {
-      flush();
-      words.emplace_back(1, c);
-    } else {
-      current.push_back(c);
-    }
+std::vector<std::u32string_view> split_bert_words(std::u32string_view text) {
+  std::vector<std::u32string_view> words;
+  size_t word_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool space = is_whitespace(text[i]);
+    if (!space && !is_punctuation(text[i])) continue;
+    if (i > word_start) words.push_back(text.substr(word_start, i - word_start));
+    if (!space) words.push_back(text.substr(i, 1));
+    word_start = i + 1;
   }
-  flush();
+  if (word_start < text.size()) words.push_back(text.substr(word_start));
   return words;
 }
 

@@ -9,6 +9,11 @@
 
 namespace inferd::tokenizer {
 
+struct TextPieces {
+  std::vector<TokenId> ids;
+  std::vector<TokenOffsets> offsets;  // only when asked for
+};
+
 namespace {
 
 using nlohmann::json;
@@ -60,23 +65,28 @@ Result<PostProcessor> parse_post_processor(const json& processor, const WordPiec
   return Error{"post_processor type '" + type + "' is not supported (TemplateProcessing or BertProcessing are)"};
 }
 
-// Rust tokenizers' LongestFirst: shorten the longer sequence first, ending as evenly split as the budget allows.
-void truncate_longest_first(std::vector<TokenId>& first, std::vector<TokenId>* second, size_t budget,
-                            TruncationSide side) {
-  auto cut = [side](std::vector<TokenId>& pieces, size_t keep) {
-    if (pieces.size() <= keep) return;
+// Keeps `keep` tokens of one text, dropping the others from `side`.
+void cut(TextPieces& pieces, size_t keep, TruncationSide side) {
+  auto cut_values = [&](auto& values) {
+    if (values.size() <= keep) return;
     if (side == TruncationSide::right) {
-      pieces.resize(keep);
+      values.resize(keep);
     } else {
-      pieces.erase(pieces.begin(), pieces.end() - static_cast<std::ptrdiff_t>(keep));
+      values.erase(values.begin(), values.end() - static_cast<std::ptrdiff_t>(keep));
     }
   };
+  cut_values(pieces.ids);
+  cut_values(pieces.offsets);  // empty unless offsets were asked for
+}
+
+// Rust tokenizers' LongestFirst: shorten the longer sequence first, ending as evenly split as the budget allows.
+void truncate_longest_first(TextPieces& first, TextPieces* second, size_t budget, TruncationSide side) {
   if (second == nullptr) {
-    cut(first, budget);
+    cut(first, budget, side);
     return;
   }
-  if (first.size() + second->size() <= budget) return;
-  size_t n1 = first.size(), n2 = second->size();
+  if (first.ids.size() + second->ids.size() <= budget) return;
+  size_t n1 = first.ids.size(), n2 = second->ids.size();
   bool swapped = n1 > n2;
   if (swapped) std::swap(n1, n2);
   n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
@@ -85,8 +95,8 @@ void truncate_longest_first(std::vector<TokenId>& first, std::vector<TokenId>* s
     n2 = n1 + budget % 2;
   }
   if (swapped) std::swap(n1, n2);
-  cut(first, n1);
-  cut(*second, n2);
+  cut(first, n1, side);
+  cut(*second, n2, side);
 }
 
 size_t special_count(const std::vector<TemplateItem>& items) {
@@ -199,9 +209,17 @@ Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, b
 }
 
 Result<std::vector<TokenId>> Tokenizer::pieces(std::string_view text) const {
-  auto code_points = decode_utf8(text);
+  auto pieces = split_into_pieces(text, false);
+  if (!pieces) return pieces.error();
+  return std::move(pieces->ids);
+}
+
+Result<TextPieces> Tokenizer::split_into_pieces(std::string_view text, bool with_offsets) const {
+  std::vector<size_t> byte_offsets;  // stays unallocated unless offsets are asked for
+  auto code_points = decode_utf8(text, with_offsets ? &byte_offsets : nullptr);
   if (!code_points) return code_points.error();
-  std::vector<TokenId> ids;
+  const std::vector<size_t>* byte_offsets_if_wanted = with_offsets ? &byte_offsets : nullptr;
+  TextPieces pieces;
   std::u32string_view rest = *code_points;
   size_t segment_start = 0;
   for (size_t pos = 0; pos < rest.size();) {
@@ -211,61 +229,93 @@ Result<std::vector<TokenId>> Tokenizer::pieces(std::string_view text) const {
       ++pos;
       continue;
     }
-    append_word_pieces(rest.substr(segment_start, pos - segment_start), ids);
-    ids.push_back(matched->second);
-    pos += matched->first.size();
+    append_word_pieces(rest.substr(segment_start, pos - segment_start), segment_start, byte_offsets_if_wanted, pieces);
+    pieces.ids.push_back(matched->second);
+    const size_t end = pos + matched->first.size();
+    if (with_offsets) pieces.offsets.push_back({false, byte_offsets[pos], byte_offsets[end]});
+    pos = end;
     segment_start = pos;
   }
-  append_word_pieces(rest.substr(segment_start), ids);
-  return ids;
+  append_word_pieces(rest.substr(segment_start), segment_start, byte_offsets_if_wanted, pieces);
+  return pieces;
 }
 
-void Tokenizer::append_word_pieces(std::u32string_view text, std::vector<TokenId>& ids) const {
-  for (const std::u32string& word : split_bert_words(normalize_bert(text, normalizer_))) {
-    model_.append_pieces(word, ids);
+void Tokenizer::append_word_pieces(std::u32string_view segment, size_t segment_start,
+                                   const std::vector<size_t>* byte_offsets, TextPieces& pieces) const {
+  // Both stay unallocated unless offsets are asked for.
+  std::vector<size_t> origins;
+  std::vector<PieceSpan> spans;
+  const std::u32string normalized = normalize_bert(segment, normalizer_, byte_offsets ? &origins : nullptr);
+  for (std::u32string_view word : split_bert_words(normalized)) {
+    spans.clear();
+    model_.append_pieces(word, pieces.ids, byte_offsets ? &spans : nullptr);
+    if (!byte_offsets) continue;
+    // A piece covers normalised characters [word_start + begin, word_start + end); its original text runs from the
+    // character the first came from to the end of the one the last came from.
+    const size_t word_start = static_cast<size_t>(word.data() - normalized.data());
+    for (const PieceSpan& span : spans) {
+      const size_t first = segment_start + origins[word_start + span.begin];
+      const size_t last = segment_start + origins[word_start + span.end - 1];
+      pieces.offsets.push_back({false, (*byte_offsets)[first], (*byte_offsets)[last + 1]});
+    }
   }
 }
 
 size_t Tokenizer::limit(size_t max_length) const { return std::min(max_length, max_length_); }
 
-Encoding Tokenizer::apply_template(const std::vector<TemplateItem>& items, const std::vector<TokenId>* first,
-                                   const std::vector<TokenId>* second) const {
+Encoding Tokenizer::apply_template(const std::vector<TemplateItem>& items, bool add_special_tokens,
+                                   const TextPieces& first, const TextPieces& second,
+                                   std::vector<TokenOffsets>* offsets) const {
   Encoding encoding;
   for (const TemplateItem& item : items) {
     if (!item.is_sequence) {
+      if (!add_special_tokens) continue;
       encoding.ids.push_back(item.special_id);
       encoding.type_ids.push_back(item.type_id);
+      if (offsets) offsets->push_back({true, 0, 0});
       continue;
     }
-    const std::vector<TokenId>* source = item.sequence == 0 ? first : second;
-    encoding.ids.insert(encoding.ids.end(), source->begin(), source->end());
-    encoding.type_ids.insert(encoding.type_ids.end(), source->size(), item.type_id);
+    const TextPieces& source = item.sequence == 0 ? first : second;
+    encoding.ids.insert(encoding.ids.end(), source.ids.begin(), source.ids.end());
+    encoding.type_ids.insert(encoding.type_ids.end(), source.ids.size(), item.type_id);
+    if (offsets) offsets->insert(offsets->end(), source.offsets.begin(), source.offsets.end());
   }
   return encoding;
 }
 
-Result<Encoding> Tokenizer::encode(std::string_view text, size_t max_length) const {
-  auto ids = pieces(text);
-  if (!ids) return ids.error();
-  size_t budget = limit(max_length);
-  size_t specials = special_count(post_processor_.single);
-  if (budget != no_limit) {
-    truncate_longest_first(*ids, nullptr, budget > specials ? budget - specials : 0, side_);
+Result<Encoding> Tokenizer::encode_texts(std::string_view first, const std::string_view* second, size_t budget,
+                                         bool add_special_tokens, std::vector<TokenOffsets>* offsets) const {
+  auto first_pieces = split_into_pieces(first, offsets != nullptr);
+  if (!first_pieces) return first_pieces.error();
+  TextPieces second_pieces;
+  if (second != nullptr) {
+    auto split = split_into_pieces(*second, offsets != nullptr);
+    if (!split) return split.error();
+    second_pieces = std::move(split).value();
   }
-  return apply_template(post_processor_.single, &*ids, nullptr);
+  const std::vector<TemplateItem>& items = second != nullptr ? post_processor_.pair : post_processor_.single;
+  // As in Rust, left-out special tokens take no room.
+  const size_t specials = add_special_tokens ? special_count(items) : 0;
+  if (budget != no_limit) {
+    truncate_longest_first(*first_pieces, second != nullptr ? &second_pieces : nullptr,
+                           budget > specials ? budget - specials : 0, side_);
+  }
+  return apply_template(items, add_special_tokens, *first_pieces, second_pieces, offsets);
+}
+
+Result<Encoding> Tokenizer::encode(std::string_view text, size_t max_length) const {
+  return encode_texts(text, nullptr, limit(max_length), true, nullptr);
 }
 
 Result<Encoding> Tokenizer::encode_pair(std::string_view first, std::string_view second, size_t max_length) const {
-  auto first_ids = pieces(first);
-  if (!first_ids) return first_ids.error();
-  auto second_ids = pieces(second);
-  if (!second_ids) return second_ids.error();
-  size_t budget = limit(max_length);
-  size_t specials = special_count(post_processor_.pair);
-  if (budget != no_limit) {
-    truncate_longest_first(*first_ids, &*second_ids, budget > specials ? budget - specials : 0, side_);
-  }
-  return apply_template(post_processor_.pair, &*first_ids, &*second_ids);
+  return encode_texts(first, &second, limit(max_length), true, nullptr);
+}
+
+Result<EncodingWithOffsets> Tokenizer::encode_with_offsets(std::string_view text, bool add_special_tokens) const {
+  std::vector<TokenOffsets> offsets;
+  auto encoding = encode_texts(text, nullptr, no_limit, add_special_tokens, &offsets);
+  if (!encoding) return encoding.error();
+  return EncodingWithOffsets{std::move(encoding).value(), std::move(offsets)};
 }
 
 }  // namespace inferd::tokenizer

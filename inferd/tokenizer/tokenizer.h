@@ -20,6 +20,23 @@ struct Encoding {
   std::vector<TokenId> type_ids;
 };
 
+// Where a token of an Encoding came from, as Hugging Face's Rust tokenizers report it: bytes [start, stop) of the
+// original UTF-8 text (what a normalised piece such as "hello" or "##lo" was cut from), or, for a token the
+// post-processing template added, nowhere.
+struct TokenOffsets {
+  bool special = false;
+  size_t start = 0;
+  size_t stop = 0;
+};
+
+struct EncodingWithOffsets {
+  Encoding encoding;
+  std::vector<TokenOffsets> offsets;  // one per id
+};
+
+// The tokens of one text before the template adds its special tokens (defined where they are made).
+struct TextPieces;
+
 // One element of a post-processing template: a special token, or the pieces of sequence A (0) or B (1).
 struct TemplateItem {
   bool is_sequence = false;
@@ -54,6 +71,9 @@ class Tokenizer {
   // Truncates to the smaller of max_length and tokenizer.json's own limit, special tokens included.
   Result<Encoding> encode(std::string_view text, size_t max_length = no_limit) const;
   Result<Encoding> encode_pair(std::string_view first, std::string_view second, size_t max_length = no_limit) const;
+  // The whole text, untruncated as TEI's /tokenize answers, with each token's offsets in it; without
+  // add_special_tokens the template's special tokens are left out.
+  Result<EncodingWithOffsets> encode_with_offsets(std::string_view text, bool add_special_tokens = true) const;
 
   // Token ids of text (added tokens such as [SEP] in it included) with no template and no truncation.
   Result<std::vector<TokenId>> pieces(std::string_view text) const;
@@ -63,10 +83,18 @@ class Tokenizer {
  private:
   Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor,
             std::vector<AddedToken> added_tokens, size_t max_length, TruncationSide side);
-  void append_word_pieces(std::u32string_view text, std::vector<TokenId>& ids) const;
+  // The one tokenizing path: `budget` counts special tokens too; second is null for a single text; offsets, when
+  // given, receive each token's.
+  Result<Encoding> encode_texts(std::string_view first, const std::string_view* second, size_t budget,
+                                bool add_special_tokens, std::vector<TokenOffsets>* offsets) const;
+  Result<TextPieces> split_into_pieces(std::string_view text, bool with_offsets) const;
+  // Pieces of the code points [segment_start, ...) of a text between added tokens; byte_offsets (decode_utf8's)
+  // are given when offsets are asked for.
+  void append_word_pieces(std::u32string_view segment, size_t segment_start, const std::vector<size_t>* byte_offsets,
+                          TextPieces& pieces) const;
   size_t limit(size_t max_length) const;
-  Encoding apply_template(const std::vector<TemplateItem>& items, const std::vector<TokenId>* first,
-                          const std::vector<TokenId>* second) const;
+  Encoding apply_template(const std::vector<TemplateItem>& items, bool add_special_tokens, const TextPieces& first,
+                          const TextPieces& second, std::vector<TokenOffsets>* offsets) const;
 
   BertNormalizerOptions normalizer_;
   WordPiece model_;

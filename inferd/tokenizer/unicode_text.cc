@@ -4,9 +4,10 @@
 
 namespace inferd::tokenizer {
 
-Result<std::u32string> decode_utf8(std::string_view text) {
+Result<std::u32string> decode_utf8(std::string_view text, std::vector<size_t>* byte_offsets) {
   std::u32string out;
   out.reserve(text.size());
+  if (byte_offsets) byte_offsets->clear();
   auto bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   size_t pos = 0;
   while (pos < text.size()) {
@@ -15,8 +16,10 @@ Result<std::u32string> decode_utf8(std::string_view text) {
         utf8proc_iterate(bytes + pos, static_cast<utf8proc_ssize_t>(text.size() - pos), &code_point);
     if (length <= 0) return Error{"text is not valid UTF-8 (bad byte sequence at byte " + std::to_string(pos) + ")"};
     out.push_back(static_cast<char32_t>(code_point));
+    if (byte_offsets) byte_offsets->push_back(pos);
     pos += static_cast<size_t>(length);
   }
+  if (byte_offsets) byte_offsets->push_back(text.size());
   return out;
 }
 

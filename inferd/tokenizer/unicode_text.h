@@ -2,13 +2,16 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "inferd/common/result.h"
 
 namespace inferd::tokenizer {
 
 // Code points of UTF-8 text; malformed bytes, surrogates and overlong forms give an Error with the byte offset.
-Result<std::u32string> decode_utf8(std::string_view text);
+// With byte_offsets, also where each code point starts in text, and text.size() last, so that code points [i, j)
+// are bytes [byte_offsets[i], byte_offsets[j]).
+Result<std::u32string> decode_utf8(std::string_view text, std::vector<size_t>* byte_offsets = nullptr);
 
 void append_utf8(std::string& out, char32_t code_point);
 std::string encode_utf8(std::u32string_view code_points);

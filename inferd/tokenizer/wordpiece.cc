@@ -12,16 +12,35 @@ Result<WordPiece> WordPiece::create(std::unordered_map<std::string, TokenId> voc
 }
 
 WordPiece::WordPiece(std::unordered_map<std::string, TokenId> vocab, WordPieceOptions options, TokenId unk_id)
-    : vocab_(std::move(vocab)), options_(std::move(options)), unk_id_(unk_id) {}
+    : vocab_(std::move(vocab)), options_(std::move(options)), unk_id_(unk_id) {
+  tokens_.reserve(vocab_.size());
+  for (const auto& [token, id] : vocab_) tokens_.emplace(id, token);
+}
 
 TokenId WordPiece::find(std::string_view token) const {
   auto it = vocab_.find(std::string(token));
   return it == vocab_.end() ? -1 : it->second;
 }
 
-void WordPiece::append_pieces(std::u32string_view word, std::vector<TokenId>& out) const {
-  if (word.size() > options_.max_input_chars_per_word) {
+std::string_view WordPiece::token(TokenId id) const {
+  auto it = tokens_.find(id);
+  return it == tokens_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+void WordPiece::append_pieces(std::u32string_view word, std::vector<TokenId>& out,
+                              std::vector<PieceSpan>* spans) const {
+  const size_t first_piece = out.size();
+  const size_t first_span = spans ? spans->size() : 0;
+  auto unknown_word = [&] {
+    out.resize(first_piece);
     out.push_back(unk_id_);
+    if (spans) {
+      spans->resize(first_span);
+      spans->push_back({0, word.size()});
+    }
+  };
+  if (word.size() > options_.max_input_chars_per_word) {
+    unknown_word();
     return;
   }
   // Byte offset of every character boundary, so candidate pieces are substrings of one UTF-8 buffer.
@@ -31,7 +50,6 @@ void WordPiece::append_pieces(std::u32string_view word, std::vector<TokenId>& ou
     append_utf8(bytes, c);
     boundary.push_back(bytes.size());
   }
-  const size_t first_piece = out.size();
   std::string candidate;
   size_t start = 0;
   while (start < word.size()) {
@@ -47,11 +65,11 @@ void WordPiece::append_pieces(std::u32string_view word, std::vector<TokenId>& ou
       }
     }
     if (found < 0) {
-      out.resize(first_piece);
-      out.push_back(unk_id_);
+      unknown_word();
       return;
     }
     out.push_back(found);
+    if (spans) spans->push_back({start, end});
     start = end;
   }
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 namespace inferd::tokenizer {
@@ -97,6 +98,135 @@ TEST(BertUncasedTokenizer, PairTruncationShortensTheLongerSequenceFirst) {
   EXPECT_EQ(encoding->ids[4], 102);
 }
 
+// A token as TEI's /tokenize shows it: a special token by its vocabulary text, any other by the original bytes
+// [start, stop) it was cut from.
+struct ShownToken {
+  TokenId id;
+  std::string text;
+  bool special;
+  size_t start;
+  size_t stop;
+  bool operator==(const ShownToken&) const = default;
+};
+
+void PrintTo(const ShownToken& t, std::ostream* out) {
+  *out << "{" << t.id << " \"" << t.text << "\" " << (t.special ? "special" : "") << " [" << t.start << ", " << t.stop
+       << ")}";
+}
+
+std::vector<ShownToken> shown(const Tokenizer& tokenizer, std::string_view text, bool add_special_tokens = true) {
+  auto encoding = tokenizer.encode_with_offsets(text, add_special_tokens);
+  EXPECT_TRUE(encoding.ok()) << text;
+  if (!encoding.ok()) return {};
+  const std::vector<TokenId>& ids = encoding->encoding.ids;
+  EXPECT_EQ(encoding->offsets.size(), ids.size());
+  std::vector<ShownToken> tokens;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const TokenOffsets& at = encoding->offsets[i];
+    std::string token_text = at.special ? std::string(tokenizer.model().token(ids[i]))
+                                        : std::string(text.substr(at.start, at.stop - at.start));
+    tokens.push_back({ids[i], token_text, at.special, at.start, at.stop});
+  }
+  return tokens;
+}
+
+std::vector<ShownToken> shown(std::string_view text, bool add_special_tokens = true) {
+  return shown(bert_uncased(), text, add_special_tokens);
+}
+
+const ShownToken cls{101, "[CLS]", true, 0, 0};
+const ShownToken sep{102, "[SEP]", true, 0, 0};
+
+TEST(TokenOffsets, PlainWordsGetTheirByteSpansAndTheTemplatesTokensNone) {
+  EXPECT_EQ(shown("hello world"),
+            (std::vector<ShownToken>{cls, {7592, "hello", false, 0, 5}, {2088, "world", false, 6, 11}, sep}));
+}
+
+TEST(TokenOffsets, AccentedWordsShowTheirOriginalBytesNotTheNormalisedOnes) {
+  EXPECT_EQ(shown("Héllo wörld!"),
+            (std::vector<ShownToken>{
+                cls, {7592, "Héllo", false, 0, 6}, {2088, "wörld", false, 7, 13}, {999, "!", false, 13, 14}, sep}));
+  EXPECT_EQ(shown("Ünïcödé", false), (std::vector<ShownToken>{{27260, "Ünïcödé", false, 0, 11}}));
+  // U+0130 lower-cases to two characters, both from the one original.
+  EXPECT_EQ(shown("İstanbul", false), (std::vector<ShownToken>{{9960, "İstanbul", false, 0, 9}}));
+}
+
+TEST(TokenOffsets, EachCjkIdeographIsATokenOfItsOwnBytes) {
+  EXPECT_EQ(shown("日本語", false),
+            (std::vector<ShownToken>{{1864, "日", false, 0, 3}, {1876, "本", false, 3, 6}, {1950, "語", false, 6, 9}}));
+  // Outside the basic plane an ideograph is four bytes; this one is not in the vocabulary.
+  EXPECT_EQ(
+      shown("a\U00020000b", false),
+      (std::vector<ShownToken>{{1037, "a", false, 0, 1}, {100, "\U00020000", false, 1, 5}, {1038, "b", false, 5, 6}}));
+  // で loses its voicing mark to accent stripping: the piece is て, the text still で.
+  EXPECT_EQ(shown("です", false), (std::vector<ShownToken>{{1665, "で", false, 0, 3}, {30184, "す", false, 3, 6}}));
+}
+
+TEST(TokenOffsets, AnUnknownWordSpansTheWholeWord) {
+  EXPECT_EQ(shown("love 🤗", false),
+            (std::vector<ShownToken>{{2293, "love", false, 0, 4}, {100, "🤗", false, 5, 9}}));
+  EXPECT_EQ(shown("hi🤗", false), (std::vector<ShownToken>{{100, "hi🤗", false, 0, 6}}));
+}
+
+TEST(TokenOffsets, EveryPunctuationCharacterOfARunIsItsOwnToken) {
+  EXPECT_EQ(shown("wait...?!", false), (std::vector<ShownToken>{{3524, "wait", false, 0, 4},
+                                                                {1012, ".", false, 4, 5},
+                                                                {1012, ".", false, 5, 6},
+                                                                {1012, ".", false, 6, 7},
+                                                                {1029, "?", false, 7, 8},
+                                                                {999, "!", false, 8, 9}}));
+}
+
+TEST(TokenOffsets, ContinuationPiecesShowTheirPartOfTheWordWithoutTheirPrefix) {
+  EXPECT_EQ(shown("unbelievably", false), (std::vector<ShownToken>{{4895, "un", false, 0, 2},
+                                                                   {8671, "bel", false, 2, 5},
+                                                                   {2666, "ie", false, 5, 7},
+                                                                   {3567, "va", false, 7, 9},
+                                                                   {6321, "bly", false, 9, 12}}));
+  EXPECT_EQ(shown("résumés", false),
+            (std::vector<ShownToken>{{13746, "résumé", false, 0, 8}, {2015, "s", false, 8, 9}}));
+  // A control character dropped inside a word is in no piece's span.
+  EXPECT_EQ(shown("new\x01line", false),
+            (std::vector<ShownToken>{{2047, "new", false, 0, 3}, {4179, "line", false, 4, 8}}));
+}
+
+TEST(TokenOffsets, AddedTokensInTheTextAreOrdinaryTokensWithTheirRawSpan) {
+  EXPECT_EQ(shown("a [SEP] b[MASK]"), (std::vector<ShownToken>{cls,
+                                                               {1037, "a", false, 0, 1},
+                                                               {102, "[SEP]", false, 2, 7},
+                                                               {1038, "b", false, 8, 9},
+                                                               {103, "[MASK]", false, 9, 15},
+                                                               sep}));
+}
+
+TEST(TokenOffsets, WithoutSpecialTokensTheTemplateAddsNothing) {
+  EXPECT_EQ(shown("hello", false), (std::vector<ShownToken>{{7592, "hello", false, 0, 5}}));
+  EXPECT_TRUE(shown("", false).empty());
+  EXPECT_EQ(shown(""), (std::vector<ShownToken>{cls, sep}));
+}
+
+TEST(TokenOffsets, TokensAreTheEnginesOnesAndBadUtf8IsAnError) {
+  for (const auto& item : golden()["single"]) {
+    std::string text = item["text"];
+    auto with_offsets = bert_uncased().encode_with_offsets(text);
+    ASSERT_TRUE(with_offsets.ok()) << text;
+    EXPECT_EQ(with_offsets->encoding.ids, item["ids"].get<std::vector<TokenId>>()) << text;
+    for (const TokenOffsets& at : with_offsets->offsets) {
+      EXPECT_LE(at.start, at.stop);
+      EXPECT_LE(at.stop, text.size());
+    }
+  }
+  EXPECT_FALSE(bert_uncased().encode_with_offsets("ok \xff").ok());
+}
+
+TEST(Vocabulary, GivesTheTextOfAnIdAndNothingForAnIdItLacks) {
+  const WordPiece& vocabulary = bert_uncased().model();
+  EXPECT_EQ(vocabulary.token(101), "[CLS]");
+  EXPECT_EQ(vocabulary.token(2015), "##s");
+  EXPECT_EQ(vocabulary.token(-1), "");
+  EXPECT_EQ(vocabulary.token(static_cast<TokenId>(vocabulary.size())), "");
+}
+
 class TokenizerJsonFile : public ::testing::Test {
  protected:
   std::filesystem::path write(const nlohmann::json& doc) {
@@ -144,6 +274,19 @@ TEST_F(TokenizerJsonFile, MatchesAddedTokensInTheRawTextCaseSensitively) {
   auto pieces = tokenizer->pieces("hello</s>Hello </S>");
   ASSERT_TRUE(pieces.ok());
   EXPECT_EQ(*pieces, (std::vector<TokenId>{4, 1, 3, 2, 2, 2, 2}));  // </S> is not the token: < / S > are unknown
+}
+
+TEST_F(TokenizerJsonFile, OffsetsAreOfTheWholeTextWithTheTemplatesOwnSpecialTokens) {
+  auto tokenizer = Tokenizer::from_tokenizer_json(write(small_tokenizer()));
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+  // Not cut to the file's max_length of 5, as TEI's /tokenize does not truncate either.
+  EXPECT_EQ(shown(*tokenizer, "Hello world! hello"), (std::vector<ShownToken>{{0, "<s>", true, 0, 0},
+                                                                              {3, "Hello", false, 0, 5},
+                                                                              {5, "wor", false, 6, 9},
+                                                                              {6, "ld", false, 9, 11},
+                                                                              {7, "!", false, 11, 12},
+                                                                              {4, "hello", false, 13, 18},
+                                                                              {1, "</s>", true, 0, 0}}));
 }
 
 TEST_F(TokenizerJsonFile, RejectsOtherModelsNamingTheFile) {

@@ -116,10 +116,21 @@ TEST_F(ServeRoutes, TermiteEmbedInJsonAndBinary) {
 
 TEST_F(ServeRoutes, TokenizeInfoHealthReadyMetrics) {
   post_json("/embed", {{"inputs", "hello"}, {"model", "f32-mean"}});  // so the labelled series exist
-  json tokens = post_json("/tokenize", {{"inputs", "hello world"}, {"model", "f32-mean"}});
-  ASSERT_EQ(tokens[0].size(), 4u);  // [CLS] hello world [SEP]
-  EXPECT_EQ(tokens[0][0]["id"], 2);
-  EXPECT_TRUE(tokens[0][0]["special"].get<bool>());
+  // TEI's SimpleTokens, to the byte: text is what the input had where the token came from (é, not e).
+  HttpResult tokenized = server_->post("/tokenize", json({{"inputs", "Héllo world!"}, {"model", "f32-mean"}}).dump());
+  ASSERT_EQ(tokenized.status, 200) << tokenized.body;
+  EXPECT_EQ(tokenized.body, R"([[{"id":2,"text":"[CLS]","special":true,"start":null,"stop":null},)"
+                            R"({"id":25,"text":"Héllo","special":false,"start":0,"stop":6},)"
+                            R"({"id":26,"text":"world","special":false,"start":7,"stop":12},)"
+                            R"({"id":29,"text":"!","special":false,"start":12,"stop":13},)"
+                            R"({"id":3,"text":"[SEP]","special":true,"start":null,"stop":null}]])");
+  json plain =
+      post_json("/tokenize", {{"inputs", {"cats", "a dog"}}, {"model", "f32-mean"}, {"add_special_tokens", false}});
+  ASSERT_EQ(plain.size(), 2u);
+  EXPECT_EQ(plain[0], json::parse(R"([{"id":16,"text":"cat","special":false,"start":0,"stop":3},
+                                      {"id":83,"text":"s","special":false,"start":3,"stop":4}])"));
+  ASSERT_EQ(plain[1].size(), 2u);
+  EXPECT_EQ(plain[1][1], json::parse(R"({"id":12,"text":"dog","special":false,"start":2,"stop":5})"));
   json info = json::parse(server_->get("/info").body);
   EXPECT_EQ(info["backend"], "cpu");
   EXPECT_EQ(info["worker"]["role"], "single");
@@ -209,6 +220,32 @@ TEST_F(ServeRoutes, ConcurrentClientsAllGetTheirOwnAnswers) {
   EXPECT_EQ(good.load(), 12 * 8);
 }
 
+TEST_F(ServeRoutes, GrpcTokenizeGivesTeiSimpleTokens) {
+  auto stub =
+      inferd::v1::Inferd::NewStub(grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  inferd::v1::TokenizeRequest request;
+  request.set_model("f32-mean");
+  request.add_inputs("hello world");
+  inferd::v1::TokenizeResponse response;
+  ASSERT_TRUE(stub->Tokenize(&context, request, &response).ok());
+  const inferd::v1::Tokens& tokens = response.tokens(0);
+  EXPECT_EQ(tokens.ids_size(), 4);
+  ASSERT_EQ(tokens.simple_tokens_size(), 4);  // [CLS] hello world [SEP]
+  EXPECT_EQ(tokens.simple_tokens(0).text(), "[CLS]");
+  EXPECT_TRUE(tokens.simple_tokens(0).special());
+  EXPECT_FALSE(tokens.simple_tokens(0).has_start());
+  EXPECT_EQ(tokens.simple_tokens(2).id(), 26);
+  EXPECT_EQ(tokens.simple_tokens(2).text(), "world");
+  EXPECT_FALSE(tokens.simple_tokens(2).special());
+  EXPECT_EQ(tokens.simple_tokens(2).start(), 6u);
+  EXPECT_EQ(tokens.simple_tokens(2).stop(), 11u);
+  grpc::ClientContext plain_context;
+  request.set_add_special_tokens(false);
+  ASSERT_TRUE(stub->Tokenize(&plain_context, request, &response).ok());
+  EXPECT_EQ(response.tokens(0).simple_tokens_size(), 2);
+}
+
 TEST_F(ServeRoutes, GrpcCallsAndErrorCodes) {
   auto channel = grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = inferd::v1::Inferd::NewStub(channel);
@@ -236,15 +273,6 @@ TEST_F(ServeRoutes, GrpcCallsAndErrorCodes) {
     ASSERT_TRUE(stub->Rerank(&context, request, &response).ok());
     ASSERT_EQ(response.ranks_size(), 2);
     EXPECT_GE(response.ranks(0).score(), response.ranks(1).score());
-  }
-  {
-    grpc::ClientContext context;
-    inferd::v1::TokenizeRequest request;
-    request.set_model("f32-mean");
-    request.add_inputs("hello world");
-    inferd::v1::TokenizeResponse response;
-    ASSERT_TRUE(stub->Tokenize(&context, request, &response).ok());
-    EXPECT_EQ(response.tokens(0).ids_size(), 4);
   }
   {
     grpc::ClientContext context;
