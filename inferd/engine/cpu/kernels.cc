@@ -15,10 +15,11 @@ namespace {
 // Row kernels are compiled for AVX-512, AVX2 and the baseline, picked at load time by the CPU that runs them.
 #define INFERD_ROW_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 
-// exp by range reduction to 2^n * e^r, |r| <= ln2/2, and a degree-6 polynomial (relative error < 2e-7); plain
-// arithmetic so the loops around it vectorise, which std::exp and std::erf would prevent.
-inline float fast_exp(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
+// exp of x <= 0 (every caller's case: -a², -2|u|, score - max) by range reduction to 2^n * e^r, |r| <= ln2/2, and a
+// degree-6 polynomial (relative error < 2e-7); plain arithmetic so the loops around it vectorise, which std::exp
+// and std::erf would prevent.
+inline float fast_exp_nonpositive(float x) {
+  x = std::max(x, -87.0f);
   // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a call to floor or nearbyint.
   float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693145752f - n * 1.42860677e-6f;
@@ -33,7 +34,7 @@ inline float fast_erf(float x) {
   float a = std::fabs(x);
   float t = 1.0f / (1.0f + 0.3275911f * a);
   float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  float y = 1.0f - poly * fast_exp(-a * a);
+  float y = 1.0f - poly * fast_exp_nonpositive(-a * a);
   return std::copysign(y, x);
 }
 
@@ -48,7 +49,7 @@ INFERD_ROW_KERNEL void gelu_tanh_row(float* row, const float* bias, size_t cols)
   for (size_t c = 0; c < cols; ++c) {
     float x = row[c] + bias[c];
     float u = 0.797884561f * (x + 0.044715f * x * x * x);
-    float e = fast_exp(-2.0f * std::fabs(u));
+    float e = fast_exp_nonpositive(-2.0f * std::fabs(u));
     row[c] = 0.5f * x * (1.0f + std::copysign((1.0f - e) / (1.0f + e), u));
   }
 }
@@ -85,7 +86,7 @@ INFERD_ROW_KERNEL float unnormalized_softmax_row(float* row, size_t n) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (size_t i = 0; i < n; ++i) {
-    row[i] = fast_exp(row[i] - max);
+    row[i] = fast_exp_nonpositive(row[i] - max);
     sum += row[i];
   }
   return 1.0f / sum;
