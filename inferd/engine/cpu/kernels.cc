@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace inferd::engine::cpu {
@@ -15,18 +16,38 @@ namespace {
 // Row kernels are compiled for AVX-512, AVX2 and the baseline, picked at load time by the CPU that runs them.
 #define INFERD_ROW_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 
+// 16 floats, one AVX-512 register, as a GCC vector type: the AVX2 and baseline clones split it. Loops written on it
+// need no help from the auto-vectoriser, which handles short rows (per-row peeling and reductions) poorly.
+typedef float Floats16 __attribute__((vector_size(64)));
+typedef int32_t Ints16 __attribute__((vector_size(64)));
+constexpr size_t floats16 = 16;
+
+inline Floats16 load16(const float* from) {
+  Floats16 v;
+  std::memcpy(&v, from, sizeof(v));
+  return v;
+}
+inline void store16(float* to, Floats16 v) { std::memcpy(to, &v, sizeof(v)); }
+
+// 2^n for an integer-valued n, by building the float's exponent bits.
+inline float two_to_the(float n) { return std::bit_cast<float>(static_cast<int32_t>(n + 127.0f) << 23); }
+inline Floats16 two_to_the(Floats16 n) {
+  return reinterpret_cast<Floats16>(__builtin_convertvector(n + 127.0f, Ints16) << 23);
+}
+
 // exp of x <= 0 (every caller's case: -a², -2|u|, score - max) by range reduction to 2^n * e^r, |r| <= ln2/2, and a
-// degree-6 polynomial (relative error < 2e-7); plain arithmetic so the loops around it vectorise, which std::exp
-// and std::erf would prevent.
-inline float fast_exp_nonpositive(float x) {
-  x = std::max(x, -87.0f);
+// degree-6 polynomial (relative error < 2e-7); plain arithmetic, for one float or 16, so the loops around it
+// vectorise, which std::exp and std::erf would prevent.
+template <class T>
+inline T fast_exp_nonpositive(T x) {
+  const T lowest = T{} - 87.0f;
+  x = x < lowest ? lowest : x;
   // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a call to floor or nearbyint.
-  float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693145752f - n * 1.42860677e-6f;
-  float p =
-      1.0f +
-      r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
-  return p * std::bit_cast<float>(static_cast<int32_t>(n + 127.0f) << 23);
+  T n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
+  T r = x - n * 0.693145752f - n * 1.42860677e-6f;
+  T p = 1.0f +
+        r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f + r * 0.00138888892f)))));
+  return p * two_to_the(n);
 }
 
 // Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7.
@@ -77,19 +98,35 @@ INFERD_ROW_KERNEL void add_residual_layer_norm_row(float* row, const float* add,
   layer_norm_row(row, norm, cols, eps);
 }
 
-// Softmax without its last step: row[i] = exp(row[i] - max), returning 1 / sum. The caller scales the product of
-// the row with the values instead (head size d rather than length n multiplications).
-INFERD_ROW_KERNEL float unnormalized_softmax_row(float* row, size_t n) {
-  float max = row[0];
-#pragma omp simd reduction(max : max)
-  for (size_t i = 1; i < n; ++i) max = row[i] > max ? row[i] : max;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (size_t i = 0; i < n; ++i) {
-    row[i] = fast_exp_nonpositive(row[i] - max);
-    sum += row[i];
+// Softmax of each of `rows` rows of n scores without its last step: row[i] = exp(row[i] - max), and 1 / sum in
+// inverse_sums[r]. The caller scales the product of the rows with the values instead (head size d rather than
+// length n multiplications).
+INFERD_ROW_KERNEL void unnormalized_softmax_rows(float* scores, size_t rows, size_t n, float* inverse_sums) {
+  const size_t whole = n / floats16 * floats16;
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = scores + r * n;
+    Floats16 maxes = Floats16{} + row[0];
+    for (size_t i = 0; i < whole; i += floats16) {
+      const Floats16 x = load16(row + i);
+      maxes = x > maxes ? x : maxes;
+    }
+    float max = row[0];
+    for (size_t l = 0; l < floats16; ++l) max = std::max(max, maxes[l]);
+    for (size_t i = whole; i < n; ++i) max = std::max(max, row[i]);
+    Floats16 sums{};
+    for (size_t i = 0; i < whole; i += floats16) {
+      const Floats16 e = fast_exp_nonpositive(load16(row + i) - max);
+      store16(row + i, e);
+      sums += e;
+    }
+    float sum = 0.0f;
+    for (size_t l = 0; l < floats16; ++l) sum += sums[l];
+    for (size_t i = whole; i < n; ++i) {
+      row[i] = fast_exp_nonpositive(row[i] - max);
+      sum += row[i];
+    }
+    inverse_sums[r] = 1.0f / sum;
   }
-  return 1.0f / sum;
 }
 
 }  // namespace
@@ -170,7 +207,7 @@ void self_attention(const float* qkv, float* context, const TokenBatch& batch, c
     dnnl_sgemm('N', 'T', block, length, static_cast<dnnl_dim_t>(d), scale, q + task.first_row * 3 * hidden, ld, k, ld,
                0.0f, scores.data(), length);
     inverse_sums.resize(rows);
-    for (size_t r = 0; r < rows; ++r) inverse_sums[r] = unnormalized_softmax_row(scores.data() + r * n, n);
+    unnormalized_softmax_rows(scores.data(), rows, n, inverse_sums.data());
     float* out = context + (batch.offsets[task.sequence] + task.first_row) * hidden + task.head * d;
     dnnl_sgemm('N', 'N', block, static_cast<dnnl_dim_t>(d), length, 1.0f, scores.data(), length, v, ld, 0.0f, out,
                static_cast<dnnl_dim_t>(hidden));
