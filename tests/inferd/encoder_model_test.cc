@@ -111,6 +111,18 @@ TEST(EncoderModel, BatchResultsEqualOneAtATime) {
   }
 }
 
+// Each thread takes a share of the batch's token rows; with more threads than tokens some get none.
+TEST(EncoderModel, MoreThreadsThanTokensGiveTheSameEmbeddings) {
+  INFERD_REQUIRE_TINY_MODELS();
+  for (auto precision : {engine::WeightPrecision::f32, engine::WeightPrecision::i8}) {
+    const std::vector<tokenizer::Encoding> short_sequences{{{2, 3}, {0, 0}}, {{2, 7, 3}, {0, 0, 0}}};
+    auto one = load("f32-mean", {1, precision}).embed(short_sequences);
+    auto eight = load("f32-mean", {8, precision}).embed(short_sequences);
+    ASSERT_TRUE(one.ok() && eight.ok());
+    for (size_t i = 0; i < one->values.size(); ++i) EXPECT_NEAR(one->values[i], eight->values[i], 1e-6) << i;
+  }
+}
+
 TEST(EncoderModel, TextsAreTokenizedWithTheModelsTokenizer) {
   INFERD_REQUIRE_TINY_MODELS();
   EncoderModel model = load("f32-mean");
