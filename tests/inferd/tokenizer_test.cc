@@ -22,9 +22,13 @@ const Tokenizer& bert_uncased() {
   return tokenizer;
 }
 
-nlohmann::json golden() {
-  std::ifstream in(data_dir / "bert-uncased-golden.json");
-  return nlohmann::json::parse(in);
+// Loaded once and kept: a range-for over golden()["pair"] would otherwise walk a destroyed temporary.
+const nlohmann::json& golden() {
+  static const nlohmann::json loaded = [] {
+    std::ifstream in(data_dir / "bert-uncased-golden.json");
+    return nlohmann::json::parse(in);
+  }();
+  return loaded;
 }
 
 std::vector<TokenId> pieces(std::string_view text) {
@@ -34,7 +38,7 @@ std::vector<TokenId> pieces(std::string_view text) {
 }
 
 TEST(BertUncasedTokenizer, MatchesTransformersJsOnAccentsCjkEmojiControlsPunctuationAndLongWords) {
-  nlohmann::json expected = golden();
+  const nlohmann::json& expected = golden();
   ASSERT_GT(expected["single"].size(), 20u);
   for (const auto& item : expected["single"]) {
     std::string text = item["text"];
