@@ -44,7 +44,7 @@ engine=$("$build/inferd/inferd" bench --model "$work/model" --batch "$engine_bat
   --threads "$threads" --seconds "$seconds")
 echo "$engine"
 
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))  # below the ephemeral ports clients take
 "$build/inferd/inferd" serve --model "m=$work/model" --preload m --listen "127.0.0.1:$port" --grpc-listen 127.0.0.1:0 \
   --threads "$threads" --max-batch-requests "$engine_batch" --log-level warn &
 server=$!

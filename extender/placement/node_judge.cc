@@ -40,9 +40,11 @@ Judgement NodeJudge::judge(const std::string& node) {
 
   auto& verdict = slice_verdicts_[where.slice];
   if (!verdict) verdict = judge_whole_slice(where.slice);
-  Judgement result = *verdict;
-  if (result.fit == Fit::kFits) result.score = where.host == 0 ? 10 : 5;  // the leader is worker 0
-  return result;
+  if (verdict->fit != Fit::kFits || where.host == 0) return *verdict;
+  // The leader is worker 0 and worker i runs on host i: a leader on host k would shift every worker's host
+  // (kube-scheduler weighs other plugins' scores too, so a lower score alone would not keep it off).
+  return never("the leader of " + request_.pod.group->name + " goes to host 0 of free slice " + slice->name + ", " +
+               slice->hosts.front().node);
 }
 
 const std::optional<Judgement>& NodeJudge::shape_verdict(const Slice& slice) {
@@ -83,7 +85,7 @@ Judgement NodeJudge::judge_whole_slice(int slice_index) {
   for (const auto& host : slice.hosts) {
     if (auto problem = host_problem(slice, host, request_.pod.tolerations); !problem.empty()) return busy(problem);
   }
-  return {Fit::kFits, 0, nullptr};
+  return {Fit::kFits, 10, nullptr};
 }
 
 Judgement NodeJudge::judge_group_host(const std::string& node, const Slice* slice, int host) {

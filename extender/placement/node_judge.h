@@ -29,7 +29,7 @@ struct Judgement {
 };
 
 // The placement rules for one pod against single nodes:
-// - a leader takes any host of a whole free slice of its shape (host 0 scores highest);
+// - a leader takes host 0 of a whole free slice of its shape, so that worker i runs on host i;
 // - a follower goes only to the host of its worker id on its group's slice, and waits until the
 //   leader is bound;
 // - a single-host pod bin-packs onto hosts of its shape, never onto a slice a group holds.

@@ -50,18 +50,20 @@ TEST_F(Placement, LeaderTakesOnlyAWholeFreeSliceOfItsShape) {
   add(single_pod("other", "tpu-v5-lite-podslice", "", 4, "v5e-b-3"));
   auto leader = add(job_worker("train", 0, "tpu-v5-lite-podslice", "4x4", 4));
 
+  // Host 0 only: worker i runs on host i, whatever else kube-scheduler weighs.
   auto outcome = filter(leader);
-  EXPECT_EQ(names_of(outcome.passed), (std::vector<std::string>{"v5e-a-0", "v5e-a-1", "v5e-a-2", "v5e-a-3"}));
+  EXPECT_EQ(names_of(outcome.passed), (std::vector<std::string>{"v5e-a-0"}));
   auto failed = as_map(outcome.failed);
   EXPECT_EQ(failed["v5e-b-0"], "slice v5e-b is in use: 4 of 16 chips taken");
   auto never = as_map(outcome.unresolvable);
+  EXPECT_EQ(never["v5e-a-2"], "the leader of Job default/train goes to host 0 of free slice v5e-a, v5e-a-0");
   EXPECT_EQ(never["v6e-0"],
             "tpu-v6e-slice 4x4 (4 hosts of 4 chips); the pod needs tpu-v5-lite-podslice 4x4 (4 hosts of 4 chips)");
   EXPECT_EQ(never.count("v5e-small-0"), 1u);
 
   auto scores = prioritize_nodes(analyze_pod(leader, state.index()), state.index(), {"v5e-a-0", "v5e-a-1", "v6e-0"});
   EXPECT_EQ(scores[0].score, 10);  // host 0: the leader is worker 0
-  EXPECT_EQ(scores[1].score, 5);
+  EXPECT_EQ(scores[1].score, 0);
   EXPECT_EQ(scores[2].score, 0);
 }
 
@@ -96,13 +98,14 @@ TEST(WorkerHostnames, PodDnsNamesWithASubdomainNodeNamesOnTheHostNetwork) {
   EXPECT_EQ(worker_hostnames(pod, nodes), nodes);
 }
 
-TEST_F(Placement, V5pTwoHostSliceAndLeaderAwayFromHostZeroKeepsWorkerOrder) {
+TEST_F(Placement, V5pTwoHostSliceLeaderOnHostZeroFollowerOnHostOne) {
   add_slice(state, "p", "tpu-v5p-slice", "2x2x2", 2, 4);
   auto leader = add(job_worker("j", 0, "tpu-v5p-slice", "2x2x2", 4));
   auto follower = add(job_worker("j", 1, "tpu-v5p-slice", "2x2x2", 4));
-  ASSERT_EQ(filter(leader).passed.size(), 2u);
-  ASSERT_EQ(bind(leader, "p-1"), "");
-  EXPECT_EQ(names_of(filter(follower).passed), (std::vector<std::string>{"p-0"}));
+  EXPECT_EQ(names_of(filter(leader).passed), (std::vector<std::string>{"p-0"}));
+  EXPECT_NE(bind(leader, "p-1"), "");  // a scheduler that picks host 1 anyway is refused at bind
+  ASSERT_EQ(bind(leader, "p-0"), "");
+  EXPECT_EQ(names_of(filter(follower).passed), (std::vector<std::string>{"p-1"}));
 }
 
 TEST_F(Placement, SingleHostPodsBinPackAndNeverTakeAReservedSlice) {
@@ -144,8 +147,8 @@ TEST_F(Placement, ReservationsAreRebuiltFromBoundPodsAndAnnotationsAfterARestart
   add_slice(state, "a", "tpu-v6e-slice", "4x4", 4, 4);
   std::vector<TpuPod> pods;
   for (int i = 0; i < 4; ++i) pods.push_back(add(job_worker("train", i, "tpu-v6e-slice", "4x4", 4)));
-  ASSERT_EQ(bind(pods[0], "a-3"), "");
-  ASSERT_EQ(bind(pods[1], "a-0"), "");
+  ASSERT_EQ(bind(pods[0], "a-0"), "");
+  ASSERT_EQ(bind(pods[1], "a-1"), "");
 
   // A fresh extender sees the same Nodes and the Pods as the API server holds them after those binds.
   ClusterState restarted;
@@ -164,7 +167,7 @@ TEST_F(Placement, ReservationsAreRebuiltFromBoundPodsAndAnnotationsAfterARestart
   EXPECT_EQ(index.slices()[0].holder, "default/job:train");
   EXPECT_EQ(index.group("default/job:train")->worker_nodes, state.index().group("default/job:train")->worker_nodes);
   auto request = analyze_pod(pods[2], index);
-  EXPECT_EQ(names_of(filter_nodes(request, index, restarted_names).passed), (std::vector<std::string>{"a-1"}));
+  EXPECT_EQ(names_of(filter_nodes(request, index, restarted_names).passed), (std::vector<std::string>{"a-2"}));
   auto intruder = parse_pod(pod_json(job_worker("other", 0, "tpu-v6e-slice", "4x4", 4)));
   restarted.upsert_pod(intruder);
   EXPECT_TRUE(
