@@ -22,6 +22,7 @@ NodeAgent::NodeAgent(std::string node, std::string simulate, std::string binary_
 }
 
 void NodeAgent::start_plugin() {
+  registrations_before_start_ = kubelet_->registrations();
   const std::string metrics = "127.0.0.1:" + std::to_string(testing::free_port());
   plugin_ = std::make_unique<testing::ChildProcess>(
       std::vector<std::string>{binary_dir_ + "/deviceplugin/tpu-device-plugin", "--config", plugin_config_,
@@ -36,7 +37,7 @@ void NodeAgent::kill_plugin() {
 }
 
 int NodeAgent::healthy_chips() {
-  if (!plugin_running() || kubelet_->registrations() == 0) return 0;
+  if (!plugin_running() || kubelet_->registrations() <= registrations_before_start_) return 0;
   int healthy = 0;
   for (const fakes::AdvertisedDevice& device : kubelet_->devices()) healthy += device.health == "Healthy";
   return healthy;

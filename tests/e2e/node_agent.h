@@ -19,7 +19,8 @@ class NodeAgent {
 
   const std::string& node() const { return node_; }
   fakes::FakeKubelet& kubelet() { return *kubelet_; }
-  // Healthy chips the plugin advertises now; 0 while no plugin runs, as the kubelet reports it.
+  // Healthy chips the plugin advertises now, as the kubelet reports it: 0 while no plugin runs, and after a
+  // restart until the new plugin process has registered (before that its socket may not be listening yet).
   int healthy_chips();
   bool plugin_running() { return plugin_ && plugin_->running(); }
   void kill_plugin();
@@ -38,6 +39,7 @@ class NodeAgent {
   std::unique_ptr<fakes::FakeKubelet> kubelet_;
   std::unique_ptr<testing::ChildProcess> plugin_;
   int plugin_starts_ = 0;
+  int registrations_before_start_ = 0;  // the kubelet's count when the running plugin was started
 };
 
 }  // namespace tpustack::e2e
