@@ -2,19 +2,12 @@
 
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 
+#include "common/http/serving_listener.h"
 #include "common/metrics/metrics_registry.h"
 
-namespace web::http::experimental::listener {
-class http_listener;
-}
-
 namespace tpustack::metrics {
-
-// "0.0.0.0:2112", ":2112", "[::1]:8080" → "http://0.0.0.0:2112". Throws std::invalid_argument.
-std::string listen_uri(const std::string& host_port);
 
 // HTTP exposition: GET /metrics renders the registry; other GET paths (/healthz, /readyz, ...)
 // are answered by the handlers a program adds. Runs on cpprestsdk's own threads.
@@ -29,19 +22,17 @@ class MetricsServer {
 
   MetricsServer(const std::string& host_port, const MetricsRegistry& registry,
                 std::map<std::string, Handler> handlers = {});
-  ~MetricsServer();
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
 
   // Throws std::runtime_error when the address cannot be bound.
-  void start();
-  void stop();
+  void start() { listener_.start(); }
+  void stop() { listener_.stop(); }
 
  private:
+  void serve(const web::http::http_request& request) const;
+
   const MetricsRegistry& registry_;
   std::map<std::string, Handler> handlers_;
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener_;
-  bool running_ = false;
+  http::ServingListener listener_;  // last: closed first
 };
 
 }  // namespace tpustack::metrics

@@ -1,14 +1,10 @@
 #pragma once
 
-#include <memory>
 #include <string>
 
+#include "common/http/serving_listener.h"
 #include "common/metrics/metrics_registry.h"
 #include "extender/service/extender_service.h"
-
-namespace web::http::experimental::listener {
-class http_listener;
-}
 
 namespace tpustack::extender {
 
@@ -18,19 +14,17 @@ namespace tpustack::extender {
 class ExtenderHttpServer {
  public:
   ExtenderHttpServer(const std::string& host_port, ExtenderService& service, const metrics::MetricsRegistry& registry);
-  ~ExtenderHttpServer();
-  ExtenderHttpServer(const ExtenderHttpServer&) = delete;
-  ExtenderHttpServer& operator=(const ExtenderHttpServer&) = delete;
 
   // Throws std::runtime_error when the address cannot be bound.
-  void start();
-  void stop();
+  void start() { listener_.start(); }
+  void stop() { listener_.stop(); }
 
  private:
+  void serve(web::http::http_request request);
+
   ExtenderService& service_;
   const metrics::MetricsRegistry& registry_;
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener_;
-  bool running_ = false;
+  http::ServingListener listener_;  // last: closed first
 };
 
 }  // namespace tpustack::extender

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "common/http/listener_lifecycle.h"
-#include "common/metrics/metrics_server.h"
 #include "inferd/server/client_connection.h"
 
 namespace inferd::server {
@@ -58,23 +56,6 @@ void serve(HttpApi& api, const http::http_request& request) {
 }  // namespace
 
 HttpFront::HttpFront(const std::string& host_port, HttpApi& api)
-    : api_(api),
-      listener_(
-          std::make_unique<http::experimental::listener::http_listener>(tpustack::metrics::listen_uri(host_port))) {
-  listener_->support([this](const http::http_request& request) { serve(api_, request); });
-}
-
-HttpFront::~HttpFront() { stop(); }
-
-void HttpFront::start() {
-  tpustack::http::open_listener(*listener_, "the inferd HTTP API");
-  running_ = true;
-}
-
-void HttpFront::stop() {
-  if (!running_) return;
-  running_ = false;
-  tpustack::http::close_listener(*listener_, "the inferd HTTP API");
-}
+    : listener_(host_port, "the inferd HTTP API", [&api](http::http_request request) { serve(api, request); }) {}
 
 }  // namespace inferd::server

@@ -1,13 +1,9 @@
 #pragma once
 
-#include <memory>
 #include <string>
 
+#include "common/http/serving_listener.h"
 #include "inferd/server/http_api.h"
-
-namespace web::http::experimental::listener {
-class http_listener;
-}
 
 namespace inferd::server {
 
@@ -15,18 +11,13 @@ namespace inferd::server {
 class HttpFront {
  public:
   HttpFront(const std::string& host_port, HttpApi& api);
-  ~HttpFront();
-  HttpFront(const HttpFront&) = delete;
-  HttpFront& operator=(const HttpFront&) = delete;
 
   // Throws std::runtime_error when the address cannot be bound.
-  void start();
-  void stop();
+  void start() { listener_.start(); }
+  void stop() { listener_.stop(); }
 
  private:
-  HttpApi& api_;
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener_;
-  bool running_ = false;
+  tpustack::http::ServingListener listener_;
 };
 
 }  // namespace inferd::server

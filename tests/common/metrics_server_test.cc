@@ -16,11 +16,11 @@ namespace {
 using tpustack::testing::free_port;
 
 TEST(ListenUriTest, AcceptsHostPortForms) {
-  EXPECT_EQ(listen_uri("0.0.0.0:2112"), "http://0.0.0.0:2112");
-  EXPECT_EQ(listen_uri(":8080"), "http://0.0.0.0:8080");
-  EXPECT_EQ(listen_uri("127.0.0.1:1"), "http://127.0.0.1:1");
+  EXPECT_EQ(http::listen_uri("0.0.0.0:2112"), "http://0.0.0.0:2112");
+  EXPECT_EQ(http::listen_uri(":8080"), "http://0.0.0.0:8080");
+  EXPECT_EQ(http::listen_uri("127.0.0.1:1"), "http://127.0.0.1:1");
   for (const char* bad : {"8080", "host:", "host:80a", "host:70000"}) {
-    EXPECT_THROW(listen_uri(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(http::listen_uri(bad), std::invalid_argument) << bad;
   }
 }
 
