@@ -23,10 +23,10 @@ ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "inferd", "tools"))
 from make_bert_model import write_model  # noqa: E402
 
-def cpu_peak_gflops(threads):
-    """This CPU's fp32 peak on `threads` threads, measured by bench/inferd/fp32_peak.cc."""
-    out = subprocess.run([os.path.join(ROOT, "build", "bench", "inferd", "inferd_fp32_peak"), "--threads",
-                          str(threads)], check=True, capture_output=True, text=True).stdout
+def cpu_peak_gflops(build, threads):
+    """This CPU's fp32 peak on `threads` threads, measured by bench/inferd/fp32_peak.cc from the same build."""
+    out = subprocess.run([os.path.join(build, "bench", "inferd", "inferd_fp32_peak"), "--threads", str(threads)],
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out)["fp32_peak_gflop_per_s"]
 
 
@@ -60,7 +60,7 @@ def main():
                    capture_output=True)
     with open(os.path.join(model, "config.json")) as f:
         config = json.load(f)
-    peak = cpu_peak_gflops(args.threads)
+    peak = cpu_peak_gflops(os.path.dirname(os.path.dirname(os.path.abspath(args.inferd))), args.threads)
     common = ["--threads", str(args.threads), "--seconds", str(args.seconds)]
 
     for case in args.cases.split(","):
