@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "common/cli/command_line.h"
 #include "common/config/config_document.h"
 #include "common/logging/logging.h"
 #include "common/topology/topology_error.h"
@@ -17,7 +18,8 @@
 int main(int argc, char** argv) {
   using namespace tpustack;
   using namespace tpustack::deviceplugin;
-  CLI::App app{"tpu-device-plugin: advertises this node's TPU chips to the kubelet as google.com/tpu"};
+  CLI::App app{"tpu-device-plugin: advertises this node's TPU chips to the kubelet as google.com/tpu",
+               "tpu-device-plugin"};
   FlagValues flags;
   std::string config_file;
   bool describe = false;
@@ -36,7 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--topology", flags.topology, "the slice topology this node belongs to, e.g. 4x4");
   app.add_option("--chips-per-host", flags.chips_per_host, "TPU chips this node must have");
   app.add_flag("--describe", describe, "Print the chips and the libtpu environment each allocation gets, then exit");
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = cli::parse_command_line(app, argc, argv)) return *code;
 
   try {
     // Errors in the flags or config file are logged to stderr like everything else.

@@ -2,8 +2,6 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
-#include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -11,7 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cli/command_line.h"
 #include "common/config/config_document.h"
+#include "common/config/duration.h"
 #include "common/kube/cluster_config.h"
 #include "common/logging/logging.h"
 #include "extender/model/cluster_state.h"
@@ -24,73 +24,74 @@ namespace {
 
 using namespace tpustack;
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  tpu-extender serve [--config FILE] [--kubeconfig FILE] [--listen HOST:PORT] [--metrics-addr HOST:PORT]\n"
-    "                     [--log-level LEVEL] [--provisioner gke|simulated|dry-run|none] [--gke-project P]\n"
-    "                     [--gke-location L] [--gke-cluster C] [--pool-deletion-grace DURATION]\n"
-    "                     [--simulated-node-delay DURATION] [--max-pool-operations N] [--cleanup-only]\n"
-    "  tpu-extender plan --nodes FILE --pods FILE\n";
-
 std::atomic<bool> stop_requested{false};
 
-// --name VALUE pairs; throws std::invalid_argument on anything else.
-std::map<std::string, std::string> read_flags(const std::vector<std::string>& args,
-                                              const std::set<std::string>& known) {
-  std::map<std::string, std::string> flags;
-  for (std::size_t i = 0; i < args.size(); i += 2) {
-    if (!known.contains(args[i])) throw std::invalid_argument("unknown option " + args[i]);
-    if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
-    flags[args[i]] = args[i + 1];
-  }
-  return flags;
-}
+struct PlanOptions {
+  std::string nodes;
+  std::string pods;
+};
 
-int plan(const std::vector<std::string>& args) {
-  auto flags = read_flags(args, {"--nodes", "--pods"});
-  if (!flags.contains("--nodes") || !flags.contains("--pods"))
-    throw std::invalid_argument("plan needs --nodes and --pods");
+int plan(const PlanOptions& options) {
   extender::ClusterState state;
-  for (const auto& node : extender::read_object_list(flags["--nodes"])) state.upsert_node(extender::parse_node(node));
-  for (const auto& pod : extender::read_object_list(flags["--pods"])) state.upsert_pod(extender::parse_pod(pod));
+  for (const auto& node : extender::read_object_list(options.nodes)) state.upsert_node(extender::parse_node(node));
+  for (const auto& pod : extender::read_object_list(options.pods)) state.upsert_pod(extender::parse_pod(pod));
   std::cout << extender::render_plan(extender::plan_cluster(state));
   return 0;
 }
 
-int serve(const std::vector<std::string>& args) {
-  // The provisioner's flags first (CLI11, with boolean flags); the rest are the verbs' --name VALUE pairs.
-  CLI::App provisioner_flags{"tpu-extender serve provisioner flags"};
-  provisioner_flags.allow_extras();
-  provisioning::ProvisionerOptions provisioning_options;
-  provisioning::add_provisioner_flags(provisioner_flags, provisioning_options);
-  provisioner_flags.parse(std::vector<std::string>(args.rbegin(), args.rend()));
-  auto flags = read_flags(provisioner_flags.remaining(),
-                          {"--config", "--kubeconfig", "--listen", "--metrics-addr", "--log-level"});
+struct ServeFlags {
+  std::string config;
+  std::string kubeconfig;
+  std::string listen;
+  std::string metrics_addr;
+  std::string log_level;
+  std::string group_timeout;
+  provisioning::ProvisionerOptions provisioning;
+};
+
+void add_serve_flags(CLI::App& serve, ServeFlags& flags) {
+  serve.add_option("--config", flags.config, "YAML config file; flags override its keys");
+  serve.add_option("--kubeconfig", flags.kubeconfig, "kubeconfig file (default: the in-cluster service account)");
+  serve.add_option("--listen", flags.listen, "HOST:PORT of the extender verbs (0.0.0.0:8888)");
+  serve.add_option("--metrics-addr", flags.metrics_addr, "HOST:PORT of /metrics, /healthz, /readyz (0.0.0.0:8080)");
+  serve.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error (info)");
+  serve.add_option("--group-timeout", flags.group_timeout,
+                   "Release a group's reserved slice when not all its pods arrived within this; 0: never (10m)");
+  provisioning::add_provisioner_flags(serve, flags.provisioning);
+}
+
+int serve(const CLI::App& app, ServeFlags& flags) {
   config::ConfigDocument config;
-  if (flags.contains("--config")) {
-    config = config::ConfigDocument::load_file(flags["--config"]);
-    std::set<std::string> known = {"listen", "metricsAddr", "logLevel", "kubeconfig"};
+  if (!flags.config.empty()) {
+    config = config::ConfigDocument::load_file(flags.config);
+    std::set<std::string> known = {"listen", "metricsAddr", "logLevel", "kubeconfig", "groupTimeout"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
     config.reject_unknown_keys(known);
   }
-  provisioning::apply_provisioner_config(config, provisioner_flags, provisioning_options);
-  auto setting = [&](const std::string& flag, const std::string& key, std::string fallback) {
-    if (flags.contains(flag)) return flags[flag];
+  auto& provisioning_options = flags.provisioning;
+  provisioning::apply_provisioner_config(config, app, provisioning_options);
+  auto setting = [&](const std::string& flag, const std::string& value, const std::string& key, std::string fallback) {
+    if (app.count(flag) > 0) return value;
     return config.get_string(key).value_or(std::move(fallback));
   };
   logging::LoggingOptions log;
-  log.level = setting("--log-level", "logLevel", "info");
+  log.level = setting("--log-level", flags.log_level, "logLevel", "info");
   logging::setup_logging(log, "tpu-extender");
 
-  std::string kubeconfig = setting("--kubeconfig", "kubeconfig", "");
+  std::string kubeconfig = setting("--kubeconfig", flags.kubeconfig, "kubeconfig", "");
   auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
   extender::ServeOptions options;
-  options.listen = setting("--listen", "listen", options.listen);
-  options.metrics_addr = setting("--metrics-addr", "metricsAddr", options.metrics_addr);
+  options.listen = setting("--listen", flags.listen, "listen", options.listen);
+  options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
+  options.group_timeout = config::parse_duration(
+      setting("--group-timeout", flags.group_timeout, "groupTimeout", config::format_duration(options.group_timeout)));
 
   extender::ExtenderRuntime runtime(std::move(cluster), options);
   runtime.start();
   auto provisioner = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
+  if (provisioner) {
+    runtime.set_readiness_check([&controller = provisioner->controller()] { return controller.unready_reason(); });
+  }
   std::signal(SIGTERM, [](int) { stop_requested = true; });
   std::signal(SIGINT, [](int) { stop_requested = true; });
   for (int tick = 0; !stop_requested; ++tick) {
@@ -98,6 +99,7 @@ int serve(const std::vector<std::string>& args) {
     if (tick % 25 == 0) runtime.service().refresh_gauges();  // slices and groups gauges every 5 s
   }
   spdlog::info("stopping");
+  runtime.set_readiness_check(nullptr);
   provisioner.reset();
   runtime.stop();
   return 0;
@@ -106,19 +108,22 @@ int serve(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
-  }
+  CLI::App app{"tpu-extender: slice-aware gang placement for kube-scheduler, and its node-pool provisioner",
+               "tpu-extender"};
+  app.require_subcommand(1);
+  ServeFlags serve_flags;
+  auto* serve_command = app.add_subcommand("serve", "Serve the extender verbs (filter, prioritize, bind, preempt)");
+  add_serve_flags(*serve_command, serve_flags);
+  PlanOptions plan_options;
+  auto* plan_command = app.add_subcommand("plan", "What-if: where each pod of a snapshot would go, who waits and why");
+  plan_command->add_option("--nodes", plan_options.nodes, "Node objects: a YAML or JSON list, or a List")->required();
+  plan_command->add_option("--pods", plan_options.pods, "Pod objects: a YAML or JSON list, or a List")->required();
+  if (auto code = cli::parse_command_line(app, argc, argv)) return *code;
   try {
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (args[0] == "plan") return plan(rest);
-    if (args[0] == "serve") return serve(rest);
-    throw std::invalid_argument("unknown command " + args[0]);
+    if (*plan_command) return plan(plan_options);
+    return serve(*serve_command, serve_flags);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "tpu-extender: " << e.what() << "\n" << kUsage;
-    return 2;
+    return cli::usage_error(app, e.what());
   } catch (const std::exception& e) {
     std::cerr << "tpu-extender: " << e.what() << "\n";
     return 1;

@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/cli/command_line.h"
 #include "common/logging/logging.h"
 #include "inferd/cli/bench_command.h"
 #include "inferd/cli/pull_command.h"
@@ -17,7 +19,8 @@ constexpr std::string_view usage =
     "commands:\n"
     "  bench   measure embedding or reranking throughput of a model directory\n"
     "  pull    fetch models from a registry, a Hugging Face-style endpoint or a directory\n"
-    "  serve   serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC\n";
+    "  serve   serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC\n"
+    "Run 'inferd <command> --help' for a command's options.\n";
 
 }  // namespace
 
@@ -30,16 +33,20 @@ int main(int argc, char** argv) {
     execv("/proc/self/exe", argv);
   }
   tpustack::logging::setup_logging({}, "inferd");
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) {
-    std::cerr << usage;
-    return 2;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args.front() == "--help" || args.front() == "-h")) {
+    std::cout << usage;
+    return 0;
   }
-  const std::string_view command = args.front();
-  const std::span<const std::string_view> rest(args.data() + 1, args.size() - 1);
+  if (args.empty()) {
+    std::cerr << "inferd: a command is required\n\n" << usage;
+    return tpustack::cli::kUsageError;
+  }
+  const std::string& command = args.front();
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "bench") return inferd::cli::run_bench(rest);
   if (command == "pull") return inferd::cli::run_pull(rest);
   if (command == "serve") return inferd::cli::run_serve(rest);
-  std::cerr << "unknown command '" << command << "'\n" << usage;
-  return 2;
+  std::cerr << "inferd: unknown command '" << command << "'\n\n" << usage;
+  return tpustack::cli::kUsageError;
 }

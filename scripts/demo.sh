@@ -14,7 +14,9 @@ models=$(mktemp -d)
 trap 'rm -rf "$models"' EXIT
 
 say "What one TPU host of that slice looks like to the device plugin (tpu-device-plugin --simulate v6e:4x4:4 --describe)"
-"$build/deviceplugin/tpu-device-plugin" --simulate v6e:4x4:4 --describe | head -n 12
+# The host, then the whole environment of a full-host allocation (the smaller ones follow in --describe).
+"$build/deviceplugin/tpu-device-plugin" --simulate v6e:4x4:4 --describe |
+  awk '/^A container given/ { blocks++ } blocks < 2 || /^This slice spans/ { print }'
 
 say "Generating two demo models with RANDOM weights (MiniLM-L6 shape): an embedder and a cross-encoder"
 /usr/bin/python3 "$root/tests/inferd/tools/make_bert_model.py" --out "$models/demo-embedder" --shape minilm-l6 --seed 1

@@ -54,13 +54,31 @@ void ClusterState::forget(const std::string& pod_key) {
   index_.reset();
 }
 
+void ClusterState::reserve(const std::string& group_key, const std::string& slice,
+                           std::chrono::steady_clock::time_point now) {
+  reservations_[group_key] = Reservation{slice, now};
+  index_.reset();
+}
+
+void ClusterState::release(const std::string& group_key) {
+  if (reservations_.erase(group_key) > 0) index_.reset();
+}
+
 const TpuPod* ClusterState::find_pod(const std::string& key) const {
   auto it = pods_.find(key);
   return it == pods_.end() ? nullptr : &it->second;
 }
 
 const SliceIndex& ClusterState::index() {
-  if (!index_) index_ = std::make_unique<SliceIndex>(nodes_, pods_);
+  if (index_) return *index_;
+  Reservations slices;
+  for (const auto& [group, reservation] : reservations_) slices.emplace(group, reservation.slice);
+  index_ = std::make_unique<SliceIndex>(nodes_, pods_, slices);
+  // A group whose pods are all gone, or that holds its slice through bound members now, needs no reservation.
+  std::erase_if(reservations_, [this](const auto& entry) {
+    const GroupState* group = index_->group(entry.first);
+    return group == nullptr || (group->slice >= 0 && !group->reserved);
+  });
   return *index_;
 }
 

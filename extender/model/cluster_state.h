@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,16 @@ class ClusterState {
   void assume_bound(const std::string& pod_key, const std::string& node, std::optional<Placement> placement);
   void forget(const std::string& pod_key);
 
+  // Reserve at first sight: `slice` is `group_key`'s from now on, though none of its pods is bound yet;
+  // its members then fit only their hosts of it. Kept in memory: members' bind annotations make it durable.
+  void reserve(const std::string& group_key, const std::string& slice, std::chrono::steady_clock::time_point now);
+  void release(const std::string& group_key);
+  struct Reservation {
+    std::string slice;
+    std::chrono::steady_clock::time_point since;
+  };
+  const std::map<std::string, Reservation>& reservations() const { return reservations_; }
+
   const TpuPod* find_pod(const std::string& key) const;
   const std::map<std::string, TpuNode>& nodes() const { return nodes_; }
   const std::map<std::string, TpuPod>& pods() const { return pods_; }
@@ -43,6 +54,7 @@ class ClusterState {
   std::map<std::string, TpuNode> nodes_;
   std::map<std::string, TpuPod> pods_;
   std::map<std::string, Assumption> assumed_;
+  std::map<std::string, Reservation> reservations_;
   std::unique_ptr<SliceIndex> index_;
 };
 

@@ -19,6 +19,10 @@ inline constexpr std::string_view kCompletionIndex = "batch.kubernetes.io/job-co
 inline constexpr std::string_view kStatefulSetPodIndex = "apps.kubernetes.io/pod-index";
 inline constexpr std::string_view kGroupLabel = "tpustack.dev/group";
 inline constexpr std::string_view kGroupSizeLabel = "tpustack.dev/group-size";
+// On the nodes of a pool the provisioner created: whose pool it is (with kGroupLabel).
+inline constexpr std::string_view kGroupNamespaceLabel = "tpustack.dev/group-namespace";
+// Bumped on a waiting pod when the extender's answer for it changed, so kube-scheduler retries it now.
+inline constexpr std::string_view kNudgeAnnotation = "tpustack.dev/nudge";
 
 // The placement record written at bind; read back after a restart and by the containers' env.
 inline constexpr std::string_view kSliceAnnotation = "tpustack.dev/slice";

@@ -42,6 +42,7 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
   if (auto group = lookup(labels, names::kGroupLabel); !group.empty()) {
     member.key = ns + "/group:" + group;
     member.name = "group " + ns + "/" + group;
+    member.pool_owner = ns + "/" + group;
     if (auto size = lookup(labels, names::kGroupSizeLabel); !size.empty()) {
       if (!parse_non_negative(size, member.declared_size) || member.declared_size == 0) {
         member.declared_size = 0;
@@ -52,6 +53,7 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
     auto job = lookup(labels, names::kJobName);
     member.key = ns + "/jobset-job:" + job_key;
     member.name = "JobSet job " + ns + "/" + (job.empty() ? lookup(labels, names::kJobSetName) : job);
+    if (!job.empty()) member.pool_owner = ns + "/" + job;
   } else if (lookup(labels, names::kCompletionIndex).empty() && lookup(annotations, names::kCompletionIndex).empty()) {
     return std::nullopt;
   } else {
@@ -60,6 +62,7 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
     if (job.empty()) return std::nullopt;  // an index without a job: nothing to group by
     member.key = ns + "/job:" + job;
     member.name = "Job " + ns + "/" + job;
+    member.pool_owner = ns + "/" + job;
   }
   std::string problem = std::move(member.problem);
   read_index(labels, annotations, member);

@@ -15,6 +15,9 @@ struct GroupMember {
   int index = -1;         // worker index; 0 is the leader; -1 when the pod carries none
   int declared_size = 0;  // tpustack.dev/group-size; 0 when not given
   std::string problem;    // why the labels cannot be used as they are; empty when they can
+  // "<ns>/<name>" as the provisioner labels the nodes of the pool it creates for this group
+  // (tpustack.dev/group-namespace, tpustack.dev/group): the child Job or Job name, or our group label.
+  std::string pool_owner;
 
   bool leader() const { return index == 0; }
 };

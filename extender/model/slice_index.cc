@@ -38,7 +38,8 @@ std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, 
   return workers;
 }
 
-SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods) {
+SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods,
+                       const Reservations& reservations) {
   std::map<std::string, std::vector<const TpuNode*>> pools;
   for (const auto& [name, node] : nodes) {
     if (node.is_tpu()) pools[node.pool].push_back(&node);
@@ -54,7 +55,7 @@ SliceIndex::SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::m
     slice.hosts[where.host].used += pod.chips;
     slice.used_chips += pod.chips;
   }
-  reserve_for_groups(pods);
+  reserve_for_groups(pods, reservations);
 }
 
 void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
@@ -80,6 +81,8 @@ void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
     std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->name < b->name; });
     int index = static_cast<int>(slices_.size());
     slice.shape_id = shape_id(slice);
+    slice.created_for = members.front()->created_for;
+    slice_by_name_.emplace(slice.name, index);
     if (slice.shape_id == static_cast<int>(shape_examples_.size())) shape_examples_.push_back(index);
     for (const auto* node : members) {
       slice.hosts.push_back(host_of(*node));
@@ -99,13 +102,22 @@ void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
   }
 }
 
-void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods) {
+void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods, const Reservations& reservations) {
   std::map<std::string, std::map<int, std::string>> occupied;
+  std::map<std::string, int> foreign_chips;  // per slice name: chips of bound pods outside any group
   for (const auto& [key, pod] : pods) {
-    if (!pod.active() || !pod.group || pod.chips == 0) continue;
+    if (!pod.active() || pod.chips == 0) continue;
+    if (!pod.group) {
+      if (auto where = pod.bound() ? locate(pod.node_name) : Location{}; where.slice >= 0) {
+        foreign_chips[slices_[where.slice].name] += pod.chips;
+      }
+      continue;
+    }
     auto& group = groups_[pod.group->key];
     group.key = pod.group->key;
     group.name = pod.group->name;
+    group.pool_owner = pod.group->pool_owner;
+    group.pods.push_back(key);
     ++group.active_pods;
     if (pod.group->leader()) group.leader = pod.key();
     if (pod.placement && !pod.placement->worker_hostnames.empty()) {
@@ -126,8 +138,45 @@ void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods) {
     occupied[group.key].emplace(worker, pod.node_name);
   }
   for (auto& [key, group] : groups_) {
+    if (group.slice < 0) hold_reserved(group, reservations, foreign_chips);
     if (group.slice >= 0) group.worker_nodes = assign_workers(slices_[group.slice], occupied[key]);
   }
+}
+
+void SliceIndex::hold_reserved(GroupState& group, const Reservations& reservations,
+                               const std::map<std::string, int>& foreign_chips) {
+  int chosen = -1;
+  auto reserved = reservations.find(group.key);
+  if (reserved != reservations.end()) {
+    chosen = slice_named(reserved->second);
+    if (chosen < 0) {
+      group.lost_reservation = "slice " + reserved->second + " is gone";
+      return;
+    }
+  } else {
+    // A pool the provisioner created for this group is its own before any member is seen, so that
+    // another group of the same shape cannot take it first.
+    for (int s = 0; s < static_cast<int>(slices_.size()) && !group.pool_owner.empty(); ++s) {
+      if (slices_[s].created_for == group.pool_owner && slices_[s].multi_host()) chosen = s;
+    }
+    if (chosen < 0) return;
+  }
+  Slice& slice = slices_[chosen];
+  std::string lost;
+  if (!slice.holder.empty() && slice.holder != group.key) {
+    lost = "slice " + slice.name + " is held by " + slice.holder_name;
+  } else if (auto taken = foreign_chips.find(slice.name); taken != foreign_chips.end()) {
+    lost =
+        "slice " + slice.name + " has " + std::to_string(taken->second) + " chips taken by pods outside " + group.name;
+  }
+  if (!lost.empty()) {
+    if (reserved != reservations.end()) group.lost_reservation = std::move(lost);
+    return;
+  }
+  group.slice = chosen;
+  group.reserved = true;
+  slice.holder = group.key;
+  slice.holder_name = group.name;
 }
 
 int SliceIndex::shape_id(const Slice& slice) {
@@ -168,6 +217,11 @@ std::size_t SliceIndex::location_slot(std::string_view node) const {
 
 SliceIndex::Location SliceIndex::locate(const std::string& node) const {
   return location_slots_[location_slot(node)].where;
+}
+
+int SliceIndex::slice_named(const std::string& name) const {
+  auto it = slice_by_name_.find(name);
+  return it == slice_by_name_.end() ? -1 : it->second;
 }
 
 const GroupState* SliceIndex::group(const std::string& key) const {

@@ -60,6 +60,9 @@ TpuNode parse_node(const nlohmann::json& object) {
   node.topology = label(labels, names::kTopologyLabel);
   node.pool = label(labels, names::kNodePoolLabel);
   if (node.pool.empty()) node.pool = node.name;
+  const std::string group = label(labels, names::kGroupLabel);
+  const std::string group_ns = label(labels, names::kGroupNamespaceLabel);
+  if (!group.empty() && !group_ns.empty()) node.created_for = group_ns + "/" + group;
 
   const auto& spec = object.value("spec", kEmpty);
   node.unschedulable = spec.value("unschedulable", false);

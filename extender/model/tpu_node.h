@@ -32,6 +32,8 @@ struct TpuNode {
   bool ready = false;
   bool unschedulable = false;
   std::vector<Taint> taints;
+  // "<ns>/<group>" from the labels the provisioner puts on a pool it created for a group; empty otherwise.
+  std::string created_for;
 
   bool is_tpu() const { return !accelerator.empty(); }
 };

@@ -29,7 +29,7 @@ BindDecision decide_bind(const PodRequest& request, const SliceIndex& index, con
   if (where.slice < 0) return decision;  // unmanaged pod: nothing to record
   const Slice& slice = index.slices()[where.slice];
   decision.placement.slice = slice.name;
-  if (request.role != PodRole::kLeader && request.role != PodRole::kFollower) return decision;
+  if (request.role != PodRole::kGroupMember) return decision;
 
   int worker = request.pod.group->index;
   decision.placement.worker_id = worker;
@@ -39,8 +39,9 @@ BindDecision decide_bind(const PodRequest& request, const SliceIndex& index, con
         group->worker_hostnames.empty() ? worker_hostnames(request.pod, group->worker_nodes) : group->worker_hostnames;
     return decision;
   }
-  // The leader's bind fixes the worker order: it becomes worker 0 wherever it landed.
-  decision.placement.worker_hostnames = worker_hostnames(request.pod, assign_workers(slice, {{worker, node}}));
+  // No reservation (the extender restarted between filter and bind): the node is host `worker` of a free
+  // slice, and worker i runs on host i.
+  decision.placement.worker_hostnames = worker_hostnames(request.pod, assign_workers(slice, {}));
   return decision;
 }
 

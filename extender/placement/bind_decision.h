@@ -21,7 +21,7 @@ struct BindDecision {
 BindDecision decide_bind(const PodRequest& request, const SliceIndex& index, const std::string& node);
 
 // decide_bind against the state, and when it may go ahead, counts the pod as bound there at once
-// (ClusterState::assume_bound): from the leader's bind on, no other group can take its slice, even
+// (ClusterState::assume_bound): from a member's bind on, no other group can take its slice, even
 // before the API server confirms. `pod` is the pod as the state knows it.
 BindDecision assume_bind(ClusterState& state, const TpuPod& pod, const std::string& node);
 

@@ -31,20 +31,19 @@ Judgement NodeJudge::judge(const std::string& node) {
   auto where = index_.locate(node);
   const Slice* slice = where.slice < 0 ? nullptr : &index_.slices()[where.slice];
   bool placed_group = request_.group && request_.group->slice >= 0;
-  if (request_.role == PodRole::kFollower || (request_.role == PodRole::kLeader && placed_group)) {
-    return judge_group_host(node, slice, where.host);
-  }
+  if (request_.role == PodRole::kGroupMember && placed_group) return judge_group_host(node, slice, where.host);
   if (!slice) return never("node " + node + " is not a TPU node the extender knows");
   if (const auto& known = shape_verdicts_[where.shape]; known && *known) return **known;
   if (request_.role == PodRole::kSingleHost) return judge_single_host(*slice, where.host);
 
   auto& verdict = slice_verdicts_[where.slice];
   if (!verdict) verdict = judge_whole_slice(where.slice);
-  if (verdict->fit != Fit::kFits || where.host == 0) return *verdict;
-  // The leader is worker 0 and worker i runs on host i: a leader on host k would shift every worker's host
-  // (kube-scheduler weighs other plugins' scores too, so a lower score alone would not keep it off).
-  return never("the leader of " + request_.pod.group->name + " goes to host 0 of free slice " + slice->name + ", " +
-               slice->hosts.front().node);
+  const int worker = request_.pod.group->index;
+  if (verdict->fit != Fit::kFits || where.host == worker) return *verdict;
+  // Worker i runs on host i: on another host it would shift every worker's host (kube-scheduler weighs other
+  // plugins' scores too, so a lower score alone would not keep it off).
+  return never("worker " + std::to_string(worker) + " of " + request_.pod.group->name + " goes to host " +
+               std::to_string(worker) + " of free slice " + slice->name + ", " + slice->hosts[worker].node);
 }
 
 const std::optional<Judgement>& NodeJudge::shape_verdict(const Slice& slice) {
@@ -78,6 +77,9 @@ Judgement NodeJudge::judge_whole_slice(int slice_index) {
                 std::to_string(slice.expected_hosts()) + " hosts");
   }
   if (!slice.holder.empty()) return busy("slice " + slice.name + " is reserved by " + slice.holder_name);
+  if (!slice.created_for.empty() && slice.created_for != request_.pod.group->pool_owner) {
+    return busy("slice " + slice.name + " was created for " + slice.created_for);
+  }
   if (slice.used_chips > 0) {
     return busy("slice " + slice.name + " is in use: " + std::to_string(slice.used_chips) + " of " +
                 std::to_string(slice.spec->chips()) + " chips taken");
@@ -91,13 +93,6 @@ Judgement NodeJudge::judge_whole_slice(int slice_index) {
 Judgement NodeJudge::judge_group_host(const std::string& node, const Slice* slice, int host) {
   const GroupState* group = request_.group;
   int worker = request_.pod.group->index;
-  if (!group || group->slice < 0) {
-    if (!elsewhere_) {
-      auto leader = group && !group->leader.empty() ? group->leader : "worker 0 of " + request_.pod.group->name;
-      elsewhere_ = busy("waiting for leader " + leader + " to be bound");
-    }
-    return *elsewhere_;
-  }
   const Slice& held = index_.slices()[group->slice];
   if (const auto& mismatch = shape_verdict(held)) return *mismatch;
   if (worker >= static_cast<int>(group->worker_nodes.size()) || group->worker_nodes[worker].empty()) {

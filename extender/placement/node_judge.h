@@ -29,9 +29,10 @@ struct Judgement {
 };
 
 // The placement rules for one pod against single nodes:
-// - a leader takes host 0 of a whole free slice of its shape, so that worker i runs on host i;
-// - a follower goes only to the host of its worker id on its group's slice, and waits until the
-//   leader is bound;
+// - a member of a group that holds a slice goes only to the host of its worker id on that slice;
+// - a member of a group that holds none fits host i (its worker id) of any whole free slice of its
+//   shape; the first member the scheduler asks about reserves that slice for the whole group
+//   (ExtenderService::filter), so no member waits for another;
 // - a single-host pod bin-packs onto hosts of its shape, never onto a slice a group holds.
 class NodeJudge {
  public:
@@ -51,9 +52,9 @@ class NodeJudge {
 
   const PodRequest& request_;
   const SliceIndex& index_;
-  std::vector<std::optional<Judgement>> slice_verdicts_;                 // per slice, for leaders
+  std::vector<std::optional<Judgement>> slice_verdicts_;                 // per slice, for unplaced groups
   std::vector<std::optional<std::optional<Judgement>>> shape_verdicts_;  // per shape id, once known
-  std::optional<Judgement> elsewhere_;                                   // for a follower, every node but its own
+  std::optional<Judgement> elsewhere_;  // for a member of a placed group, every node but its own
 };
 
 // Node names are views into the `nodes` given to filter_nodes, valid while it lives.

@@ -84,7 +84,7 @@ PodRequest analyze_pod(TpuPod pod, const SliceIndex& index) {
     return request;
   }
   request.problem = check_group(request);
-  request.role = p.group->leader() ? PodRole::kLeader : PodRole::kFollower;
+  request.role = PodRole::kGroupMember;
   return request;
 }
 

@@ -10,10 +10,9 @@
 namespace tpustack::extender {
 
 enum class PodRole {
-  kUnmanaged,   // requests no google.com/tpu: every node passes
-  kSingleHost,  // fits on one host: bin-packed
-  kLeader,      // worker 0 of a multi-host group: takes a whole free slice
-  kFollower,    // worker i > 0: goes to host i of its leader's slice
+  kUnmanaged,    // requests no google.com/tpu: every node passes
+  kSingleHost,   // fits on one host: bin-packed
+  kGroupMember,  // worker i of a multi-host group: host i of the slice its group holds, or of a free one
 };
 
 // What a pod asks for, read once per request and checked against the group it belongs to.

@@ -91,7 +91,7 @@ ClusterPlan plan_cluster(ClusterState& state) {
     if (added) plan.waiting.push_back({who, {}, ""});
     auto& entry = plan.waiting[it->second];
     entry.pods.push_back(key);
-    if (entry.reason.empty() || request.role == PodRole::kLeader) {
+    if (entry.reason.empty() || (request.role == PodRole::kGroupMember && request.pod.group->leader())) {
       entry.reason = summarize(filter_nodes(request, state.index(), nodes));
     }
     waiting.push_back(std::move(request));

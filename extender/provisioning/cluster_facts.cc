@@ -72,6 +72,7 @@ PodFacts pod_facts(const json& pod) {
   for (const json& container : spec.value("containers", json::array())) facts.tpu_chips += container_chips(container);
   facts.node_selector = string_map(spec.value("nodeSelector", json::object()));
   facts.group = group_of(pod);
+  facts.workload = workload_of(pod);
   facts.reference = {{"apiVersion", "v1"},
                      {"kind", "Pod"},
                      {"metadata", {{"namespace", facts.ns}, {"name", facts.name}, {"uid", facts.uid}}}};

@@ -38,6 +38,7 @@ struct PodFacts {
   int tpu_chips = 0;  // google.com/tpu over all containers (requests, else limits)
   std::map<std::string, std::string> node_selector;
   std::optional<GroupIdentity> group;
+  Workload workload;
   nlohmann::json reference;  // apiVersion/kind/metadata, for Events
 
   bool terminated() const { return phase == "Succeeded" || phase == "Failed"; }

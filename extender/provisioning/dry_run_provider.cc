@@ -15,12 +15,22 @@ std::vector<PoolState> DryRunProvider::list() {
 }
 
 void DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
-  std::string operation = fmt::format("create {} {} x{} {}", spec.name, spec.slice.machine_type(), spec.node_count(),
+  std::string operation = fmt::format("create {} {} x{} {}", spec.name, spec.slice.machine_type(), spec.node_count,
                                       spec.slice.topology().to_string());
   spdlog::info("dry-run provider: would {}; GKE body {}", operation, node_pool_create_body(spec, {}).dump());
   std::lock_guard lock(mu_);
   operations_.push_back(operation);
-  pools_[spec.name] = {spec.name, "RUNNING", "", spec.labels, spec.node_count(), spec.slice.chips()};
+  pools_[spec.name] = {spec.name, "RUNNING", "", spec.labels, spec.node_count, spec.chips()};
+}
+
+void DryRunProvider::resize(const std::string& pool, int node_count, std::stop_token) {
+  spdlog::info("dry-run provider: would resize pool {} to {} nodes", pool, node_count);
+  std::lock_guard lock(mu_);
+  operations_.push_back(fmt::format("resize {} x{}", pool, node_count));
+  auto it = pools_.find(pool);
+  if (it == pools_.end() || it->second.node_count == 0) return;
+  it->second.chips = it->second.chips / it->second.node_count * node_count;
+  it->second.node_count = node_count;
 }
 
 void DryRunProvider::remove(const std::string& pool, std::stop_token) {

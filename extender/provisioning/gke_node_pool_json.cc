@@ -20,7 +20,7 @@ std::string gke_effect(const std::string& kubernetes_effect) {
 json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults) {
   json pool = {
       {"name", spec.name},
-      {"initialNodeCount", spec.node_count()},
+      {"initialNodeCount", spec.node_count},
   };
   if (!defaults.node_locations.empty()) pool["locations"] = defaults.node_locations;
   if (spec.compact_placement()) {

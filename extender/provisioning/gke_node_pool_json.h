@@ -12,7 +12,8 @@ namespace tpustack::provisioning {
 // google.com/tpu itself, so only the other taints are sent.
 nlohmann::json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults);
 
-// A NodePool resource as GET/list return it.
+// A NodePool resource as GET/list return it. GKE reports no current size, so node_count is the
+// initialNodeCount even after a setSize.
 PoolState parse_node_pool(const nlohmann::json& node_pool);
 
 }  // namespace tpustack::provisioning

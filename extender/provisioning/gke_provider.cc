@@ -129,6 +129,10 @@ void GkeProvider::create(const PoolSpec& spec, std::stop_token stop) {
   wait_for(operation, stop);
 }
 
+void GkeProvider::resize(const std::string& pool, int node_count, std::stop_token stop) {
+  wait_for(call("POST", cluster_path() + "/nodePools/" + pool + ":setSize", {{"nodeCount", node_count}}), stop);
+}
+
 void GkeProvider::remove(const std::string& pool, std::stop_token stop) {
   json operation;
   try {

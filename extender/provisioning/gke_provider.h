@@ -22,8 +22,8 @@ struct GkeSettings {
   PoolDefaults defaults;
 };
 
-// Node pools through GKE's container v1 REST API (shared/reference §D.10). Operations are polled
-// until DONE and their `error` is read, so a failed create is a failure, not a success.
+// Node pools through GKE's container v1 REST API (shared/reference §D.10): create, setSize, delete.
+// Operations are polled until DONE and their `error` is read, so a failed create is a failure, not a success.
 class GkeProvider : public NodePoolProvider {
  public:
   // Fills project, location and cluster from the metadata server where the settings leave them empty.
@@ -32,6 +32,7 @@ class GkeProvider : public NodePoolProvider {
   std::string name() const override { return "gke"; }
   std::vector<PoolState> list() override;
   void create(const PoolSpec& spec, std::stop_token stop) override;
+  void resize(const std::string& pool, int node_count, std::stop_token stop) override;
   void remove(const std::string& pool, std::stop_token stop) override;
 
   const GkeSettings& settings() const { return settings_; }

@@ -79,4 +79,17 @@ std::optional<GroupIdentity> group_of(const json& pod) {
   return id;
 }
 
+Workload workload_of(const json& pod) {
+  const json& meta = pod.value("metadata", json::object());
+  Workload workload{"Pod", meta.value("namespace", "default"), meta.value("name", "")};
+  for (const json& owner : meta.value("ownerReferences", json::array())) {
+    if (owner.value("controller", false) && !owner.value("kind", "").empty() && !owner.value("name", "").empty()) {
+      workload.kind = owner["kind"].get<std::string>();
+      workload.name = owner["name"].get<std::string>();
+      break;
+    }
+  }
+  return workload;
+}
+
 }  // namespace tpustack::provisioning

@@ -35,4 +35,17 @@ struct GroupIdentity {
 // Job), with its owner: the JobSet, the Job, or the labelled pods themselves. nullopt for no group.
 std::optional<GroupIdentity> group_of(const nlohmann::json& pod);
 
+// The object that made a pod, as its controller ownerReference names it (StatefulSet, ReplicaSet, Job, or any
+// other controller), or the pod itself (kind "Pod") when nothing did. A Deployment's pods stay with their
+// ReplicaSet: each ReplicaSet has one pod template, so one shape, and a rollout's new ReplicaSet gets
+// capacity of its own while the old one's shrinks away.
+struct Workload {
+  std::string kind;
+  std::string ns;
+  std::string name;
+  bool operator==(const Workload&) const = default;
+};
+
+Workload workload_of(const nlohmann::json& pod);
+
 }  // namespace tpustack::provisioning

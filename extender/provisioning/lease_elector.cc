@@ -17,12 +17,13 @@ std::string micro_time(std::chrono::system_clock::time_point t) {
 LeaseElector::LeaseElector(kube::KubeClient& client, LeaseSettings settings)
     : client_(client), settings_(std::move(settings)) {}
 
-bool LeaseElector::try_acquire_or_renew() {
+LeaseAttempt LeaseElector::try_acquire_or_renew() {
   const auto now = std::chrono::system_clock::now();
   const auto steady_now = std::chrono::steady_clock::now();
   json spec = {{"holderIdentity", settings_.identity},
                {"leaseDurationSeconds", settings_.duration.count()},
                {"renewTime", micro_time(now)}};
+  leading_ = false;
   try {
     json lease;
     try {
@@ -39,7 +40,7 @@ bool LeaseElector::try_acquire_or_renew() {
       observed_at_ = steady_now;
       leading_ = true;
       spdlog::info("leader election: {} created lease {}/{}", settings_.identity, settings_.ns, settings_.name);
-      return true;
+      return {LeaseOutcome::kLeading, settings_.identity};
     }
     const json current = lease.value("spec", json::object());
     const std::string holder = current.value("holderIdentity", "");
@@ -50,10 +51,7 @@ bool LeaseElector::try_acquire_or_renew() {
     }
     const bool mine = holder == settings_.identity;
     const bool expired = holder.empty() || steady_now - observed_at_ >= settings_.duration;
-    if (!mine && !expired) {
-      leading_ = false;
-      return false;
-    }
+    if (!mine && !expired) return {LeaseOutcome::kHeldByAnother, holder};
     spec["acquireTime"] = mine ? current.value("acquireTime", micro_time(now)) : micro_time(now);
     spec["leaseTransitions"] = current.value("leaseTransitions", 0) + (mine ? 0 : 1);
     lease["spec"] = spec;
@@ -62,11 +60,12 @@ bool LeaseElector::try_acquire_or_renew() {
     observed_at_ = steady_now;
     if (!mine) spdlog::info("leader election: {} took lease over from '{}'", settings_.identity, holder);
     leading_ = true;
+    return {LeaseOutcome::kLeading, settings_.identity};
   } catch (const kube::KubeError& e) {
-    if (leading_) spdlog::warn("leader election: {} lost the lease: {}", settings_.identity, e.what());
-    leading_ = false;
+    // A conflict means another replica wrote the lease first: it leads, nothing is wrong.
+    if (e.conflict()) return {LeaseOutcome::kHeldByAnother, "another replica, which wrote it first"};
+    return {LeaseOutcome::kFailed, e.what()};
   }
-  return leading_;
 }
 
 void LeaseElector::release() {

@@ -14,6 +14,20 @@ struct LeaseSettings {
   std::chrono::seconds duration{15};
 };
 
+// What one try for the Lease found.
+enum class LeaseOutcome {
+  kLeading,
+  kHeldByAnother,  // a live replica holds it, or won a race for it
+  kFailed,         // the API refused or did not answer: 404 (no such namespace), 403 (RBAC), ...
+};
+
+struct LeaseAttempt {
+  LeaseOutcome outcome = LeaseOutcome::kFailed;
+  std::string detail;  // kHeldByAnother: who holds it; kFailed: the API's code, reason and message
+
+  bool leading() const { return outcome == LeaseOutcome::kLeading; }
+};
+
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: the holder renews
 // renewTime; another replica takes over once the record has not changed for `duration` by its own
 // clock (never by comparing clocks across machines). Writes use the Lease's resourceVersion, so two
@@ -22,8 +36,8 @@ class LeaseElector {
  public:
   LeaseElector(kube::KubeClient& client, LeaseSettings settings);
 
-  // Acquires or renews; true while this replica holds the lease. API errors count as not leading.
-  bool try_acquire_or_renew();
+  // Acquires or renews the lease; API errors count as not leading.
+  LeaseAttempt try_acquire_or_renew();
   // Gives the lease up so that another replica need not wait for it to expire.
   void release();
 

@@ -10,9 +10,10 @@
 namespace tpustack::provisioning {
 
 // Where node pools come from: GKE, Node objects made up in the cluster, or nowhere (dry run).
-// create and remove block until the operation is finished and throw ProviderError when it failed;
-// they are called from worker threads, a few at a time. A create of a pool that exists and a remove of
-// one that does not both succeed, so a retried operation is harmless.
+// create, resize and remove block until the operation is finished and throw ProviderError when it
+// failed; they are called from worker threads, a few at a time. A create of a pool that exists and a
+// remove of one that does not both succeed, and a resize sets an absolute size, so a retried operation
+// is harmless.
 class NodePoolProvider {
  public:
   virtual ~NodePoolProvider() = default;
@@ -21,6 +22,8 @@ class NodePoolProvider {
   // Every pool of the cluster, including ones still being created and ones not ours.
   virtual std::vector<PoolState> list() = 0;
   virtual void create(const PoolSpec& spec, std::stop_token stop) = 0;
+  // Gives the pool `node_count` nodes (per zone, as GKE's setSize does).
+  virtual void resize(const std::string& pool, int node_count, std::stop_token stop) = 0;
   virtual void remove(const std::string& pool, std::stop_token stop) = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/topology/topology.h"
 #include "common/topology/topology_error.h"
 
 namespace tpustack::provisioning {
@@ -59,20 +60,30 @@ std::map<std::string, std::string> copied_selectors(const PodFacts& pod) {
   return out;
 }
 
-}  // namespace
-
-std::string pool_name(const GroupIdentity& group) {
-  std::string suffix = hex8(fnv1a32(group.ns + "/" + to_string(group.owner_kind) + "/" + group.group));
-  std::string stem = sanitize(group.group);
+// "tpu-<stem, sanitized and cut>-<suffix>", within GKE's 40 characters.
+std::string compose_pool_name(const std::string& stem_source, const std::string& suffix) {
+  std::string stem = sanitize(stem_source);
   std::size_t room = kMaxPoolName - std::string("tpu-").size() - 1 - suffix.size();
   if (stem.size() > room) stem.resize(room);
   while (!stem.empty() && stem.back() == '-') stem.pop_back();
   return "tpu-" + (stem.empty() ? std::string() : stem + "-") + suffix;
 }
 
+}  // namespace
+
+std::string pool_name(const GroupIdentity& group) {
+  return compose_pool_name(group.group,
+                           hex8(fnv1a32(group.ns + "/" + to_string(group.owner_kind) + "/" + group.group)));
+}
+
+std::string pool_name(const Workload& workload, const std::string& spec_hash) {
+  return compose_pool_name(workload.name,
+                           hex8(fnv1a32(workload.ns + "/" + workload.kind + "/" + workload.name + "/" + spec_hash)));
+}
+
 std::string spec_hash(const PoolSpec& spec) {
   std::string canonical =
-      fmt::format("{}|{}|{}|{}|{}|{}", spec.slice.machine_type(), spec.node_count(), spec.slice.topology().to_string(),
+      fmt::format("{}|{}|{}|{}|{}|{}", spec.slice.machine_type(), spec.slice.hosts(), spec.slice.topology().to_string(),
                   spec.spot, spec.reservation, spec.workload_policy);
   for (const auto& [key, value] : spec.labels) {
     if (key != kSpecHashLabel) canonical += "|" + key + "=" + value;
@@ -80,47 +91,69 @@ std::string spec_hash(const PoolSpec& spec) {
   return hex8(fnv1a32(canonical));
 }
 
-PoolSpec build_pool_spec(const PodFacts& leader, const PoolDefaults& defaults) {
-  if (!leader.group)
-    throw PoolSpecError("pod " + leader.name + " is in no group (JobSet, Indexed Job or tpustack.dev/group)");
-  std::string accelerator = selector(leader, kAcceleratorLabel);
-  std::string topology_text = selector(leader, kTopologyLabel);
+topology::SliceSpec requested_slice(const PodFacts& pod) {
+  std::string accelerator = selector(pod, kAcceleratorLabel);
+  std::string topology_text = selector(pod, kTopologyLabel);
   if (accelerator.empty() || topology_text.empty()) {
-    throw PoolSpecError(
-        fmt::format("pod {} must select both {} and {}", leader.name, kAcceleratorLabel, kTopologyLabel));
+    throw PoolSpecError(fmt::format("pod {} must select both {} and {}", pod.name, kAcceleratorLabel, kTopologyLabel));
   }
-  if (leader.tpu_chips <= 0) throw PoolSpecError(fmt::format("pod {} requests no {}", leader.name, kTpuResource));
+  if (pod.tpu_chips <= 0) throw PoolSpecError(fmt::format("pod {} requests no {}", pod.name, kTpuResource));
 
-  // Chips per host come from the pod's request, as GKE picks the machine type; SliceSpec rejects VMs
-  // that cannot build the topology.
-  std::optional<topology::SliceSpec> slice;
+  std::string refusal;  // why the request is no whole-host slice
   try {
-    slice = topology::SliceSpec::make(accelerator, topology_text, leader.tpu_chips);
+    auto slice = topology::SliceSpec::make(accelerator, topology_text, pod.tpu_chips);
+    if (!slice.multi_host() || pod.group) return slice;
   } catch (const topology::TopologyError& e) {
-    throw PoolSpecError(fmt::format("pod {}: {} {} with {} chips per host: {}", leader.name, accelerator, topology_text,
-                                    leader.tpu_chips, e.what()));
+    refusal = e.what();
   }
+  try {
+    auto generation = topology::parse_generation(accelerator);
+    auto host = topology::SliceSpec::with_default_host(generation, topology::parse_topology(generation, topology_text));
+    if (!host.multi_host() && pod.tpu_chips <= host.chips_per_host()) return host;
+    if (refusal.empty()) {
+      throw PoolSpecError(fmt::format(
+          "pod {}: {} {} spans {} hosts, so its pods must form a group: a JobSet, an Indexed Job, or the labels {} "
+          "and {}",
+          pod.name, accelerator, topology_text, host.hosts(), kGroupLabel, extender::names::kGroupSizeLabel));
+    }
+  } catch (const topology::TopologyError& e) {
+    if (refusal.empty()) refusal = e.what();
+  }
+  throw PoolSpecError(fmt::format("pod {}: {} {} with {} chips per host: {}", pod.name, accelerator, topology_text,
+                                  pod.tpu_chips, refusal));
+}
 
-  PoolSpec spec{pool_name(*leader.group), *slice, false, "", "", {}, {}, "", *leader.group};
-  spec.spot = selector(leader, kSpotSelector) == "true";
-  if (std::string reservation = selector(leader, kReservationSelector); !reservation.empty()) {
-    std::string project = selector(leader, kReservationProjectSelector);
+PoolSpec build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults) {
+  const topology::SliceSpec slice = requested_slice(pod);
+  PoolSpec spec{"", slice, slice.hosts(), !slice.multi_host(), false, "", "", {}, {}, ""};
+  spec.spot = selector(pod, kSpotSelector) == "true";
+  if (std::string reservation = selector(pod, kReservationSelector); !reservation.empty()) {
+    std::string project = selector(pod, kReservationProjectSelector);
     spec.reservation = project.empty() ? reservation : "projects/" + project + "/reservations/" + reservation;
   }
-  if (slice->generation() == topology::Generation::kTpu7x && slice->multi_host()) {
-    spec.workload_policy = defaults.workload_policy_prefix + slice->topology().to_string();
+  if (slice.generation() == topology::Generation::kTpu7x && slice.multi_host()) {
+    spec.workload_policy = defaults.workload_policy_prefix + slice.topology().to_string();
   }
 
-  spec.labels = copied_selectors(leader);
+  spec.labels = copied_selectors(pod);
   spec.labels[kManagedByLabel] = kManagedByValue;
-  spec.labels[std::string(kGroupLabel)] = leader.group->group;
-  spec.labels[kGroupNamespaceLabel] = leader.group->ns;
-  spec.labels[kOwnerKindLabel] = to_string(leader.group->owner_kind);
-  spec.labels[kOwnerNameLabel] = leader.group->owner;
+  if (spec.for_workload) {
+    spec.labels[std::string(kGroupLabel)] = pod.workload.name;
+    spec.labels[kGroupNamespaceLabel] = pod.workload.ns;
+    spec.labels[kOwnerKindLabel] = pod.workload.kind;
+    spec.labels[kOwnerNameLabel] = pod.workload.name;
+    spec.labels[kPoolKindLabel] = kWorkloadPoolKind;
+  } else {
+    spec.labels[std::string(kGroupLabel)] = pod.group->group;
+    spec.labels[kGroupNamespaceLabel] = pod.group->ns;
+    spec.labels[kOwnerKindLabel] = to_string(pod.group->owner_kind);
+    spec.labels[kOwnerNameLabel] = pod.group->owner;
+  }
   spec.taints.push_back({kTpuTaintKey, "present", "NoSchedule"});
   if (spec.spot) spec.taints.push_back({kSpotSelector, "true", "NoSchedule"});
   spec.hash = spec_hash(spec);
   spec.labels[kSpecHashLabel] = spec.hash;
+  spec.name = spec.for_workload ? pool_name(pod.workload, spec.hash) : pool_name(*pod.group);
   return spec;
 }
 

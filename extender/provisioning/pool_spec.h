@@ -17,9 +17,14 @@ inline constexpr const char* kManagedByValue = "tpu-extender";
 using extender::names::kGroupLabel;
 inline constexpr const char* kGroupNamespaceLabel = "tpustack.dev/group-namespace";
 inline constexpr const char* kSpecHashLabel = "tpustack.dev/pool-spec-hash";
-// Which object's end ends the group (to_string(OwnerKind)), and its name.
+// Which object's end ends the group (to_string(OwnerKind)), and its name; for a workload's pool, the
+// workload's kind and name.
 inline constexpr const char* kOwnerKindLabel = "tpustack.dev/owner-kind";
 inline constexpr const char* kOwnerNameLabel = "tpustack.dev/owner-name";
+// kWorkloadPoolKind on the pools of single-host nodes that a workload's pods share, sized by those pods.
+// Pools without it hold one group's slice (the only kind there was before), so their hashes stay as they were.
+inline constexpr const char* kPoolKindLabel = "tpustack.dev/pool-kind";
+inline constexpr const char* kWorkloadPoolKind = "workload";
 
 struct Taint {
   std::string key;
@@ -46,16 +51,18 @@ struct PoolDefaults {
 // Everything that defines one node pool, independent of who creates it.
 struct PoolSpec {
   std::string name;
+  // A group's whole slice, or for a workload's pool the single-host slice each of its nodes is.
   topology::SliceSpec slice;
+  int node_count = 1;  // the slice's hosts; for a workload's pool, the hosts its pods need (set by the plan)
+  bool for_workload = false;
   bool spot = false;
   std::string reservation;                    // "" or "name" or "projects/P/reservations/name"
   std::string workload_policy;                // tpu7x multi-host only
   std::map<std::string, std::string> labels;  // node labels: ownership, selectors copied from the pod
   std::vector<Taint> taints;                  // google.com/tpu first, then spot's
   std::string hash;                           // also in labels[kSpecHashLabel]
-  GroupIdentity group;
 
-  int node_count() const { return slice.hosts(); }
+  int chips() const { return node_count * slice.chips_per_host(); }
   // COMPACT placement with a TPU topology: multi-host slices of every generation but tpu7x.
   bool compact_placement() const { return slice.multi_host() && workload_policy.empty(); }
 };
@@ -63,10 +70,22 @@ struct PoolSpec {
 // "tpu-<group, sanitized and cut>-<8 hex of a hash of namespace, owner kind and group>": at most 40
 // characters, GKE's pool-name alphabet, the same for a restarted JobSet (its Jobs keep their names).
 std::string pool_name(const GroupIdentity& group);
+// "tpu-<workload name, sanitized and cut>-<8 hex of namespace, kind, name and spec hash>": one pool per
+// workload and shape, so pods of two revisions that ask for different nodes never wait for each other.
+std::string pool_name(const Workload& workload, const std::string& spec_hash);
 
-// The pool a pending leader asks for. Throws PoolSpecError when the pod has no group, no accelerator
-// or topology selector, no TPU request, or a shape GKE cannot build.
-PoolSpec build_pool_spec(const PodFacts& leader, const PoolDefaults& defaults);
+// The slice a pod asks for. With a group, chips per host come from its request, as GKE picks the
+// machine type. A pod whose request makes a single host, or that is in no group, runs on one host
+// holding the whole topology, shared with other pods when it asks for fewer chips (4 chips of a v6e 2x4:
+// half a ct6e-standard-8t), as the extender places it. Throws PoolSpecError when no accelerator or
+// topology is selected, no chips are requested, the shape cannot be built, or a multi-host topology is
+// asked for outside a group.
+topology::SliceSpec requested_slice(const PodFacts& pod);
+
+// The pool a waiting pod asks for: its group's slice when requested_slice() spans several hosts, else
+// single-host nodes for its workload (node_count 1: the plan sizes it by all the workload's pods).
+// Throws PoolSpecError as requested_slice() does.
+PoolSpec build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults);
 
 // FNV-1a 32 over what makes two pools interchangeable, as 8 hex digits.
 std::string spec_hash(const PoolSpec& spec);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -28,9 +29,11 @@ void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanosecon
       ->default_str(config::format_duration(target));
 }
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
+std::string first_line_of(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
 }
 
 std::string default_identity() {
@@ -61,8 +64,8 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
   app.add_option("--max-provisioned-chips", options.max_chips, "Cap on chips in pools we own (0: none)");
   app.add_option("--gke-api-url", options.gke_api_url, "GKE API base URL")->capture_default_str();
   app.add_option("--metadata-url", options.metadata_url, "Metadata server base URL")->capture_default_str();
-  app.add_option("--provisioner-lease-namespace", options.lease_namespace,
-                 "Namespace of the leader-election Lease (default: $POD_NAMESPACE, else tpu-system)");
+  app.add_option("--lease-namespace,--provisioner-lease-namespace", options.lease_namespace,
+                 "Namespace of the leader-election Lease (default: the pod's own namespace, else default)");
   app.add_flag("!--no-leader-election", options.leader_election, "Provision without holding the Lease");
 }
 
@@ -121,7 +124,7 @@ void apply_provisioner_config(const config::ConfigDocument& document, const CLI:
   set_int("provisioner.maxProvisionedPools", "--max-provisioned-pools", options.max_pools);
   set_int("provisioner.maxProvisionedChips", "--max-provisioned-chips", options.max_chips);
   set_bool("provisioner.leaderElection", "--no-leader-election", options.leader_election);
-  set_string("provisioner.leaseNamespace", "--provisioner-lease-namespace", options.lease_namespace);
+  set_string("provisioner.leaseNamespace", "--lease-namespace", options.lease_namespace);
   set_string("provisioner.nodeServiceAccount", nullptr, options.pool_defaults.service_account);
   if (auto zones = document.get_string_list("provisioner.nodeLocations")) options.pool_defaults.node_locations = *zones;
   set_int("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
@@ -134,6 +137,13 @@ void apply_provisioner_config(const config::ConfigDocument& document, const CLI:
   }
 }
 
+std::string lease_namespace(const ProvisionerOptions& options) {
+  if (!options.lease_namespace.empty()) return options.lease_namespace;
+  if (const char* pod_namespace = std::getenv("POD_NAMESPACE"); pod_namespace && *pod_namespace) return pod_namespace;
+  std::string service_account_namespace = first_line_of(options.service_account_namespace_file);
+  return service_account_namespace.empty() ? "default" : service_account_namespace;
+}
+
 ControllerSettings controller_settings(const ProvisionerOptions& options) {
   ControllerSettings settings;
   settings.plan.cleanup_only = options.cleanup_only;
@@ -144,7 +154,7 @@ ControllerSettings controller_settings(const ProvisionerOptions& options) {
   settings.max_operations = options.max_pool_operations;
   if (options.leader_election) {
     LeaseSettings lease;
-    lease.ns = options.lease_namespace.empty() ? env_or("POD_NAMESPACE", "tpu-system") : options.lease_namespace;
+    lease.ns = lease_namespace(options);
     lease.identity = options.identity.empty() ? default_identity() : options.identity;
     settings.lease = lease;
   }

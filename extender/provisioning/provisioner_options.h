@@ -31,15 +31,16 @@ struct ProvisionerOptions {
   int max_pools = 0;
   int max_chips = 0;
   bool leader_election = true;
-  std::string lease_namespace;  // empty: $POD_NAMESPACE, else tpu-system
+  std::string lease_namespace;  // empty: the pod's own namespace, else default (see lease_namespace())
   std::string identity;         // empty: $POD_NAME, else the host name
   PoolDefaults pool_defaults;
+  std::string service_account_namespace_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 };
 
 // --provisioner, --gke-project, --gke-location, --gke-cluster, --pool-deletion-grace,
 // --simulated-node-delay, --max-pool-operations, --cleanup-only, and the less common
 // --max-provisioned-pools, --max-provisioned-chips, --gke-api-url, --metadata-url,
-// --provisioner-lease-namespace, --no-leader-election.
+// --lease-namespace (alias --provisioner-lease-namespace), --no-leader-election.
 void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options);
 
 // The same settings as YAML keys under `provisioner:` (see provisioner_config_keys()); a flag given on
@@ -62,6 +63,10 @@ class Provisioner {
   std::unique_ptr<NodePoolProvider> provider_;
   std::unique_ptr<ProvisioningController> controller_;
 };
+
+// Where the Lease lives: --lease-namespace, else the pod's own namespace ($POD_NAMESPACE from the
+// downward API, else the service account's namespace file), else "default".
+std::string lease_namespace(const ProvisionerOptions& options);
 
 // Controller settings from the options (lease included when leader election is on).
 ControllerSettings controller_settings(const ProvisionerOptions& options);

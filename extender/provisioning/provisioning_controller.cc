@@ -10,20 +10,21 @@ namespace {
 
 using nlohmann::json;
 
+// The pool's owner as its labels name it: the group's JobSet or Job, or the workload.
 json owner_reference(const PoolState& pool) {
-  auto kind = parse_owner_kind(pool.label(kOwnerKindLabel));
-  std::string ns = pool.label(kGroupNamespaceLabel);
-  if (kind == OwnerKind::kJobSet) {
-    return {{"apiVersion", kube::resources::kJobSets.api_version()},
-            {"kind", "JobSet"},
-            {"metadata", {{"namespace", ns}, {"name", pool.label(kOwnerNameLabel)}}}};
+  static const std::map<std::string, std::string> api_versions = {{"JobSet", kube::resources::kJobSets.api_version()},
+                                                                  {"Job", "batch/v1"},
+                                                                  {"StatefulSet", "apps/v1"},
+                                                                  {"ReplicaSet", "apps/v1"},
+                                                                  {"Pod", "v1"}};
+  const std::string kind = pool.label(kOwnerKindLabel);
+  const std::string ns = pool.label(kGroupNamespaceLabel);
+  const std::string name = pool.label(kOwnerNameLabel);
+  auto api_version = api_versions.find(kind);
+  if (api_version != api_versions.end() && !ns.empty() && !name.empty()) {
+    return {{"apiVersion", api_version->second}, {"kind", kind}, {"metadata", {{"namespace", ns}, {"name", name}}}};
   }
-  if (kind == OwnerKind::kJob) {
-    return {{"apiVersion", "batch/v1"},
-            {"kind", "Job"},
-            {"metadata", {{"namespace", ns}, {"name", pool.label(kOwnerNameLabel)}}}};
-  }
-  // Groups of bare pods and orphans have no object of their own; their namespace stands in.
+  // Groups of bare pods, other controllers' pods and orphans: their namespace stands in.
   return {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns.empty() ? "default" : ns}}}};
 }
 
@@ -44,9 +45,11 @@ ProvisioningController::ProvisioningController(kube::KubeClient& client, NodePoo
       provider_(provider),
       settings_(std::move(settings)),
       created_(registry.counter("tpustack_provisioner_pools_created_total", "Node pools created").unlabelled()),
+      resized_(
+          registry.counter("tpustack_provisioner_pools_resized_total", "Workload node pools resized").unlabelled()),
       deleted_(registry.counter("tpustack_provisioner_pools_deleted_total", "Node pools deleted").unlabelled()),
       failed_(registry.counter("tpustack_provisioner_pool_operations_failed_total",
-                               "Failed node-pool operations by operation (create, delete) and failure kind",
+                               "Failed node-pool operations by operation (create, resize, delete) and failure kind",
                                {"operation", "kind"})),
       in_flight_gauge_(registry.gauge("tpustack_provisioner_pool_operations_in_flight", "Node-pool operations running")
                            .unlabelled()),
@@ -65,10 +68,10 @@ ProvisioningController::~ProvisioningController() { stop(); }
 void ProvisioningController::start() {
   pods_ = std::make_unique<kube::Informer>(client_, kube::resources::kPods, kube::Informer::Options{});
   nodes_ = std::make_unique<kube::Informer>(client_, kube::resources::kNodes, kube::Informer::Options{});
-  // Only changes that can alter a decision wake the loop: a leader to serve, a group ending, nodes coming.
+  // Only changes that can alter a decision wake the loop: a pod to serve, a group ending, nodes coming.
   auto on_pod = [this](const json& pod) {
     PodFacts facts = pod_facts(pod);
-    if (facts.tpu_chips > 0 && (trigger_blocker(facts).empty() || facts.terminated())) notify();
+    if (facts.tpu_chips > 0 && (!trigger_blocker(facts) || facts.terminated())) notify();
   };
   pods_->add_handlers(
       {on_pod, [on_pod](const json&, const json& pod) { on_pod(pod); }, [this](const json&) { notify(); }});
@@ -119,17 +122,45 @@ int ProvisioningController::operations_in_flight() const {
   return n;
 }
 
+std::optional<std::string> ProvisioningController::unready_reason() const {
+  std::lock_guard lock(mu_);
+  if (!settings_.lease || leading_ || !lease_failing_since_) return std::nullopt;
+  const auto failing = Clock::now() - *lease_failing_since_;
+  if (failing < settings_.lease->duration) return std::nullopt;
+  return fmt::format("provisioner not leading for {:.0f}s: cannot take Lease {}/{}: {}",
+                     std::chrono::duration<double>(failing).count(), settings_.lease->ns, settings_.lease->name,
+                     lease_failure_);
+}
+
 void ProvisioningController::keep_lease(std::stop_token stop) {
   const auto period = std::max(std::chrono::milliseconds(100),
                                std::chrono::duration_cast<std::chrono::milliseconds>(settings_.lease->duration) / 3);
   while (!stop.stop_requested()) {
-    bool leader = elector_->try_acquire_or_renew();
-    if (leader != leading_.exchange(leader)) {
-      spdlog::info("provisioner: {} leading", leader ? "now" : "no longer");
-      leader_gauge_.set(leader ? 1 : 0);
-      if (leader) notify();
-    }
+    note_lease(elector_->try_acquire_or_renew());
     sleep_unless_stopped(stop, period);
+  }
+}
+
+void ProvisioningController::note_lease(const LeaseAttempt& attempt) {
+  const bool leader = attempt.leading();
+  if (leader != leading_.exchange(leader)) {
+    spdlog::info("provisioner: {} leading", leader ? "now" : "no longer");
+    leader_gauge_.set(leader ? 1 : 0);
+    if (leader) notify();
+  }
+  const auto now = Clock::now();
+  std::lock_guard lock(mu_);
+  if (attempt.outcome != LeaseOutcome::kFailed) {
+    lease_failing_since_.reset();
+    return;
+  }
+  if (!lease_failing_since_) lease_failing_since_ = now;
+  lease_failure_ = attempt.detail;
+  // Renewals run every third of a lease period: once a minute is enough to be seen, not to flood.
+  if (!lease_warned_at_ || now - *lease_warned_at_ >= std::chrono::minutes(1)) {
+    lease_warned_at_ = now;
+    spdlog::warn("provisioner: cannot take Lease {}/{}, so nothing is provisioned: {}", settings_.lease->ns,
+                 settings_.lease->name, attempt.detail);
   }
 }
 
@@ -174,7 +205,7 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
     }
   }
   for (const PodFacts& pod : pods) {
-    if (trigger_blocker(pod).empty() && pod.group->owner_kind != OwnerKind::kPods) {
+    if (!trigger_blocker(pod) && pod.group && pod.group->owner_kind != OwnerKind::kPods) {
       wanted[pod.group->owner_kind].insert(owner_key(pod.group->owner_kind, pod.group->ns, pod.group->owner));
     }
   }
@@ -217,6 +248,7 @@ ClusterSnapshot ProvisioningController::read_cluster() {
   snapshot.pools = provider_.list();
   snapshot.owners = read_owners(snapshot.pools, snapshot.pods);
   std::lock_guard lock(mu_);
+  snapshot.asked_nodes = asked_nodes_;
   for (const auto& [name, op] : operations_) snapshot.busy_pools.insert(name);
   for (const auto& [name, failure] : failures_) snapshot.retry_not_before[name] = failure.not_before;
   return snapshot;
@@ -231,43 +263,55 @@ void ProvisioningController::reconcile_once() {
     std::lock_guard lock(mu_);
     std::set<std::string> waiting;
     for (const PodFacts& pod : snapshot.pods) {
-      if (!trigger_blocker(pod).empty()) continue;
+      if (trigger_blocker(pod)) continue;
       waiting.insert(pod.uid);
       first_triggered_.try_emplace(pod.uid, now);
     }
     std::erase_if(first_triggered_, [&](const auto& entry) { return !waiting.contains(entry.first); });
     std::erase_if(last_blocked_reason_, [&](const auto& entry) { return !waiting.contains(entry.first); });
-    plan = plan_provisioning(snapshot, settings_.plan, now, finished_since_);
-    finished_since_ = plan.finished_since;
+    plan = plan_provisioning(snapshot, settings_.plan, now, surplus_since_);
+    surplus_since_ = plan.surplus_since;
+    // Sizes asked for while this round read the cluster are not in the plan's copy yet.
+    for (const auto& [pool, nodes] : asked_nodes_) {
+      if (snapshot.busy_pools.contains(pool) || !snapshot.asked_nodes.contains(pool)) plan.asked_nodes[pool] = nodes;
+    }
+    asked_nodes_ = plan.asked_nodes;
   }
   observe_ready(snapshot.nodes);
   report_blocked(plan.blocked);
 
+  auto listed = [&](const std::string& name) -> const PoolState* {
+    auto pool =
+        std::find_if(snapshot.pools.begin(), snapshot.pools.end(), [&](const PoolState& p) { return p.name == name; });
+    return pool == snapshot.pools.end() ? nullptr : &*pool;
+  };
   for (const DeleteAction& action : plan.deletes) {
     if (operations_in_flight() >= settings_.max_operations) break;
-    auto pool = std::find_if(snapshot.pools.begin(), snapshot.pools.end(),
-                             [&](const PoolState& p) { return p.name == action.pool; });
-    if (pool == snapshot.pools.end()) continue;
-    launch(action.pool, [this, action, state = *pool](std::stop_token stop) { run_delete(action, state, stop); });
+    if (const PoolState* pool = listed(action.pool)) launch(delete_operation(action, *pool));
+  }
+  for (const ResizeAction& action : plan.resizes) {
+    if (operations_in_flight() >= settings_.max_operations) break;
+    if (const PoolState* pool = listed(action.pool)) launch(resize_operation(action, *pool));
   }
   for (const CreateAction& action : plan.creates) {
     if (operations_in_flight() >= settings_.max_operations) break;
     Clock::time_point triggered = now;
     {
       std::lock_guard lock(mu_);
-      if (auto it = first_triggered_.find(action.leader.uid); it != first_triggered_.end()) triggered = it->second;
+      if (auto it = first_triggered_.find(action.pod.uid); it != first_triggered_.end()) triggered = it->second;
     }
-    launch(action.spec.name, [this, action, triggered](std::stop_token stop) { run_create(action, triggered, stop); });
+    launch(create_operation(action, triggered));
   }
 }
 
-void ProvisioningController::launch(const std::string& pool, std::function<void(std::stop_token)> work) {
+void ProvisioningController::launch(PoolOperation operation) {
   auto done = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(mu_);
-  if (operations_.contains(pool)) return;
+  if (operations_.contains(operation.pool)) return;
   in_flight_gauge_.inc();
-  operations_[pool] = Operation{std::jthread([this, work = std::move(work), done](std::stop_token stop) {
-                                  work(stop);
+  const std::string pool = operation.pool;
+  operations_[pool] = Operation{std::jthread([this, operation = std::move(operation), done](std::stop_token stop) {
+                                  execute(operation, stop);
                                   in_flight_gauge_.dec();
                                   done->store(true);
                                   notify();
@@ -275,63 +319,85 @@ void ProvisioningController::launch(const std::string& pool, std::function<void(
                                 done};
 }
 
-void ProvisioningController::run_create(const CreateAction& action, Clock::time_point triggered, std::stop_token stop) {
+ProvisioningController::PoolOperation ProvisioningController::create_operation(const CreateAction& action,
+                                                                               Clock::time_point triggered) {
   const PoolSpec& spec = action.spec;
-  const std::string shape = fmt::format("{} x{}, topology {}{}", spec.slice.machine_type(), spec.node_count(),
+  const std::string shape = fmt::format("{} x{}, topology {}{}", spec.slice.machine_type(), spec.node_count,
                                         spec.slice.topology().to_string(), spec.spot ? ", spot" : "");
-  spdlog::info("provisioner: creating pool {} ({}) for {}/{} via {}", spec.name, shape, action.leader.ns,
-               action.leader.name, provider_.name());
-  event(action.leader.reference, kube::EventType::kNormal, "NodePoolCreationStarted",
-        "creating node pool " + spec.name + " (" + shape + ") via " + provider_.name());
-  try {
-    provider_.create(spec, stop);
-  } catch (const ProviderError& e) {
-    if (stop.stop_requested()) return;
-    auto delay = record_failure(spec.name, e.kind());
-    failed_.labels({"create", to_string(e.kind())}).inc();
-    spdlog::warn("provisioner: creating pool {} failed ({}): {}; retrying in {}", spec.name, to_string(e.kind()),
-                 e.what(), seconds_text(delay));
-    event(action.leader.reference, kube::EventType::kWarning, "NodePoolCreationFailed",
-          fmt::format("node pool {}: {}; retrying in {}", spec.name, e.what(), seconds_text(delay)));
-    return;
-  }
-  created_.inc();
-  {
-    std::lock_guard lock(mu_);
-    failures_.erase(spec.name);
-    awaiting_ready_[spec.name] = {triggered, spec.node_count()};
-  }
-  spdlog::info("provisioner: pool {} created", spec.name);
-  event(action.leader.reference, kube::EventType::kNormal, "NodePoolCreationSucceeded",
-        "node pool " + spec.name + " (" + shape + ") created");
+  return {spec.name,
+          "create",
+          "NodePoolCreation",
+          action.pod.reference,
+          "pod " + action.pod.ns + "/" + action.pod.name,
+          "creating node pool " + spec.name + " (" + shape + ") via " + provider_.name(),
+          "node pool " + spec.name + " (" + shape + ") created",
+          &created_,
+          [this, spec](std::stop_token stop) { provider_.create(spec, stop); },
+          [this, spec, triggered] {
+            awaiting_ready_[spec.name] = {triggered, spec.node_count};
+            if (spec.for_workload) asked_nodes_[spec.name] = spec.node_count;
+          }};
 }
 
-void ProvisioningController::run_delete(const DeleteAction& action, const PoolState& pool, std::stop_token stop) {
-  const json owner = owner_reference(pool);
-  spdlog::info("provisioner: deleting pool {}: {}", action.pool, action.reason);
-  event(owner, kube::EventType::kNormal, "NodePoolDeletionStarted",
-        "deleting node pool " + action.pool + ": " + action.reason);
+ProvisioningController::PoolOperation ProvisioningController::resize_operation(const ResizeAction& action,
+                                                                               const PoolState& pool) {
+  return {
+      action.pool,
+      "resize",
+      "NodePoolResize",
+      owner_reference(pool),
+      "",
+      fmt::format("resizing node pool {} from {} to {} nodes: {}", action.pool, action.from, action.to, action.reason),
+      fmt::format("node pool {} resized to {} nodes", action.pool, action.to),
+      &resized_,
+      [this, action](std::stop_token stop) { provider_.resize(action.pool, action.to, stop); },
+      [this, action] {
+        asked_nodes_[action.pool] = action.to;
+        surplus_since_.erase(action.pool);
+      }};
+}
+
+ProvisioningController::PoolOperation ProvisioningController::delete_operation(const DeleteAction& action,
+                                                                               const PoolState& pool) {
+  return {action.pool,
+          "delete",
+          "NodePoolDeletion",
+          owner_reference(pool),
+          "",
+          "deleting node pool " + action.pool + ": " + action.reason,
+          "node pool " + action.pool + " deleted",
+          &deleted_,
+          [this, action](std::stop_token stop) { provider_.remove(action.pool, stop); },
+          [this, action] {
+            surplus_since_.erase(action.pool);
+            awaiting_ready_.erase(action.pool);
+            asked_nodes_.erase(action.pool);
+          }};
+}
+
+void ProvisioningController::execute(const PoolOperation& operation, std::stop_token stop) {
+  spdlog::info("provisioner: {}{}", operation.started, operation.what_for.empty() ? "" : " for " + operation.what_for);
+  event(operation.involved, kube::EventType::kNormal, operation.event_prefix + "Started", operation.started);
   try {
-    provider_.remove(action.pool, stop);
+    operation.work(stop);
   } catch (const ProviderError& e) {
     if (stop.stop_requested()) return;
-    auto delay = record_failure(action.pool, e.kind());
-    failed_.labels({"delete", to_string(e.kind())}).inc();
-    spdlog::warn("provisioner: deleting pool {} failed: {}; retrying in {}", action.pool, e.what(),
+    auto delay = record_failure(operation.pool, e.kind());
+    failed_.labels({operation.kind, to_string(e.kind())}).inc();
+    spdlog::warn("provisioner: {} failed ({}): {}; retrying in {}", operation.started, to_string(e.kind()), e.what(),
                  seconds_text(delay));
-    event(owner, kube::EventType::kWarning, "NodePoolDeletionFailed",
-          fmt::format("node pool {}: {}; retrying in {}", action.pool, e.what(), seconds_text(delay)));
+    event(operation.involved, kube::EventType::kWarning, operation.event_prefix + "Failed",
+          fmt::format("node pool {}: {}; retrying in {}", operation.pool, e.what(), seconds_text(delay)));
     return;
   }
-  deleted_.inc();
+  operation.succeeded_total->inc();
   {
     std::lock_guard lock(mu_);
-    failures_.erase(action.pool);
-    finished_since_.erase(action.pool);
-    awaiting_ready_.erase(action.pool);
+    failures_.erase(operation.pool);
+    operation.on_success();
   }
-  spdlog::info("provisioner: pool {} deleted", action.pool);
-  event(owner, kube::EventType::kNormal, "NodePoolDeletionSucceeded", "node pool " + action.pool + " deleted");
+  spdlog::info("provisioner: {}", operation.succeeded);
+  event(operation.involved, kube::EventType::kNormal, operation.event_prefix + "Succeeded", operation.succeeded);
 }
 
 std::chrono::milliseconds ProvisioningController::record_failure(const std::string& pool, FailureKind kind) {
@@ -370,12 +436,12 @@ void ProvisioningController::report_blocked(const std::vector<Blocked>& blocked)
   for (const Blocked& b : blocked) {
     {
       std::lock_guard lock(mu_);
-      std::string& last = last_blocked_reason_[b.leader.uid];
+      std::string& last = last_blocked_reason_[b.pod.uid];
       if (last == b.reason) continue;
       last = b.reason;
     }
-    spdlog::info("provisioner: no pool for {}/{}: {}", b.leader.ns, b.leader.name, b.reason);
-    event(b.leader.reference, b.error ? kube::EventType::kWarning : kube::EventType::kNormal,
+    spdlog::info("provisioner: no pool for {}/{}: {}", b.pod.ns, b.pod.name, b.reason);
+    event(b.pod.reference, b.error ? kube::EventType::kWarning : kube::EventType::kNormal,
           b.error ? "NodePoolCreationFailed" : "NodePoolCreationWaiting", b.reason);
   }
 }

@@ -38,21 +38,35 @@ std::set<std::string> nodes_in_use(const std::vector<PodFacts>& pods) {
   return out;
 }
 
+bool idle_and_ready(const NodeFacts& node, const std::set<std::string>& busy_nodes) {
+  return node.label(kManagedByLabel).empty() && node.ready && !node.unschedulable && !busy_nodes.contains(node.name);
+}
+
 // A slice nobody owns (not one of our pools) with the leader's shape, every host Ready, schedulable and
 // idle: the scheduler will find it on its next try, so a new pool would be waste.
 bool free_slice_fits(const PoolSpec& spec, const std::map<std::string, std::vector<const NodeFacts*>>& slices,
                      const std::set<std::string>& busy_nodes) {
   for (const auto& [pool, nodes] : slices) {
-    if (static_cast<int>(nodes.size()) < spec.node_count()) continue;
+    if (static_cast<int>(nodes.size()) < spec.node_count) continue;
     bool fits = std::all_of(nodes.begin(), nodes.end(), [&](const NodeFacts* node) {
-      return node->label(kManagedByLabel).empty() &&
+      return idle_and_ready(*node, busy_nodes) &&
              node->label(kAcceleratorLabel) == spec.slice.generation_info().accelerator_label &&
-             node->label(kTopologyLabel) == spec.slice.topology().to_string() && node->ready && !node->unschedulable &&
-             !busy_nodes.contains(node->name);
+             node->label(kTopologyLabel) == spec.slice.topology().to_string();
     });
     if (fits) return true;
   }
   return false;
+}
+
+// The same for one host of a workload's shape.
+bool free_host_fits(const PoolSpec& spec, const std::vector<NodeFacts>& nodes,
+                    const std::set<std::string>& busy_nodes) {
+  return std::any_of(nodes.begin(), nodes.end(), [&](const NodeFacts& node) {
+    return idle_and_ready(node, busy_nodes) &&
+           node.label(kAcceleratorLabel) == spec.slice.generation_info().accelerator_label &&
+           node.label(kTopologyLabel) == spec.slice.topology().to_string() &&
+           node.label(kAcceleratorCountLabel) == std::to_string(spec.slice.chips_per_host());
+  });
 }
 
 OwnerState pods_owner_state(const std::vector<PodFacts>& pods, const std::string& ns, const std::string& group) {
@@ -84,12 +98,262 @@ bool pool_in_use(const std::string& pool, const std::map<std::string, std::vecto
                      [&](const NodeFacts* node) { return busy_nodes.contains(node->name); });
 }
 
+std::string owner_text(const PoolState& pool) {
+  return pool.label(kOwnerKindLabel) + " " + pool.label(kGroupNamespaceLabel) + "/" + pool.label(kOwnerNameLabel);
+}
+
 std::string pending_deletion_reason(const PoolState& pool, const std::optional<OwnerState>& state) {
   if (!state) return "orphan: its labels name no owner";
-  std::string owner =
-      pool.label(kOwnerKindLabel) + " " + pool.label(kGroupNamespaceLabel) + "/" + pool.label(kOwnerNameLabel);
-  return owner + (*state == OwnerState::kGone ? " is gone" : " has finished");
+  return owner_text(pool) + (*state == OwnerState::kGone ? " is gone" : " has finished");
 }
+
+// Only a pool GKE is not changing can be resized.
+bool settled(const PoolState& pool) { return pool.status == "RUNNING" || pool.status == "RUNNING_WITH_ERROR"; }
+
+// What a workload's pool must hold this round.
+struct WorkloadDemand {
+  PoolSpec spec;                         // node_count: the hosts its pods need
+  int chips = 0;                         // over its pending pods and the pods bound to it
+  std::vector<const PodFacts*> waiting;  // marked Unschedulable, by namespace and name
+};
+
+// One round's decisions; each step reads the snapshot and adds to `plan`.
+class Planner {
+ public:
+  Planner(const ClusterSnapshot& snapshot, const PlanSettings& settings, Clock::time_point now,
+          const std::map<std::string, Clock::time_point>& surplus_since)
+      : snapshot_(snapshot),
+        settings_(settings),
+        now_(now),
+        surplus_since_(surplus_since),
+        slices_(nodes_by_pool(snapshot.nodes)),
+        busy_nodes_(nodes_in_use(snapshot.pods)) {}
+
+  ProvisioningPlan run() {
+    read_demand();
+    for (const PoolState& pool : snapshot_.pools) judge_existing(pool);
+    serve_waiting_pods();
+    for (const auto& [name, demand] : demands_) {
+      if (!demand.waiting.empty()) serve_workload(demand);
+    }
+    return std::move(plan_);
+  }
+
+ private:
+  bool backing_off(const std::string& pool) const {
+    auto retry = snapshot_.retry_not_before.find(pool);
+    return retry != snapshot_.retry_not_before.end() && now_ < retry->second;
+  }
+
+  int nodes_of(const std::string& pool) const {
+    auto it = slices_.find(pool);
+    return it == slices_.end() ? 0 : static_cast<int>(it->second.size());
+  }
+
+  int busy_nodes_of(const std::string& pool) const {
+    auto it = slices_.find(pool);
+    if (it == slices_.end()) return 0;
+    return static_cast<int>(std::count_if(it->second.begin(), it->second.end(),
+                                          [&](const NodeFacts* node) { return busy_nodes_.contains(node->name); }));
+  }
+
+  // A workload pool's size: what this process asked for until the nodes show up, then the nodes.
+  int size_of(const PoolState& pool) const {
+    auto asked = snapshot_.asked_nodes.find(pool.name);
+    return asked != snapshot_.asked_nodes.end() ? asked->second : nodes_of(pool.name);
+  }
+
+  // Pending pods ask for their workload's pool; bound pods count where they run in theirs.
+  void read_demand() {
+    std::map<std::string, std::string> pool_of_node;
+    for (const NodeFacts& node : snapshot_.nodes) pool_of_node[node.name] = node.label(kNodePoolLabel);
+    for (const PodFacts& pod : snapshot_.pods) {
+      if (pod.tpu_chips <= 0 || pod.terminated() || pod.deleting || pod.opted_out) continue;
+      std::string placed_in;
+      if (!pod.node_name.empty()) {
+        placed_in = pool_of_node[pod.node_name];
+        const PoolState* pool = find_pool(snapshot_.pools, placed_in);
+        if (pool == nullptr || !workload_pool(*pool)) continue;
+      }
+      std::optional<PoolSpec> spec;
+      try {
+        spec = build_pool_spec(pod, settings_.defaults);
+      } catch (const PoolSpecError&) {
+        continue;  // a waiting pod hears why from serve_waiting_pods(); a bound one needs nothing
+      }
+      if (!spec->for_workload || (!placed_in.empty() && placed_in != spec->name)) continue;
+      WorkloadDemand& demand = demands_.try_emplace(spec->name, WorkloadDemand{*spec, 0, {}}).first->second;
+      demand.chips += pod.tpu_chips;
+      if (!trigger_blocker(pod)) demand.waiting.push_back(&pod);
+    }
+    for (auto& [name, demand] : demands_) {
+      const int per_host = demand.spec.slice.chips_per_host();
+      demand.spec.node_count = (demand.chips + per_host - 1) / per_host;
+      std::sort(demand.waiting.begin(), demand.waiting.end(), [](const PodFacts* a, const PodFacts* b) {
+        return std::tie(a->ns, a->name) < std::tie(b->ns, b->name);
+      });
+    }
+  }
+
+  // Counts the pool against the caps and deletes or shrinks it when nobody needs (all of) it.
+  void judge_existing(const PoolState& pool) {
+    if (!managed(pool)) return;
+    const bool for_workload = workload_pool(pool);
+    const int size = for_workload ? size_of(pool) : pool.node_count;
+    ++our_pools_;
+    our_chips_ += pool.node_count > 0 ? size * (pool.chips / pool.node_count) : pool.chips;
+    if (for_workload) {
+      auto asked = snapshot_.asked_nodes.find(pool.name);
+      if (asked != snapshot_.asked_nodes.end() && asked->second != nodes_of(pool.name)) {
+        plan_.asked_nodes.insert(*asked);
+      }
+    }
+    if (snapshot_.busy_pools.contains(pool.name) || pool.status == "STOPPING") return;
+    if (pool.status == "ERROR") {
+      if (!backing_off(pool.name))
+        plan_.deletes.push_back({pool.name, "pool is in ERROR state: " + pool.status_message});
+      return;
+    }
+    if (for_workload) {
+      judge_workload_pool(pool, size);
+      return;
+    }
+    auto state = owner_state(pool, snapshot_);
+    if (state == OwnerState::kActive) return;
+    if (surplus_for_longer_than_grace(pool.name) && !backing_off(pool.name)) {
+      plan_.deletes.push_back({pool.name, pending_deletion_reason(pool, state)});
+    }
+  }
+
+  // Never below the nodes in use: GKE picks the nodes a resize removes, and pods of other workloads
+  // that tolerate and select the same shape may run here too.
+  void judge_workload_pool(const PoolState& pool, int size) {
+    if (!settled(pool)) return;
+    auto demand = demands_.find(pool.name);
+    const int needed = demand == demands_.end() ? 0 : demand->second.spec.node_count;
+    const int target = std::max(needed, busy_nodes_of(pool.name));
+    if (target > 0 && target >= size) return;
+    if (!surplus_for_longer_than_grace(pool.name) || backing_off(pool.name)) return;
+    if (target == 0) {
+      plan_.deletes.push_back({pool.name, owner_text(pool) + " has no pods left"});
+    } else {
+      plan_.resizes.push_back(
+          {pool.name, size, target, fmt::format("{} needs {} of its {} nodes", owner_text(pool), target, size)});
+    }
+  }
+
+  bool surplus_for_longer_than_grace(const std::string& pool) {
+    auto since = surplus_since_.find(pool);
+    Clock::time_point first_seen = since == surplus_since_.end() ? now_ : since->second;
+    plan_.surplus_since[pool] = first_seen;
+    return now_ - first_seen >= settings_.deletion_grace;
+  }
+
+  // Why `pools` more pools of `chips` more chips cannot be had now; nullopt when they can.
+  std::optional<std::string> cap_blocker(int pools, int chips) const {
+    if (settings_.cleanup_only) return "the provisioner runs in cleanup-only mode";
+    if (settings_.max_pools > 0 && our_pools_ + pools > settings_.max_pools) {
+      return fmt::format("the cap of {} provisioned pools is reached", settings_.max_pools);
+    }
+    if (settings_.max_chips > 0 && our_chips_ + chips > settings_.max_chips) {
+      return fmt::format("{} more chips would pass the cap of {} provisioned chips", chips, settings_.max_chips);
+    }
+    return std::nullopt;
+  }
+
+  // A waiting pod's wish that can never be met; each such pod hears it.
+  bool blocked_for_good(const PodFacts& pod, std::optional<PoolSpec>& spec) {
+    try {
+      spec = build_pool_spec(pod, settings_.defaults);
+      return false;
+    } catch (const PoolSpecError& e) {
+      plan_.blocked.push_back({pod, e.what(), true});
+      return true;
+    }
+  }
+
+  // Waiting pods whose wish can never be met hear why; leaders waiting for a group slice get one unless
+  // their JobSet or Job is done.
+  void serve_waiting_pods() {
+    auto owner_done = [&](const GroupIdentity& group) {
+      auto it = snapshot_.owners.find(owner_key(group.owner_kind, group.ns, group.owner));
+      return it != snapshot_.owners.end() && it->second != OwnerState::kActive;
+    };
+    std::vector<const PodFacts*> waiting;
+    for (const PodFacts& pod : snapshot_.pods) {
+      if (!trigger_blocker(pod)) waiting.push_back(&pod);
+    }
+    std::sort(waiting.begin(), waiting.end(),
+              [](const PodFacts* a, const PodFacts* b) { return std::tie(a->ns, a->name) < std::tie(b->ns, b->name); });
+    for (const PodFacts* pod : waiting) {
+      std::optional<PoolSpec> spec;
+      if (blocked_for_good(*pod, spec) || spec->for_workload || owner_done(*pod->group)) continue;
+      serve_leader(*pod, *spec);
+    }
+  }
+
+  void serve_leader(const PodFacts& leader, const PoolSpec& spec) {
+    if (planned_.contains(spec.name) || snapshot_.busy_pools.contains(spec.name)) return;
+    if (const PoolState* existing = find_pool(snapshot_.pools, spec.name)) {
+      // A pool of another shape, not in use, for a leader that cannot run on it: replace it.
+      bool stale = managed(*existing) && existing->status != "STOPPING" && existing->status != "ERROR" &&
+                   existing->label(kSpecHashLabel) != spec.hash && !pool_in_use(existing->name, slices_, busy_nodes_);
+      bool already = std::any_of(plan_.deletes.begin(), plan_.deletes.end(),
+                                 [&](const DeleteAction& d) { return d.pool == existing->name; });
+      if (stale && !already)
+        plan_.deletes.push_back({existing->name, "its shape no longer matches leader " + leader.name});
+      return;
+    }
+    if (free_slice_fits(spec, slices_, busy_nodes_) || backing_off(spec.name)) return;
+    create(spec, leader);
+  }
+
+  // Creates the workload's pool, or grows it to what its pods need.
+  void serve_workload(const WorkloadDemand& demand) {
+    const PodFacts& first = *demand.waiting.front();
+    const PoolSpec& spec = demand.spec;
+    if (snapshot_.busy_pools.contains(spec.name) || backing_off(spec.name)) return;
+    if (free_host_fits(spec, snapshot_.nodes, busy_nodes_)) return;
+    const PoolState* existing = find_pool(snapshot_.pools, spec.name);
+    if (existing == nullptr) {
+      create(spec, first);
+      return;
+    }
+    const int size = size_of(*existing);
+    if (!workload_pool(*existing) || !settled(*existing) || spec.node_count <= size) return;
+    if (auto blocker = cap_blocker(0, (spec.node_count - size) * spec.slice.chips_per_host())) {
+      plan_.blocked.push_back({first, *blocker});
+      return;
+    }
+    our_chips_ += (spec.node_count - size) * spec.slice.chips_per_host();
+    plan_.resizes.push_back({spec.name, size, spec.node_count,
+                             fmt::format("{} pods of {} {}/{} wait", demand.waiting.size(), first.workload.kind,
+                                         first.workload.ns, first.workload.name)});
+  }
+
+  void create(const PoolSpec& spec, const PodFacts& pod) {
+    if (auto blocker = cap_blocker(1, spec.chips())) {
+      plan_.blocked.push_back({pod, *blocker});
+      return;
+    }
+    ++our_pools_;
+    our_chips_ += spec.chips();
+    planned_.insert(spec.name);
+    plan_.creates.push_back({spec, pod});
+  }
+
+  const ClusterSnapshot& snapshot_;
+  const PlanSettings& settings_;
+  const Clock::time_point now_;
+  const std::map<std::string, Clock::time_point>& surplus_since_;
+  const std::map<std::string, std::vector<const NodeFacts*>> slices_;
+  const std::set<std::string> busy_nodes_;
+  std::map<std::string, WorkloadDemand> demands_;  // by pool name
+  std::set<std::string> planned_;
+  int our_pools_ = 0;
+  int our_chips_ = 0;
+  ProvisioningPlan plan_;
+};
 
 }  // namespace
 
@@ -99,7 +363,9 @@ std::string owner_key(OwnerKind kind, const std::string& ns, const std::string& 
 
 bool managed(const PoolState& pool) { return pool.label(kManagedByLabel) == kManagedByValue; }
 
-std::string trigger_blocker(const PodFacts& pod) {
+bool workload_pool(const PoolState& pool) { return managed(pool) && pool.label(kPoolKindLabel) == kWorkloadPoolKind; }
+
+std::optional<std::string> trigger_blocker(const PodFacts& pod) {
   if (pod.phase != "Pending" || !pod.node_name.empty()) return "not pending";
   if (pod.deleting) return "being deleted";
   if (!pod.unschedulable) return "not marked Unschedulable by the scheduler";
@@ -107,98 +373,18 @@ std::string trigger_blocker(const PodFacts& pod) {
   if (!has_selector(pod, kAcceleratorLabel) || !has_selector(pod, kTopologyLabel)) {
     return "selects no TPU accelerator and topology";
   }
-  if (!pod.group) return "in no group";
-  if (!pod.group->leader()) return "not the leader of its group";
   if (pod.opted_out) return "opted out of provisioning";
-  return "";
+  try {
+    if (requested_slice(pod).multi_host() && !pod.group->leader()) return "not the leader of its group";
+  } catch (const PoolSpecError&) {
+    // It triggers, and the plan tells the pod why it gets nothing.
+  }
+  return std::nullopt;
 }
 
 ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSettings& settings, Clock::time_point now,
-                                   const std::map<std::string, Clock::time_point>& finished_since) {
-  ProvisioningPlan plan;
-  auto slices = nodes_by_pool(snapshot.nodes);
-  auto busy_nodes = nodes_in_use(snapshot.pods);
-
-  auto backing_off = [&](const std::string& pool) {
-    auto retry = snapshot.retry_not_before.find(pool);
-    return retry != snapshot.retry_not_before.end() && now < retry->second;
-  };
-
-  int our_pools = 0;
-  int our_chips = 0;
-  for (const PoolState& pool : snapshot.pools) {
-    if (!managed(pool)) continue;
-    ++our_pools;
-    our_chips += pool.chips;
-    if (snapshot.busy_pools.contains(pool.name) || pool.status == "STOPPING") continue;
-    if (pool.status == "ERROR") {
-      if (!backing_off(pool.name))
-        plan.deletes.push_back({pool.name, "pool is in ERROR state: " + pool.status_message});
-      continue;
-    }
-    auto state = owner_state(pool, snapshot);
-    if (state == OwnerState::kActive) continue;
-    auto since = finished_since.find(pool.name);
-    Clock::time_point first_seen = since == finished_since.end() ? now : since->second;
-    plan.finished_since[pool.name] = first_seen;
-    if (now - first_seen >= settings.deletion_grace && !backing_off(pool.name)) {
-      plan.deletes.push_back({pool.name, pending_deletion_reason(pool, state)});
-    }
-  }
-
-  // A leader whose JobSet or Job has finished or is gone waits for garbage collection, not for a pool.
-  auto owner_done = [&](const GroupIdentity& group) {
-    auto it = snapshot.owners.find(owner_key(group.owner_kind, group.ns, group.owner));
-    return it != snapshot.owners.end() && it->second != OwnerState::kActive;
-  };
-  std::vector<const PodFacts*> leaders;
-  for (const PodFacts& pod : snapshot.pods) {
-    if (trigger_blocker(pod).empty() && !owner_done(*pod.group)) leaders.push_back(&pod);
-  }
-  std::sort(leaders.begin(), leaders.end(),
-            [](const PodFacts* a, const PodFacts* b) { return std::tie(a->ns, a->name) < std::tie(b->ns, b->name); });
-
-  std::set<std::string> planned;
-  for (const PodFacts* leader : leaders) {
-    std::optional<PoolSpec> spec;
-    try {
-      spec = build_pool_spec(*leader, settings.defaults);
-    } catch (const PoolSpecError& e) {
-      plan.blocked.push_back({*leader, e.what(), true});
-      continue;
-    }
-    if (planned.contains(spec->name) || snapshot.busy_pools.contains(spec->name)) continue;
-    if (const PoolState* existing = find_pool(snapshot.pools, spec->name)) {
-      // A pool of another shape, not in use, for a leader that cannot run on it: replace it.
-      bool stale = managed(*existing) && existing->status != "STOPPING" && existing->status != "ERROR" &&
-                   existing->label(kSpecHashLabel) != spec->hash && !pool_in_use(existing->name, slices, busy_nodes);
-      bool already = std::any_of(plan.deletes.begin(), plan.deletes.end(),
-                                 [&](const DeleteAction& d) { return d.pool == existing->name; });
-      if (stale && !already)
-        plan.deletes.push_back({existing->name, "its shape no longer matches leader " + leader->name});
-      continue;
-    }
-    if (free_slice_fits(*spec, slices, busy_nodes)) continue;
-    if (backing_off(spec->name)) continue;
-    if (settings.cleanup_only) {
-      plan.blocked.push_back({*leader, "the provisioner runs in cleanup-only mode"});
-      continue;
-    }
-    if (settings.max_pools > 0 && our_pools + 1 > settings.max_pools) {
-      plan.blocked.push_back({*leader, fmt::format("the cap of {} provisioned pools is reached", settings.max_pools)});
-      continue;
-    }
-    if (settings.max_chips > 0 && our_chips + spec->slice.chips() > settings.max_chips) {
-      plan.blocked.push_back({*leader, fmt::format("{} more chips would pass the cap of {} provisioned chips",
-                                                   spec->slice.chips(), settings.max_chips)});
-      continue;
-    }
-    ++our_pools;
-    our_chips += spec->slice.chips();
-    planned.insert(spec->name);
-    plan.creates.push_back({*spec, *leader});
-  }
-  return plan;
+                                   const std::map<std::string, Clock::time_point>& surplus_since) {
+  return Planner(snapshot, settings, now, surplus_since).run();
 }
 
 }  // namespace tpustack::provisioning

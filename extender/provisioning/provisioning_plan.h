@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct ClusterSnapshot {
   // judged from `pods`); an owner missing here counts as active, so a failed lookup never deletes a pool.
   std::map<std::string, OwnerState> owners;
   std::map<std::string, Clock::time_point> retry_not_before;  // by pool name, after failures
+  // Workload pools whose nodes this process asked for (create or resize) and has not seen registered
+  // yet: GKE reports no pool size, so their Node objects are the size once they match.
+  std::map<std::string, int> asked_nodes;
 };
 
 struct PlanSettings {
@@ -45,7 +49,15 @@ struct PlanSettings {
 
 struct CreateAction {
   PoolSpec spec;
-  PodFacts leader;
+  PodFacts pod;  // the waiting pod it is for (a group's leader, a workload's first): its Events
+};
+
+// Sets a workload's pool to `to` nodes (GKE setSize).
+struct ResizeAction {
+  std::string pool;
+  int from = 0;
+  int to = 0;
+  std::string reason;
 };
 
 struct DeleteAction {
@@ -53,33 +65,42 @@ struct DeleteAction {
   std::string reason;
 };
 
-// A leader that needs a pool and does not get one in this round, and why (for its Events and logs).
+// A waiting pod that does not get capacity in this round, and why (for its Events and logs).
 struct Blocked {
-  PodFacts leader;
+  PodFacts pod;
   std::string reason;
   bool error = false;  // the pod's wish cannot be met at all, as opposed to "not now"
 };
 
 struct ProvisioningPlan {
   std::vector<CreateAction> creates;
+  std::vector<ResizeAction> resizes;
   std::vector<DeleteAction> deletes;
   std::vector<Blocked> blocked;
-  // When each pool's owner was first seen finished or gone; the caller keeps it for the next round.
-  std::map<std::string, Clock::time_point> finished_since;
+  // When each pool was first seen with nodes nobody needs (its group's owner finished or gone, its
+  // workload down to fewer pods than nodes); the caller keeps it for the next round.
+  std::map<std::string, Clock::time_point> surplus_since;
+  // snapshot.asked_nodes less the pools whose nodes have registered or that are gone.
+  std::map<std::string, int> asked_nodes;
 };
 
-// Why `pod` does not trigger provisioning, or "" when it does: pending, PodScheduled=False reason
-// Unschedulable, requests google.com/tpu, selects accelerator and topology, leads its group, not opted
-// out, not being deleted.
-std::string trigger_blocker(const PodFacts& pod);
+// Why `pod` asks for no capacity, or nullopt when it does: it is pending, marked PodScheduled=False
+// reason Unschedulable, requests google.com/tpu, selects accelerator and topology, is not opted out or
+// being deleted, and leads its group when it needs a multi-host slice.
+std::optional<std::string> trigger_blocker(const PodFacts& pod);
 
 // Pools are ours when they carry tpustack.dev/managed-by=tpu-extender; others are never deleted.
 bool managed(const PoolState& pool);
+// Ours and holding single-host nodes for a workload (kPoolKindLabel).
+bool workload_pool(const PoolState& pool);
 
-// One reconcile: which pools to create for waiting leaders and which of ours to delete (owner done for
-// longer than the grace period, ERROR state, orphans, or a spec that no longer matches its idle group).
-// Dedup comes from `pools` and `busy_pools` alone, so a restarted controller decides the same.
+// One reconcile. Group slices: created for waiting leaders; deleted once the owner is done for longer
+// than the grace period, or replaced when idle and of another shape. Workload pools: one per workload
+// and shape, sized to the hosts its pending pods and the pods bound to it need (ceil(chips / chips per
+// host)), grown at once when a pod waits, shrunk (never below the nodes in use) or deleted after the
+// grace period. Pools in ERROR state and orphans are deleted. Dedup comes from `pools`, `busy_pools`
+// and `asked_nodes` alone, so a restarted controller decides the same.
 ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSettings& settings, Clock::time_point now,
-                                   const std::map<std::string, Clock::time_point>& finished_since);
+                                   const std::map<std::string, Clock::time_point>& surplus_since);
 
 }  // namespace tpustack::provisioning

@@ -1,5 +1,8 @@
 #include "extender/provisioning/simulated_provider.h"
 
+#include <algorithm>
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "common/kube/event.h"
@@ -13,8 +16,21 @@ namespace {
 
 using nlohmann::json;
 
-PoolState pending_state(const PoolSpec& spec, const std::string& status) {
-  return {spec.name, status, "", spec.labels, spec.node_count(), spec.slice.chips()};
+int node_index(const std::string& node_name) {
+  auto dash = node_name.find_last_of('-');
+  return dash == std::string::npos ? 0 : std::atoi(node_name.c_str() + dash + 1);
+}
+
+// Another node of the same pool, as GKE's instance template makes them alike.
+json copy_of(const json& node, const std::string& name) {
+  json copy = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", name}, {"labels", node["metadata"]["labels"]}}},
+               {"spec", node.value("spec", json::object())},
+               {"status", node.value("status", json::object())}};
+  copy["metadata"]["labels"]["kubernetes.io/hostname"] = name;
+  copy["status"]["addresses"] = {{{"type", "Hostname"}, {"address", name}}};
+  return copy;
 }
 
 // Hosts the slice named by a node's labels has, or 0 when the labels name no slice we know.
@@ -54,7 +70,7 @@ std::vector<json> simulated_nodes(const PoolSpec& spec) {
   const std::string now = kube::rfc3339(std::chrono::system_clock::now());
 
   std::vector<json> nodes;
-  for (int i = 0; i < spec.node_count(); ++i) {
+  for (int i = 0; i < spec.node_count; ++i) {
     std::string name = "gke-" + spec.name + "-" + std::to_string(i);
     json node_labels = labels;
     node_labels["kubernetes.io/hostname"] = name;
@@ -125,65 +141,99 @@ std::vector<PoolState> SimulatedProvider::list() {
   return out;
 }
 
-void SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
+void SimulatedProvider::operate(const PoolState& pending, const std::string& what, std::stop_token stop,
+                                const std::function<void()>& work) {
   {
     std::lock_guard lock(mu_);
-    pending_[spec.name] = pending_state(spec, "PROVISIONING");
+    pending_[pending.name] = pending;
   }
+  auto finished = [&] {
+    std::lock_guard lock(mu_);
+    pending_.erase(pending.name);
+  };
   bool waited = sleep_unless_stopped(stop, node_delay_);
   try {
     if (waited) {
       std::lock_guard nodes_lock(nodes_mu_);
-      for (const json& node : simulated_nodes(spec)) {
-        try {
-          client_.create(kube::resources::kNodes, "", node);
-        } catch (const kube::KubeError& e) {
-          if (!e.already_exists()) throw;
-        }
-        // Status is a subresource: a server that drops it on create gets it here.
-        client_.patch(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>(),
-                      {{"status", node["status"]}}, kube::PatchType::kMerge, "status");
-      }
-      spdlog::info("simulated provider: pool {} has {} Ready nodes", spec.name, spec.node_count());
+      work();
     }
   } catch (const kube::KubeError& e) {
-    std::lock_guard lock(mu_);
-    pending_.erase(spec.name);
-    rethrow(e, "creating nodes of pool " + spec.name);
+    finished();
+    rethrow(e, what + " " + pending.name);
+  } catch (...) {
+    finished();
+    throw;
   }
-  std::lock_guard lock(mu_);
-  pending_.erase(spec.name);
-  if (!waited) throw ProviderError(0, "CANCELLED", "stopped before pool " + spec.name + " was created");
+  finished();
+  if (!waited) throw ProviderError(0, "CANCELLED", "stopped before " + what + " " + pending.name + " finished");
+}
+
+void SimulatedProvider::write_node(const json& node) {
+  try {
+    client_.create(kube::resources::kNodes, "", node);
+  } catch (const kube::KubeError& e) {
+    if (!e.already_exists()) throw;
+  }
+  // Status is a subresource: a server that drops it on create gets it here.
+  client_.patch(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>(), {{"status", node["status"]}},
+                kube::PatchType::kMerge, "status");
+}
+
+std::vector<json> SimulatedProvider::nodes_of(const std::string& pool) {
+  kube::ListOptions options;
+  options.label_selector = std::string(kNodePoolLabel) + "=" + pool;
+  return client_.list_all(kube::resources::kNodes, "", options).items;
+}
+
+void SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
+  operate({spec.name, "PROVISIONING", "", spec.labels, spec.node_count, spec.chips()}, "creating pool", stop, [&] {
+    for (const json& node : simulated_nodes(spec)) write_node(node);
+    spdlog::info("simulated provider: pool {} has {} Ready nodes", spec.name, spec.node_count);
+  });
+}
+
+void SimulatedProvider::resize(const std::string& pool, int node_count, std::stop_token stop) {
+  operate({pool, "RECONCILING", "", {}, node_count, 0}, "resizing pool", stop, [&] {
+    std::vector<json> nodes = nodes_of(pool);
+    if (nodes.empty()) throw ProviderError(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
+    std::set<std::string> names;
+    for (const json& node : nodes) names.insert(node["metadata"]["name"].get<std::string>());
+    for (int i = 0; static_cast<int>(names.size()) < node_count; ++i) {
+      std::string name = "gke-" + pool + "-" + std::to_string(i);
+      if (names.insert(name).second) write_node(copy_of(nodes.front(), name));
+    }
+    std::set<std::string> busy;
+    for (const json& pod : client_.list_all(kube::resources::kPods, "").items) {
+      PodFacts facts = pod_facts(pod);
+      if (!facts.terminated()) busy.insert(facts.node_name);
+    }
+    // Idle nodes go first, the newest of them first.
+    std::vector<std::string> order(names.begin(), names.end());
+    std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+      return std::make_pair(busy.contains(a), -node_index(a)) < std::make_pair(busy.contains(b), -node_index(b));
+    });
+    for (std::size_t i = 0; static_cast<int>(names.size() - i) > node_count; ++i) {
+      try {
+        client_.remove(kube::resources::kNodes, "", order[i]);
+      } catch (const kube::KubeError& e) {
+        if (!e.not_found()) throw;
+      }
+    }
+    spdlog::info("simulated provider: pool {} has {} nodes", pool, node_count);
+  });
 }
 
 void SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
-  {
-    std::lock_guard lock(mu_);
-    pending_[pool] = {pool, "STOPPING", "", {}, 0, 0};
-  }
-  bool waited = sleep_unless_stopped(stop, node_delay_);
-  try {
-    if (waited) {
-      std::lock_guard nodes_lock(nodes_mu_);
-      kube::ListOptions options;
-      options.label_selector = std::string(kNodePoolLabel) + "=" + pool;
-      for (const json& node : client_.list_all(kube::resources::kNodes, "", options).items) {
-        try {
-          client_.remove(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>());
-        } catch (const kube::KubeError& e) {
-          if (!e.not_found()) throw;
-        }
+  operate({pool, "STOPPING", "", {}, 0, 0}, "deleting pool", stop, [&] {
+    for (const json& node : nodes_of(pool)) {
+      try {
+        client_.remove(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>());
+      } catch (const kube::KubeError& e) {
+        if (!e.not_found()) throw;
       }
-      spdlog::info("simulated provider: pool {} deleted", pool);
     }
-  } catch (const kube::KubeError& e) {
-    std::lock_guard lock(mu_);
-    pending_.erase(pool);
-    rethrow(e, "deleting nodes of pool " + pool);
-  }
-  std::lock_guard lock(mu_);
-  pending_.erase(pool);
-  if (!waited) throw ProviderError(0, "CANCELLED", "stopped before pool " + pool + " was deleted");
+    spdlog::info("simulated provider: pool {} deleted", pool);
+  });
 }
 
 }  // namespace tpustack::provisioning

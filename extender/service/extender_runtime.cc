@@ -34,10 +34,8 @@ ExtenderRuntime::ExtenderRuntime(kube::ClusterConfig cluster, ServeOptions optio
                         [] {
                           return metrics::MetricsServer::Reply{200, "ok\n"};
                         }},
-                       {"/readyz", [this] {
-                          return synced() ? metrics::MetricsServer::Reply{200, "ok\n"}
-                                          : metrics::MetricsServer::Reply{503, "cache not synced\n"};
-                        }}}) {
+                       {"/readyz", [this] { return readiness(); }}}),
+      upkeep_(service_, client_, options.group_timeout) {
   nodes_.add_handlers({[this](const nlohmann::json& node) { service_.apply_node(node); },
                        [this](const nlohmann::json&, const nlohmann::json& node) { service_.apply_node(node); },
                        [this](const nlohmann::json& node) { service_.delete_node(node); }});
@@ -48,11 +46,26 @@ ExtenderRuntime::ExtenderRuntime(kube::ClusterConfig cluster, ServeOptions optio
 
 ExtenderRuntime::~ExtenderRuntime() { stop(); }
 
+void ExtenderRuntime::set_readiness_check(ReadinessCheck check) {
+  std::lock_guard lock(readiness_mu_);
+  readiness_check_ = std::move(check);
+}
+
+metrics::MetricsServer::Reply ExtenderRuntime::readiness() const {
+  if (!synced()) return {503, "cache not synced\n"};
+  std::lock_guard lock(readiness_mu_);
+  if (readiness_check_) {
+    if (auto reason = readiness_check_()) return {503, *reason + "\n"};
+  }
+  return {200, "ok\n"};
+}
+
 void ExtenderRuntime::start() {
   http_.start();
   metrics_server_.start();
   nodes_.start();
   pods_.start();
+  upkeep_.start();
   sync_waiter_ = std::jthread([this](std::stop_token stop) {
     while (!stop.stop_requested()) {
       if (nodes_.wait_for_sync(std::chrono::milliseconds(100)) && pods_.wait_for_sync(std::chrono::milliseconds(100))) {
@@ -67,6 +80,7 @@ void ExtenderRuntime::start() {
 
 void ExtenderRuntime::stop() {
   sync_waiter_ = {};
+  upkeep_.stop();
   http_.stop();
   metrics_server_.stop();
   nodes_.stop();

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -13,12 +16,15 @@
 #include "extender/service/extender_http_server.h"
 #include "extender/service/extender_service.h"
 #include "extender/service/kube_pod_binder.h"
+#include "extender/service/reservation_upkeep.h"
 
 namespace tpustack::extender {
 
 struct ServeOptions {
   std::string listen = ":8888";
   std::string metrics_addr = ":8080";
+  // A group that reserved a slice but has not fully arrived within this is released (zero: never).
+  std::chrono::nanoseconds group_timeout = std::chrono::minutes(10);
 };
 
 // `tpu-extender serve` put together: Node and Pod informers feeding the service, the verbs' HTTP
@@ -26,6 +32,10 @@ struct ServeOptions {
 // are rebuilt from the cluster before the first placement.
 class ExtenderRuntime {
  public:
+  // Why a controller running beside the verbs is not ready (the provisioner cannot take its Lease);
+  // nullopt when it is.
+  using ReadinessCheck = std::function<std::optional<std::string>()>;
+
   ExtenderRuntime(kube::ClusterConfig cluster, ServeOptions options);
   ~ExtenderRuntime();
 
@@ -37,8 +47,16 @@ class ExtenderRuntime {
   // For controllers that run beside the verbs (the provisioner): the same API client and /metrics.
   kube::KubeClient& client() { return client_; }
   metrics::MetricsRegistry& registry() { return registry_; }
+  // /readyz on the metrics address answers 503 with the check's reason while it gives one (the verbs'
+  // /readyz keeps to the caches, so a provisioner problem never cuts the scheduler off). nullptr removes
+  // it, waiting for a /readyz that is calling it.
+  void set_readiness_check(ReadinessCheck check);
 
  private:
+  metrics::MetricsServer::Reply readiness() const;
+
+  mutable std::mutex readiness_mu_;
+  ReadinessCheck readiness_check_;
   metrics::MetricsRegistry registry_;
   kube::KubeClient client_;
   KubePodBinder binder_;
@@ -47,6 +65,7 @@ class ExtenderRuntime {
   kube::Informer pods_;
   ExtenderHttpServer http_;
   metrics::MetricsServer metrics_server_;
+  ReservationUpkeep upkeep_;
   std::jthread sync_waiter_;
 };
 

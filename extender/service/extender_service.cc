@@ -8,6 +8,7 @@
 #include "extender/placement/node_judge.h"
 #include "extender/placement/pod_request.h"
 #include "extender/placement/preemption.h"
+#include "extender/placement/slice_reservation.h"
 #include "extender/wire/extender_codec.h"
 
 namespace tpustack::extender {
@@ -45,6 +46,7 @@ void ExtenderService::apply_node(const nlohmann::json& node) {
   try {
     auto parsed = parse_node(node);
     std::lock_guard lock(mu_);
+    ++generation_;
     state_.upsert_node(std::move(parsed));
   } catch (const std::exception& e) {
     spdlog::warn("skipping node {}: {}", object_name(node), e.what());
@@ -53,6 +55,7 @@ void ExtenderService::apply_node(const nlohmann::json& node) {
 
 void ExtenderService::delete_node(const nlohmann::json& node) {
   std::lock_guard lock(mu_);
+  ++generation_;
   state_.remove_node(node.value("metadata", nlohmann::json::object()).value("name", ""));
 }
 
@@ -60,6 +63,8 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
   try {
     auto parsed = parse_pod(pod);
     std::lock_guard lock(mu_);
+    ++generation_;
+    if (parsed.bound() || !parsed.active()) waiting_.erase(parsed.key());
     state_.upsert_pod(std::move(parsed));
   } catch (const std::exception& e) {
     spdlog::warn("skipping pod {}: {}", object_name(pod), e.what());
@@ -68,6 +73,8 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
 
 void ExtenderService::delete_pod(const nlohmann::json& pod) {
   std::lock_guard lock(mu_);
+  ++generation_;
+  waiting_.erase(object_name(pod));
   state_.remove_pod(object_name(pod));
 }
 
@@ -85,8 +92,13 @@ ExtenderService::Reply ExtenderService::filter(std::string_view body) {
     auto args = wire::parse_extender_args(body);
     auto pod = parse_pod(args.pod);
     std::lock_guard lock(mu_);
-    const auto& index = state_.index();
-    out = wire::encode_filter_result(filter_nodes(analyze_pod(std::move(pod), index), index, args.node_names), args);
+    auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
+    if (!filtered.reserved_slice.empty()) {
+      ++generation_;
+      spdlog::info("reserved slice {} for {} (first seen: {})", filtered.reserved_slice, pod.group->name, pod.key());
+    }
+    if (pod.chips > 0) note_filter_answer(pod.key(), filtered.outcome.passed.empty());
+    out = wire::encode_filter_result(filtered.outcome, args);
   } catch (const std::exception& e) {
     outcome = "error";
     out = wire::encode_filter_error(e.what());
@@ -134,6 +146,7 @@ std::string ExtenderService::bind_pod(std::string_view body) {
     }
     decision = assume_bind(state_, *pod, args.node);
     if (!decision.error.empty()) return decision.error;
+    ++generation_;
   }
   StringMap annotations;
   if (!decision.placement.slice.empty()) annotations = placement_annotations(decision.placement);
@@ -217,6 +230,91 @@ std::string ExtenderService::debug_slices() {
   }
   return nlohmann::json{{"synced", synced_.load()}, {"slices", std::move(slices)}, {"groups", std::move(groups)}}.dump(
       2);
+}
+
+void ExtenderService::set_synced() {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, pod] : state_.pods()) {
+    if (pod.chips > 0 && pod.active() && !pod.bound()) waiting_.try_emplace(key);
+  }
+  ++generation_;
+  synced_ = true;
+}
+
+void ExtenderService::note_filter_answer(const std::string& pod_key, bool waiting) {
+  if (waiting) {
+    waiting_.try_emplace(pod_key);
+  } else {
+    waiting_.erase(pod_key);
+  }
+}
+
+ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_point now,
+                                                std::chrono::nanoseconds group_timeout,
+                                                std::chrono::nanoseconds nudge_interval) {
+  std::lock_guard lock(mu_);
+  Upkeep upkeep;
+  auto pods_of = [this](const GroupState& group) {
+    std::vector<PodRef> refs;
+    for (const auto& key : group.pods) {
+      if (const TpuPod* pod = state_.find_pod(key)) refs.push_back({pod->ns, pod->name, pod->uid});
+    }
+    return refs;
+  };
+  // Reservations to release: lost to a pod that bypassed us, or held too long by a group that never completed.
+  std::vector<std::pair<std::string, GroupNotice>> releases;
+  const SliceIndex& index = state_.index();  // built before the loop: building drops stale reservations
+  for (const auto& [key, reservation] : state_.reservations()) {
+    const GroupState* group = index.group(key);
+    if (!group) continue;
+    if (!group->lost_reservation.empty()) {
+      releases.push_back(
+          {key,
+           {group->name, "SliceLost", "tpu-extender re-places " + group->name + ": " + group->lost_reservation, true,
+            pods_of(*group)}});
+      continue;
+    }
+    const int slice = index.slice_named(reservation.slice);
+    const auto hosts = slice < 0 ? 0 : static_cast<int>(index.slices()[slice].expected_hosts());
+    if (group_timeout.count() > 0 && now - reservation.since >= group_timeout && group->active_pods < hosts) {
+      releases.push_back({key,
+                          {group->name, "GroupIncomplete",
+                           "released slice " + reservation.slice + ": only " + std::to_string(group->active_pods) +
+                               " of " + std::to_string(hosts) + " pods of " + group->name +
+                               " arrived within the group timeout; " + "pods arriving later start over",
+                           true, pods_of(*group)}});
+    }
+  }
+  for (auto& [key, notice] : releases) {
+    state_.release(key);
+    ++generation_;
+    upkeep.notices.push_back(std::move(notice));
+  }
+
+  if (generation_ == judged_generation_) return upkeep;
+  judged_generation_ = generation_;
+  std::vector<std::string> every_node;
+  for (const auto& slice : state_.index().slices()) {
+    for (const auto& host : slice.hosts) every_node.push_back(host.node);
+  }
+  std::map<std::string, GroupNotice> by_group;
+  for (auto& [key, waiting] : waiting_) {
+    const TpuPod* pod = state_.find_pod(key);
+    if (!pod || now - waiting.last_nudge < nudge_interval) continue;
+    auto request = analyze_pod(*pod, state_.index());
+    if (filter_nodes(request, state_.index(), every_node).passed.empty()) continue;
+    waiting.last_nudge = now;
+    upkeep.nudge.push_back({pod->ns, pod->name, pod->uid});
+    std::string who = pod->group ? pod->group->name : key;
+    auto& line = by_group[who];
+    line.group = who;
+    line.message = request.group && request.group->slice >= 0
+                       ? "slice " + state_.index().slices()[request.group->slice].name + " is its"
+                       : "a node fits now";
+    line.pods.push_back(upkeep.nudge.back());
+  }
+  for (auto& [who, line] : by_group) upkeep.nudged.push_back(std::move(line));
+  return upkeep;
 }
 
 void ExtenderService::refresh_gauges() {

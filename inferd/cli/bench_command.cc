@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli/command_line.h"
 #include "inferd/api/encoder_model.h"
 
 namespace inferd::cli {
@@ -27,43 +28,19 @@ struct BenchOptions {
   engine::WeightPrecision precision = engine::WeightPrecision::f32;
 };
 
-constexpr std::string_view usage =
-    "usage: inferd bench --model DIR [--batch N] [--seq-len N | --texts FILE] [--threads N] [--seconds S] "
-    "[--variant f32|i8]";
-
-Result<BenchOptions> parse(std::span<const std::string_view> args) {
-  BenchOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view flag = args[i];
-    if (i + 1 >= args.size()) return Error{std::string(flag) + " needs a value"};
-    std::string value(args[++i]);
-    try {
-      if (flag == "--model") {
-        options.model = value;
-      } else if (flag == "--batch") {
-        options.batch = std::stoul(value);
-      } else if (flag == "--seq-len") {
-        options.seq_len = std::stoul(value);
-      } else if (flag == "--texts") {
-        options.texts = value;
-      } else if (flag == "--threads") {
-        options.threads = std::stoul(value);
-      } else if (flag == "--seconds") {
-        options.seconds = std::stod(value);
-      } else if (flag == "--variant" && (value == "f32" || value == "i8")) {
-        options.precision = value == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
-      } else {
-        return Error{"unknown option or value: " + std::string(flag) + " " + value};
-      }
-    } catch (const std::exception&) {
-      return Error{std::string(flag) + " needs a number, not '" + value + "'"};
-    }
-  }
-  if (options.model.empty()) return Error{"--model is required"};
-  if (options.batch == 0 || options.seq_len < 2 || options.threads == 0) {
-    return Error{"--batch and --threads must be positive and --seq-len at least 2"};
-  }
-  return options;
+void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
+  app.add_option("--model", o.model, "model directory")->required();
+  app.add_option("--batch", o.batch, "sequences per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* seq_len = app.add_option("--seq-len", o.seq_len, "tokens per synthetic sequence")
+                      ->capture_default_str()
+                      ->check(CLI::Range(size_t{2}, size_t{1} << 20));
+  app.add_option("--texts", o.texts, "JSON lines {\"text\": ...} to encode instead of synthetic sequences")
+      ->excludes(seq_len);
+  app.add_option("--threads", o.threads, "engine threads")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seconds", o.seconds, "how long to measure")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--variant", variant, "weights: f32 or i8")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "i8"}));
 }
 
 // Synthetic sequences of exactly seq_len tokens: [CLS] ids [SEP], ids spread over the vocabulary.
@@ -117,28 +94,29 @@ double percentile(std::vector<double> values, double fraction) {
 
 }  // namespace
 
-int run_bench(std::span<const std::string_view> args) {
-  auto options = parse(args);
-  if (!options) {
-    std::cerr << options.error().message << "\n" << usage << "\n";
-    return 2;
-  }
-  auto model = EncoderModel::load(options->model, {options->threads, options->precision});
+int run_bench(const std::vector<std::string>& args) {
+  CLI::App app("Measure embedding or reranking throughput of a model directory; prints one JSON line", "inferd bench");
+  BenchOptions options;
+  std::string variant = "f32";
+  add_flags(app, options, variant);
+  if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
+  options.precision = variant == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+  auto model = EncoderModel::load(options.model, {options.threads, options.precision});
   if (!model) {
     spdlog::error("cannot load model: {}", model.error().message);
     return 1;
   }
   std::vector<std::vector<tokenizer::Encoding>> batches;
-  if (options->texts.empty()) {
-    batches.push_back(fixed_length_batch(*model, options->batch, std::min(options->seq_len, model->max_length())));
+  if (options.texts.empty()) {
+    batches.push_back(fixed_length_batch(*model, options.batch, std::min(options.seq_len, model->max_length())));
   } else {
-    auto encodings = read_texts(*model, options->texts);
+    auto encodings = read_texts(*model, options.texts);
     if (!encodings) {
       spdlog::error("{}", encodings.error().message);
       return 1;
     }
-    for (size_t start = 0; start < encodings->size(); start += options->batch) {
-      size_t end = std::min(start + options->batch, encodings->size());
+    for (size_t start = 0; start < encodings->size(); start += options.batch) {
+      size_t end = std::min(start + options.batch, encodings->size());
       batches.emplace_back(encodings->begin() + static_cast<std::ptrdiff_t>(start),
                            encodings->begin() + static_cast<std::ptrdiff_t>(end));
     }
@@ -156,7 +134,7 @@ int run_bench(std::span<const std::string_view> args) {
   size_t sequences = 0, tokens = 0;
   double flops = 0;
   const auto start = clock::now();
-  const auto deadline = start + std::chrono::duration<double>(options->seconds);
+  const auto deadline = start + std::chrono::duration<double>(options.seconds);
   // At least one pass over every batch, so runs of different engines on one texts file see the same inputs.
   for (size_t i = 0; clock::now() < deadline || latencies_ms.size() < batches.size(); i = (i + 1) % batches.size()) {
     const auto begin = clock::now();
@@ -170,12 +148,11 @@ int run_bench(std::span<const std::string_view> args) {
   }
   const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
   nlohmann::ordered_json line = {
-      {"batch", options->batch},
-      {"seq_len", options->texts.empty()
-                      ? nlohmann::json(std::min(options->seq_len, model->max_length()))
-                      : nlohmann::json(static_cast<double>(tokens) / static_cast<double>(sequences))},
-      {"threads", options->threads},
-      {"variant", options->precision == engine::WeightPrecision::i8 ? "i8" : "f32"},
+      {"batch", options.batch},
+      {"seq_len", options.texts.empty() ? nlohmann::json(std::min(options.seq_len, model->max_length()))
+                                        : nlohmann::json(static_cast<double>(tokens) / static_cast<double>(sequences))},
+      {"threads", options.threads},
+      {"variant", options.precision == engine::WeightPrecision::i8 ? "i8" : "f32"},
       {"seq_per_s", static_cast<double>(sequences) / elapsed},
       {"tokens_per_s", static_cast<double>(tokens) / elapsed},
       {"gflop_per_s", flops / elapsed / 1e9},

@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cli/command_line.h"
 #include "common/logging/logging.h"
-#include "inferd/cli/command_line.h"
 #include "inferd/registry/model_pull.h"
 
 namespace inferd::cli {
 
-int run_pull(std::span<const std::string_view> args) {
+int run_pull(const std::vector<std::string>& args) {
   CLI::App app("Fetch models into a directory inferd serves from, verified by sha256", "inferd pull");
   std::string registry, hub, from_dir, log_level = "info";
   registry::PullOptions options;
@@ -21,10 +21,9 @@ int run_pull(std::span<const std::string_view> args) {
   app.add_option("--variant", options.variant, "weights variant")->check(CLI::IsMember({"f32", "f16", "i8"}));
   app.add_option("--dest", options.dest, "where the model directories go")->required();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
-  if (int code = parse_command_line(app, args); code >= 0) return code;
+  if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
   if (registry.empty() && hub.empty() && from_dir.empty()) {
-    spdlog::error("inferd pull needs one of --registry URL, --hf-endpoint URL or --from-dir DIR");
-    return 2;
+    return tpustack::cli::usage_error(app, "one of --registry URL, --hf-endpoint URL or --from-dir DIR is needed");
   }
   tpustack::logging::setup_logging({log_level, false}, "inferd");
 

@@ -7,10 +7,10 @@
 
 #include <thread>
 
+#include "common/cli/command_line.h"
 #include "common/config/duration.h"
 #include "common/logging/logging.h"
 #include "common/metrics/metrics_server.h"
-#include "inferd/cli/command_line.h"
 #include "inferd/server/grpc_service.h"
 #include "inferd/server/http_front.h"
 
@@ -180,16 +180,15 @@ int serve(const ServeOptions& o) {
 
 }  // namespace
 
-int run_serve(std::span<const std::string_view> args) {
+int run_serve(const std::vector<std::string>& args) {
   CLI::App app("Serve embedding and reranking models over HTTP and gRPC", "inferd serve");
   ServeOptions options;
   add_flags(app, options);
-  if (int code = parse_command_line(app, args); code >= 0) return code;
+  if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
   try {
     tpustack::logging::setup_logging({options.log_level, options.log_json}, "inferd");
   } catch (const std::invalid_argument& e) {
-    spdlog::error("{}", e.what());
-    return 2;
+    return tpustack::cli::usage_error(app, e.what());
   }
   return serve(options);
 }

@@ -1,13 +1,13 @@
 #pragma once
 
-#include <span>
-#include <string_view>
+#include <string>
+#include <vector>
 
 namespace inferd::cli {
 
 // `inferd serve [--models-dir DIR] [--model NAME=DIR ...] [--listen HOST:PORT] [--grpc-listen HOST:PORT]
 // [--backend auto|cpu|cuda|tpu] [--threads N] [--max-batch-tokens N] [--max-batch-requests N] [--max-queue N]
 // [--preload a,b] [--memory-budget BYTES] [--log-level LEVEL]`: serves until SIGTERM, drains, returns 0.
-int run_serve(std::span<const std::string_view> args);
+int run_serve(const std::vector<std::string>& args);
 
 }  // namespace inferd::cli

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/cli/command_line.h"
 #include "tests/e2e/http_call.h"
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/local_cluster.h"
@@ -100,7 +101,7 @@ int run(const std::string& binary_dir, const std::string& embedder, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tpustack-demo: the tpustack story on one machine with the real programs"};
+  CLI::App app{"tpustack-demo: the tpustack story on one machine with the real programs", "tpustack-demo"};
   std::string binary_dir;
   std::string embedder;
   std::string reranker;
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
   app.add_option("--embedder", embedder, "an embedding model directory (Hugging Face layout)")->required();
   app.add_option("--reranker", reranker, "a cross-encoder model directory")->required();
   app.add_option("--work-dir", work_dir, "logs of every program, plugin sockets, the kubeconfig");
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   std::filesystem::remove_all(work_dir);
   try {
     const int status = run(binary_dir, embedder, reranker, work_dir);

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/fakes/fake_api_store.h"
 
 namespace tpustack::e2e {
@@ -11,8 +13,13 @@ namespace tpustack::e2e {
 // slice of `topology`, written as the JobSet and Job controllers would: the JobSet, its child Job, and
 // the pods with the JobSet and Indexed Job labels, `schedulerName: tpu-scheduler`, the TPU selectors and
 // toleration, and a subdomain for stable hostnames.
+// The pods are created in `order` (worker indexes; default 0..workers-1), as a controller may create them.
 void create_jobset_group(fakes::FakeApiStore& store, const std::string& ns, const std::string& name,
-                         const std::string& topology, int workers, int chips);
+                         const std::string& topology, int workers, int chips, std::vector<int> order = {});
+
+// Host `host` of a Ready v6e 4x4 pool named `pool`, tainted as GKE taints TPU nodes; `chips` allocatable
+// (0: none yet, as before a device plugin registered).
+nlohmann::json v6e_4x4_node(const std::string& pool, int host, int chips);
 
 // The pods of that group, by worker index.
 std::vector<std::string> group_pod_names(const std::string& name, int workers);

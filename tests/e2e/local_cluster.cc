@@ -51,7 +51,8 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
   std::ofstream(options_.work_dir + "/device-plugin.yaml")
       << "kubeconfig: " << kubeconfig_ << "\ndiscoveryRetry: 500ms\n";
   extender_url_ = "http://" + address();
-  scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_url_, options_.narrate);
+  scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_url_, options_.narrate,
+                                                 options_.scheduler_flush_interval);
 }
 
 LocalCluster::~LocalCluster() {
@@ -103,7 +104,7 @@ void LocalCluster::tick() {
     if (agents_.contains(name_of(node))) known.push_back(node);
   }
   scheduler_->schedule_pending(known);
-  start_bound_pods();
+  if (options_.start_workers) start_bound_pods();
   check_promises();
 }
 

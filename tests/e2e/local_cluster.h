@@ -23,7 +23,12 @@ struct ClusterOptions {
   std::vector<std::string> models;  // inferd --model NAME=DIR, the first one used for /embed
   std::string pool_deletion_grace = "2s";
   std::string simulated_node_delay = "1s";
+  // The test scheduler's periodic flush of its unschedulable queue: kube-scheduler's 5 minutes by default, so
+  // that a story relying on the flush instead of tpu-extender's nudges times out as it would on a cluster.
+  std::chrono::nanoseconds scheduler_flush_interval = std::chrono::minutes(5);
   std::function<void(const std::string&)> narrate = [](const std::string&) {};
+  // Start inferd in bound pods (the story); placement tests leave it off so that a tick is only scheduling.
+  bool start_workers = true;
 };
 
 // A pod the cluster started: its container environment and the inferd serving in it.

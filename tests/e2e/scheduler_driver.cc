@@ -39,6 +39,34 @@ bool tolerates(const json& pod, const json& taint) {
   return false;
 }
 
+// What kube-scheduler compares to decide that an update of a parked pod may help it: everything but status.
+std::string pod_fingerprint(const json& pod) {
+  json meta = pod.value("metadata", json::object());
+  return json{{"labels", meta.value("labels", json::object())},
+              {"annotations", meta.value("annotations", json::object())},
+              {"spec", pod.value("spec", json::object())}}
+      .dump();
+}
+
+// The Node fields whose change moves parked pods (kube-scheduler's nodeSchedulingPropertiesChange).
+std::string node_fingerprint(const json& node) {
+  const json status = node.value("status", json::object());
+  const json spec = node.value("spec", json::object());
+  return json{{"labels", node["metadata"].value("labels", json::object())},
+              {"taints", spec.value("taints", json::array())},
+              {"unschedulable", spec.value("unschedulable", false)},
+              {"allocatable", status.value("allocatable", json::object())},
+              {"conditions", status.value("conditions", json::array())}}
+      .dump();
+}
+
+// podInitialBackoffSeconds 1, podMaxBackoffSeconds 10: doubled per attempt.
+std::chrono::nanoseconds backoff(int attempts) {
+  std::chrono::nanoseconds delay = std::chrono::seconds(1);
+  for (int i = 1; i < attempts && delay < std::chrono::seconds(10); ++i) delay *= 2;
+  return std::min<std::chrono::nanoseconds>(delay, std::chrono::seconds(10));
+}
+
 bool ready(const json& node) {
   const json conditions = node.value("status", json::object()).value("conditions", json::array());
   for (const json& condition : conditions) {
@@ -71,30 +99,79 @@ int tpu_request(const json& pod) {
   return chips;
 }
 
-SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate)
-    : store_(store), extender_url_(std::move(extender_url)), narrate_(std::move(narrate)) {}
+SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate,
+                                 std::chrono::nanoseconds flush_interval)
+    : store_(store),
+      extender_url_(std::move(extender_url)),
+      narrate_(std::move(narrate)),
+      flush_interval_(flush_interval) {}
+
+int SchedulerDriver::attempts(const std::string& pod_key) const {
+  auto it = attempts_.find(pod_key);
+  return it == attempts_.end() ? 0 : it->second.count;
+}
+
+bool SchedulerDriver::cluster_event(const std::vector<json>& nodes, const std::vector<json>& pods) {
+  bool moved = false;
+  std::map<std::string, std::string> fingerprints;
+  for (const json& node : nodes) {
+    auto& fingerprint = fingerprints[name_of(node)] = node_fingerprint(node);
+    auto before = node_fingerprints_.find(name_of(node));
+    moved = moved || before == node_fingerprints_.end() || before->second != fingerprint;
+  }
+  node_fingerprints_ = std::move(fingerprints);
+  std::set<std::string> assigned;
+  for (const json& pod : pods) {
+    if (!pod["spec"].value("nodeName", "").empty()) assigned.insert(key_of(pod));
+  }
+  for (const auto& key : assigned_) moved = moved || !assigned.contains(key);
+  assigned_ = std::move(assigned);
+  return moved;
+}
 
 void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
   std::vector<json> pods = store_.objects(kPods);
+  const bool moved_all = cluster_event(nodes, pods);
+  const auto now = Clock::now();
   std::vector<json> queue;
+  std::set<std::string> pending;
   for (const json& pod : pods) {
-    if (pod["spec"].value("schedulerName", "") == "tpu-scheduler" && pod["spec"].value("nodeName", "").empty() &&
-        !terminated(pod)) {
-      queue.push_back(pod);
+    if (pod["spec"].value("schedulerName", "") != "tpu-scheduler" || !pod["spec"].value("nodeName", "").empty() ||
+        terminated(pod)) {
+      continue;
     }
+    const std::string key = key_of(pod);
+    pending.insert(key);
+    if (auto parked = parked_.find(key); parked != parked_.end()) {
+      Parked& p = parked->second;
+      p.moved = p.moved || moved_all || p.fingerprint != pod_fingerprint(pod) || now - p.since >= flush_interval_;
+      const Attempts& tried = attempts_[key];
+      if (!p.moved || now - tried.last < backoff(tried.count)) continue;
+      parked_.erase(parked);
+    }
+    queue.push_back(pod);
   }
-  // kube-scheduler's queue: oldest first. The store lists by name, so within a second a group's pods come in
-  // worker order, the leader first.
+  std::erase_if(parked_, [&](const auto& entry) { return !pending.contains(entry.first); });
+  // kube-scheduler's active queue: oldest first. The store lists by name, so within a second a group's pods
+  // come in worker order.
   std::stable_sort(queue.begin(), queue.end(), [](const json& a, const json& b) {
     return a["metadata"].value("creationTimestamp", "") < b["metadata"].value("creationTimestamp", "");
   });
   for (const json& pod : queue) {
-    schedule(pod, nodes, pods);
+    const std::string key = key_of(pod);
+    auto& tried = attempts_[key];
+    ++tried.count;
+    tried.last = Clock::now();
+    if (!schedule(pod, nodes, pods)) {
+      // The fingerprint is the one it was tried with: an update during the attempt (a nudge) moves it at once.
+      parked_[key] = Parked{pod_fingerprint(pod), Clock::now(), false};
+    }
     pods = store_.objects(kPods);  // a bind changes what the next pod may use
   }
 }
 
-std::string SchedulerDriver::predicate_failure(const json& pod, const json& node, const std::vector<json>& pods) const {
+std::string SchedulerDriver::predicate_failure(const json& pod, const json& node,
+                                               const std::map<std::string, int>& used_chips) const {
   const json labels = node["metadata"].value("labels", json::object());
   const json selector = pod["spec"].value("nodeSelector", json::object());
   for (const auto& [key, value] : selector.items()) {
@@ -108,45 +185,55 @@ std::string SchedulerDriver::predicate_failure(const json& pod, const json& node
     }
   }
   if (!ready(node)) return "node(s) were not ready";
-  int used = 0;
-  for (const json& other : pods) {
-    if (other["spec"].value("nodeName", "") == name_of(node) && !terminated(other)) used += tpu_request(other);
-  }
+  const auto used_here = used_chips.find(name_of(node));
+  const int used = used_here == used_chips.end() ? 0 : used_here->second;
   if (quantity(node["status"].value("allocatable", json::object()), kTpu) - used < tpu_request(pod)) {
     return std::string("Insufficient ") + kTpu;
   }
   return "";
 }
 
-void SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, const std::vector<json>& pods) {
+bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, const std::vector<json>& pods) {
   std::map<std::string, std::string> failed;
   json feasible = json::array();
+  std::map<std::string, int> used_chips;
+  for (const json& other : pods) {
+    const std::string node = other["spec"].value("nodeName", "");
+    if (!node.empty() && !terminated(other)) used_chips[node] += tpu_request(other);
+  }
   for (const json& node : nodes) {
-    std::string failure = predicate_failure(pod, node, pods);
+    std::string failure = predicate_failure(pod, node, used_chips);
     if (failure.empty()) {
       feasible.push_back(name_of(node));
     } else {
       failed[name_of(node)] = failure;
     }
   }
-  if (feasible.empty()) return mark_unschedulable(pod, summary(nodes.size(), failed));
+  if (feasible.empty()) {
+    mark_unschedulable(pod, summary(nodes.size(), failed));
+    return false;
+  }
 
   const json args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", feasible}};
   const HttpReply filter = http_call("POST", extender_url_, "/filter", args.dump());
-  if (filter.status != 200) return;  // the extender is away: kube-scheduler retries the pod later
+  // The extender is away or answered an error: the attempt fails, and the pod is parked like any other.
+  if (filter.status != 200) return false;
   const json result = json::parse(filter.body);
-  if (!result.value("Error", "").empty()) return;
+  if (!result.value("Error", "").empty()) return false;
   for (const char* field : {"FailedNodes", "FailedAndUnresolvableNodes"}) {
     if (result.contains(field) && result[field].is_object()) {
       for (const auto& [node, reason] : result[field].items()) failed[node] = reason.get<std::string>();
     }
   }
   const json passed = result.value("NodeNames", json::array());
-  if (passed.is_null() || passed.empty()) return mark_unschedulable(pod, summary(nodes.size(), failed));
+  if (passed.is_null() || passed.empty()) {
+    mark_unschedulable(pod, summary(nodes.size(), failed));
+    return false;
+  }
 
   const json prioritize_args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", passed}};
   const HttpReply prioritize = http_call("POST", extender_url_, "/prioritize", prioritize_args.dump());
-  if (prioritize.status != 200) return;
+  if (prioritize.status != 200) return false;
   std::string best = passed[0];
   long best_score = -1;
   const json scores = json::parse(prioritize.body);
@@ -161,9 +248,10 @@ void SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
                         {"PodUID", pod["metadata"].value("uid", "")},
                         {"Node", best}};
   const HttpReply bind = http_call("POST", extender_url_, "/bind", binding.dump());
-  if (bind.status != 200 || !json::parse(bind.body).value("Error", "").empty()) return;
+  if (bind.status != 200 || !json::parse(bind.body).value("Error", "").empty()) return false;
   unschedulable_.erase(key_of(pod));
   narrate_("scheduler: bound " + name_of(pod) + " to " + best + " (extender's filter, prioritize and bind)");
+  return true;
 }
 
 void SchedulerDriver::mark_unschedulable(const json& pod, const std::string& message) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,29 +18,61 @@ namespace tpustack::e2e {
 // google.com/tpu), then POST /filter and /prioritize in the nodeCacheCapable form, the best node, POST /bind.
 // A pod no node takes gets PodScheduled=False reason Unschedulable on its status, as kube-scheduler
 // writes it; that is what the provisioner waits for.
+//
+// Its queue behaves like kube-scheduler's (all versions since 1.19), inconvenient parts included: a pod that
+// failed (a filter, the extender, a bind) is parked in the unschedulable queue and tried again only when
+// - a Node is added, or a Node's labels, taints, allocatable, conditions or spec.unschedulable change;
+// - an assigned pod is deleted (not when it merely finishes);
+// - the pod itself is updated (labels, annotations or spec; status-only changes do not count);
+// - or it has been parked for `flush_interval` (60 s in 1.20-1.21, 5 minutes from 1.22 on);
+// and then not before its backoff (1 s, doubling per attempt, at most 10 s) has passed. It never retries a
+// pod just because another pod was bound.
 class SchedulerDriver {
  public:
   using Narrate = std::function<void(const std::string&)>;
-  SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate);
+  using Clock = std::chrono::steady_clock;
+  SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate,
+                  std::chrono::nanoseconds flush_interval = std::chrono::minutes(5));
 
-  // One pass over the pending pods, in queue order (creation order; a group's leader first), onto `nodes`:
-  // the Nodes whose kubelet runs, as kube-scheduler only sees nodes whose status a kubelet keeps.
+  // One pass of the queue onto `nodes`, the Nodes whose kubelet runs (kube-scheduler only sees nodes whose
+  // status a kubelet keeps): the pods that are due, oldest first.
   void schedule_pending(const std::vector<nlohmann::json>& nodes);
+  // Scheduling attempts made so far, for tests that show a pod was not retried.
+  int attempts(const std::string& pod_key) const;
   // Why each pod was last found unschedulable: the message written on its PodScheduled condition.
   const std::map<std::string, std::string>& unschedulable() const { return unschedulable_; }
 
  private:
   // Empty when `node` passes kube-scheduler's own predicates for `pod`; else why not.
   std::string predicate_failure(const nlohmann::json& pod, const nlohmann::json& node,
-                                const std::vector<nlohmann::json>& pods) const;
-  void schedule(const nlohmann::json& pod, const std::vector<nlohmann::json>& nodes,
+                                const std::map<std::string, int>& used_chips) const;
+  // False when the pod was not bound: it goes to the unschedulable queue.
+  bool schedule(const nlohmann::json& pod, const std::vector<nlohmann::json>& nodes,
                 const std::vector<nlohmann::json>& pods);
   void mark_unschedulable(const nlohmann::json& pod, const std::string& message);
+  // True when an event since the last pass moves every parked pod (a Node added or changed, an assigned pod
+  // deleted); remembers what it saw for the next pass.
+  bool cluster_event(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods);
+
+  struct Parked {
+    std::string fingerprint;  // the pod's labels, annotations and spec when it was tried
+    Clock::time_point since;
+    bool moved = false;  // an event moved it; it runs once its backoff has passed
+  };
+  struct Attempts {
+    int count = 0;
+    Clock::time_point last;
+  };
 
   fakes::FakeApiStore& store_;
   std::string extender_url_;
   Narrate narrate_;
+  std::chrono::nanoseconds flush_interval_;
   std::map<std::string, std::string> unschedulable_;
+  std::map<std::string, Parked> parked_;
+  std::map<std::string, Attempts> attempts_;
+  std::map<std::string, std::string> node_fingerprints_;
+  std::set<std::string> assigned_;
 };
 
 // The google.com/tpu a pod asks for (the sum over its containers' requests).

@@ -12,6 +12,7 @@
 
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/local_cluster.h"
+#include "tests/support/required_tool.h"
 
 namespace tpustack::e2e {
 namespace {
@@ -27,7 +28,8 @@ class StoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string models = std::string(TPUSTACK_BINARY_DIR) + "/tests/inferd/tiny-models";
-    if (!std::filesystem::exists(models + "/f32-mean/config.json")) GTEST_SKIP() << "no tiny models in " << models;
+    TPUSTACK_REQUIRE_SETUP(std::filesystem::exists(models + "/f32-mean/config.json"),
+                           "python3-numpy (it writes the tiny models into " + models + ")");
     // Short: the plugin sockets live under it.
     std::string dir = (std::filesystem::temp_directory_path() / "e2e-XXXXXX").string();
     ASSERT_NE(mkdtemp(dir.data()), nullptr);

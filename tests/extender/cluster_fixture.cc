@@ -5,10 +5,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 #include "extender/model/kube_names.h"
 #include "tests/support/free_port.h"
 
 namespace tpustack::extender::testing {
+
+std::string captured_scheduler_body(const std::string& name) {
+  const std::string path = std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/kube-scheduler-v1.20.2/" + name;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read captured body " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 nlohmann::json node_json(const std::string& name, const std::string& accelerator, const std::string& topology,
                          const std::string& pool, int chips) {

@@ -11,6 +11,11 @@
 
 namespace tpustack::extender::testing {
 
+// A request or response body a real kube-scheduler v1.20.2 sent or accepted, captured on loopback
+// (tests/extender/data/kube-scheduler-v1.20.2/README.md). Throws when the file is missing, so a test
+// never passes on an empty body.
+std::string captured_scheduler_body(const std::string& name);
+
 // Node and Pod objects shaped as the API server returns them, with only the fields that matter.
 nlohmann::json node_json(const std::string& name, const std::string& accelerator, const std::string& topology,
                          const std::string& pool, int chips);

@@ -1,29 +1,20 @@
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "extender/wire/extender_codec.h"
+#include "tests/extender/cluster_fixture.h"
 
 namespace tpustack::extender::wire {
 namespace {
 
-// Bodies captured from a real kube-scheduler (shared/testdata/extender).
-std::string captured(const std::string& name) {
-  std::ifstream in(std::string(TPUSTACK_SOURCE_DIR) + "/../shared/testdata/extender/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_FALSE(text.str().empty()) << name;
-  return text.str();
-}
+using testing::captured_scheduler_body;
 
 TEST(ExtenderCodec, ReadsBothFormsKubeSchedulerSends) {
-  auto names = parse_extender_args(captured("filter-ExtenderArgs-nodeCacheCapable.json"));
+  auto names = parse_extender_args(captured_scheduler_body("filter-ExtenderArgs-nodeCacheCapable.json"));
   EXPECT_FALSE(names.nodes_form);
   EXPECT_EQ(names.node_names, (std::vector<std::string>{"tpu-node-1", "tpu-node-2"}));
   EXPECT_EQ(names.pod["metadata"]["name"], "tpu-pod-nodecache");
 
-  auto nodes = parse_extender_args(captured("filter-ExtenderArgs.json"));
+  auto nodes = parse_extender_args(captured_scheduler_body("filter-ExtenderArgs.json"));
   EXPECT_TRUE(nodes.nodes_form);
   EXPECT_EQ(nodes.node_names, (std::vector<std::string>{"tpu-node-1", "tpu-node-2"}));
   EXPECT_EQ(nodes.node_items.size(), 2u);
@@ -64,12 +55,12 @@ TEST(ExtenderCodec, PlainAndEscapedNodeNamesReadAlike) {
 }
 
 TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
-  auto args = parse_extender_args(captured("filter-ExtenderArgs.json"));
+  auto args = parse_extender_args(captured_scheduler_body("filter-ExtenderArgs.json"));
   FilterOutcome outcome;
   outcome.passed = {"tpu-node-1"};
   outcome.failed = {{"tpu-node-2", std::make_shared<const std::string>("slice \"x\" busy")}};
   auto sent = nlohmann::json::parse(encode_filter_result(outcome, args));
-  auto accepted = nlohmann::json::parse(captured("filter-ExtenderFilterResult-response-sent.json"));
+  auto accepted = nlohmann::json::parse(captured_scheduler_body("filter-ExtenderFilterResult-response-sent.json"));
   for (const auto& [key, value] : accepted.items()) EXPECT_TRUE(sent.contains(key)) << key;
   EXPECT_EQ(sent["Nodes"]["items"].size(), 1u);
   EXPECT_EQ(sent["Nodes"]["items"][0], args.node_items[0]);
@@ -84,11 +75,11 @@ TEST(ExtenderCodec, FilterResultHasTheShapeKubeSchedulerAccepted) {
 
 TEST(ExtenderCodec, PrioritizeAnswersABareHostPriorityList) {
   auto sent = nlohmann::json::parse(encode_host_priorities({{"tpu-node-1", 5}, {"tpu-node-2", 5}}));
-  EXPECT_EQ(sent, nlohmann::json::parse(captured("prioritize-HostPriorityList-response-sent.json")));
+  EXPECT_EQ(sent, nlohmann::json::parse(captured_scheduler_body("prioritize-HostPriorityList-response-sent.json")));
 }
 
 TEST(ExtenderCodec, BindingArgsAndResult) {
-  auto args = parse_binding_args(captured("bind-ExtenderBindingArgs.json"));
+  auto args = parse_binding_args(captured_scheduler_body("bind-ExtenderBindingArgs.json"));
   EXPECT_EQ(args.pod_name, "tpu-pod-bind");
   EXPECT_EQ(args.pod_namespace, "default");
   EXPECT_EQ(args.pod_uid, "f52c585d-b6d7-48c1-a05e-d58508598368");

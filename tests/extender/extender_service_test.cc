@@ -1,5 +1,3 @@
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <cpprest/http_client.h>
@@ -13,12 +11,7 @@
 namespace tpustack::extender {
 namespace {
 
-std::string captured(const std::string& name) {
-  std::ifstream in(std::string(TPUSTACK_SOURCE_DIR) + "/../shared/testdata/extender/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using testing::captured_scheduler_body;
 
 struct RecordingBinder : PodBinder {
   void bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
@@ -36,9 +29,9 @@ struct RecordingBinder : PodBinder {
 class ExtenderServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto args = nlohmann::json::parse(captured("filter-ExtenderArgs.json"));
+    auto args = nlohmann::json::parse(captured_scheduler_body("filter-ExtenderArgs.json"));
     for (const auto& node : args["Nodes"]["items"]) service.apply_node(node);
-    auto pod = nlohmann::json::parse(captured("filter-ExtenderArgs.json"))["Pod"];
+    auto pod = nlohmann::json::parse(captured_scheduler_body("filter-ExtenderArgs.json"))["Pod"];
     pod["metadata"]["name"] = "tpu-pod-bind";
     pod["metadata"]["uid"] = "f52c585d-b6d7-48c1-a05e-d58508598368";
     service.apply_pod(pod);
@@ -50,23 +43,25 @@ class ExtenderServiceTest : public ::testing::Test {
 };
 
 TEST_F(ExtenderServiceTest, AnswersAnErrorUntilTheCacheHasSynced) {
-  auto reply = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs-nodeCacheCapable.json")).body);
+  auto reply =
+      nlohmann::json::parse(service.filter(captured_scheduler_body("filter-ExtenderArgs-nodeCacheCapable.json")).body);
   EXPECT_EQ(reply["Error"], "tpu-extender has not finished reading Nodes and Pods yet");
-  EXPECT_EQ(nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body)["Error"],
+  EXPECT_EQ(nlohmann::json::parse(service.bind(captured_scheduler_body("bind-ExtenderBindingArgs.json")).body)["Error"],
             reply["Error"]);
   EXPECT_TRUE(binder.binds.empty());
 }
 
 TEST_F(ExtenderServiceTest, FiltersAndPrioritizesCapturedRequestsInBothForms) {
   service.set_synced();
-  auto names = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs-nodeCacheCapable.json")).body);
+  auto names =
+      nlohmann::json::parse(service.filter(captured_scheduler_body("filter-ExtenderArgs-nodeCacheCapable.json")).body);
   EXPECT_EQ(names["NodeNames"], nlohmann::json::array({"tpu-node-1", "tpu-node-2"}));
   EXPECT_EQ(names["Error"], "");
-  auto nodes = nlohmann::json::parse(service.filter(captured("filter-ExtenderArgs.json")).body);
+  auto nodes = nlohmann::json::parse(service.filter(captured_scheduler_body("filter-ExtenderArgs.json")).body);
   EXPECT_EQ(nodes["Nodes"]["items"].size(), 2u);
 
   for (const auto* file : {"prioritize-ExtenderArgs.json", "prioritize-ExtenderArgs-nodeCacheCapable.json"}) {
-    auto reply = service.prioritize(captured(file));
+    auto reply = service.prioritize(captured_scheduler_body(file));
     ASSERT_EQ(reply.status, 200) << reply.body;
     auto scores = nlohmann::json::parse(reply.body);
     ASSERT_EQ(scores.size(), 2u);
@@ -79,12 +74,12 @@ TEST_F(ExtenderServiceTest, FiltersAndPrioritizesCapturedRequestsInBothForms) {
 
 TEST_F(ExtenderServiceTest, BindRecordsThePlacementThenBindsAndIsIdempotent) {
   service.set_synced();
-  auto reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  auto reply = nlohmann::json::parse(service.bind(captured_scheduler_body("bind-ExtenderBindingArgs.json")).body);
   EXPECT_EQ(reply["Error"], "");
   EXPECT_EQ(binder.binds, (std::vector<std::string>{"default/tpu-pod-bind@tpu-node-1"}));
   EXPECT_EQ(binder.last_annotations.at(std::string(names::kSliceAnnotation)), "tpu-node-1");
   // kube-scheduler retries after a timeout: the same bind succeeds without a second Binding.
-  reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  reply = nlohmann::json::parse(service.bind(captured_scheduler_body("bind-ExtenderBindingArgs.json")).body);
   EXPECT_EQ(reply["Error"], "");
   EXPECT_EQ(binder.binds.size(), 1u);
 }
@@ -92,10 +87,10 @@ TEST_F(ExtenderServiceTest, BindRecordsThePlacementThenBindsAndIsIdempotent) {
 TEST_F(ExtenderServiceTest, FailedBindFreesTheHostAgain) {
   service.set_synced();
   binder.fail = true;
-  auto reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  auto reply = nlohmann::json::parse(service.bind(captured_scheduler_body("bind-ExtenderBindingArgs.json")).body);
   EXPECT_EQ(reply["Error"], "binding default/tpu-pod-bind to tpu-node-1 failed: API server unavailable");
   binder.fail = false;
-  reply = nlohmann::json::parse(service.bind(captured("bind-ExtenderBindingArgs.json")).body);
+  reply = nlohmann::json::parse(service.bind(captured_scheduler_body("bind-ExtenderBindingArgs.json")).body);
   EXPECT_EQ(reply["Error"], "");
 }
 
@@ -118,7 +113,7 @@ TEST_F(ExtenderServiceTest, ServesTheVerbsHealthMetricsAndSlicesOverHttp) {
 
   web::http::http_request post(web::http::methods::POST);
   post.set_request_uri("/tpu/filter");  // a urlPrefix with a path works too
-  post.set_body(captured("filter-ExtenderArgs-nodeCacheCapable.json"), "application/json");
+  post.set_body(captured_scheduler_body("filter-ExtenderArgs-nodeCacheCapable.json"), "application/json");
   auto response = client.request(post).get();
   ASSERT_EQ(response.status_code(), 200);
   auto body = nlohmann::json::parse(response.extract_utf8string(true).get());

@@ -53,7 +53,7 @@ TEST(Manifests, SchedulerCallsEveryVerbOfTheExtenderForTpuPods) {
   EXPECT_EQ(extender["managedResources"][0]["name"], std::string(names::kTpuResource));
 }
 
-TEST(Manifests, ExtenderMayOnlyReadNodesAndPodsAnnotatePodsAndBind) {
+TEST(Manifests, ExtenderMayOnlyReadNodesAndPodsAnnotatePodsBindAndRecordEvents) {
   auto objects = load("rbac.yaml");
   const auto& role = find(objects, "ClusterRole", "tpu-extender");
   std::map<std::string, std::vector<std::string>> verbs;
@@ -63,7 +63,8 @@ TEST(Manifests, ExtenderMayOnlyReadNodesAndPodsAnnotatePodsAndBind) {
   EXPECT_EQ(verbs["nodes"], (std::vector<std::string>{"list", "watch"}));
   EXPECT_EQ(verbs["pods"], (std::vector<std::string>{"get", "list", "watch", "patch"}));
   EXPECT_EQ(verbs["pods/binding"], (std::vector<std::string>{"create"}));
-  EXPECT_EQ(verbs.size(), 3u);
+  EXPECT_EQ(verbs["events"], (std::vector<std::string>{"create"}));  // GroupIncomplete, SliceLost
+  EXPECT_EQ(verbs.size(), 4u);
 }
 
 // The multi-host environment: each TPU container maps the placement annotations written at bind

@@ -23,6 +23,17 @@ TEST(TpuNode, ReadsLabelsChipsReadinessAndTaints) {
   EXPECT_TRUE(node.ready);
   ASSERT_EQ(node.taints.size(), 1u);
   EXPECT_EQ(node.taints[0].key, "google.com/tpu");
+  EXPECT_EQ(node.created_for, "");
+}
+
+TEST(TpuNode, APoolTheProvisionerCreatedSaysForWhichGroup) {
+  auto json = node_json("gke-a-1", "tpu-v6e-slice", "4x4", "pool-a", 4);
+  json["metadata"]["labels"][std::string(names::kGroupLabel)] = "train-workers-0";
+  json["metadata"]["labels"][std::string(names::kGroupNamespaceLabel)] = "ml";
+  EXPECT_EQ(parse_node(json).created_for, "ml/train-workers-0");
+  // The pod side names the same pool owner: the child Job's name in the pod's namespace.
+  auto member = parse_pod(pod_json(job_worker("train-workers-0", 1, "tpu-v6e-slice", "4x4", 4)));
+  EXPECT_EQ(member.group->pool_owner, "default/train-workers-0");
 }
 
 TEST(TpuNode, WithoutPoolLabelIsItsOwnPoolAndBadQuantityIsAnError) {

@@ -5,6 +5,7 @@
 #include "extender/placement/bind_decision.h"
 #include "extender/placement/node_judge.h"
 #include "extender/placement/preemption.h"
+#include "extender/placement/slice_reservation.h"
 #include "tests/extender/cluster_fixture.h"
 
 namespace tpustack::extender {
@@ -56,7 +57,7 @@ TEST_F(Placement, LeaderTakesOnlyAWholeFreeSliceOfItsShape) {
   auto failed = as_map(outcome.failed);
   EXPECT_EQ(failed["v5e-b-0"], "slice v5e-b is in use: 4 of 16 chips taken");
   auto never = as_map(outcome.unresolvable);
-  EXPECT_EQ(never["v5e-a-2"], "the leader of Job default/train goes to host 0 of free slice v5e-a, v5e-a-0");
+  EXPECT_EQ(never["v5e-a-2"], "worker 0 of Job default/train goes to host 0 of free slice v5e-a, v5e-a-0");
   EXPECT_EQ(never["v6e-0"],
             "tpu-v6e-slice 4x4 (4 hosts of 4 chips); the pod needs tpu-v5-lite-podslice 4x4 (4 hosts of 4 chips)");
   EXPECT_EQ(never.count("v5e-small-0"), 1u);
@@ -67,27 +68,61 @@ TEST_F(Placement, LeaderTakesOnlyAWholeFreeSliceOfItsShape) {
   EXPECT_EQ(scores[2].score, 0);
 }
 
-TEST_F(Placement, FollowersWaitForTheLeaderThenGoToTheirOwnHost) {
+TEST_F(Placement, AFollowerSeenFirstReservesASliceForTheWholeGroup) {
   add_slice(state, "a", "tpu-v6e-slice", "4x4", 4, 4);
   add_slice(state, "b", "tpu-v6e-slice", "4x4", 4, 4);
-  auto leader = add(job_worker("train", 0, "tpu-v6e-slice", "4x4", 4));
   auto follower = add(job_worker("train", 2, "tpu-v6e-slice", "4x4", 4));
+  auto other = add(job_worker("other", 0, "tpu-v6e-slice", "4x4", 4));
 
-  auto waiting = filter(follower);
-  EXPECT_TRUE(waiting.passed.empty());
-  EXPECT_EQ(as_map(waiting.failed)["a-0"], "waiting for leader default/train-0-x7k2p to be bound");
+  // Created followers-first, as JobSets often are: the follower does not wait for its leader.
+  names = node_names(state);
+  auto first = filter_reserving(state, follower, names, std::chrono::steady_clock::now());
+  EXPECT_EQ(first.reserved_slice, "a");
+  EXPECT_EQ(names_of(first.outcome.passed), (std::vector<std::string>{"a-2"}));
+  EXPECT_EQ(as_map(first.outcome.unresolvable)["a-1"], "Job default/train holds slice a; worker 2 goes to a-2");
 
-  ASSERT_EQ(bind(leader, "b-0"), "");
-  auto outcome = filter(follower);
-  EXPECT_EQ(names_of(outcome.passed), (std::vector<std::string>{"b-2"}));
-  EXPECT_EQ(as_map(outcome.unresolvable)["b-1"], "Job default/train holds slice b; worker 2 goes to b-2");
+  // The leader, seen later, fits only host 0 of the same slice; another group cannot take it.
+  auto leader = add(job_worker("train", 0, "tpu-v6e-slice", "4x4", 4));
+  EXPECT_EQ(names_of(filter(leader).passed), (std::vector<std::string>{"a-0"}));
+  auto elsewhere = filter(other);
+  EXPECT_EQ(names_of(elsewhere.passed), (std::vector<std::string>{"b-0"}));
+  EXPECT_EQ(as_map(elsewhere.failed)["a-0"], "slice a is reserved by Job default/train");
 
-  auto decision = decide_bind(analyze_pod(follower, state.index()), state.index(), "b-2");
+  ASSERT_EQ(bind(follower, "a-2"), "");
+  auto decision = decide_bind(analyze_pod(leader, state.index()), state.index(), "a-0");
   EXPECT_EQ(decision.error, "");
-  EXPECT_EQ(decision.placement.slice, "b");
-  EXPECT_EQ(decision.placement.worker_id, 2);
+  EXPECT_EQ(decision.placement.slice, "a");
+  EXPECT_EQ(decision.placement.worker_id, 0);
   EXPECT_EQ(decision.placement.worker_hostnames,
             (std::vector<std::string>{"train-0.train", "train-1.train", "train-2.train", "train-3.train"}));
+}
+
+TEST_F(Placement, AReservationIsLostWhenAnotherSchedulersPodTakesChipsOfTheSlice) {
+  add_slice(state, "a", "tpu-v6e-slice", "4x4", 4, 4);
+  auto follower = add(job_worker("train", 1, "tpu-v6e-slice", "4x4", 4));
+  names = node_names(state);
+  ASSERT_EQ(filter_reserving(state, follower, names, std::chrono::steady_clock::now()).reserved_slice, "a");
+
+  add(single_pod("intruder", "tpu-v6e-slice", "", 2, "a-3"));  // bound by the default scheduler
+  const GroupState* group = state.index().group(follower.group->key);
+  ASSERT_NE(group, nullptr);
+  EXPECT_EQ(group->slice, -1);
+  EXPECT_EQ(group->lost_reservation, "slice a has 2 chips taken by pods outside Job default/train");
+  EXPECT_EQ(state.index().slices()[0].used_chips, 2);  // the intruder's chips count
+}
+
+TEST_F(Placement, APoolCreatedForAGroupIsItsBeforeAnyMemberIsSeen) {
+  add_slice(state, "mine", "tpu-v6e-slice", "4x4", 4, 4);
+  for (const auto& name : node_names(state)) {
+    TpuNode labelled = state.nodes().at(name);
+    labelled.created_for = "default/train";  // tpustack.dev/group-namespace, tpustack.dev/group
+    state.upsert_node(labelled);
+  }
+  auto stranger = add(job_worker("stranger", 0, "tpu-v6e-slice", "4x4", 4));
+  EXPECT_TRUE(filter(stranger).passed.empty());
+  auto member = add(job_worker("train", 3, "tpu-v6e-slice", "4x4", 4));
+  EXPECT_EQ(names_of(filter(member).passed), (std::vector<std::string>{"mine-3"}));
+  EXPECT_EQ(as_map(filter(stranger).failed)["mine-0"], "slice mine is reserved by Job default/train");
 }
 
 TEST(WorkerHostnames, PodDnsNamesWithASubdomainNodeNamesOnTheHostNetwork) {

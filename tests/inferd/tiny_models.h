@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/required_tool.h"
+
 // Where the build wrote the tiny models, and the goldens the numpy reference computed for them.
 namespace inferd::testing {
 
@@ -30,7 +32,5 @@ inline const nlohmann::json& tiny_golden() {
 
 }  // namespace inferd::testing
 
-#define INFERD_REQUIRE_TINY_MODELS()                                                  \
-  if (!::inferd::testing::tiny_models_available()) {                                  \
-    GTEST_SKIP() << "tiny models were not generated (python3 with numpy is missing)"; \
-  }
+#define INFERD_REQUIRE_TINY_MODELS() \
+  TPUSTACK_REQUIRE_SETUP(::inferd::testing::tiny_models_available(), "python3-numpy (it writes the tiny models)")

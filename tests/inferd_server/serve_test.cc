@@ -9,6 +9,7 @@
 
 #include "proto/inferd/v1/inferd.grpc.pb.h"
 #include "served_inferd.h"
+#include "tests/support/required_tool.h"
 
 namespace inferd::testing {
 namespace {
@@ -33,9 +34,7 @@ class ServeRoutes : public ::testing::Test {
     delete server_;
     server_ = nullptr;
   }
-  void SetUp() override {
-    if (!server_) GTEST_SKIP() << "no tiny models (python3 with numpy is needed to generate them)";
-  }
+  void SetUp() override { TPUSTACK_REQUIRE_SETUP(server_ != nullptr, "python3-numpy (it writes the tiny models)"); }
   static json post_json(const std::string& path, const json& body, int expected_status = 200) {
     HttpResult result = server_->post(path, body.dump());
     EXPECT_EQ(result.status, expected_status) << path << " " << result.body;
@@ -305,7 +304,7 @@ TEST_F(ServeRoutes, GrpcCallsAndErrorCodes) {
 }
 
 TEST(ServeProcess, FullQueueAnswers429WithRetryAfter) {
-  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
   ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
                        "--max-queue", "2", "--max-batch-requests", "1"});
   std::atomic<int> ok{0}, overloaded{0}, other{0};
@@ -336,7 +335,7 @@ TEST(ServeProcess, FullQueueAnswers429WithRetryAfter) {
 }
 
 TEST(ServeProcess, FullQueueAnswersGrpcResourceExhausted) {
-  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
   ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
                        "--max-queue", "2", "--max-batch-requests", "1"});
   auto stub =
@@ -364,7 +363,7 @@ TEST(ServeProcess, FullQueueAnswersGrpcResourceExhausted) {
 }
 
 TEST(ServeProcess, SigtermDrainsInFlightRequestsAndExitsZero) {
-  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
   ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
                        "--max-batch-requests", "1"});
   std::atomic<int> ok{0}, refused{0}, other{0};
@@ -398,7 +397,7 @@ TEST(ServeProcess, SigtermDrainsInFlightRequestsAndExitsZero) {
 }
 
 TEST(ServeProcess, MemoryBudgetUnloadsTheLeastRecentlyUsedModel) {
-  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
   // Room for one tiny model at a time.
   ServedInferd server({"--models-dir", ServedInferd::tiny_models(), "--memory-budget", "110000", "--threads", "1"});
   EXPECT_EQ(server.post("/embed", json({{"inputs", "a"}, {"model", "f32-mean"}}).dump()).status, 200);
@@ -410,7 +409,7 @@ TEST(ServeProcess, MemoryBudgetUnloadsTheLeastRecentlyUsedModel) {
 }
 
 TEST(ServeProcess, Int8VariantServesCloseToFloat) {
-  if (ServedInferd::tiny_models().empty()) GTEST_SKIP() << "no tiny models";
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
   const std::string model = "m=" + ServedInferd::tiny_models() + "/f32-mean";
   ServedInferd f32({"--model", model, "--preload", "m", "--threads", "1"});
   ServedInferd i8({"--model", model, "--preload", "m", "--threads", "1", "--variant", "i8"});

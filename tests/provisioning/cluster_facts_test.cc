@@ -44,6 +44,21 @@ TEST(GroupOf, APlainPodIsInNoGroup) {
   EXPECT_FALSE(group_of(pod));
 }
 
+TEST(WorkloadOf, TheControllerOwnerElseThePodItself) {
+  PodBuilder replica;
+  replica.jobset = replica.job = "";
+  replica.owner_kind = "ReplicaSet";
+  replica.owner_name = "infer-7d9f8c6b5";
+  EXPECT_EQ(workload_of(replica.build()), (Workload{"ReplicaSet", "default", "infer-7d9f8c6b5"}));
+  EXPECT_EQ(workload_of(PodBuilder{}.build()), (Workload{"Job", "default", "train-workers-0"}));
+
+  nlohmann::json bare = {{"metadata",
+                          {{"name", "p"},
+                           {"namespace", "x"},
+                           {"ownerReferences", {{{"kind", "Node"}, {"name", "n1"}, {"controller", false}}}}}}};
+  EXPECT_EQ(workload_of(bare), (Workload{"Pod", "x", "p"}));
+}
+
 TEST(PodFacts, ReadsRequestsSelectorsConditionsAndOptOut) {
   PodBuilder builder;
   builder.chips = 8;

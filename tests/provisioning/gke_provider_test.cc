@@ -1,10 +1,12 @@
 #include "extender/provisioning/gke_provider.h"
 
+#include <cpprest/http_client.h>
 #include <gtest/gtest.h>
 
 #include "extender/provisioning/gke_node_pool_json.h"
 #include "extender/provisioning/provider_error.h"
 #include "tests/fakes/gke/fake_gke_server.h"
+#include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"
 
 namespace tpustack::provisioning {
@@ -135,6 +137,50 @@ TEST_F(GkeProviderTest, RefusalsAreClassifiedAndRepeatsAreHarmless) {
   provider.remove(spec().name, {});
   EXPECT_TRUE(gke.pools().empty());
   provider.remove(spec().name, {});  // 404: gone already
+}
+
+TEST_F(GkeProviderTest, SetSizeResizesTheRunningPoolAndWaitsForTheOperation) {
+  GkeProvider provider(settings());
+  PoolSpec pool = spec();
+  gke.set_create_latency(300ms);
+  std::thread creator([&] { provider.create(pool, {}); });
+  ASSERT_TRUE(testing::eventually([&] { return gke.pools().contains(pool.name); }));
+  // While GKE is still creating it: refused as GKE does, and retried later.
+  EXPECT_EQ(failure_of([&] { provider.resize(pool.name, 6, {}); }), FailureKind::kTransient);
+  creator.join();
+
+  provider.resize(pool.name, 6, {});
+  EXPECT_EQ(gke.pool_sizes()[pool.name], 6);
+  EXPECT_EQ(gke.pools()[pool.name]["status"], "RUNNING");
+  auto requests = gke.requests();
+  auto set_size = std::find_if(requests.begin(), requests.end(),
+                               [](const auto& r) { return r.path.find(":setSize") != std::string::npos; });
+  ASSERT_NE(set_size, requests.end());
+  EXPECT_EQ(set_size->method, "POST");
+  EXPECT_EQ(set_size->path,
+            "/v1/projects/proj/locations/us-east5/clusters/tpu-cluster/nodePools/" + pool.name + ":setSize");
+  EXPECT_EQ(set_size->body, (nlohmann::json{{"nodeCount", 6}}));
+
+  EXPECT_EQ(failure_of([&] { provider.resize("tpu-nothing-00000000", 2, {}); }), FailureKind::kPermanent);
+}
+
+TEST_F(GkeProviderTest, TheFakeRefusesASizeThatIsNoCount) {
+  GkeProvider provider(settings());
+  provider.create(spec(), {});
+  web::http::client::http_client client(gke.url());
+  web::http::http_request token_request(web::http::methods::GET);
+  token_request.set_request_uri("/computeMetadata/v1/instance/service-accounts/default/token");
+  token_request.headers().add("Metadata-Flavor", "Google");
+  auto token = client.request(token_request).get().extract_json().get().at("access_token").as_string();
+  for (const char* body : {R"({"nodeCount": -1})", R"({"nodeCount": "3"})", R"({})"}) {
+    web::http::http_request request(web::http::methods::POST);
+    request.set_request_uri("/v1/projects/proj/locations/us-east5/clusters/tpu-cluster/nodePools/" + spec().name +
+                            ":setSize");
+    request.headers().add("Authorization", "Bearer " + token);
+    request.set_body(std::string(body), "application/json");
+    EXPECT_EQ(client.request(request).get().status_code(), 400) << body;
+  }
+  EXPECT_EQ(gke.pool_sizes()[spec().name], 4);
 }
 
 TEST_F(GkeProviderTest, PollingSurvivesTransientErrorsAndStopsWhenAsked) {

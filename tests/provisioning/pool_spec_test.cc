@@ -32,7 +32,7 @@ TEST(PoolSpec, V6e4x4SpotIsFourCompactHostsWithTaintsAndOwnership) {
   builder.extra_selector = {{"cloud.google.com/gke-spot", "true"}, {"team", "ml"}};
   PoolSpec spec = spec_for(builder);
   EXPECT_EQ(spec.slice.machine_type(), "ct6e-standard-4t");
-  EXPECT_EQ(spec.node_count(), 4);
+  EXPECT_EQ(spec.node_count, 4);
   EXPECT_TRUE(spec.compact_placement());
   EXPECT_TRUE(spec.spot);
   ASSERT_EQ(spec.taints.size(), 2u);
@@ -54,18 +54,82 @@ TEST(PoolSpec, NodeCountFollowsTheVmSize) {
   eight.chips = 8;
   PoolSpec single = spec_for(eight);
   EXPECT_EQ(single.slice.machine_type(), "ct6e-standard-8t");
-  EXPECT_EQ(single.node_count(), 1);
+  EXPECT_EQ(single.node_count, 1);
   EXPECT_FALSE(single.compact_placement());
 
   PodBuilder v5p;
   v5p.accelerator = "tpu-v5p-slice";
   v5p.topology = "2x2x2";
-  EXPECT_EQ(spec_for(v5p).node_count(), 2);
+  EXPECT_EQ(spec_for(v5p).node_count, 2);
 
   PodBuilder one;
   one.topology = "1x1";
   one.chips = 1;
   EXPECT_EQ(spec_for(one).slice.machine_type(), "ct6e-standard-1t");
+}
+
+PodBuilder single_host(const std::string& owner_kind, const std::string& owner_name, const std::string& accelerator,
+                       const std::string& topology, int chips) {
+  PodBuilder builder;
+  builder.jobset = builder.job = "";
+  builder.owner_kind = owner_kind;
+  builder.owner_name = owner_name;
+  builder.name = owner_name.empty() ? "lone" : owner_name + "-0";
+  builder.accelerator = accelerator;
+  builder.topology = topology;
+  builder.chips = chips;
+  return builder;
+}
+
+TEST(PoolSpec, SingleHostPodsGetNodesOfTheirWorkloadsPoolNamedAndLabelledLikeAGroups) {
+  PoolSpec v5e = spec_for(single_host("StatefulSet", "web", "tpu-v5-lite-podslice", "2x2", 4));
+  EXPECT_TRUE(v5e.for_workload);
+  EXPECT_EQ(v5e.slice.machine_type(), "ct5lp-hightpu-4t");
+  EXPECT_EQ(v5e.node_count, 1);
+  EXPECT_FALSE(v5e.compact_placement());
+  EXPECT_EQ(v5e.labels.at(kManagedByLabel), "tpu-extender");
+  EXPECT_EQ(v5e.labels.at(std::string(kGroupLabel)), "web");
+  EXPECT_EQ(v5e.labels.at(kGroupNamespaceLabel), "default");
+  EXPECT_EQ(v5e.labels.at(kOwnerKindLabel), "StatefulSet");
+  EXPECT_EQ(v5e.labels.at(kOwnerNameLabel), "web");
+  EXPECT_EQ(v5e.labels.at(kPoolKindLabel), "workload");
+  EXPECT_EQ(v5e.labels.at(kSpecHashLabel), v5e.hash);
+  EXPECT_EQ(v5e.taints[0], (Taint{"google.com/tpu", "present", "NoSchedule"}));
+  EXPECT_LE(v5e.name.size(), 40u);
+  EXPECT_EQ(v5e.name.rfind("tpu-web-", 0), 0u) << v5e.name;
+  // Every replica asks for the same pool; another shape of the same workload for another one.
+  PodBuilder replica = single_host("StatefulSet", "web", "tpu-v5-lite-podslice", "2x2", 4);
+  replica.name = "web-2";
+  EXPECT_EQ(spec_for(replica).name, v5e.name);
+  replica.extra_selector = {{"cloud.google.com/gke-spot", "true"}};
+  EXPECT_NE(spec_for(replica).name, v5e.name);
+
+  PoolSpec lone = spec_for(single_host("", "", "tpu-v6e-slice", "2x4", 8));
+  EXPECT_EQ(lone.slice.machine_type(), "ct6e-standard-8t");
+  EXPECT_EQ(lone.node_count, 1);
+  EXPECT_EQ(lone.labels.at(kOwnerKindLabel), "Pod");
+  EXPECT_EQ(lone.labels.at(kOwnerNameLabel), "lone");
+}
+
+TEST(PoolSpec, APodAskingForPartOfAHostGetsTheHostThatHoldsItsTopology) {
+  PoolSpec one_chip = spec_for(single_host("ReplicaSet", "infer-7d9f8", "tpu-v5-lite-podslice", "2x2", 1));
+  EXPECT_EQ(one_chip.slice.machine_type(), "ct5lp-hightpu-4t");
+  EXPECT_EQ(one_chip.slice.chips_per_host(), 4);
+  // Without a group, 4 chips of a v6e 2x4 are half of one 8-chip host, not a 2-host slice.
+  PoolSpec half = spec_for(single_host("ReplicaSet", "infer-7d9f8", "tpu-v6e-slice", "2x4", 4));
+  EXPECT_EQ(half.slice.machine_type(), "ct6e-standard-8t");
+  EXPECT_FALSE(half.slice.multi_host());
+}
+
+TEST(PoolSpec, AMultiHostTopologyOutsideAGroupSaysWhatToDo) {
+  try {
+    spec_for(single_host("StatefulSet", "web", "tpu-v6e-slice", "4x4", 4));
+    FAIL();
+  } catch (const PoolSpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("spans 4 hosts, so its pods must form a group"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(spec_for(single_host("", "", "tpu-v5-lite-podslice", "2x2", 8)), PoolSpecError);
 }
 
 TEST(PoolSpec, Tpu7xUsesAWorkloadPolicyNotCompactPlacement) {

@@ -1,5 +1,9 @@
 #include "extender/provisioning/provisioner_options.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 namespace tpustack::provisioning {
@@ -47,6 +51,27 @@ TEST(ProvisionerFlags, ParseEveryContractFlag) {
   EXPECT_EQ(settings.plan.deletion_grace, 90s);
   ASSERT_TRUE(settings.lease);
   EXPECT_FALSE(settings.lease->identity.empty());
+}
+
+TEST(LeaseNamespace, FlagElseThePodsOwnNamespaceElseDefault) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / "tpustack-sa-namespace";
+  std::ofstream(file) << "from-service-account";
+  ::unsetenv("POD_NAMESPACE");
+  ProvisionerOptions options;
+  options.service_account_namespace_file = "/nonexistent/namespace";
+  EXPECT_EQ(lease_namespace(options), "default");
+  options.service_account_namespace_file = file.string();
+  EXPECT_EQ(lease_namespace(options), "from-service-account");
+  ::setenv("POD_NAMESPACE", "from-downward-api", 1);
+  EXPECT_EQ(lease_namespace(options), "from-downward-api");
+  EXPECT_EQ(controller_settings(options).lease->ns, "from-downward-api");
+  ::unsetenv("POD_NAMESPACE");
+
+  EXPECT_EQ(Parsed({"--lease-namespace", "ops"}).options.lease_namespace, "ops");
+  EXPECT_EQ(Parsed({"--provisioner-lease-namespace", "ops"}).options.lease_namespace, "ops");
+  options.lease_namespace = "ops";
+  EXPECT_EQ(lease_namespace(options), "ops");
+  std::filesystem::remove(file);
 }
 
 TEST(ProvisionerFlags, RejectBadValues) {

@@ -53,6 +53,33 @@ class ProvisioningScenario : public ::testing::Test {
     return builder;
   }
 
+  // A pod of a StatefulSet, as kube-scheduler leaves it when nothing fits: PodScheduled=False, Unschedulable.
+  PodBuilder replica(const std::string& statefulset, int index, const std::string& accelerator = "tpu-v5-lite-podslice",
+                     const std::string& topology = "2x2", int chips = 4) {
+    PodBuilder builder;
+    builder.jobset = builder.job = "";
+    builder.owner_kind = statefulset.empty() ? "" : "StatefulSet";
+    builder.owner_name = statefulset;
+    builder.name = (statefulset.empty() ? "lone" : statefulset) + "-" + std::to_string(index);
+    builder.index = index;
+    builder.accelerator = accelerator;
+    builder.topology = topology;
+    builder.chips = chips;
+    return builder;
+  }
+
+  void run_on(const std::string& pod, const std::string& node) {
+    client().bind_pod("default", pod, node);
+    client().patch(kube::resources::kPods, "default", pod,
+                   {{"status", {{"phase", "Running"}, {"conditions", json::array()}}}}, kube::PatchType::kMerge,
+                   "status");
+  }
+
+  int count_events(const std::string& reason) {
+    auto reasons = event_reasons();
+    return static_cast<int>(std::count(reasons.begin(), reasons.end(), reason));
+  }
+
   void set_jobset_condition(const std::string& name, const std::string& type) {
     client().patch(kube::resources::kJobSets, "default", name,
                    {{"status", {{"conditions", {{{"type", type}, {"status", "True"}}}}}}}, kube::PatchType::kMerge,
@@ -312,6 +339,87 @@ TEST_F(ProvisioningScenario, CleanupOnlyDeletesButNeverCreates) {
   ASSERT_TRUE(eventually([&] { return nodes_of(old.name).empty(); }));
   ASSERT_TRUE(eventually([&] { return has_event("NodePoolCreationWaiting"); }));
   EXPECT_TRUE(nodes_of(pool_for("train")).empty());
+}
+
+TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWithItAfterTheGracePeriod) {
+  SimulatedProvider provider(client(), 10ms);
+  auto settings = fast_settings();
+  settings.plan.deletion_grace = 1s;
+  ProvisioningController controller(client(), provider, settings, registry);
+  for (int i = 0; i < 3; ++i) client().create(kube::resources::kPods, "default", replica("web", i).build());
+  controller.start();
+
+  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).name;
+  ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 3; }));
+  for (const NodeFacts& node : nodes_of(pool)) {
+    EXPECT_EQ(node.label("node.kubernetes.io/instance-type"), "ct5lp-hightpu-4t");
+    EXPECT_EQ(node.label(kAcceleratorLabel), "tpu-v5-lite-podslice");
+    EXPECT_EQ(node.label(kTopologyLabel), "2x2");
+    EXPECT_EQ(node.label(kOwnerKindLabel), "StatefulSet");
+    EXPECT_EQ(node.label(kGroupLabel), "web");
+  }
+  for (int i = 0; i < 3; ++i) run_on("web-" + std::to_string(i), "gke-" + pool + "-" + std::to_string(i));
+  std::this_thread::sleep_for(300ms);  // a few rounds with every replica running: the pool stays as it is
+  EXPECT_EQ(nodes_of(pool).size(), 3u);
+  EXPECT_EQ(count_events("NodePoolCreationStarted"), 1);
+
+  // Scaled to 1: the StatefulSet controller deletes the two highest replicas.
+  const auto scaled = std::chrono::steady_clock::now();
+  client().remove(kube::resources::kPods, "default", "web-2");
+  client().remove(kube::resources::kPods, "default", "web-1");
+  ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - scaled, settings.plan.deletion_grace);
+  EXPECT_EQ(nodes_of(pool)[0].name, "gke-" + pool + "-0");  // where web-0 runs
+  EXPECT_TRUE(eventually([&] { return has_event("NodePoolResizeSucceeded"); }));
+  EXPECT_TRUE(eventually(
+      [&] { return registry.render().find("tpustack_provisioner_pools_resized_total 1") != std::string::npos; }));
+
+  // Deleted: the pool goes too.
+  client().remove(kube::resources::kPods, "default", "web-0");
+  ASSERT_TRUE(eventually([&] { return nodes_of(pool).empty(); }));
+  EXPECT_TRUE(eventually([&] { return has_event("NodePoolDeletionSucceeded"); }));
+}
+
+TEST_F(ProvisioningScenario, ABareEightChipV6ePodGetsOneEightChipNode) {
+  SimulatedProvider provider(client(), 10ms);
+  ProvisioningController controller(client(), provider, fast_settings(), registry);
+  client().create(kube::resources::kPods, "default", replica("", 0, "tpu-v6e-slice", "2x4", 8).build());
+  controller.start();
+  const std::string pool = build_pool_spec(pod_facts(replica("", 0, "tpu-v6e-slice", "2x4", 8).build()), {}).name;
+  ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
+  const json node = client().get(kube::resources::kNodes, "", "gke-" + pool + "-0");
+  EXPECT_EQ(node["metadata"]["labels"]["node.kubernetes.io/instance-type"], "ct6e-standard-8t");
+  EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "8");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(nodes_of(pool).size(), 1u);
+  EXPECT_EQ(count_events("NodePoolCreationStarted"), 1);
+}
+
+TEST_F(ProvisioningScenario, AGkePoolOfAWorkloadIsGrownAndShrunkWithSetSize) {
+  gke.start();
+  GkeProvider provider(gke_settings());
+  ProvisioningController controller(client(), provider, fast_settings(), registry);
+  client().create(kube::resources::kPods, "default", replica("web", 0).build());
+  controller.start();
+  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).name;
+  ASSERT_TRUE(eventually([&] { return pool_status(pool) == "RUNNING"; }));
+  EXPECT_EQ(gke.pools()[pool]["initialNodeCount"], 1);
+  EXPECT_EQ(gke.pools()[pool]["config"]["machineType"], "ct5lp-hightpu-4t");
+
+  // Two more replicas pend: the pool grows to 3 (no nodes register here, so they keep waiting).
+  client().create(kube::resources::kPods, "default", replica("web", 1).build());
+  client().create(kube::resources::kPods, "default", replica("web", 2).build());
+  ASSERT_TRUE(eventually([&] { return gke.pool_sizes()[pool] == 3; }));
+  const int set_sizes = gke.count("POST", ":setSize");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(gke.count("POST", ":setSize"), set_sizes);  // not asked again on every round while nodes come
+
+  client().remove(kube::resources::kPods, "default", "web-2");
+  client().remove(kube::resources::kPods, "default", "web-1");
+  ASSERT_TRUE(eventually([&] { return gke.pool_sizes()[pool] == 1; }));
+  client().remove(kube::resources::kPods, "default", "web-0");
+  ASSERT_TRUE(eventually([&] { return gke.pools().empty(); }));
+  EXPECT_EQ(gke.creates_accepted(), 1);
 }
 
 }  // namespace

@@ -93,5 +93,42 @@ TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
   EXPECT_EQ(restarted.list()[0].status, "RUNNING");
 }
 
+TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
+  testing::FakeCluster cluster;
+  SimulatedProvider provider(*cluster.client, 10ms);
+  PodBuilder replica;
+  replica.jobset = replica.job = "";
+  replica.owner_kind = "StatefulSet";
+  replica.owner_name = "web";
+  replica.name = "web-0";
+  replica.accelerator = "tpu-v5-lite-podslice";
+  replica.topology = "2x2";
+  PoolSpec spec = build_pool_spec(pod_facts(replica.build()), {});
+  provider.create(spec, {});
+
+  provider.resize(spec.name, 3, {});
+  auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  ASSERT_EQ(nodes.size(), 3u);
+  for (const json& node : nodes) {
+    NodeFacts facts = node_facts(node);
+    EXPECT_TRUE(facts.ready);
+    EXPECT_EQ(facts.label(kNodePoolLabel), spec.name);
+    EXPECT_EQ(facts.label("node.kubernetes.io/instance-type"), "ct5lp-hightpu-4t");
+    EXPECT_EQ(facts.label("kubernetes.io/hostname"), facts.name);
+    EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "4");
+  }
+  EXPECT_EQ(provider.list()[0].node_count, 3);
+
+  // web-0 runs on the newest node: the two others go.
+  replica.unschedulable = false;
+  replica.phase = "Running";
+  replica.node_name = "gke-" + spec.name + "-2";
+  cluster.client->create(kube::resources::kPods, "default", replica.build());
+  provider.resize(spec.name, 1, {});
+  nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0]["metadata"]["name"], "gke-" + spec.name + "-2");
+}
+
 }  // namespace
 }  // namespace tpustack::provisioning

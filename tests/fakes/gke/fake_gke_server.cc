@@ -84,6 +84,12 @@ std::map<std::string, json> FakeGkeServer::pools() {
   return pools_;
 }
 
+std::map<std::string, int> FakeGkeServer::pool_sizes() {
+  std::lock_guard lock(mu_);
+  settle();
+  return sizes_;
+}
+
 int FakeGkeServer::creates_accepted() const {
   std::lock_guard lock(mu_);
   return creates_accepted_;
@@ -183,52 +189,74 @@ FakeGkeServer::Reply FakeGkeServer::node_pools(const Request& request, const std
     json pool = request.body["nodePool"];
     std::string name = pool["name"];
     if (pools_.contains(name)) return error_reply(409, "ALREADY_EXISTS", "Node pool \"" + name + "\" already exists.");
-    if (options_.max_concurrent_operations > 0 && running_operations() >= options_.max_concurrent_operations) {
-      return error_reply(429, "RESOURCE_EXHAUSTED",
-                         "Too many operations: cluster " + options_.cluster + " hits the concurrent operations quota " +
-                             std::to_string(options_.max_concurrent_operations));
-    }
+    if (auto refusal = quota_exceeded()) return *refusal;
     pool["status"] = "PROVISIONING";
     pools_[name] = pool;
+    sizes_[name] = pool.value("initialNodeCount", 0);
     ++creates_accepted_;
     json error;
     if (!create_failures_.empty()) {
       error = create_failures_.front();
       create_failures_.erase(create_failures_.begin());
     }
-    return start_operation(name, true, options_.create_latency, error);
+    return start_operation({json::object(), name, "CREATE_NODE_POOL", 0, {}, error}, options_.create_latency);
   }
   if (rest.size() < 2 || rest[0] != '/') return error_reply(404, "NOT_FOUND", "no such resource");
-  const std::string name = rest.substr(1);
+  const std::string set_size_verb = ":setSize";
+  const bool resize = rest.size() > set_size_verb.size() && rest.ends_with(set_size_verb);
+  const std::string name = rest.substr(1, rest.size() - 1 - (resize ? set_size_verb.size() : 0));
   auto it = pools_.find(name);
   if (it == pools_.end()) return error_reply(404, "NOT_FOUND", "Node pool \"" + name + "\" not found.");
+  if (resize) {
+    return request.method == "POST" ? set_size(request, name)
+                                    : error_reply(405, "INVALID_ARGUMENT", "setSize takes POST");
+  }
   if (request.method == "GET") return {200, it->second};
   if (request.method == "DELETE") {
-    if (options_.max_concurrent_operations > 0 && running_operations() >= options_.max_concurrent_operations) {
-      return error_reply(429, "RESOURCE_EXHAUSTED", "Too many operations: concurrent operations quota");
-    }
+    if (auto refusal = quota_exceeded()) return *refusal;
     it->second["status"] = "STOPPING";
-    return start_operation(name, false, options_.delete_latency, nullptr);
+    return start_operation({json::object(), name, "DELETE_NODE_POOL", 0, {}, nullptr}, options_.delete_latency);
   }
   return error_reply(405, "INVALID_ARGUMENT", "method not allowed");
 }
 
-FakeGkeServer::Reply FakeGkeServer::start_operation(const std::string& pool, bool create,
-                                                    std::chrono::milliseconds latency, json error) {
-  Operation op;
+// As GKE checks it: a whole non-negative nodeCount, and no other operation on the pool.
+FakeGkeServer::Reply FakeGkeServer::set_size(const Request& request, const std::string& pool) {
+  const json count = request.body.is_object() ? request.body.value("nodeCount", json()) : json();
+  if (!count.is_number_integer() || count.get<int>() < 0) {
+    return error_reply(400, "INVALID_ARGUMENT", "nodeCount must be a non-negative integer");
+  }
+  if (pools_[pool].value("status", "") != "RUNNING") {
+    return error_reply(400, "FAILED_PRECONDITION",
+                       "Cluster is running incompatible operation on node pool \"" + pool + "\".");
+  }
+  if (auto refusal = quota_exceeded()) return *refusal;
+  pools_[pool]["status"] = "RECONCILING";
+  return start_operation({json::object(), pool, "SET_NODE_POOL_SIZE", count.get<int>(), {}, nullptr},
+                         options_.resize_latency);
+}
+
+std::optional<FakeGkeServer::Reply> FakeGkeServer::quota_exceeded() const {
+  if (options_.max_concurrent_operations <= 0 || running_operations() < options_.max_concurrent_operations) {
+    return std::nullopt;
+  }
+  return error_reply(429, "RESOURCE_EXHAUSTED",
+                     "Too many operations: cluster " + options_.cluster + " hits the concurrent operations quota " +
+                         std::to_string(options_.max_concurrent_operations));
+}
+
+FakeGkeServer::Reply FakeGkeServer::start_operation(Operation op, std::chrono::milliseconds latency) {
   std::string name = "operation-" + std::to_string(next_id_++);
-  op.pool = pool;
-  op.create = create;
   op.done_at = SteadyClock::now() + latency;
-  op.error = std::move(error);
   op.resource = {{"name", name},
-                 {"operationType", create ? "CREATE_NODE_POOL" : "DELETE_NODE_POOL"},
+                 {"operationType", op.type},
                  {"status", "RUNNING"},
                  {"targetLink", "projects/" + options_.project + "/locations/" + options_.location + "/clusters/" +
-                                    options_.cluster + "/nodePools/" + pool}};
-  operations_[name] = op;
+                                    options_.cluster + "/nodePools/" + op.pool}};
+  json resource = op.resource;
+  operations_[name] = std::move(op);
   max_operations_seen_ = std::max(max_operations_seen_, running_operations());
-  return {200, op.resource};
+  return {200, resource};
 }
 
 int FakeGkeServer::running_operations() const {
@@ -245,10 +273,12 @@ void FakeGkeServer::settle() {
     if (!op.error.is_null()) op.resource["error"] = op.error;
     auto pool = pools_.find(op.pool);
     if (pool == pools_.end()) continue;
-    if (!op.create) {
+    if (op.type == "DELETE_NODE_POOL") {
       pools_.erase(pool);
+      sizes_.erase(op.pool);
     } else if (op.error.is_null()) {
       pool->second["status"] = "RUNNING";
+      if (op.type == "SET_NODE_POOL_SIZE") sizes_[op.pool] = op.node_count;
     } else {
       pool->second["status"] = "ERROR";
       pool->second["statusMessage"] = op.error.value("message", "");

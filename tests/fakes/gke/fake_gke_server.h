@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ namespace tpustack::fakes {
 // GKE's container v1 node-pool API and the GCE metadata server, over a real socket on 127.0.0.1:
 //   POST/GET   /v1/projects/P/locations/L/clusters/C/nodePools
 //   GET/DELETE /v1/projects/P/locations/L/clusters/C/nodePools/NAME
+//   POST       /v1/projects/P/locations/L/clusters/C/nodePools/NAME:setSize  {"nodeCount": N}
 //   GET        /v1/projects/P/locations/L/operations/OP
 //   GET        /computeMetadata/v1/instance/service-accounts/default/token (and project-id,
 //              instance/attributes/cluster-name, cluster-location), Metadata-Flavor: Google required.
@@ -35,6 +37,7 @@ class FakeGkeServer {
     std::string cluster = "tpu-cluster";
     std::chrono::milliseconds create_latency{50};
     std::chrono::milliseconds delete_latency{50};
+    std::chrono::milliseconds resize_latency{50};
     int token_expires_in_s = 3600;
     int max_concurrent_operations = 0;  // > 0: more at once answer 429 as GKE's quota of 5 does
     int port = 0;                       // 0: a free port, see url()
@@ -78,6 +81,8 @@ class FakeGkeServer {
   int count(const std::string& method, const std::string& path_contains) const;
   // Pool name → NodePool resource as GET returns it.
   std::map<std::string, nlohmann::json> pools();
+  // Pool name → nodes it has now: initialNodeCount, then each finished setSize (GKE reports no size).
+  std::map<std::string, int> pool_sizes();
   int creates_accepted() const;
   int token_requests() const;
   int max_operations_seen() const;
@@ -86,7 +91,8 @@ class FakeGkeServer {
   struct Operation {
     nlohmann::json resource;
     std::string pool;
-    bool create = true;
+    std::string type;    // operationType: CREATE_NODE_POOL, SET_NODE_POOL_SIZE, DELETE_NODE_POOL
+    int node_count = 0;  // SET_NODE_POOL_SIZE's target
     std::chrono::steady_clock::time_point done_at;
     nlohmann::json error;  // null: success
   };
@@ -99,7 +105,9 @@ class FakeGkeServer {
   Reply route(const Request& request);
   Reply metadata(const Request& request);
   Reply node_pools(const Request& request, const std::string& rest);
-  Reply start_operation(const std::string& pool, bool create, std::chrono::milliseconds latency, nlohmann::json error);
+  Reply set_size(const Request& request, const std::string& pool);
+  Reply start_operation(Operation operation, std::chrono::milliseconds latency);
+  std::optional<Reply> quota_exceeded() const;
   // Finishes every operation whose time has come; called with mu_ held on each request.
   void settle();
   int running_operations() const;
@@ -110,6 +118,7 @@ class FakeGkeServer {
   std::unique_ptr<web::http::experimental::listener::http_listener> listener_;
   mutable std::mutex mu_;
   std::map<std::string, nlohmann::json> pools_;
+  std::map<std::string, int> sizes_;
   std::map<std::string, Operation> operations_;
   std::vector<Fault> faults_;
   std::vector<nlohmann::json> create_failures_;

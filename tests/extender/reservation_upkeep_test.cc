@@ -1,0 +1,107 @@
+// What tpu-extender tells the cluster after its answers change (ExtenderService::upkeep): which parked pods
+// to nudge so that kube-scheduler retries them now, and which reservations to release with an Event.
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "extender/service/extender_service.h"
+#include "tests/extender/cluster_fixture.h"
+
+namespace tpustack::extender {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::job_worker;
+using testing::node_json;
+using testing::pod_json;
+using testing::PodFields;
+using Clock = std::chrono::steady_clock;
+
+struct NoBinder : PodBinder {
+  void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
+  }
+};
+
+class ReservationUpkeepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 4; ++i) service.apply_node(node_json("s-" + std::to_string(i), "tpu-v6e-slice", "4x4", "s", 4));
+    service.set_synced();
+  }
+  PodFields worker(const std::string& job, int index) { return job_worker(job, index, "tpu-v6e-slice", "4x4", 4); }
+  // The scheduler's filter for the pod over every node; the nodes that passed.
+  nlohmann::json filter(const PodFields& pod) {
+    service.apply_pod(pod_json(pod));
+    nlohmann::json args = {{"Pod", pod_json(pod)}, {"NodeNames", {"s-0", "s-1", "s-2", "s-3"}}};
+    return nlohmann::json::parse(service.filter(args.dump()).body)["NodeNames"];
+  }
+
+  NoBinder binder;
+  metrics::MetricsRegistry registry;
+  ExtenderService service{binder, registry};
+};
+
+TEST_F(ReservationUpkeepTest, AGroupThatDoesNotArriveWithinTheTimeoutLosesItsSliceWithAnEvent) {
+  EXPECT_EQ(filter(worker("slow", 1)), nlohmann::json::array({"s-1"}));  // reserves slice s for "slow"
+  EXPECT_TRUE(filter(worker("other", 0)).empty());                       // parked: s is slow's
+
+  const auto now = Clock::now();
+  EXPECT_TRUE(service.upkeep(now + 9min, 10min).notices.empty());
+  auto upkeep = service.upkeep(now + 11min, 10min);
+  ASSERT_EQ(upkeep.notices.size(), 1u);
+  EXPECT_EQ(upkeep.notices[0].reason, "GroupIncomplete");
+  EXPECT_EQ(upkeep.notices[0].message,
+            "released slice s: only 1 of 4 pods of Job default/slow arrived within the group timeout; pods arriving "
+            "later start over");
+  ASSERT_EQ(upkeep.notices[0].pods.size(), 1u);
+  EXPECT_EQ(upkeep.notices[0].pods[0].name, "slow-1-x7k2p");
+  // The waiting group fits now, and is told so at once.
+  ASSERT_EQ(upkeep.nudge.size(), 1u);
+  EXPECT_EQ(upkeep.nudge[0].name, "other-0-x7k2p");
+  EXPECT_EQ(filter(worker("other", 0)), nlohmann::json::array({"s-0"}));
+}
+
+TEST_F(ReservationUpkeepTest, ATimeoutOfZeroNeverReleases) {
+  filter(worker("slow", 1));
+  EXPECT_TRUE(service.upkeep(Clock::now() + 24h, 0s).notices.empty());
+}
+
+TEST_F(ReservationUpkeepTest, AWaitingGroupIsNudgedOnceWhenTheSliceItNeedsIsFreed) {
+  std::vector<PodFields> running;
+  for (int i = 0; i < 4; ++i) {
+    PodFields pod = worker("first", i);
+    pod.node = "s-" + std::to_string(i);
+    service.apply_pod(pod_json(pod));
+    running.push_back(pod);
+  }
+  EXPECT_TRUE(filter(worker("second", 2)).empty());
+  const auto now = Clock::now();
+  EXPECT_TRUE(service.upkeep(now, 10min).nudge.empty());
+
+  // The first group finished and its pods are gone: kube-scheduler would not retry "second" for minutes.
+  for (const auto& pod : running) service.delete_pod(pod_json(pod));
+  auto upkeep = service.upkeep(now + 1s, 10min);
+  ASSERT_EQ(upkeep.nudge.size(), 1u);
+  EXPECT_EQ(upkeep.nudge[0].name, "second-2-x7k2p");
+  ASSERT_EQ(upkeep.nudged.size(), 1u);  // one log line per group
+  EXPECT_EQ(upkeep.nudged[0].group, "Job default/second");
+  // Nothing changed since: no second nudge.
+  EXPECT_TRUE(service.upkeep(now + 3s, 10min).nudge.empty());
+}
+
+TEST_F(ReservationUpkeepTest, APodOfAnotherSchedulerOnAReservedSliceCostsTheGroupItsReservation) {
+  filter(worker("train", 3));
+  PodFields intruder = testing::single_pod("intruder", "tpu-v6e-slice", "", 1, "s-2");
+  service.apply_pod(pod_json(intruder));
+  auto upkeep = service.upkeep(Clock::now(), 10min);
+  ASSERT_EQ(upkeep.notices.size(), 1u);
+  EXPECT_EQ(upkeep.notices[0].reason, "SliceLost");
+  EXPECT_EQ(upkeep.notices[0].message,
+            "tpu-extender re-places Job default/train: slice s has 1 chips taken by pods outside Job default/train");
+  EXPECT_TRUE(upkeep.notices[0].warning);
+  // Re-placed: no free slice is left, so it waits rather than sharing s.
+  EXPECT_TRUE(filter(worker("train", 3)).empty());
+}
+
+}  // namespace
+}  // namespace tpustack::extender
