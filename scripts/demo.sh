@@ -37,8 +37,10 @@ A JobSet of 4 pods asked for a TPU v6e 4x4 slice (4 hosts x 4 chips) and nothing
 scheduler marked the leader Unschedulable. tpu-extender's provisioner created a node pool of exactly that
 shape (here the simulated provider wrote the Node objects; on GKE it calls the GKE API). On each new node
 tpu-device-plugin registered google.com/tpu with the kubelet and advertised 4 chips. The scheduler asked
-tpu-extender (filter, prioritize, bind) for each pod: the leader got the whole free slice, worker i landed
-on host i, and the placement was recorded on the pods (tpustack.dev/worker-id, ...). Each container got the
+tpu-extender (filter, prioritize, bind) for each pod: the first pod it asked about reserved the whole new
+slice for the group (the pool was made for it), worker i landed on host i, and the placement was recorded
+on the pods (tpustack.dev/worker-id, ...). The scheduler parks pods it could not place; tpu-extender nudged
+them (annotation tpustack.dev/nudge) as soon as they fitted, so none waited for the scheduler's flush. Each container got the
 device plugin's libtpu environment plus TPU_WORKER_ID / TPU_WORKER_HOSTNAMES, and inferd picked its role
 (leader or follower) from them and answered. When the JobSet completed, the pool was deleted after its
 grace period. The demo's model weights are random: the vectors and scores are real computation, not meaning.

@@ -100,6 +100,14 @@ TpuPod parse_pod(const nlohmann::json& object) {
   pod.node_name = text(spec, "nodeName");
   auto phase = text(member(object, "status"), "phase");
   pod.terminated = phase == "Succeeded" || phase == "Failed";
+  const auto& conditions = member(member(object, "status"), "conditions");
+  if (conditions.is_array()) {
+    for (const auto& condition : conditions) {
+      pod.unschedulable =
+          pod.unschedulable || (text(condition, "type") == "PodScheduled" && text(condition, "status") == "False" &&
+                                text(condition, "reason") == "Unschedulable");
+    }
+  }
   pod.chips = requested_chips(spec);
   const auto& selector = member(spec, "nodeSelector");
   pod.accelerator = text(selector, std::string(names::kAcceleratorLabel).c_str());

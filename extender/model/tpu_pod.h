@@ -25,6 +25,8 @@ struct TpuPod {
   std::string uid;
   std::string node_name;    // empty until bound
   bool terminated = false;  // Succeeded or Failed: its chips are free again
+  // kube-scheduler found no node for it (PodScheduled=False, reason Unschedulable): parked in its queue.
+  bool unschedulable = false;
   int chips = 0;            // google.com/tpu requested by the pod (containers summed, init containers max)
   std::string accelerator;  // nodeSelector cloud.google.com/gke-tpu-accelerator
   std::string topology;     // nodeSelector cloud.google.com/gke-tpu-topology

@@ -64,7 +64,13 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
     auto parsed = parse_pod(pod);
     std::lock_guard lock(mu_);
     ++generation_;
-    if (parsed.bound() || !parsed.active()) waiting_.erase(parsed.key());
+    if (parsed.bound() || !parsed.active()) {
+      waiting_.erase(parsed.key());
+    } else if (parsed.unschedulable && parsed.chips > 0) {
+      // Parked by kube-scheduler, possibly without asking the extender (no node passed its own filters, as
+      // while a pool is being created): nudged once it fits.
+      waiting_.try_emplace(parsed.key());
+    }
     state_.upsert_pod(std::move(parsed));
   } catch (const std::exception& e) {
     spdlog::warn("skipping pod {}: {}", object_name(pod), e.what());
@@ -92,6 +98,9 @@ ExtenderService::Reply ExtenderService::filter(std::string_view body) {
     auto args = wire::parse_extender_args(body);
     auto pod = parse_pod(args.pod);
     std::lock_guard lock(mu_);
+    // kube-scheduler's pod watch may be ahead of ours: the request's own object stands in until the informer
+    // delivers it, so that a reservation for its group holds and its bind finds it.
+    if (pod.chips > 0 && state_.find_pod(pod.key()) == nullptr) state_.upsert_pod(pod);
     auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
     if (!filtered.reserved_slice.empty()) {
       ++generation_;
@@ -137,7 +146,11 @@ std::string ExtenderService::bind_pod(std::string_view body) {
   {
     std::lock_guard lock(mu_);
     const TpuPod* pod = state_.find_pod(key);
-    if (!pod) return "pod " + key + " is not in tpu-extender's cache yet";
+    if (!pod) {
+      // Refused binds park the pod in kube-scheduler's queue: nudge it once the informer has delivered it.
+      waiting_.try_emplace(key);
+      return "pod " + key + " is not in tpu-extender's cache yet";
+    }
     if (!uid.empty() && pod->uid != uid) return "pod " + key + " was replaced (uid " + pod->uid + ", not " + uid + ")";
     uid = pod->uid;
     if (pod->bound()) {

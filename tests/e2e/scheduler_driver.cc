@@ -144,9 +144,14 @@ void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
     pending.insert(key);
     if (auto parked = parked_.find(key); parked != parked_.end()) {
       Parked& p = parked->second;
-      p.moved = p.moved || moved_all || p.fingerprint != pod_fingerprint(pod) || now - p.since >= flush_interval_;
+      const std::string fingerprint = pod_fingerprint(pod);
+      const bool updated_in_backoff = p.moved && fingerprint != p.moved_fingerprint;
+      if (!p.moved && (moved_all || p.fingerprint != fingerprint || now - p.since >= flush_interval_)) {
+        p.moved = true;
+        p.moved_fingerprint = fingerprint;
+      }
       const Attempts& tried = attempts_[key];
-      if (!p.moved || now - tried.last < backoff(tried.count)) continue;
+      if (!p.moved || (!updated_in_backoff && now - tried.last < backoff(tried.count))) continue;
       parked_.erase(parked);
     }
     queue.push_back(pod);
@@ -164,7 +169,7 @@ void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
     tried.last = Clock::now();
     if (!schedule(pod, nodes, pods)) {
       // The fingerprint is the one it was tried with: an update during the attempt (a nudge) moves it at once.
-      parked_[key] = Parked{pod_fingerprint(pod), Clock::now(), false};
+      parked_[key] = Parked{pod_fingerprint(pod), Clock::now(), false, ""};
     }
     pods = store_.objects(kPods);  // a bind changes what the next pod may use
   }

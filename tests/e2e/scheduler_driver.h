@@ -25,8 +25,9 @@ namespace tpustack::e2e {
 // - an assigned pod is deleted (not when it merely finishes);
 // - the pod itself is updated (labels, annotations or spec; status-only changes do not count);
 // - or it has been parked for `flush_interval` (60 s in 1.20-1.21, 5 minutes from 1.22 on);
-// and then not before its backoff (1 s, doubling per attempt, at most 10 s) has passed. It never retries a
-// pod just because another pod was bound.
+// and then not before its backoff (1 s, doubling per attempt, at most 10 s) has passed, unless the pod is
+// updated while it waits out that backoff (an update moves a pod from the backoff queue to the active one).
+// It never retries a pod just because another pod was bound.
 class SchedulerDriver {
  public:
   using Narrate = std::function<void(const std::string&)>;
@@ -57,7 +58,8 @@ class SchedulerDriver {
   struct Parked {
     std::string fingerprint;  // the pod's labels, annotations and spec when it was tried
     Clock::time_point since;
-    bool moved = false;  // an event moved it; it runs once its backoff has passed
+    bool moved = false;             // an event moved it to the backoff queue; it runs once its backoff has passed
+    std::string moved_fingerprint;  // as it was when moved: a later update sends it to the active queue
   };
   struct Attempts {
     int count = 0;

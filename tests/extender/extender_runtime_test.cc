@@ -108,8 +108,14 @@ TEST_F(ExtenderRuntimeTest, TwoGroupsRaceForOneSliceExactlyOneGetsItTheOtherAfte
   for (int i = 1; i < 4; ++i) EXPECT_EQ(bind(*extender, first_[i], hosts_[i]), "");
   EXPECT_EQ(filter(*extender, second_[0])["FailedNodes"]["only-0"], "slice only is reserved by Job default/first");
 
-  // The first group finishes: its pods go away, and the slice is the second group's.
+  // The first group finishes: its pods go away, and the slice is the second group's. kube-scheduler parked
+  // the second group's pod when it was refused; the extender updates it so that it is retried now.
   for (const auto& pod : first_) api_.store().remove(kFakePods, "default", pod["metadata"]["name"]);
+  EXPECT_TRUE(eventually([&] {
+    return stored(second_[0])["metadata"]
+        .value("annotations", nlohmann::json::object())
+        .contains(std::string(names::kNudgeAnnotation));
+  })) << stored(second_[0]).dump();
   EXPECT_TRUE(eventually([&] { return filter(*extender, second_[0])["NodeNames"].size() == 1; }));
   EXPECT_EQ(bind(*extender, second_[0], "only-0"), "");
 }
