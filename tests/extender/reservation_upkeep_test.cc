@@ -103,5 +103,30 @@ TEST_F(ReservationUpkeepTest, APodOfAnotherSchedulerOnAReservedSliceCostsTheGrou
   EXPECT_TRUE(filter(worker("train", 3)).empty());
 }
 
+TEST_F(ReservationUpkeepTest, APodParkedWithoutAskingTheExtenderIsNudgedOnceItsPoolIsReady) {
+  // kube-scheduler found no node of the right shape (its own filters) and never asked the extender; the
+  // provisioner is making a pool. The pod carries PodScheduled=False reason Unschedulable.
+  auto pod = pod_json(testing::single_pod("waiting", "tpu-v5-lite-podslice", "2x2", 4, ""));
+  pod["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+  service.apply_pod(pod);
+  const auto now = Clock::now();
+  EXPECT_TRUE(service.upkeep(now, 10min).nudge.empty());
+  service.apply_node(node_json("v5e-0", "tpu-v5-lite-podslice", "2x2", "v5e-pool", 4));
+  auto upkeep = service.upkeep(now + 1s, 10min);
+  ASSERT_EQ(upkeep.nudge.size(), 1u);
+  EXPECT_EQ(upkeep.nudge[0].name, "waiting");
+}
+
+TEST_F(ReservationUpkeepTest, APodTheSchedulerSawBeforeOurInformerIsReservedForAndBound) {
+  // The scheduler's watch is ahead of ours: the pod exists only in the filter request.
+  auto pod = pod_json(worker("early", 2));
+  nlohmann::json args = {{"Pod", pod}, {"NodeNames", {"s-0", "s-1", "s-2", "s-3"}}};
+  EXPECT_EQ(nlohmann::json::parse(service.filter(args.dump()).body)["NodeNames"], nlohmann::json::array({"s-2"}));
+  // The reservation holds for the group although no informer event has come yet.
+  EXPECT_TRUE(filter(worker("other", 0)).empty());
+  nlohmann::json binding = {{"PodName", "early-2-x7k2p"}, {"PodNamespace", "default"}, {"Node", "s-2"}};
+  EXPECT_EQ(nlohmann::json::parse(service.bind(binding.dump()).body)["Error"], "");
+}
+
 }  // namespace
 }  // namespace tpustack::extender
