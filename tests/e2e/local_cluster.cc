@@ -131,8 +131,9 @@ void LocalCluster::sync_nodes() {
       options_.narrate("node " + name + " appeared: " + label(node, "cloud.google.com/gke-tpu-accelerator") + " " +
                        label(node, "cloud.google.com/gke-tpu-topology") +
                        ", taint google.com/tpu=present:NoSchedule; " +
-                       "starting its fake kubelet and tpu-device-plugin --simulate v6e:4x4:4");
-      agents_[name] = std::make_unique<NodeAgent>(name, "v6e:4x4:4", options_.binary_dir,
+                       "starting its fake kubelet and tpu-device-plugin --simulate node");
+      // The chips the node's labels declare (v6e 4x4 hosts, v5e 2x2 hosts, ...), as on a provisioned node.
+      agents_[name] = std::make_unique<NodeAgent>(name, "node", options_.binary_dir,
                                                   options_.work_dir + "/node" + std::to_string(++nodes_started_),
                                                   options_.work_dir + "/device-plugin.yaml");
       std::ofstream(options_.work_dir + "/node" + std::to_string(nodes_started_) + "/name") << name << "\n";

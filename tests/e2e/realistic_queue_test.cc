@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kWorkers = 4;
 const fakes::GroupResource kNodes{"", "nodes"};
 
-class GroupTiming : public ::testing::Test {
+class RealisticQueue : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string dir = (std::filesystem::temp_directory_path() / "timing-XXXXXX").string();
@@ -73,7 +74,7 @@ class GroupTiming : public ::testing::Test {
   std::unique_ptr<LocalCluster> cluster_;
 };
 
-TEST_F(GroupTiming, FollowersCreatedBeforeTheirLeaderBindWithinThreeSecondsOfAFreeSlice) {
+TEST_F(RealisticQueue, FollowersCreatedBeforeTheirLeaderBindWithinThreeSecondsOfAFreeSlice) {
   create_pool("own-pool");
   ASSERT_TRUE(cluster_->run_until([&] { return slice_ready(kWorkers); }, 120s)) << logs();
 
@@ -94,7 +95,7 @@ TEST_F(GroupTiming, FollowersCreatedBeforeTheirLeaderBindWithinThreeSecondsOfAFr
   EXPECT_THAT(cluster_->violations(), ::testing::IsEmpty());
 }
 
-TEST_F(GroupTiming, AProvisionedGroupBindsWithinThreeSecondsOfItsNodesBecomingReady) {
+TEST_F(RealisticQueue, AProvisionedGroupBindsWithinThreeSecondsOfItsNodesBecomingReady) {
   const auto created = Clock::now();
   create_jobset_group(cluster_->store(), "default", "new-pool", "4x4", kWorkers, 4, {3, 2, 1, 0});
   ASSERT_TRUE(cluster_->run_until([&] { return slice_ready(kWorkers); }, 120s)) << logs();
@@ -104,6 +105,72 @@ TEST_F(GroupTiming, AProvisionedGroupBindsWithinThreeSecondsOfItsNodesBecomingRe
   std::cerr << "provisioned group: nodes Ready " << std::chrono::duration<double>(ready - created).count()
             << " s after creation, bound whole " << after_ready << " s after that\n";
   EXPECT_LE(after_ready, 3.0);
+  EXPECT_EQ(cluster_->pools_seen().size(), 1u);
+}
+
+// A StatefulSet replica serving on one v5e 2x2 host (ct5lp-hightpu-4t), as written by the StatefulSet controller.
+json replica(const std::string& statefulset, int index) {
+  const std::string name = statefulset + "-" + std::to_string(index);
+  const json tpu = {{"google.com/tpu", "4"}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", "default"},
+        {"uid", name + "-uid"},
+        {"labels", {{"app", statefulset}, {"apps.kubernetes.io/pod-index", std::to_string(index)}}},
+        {"ownerReferences", json::array({{{"apiVersion", "apps/v1"},
+                                          {"kind", "StatefulSet"},
+                                          {"name", statefulset},
+                                          {"uid", statefulset + "-uid"},
+                                          {"controller", true}}})}}},
+      {"spec",
+       {{"schedulerName", "tpu-scheduler"},
+        {"hostname", name},
+        {"subdomain", statefulset},
+        {"nodeSelector",
+         {{"cloud.google.com/gke-tpu-accelerator", "tpu-v5-lite-podslice"},
+          {"cloud.google.com/gke-tpu-topology", "2x2"}}},
+        {"tolerations", json::array({{{"key", "google.com/tpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}})},
+        {"containers", json::array({{{"name", "inferd"}, {"resources", {{"requests", tpu}, {"limits", tpu}}}}})}}},
+      {"status", {{"phase", "Pending"}}}};
+}
+
+TEST_F(RealisticQueue, AStatefulSetOfSingleHostReplicasGetsOnePoolSizedToItAndShrinksWithIt) {
+  const fakes::GroupResource pods{"", "pods"};
+  for (int i = 0; i < 3; ++i) cluster_->store().create(pods, "default", replica("serve", i));
+  auto bound = [&](int replicas) {
+    for (int i = 0; i < replicas; ++i) {
+      if (cluster_->store().get(pods, "default", "serve-" + std::to_string(i))["spec"].value("nodeName", "").empty()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto v5e_nodes = [&] {
+    std::set<std::string> pools;
+    std::size_t count = 0;
+    for (const json& node : cluster_->nodes()) {
+      const json labels = node["metadata"].value("labels", json::object());
+      if (labels.value("cloud.google.com/gke-tpu-accelerator", "") != "tpu-v5-lite-podslice") continue;
+      EXPECT_EQ(labels.value("node.kubernetes.io/instance-type", ""), "ct5lp-hightpu-4t");
+      pools.insert(labels.value("cloud.google.com/gke-nodepool", ""));
+      ++count;
+    }
+    EXPECT_LE(pools.size(), 1u) << "one pool per workload and shape";
+    return count;
+  };
+  ASSERT_TRUE(cluster_->run_until([&] { return bound(3); }, 120s)) << logs();
+  EXPECT_EQ(v5e_nodes(), 3u);
+
+  // Scaled to 1: the StatefulSet controller deletes the highest replicas; after the grace period (2 s here)
+  // the pool keeps the one node in use.
+  cluster_->store().remove(pods, "default", "serve-2");
+  cluster_->store().remove(pods, "default", "serve-1");
+  ASSERT_TRUE(cluster_->run_until([&] { return v5e_nodes() == 1; }, 60s)) << logs();
+  EXPECT_EQ(cluster_->store().get(pods, "default", "serve-0")["spec"].value("nodeName", ""),
+            cluster_->nodes().front()["metadata"].value("name", ""));
   EXPECT_EQ(cluster_->pools_seen().size(), 1u);
 }
 
