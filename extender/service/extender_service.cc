@@ -305,7 +305,7 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
   }
 
   if (generation_ == judged_generation_) return upkeep;
-  judged_generation_ = generation_;
+  bool deferred = false;  // a pod nudged less than nudge_interval ago is judged again at a later call
   std::vector<std::string> every_node;
   for (const auto& slice : state_.index().slices()) {
     for (const auto& host : slice.hosts) every_node.push_back(host.node);
@@ -313,7 +313,11 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
   std::map<std::string, GroupNotice> by_group;
   for (auto& [key, waiting] : waiting_) {
     const TpuPod* pod = state_.find_pod(key);
-    if (!pod || now - waiting.last_nudge < nudge_interval) continue;
+    if (!pod) continue;
+    if (now - waiting.last_nudge < nudge_interval) {
+      deferred = true;
+      continue;
+    }
     auto request = analyze_pod(*pod, state_.index());
     if (filter_nodes(request, state_.index(), every_node).passed.empty()) continue;
     waiting.last_nudge = now;
@@ -327,6 +331,7 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     line.pods.push_back(upkeep.nudge.back());
   }
   for (auto& [who, line] : by_group) upkeep.nudged.push_back(std::move(line));
+  if (!deferred) judged_generation_ = generation_;
   return upkeep;
 }
 

@@ -128,5 +128,19 @@ TEST_F(ReservationUpkeepTest, APodTheSchedulerSawBeforeOurInformerIsReservedForA
   EXPECT_EQ(nlohmann::json::parse(service.bind(binding.dump()).body)["Error"], "");
 }
 
+TEST_F(ReservationUpkeepTest, AChangeWithinTheNudgeIntervalIsNotLost) {
+  // Nudged early (the pool's nodes appeared), then the pod failed the scheduler's own checks again; the change
+  // that makes it fit comes less than a second later, and nothing changes after it.
+  auto pod = pod_json(testing::single_pod("early", "tpu-v5-lite-podslice", "2x2", 4, ""));
+  pod["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+  service.apply_pod(pod);
+  service.apply_node(node_json("v5e-0", "tpu-v5-lite-podslice", "2x2", "v5e-pool", 4));
+  const auto now = Clock::now();
+  ASSERT_EQ(service.upkeep(now, 10min).nudge.size(), 1u);
+  service.apply_node(node_json("v5e-0", "tpu-v5-lite-podslice", "2x2", "v5e-pool", 4));  // e.g. Ready again
+  EXPECT_TRUE(service.upkeep(now + 200ms, 10min).nudge.empty());  // too soon: deferred, not dropped
+  EXPECT_EQ(service.upkeep(now + 1200ms, 10min).nudge.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tpustack::extender
