@@ -23,16 +23,21 @@ function(tpustack_executable name)
   tpustack_strict(${name})
 endfunction()
 
-# tpustack_test(name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s]): one GoogleTest binary, its tests
-# registered one by one with CTest.
+# tpustack_test(name SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [RUN_SERIAL]): one GoogleTest binary, its tests
+# registered one by one with CTest (RUN_SERIAL: never beside another test, for those that measure time).
 function(tpustack_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "RUN_SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
   tpustack_executable(${name} SOURCES ${ARG_SOURCES} LIBS ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     TPUSTACK_SOURCE_DIR="${PROJECT_SOURCE_DIR}" TPUSTACK_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  set(serial "")
+  if(ARG_RUN_SERIAL)
+    set(serial RUN_SERIAL TRUE)
+  endif()
+  # LABELS last: an empty or multi-valued list there cannot shift the properties after it.
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} ${serial} LABELS "${ARG_LABELS}")
 endfunction()

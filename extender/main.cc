@@ -10,8 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "common/cli/command_line.h"
+#include "common/config/byte_size.h"
 #include "common/config/config_document.h"
 #include "common/config/duration.h"
+#include "common/http/http_server.h"
 #include "common/kube/cluster_config.h"
 #include "common/logging/logging.h"
 #include "extender/model/cluster_state.h"
@@ -46,6 +48,13 @@ struct ServeFlags {
   std::string metrics_addr;
   std::string log_level;
   std::string group_timeout;
+  std::string tls_cert_file;
+  std::string tls_private_key_file;
+  std::string client_ca_file;
+  bool debug_endpoints = false;
+  std::string max_request_bytes;
+  int max_in_flight = 0;
+  std::vector<std::string> scheduler_names;
   provisioning::ProvisionerOptions provisioning;
 };
 
@@ -57,6 +66,18 @@ void add_serve_flags(CLI::App& serve, ServeFlags& flags) {
   serve.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error (info)");
   serve.add_option("--group-timeout", flags.group_timeout,
                    "Release a group's reserved slice when not all its pods arrived within this; 0: never (10m)");
+  serve.add_option("--tls-cert-file", flags.tls_cert_file, "PEM certificate chain: serve the verbs over HTTPS");
+  serve.add_option("--tls-private-key-file", flags.tls_private_key_file, "PEM private key of --tls-cert-file");
+  serve.add_option("--client-ca-file", flags.client_ca_file,
+                   "PEM CA bundle: refuse verb connections without a client certificate it signed (needs TLS)");
+  serve.add_flag("--debug-endpoints", flags.debug_endpoints, "Serve GET /debug/slices on the verbs port (off)");
+  serve.add_option("--max-request-bytes", flags.max_request_bytes,
+                   "Largest verb request body, e.g. 48Mi; larger ones get 413 before they are read (48Mi)");
+  serve.add_option("--max-in-flight", flags.max_in_flight,
+                   "Verb requests handled at once; more get 503 with Retry-After at once (64)");
+  serve.add_option("--scheduler-name", flags.scheduler_names,
+                   "A kube-scheduler profile (spec.schedulerName) whose TPU pods tpu-extender binds and preempts for; "
+                   "repeat for several (tpu-scheduler)");
   provisioning::add_provisioner_flags(serve, flags.provisioning);
 }
 
@@ -64,7 +85,9 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     config = config::ConfigDocument::load_file(flags.config);
-    std::set<std::string> known = {"listen", "metricsAddr", "logLevel", "kubeconfig", "groupTimeout"};
+    std::set<std::string> known = {"listen",       "metricsAddr",    "logLevel",        "kubeconfig",
+                                   "groupTimeout", "schedulerNames", "tlsCertFile",     "tlsPrivateKeyFile",
+                                   "clientCAFile", "debugEndpoints", "maxRequestBytes", "maxInFlight"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
     config.reject_unknown_keys(known);
   }
@@ -81,11 +104,41 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   std::string kubeconfig = setting("--kubeconfig", flags.kubeconfig, "kubeconfig", "");
   auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
   extender::ServeOptions options;
-  options.listen = setting("--listen", flags.listen, "listen", options.listen);
+  auto& verbs = options.verbs;
+  verbs.listen = setting("--listen", flags.listen, "listen", verbs.listen);
+  const std::string cert = setting("--tls-cert-file", flags.tls_cert_file, "tlsCertFile", "");
+  const std::string key = setting("--tls-private-key-file", flags.tls_private_key_file, "tlsPrivateKeyFile", "");
+  const std::string client_ca = setting("--client-ca-file", flags.client_ca_file, "clientCAFile", "");
+  if (cert.empty() != key.empty()) {
+    throw std::invalid_argument("--tls-cert-file and --tls-private-key-file go together");
+  }
+  if (!client_ca.empty() && cert.empty()) {
+    throw std::invalid_argument("--client-ca-file needs --tls-cert-file and --tls-private-key-file");
+  }
+  if (!cert.empty()) verbs.tls = http::TlsFiles{cert, key, client_ca};
+  verbs.debug_endpoints =
+      app.count("--debug-endpoints") > 0 ? flags.debug_endpoints : config.get_bool("debugEndpoints").value_or(false);
+  verbs.max_request_bytes = config::parse_byte_size(setting(
+      "--max-request-bytes", flags.max_request_bytes, "maxRequestBytes", std::to_string(verbs.max_request_bytes)));
+  if (app.count("--max-in-flight") > 0) {
+    verbs.max_in_flight = flags.max_in_flight;
+  } else if (auto value = config.get_int("maxInFlight")) {
+    verbs.max_in_flight = static_cast<int>(*value);
+  }
+  if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
   options.group_timeout = config::parse_duration(
       setting("--group-timeout", flags.group_timeout, "groupTimeout", config::format_duration(options.group_timeout)));
+  if (app.count("--scheduler-name") > 0) {
+    options.scheduler_names = flags.scheduler_names;
+  } else if (auto names = config.get_string_list("schedulerNames")) {
+    options.scheduler_names = *names;
+  }
+  if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
 
+  // The reservations every replica shares live beside the provisioner's Lease.
+  options.reservations_namespace = provisioning::lease_namespace(provisioning_options);
+  spdlog::info("open-file limit {} (each scheduler connection holds one)", http::raise_open_file_limit());
   extender::ExtenderRuntime runtime(std::move(cluster), options);
   runtime.start();
   auto provisioner = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());

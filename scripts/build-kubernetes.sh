@@ -28,16 +28,7 @@ start=$SECONDS
 
 # Only what the build needs: Go 1.19, dpkg-source, reflect2 v1.0.2 (see below), openssl for the tests' certs.
 packages=(golang-go dpkg-dev golang-github-modern-go-reflect2-dev openssl)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/install-missing.sh" build-kubernetes "${packages[@]}"
 
 # A private apt configuration (own sources list with deb-src, own lists and cache) so that the system's apt
 # sources are never touched. It uses the mirror the system already uses for its release.

@@ -83,7 +83,7 @@ double run(int groups, bool grouped, const std::string& binary_dir, const std::s
     if (reply.status == 200 && json::parse(reply.body).value("Error", "").empty()) break;
     std::this_thread::sleep_for(50ms);
   }
-  e2e::SchedulerDriver scheduler(api.store(), url, [](const std::string&) {});
+  e2e::SchedulerDriver scheduler(api.store(), {url}, [](const std::string&) {});
   const auto start = Clock::now();
   for (int g = 0; g < groups; ++g) {
     for (int h = 0; h < kHosts; ++h) {

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "common/http/listen_address.h"
+
 namespace web::http {
 class http_request;
 namespace experimental::listener {
@@ -12,9 +14,6 @@ class http_listener;
 }  // namespace web::http
 
 namespace tpustack::http {
-
-// "0.0.0.0:2112", ":2112", "[::1]:8080" → "http://0.0.0.0:2112". Throws std::invalid_argument.
-std::string listen_uri(const std::string& host_port);
 
 // One HTTP surface of a program (its /metrics, the extender's verbs, inferd's API) on a cpprestsdk listener.
 // Handlers run on cpprestsdk's threads. The owner declares it last among its members, so that it closes

@@ -1,7 +1,9 @@
 #include "common/kube/event.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <string>
 
 namespace tpustack::kube {
 
@@ -12,6 +14,24 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  std::tm utc{};
+  const std::string copy(text);
+  int consumed = 0;
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
+                  &utc.tm_min, &utc.tm_sec, &consumed) != 6) {
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(static_cast<std::size_t>(consumed));
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(std::min(rest.find_first_not_of("0123456789", 1), rest.size()));
+  }
+  if (rest != "Z") return std::nullopt;
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&utc));
 }
 
 nlohmann::json make_event(const nlohmann::json& involved, EventType type, std::string_view reason,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,7 @@ nlohmann::json make_event(const nlohmann::json& involved, EventType type, std::s
 
 // "2024-05-01T12:00:00Z", as metav1.Time serializes.
 std::string rfc3339(std::chrono::system_clock::time_point t);
+// The reverse of rfc3339() ("Z" only, fractions of a second ignored); nullopt when `text` is not one.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace tpustack::kube

@@ -1,36 +1,47 @@
 #include "common/metrics/metrics_server.h"
 
-#include <cpprest/http_listener.h>
-
 namespace tpustack::metrics {
 
-using web::http::http_request;
-using web::http::methods;
-using web::http::status_codes;
+namespace {
+
+http::HttpServerOptions server_options(const std::string& host_port) {
+  http::HttpServerOptions options;
+  options.listen = host_port;
+  options.what = "/metrics";
+  options.max_body_bytes = 64 << 10;  // GET only
+  options.max_buffered_bytes = 1 << 20;
+  options.max_in_flight = 16;
+  options.workers = 2;
+  return options;
+}
+
+http::Response reply(int status, std::string body, std::string content_type = "text/plain; charset=utf-8") {
+  http::Response response;
+  response.status = status;
+  response.body = std::move(body);
+  response.content_type = std::move(content_type);
+  return response;
+}
+
+}  // namespace
 
 MetricsServer::MetricsServer(const std::string& host_port, const MetricsRegistry& registry,
                              std::map<std::string, Handler> handlers)
     : registry_(registry),
       handlers_(std::move(handlers)),
-      listener_(host_port, "/metrics", [this](http_request request) { serve(request); }) {}
+      server_(server_options(host_port), [this](const http::Request& request) { return serve(request); }) {}
 
-void MetricsServer::serve(const http_request& request) const {
-  const std::string path = request.relative_uri().path();
-  if (request.method() != methods::GET) {
-    request.reply(status_codes::MethodNotAllowed, "only GET is served here\n");
-    return;
+http::Response MetricsServer::serve(const http::Request& request) const {
+  if (request.method != "GET") {
+    auto refused = reply(405, "only GET is served here\n");
+    refused.headers.emplace_back("Allow", "GET");
+    return refused;
   }
-  if (path == "/metrics") {
-    request.reply(status_codes::OK, registry_.render(), "text/plain; version=0.0.4; charset=utf-8");
-    return;
-  }
-  const auto it = handlers_.find(path);
-  if (it == handlers_.end()) {
-    request.reply(status_codes::NotFound, "not found: " + path + "\n");
-    return;
-  }
-  const Reply reply = it->second();
-  request.reply(static_cast<web::http::status_code>(reply.status), reply.body, reply.content_type);
+  if (request.path == "/metrics") return reply(200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  const auto it = handlers_.find(request.path);
+  if (it == handlers_.end()) return reply(404, "not found: " + request.path + "\n");
+  const Reply answer = it->second();
+  return reply(answer.status, answer.body, answer.content_type);
 }
 
 }  // namespace tpustack::metrics

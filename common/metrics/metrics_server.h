@@ -4,13 +4,13 @@
 #include <map>
 #include <string>
 
-#include "common/http/serving_listener.h"
+#include "common/http/http_server.h"
 #include "common/metrics/metrics_registry.h"
 
 namespace tpustack::metrics {
 
 // HTTP exposition: GET /metrics renders the registry; other GET paths (/healthz, /readyz, ...)
-// are answered by the handlers a program adds. Runs on cpprestsdk's own threads.
+// are answered by the handlers a program adds, on the server's own threads (common/http).
 class MetricsServer {
  public:
   struct Reply {
@@ -24,15 +24,16 @@ class MetricsServer {
                 std::map<std::string, Handler> handlers = {});
 
   // Throws std::runtime_error when the address cannot be bound.
-  void start() { listener_.start(); }
-  void stop() { listener_.stop(); }
+  void start() { server_.start(); }
+  void stop() { server_.stop(); }
+  int port() const { return server_.port(); }
 
  private:
-  void serve(const web::http::http_request& request) const;
+  http::Response serve(const http::Request& request) const;
 
   const MetricsRegistry& registry_;
   std::map<std::string, Handler> handlers_;
-  http::ServingListener listener_;  // last: closed first
+  http::HttpServer server_;  // last: stopped first
 };
 
 }  // namespace tpustack::metrics

@@ -1,5 +1,7 @@
 #include "extender/model/cluster_state.h"
 
+#include <set>
+
 namespace tpustack::extender {
 
 void ClusterState::upsert_node(TpuNode node) {
@@ -69,16 +71,32 @@ const TpuPod* ClusterState::find_pod(const std::string& key) const {
   return it == pods_.end() ? nullptr : &it->second;
 }
 
+void ClusterState::mirror_reservations(std::map<std::string, Reservation> reservations) {
+  reservations_ = std::move(reservations);
+  mirrored_ = true;
+  index_.reset();
+}
+
 const SliceIndex& ClusterState::index() {
   if (index_) return *index_;
+  if (!mirrored_) {
+    // A group whose pods are all gone needs no reservation.
+    std::set<std::string> groups;
+    for (const auto& [key, pod] : pods_) {
+      if (pod.group && pod.active() && pod.chips > 0) groups.insert(pod.group->key);
+    }
+    std::erase_if(reservations_, [&groups](const auto& entry) { return !groups.contains(entry.first); });
+  }
   Reservations slices;
   for (const auto& [group, reservation] : reservations_) slices.emplace(group, reservation.slice);
   index_ = std::make_unique<SliceIndex>(nodes_, pods_, slices);
-  // A group whose pods are all gone, or that holds its slice through bound members now, needs no reservation.
-  std::erase_if(reservations_, [this](const auto& entry) {
-    const GroupState* group = index_->group(entry.first);
-    return group == nullptr || (group->slice >= 0 && !group->reserved);
-  });
+  if (!mirrored_) {
+    // Nor does one that holds its slice through bound members now.
+    std::erase_if(reservations_, [this](const auto& entry) {
+      const GroupState* group = index_->group(entry.first);
+      return group == nullptr || (group->slice >= 0 && !group->reserved);
+    });
+  }
   return *index_;
 }
 

@@ -36,6 +36,10 @@ class ClusterState {
     std::chrono::steady_clock::time_point since;
   };
   const std::map<std::string, Reservation>& reservations() const { return reservations_; }
+  // Replaces the reservations with a copy of the ledger replicas share (service/shared_reservations.h). From then
+  // on they are kept as the ledger has them: index() no longer drops those of gone or bound groups (the ledger's
+  // writers do), and one whose group has no pod here yet still holds its slice.
+  void mirror_reservations(std::map<std::string, Reservation> reservations);
 
   const TpuPod* find_pod(const std::string& key) const;
   const std::map<std::string, TpuNode>& nodes() const { return nodes_; }
@@ -55,6 +59,7 @@ class ClusterState {
   std::map<std::string, TpuPod> pods_;
   std::map<std::string, Assumption> assumed_;
   std::map<std::string, Reservation> reservations_;
+  bool mirrored_ = false;
   std::unique_ptr<SliceIndex> index_;
 };
 

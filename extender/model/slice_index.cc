@@ -137,6 +137,14 @@ void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods, c
     int worker = pod.placement && pod.placement->worker_id >= 0 ? pod.placement->worker_id : pod.group->index;
     occupied[group.key].emplace(worker, pod.node_name);
   }
+  // A reservation whose group has no pod here (another replica made it before this one's informer showed the
+  // pods) holds its slice all the same.
+  for (const auto& [key, slice_name] : reservations) {
+    const int s = slice_named(slice_name);
+    if (groups_.contains(key) || s < 0 || !slices_[s].holder.empty()) continue;
+    slices_[s].holder = key;
+    slices_[s].holder_name = key;
+  }
   for (auto& [key, group] : groups_) {
     if (group.slice < 0) hold_reserved(group, reservations, foreign_chips);
     if (group.slice >= 0) group.worker_nodes = assign_workers(slices_[group.slice], occupied[key]);

@@ -72,7 +72,8 @@ std::vector<std::string> assign_workers(const Slice& slice, const std::map<int, 
 
 // Slices, free chips and the groups holding them, derived from Nodes, Pods and reservations. A group
 // holds a slice through its bound members (their annotations, so that after an extender restart it is
-// the same as before), else through its reservation, else through a pool the provisioner created for it.
+// the same as before), else through its reservation, else through a pool the provisioner created for it. A
+// reservation of a group with no pod in `pods` holds its slice too (holder and holder_name: the group key).
 class SliceIndex {
  public:
   SliceIndex(const std::map<std::string, TpuNode>& nodes, const std::map<std::string, TpuPod>& pods,

@@ -98,6 +98,8 @@ TpuPod parse_pod(const nlohmann::json& object) {
   if (pod.ns.empty()) pod.ns = "default";
   pod.uid = text(metadata, "uid");
   pod.node_name = text(spec, "nodeName");
+  pod.scheduler_name = text(spec, "schedulerName");
+  pod.deleting = !member(metadata, "deletionTimestamp").is_null();
   auto phase = text(member(object, "status"), "phase");
   pod.terminated = phase == "Succeeded" || phase == "Failed";
   const auto& conditions = member(member(object, "status"), "conditions");

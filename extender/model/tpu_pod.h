@@ -23,8 +23,10 @@ struct TpuPod {
   std::string ns;
   std::string name;
   std::string uid;
-  std::string node_name;    // empty until bound
-  bool terminated = false;  // Succeeded or Failed: its chips are free again
+  std::string node_name;       // empty until bound
+  bool terminated = false;     // Succeeded or Failed: its chips are free again
+  bool deleting = false;       // metadata.deletionTimestamp is set: it holds its chips until it is gone
+  std::string scheduler_name;  // spec.schedulerName (the API server sets default-scheduler when absent)
   // kube-scheduler found no node for it (PodScheduled=False, reason Unschedulable): parked in its queue.
   bool unschedulable = false;
   int chips = 0;            // google.com/tpu requested by the pod (containers summed, init containers max)

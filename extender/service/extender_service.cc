@@ -1,6 +1,9 @@
 #include "extender/service/extender_service.h"
 
 #include <chrono>
+#include <set>
+#include <stdexcept>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +19,25 @@ namespace tpustack::extender {
 namespace {
 
 constexpr const char* kNotSynced = "tpu-extender has not finished reading Nodes and Pods yet";
+// Claims one filter makes before it answers an Error: each refused claim means another replica took that slice
+// a moment ago, and the next free one is tried.
+constexpr int kMaxClaimsPerFilter = 8;
+// How long a reservation of a group this replica knows no pod of is kept: the pods may not have reached this
+// replica's informer yet.
+constexpr std::chrono::seconds kAbandonedGrace{60};
+
+class NotSynced : public std::runtime_error {
+ public:
+  NotSynced() : std::runtime_error(kNotSynced) {}
+};
+
+// The status of prioritize's and preempt's errors, which kube-scheduler logs as the extender's: 503 while
+// the cache fills, 400 for what the request got wrong (its body, a pod that is not ours), 500 for the rest.
+int error_status(const std::exception& error) {
+  if (dynamic_cast<const NotSynced*>(&error)) return 503;
+  if (dynamic_cast<const std::invalid_argument*>(&error)) return 400;
+  return 500;
+}
 
 std::string object_name(const nlohmann::json& object) {
   const auto& metadata = object.value("metadata", nlohmann::json::object());
@@ -32,8 +54,9 @@ class Stopwatch {
 
 }  // namespace
 
-ExtenderService::ExtenderService(PodBinder& binder, metrics::MetricsRegistry& registry)
+ExtenderService::ExtenderService(PodBinder& binder, metrics::MetricsRegistry& registry, SchedulerNames scheduler_names)
     : binder_(binder),
+      scheduler_names_(std::move(scheduler_names)),
       requests_(registry.counter("tpu_extender_requests_total", "Extender requests by verb and outcome",
                                  {"verb", "outcome"})),
       latency_(registry.histogram("tpu_extender_request_duration_seconds",
@@ -66,9 +89,10 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
     ++generation_;
     if (parsed.bound() || !parsed.active()) {
       waiting_.erase(parsed.key());
-    } else if (parsed.unschedulable && parsed.chips > 0) {
+      if (shared_ && !parsed.active() && parsed.group) groups_left_.insert(parsed.group->key);
+    } else if (parsed.unschedulable && !not_ours(parsed, scheduler_names_)) {
       // Parked by kube-scheduler, possibly without asking the extender (no node passed its own filters, as
-      // while a pool is being created): nudged once it fits.
+      // while a pool is being created): nudged once it fits. Other schedulers' pods are never touched.
       waiting_.try_emplace(parsed.key());
     }
     state_.upsert_pod(std::move(parsed));
@@ -80,6 +104,9 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
 void ExtenderService::delete_pod(const nlohmann::json& pod) {
   std::lock_guard lock(mu_);
   ++generation_;
+  if (const TpuPod* known = state_.find_pod(object_name(pod)); shared_ && known && known->group) {
+    groups_left_.insert(known->group->key);
+  }
   waiting_.erase(object_name(pod));
   state_.remove_pod(object_name(pod));
 }
@@ -89,19 +116,25 @@ void ExtenderService::observe(const char* verb, const char* outcome, double seco
   latency_.labels({verb}).observe(seconds);
 }
 
+ExtenderService::Reply ExtenderService::verb_error(const char* verb, const std::exception& error, double seconds) {
+  observe(verb, "error", seconds);
+  return {error_status(error), wire::encode_verb_error(verb, error.what())};
+}
+
 ExtenderService::Reply ExtenderService::filter(std::string_view body) {
   Stopwatch watch;
   std::string out;
   const char* outcome = "ok";
   try {
-    if (!synced_) throw std::runtime_error(kNotSynced);
+    if (!synced_) throw NotSynced();
     auto args = wire::parse_extender_args(body);
     auto pod = parse_pod(args.pod);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     // kube-scheduler's pod watch may be ahead of ours: the request's own object stands in until the informer
     // delivers it, so that a reservation for its group holds and its bind finds it.
     if (pod.chips > 0 && state_.find_pod(pod.key()) == nullptr) state_.upsert_pod(pod);
     auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
+    if (shared_ && !filtered.reserved_slice.empty()) filtered = reserve_shared(lock, pod, args.node_names, filtered);
     if (!filtered.reserved_slice.empty()) {
       ++generation_;
       spdlog::info("reserved slice {} for {} (first seen: {})", filtered.reserved_slice, pod.group->name, pod.key());
@@ -119,7 +152,7 @@ ExtenderService::Reply ExtenderService::filter(std::string_view body) {
 ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
   Stopwatch watch;
   try {
-    if (!synced_) throw std::runtime_error(kNotSynced);
+    if (!synced_) throw NotSynced();
     auto args = wire::parse_extender_args(body);
     auto pod = parse_pod(args.pod);
     std::string out;
@@ -132,8 +165,7 @@ ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
     return {200, std::move(out)};
   } catch (const std::exception& e) {
     // A prioritize error is dropped by kube-scheduler; a non-200 status at least shows in its log.
-    observe("prioritize", "error", watch.seconds());
-    return {500, e.what()};
+    return verb_error("prioritize", e, watch.seconds());
   }
 }
 
@@ -151,16 +183,15 @@ std::string ExtenderService::bind_pod(std::string_view body) {
       waiting_.try_emplace(key);
       return "pod " + key + " is not in tpu-extender's cache yet";
     }
-    if (!uid.empty() && pod->uid != uid) return "pod " + key + " was replaced (uid " + pod->uid + ", not " + uid + ")";
+    auto admission = admit_bind(*pod, uid, args.node, state_, scheduler_names_);
+    if (admission.verdict == BindAdmission::Verdict::kAlreadyBound) return "";  // a retry: the first went through
+    if (admission.verdict == BindAdmission::Verdict::kRefused) return admission.reason;
     uid = pod->uid;
-    if (pod->bound()) {
-      if (pod->node_name != args.node) return "pod " + key + " is already bound to " + pod->node_name;
-      return "";  // a retried bind: the first one went through
-    }
     decision = assume_bind(state_, *pod, args.node);
     if (!decision.error.empty()) return decision.error;
     ++generation_;
   }
+  if (std::string refused = confirm_shared(key, decision); !refused.empty()) return refused;
   StringMap annotations;
   if (!decision.placement.slice.empty()) annotations = placement_annotations(decision.placement);
   try {
@@ -191,9 +222,12 @@ ExtenderService::Reply ExtenderService::bind(std::string_view body) {
 ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
   Stopwatch watch;
   try {
-    if (!synced_) throw std::runtime_error(kNotSynced);
+    if (!synced_) throw NotSynced();
     auto args = wire::parse_preemption_args(body);
     auto pod = parse_pod(args.pod);
+    if (auto why = not_ours(pod, scheduler_names_)) {
+      throw std::invalid_argument("tpu-extender does not preempt for it: " + *why);
+    }
     VictimsByNode candidates;
     for (const auto& [node, victims] : args.victims) candidates.emplace(node, victims.pod_uids);
     VictimsByNode kept;
@@ -206,8 +240,7 @@ ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
     observe("preempt", "ok", watch.seconds());
     return {200, wire::encode_preemption_result(result)};
   } catch (const std::exception& e) {
-    observe("preempt", "error", watch.seconds());
-    return {500, e.what()};
+    return verb_error("preempt", e, watch.seconds());
   }
 }
 
@@ -248,7 +281,7 @@ std::string ExtenderService::debug_slices() {
 void ExtenderService::set_synced() {
   std::lock_guard lock(mu_);
   for (const auto& [key, pod] : state_.pods()) {
-    if (pod.chips > 0 && pod.active() && !pod.bound()) waiting_.try_emplace(key);
+    if (pod.active() && !pod.bound() && !not_ours(pod, scheduler_names_)) waiting_.try_emplace(key);
   }
   ++generation_;
   synced_ = true;
@@ -262,11 +295,8 @@ void ExtenderService::note_filter_answer(const std::string& pod_key, bool waitin
   }
 }
 
-ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_point now,
-                                                std::chrono::nanoseconds group_timeout,
-                                                std::chrono::nanoseconds nudge_interval) {
-  std::lock_guard lock(mu_);
-  Upkeep upkeep;
+std::vector<std::pair<std::string, ExtenderService::GroupNotice>> ExtenderService::releases_due(
+    std::chrono::steady_clock::time_point now, std::chrono::nanoseconds group_timeout) {
   auto pods_of = [this](const GroupState& group) {
     std::vector<PodRef> refs;
     for (const auto& key : group.pods) {
@@ -279,7 +309,8 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
   const SliceIndex& index = state_.index();  // built before the loop: building drops stale reservations
   for (const auto& [key, reservation] : state_.reservations()) {
     const GroupState* group = index.group(key);
-    if (!group) continue;
+    // Gone, or holding its slice through bound members (a mirrored ledger keeps those reservations).
+    if (!group || (group->slice >= 0 && !group->reserved)) continue;
     if (!group->lost_reservation.empty()) {
       releases.push_back(
           {key,
@@ -298,10 +329,21 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
                            true, pods_of(*group)}});
     }
   }
-  for (auto& [key, notice] : releases) {
-    state_.release(key);
-    ++generation_;
-    upkeep.notices.push_back(std::move(notice));
+  return releases;
+}
+
+ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_point now,
+                                                std::chrono::nanoseconds group_timeout,
+                                                std::chrono::nanoseconds nudge_interval) {
+  Upkeep upkeep;
+  if (shared_) upkeep.notices = release_shared(now, group_timeout);  // API calls outside the lock
+  std::lock_guard lock(mu_);
+  if (!shared_) {
+    for (auto& [key, notice] : releases_due(now, group_timeout)) {
+      state_.release(key);
+      ++generation_;
+      upkeep.notices.push_back(std::move(notice));
+    }
   }
 
   if (generation_ == judged_generation_) return upkeep;
@@ -311,9 +353,14 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     for (const auto& host : slice.hosts) every_node.push_back(host.node);
   }
   std::map<std::string, GroupNotice> by_group;
-  for (auto& [key, waiting] : waiting_) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto& [key, waiting] = *it;
     const TpuPod* pod = state_.find_pod(key);
-    if (!pod) continue;
+    if (!pod) {
+      it = now - waiting.since > std::chrono::minutes(1) ? waiting_.erase(it) : std::next(it);
+      continue;
+    }
+    ++it;
     if (now - waiting.last_nudge < nudge_interval) {
       deferred = true;
       continue;
@@ -355,6 +402,154 @@ void ExtenderService::refresh_gauges() {
   slices_.labels({"in_use"}).set(in_use);
   groups_.labels({"placed"}).set(placed);
   groups_.labels({"waiting"}).set(waiting);
+}
+
+void ExtenderService::share_reservations(SharedReservations& ledger) {
+  std::lock_guard lock(mu_);
+  shared_ = &ledger;
+  state_.mirror_reservations({});
+}
+
+void ExtenderService::apply_reservations(const nlohmann::json& config_map) {
+  auto ledger = ledger_from_config_map(config_map);
+  std::lock_guard lock(mu_);
+  mirror(ledger);
+}
+
+void ExtenderService::mirror(const ReservationLedger& ledger) {
+  if (!ledger.newer_than(ledger_)) return;  // a write of ours already showed more than this event
+  ledger_ = ledger;
+  const auto steady_now = std::chrono::steady_clock::now();
+  const auto wall_now = std::chrono::system_clock::now();
+  std::map<std::string, ClusterState::Reservation> reservations;
+  for (const auto& [group, entry] : ledger_.entries()) {
+    reservations[group] = {entry.slice, steady_now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                         wall_now - entry.since)};
+  }
+  state_.mirror_reservations(std::move(reservations));
+  ++generation_;
+}
+
+ReservingFilter ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
+                                                const std::vector<std::string>& nodes, ReservingFilter filtered) {
+  std::string granted;
+  for (int claims = 0; !filtered.reserved_slice.empty(); ++claims) {
+    // The reservation is only in this replica's memory: it is promised once the shared ledger has it, and the
+    // pod is judged again on what the ledger holds (its group's slice, or the slice already another group's).
+    const std::string slice = filtered.reserved_slice;
+    state_.release(pod.group->key);
+    if (claims == kMaxClaimsPerFilter) {
+      waiting_.try_emplace(pod.key());
+      throw std::runtime_error("the shared reservations changed " + std::to_string(claims) + " times while placing " +
+                               pod.group->name + "; try again");
+    }
+    lock.unlock();
+    SharedReservations::Claim claim;
+    try {
+      claim = shared_->claim(pod.group->key, slice);
+    } catch (const std::exception& e) {
+      lock.lock();
+      waiting_.try_emplace(pod.key());
+      throw std::runtime_error("cannot reserve slice " + slice + " for " + pod.group->name +
+                               " in the shared reservations: " + e.what());
+    }
+    lock.lock();
+    mirror(claim.ledger);
+    if (claim.outcome.kind == ClaimOutcome::Kind::kGranted) {
+      granted = slice;
+    } else if (claim.outcome.kind == ClaimOutcome::Kind::kSliceTaken) {
+      spdlog::info("slice {} went to {} on another replica first; judging {} again", slice, claim.outcome.other,
+                   pod.key());
+    } else if (claim.outcome.kind == ClaimOutcome::Kind::kGroupHoldsAnother) {
+      spdlog::info("{} holds slice {} (reserved on another replica); judging {} again", pod.group->name,
+                   claim.outcome.other, pod.key());
+    }
+    filtered = filter_reserving(state_, pod, nodes, std::chrono::steady_clock::now());
+  }
+  filtered.reserved_slice = granted;
+  return filtered;
+}
+
+std::string ExtenderService::confirm_shared(const std::string& pod_key, const BindDecision& decision) {
+  if (!shared_ || decision.placement.worker_id < 0) return "";  // not a group member: nothing promised
+  std::string group;
+  {
+    std::lock_guard lock(mu_);
+    if (const TpuPod* pod = state_.find_pod(pod_key); pod && pod->group) group = pod->group->key;
+  }
+  if (group.empty()) return "";
+  // Bind is the commit point: the ledger, read fresh, must give this group the node's slice (claimed now when
+  // nobody holds it, as after a restart between filter and bind).
+  std::string refused;
+  try {
+    auto claim = shared_->claim(group, decision.placement.slice);
+    std::lock_guard lock(mu_);
+    mirror(claim.ledger);
+    if (claim.outcome.granted()) return "";
+    refused = claim.outcome.kind == ClaimOutcome::Kind::kSliceTaken
+                  ? "slice " + decision.placement.slice + " is reserved by " + claim.outcome.other
+                  : "its group holds slice " + claim.outcome.other;
+  } catch (const std::exception& e) {
+    refused = std::string("the shared reservations cannot be read: ") + e.what();
+  }
+  std::lock_guard lock(mu_);
+  state_.forget(pod_key);
+  waiting_.try_emplace(pod_key);  // parked by the refusal: nudged once it fits
+  ++generation_;
+  return "not binding " + pod_key + ": " + refused;
+}
+
+std::vector<ExtenderService::GroupNotice> ExtenderService::release_shared(std::chrono::steady_clock::time_point now,
+                                                                          std::chrono::nanoseconds group_timeout) {
+  std::vector<std::pair<std::string, GroupNotice>> releases;
+  std::vector<std::pair<std::string, LedgerEntry>> expected;  // what each release was decided on
+  std::vector<std::pair<std::string, LedgerEntry>> abandoned_entries;
+  {
+    std::lock_guard lock(mu_);
+    releases = releases_due(now, group_timeout);
+    for (const auto& [group, notice] : releases) {
+      if (const LedgerEntry* entry = ledger_.find(group)) expected.emplace_back(group, *entry);
+    }
+    const SliceIndex& index = state_.index();
+    const auto wall_now = std::chrono::system_clock::now();
+    for (const auto& [group, entry] : ledger_.entries()) {
+      if (!index.group(group) && abandoned(entry, groups_left_.contains(group), wall_now, kAbandonedGrace)) {
+        abandoned_entries.emplace_back(group, entry);
+      }
+    }
+    std::erase_if(groups_left_, [this](const std::string& group) { return ledger_.find(group) == nullptr; });
+  }
+  if (expected.empty() && abandoned_entries.empty()) return {};
+  std::set<std::string> released;
+  ReservationLedger stored;
+  try {
+    stored = shared_->modify([&](ReservationLedger& ledger) {
+      released.clear();
+      for (const auto& [group, entry] : expected) {
+        if (ledger.release(group, entry)) released.insert(group);
+      }
+      for (const auto& [group, entry] : abandoned_entries) {
+        if (ledger.release(group, entry)) released.insert(group);
+      }
+      return !released.empty();
+    });
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot release reservations in the shared ledger (next try in a moment): {}", e.what());
+    return {};
+  }
+  std::lock_guard lock(mu_);
+  mirror(stored);
+  for (const auto& [group, entry] : abandoned_entries) {
+    if (released.contains(group)) {
+      spdlog::info("dropped the reservation of {} on slice {}: none of its pods is left", group, entry.slice);
+    }
+  }
+  // Events only from the replica whose write released it, so that a release is told once.
+  std::vector<GroupNotice> notices;
+  for (auto& [group, notice] : releases) {
+    if (released.contains(group)) notices.push_back(std::move(notice));
+  }
+  return notices;
 }
 
 }  // namespace tpustack::extender

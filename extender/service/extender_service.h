@@ -4,15 +4,22 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/metrics/metrics_registry.h"
 #include "extender/model/cluster_state.h"
+#include "extender/model/reservation_ledger.h"
+#include "extender/placement/bind_admission.h"
+#include "extender/placement/bind_decision.h"
+#include "extender/placement/slice_reservation.h"
 #include "extender/service/pod_binder.h"
+#include "extender/service/shared_reservations.h"
 
 namespace tpustack::extender {
 
@@ -20,7 +27,10 @@ namespace tpustack::extender {
 // out, so it is tested without sockets; HTTP is a thin shell around it. Thread-safe.
 class ExtenderService {
  public:
-  ExtenderService(PodBinder& binder, metrics::MetricsRegistry& registry);
+  // `scheduler_names`: the kube-scheduler profiles whose pods the extender binds and preempts for
+  // (placement/bind_admission.h).
+  ExtenderService(PodBinder& binder, metrics::MetricsRegistry& registry,
+                  SchedulerNames scheduler_names = {"tpu-scheduler"});
 
   // Informer events (Node and Pod objects as the API server sends them). Objects that cannot be read
   // are logged and skipped.
@@ -30,11 +40,22 @@ class ExtenderService {
   void delete_pod(const nlohmann::json& pod);
 
   // Until set, every verb answers an Error: placing pods before reservations are rebuilt from the
-  // cluster could double-book a slice. Every pending TPU pod counts as waiting then: kube-scheduler may
-  // have parked it while the extender was away.
+  // cluster could double-book a slice. Every pending TPU pod of our schedulers counts as waiting then:
+  // kube-scheduler may have parked it while the extender was away.
   void set_synced();
   bool synced() const { return synced_; }
 
+  // Reservations live in `ledger`, shared with the other replicas, instead of this process's memory (call before
+  // the first request): filter answers that a slice is a group's only once the ledger has it (an Error when the
+  // API cannot be reached), bind confirms it there first, and upkeep's releases are made there.
+  void share_reservations(SharedReservations& ledger);
+  // The ledger's ConfigMap as its informer delivers it.
+  void apply_reservations(const nlohmann::json& config_map);
+
+  // Every body is the verb's JSON type; a request the verb cannot answer gets it with Error set. filter and
+  // bind answer 200 even then (kube-scheduler reads their Error); prioritize and preempt, whose types
+  // kube-scheduler reads no Error from, answer 400 (bad body, a pod that is not ours), 503 (not synced) or
+  // 500.
   struct Reply {
     int status = 200;
     std::string body;
@@ -75,19 +96,38 @@ class ExtenderService {
 
  private:
   std::string bind_pod(std::string_view body);
+  // The shared ledger's part of each verb (share_reservations); the lock is not held while they call the API.
+  ReservingFilter reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
+                                 const std::vector<std::string>& nodes, ReservingFilter filtered);
+  std::string confirm_shared(const std::string& pod_key, const BindDecision& decision);
+  std::vector<GroupNotice> release_shared(std::chrono::steady_clock::time_point now,
+                                          std::chrono::nanoseconds group_timeout);
+  // Reservations to release now (lost slices, incomplete groups), with their Events. Needs mu_.
+  std::vector<std::pair<std::string, GroupNotice>> releases_due(std::chrono::steady_clock::time_point now,
+                                                                std::chrono::nanoseconds group_timeout);
+  // Takes a copy of the ledger newer than the one mirrored into state_. Needs mu_.
+  void mirror(const ReservationLedger& ledger);
   void observe(const char* verb, const char* outcome, double seconds);
+  Reply verb_error(const char* verb, const std::exception& error, double seconds);
 
   // A TPU pod the last filter found no node for: kube-scheduler has parked it and will not ask again
   // on its own until an event it knows of, or its periodic flush (5 minutes since 1.22).
   struct WaitingPod {
     std::chrono::steady_clock::time_point last_nudge{};
+    // A refused bind names a pod the informer may not have delivered yet; one that never comes (a made-up
+    // name) is forgotten a minute later, so refused binds cannot grow this list.
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
   };
   void note_filter_answer(const std::string& pod_key, bool waiting);
 
   PodBinder& binder_;
+  const SchedulerNames scheduler_names_;
   std::mutex mu_;
   ClusterState state_;
   std::map<std::string, WaitingPod> waiting_;
+  SharedReservations* shared_ = nullptr;  // null: reservations in memory only (tests, one process)
+  ReservationLedger ledger_;              // the newest copy of the shared ledger seen
+  std::set<std::string> groups_left_;     // ledger groups this replica saw a pod of go away
   // Bumped on every change that may change an answer; upkeep re-judges waiting pods only after one.
   std::uint64_t generation_ = 0;
   std::uint64_t judged_generation_ = 0;

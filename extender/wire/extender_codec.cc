@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/json/parse_json.h"
+
 namespace tpustack::extender::wire {
 
 namespace {
@@ -25,11 +27,26 @@ Json* field(Json& object, std::string_view key) {
   return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
+// Every verb body is read through here or parse_json_sax, so no body nests deeper than json::JsonLimits.
 nlohmann::json parse_object(std::string_view body, std::string_view what) {
-  nlohmann::json document = nlohmann::json::parse(body, nullptr, false);
-  if (document.is_discarded()) throw WireError(std::string(what) + " is not valid JSON");
+  nlohmann::json document;
+  try {
+    document = json::parse_json(body, what);
+  } catch (const json::JsonError& e) {
+    throw WireError(e.what());
+  }
   if (!document.is_object()) throw WireError(std::string(what) + " must be a JSON object");
   return document;
+}
+
+// The member `key` when present and not null, which must then be of the kind `is` accepts, as Go's decoder
+// requires of a struct field; `name` is the field's path for the error.
+const nlohmann::json* checked_field(const nlohmann::json& object, std::string_view key,
+                                    bool (nlohmann::json::*is)() const noexcept, std::string_view kind,
+                                    const std::string& name) {
+  const auto* value = field(object, key);
+  if (value && !(value->*is)()) throw WireError(name + " must be " + std::string(kind));
+  return value;
 }
 
 std::string string_field(const nlohmann::json& object, std::string_view key, std::string_view what) {
@@ -285,8 +302,6 @@ class ExtenderArgsReader {
     }
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-
   bool root_is_object() const { return root_is_object_; }
 
  private:
@@ -397,7 +412,11 @@ ExtenderArgs parse_extender_args(std::string_view body) {
   PlainNameLists plain(body);
   ExtenderArgsReader reader(plain.found);
   std::string_view text = plain.cuts_made() ? std::string_view(plain.rest) : body;
-  if (!nlohmann::json::sax_parse(text, &reader)) throw WireError("ExtenderArgs is not valid JSON");
+  try {
+    json::parse_json_sax(text, "ExtenderArgs", reader);
+  } catch (const json::JsonError& e) {
+    throw WireError(e.what());
+  }
   if (!reader.root_is_object()) throw WireError("ExtenderArgs must be a JSON object");
   auto json_null = [](const nlohmann::json& value) { return value.is_null(); };
   ExtenderArgs args;
@@ -415,10 +434,12 @@ ExtenderArgs parse_extender_args(std::string_view body) {
     return args;
   }
   auto* nodes = pick(reader.nodes, "Nodes", json_null);
-  auto* items = nodes ? field(*nodes, "items") : nullptr;
   if (!nodes) throw WireError("ExtenderArgs has neither NodeNames nor Nodes");
+  if (!nodes->is_object()) throw WireError("ExtenderArgs.Nodes must be a NodeList object");
+  auto* items = field(*nodes, "items");
+  if (items && !items->is_array()) throw WireError("ExtenderArgs.Nodes.items must be a list");
   args.nodes_form = true;
-  args.node_items = items && items->is_array() ? std::move(*items) : nlohmann::json::array();
+  args.node_items = items ? std::move(*items) : nlohmann::json::array();
   for (const auto& node : args.node_items) args.node_names.push_back(node_name(node));
   return args;
 }
@@ -485,7 +506,10 @@ BindingArgs parse_binding_args(std::string_view body) {
   args.pod_name = string_field(document, "PodName", "ExtenderBindingArgs");
   args.pod_namespace = string_field(document, "PodNamespace", "ExtenderBindingArgs");
   args.node = string_field(document, "Node", "ExtenderBindingArgs");
-  if (const auto* uid = field(document, "PodUID"); uid && uid->is_string()) args.pod_uid = uid->get<std::string>();
+  if (const auto* uid =
+          checked_field(document, "PodUID", &nlohmann::json::is_string, "a string", "ExtenderBindingArgs.PodUID")) {
+    args.pod_uid = uid->get<std::string>();
+  }
   return args;
 }
 
@@ -499,21 +523,27 @@ std::string encode_binding_result(std::string_view error) {
 PreemptionArgs parse_preemption_args(std::string_view body) {
   auto document = parse_object(body, "ExtenderPreemptionArgs");
   PreemptionArgs args;
-  const auto* pod = field(document, "Pod");
+  auto* pod = field(document, "Pod");
   if (!pod || !pod->is_object()) throw WireError("ExtenderPreemptionArgs has no Pod");
-  args.pod = *pod;
+  args.pod = std::move(*pod);
   const auto* meta = field(document, "NodeNameToMetaVictims");
   const auto* full = meta ? nullptr : field(document, "NodeNameToVictims");
   const auto* map = meta ? meta : full;
   if (!map) return args;
-  if (!map->is_object()) throw WireError("ExtenderPreemptionArgs victims must be a map of node name to victims");
+  const std::string map_name =
+      std::string("ExtenderPreemptionArgs.") + (meta ? "NodeNameToMetaVictims" : "NodeNameToVictims");
+  if (!map->is_object()) throw WireError(map_name + " must be a map of node name to victims");
   for (const auto& [node, victims] : map->items()) {
+    const std::string name = map_name + "[" + node + "]";
+    if (!victims.is_object()) throw WireError(name + " must be an object");
     MetaVictims entry;
-    if (const auto* pdb = field(victims, "NumPDBViolations"); pdb && pdb->is_number_integer()) {
+    if (const auto* pdb = checked_field(victims, "NumPDBViolations", &nlohmann::json::is_number_integer, "an integer",
+                                        name + ".NumPDBViolations")) {
       entry.num_pdb_violations = pdb->get<std::int64_t>();
     }
-    const auto* pods = field(victims, "Pods");
-    for (const auto& victim : pods && pods->is_array() ? *pods : nlohmann::json::array()) {
+    const auto* pods = checked_field(victims, "Pods", &nlohmann::json::is_array, "a list", name + ".Pods");
+    static const nlohmann::json kNoPods = nlohmann::json::array();
+    for (const auto& victim : pods ? *pods : kNoPods) {  // both lvalues: no copy of the list
       const nlohmann::json* uid = nullptr;
       if (meta) {
         uid = field(victim, "UID");
@@ -536,6 +566,14 @@ std::string encode_preemption_result(const std::map<std::string, MetaVictims>& v
     map[node] = {{"Pods", std::move(pods)}, {"NumPDBViolations", entry.num_pdb_violations}};
   }
   return nlohmann::json{{"NodeNameToMetaVictims", std::move(map)}}.dump();
+}
+
+std::string encode_verb_error(std::string_view verb, std::string_view message) {
+  if (verb == "filter") return encode_filter_error(message);
+  std::string out = verb == "preempt" ? R"({"NodeNameToMetaVictims":null,"Error":)" : R"({"Error":)";
+  append_string(out, message);
+  out += '}';
+  return out;
 }
 
 }  // namespace tpustack::extender::wire

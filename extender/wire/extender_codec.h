@@ -17,7 +17,8 @@
 // case, so keys are read case-insensitively and written in PascalCase.
 namespace tpustack::extender::wire {
 
-// A request body that is not valid JSON or lacks a field; what() says which, for the Error field.
+// A request body that is not valid JSON, nests deeper than json::JsonLimits, lacks a field or has one of
+// the wrong type; what() says which, for the Error field.
 class WireError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
@@ -59,5 +60,13 @@ struct PreemptionArgs {
 PreemptionArgs parse_preemption_args(std::string_view body);
 // ExtenderPreemptionResult, always in the meta form.
 std::string encode_preemption_result(const std::map<std::string, MetaVictims>& victims);
+
+// The JSON type `verb` answers ("filter", "prioritize", "bind", "preempt") with only its Error set to
+// `message` (not empty), for refusals before or instead of the verb's work: an unreadable body, one too
+// large, a server too busy. filter: an ExtenderFilterResult; bind: an ExtenderBindingResult; preempt:
+// {"NodeNameToMetaVictims":null,"Error":...}; prioritize (whose HostPriorityList has no Error) and any other
+// verb: {"Error":...}. kube-scheduler reads Error from filter and bind at status 200; it reads no body at any
+// other status, where the Error is for people and logs.
+std::string encode_verb_error(std::string_view verb, std::string_view message);
 
 }  // namespace tpustack::extender::wire

@@ -7,6 +7,7 @@
 
 #include <cpprest/http_client.h>
 
+#include "common/http/listen_address.h"
 #include "common/metrics/metrics_server.h"
 #include "tests/support/free_port.h"
 
@@ -22,6 +23,8 @@ TEST(ListenUriTest, AcceptsHostPortForms) {
   for (const char* bad : {"8080", "host:", "host:80a", "host:70000"}) {
     EXPECT_THROW(http::listen_uri(bad), std::invalid_argument) << bad;
   }
+  EXPECT_EQ(http::listen_uri("[::1]:8080"), "http://[::1]:8080");
+  EXPECT_EQ(http::parse_listen_address("[::1]:8080").host, "::1");
 }
 
 TEST(MetricsServerTest, ServesMetricsAndHandlers) {

@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 
 const fakes::GroupResource kPods{"", "pods"};
 const fakes::GroupResource kNodes{"", "nodes"};
+const fakes::GroupResource kConfigMaps{"", "configmaps"};
 constexpr const char* kPoolLabel = "cloud.google.com/gke-nodepool";
 constexpr const char* kSliceAnnotation = "tpustack.dev/slice";
 
@@ -50,30 +51,60 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
                              << "contexts: [{name: local, context: {cluster: local, user: e2e}}]\n";
   std::ofstream(options_.work_dir + "/device-plugin.yaml")
       << "kubeconfig: " << kubeconfig_ << "\ndiscoveryRetry: 500ms\n";
-  extender_url_ = "http://" + address();
-  scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_url_, options_.narrate,
+  for (int replica = 0; replica < options_.extender_replicas; ++replica) {
+    extender_urls_.push_back("http://" + address());
+  }
+  extenders_.resize(extender_urls_.size());
+  scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_urls_, options_.narrate,
                                                  options_.scheduler_flush_interval);
 }
 
 LocalCluster::~LocalCluster() {
   workers_.clear();
   agents_.clear();
-  extender_.reset();
+  extenders_.clear();
   api_.stop();
 }
 
 void LocalCluster::start_extender() {
-  const std::string listen = extender_url_.substr(std::string("http://").size());
-  extender_ = std::make_unique<testing::ChildProcess>(
-      std::vector<std::string>{options_.binary_dir + "/extender/tpu-extender", "serve", "--kubeconfig", kubeconfig_,
-                               "--listen", listen, "--metrics-addr", address(), "--provisioner", "simulated",
-                               "--simulated-node-delay", options_.simulated_node_delay, "--pool-deletion-grace",
-                               options_.pool_deletion_grace, "--no-leader-election"},
-      std::vector<std::string>{}, options_.work_dir + "/tpu-extender-" + std::to_string(++extender_starts_) + ".log");
+  for (int replica = 0; replica < static_cast<int>(extenders_.size()); ++replica) start_extender(replica, true);
+}
+
+void LocalCluster::kill_extender() {
+  for (int replica = 0; replica < static_cast<int>(extenders_.size()); ++replica) kill_extender(replica);
+}
+
+void LocalCluster::start_extender(int replica, bool wait_ready) {
+  const std::string& url = extender_urls_.at(replica);
+  const std::string listen = url.substr(std::string("http://").size());
+  std::vector<std::string> argv{options_.binary_dir + "/extender/tpu-extender",
+                                "serve",
+                                "--kubeconfig",
+                                kubeconfig_,
+                                "--listen",
+                                listen,
+                                "--metrics-addr",
+                                address(),
+                                "--provisioner",
+                                options_.provisioner,
+                                "--simulated-node-delay",
+                                options_.simulated_node_delay,
+                                "--pool-deletion-grace",
+                                options_.pool_deletion_grace};
+  // One replica needs no Lease; several elect the one that provisions.
+  if (extenders_.size() == 1) argv.push_back("--no-leader-election");
+  testing::ChildProcess* process = nullptr;
+  {
+    std::lock_guard lock(extenders_mu_);
+    const std::string log = options_.work_dir + "/tpu-extender-" + std::to_string(++extender_starts_) + ".log";
+    extenders_[replica] = std::make_unique<testing::ChildProcess>(
+        argv, std::vector<std::string>{"POD_NAME=tpu-extender-" + std::to_string(replica)}, log);
+    process = extenders_[replica].get();
+  }
   const auto until = std::chrono::steady_clock::now() + 60s;
-  while (http_call("GET", extender_url_, "/readyz").status != 200) {
-    if (!extender_->running() || std::chrono::steady_clock::now() > until) {
-      throw std::runtime_error("tpu-extender did not become ready:\n" + extender_->output());
+  while (wait_ready && http_call("GET", url, "/readyz").status != 200) {
+    if (!process->running() || std::chrono::steady_clock::now() > until) {
+      throw std::runtime_error("tpu-extender did not become ready:\n" + process->output());
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -81,9 +112,25 @@ void LocalCluster::start_extender() {
                    " (filter/prioritize/bind for the scheduler, the simulated node-pool provisioner inside)");
 }
 
-void LocalCluster::kill_extender() {
-  extender_->signal(SIGKILL);
-  extender_->wait(10s);
+void LocalCluster::kill_extender(int replica) {
+  std::lock_guard lock(extenders_mu_);
+  extenders_.at(replica)->signal(SIGKILL);
+  extenders_[replica]->wait(10s);
+}
+
+bool LocalCluster::extender_ready(int replica) {
+  return http_call("GET", extender_urls_.at(replica), "/readyz").status == 200;
+}
+
+std::string LocalCluster::extender_output() const {
+  std::lock_guard lock(extenders_mu_);
+  std::string output;
+  for (std::size_t replica = 0; replica < extenders_.size(); ++replica) {
+    if (!extenders_[replica]) continue;
+    if (extenders_.size() > 1) output += "--- replica " + std::to_string(replica) + " (latest start)\n";
+    output += extenders_[replica]->output();
+  }
+  return output;
 }
 
 std::vector<json> LocalCluster::nodes() { return api_.store().objects(kNodes); }
@@ -101,7 +148,7 @@ void LocalCluster::tick() {
   // shows the provider's capacity, not the chips a device plugin advertises.
   std::vector<json> known;
   for (const json& node : nodes()) {
-    if (agents_.contains(name_of(node))) known.push_back(node);
+    if (!options_.node_agents || agents_.contains(name_of(node))) known.push_back(node);
   }
   scheduler_->schedule_pending(known);
   if (options_.start_workers) start_bound_pods();
@@ -119,6 +166,7 @@ bool LocalCluster::run_until(const std::function<bool()>& done, std::chrono::sec
 }
 
 void LocalCluster::sync_nodes() {
+  if (!options_.node_agents) return;
   std::set<std::string> present;
   for (const json& node : nodes()) {
     const std::string name = name_of(node);
@@ -234,6 +282,8 @@ void LocalCluster::finish_group(const std::string& ns, const std::string& name, 
 
 void LocalCluster::check_promises() {
   std::map<std::string, std::string> group_on_slice;
+  std::map<std::string, std::string> slice_of_group;
+  std::map<std::string, std::string> group_key_on_slice;  // as tpu-extender keys a JobSet's group
   std::map<std::string, int> chips_on_node;
   for (const json& pod : pods()) {
     if (!active(pod) || pod["spec"].value("nodeName", "").empty()) continue;
@@ -241,13 +291,35 @@ void LocalCluster::check_promises() {
     const std::string slice = annotation(pod, kSliceAnnotation);
     const std::string group = label(pod, "jobset.sigs.k8s.io/jobset-name");
     if (slice.empty()) continue;
+    group_key_on_slice[slice] =
+        pod["metadata"].value("namespace", "default") + "/jobset-job:" + label(pod, "jobset.sigs.k8s.io/job-key");
     auto [holder, first] = group_on_slice.try_emplace(slice, group);
     if (!first && holder->second != group) {
       violations_.push_back("slice " + slice + " holds " + holder->second + " and " + group);
     }
+    auto [held, first_slice] = slice_of_group.try_emplace(group, slice);
+    if (!first_slice && held->second != slice) {
+      violations_.push_back("group " + group + " is split across slices " + held->second + " and " + slice);
+    }
   }
   for (const auto& [node, chips] : chips_on_node) {
     if (chips > 4) violations_.push_back("node " + node + " has " + std::to_string(chips) + " chips bound");
+  }
+  // The reservations tpu-extender replicas share: group key → {slice, since}.
+  const auto ledger = api_.store().find(kConfigMaps, "default", "tpu-extender-reservations");
+  if (!ledger) return;
+  std::map<std::string, std::string> promised;
+  const json entries = json::parse(ledger->value("data", json::object()).value("reservations", "{}"));
+  for (const auto& [group, entry] : entries.items()) {
+    const std::string slice = entry.value("slice", "");
+    auto [holder, first] = promised.try_emplace(slice, group);
+    if (!first) {
+      violations_.push_back("the reservations promise slice " + slice + " to " + holder->second + " and " + group);
+    }
+    auto bound = group_key_on_slice.find(slice);
+    if (bound != group_key_on_slice.end() && group != bound->second) {
+      violations_.push_back("slice " + slice + " is reserved for " + group + " but holds " + group_on_slice[slice]);
+    }
   }
 }
 

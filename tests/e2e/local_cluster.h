@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,13 @@ struct ClusterOptions {
   std::function<void(const std::string&)> narrate = [](const std::string&) {};
   // Start inferd in bound pods (the story); placement tests leave it off so that a tick is only scheduling.
   bool start_workers = true;
+  // tpu-extender replicas behind one Service: the scheduler sends each request to one of them at random. With
+  // more than one, the provisioner (if any) runs with leader election.
+  int extender_replicas = 1;
+  std::string provisioner = "simulated";  // tpu-extender --provisioner
+  // A fake kubelet and the real tpu-device-plugin per Node. Off: Nodes are taken as created (allocatable
+  // included), for placement tests with more nodes than processes are worth starting.
+  bool node_agents = true;
 };
 
 // A pod the cluster started: its container environment and the inferd serving in it.
@@ -52,8 +60,14 @@ class LocalCluster {
   ~LocalCluster();
 
   fakes::FakeApiStore& store() { return api_.store(); }
+  // Every replica, each ready (its caches synced) before this returns.
   void start_extender();
   void kill_extender();
+  // One replica, on the same address as before. Without `wait_ready` the scheduler may find it still listing.
+  // Thread-safe against tick() (a test may kill and restart replicas from another thread).
+  void start_extender(int replica, bool wait_ready);
+  void kill_extender(int replica);  // SIGKILL
+  bool extender_ready(int replica);
   // One round of the control loop: node agents for new Nodes (gone for deleted ones), allocatable in step with
   // the healthy chips, a scheduling pass, and bound pods started.
   void tick();
@@ -70,10 +84,12 @@ class LocalCluster {
   std::vector<nlohmann::json> nodes();
   std::vector<nlohmann::json> pods();
   const std::set<std::string>& pools_seen() const { return pools_seen_; }
-  // Broken promises seen on any tick: a slice held by two groups, a node with more chips bound than it has.
+  // Broken promises seen on any tick: a slice held by two groups, a group bound on two slices, a slice the shared
+  // reservations promise to two groups or to another group than the one bound on it, a node with more chips
+  // bound than it has.
   const std::vector<std::string>& violations() const { return violations_; }
   const SchedulerDriver& scheduler() const { return *scheduler_; }
-  std::string extender_output() const { return extender_ ? extender_->output() : ""; }
+  std::string extender_output() const;
 
  private:
   void sync_nodes();
@@ -84,8 +100,9 @@ class LocalCluster {
   ClusterOptions options_;
   fakes::FakeApiServer api_;
   std::string kubeconfig_;
-  std::string extender_url_;
-  std::unique_ptr<testing::ChildProcess> extender_;
+  std::vector<std::string> extender_urls_;  // one per replica
+  mutable std::mutex extenders_mu_;
+  std::vector<std::unique_ptr<testing::ChildProcess>> extenders_;
   int extender_starts_ = 0;
   int nodes_started_ = 0;
   std::unique_ptr<SchedulerDriver> scheduler_;

@@ -1,6 +1,7 @@
 #include "tests/e2e/scheduler_driver.h"
 
 #include <algorithm>
+#include <future>
 
 #include "tests/e2e/http_call.h"
 
@@ -60,6 +61,14 @@ std::string node_fingerprint(const json& node) {
       .dump();
 }
 
+// kube-scheduler's numFeasibleNodesToFind with the default percentageOfNodesToScore: every node below 100,
+// else 50% less 1% per 125 nodes (at least 5%), and never fewer than 100.
+std::size_t feasible_nodes_to_find(std::size_t all) {
+  if (all < 100) return all;
+  const std::size_t percentage = std::max<std::size_t>(5, 50 - std::min<std::size_t>(45, all / 125));
+  return std::max<std::size_t>(100, all * percentage / 100);
+}
+
 // podInitialBackoffSeconds 1, podMaxBackoffSeconds 10: doubled per attempt.
 std::chrono::nanoseconds backoff(int attempts) {
   std::chrono::nanoseconds delay = std::chrono::seconds(1);
@@ -99,12 +108,17 @@ int tpu_request(const json& pod) {
   return chips;
 }
 
-SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate,
+SchedulerDriver::SchedulerDriver(fakes::FakeApiStore& store, std::vector<std::string> extender_urls, Narrate narrate,
                                  std::chrono::nanoseconds flush_interval)
     : store_(store),
-      extender_url_(std::move(extender_url)),
+      extender_urls_(std::move(extender_urls)),
+      pick_(std::random_device{}()),
       narrate_(std::move(narrate)),
       flush_interval_(flush_interval) {}
+
+const std::string& SchedulerDriver::extender() {
+  return extender_urls_[std::uniform_int_distribution<std::size_t>(0, extender_urls_.size() - 1)(pick_)];
+}
 
 int SchedulerDriver::attempts(const std::string& pod_key) const {
   auto it = attempts_.find(pod_key);
@@ -130,6 +144,7 @@ bool SchedulerDriver::cluster_event(const std::vector<json>& nodes, const std::v
 }
 
 void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
+  finish_binds(false);
   std::vector<json> pods = store_.objects(kPods);
   const bool moved_all = cluster_event(nodes, pods);
   const auto now = Clock::now();
@@ -142,6 +157,7 @@ void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
     }
     const std::string key = key_of(pod);
     pending.insert(key);
+    if (std::any_of(binding_.begin(), binding_.end(), [&](const Binding& b) { return b.pod == key; })) continue;
     if (auto parked = parked_.find(key); parked != parked_.end()) {
       Parked& p = parked->second;
       const std::string fingerprint = pod_fingerprint(pod);
@@ -206,7 +222,13 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
     const std::string node = other["spec"].value("nodeName", "");
     if (!node.empty() && !terminated(other)) used_chips[node] += tpu_request(other);
   }
-  for (const json& node : nodes) {
+  for (const Binding& assumed : binding_) used_chips[assumed.node] += assumed.chips;
+  // kube-scheduler goes through the nodes from where its last cycle stopped, and stops once it has found
+  // numFeasibleNodesToFind of them: the extender sees other nodes, in another order, from one pod to the next.
+  const std::size_t wanted = feasible_nodes_to_find(nodes.size());
+  std::size_t processed = 0;
+  for (; processed < nodes.size() && feasible.size() < wanted; ++processed) {
+    const json& node = nodes[(next_start_node_ + processed) % nodes.size()];
     std::string failure = predicate_failure(pod, node, used_chips);
     if (failure.empty()) {
       feasible.push_back(name_of(node));
@@ -214,13 +236,14 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
       failed[name_of(node)] = failure;
     }
   }
+  if (!nodes.empty()) next_start_node_ = (next_start_node_ + processed) % nodes.size();
   if (feasible.empty()) {
     mark_unschedulable(pod, summary(nodes.size(), failed));
     return false;
   }
 
   const json args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", feasible}};
-  const HttpReply filter = http_call("POST", extender_url_, "/filter", args.dump());
+  const HttpReply filter = http_call("POST", extender(), "/filter", args.dump());
   // The extender is away or answered an error: the attempt fails, and the pod is parked like any other.
   if (filter.status != 200) return false;
   const json result = json::parse(filter.body);
@@ -237,11 +260,11 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
   }
 
   const json prioritize_args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", passed}};
-  const HttpReply prioritize = http_call("POST", extender_url_, "/prioritize", prioritize_args.dump());
-  if (prioritize.status != 200) return false;
+  const HttpReply prioritize = http_call("POST", extender(), "/prioritize", prioritize_args.dump());
   std::string best = passed[0];
   long best_score = -1;
-  const json scores = json::parse(prioritize.body);
+  // kube-scheduler ignores a prioritize error: the extender's scores are simply missing.
+  const json scores = prioritize.status == 200 ? json::parse(prioritize.body) : json::array();
   for (const json& host : scores) {
     if (host.value("Score", 0L) > best_score) {
       best_score = host.value("Score", 0L);
@@ -252,12 +275,35 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
                         {"PodNamespace", pod["metadata"].value("namespace", "default")},
                         {"PodUID", pod["metadata"].value("uid", "")},
                         {"Node", best}};
-  const HttpReply bind = http_call("POST", extender_url_, "/bind", binding.dump());
-  if (bind.status != 200 || !json::parse(bind.body).value("Error", "").empty()) return false;
-  unschedulable_.erase(key_of(pod));
-  narrate_("scheduler: bound " + name_of(pod) + " to " + best + " (extender's filter, prioritize and bind)");
+  // The binding cycle runs on its own, as kube-scheduler's goroutine does; the pod is assumed on `best` meanwhile.
+  binding_.push_back({key_of(pod), best, tpu_request(pod), pod_fingerprint(pod),
+                      std::async(std::launch::async, [url = extender(), body = binding.dump()] {
+                        return http_call("POST", url, "/bind", body);
+                      })});
   return true;
 }
+
+void SchedulerDriver::finish_binds(bool wait) {
+  for (auto it = binding_.begin(); it != binding_.end();) {
+    if (!wait && it->reply.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      ++it;
+      continue;
+    }
+    const HttpReply bind = it->reply.get();
+    const bool bound = bind.status == 200 && json::parse(bind.body).value("Error", "").empty();
+    if (bound) {
+      unschedulable_.erase(it->pod);
+      narrate_("scheduler: bound " + it->pod.substr(it->pod.find('/') + 1) + " to " + it->node +
+               " (extender's filter, prioritize and bind)");
+    } else {
+      // The assumed pod is forgotten and goes back to the unschedulable queue, like any failed attempt.
+      parked_[it->pod] = Parked{it->fingerprint, Clock::now(), false, ""};
+    }
+    it = binding_.erase(it);
+  }
+}
+
+SchedulerDriver::~SchedulerDriver() { finish_binds(true); }
 
 void SchedulerDriver::mark_unschedulable(const json& pod, const std::string& message) {
   auto [previous, first] = unschedulable_.try_emplace(key_of(pod), message);

@@ -2,13 +2,16 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/http_call.h"
 #include "tests/fakes/fake_api_store.h"
 
 namespace tpustack::e2e {
@@ -27,13 +30,21 @@ namespace tpustack::e2e {
 // - or it has been parked for `flush_interval` (60 s in 1.20-1.21, 5 minutes from 1.22 on);
 // and then not before its backoff (1 s, doubling per attempt, at most 10 s) has passed, unless the pod is
 // updated while it waits out that backoff (an update moves a pod from the backoff queue to the active one).
-// It never retries a pod just because another pod was bound.
+// It never retries a pod just because another pod was bound. Like kube-scheduler, each cycle looks at the nodes
+// from where the last one stopped and stops once it has found enough feasible ones (all below 100 nodes), and the
+// bind runs on its own while the next pods are scheduled, the pod assumed on its node meanwhile.
+//
+// With several extender URLs (replicas behind one Service), each request goes to one of them chosen at random,
+// as a new connection through a Service's virtual IP would. A replica that refuses the connection or answers an
+// Error fails that attempt (filter, bind) like any non-ignorable extender; a failed prioritize only loses the
+// extender's scores, as kube-scheduler ignores prioritize errors. There are no retries beyond the queue's.
 class SchedulerDriver {
  public:
   using Narrate = std::function<void(const std::string&)>;
   using Clock = std::chrono::steady_clock;
-  SchedulerDriver(fakes::FakeApiStore& store, std::string extender_url, Narrate narrate,
+  SchedulerDriver(fakes::FakeApiStore& store, std::vector<std::string> extender_urls, Narrate narrate,
                   std::chrono::nanoseconds flush_interval = std::chrono::minutes(5));
+  ~SchedulerDriver();  // waits for the binds in flight
 
   // One pass of the queue onto `nodes`, the Nodes whose kubelet runs (kube-scheduler only sees nodes whose
   // status a kubelet keeps): the pods that are due, oldest first.
@@ -66,14 +77,31 @@ class SchedulerDriver {
     Clock::time_point last;
   };
 
+  // The replica a request goes to.
+  const std::string& extender();
+  // Takes the answers of binds that came back (all of them with `wait`): a refused one parks its pod.
+  void finish_binds(bool wait);
+
+  // A pod in its binding cycle: assumed on `node` (its chips taken) until the extender's bind answers.
+  struct Binding {
+    std::string pod;
+    std::string node;
+    int chips = 0;
+    std::string fingerprint;
+    std::future<HttpReply> reply;
+  };
+
   fakes::FakeApiStore& store_;
-  std::string extender_url_;
+  std::vector<std::string> extender_urls_;
+  std::mt19937 pick_;
   Narrate narrate_;
   std::chrono::nanoseconds flush_interval_;
   std::map<std::string, std::string> unschedulable_;
   std::map<std::string, Parked> parked_;
   std::map<std::string, Attempts> attempts_;
   std::map<std::string, std::string> node_fingerprints_;
+  std::size_t next_start_node_ = 0;
+  std::vector<Binding> binding_;  // where the next cycle's node search begins (nextStartNodeIndex)
   std::set<std::string> assigned_;
 };
 

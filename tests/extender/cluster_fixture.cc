@@ -63,6 +63,7 @@ nlohmann::json pod_json(const PodFields& f) {
         {"annotations", annotations}}},
       {"spec",
        {{"containers", {container}},
+        {"schedulerName", f.scheduler_name},
         {"nodeSelector", selector},
         {"tolerations", {{{"key", "google.com/tpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}}}}},
       {"status", {{"phase", f.phase}}}};

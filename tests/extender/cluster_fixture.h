@@ -32,6 +32,7 @@ struct PodFields {
   std::string hostname;
   std::string subdomain;
   std::string ns = "default";
+  std::string scheduler_name = "tpu-scheduler";  // as a user writes a TPU pod (manifests/extender/examples)
 };
 nlohmann::json pod_json(const PodFields& fields);
 

@@ -118,5 +118,37 @@ TEST(ExtenderCodec, MalformedBodiesAreClearErrorsNotCrashes) {
   EXPECT_EQ(error["Error"], "ExtenderArgs is not valid JSON");
 }
 
+TEST(ExtenderCodec, EveryBodyIsReadWithTheNestingLimit) {
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
+  auto message = [](auto parse, const std::string& body) {
+    try {
+      parse(body);
+    } catch (const WireError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(parse_extender_args, R"({"Pod":{"x":)" + deep + R"(},"NodeNames":[]})"),
+            "ExtenderArgs is nested deeper than 64 levels");
+  EXPECT_EQ(message(parse_binding_args, R"({"PodName":)" + deep + "}"),
+            "ExtenderBindingArgs is nested deeper than 64 levels");
+  EXPECT_EQ(message(parse_preemption_args, R"({"Pod":{},"NodeNameToVictims":)" + deep + "}"),
+            "ExtenderPreemptionArgs is nested deeper than 64 levels");
+  // 62 levels inside the Pod of a request (64 in all) is still read.
+  const std::string ok = std::string(62, '[') + std::string(62, ']');
+  EXPECT_EQ(parse_extender_args(R"({"Pod":{"x":)" + ok + R"(},"NodeNames":[]})").pod["x"].dump(), ok);
+}
+
+TEST(ExtenderCodec, AVerbErrorIsThatVerbsTypeWithErrorSet) {
+  EXPECT_EQ(nlohmann::json::parse(encode_verb_error("filter", "too large")),
+            nlohmann::json::parse(encode_filter_error("too large")));
+  EXPECT_EQ(nlohmann::json::parse(encode_verb_error("bind", "busy")), nlohmann::json({{"Error", "busy"}}));
+  EXPECT_EQ(nlohmann::json::parse(encode_verb_error("prioritize", "busy")), nlohmann::json({{"Error", "busy"}}));
+  EXPECT_EQ(nlohmann::json::parse(encode_verb_error("preempt", "say \"no\"")),
+            nlohmann::json({{"NodeNameToMetaVictims", nullptr}, {"Error", "say \"no\""}}));
+  EXPECT_EQ(nlohmann::json::parse(encode_verb_error("frobnicate", "unknown verb frobnicate")),
+            nlohmann::json({{"Error", "unknown verb frobnicate"}}));
+}
+
 }  // namespace
 }  // namespace tpustack::extender::wire

@@ -34,6 +34,7 @@ class ExtenderServiceTest : public ::testing::Test {
     auto pod = nlohmann::json::parse(captured_scheduler_body("filter-ExtenderArgs.json"))["Pod"];
     pod["metadata"]["name"] = "tpu-pod-bind";
     pod["metadata"]["uid"] = "f52c585d-b6d7-48c1-a05e-d58508598368";
+    pod["spec"]["schedulerName"] = "tpu-scheduler";  // captured under the default profile; ours binds
     service.apply_pod(pod);
   }
 
@@ -96,17 +97,28 @@ TEST_F(ExtenderServiceTest, FailedBindFreesTheHostAgain) {
 
 TEST_F(ExtenderServiceTest, MalformedBodiesGetAnErrorNotACrash) {
   service.set_synced();
-  EXPECT_EQ(nlohmann::json::parse(service.filter("{\"Pod\":").body)["Error"], "ExtenderArgs is not valid JSON");
+  EXPECT_EQ(nlohmann::json::parse(service.filter("{\"Pod\":").body)["Error"],
+            "ExtenderArgs is not valid JSON: syntax error while parsing value - unexpected end of input; expected "
+            "'[', '{', or a literal (byte 8)");
   EXPECT_EQ(nlohmann::json::parse(service.bind("[]").body)["Error"], "ExtenderBindingArgs must be a JSON object");
-  EXPECT_EQ(service.prioritize("").status, 500);
-  EXPECT_EQ(service.preempt("{}").status, 500);
+  auto reply = service.prioritize("");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(reply.body)["Error"],
+            "ExtenderArgs is not valid JSON: syntax error while parsing value - unexpected end of input; expected "
+            "'[', '{', or a literal (byte 1)");
+  reply = service.preempt("{}");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(reply.body),
+            nlohmann::json({{"NodeNameToMetaVictims", nullptr}, {"Error", "ExtenderPreemptionArgs has no Pod"}}));
 }
 
 TEST_F(ExtenderServiceTest, ServesTheVerbsHealthMetricsAndSlicesOverHttp) {
-  const int port = testing::free_port();
-  ExtenderHttpServer server("127.0.0.1:" + std::to_string(port), service, registry);
+  VerbsListenerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.debug_endpoints = true;
+  ExtenderHttpServer server(options, service, registry);
   server.start();
-  web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
+  web::http::client::http_client client("http://127.0.0.1:" + std::to_string(server.port()));
   EXPECT_EQ(client.request(web::http::methods::GET, "/readyz").get().status_code(), 503);
   service.set_synced();
   EXPECT_EQ(client.request(web::http::methods::GET, "/readyz").get().status_code(), 200);

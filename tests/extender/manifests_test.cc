@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -7,43 +10,339 @@
 #include "extender/model/kube_names.h"
 #include "extender/model/pod_group.h"
 #include "extender/plan/object_list.h"
+#include "extender/provisioning/lease_elector.h"
+#include "extender/service/shared_reservations.h"
 
+// The manifests as `kubectl apply -k` would install them, checked without kubectl: a small renderer below
+// follows what kustomize does with `resources`, `components`, `patches` (JSON 6902 with a target) and
+// `namespace`, and the tests read the rendered objects (the manifests_render test runs the real kustomize
+// where it is installed).
 namespace tpustack::extender {
 namespace {
 
-const std::string kDir = std::string(TPUSTACK_SOURCE_DIR) + "/manifests/extender/";
+namespace fs = std::filesystem;
+using nlohmann::json;
 
-std::vector<nlohmann::json> load(const std::string& file) { return read_object_list(kDir + file); }
+const fs::path kManifests = fs::path(TPUSTACK_SOURCE_DIR) / "manifests";
+const fs::path kExtender = kManifests / "extender";
+const std::string kDir = kExtender.string() + "/";
 
-const nlohmann::json& find(const std::vector<nlohmann::json>& objects, const std::string& kind,
-                           const std::string& name) {
+// The Secrets holding the two certificates (extender/README.md "Manifests"). The reservations ConfigMap
+// (kReservationsConfigMap) and the Lease (provisioning::LeaseSettings) are named by the C++ side.
+constexpr std::string_view kServerSecret = "tpu-extender-tls";
+constexpr std::string_view kClientSecret = "tpu-scheduler-client-tls";
+
+std::vector<json> load(const std::string& file) { return read_object_list(kDir + file); }
+
+// ---- a small kustomize ----
+
+const std::set<std::string> kClusterScoped = {"Namespace",
+                                              "ClusterRole",
+                                              "ClusterRoleBinding",
+                                              "PriorityClass",
+                                              "StorageClass",
+                                              "CustomResourceDefinition",
+                                              "ClusterIssuer",
+                                              "MutatingWebhookConfiguration",
+                                              "ValidatingWebhookConfiguration",
+                                              "APIService"};
+
+bool namespaced(const json& object) { return !kClusterScoped.contains(object.value("kind", "")); }
+
+std::string ns_of(const json& object) { return object["metadata"].value("namespace", ""); }
+
+json kustomization_of(const fs::path& dir) { return read_object_list((dir / "kustomization.yaml").string()).at(0); }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// kustomize's patch target: kind, name, group, version (each only when given).
+bool selects(const json& target, const json& object) {
+  const std::string api_version = object.value("apiVersion", "");
+  const auto slash = api_version.find('/');
+  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  return (!target.contains("kind") || target["kind"] == object.value("kind", "")) &&
+         (!target.contains("name") || target["name"] == object["metadata"].value("name", "")) &&
+         (!target.contains("group") || target["group"] == group) &&
+         (!target.contains("version") || target["version"] == version) &&
+         (!target.contains("namespace") || target["namespace"] == ns_of(object));
+}
+
+void apply_patches(const json& kustomization, const fs::path& dir, std::vector<json>& objects) {
+  for (const auto& entry : kustomization.value("patches", json::array())) {
+    if (!entry.contains("target")) throw std::runtime_error(dir.string() + ": a patch without a target");
+    const std::string text =
+        entry.contains("patch") ? entry["patch"].get<std::string>() : read_text(dir / entry["path"].get<std::string>());
+    json operations = json::array();
+    for (auto& operation : parse_object_list(text, dir.string() + " patch")) operations.push_back(operation);
+    int matched = 0;
+    for (auto& object : objects) {
+      if (!selects(entry["target"], object)) continue;
+      object = object.patch(operations);
+      ++matched;
+    }
+    if (matched == 0)
+      throw std::runtime_error(dir.string() + ": patch target " + entry["target"].dump() + " matches nothing");
+  }
+}
+
+std::vector<json> build(const fs::path& dir);
+void apply_component(const fs::path& dir, std::vector<json>& objects);
+
+void add_resources(const json& kustomization, const fs::path& dir, std::vector<json>& objects) {
+  for (const auto& resource : kustomization.value("resources", json::array())) {
+    const fs::path path = dir / resource.get<std::string>();
+    std::vector<json> more = fs::is_directory(path) ? build(path) : read_object_list(path.string());
+    if (more.empty()) throw std::runtime_error(path.string() + " has no objects");
+    objects.insert(objects.end(), more.begin(), more.end());
+  }
+  for (const auto& component : kustomization.value("components", json::array())) {
+    apply_component(dir / component.get<std::string>(), objects);
+  }
+}
+
+void apply_component(const fs::path& dir, std::vector<json>& objects) {
+  const json kustomization = kustomization_of(dir);
+  if (kustomization.value("kind", "") != "Component") throw std::runtime_error(dir.string() + " is not a Component");
+  if (kustomization.value("apiVersion", "") != "kustomize.config.k8s.io/v1alpha1") {
+    throw std::runtime_error(dir.string() + ": a Component's apiVersion is kustomize.config.k8s.io/v1alpha1");
+  }
+  add_resources(kustomization, dir, objects);
+  apply_patches(kustomization, dir, objects);
+}
+
+// `kubectl kustomize DIR`.
+std::vector<json> build(const fs::path& dir) {
+  const json kustomization = kustomization_of(dir);
+  if (kustomization.value("kind", "Kustomization") != "Kustomization") {
+    throw std::runtime_error(dir.string() + " is not a Kustomization");
+  }
+  std::vector<json> objects;
+  add_resources(kustomization, dir, objects);
+  apply_patches(kustomization, dir, objects);
+  if (kustomization.contains("namespace")) {  // kustomize overrides every namespaced object's namespace
+    for (auto& object : objects) {
+      if (namespaced(object)) object["metadata"]["namespace"] = kustomization["namespace"];
+    }
+  }
+  return objects;
+}
+
+// A kustomization of your own: `resources: [manifests/extender]`, `components: [...]`.
+std::vector<json> install(const std::vector<fs::path>& resources, const std::vector<fs::path>& components = {}) {
+  std::vector<json> objects;
+  for (const auto& dir : resources) {
+    auto more = build(dir);
+    objects.insert(objects.end(), more.begin(), more.end());
+  }
+  for (const auto& dir : components) apply_component(dir, objects);
+  return objects;
+}
+
+const json* lookup(const std::vector<json>& objects, const std::string& kind, const std::string& name,
+                   const std::string& ns = "") {
+  for (const auto& object : objects) {
+    if (object.value("kind", "") == kind && object["metadata"].value("name", "") == name && ns_of(object) == ns) {
+      return &object;
+    }
+  }
+  return nullptr;
+}
+
+const json& find(const std::vector<json>& objects, const std::string& kind, const std::string& name,
+                 const std::string& ns) {
+  if (const json* object = lookup(objects, kind, name, ns)) return *object;
+  throw std::runtime_error("no " + kind + " " + ns + "/" + name);
+}
+
+// Objects as written in one file (namespaces are written out in manifests/extender).
+const json& find(const std::vector<json>& objects, const std::string& kind, const std::string& name) {
   for (const auto& object : objects) {
     if (object.value("kind", "") == kind && object["metadata"].value("name", "") == name) return object;
   }
   throw std::runtime_error("no " + kind + " " + name);
 }
 
+// ---- pods, flags, mounts ----
+
+const json& container(const json& workload, const std::string& name) {
+  for (const auto& c : workload["spec"]["template"]["spec"]["containers"]) {
+    if (c["name"] == name) return c;
+  }
+  throw std::runtime_error("no container " + name);
+}
+
+std::vector<std::string> command_line(const json& c) {
+  std::vector<std::string> words;
+  for (const char* key : {"command", "args"}) {
+    for (const auto& word : c.value(key, json::array())) words.push_back(word.get<std::string>());
+  }
+  return words;
+}
+
+// Every value of a flag, written `--flag=value` or `--flag value`.
+std::vector<std::string> flag_values(const std::vector<std::string>& words, const std::string& flag) {
+  std::vector<std::string> values;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i].starts_with(flag + "=")) values.push_back(words[i].substr(flag.size() + 1));
+    if (words[i] == flag && i + 1 < words.size()) values.push_back(words[++i]);
+  }
+  return values;
+}
+
+std::string flag(const std::vector<std::string>& words, const std::string& flag) {
+  auto values = flag_values(words, flag);
+  return values.size() == 1 ? values[0] : "";
+}
+
+bool has_flag(const std::vector<std::string>& words, const std::string& flag) {
+  for (const auto& word : words) {
+    if (word == flag || word.starts_with(flag + "=")) return true;
+  }
+  return false;
+}
+
+int port_of(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  return colon == std::string::npos ? -1 : std::stoi(host_port.substr(colon + 1));
+}
+
+int container_port(const json& c, const std::string& name) {
+  for (const auto& port : c.value("ports", json::array())) {
+    if (port.value("name", "") == name) return port["containerPort"];
+  }
+  return -1;
+}
+
+// What a file in a container comes from: "secret NAME/KEY" or "configMap NAME/KEY"; "" when no volume gives it.
+std::string mounted_from(const json& workload, const json& c, const std::string& file) {
+  for (const auto& mount : c.value("volumeMounts", json::array())) {
+    const std::string dir = mount["mountPath"];
+    if (!file.starts_with(dir + "/") || mount.contains("subPath")) continue;
+    const std::string rest = file.substr(dir.size() + 1);
+    for (const auto& volume : workload["spec"]["template"]["spec"].value("volumes", json::array())) {
+      if (volume["name"] != mount["name"]) continue;
+      for (const auto& [source, name_key] : {std::pair{"secret", "secretName"}, std::pair{"configMap", "name"}}) {
+        if (!volume.contains(source)) continue;
+        const std::string name = volume[source][name_key];
+        if (!volume[source].contains("items")) return std::string(source) + " " + name + "/" + rest;
+        for (const auto& item : volume[source]["items"]) {
+          if (item["path"] == rest) return std::string(source) + " " + name + "/" + item["key"].get<std::string>();
+        }
+      }
+    }
+  }
+  return "";
+}
+
+bool labels_match(const json& match_labels, const json& labels) {
+  for (const auto& [key, value] : match_labels.items()) {
+    if (!labels.contains(key) || labels[key] != value) return false;
+  }
+  return !match_labels.empty();
+}
+
+const json& pod_labels(const json& workload) { return workload["spec"]["template"]["metadata"]["labels"]; }
+
+json scheduler_config(const std::vector<json>& objects) {
+  const auto& config_map = find(objects, "ConfigMap", "tpu-scheduler-config", "tpu-system");
+  return parse_object_list(config_map["data"]["config.yaml"].get<std::string>(), "config.yaml").at(0);
+}
+
 std::string fieldpath_for(const std::string_view annotation) {
   return "metadata.annotations['" + std::string(annotation) + "']";
 }
 
+std::map<std::string, std::vector<std::string>> verbs_by_resource(const json& role) {
+  std::map<std::string, std::vector<std::string>> verbs;
+  for (const auto& rule : role["rules"]) {
+    for (const auto& resource : rule["resources"]) verbs[resource] = rule["verbs"].get<std::vector<std::string>>();
+  }
+  return verbs;
+}
+
+// ---- the installs ----
+
+std::vector<json> default_install() { return install({kExtender}); }
+std::vector<json> with_gke_provisioner() { return install({kExtender}, {kExtender / "provisioner" / "gke"}); }
+std::vector<json> with_simulated_provisioner() {
+  return install({kManifests}, {kExtender / "provisioner" / "simulated"});
+}
+std::vector<json> with_cert_manager() { return install({kExtender, kExtender / "cert-manager"}); }
+
 TEST(Manifests, KustomizationListsFilesThatExist) {
-  auto kustomization = load("kustomization.yaml").at(0);
-  for (const auto& resource : kustomization["resources"]) {
-    EXPECT_TRUE(std::filesystem::exists(kDir + resource.get<std::string>())) << resource;
-    EXPECT_FALSE(load(resource.get<std::string>()).empty()) << resource;
+  for (const auto& entry : fs::recursive_directory_iterator(kManifests)) {
+    if (entry.path().filename() != "kustomization.yaml") continue;
+    const fs::path dir = entry.path().parent_path();
+    const json kustomization = kustomization_of(dir);
+    for (const char* key : {"resources", "components"}) {
+      for (const auto& item : kustomization.value(key, json::array())) {
+        EXPECT_TRUE(fs::exists(dir / item.get<std::string>())) << dir << ": " << item;
+      }
+    }
+  }
+  EXPECT_NO_THROW(build(kManifests));
+  EXPECT_NO_THROW(build(kExtender / "cert-manager"));
+}
+
+TEST(Manifests, EveryInstallHasUniqueNamespacedObjects) {
+  for (const auto& objects : {default_install(), with_gke_provisioner(), with_simulated_provisioner(),
+                              with_cert_manager(), install({kManifests})}) {
+    std::set<std::string> ids;
+    for (const auto& object : objects) {
+      const std::string id =
+          object.value("kind", "") + " " + ns_of(object) + "/" + object["metadata"].value("name", "");
+      EXPECT_TRUE(ids.insert(id).second) << "twice: " << id;
+      EXPECT_EQ(namespaced(object), !ns_of(object).empty()) << id;
+    }
+  }
+  // Both provisioners at once would add the same RBAC twice, which kustomize refuses.
+}
+
+// The built-in roles kube-scheduler's own bindings name.
+const std::set<std::string> kBuiltinClusterRoles = {"system:kube-scheduler", "system:volume-scheduler"};
+const std::set<std::string> kBuiltinRoles = {"kube-system/extension-apiserver-authentication-reader"};
+
+TEST(Manifests, EveryBindingNamesARoleAndServiceAccountsThatExist) {
+  for (const auto& objects :
+       {default_install(), with_gke_provisioner(), with_simulated_provisioner(), install({kManifests})}) {
+    for (const auto& binding : objects) {
+      const std::string kind = binding.value("kind", "");
+      if (kind != "RoleBinding" && kind != "ClusterRoleBinding") continue;
+      const std::string name = ns_of(binding) + "/" + binding["metadata"]["name"].get<std::string>();
+      const json& ref = binding["roleRef"];
+      const std::string role = ref["name"];
+      if (ref["kind"] == "ClusterRole") {
+        EXPECT_TRUE(lookup(objects, "ClusterRole", role) || kBuiltinClusterRoles.contains(role)) << name << " " << role;
+      } else {
+        EXPECT_EQ(kind, "RoleBinding") << name;  // a ClusterRoleBinding cannot name a Role
+        EXPECT_TRUE(lookup(objects, "Role", role, ns_of(binding)) ||
+                    kBuiltinRoles.contains(ns_of(binding) + "/" + role))
+            << name << " names Role " << role << ", which is not in its namespace";
+      }
+      for (const auto& subject : binding["subjects"]) {
+        if (subject["kind"] != "ServiceAccount") continue;
+        EXPECT_TRUE(lookup(objects, "ServiceAccount", subject.value("name", ""), subject.value("namespace", "")))
+            << name << " " << subject;
+      }
+    }
   }
 }
 
 TEST(Manifests, SchedulerCallsEveryVerbOfTheExtenderForTpuPods) {
-  auto objects = load("scheduler.yaml");
-  const auto& config_map = find(objects, "ConfigMap", "tpu-scheduler-config");
-  auto config = parse_object_list(config_map["data"]["config.yaml"].get<std::string>(), "config.yaml").at(0);
+  const auto objects = default_install();
+  const json config = scheduler_config(objects);
   EXPECT_EQ(config["apiVersion"], "kubescheduler.config.k8s.io/v1");
   EXPECT_EQ(config["percentageOfNodesToScore"], 100);
   EXPECT_EQ(config["profiles"][0]["schedulerName"], "tpu-scheduler");
   const auto& extender = config["extenders"].at(0);
-  EXPECT_EQ(extender["urlPrefix"], "http://tpu-extender.tpu-system.svc:8888");
+  EXPECT_EQ(extender["urlPrefix"], "https://tpu-extender.tpu-system.svc:8888");
   for (const auto& [key, verb] : {std::pair{"filterVerb", "filter"}, std::pair{"prioritizeVerb", "prioritize"},
                                   std::pair{"bindVerb", "bind"}, std::pair{"preemptVerb", "preempt"}}) {
     EXPECT_EQ(extender[key], verb);
@@ -51,20 +350,285 @@ TEST(Manifests, SchedulerCallsEveryVerbOfTheExtenderForTpuPods) {
   EXPECT_EQ(extender["nodeCacheCapable"], true);
   EXPECT_GT(extender["weight"], 0);
   EXPECT_EQ(extender["managedResources"][0]["name"], std::string(names::kTpuResource));
+  // kube-scheduler decodes its configuration strictly: a misspelt key (enableHttps) stops it.
+  const std::set<std::string> known = {"urlPrefix",   "filterVerb", "preemptVerb",      "prioritizeVerb",
+                                       "weight",      "bindVerb",   "enableHTTPS",      "tlsConfig",
+                                       "httpTimeout", "ignorable",  "nodeCacheCapable", "managedResources"};
+  for (const auto& [key, value] : extender.items()) EXPECT_TRUE(known.contains(key)) << key;
 }
 
 TEST(Manifests, ExtenderMayOnlyReadNodesAndPodsAnnotatePodsBindAndRecordEvents) {
-  auto objects = load("rbac.yaml");
-  const auto& role = find(objects, "ClusterRole", "tpu-extender");
-  std::map<std::string, std::vector<std::string>> verbs;
-  for (const auto& rule : role["rules"]) {
-    for (const auto& resource : rule["resources"]) verbs[resource] = rule["verbs"].get<std::vector<std::string>>();
-  }
+  const auto objects = default_install();
+  auto verbs = verbs_by_resource(find(objects, "ClusterRole", "tpu-extender", ""));
   EXPECT_EQ(verbs["nodes"], (std::vector<std::string>{"list", "watch"}));
   EXPECT_EQ(verbs["pods"], (std::vector<std::string>{"get", "list", "watch", "patch"}));
   EXPECT_EQ(verbs["pods/binding"], (std::vector<std::string>{"create"}));
   EXPECT_EQ(verbs["events"], (std::vector<std::string>{"create"}));  // GroupIncomplete, SliceLost
   EXPECT_EQ(verbs.size(), 4u);
+  for (const auto& object : objects) {  // nothing else is granted to tpu-extender by default
+    if (object["kind"] != "RoleBinding" && object["kind"] != "ClusterRoleBinding") continue;
+    bool to_extender = false;
+    for (const auto& subject : object["subjects"]) to_extender |= subject.value("name", "") == "tpu-extender";
+    if (!to_extender) continue;
+    const std::string role = object["roleRef"]["name"];
+    EXPECT_TRUE(role == "tpu-extender" || role == "tpu-extender-reservations") << role;
+  }
+}
+
+// A rule of `role` for `resource`: its verbs, split into those limited to names and those not.
+struct Grant {
+  std::set<std::string> named;      // verbs with resourceNames == {name}
+  std::set<std::string> unlimited;  // verbs without resourceNames
+  bool other_names = false;
+};
+
+Grant grant(const json& role, const std::string& resource, const std::string& name) {
+  Grant g;
+  for (const auto& rule : role["rules"]) {
+    for (const auto& r : rule["resources"]) {
+      if (r != resource) continue;
+      const auto verbs = rule["verbs"].get<std::vector<std::string>>();
+      if (!rule.contains("resourceNames")) {
+        g.unlimited.insert(verbs.begin(), verbs.end());
+      } else if (rule["resourceNames"] == json::array({name})) {
+        g.named.insert(verbs.begin(), verbs.end());
+      } else {
+        g.other_names = true;
+      }
+    }
+  }
+  return g;
+}
+
+const json& role_bound_to(const std::vector<json>& objects, const std::string& service_account, const std::string& role,
+                          const std::string& ns) {
+  for (const auto& binding : objects) {
+    if (binding["kind"] != "RoleBinding" || ns_of(binding) != ns || binding["roleRef"]["name"] != role) continue;
+    for (const auto& subject : binding["subjects"]) {
+      if (subject["kind"] == "ServiceAccount" && subject["name"] == service_account)
+        return find(objects, "Role", role, ns);
+    }
+  }
+  throw std::runtime_error("no RoleBinding of Role " + ns + "/" + role + " to " + service_account);
+}
+
+TEST(Manifests, ReplicasShareReservationsThroughOneNamedConfigMapInTheirNamespace) {
+  const auto objects = default_install();
+  const std::string ns = ns_of(find(objects, "Deployment", "tpu-extender", "tpu-system"));
+  const json& role = role_bound_to(objects, "tpu-extender", "tpu-extender-reservations", ns);
+  const Grant g = grant(role, "configmaps", std::string(kReservationsConfigMap));
+  EXPECT_EQ(g.named, (std::set<std::string>{"get", "list", "update", "watch"}));
+  EXPECT_EQ(g.unlimited, (std::set<std::string>{"create"}));  // create cannot be limited by name
+  EXPECT_FALSE(g.other_names);
+  EXPECT_EQ(verbs_by_resource(role).size(), 1u);
+}
+
+TEST(Manifests, TheProvisionerAndItsRulesComeOnlyWithItsComponent) {
+  const std::string lease = provisioning::LeaseSettings{}.name;
+  {
+    const auto objects = default_install();
+    const auto args =
+        command_line(container(find(objects, "Deployment", "tpu-extender", "tpu-system"), "tpu-extender"));
+    EXPECT_FALSE(has_flag(args, "--provisioner"));
+    EXPECT_FALSE(lookup(objects, "ClusterRole", "tpu-extender-provisioner"));
+    EXPECT_FALSE(lookup(objects, "Role", "tpu-extender-provisioner-lease", "tpu-system"));
+    EXPECT_FALSE(lookup(objects, "ClusterRole", "tpu-extender-simulated-nodes"));
+  }
+  for (const auto& [objects, provider] :
+       {std::pair{with_gke_provisioner(), "gke"}, std::pair{with_simulated_provisioner(), "simulated"}}) {
+    const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+    const auto args = command_line(container(deployment, "tpu-extender"));
+    EXPECT_EQ(flag(args, "--provisioner"), provider);
+    // The Lease lives in the pod's own namespace (POD_NAMESPACE), where the Role names it.
+    EXPECT_FALSE(has_flag(args, "--lease-namespace"));
+    const json& lease_role =
+        role_bound_to(objects, "tpu-extender", "tpu-extender-provisioner-lease", ns_of(deployment));
+    const Grant g = grant(lease_role, "leases", lease);
+    EXPECT_EQ(g.named, (std::set<std::string>{"get", "update"})) << provider;
+    EXPECT_EQ(g.unlimited, (std::set<std::string>{"create"})) << provider;
+    EXPECT_FALSE(g.other_names);
+    auto owners = verbs_by_resource(find(objects, "ClusterRole", "tpu-extender-provisioner", ""));
+    EXPECT_EQ(owners["jobsets"], (std::vector<std::string>{"list"}));
+    EXPECT_EQ(owners["jobs"], (std::vector<std::string>{"list"}));
+    EXPECT_EQ(owners.size(), 2u);
+    const json* nodes = lookup(objects, "ClusterRole", "tpu-extender-simulated-nodes");
+    EXPECT_EQ(nodes != nullptr, std::string(provider) == "simulated");
+    if (nodes) {
+      auto verbs = verbs_by_resource(*nodes);
+      EXPECT_EQ(verbs["nodes"], (std::vector<std::string>{"create", "delete"}));
+      EXPECT_EQ(verbs["nodes/status"], (std::vector<std::string>{"patch"}));
+      EXPECT_EQ(verbs.size(), 2u);
+    }
+  }
+}
+
+TEST(Manifests, ExtenderRunsTwoReplicasThatNeverAllGoAtOnce) {
+  const auto objects = default_install();
+  const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& spec = deployment["spec"];
+  EXPECT_EQ(spec["replicas"], 2);
+  EXPECT_EQ(spec["strategy"]["type"], "RollingUpdate");
+  EXPECT_EQ(spec["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+  EXPECT_GE(spec["strategy"]["rollingUpdate"].value("maxSurge", 0), 1);
+  const json& labels = pod_labels(deployment);
+  EXPECT_TRUE(labels_match(spec["selector"]["matchLabels"], labels));
+
+  int budgets = 0;
+  for (const auto& pdb : objects) {
+    if (pdb["kind"] != "PodDisruptionBudget" || !labels_match(pdb["spec"]["selector"]["matchLabels"], labels)) continue;
+    ++budgets;
+    EXPECT_EQ(pdb["apiVersion"], "policy/v1");
+    EXPECT_EQ(ns_of(pdb), ns_of(deployment));
+    EXPECT_EQ(pdb["spec"]["minAvailable"], 1);
+  }
+  EXPECT_EQ(budgets, 1);
+
+  const auto& terms =
+      spec["template"]["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"];
+  ASSERT_EQ(terms.size(), 1u);
+  EXPECT_EQ(terms[0]["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
+  EXPECT_TRUE(labels_match(terms[0]["podAffinityTerm"]["labelSelector"]["matchLabels"], labels));
+
+  // Probed where the kubelet gets an answer without a client certificate: the metrics address.
+  const auto& c = container(deployment, "tpu-extender");
+  const auto args = command_line(c);
+  EXPECT_EQ(flag(args, "--metrics-addr"), "0.0.0.0:8080");
+  const int metrics = container_port(c, "metrics");
+  EXPECT_EQ(metrics, port_of(flag(args, "--metrics-addr")));
+  for (const auto& [probe, path] :
+       {std::pair{"readinessProbe", "/readyz/verbs"}, std::pair{"livenessProbe", "/healthz"}}) {
+    EXPECT_EQ(c[probe]["httpGet"]["path"], path);
+    EXPECT_TRUE(c[probe]["httpGet"]["port"] == "metrics" || c[probe]["httpGet"]["port"] == metrics) << probe;
+    EXPECT_NE(c[probe]["httpGet"].value("scheme", "HTTP"), "HTTPS") << probe;
+  }
+}
+
+TEST(Manifests, ExtenderServesHttpsWithTheCertificatesOfItsSecretAndChecksClients) {
+  const auto objects = default_install();
+  const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& c = container(deployment, "tpu-extender");
+  const auto args = command_line(c);
+  EXPECT_EQ(args.at(0), "serve");
+  EXPECT_EQ(flag(args, "--listen"), "0.0.0.0:8888");
+  EXPECT_EQ(container_port(c, "extender"), port_of(flag(args, "--listen")));
+  const std::string secret = "secret " + std::string(kServerSecret) + "/";
+  EXPECT_EQ(mounted_from(deployment, c, flag(args, "--tls-cert-file")), secret + "tls.crt");
+  EXPECT_EQ(mounted_from(deployment, c, flag(args, "--tls-private-key-file")), secret + "tls.key");
+  EXPECT_EQ(mounted_from(deployment, c, flag(args, "--client-ca-file")), secret + "ca.crt");
+  EXPECT_FALSE(has_flag(args, "--debug-endpoints"));
+  // bind binds only pods of the schedulers that call it.
+  std::set<std::string> profiles;
+  const json config = scheduler_config(objects);
+  for (const auto& profile : config["profiles"]) profiles.insert(profile["schedulerName"]);
+  const auto names = flag_values(args, "--scheduler-name");
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), profiles);
+  // The reservations ConfigMap and the Lease are found in the pod's namespace.
+  std::map<std::string, std::string> env;
+  for (const auto& var : c.value("env", json::array())) {
+    if (var.contains("valueFrom")) env[var["name"]] = var["valueFrom"]["fieldRef"]["fieldPath"];
+  }
+  EXPECT_EQ(env["POD_NAMESPACE"], "metadata.namespace");
+  EXPECT_EQ(env["POD_NAME"], "metadata.name");
+}
+
+TEST(Manifests, SchedulerCallsTheServiceOverHttpsWithAClientCertificate) {
+  const auto objects = default_install();
+  const auto& extender_deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const json config = scheduler_config(objects);
+  const json& extender = config["extenders"].at(0);
+  EXPECT_EQ(extender["enableHTTPS"], true);
+
+  // urlPrefix: https://SERVICE.NAMESPACE.svc:PORT of the Service in front of the extender's verbs.
+  const auto& service = find(objects, "Service", "tpu-extender", "tpu-system");
+  EXPECT_TRUE(labels_match(service["spec"]["selector"], pod_labels(extender_deployment)));
+  int service_port = -1;
+  for (const auto& port : service["spec"]["ports"]) {
+    if (port["targetPort"] == "extender") service_port = port["port"];
+  }
+  const std::string host = "tpu-extender.tpu-system.svc";
+  EXPECT_EQ(extender["urlPrefix"], "https://" + host + ":" + std::to_string(service_port));
+
+  const json& tls = extender["tlsConfig"];
+  const std::set<std::string> known = {"insecure", "serverName", "certFile", "keyFile",
+                                       "caFile",   "certData",   "keyData",  "caData"};
+  for (const auto& [key, value] : tls.items()) EXPECT_TRUE(known.contains(key)) << key;
+  EXPECT_FALSE(tls.value("insecure", false));
+  EXPECT_EQ(tls.value("serverName", host), host);
+
+  const auto& scheduler = find(objects, "Deployment", "tpu-scheduler", "tpu-system");
+  const auto& c = container(scheduler, "kube-scheduler");
+  const std::string secret = "secret " + std::string(kClientSecret) + "/";
+  EXPECT_EQ(mounted_from(scheduler, c, tls.value("certFile", "")), secret + "tls.crt");
+  EXPECT_EQ(mounted_from(scheduler, c, tls.value("keyFile", "")), secret + "tls.key");
+  // Without a CA kube-scheduler would not check the extender's certificate at all.
+  EXPECT_EQ(mounted_from(scheduler, c, tls.value("caFile", "")), secret + "ca.crt");
+  EXPECT_EQ(mounted_from(scheduler, c, flag(command_line(c), "--config")),
+            "configMap tpu-scheduler-config/config.yaml");
+}
+
+// Does this ingress rule let traffic reach `port` (number or name)?
+bool covers(const json& rule, int port, const std::string& name) {
+  if (!rule.contains("ports")) return true;
+  for (const auto& p : rule["ports"]) {
+    if (!p.contains("port") || p["port"] == port || p["port"] == name) return true;
+  }
+  return false;
+}
+
+TEST(Manifests, OnlyTheSchedulerReachesTheVerbs) {
+  const auto objects = default_install();
+  const auto& extender = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& scheduler = find(objects, "Deployment", "tpu-scheduler", "tpu-system");
+  const int verbs = container_port(container(extender, "tpu-extender"), "extender");
+  const int metrics = container_port(container(extender, "tpu-extender"), "metrics");
+  int policies = 0;
+  for (const auto& policy : objects) {
+    if (policy["kind"] != "NetworkPolicy" || ns_of(policy) != ns_of(extender)) continue;
+    if (!labels_match(policy["spec"]["podSelector"]["matchLabels"], pod_labels(extender))) continue;
+    ++policies;
+    const auto types = policy["spec"]["policyTypes"].get<std::vector<std::string>>();
+    EXPECT_NE(std::find(types.begin(), types.end(), "Ingress"), types.end());
+    int to_verbs = 0;
+    int to_metrics = 0;
+    for (const auto& rule : policy["spec"].value("ingress", json::array())) {
+      if (covers(rule, metrics, "metrics")) ++to_metrics;
+      if (!covers(rule, verbs, "extender")) continue;
+      ++to_verbs;
+      ASSERT_TRUE(rule.contains("from")) << "the verbs are open to everyone";
+      for (const auto& peer : rule["from"]) {
+        // A podSelector alone selects pods of the policy's own namespace: the scheduler's.
+        EXPECT_FALSE(peer.contains("namespaceSelector") || peer.contains("ipBlock")) << peer;
+        EXPECT_TRUE(labels_match(peer.value("podSelector", json::object()).value("matchLabels", json::object()),
+                                 pod_labels(scheduler)))
+            << peer;
+        EXPECT_EQ(ns_of(scheduler), ns_of(policy));
+      }
+    }
+    EXPECT_EQ(to_verbs, 1);
+    EXPECT_GE(to_metrics, 1);  // Prometheus and the kubelet's probes
+  }
+  EXPECT_EQ(policies, 1);
+}
+
+TEST(Manifests, CertManagerMakesBothSecretsFromOneCaWithTheServiceNames) {
+  const auto objects = with_cert_manager();
+  const json config = scheduler_config(objects);
+  const std::string url = config["extenders"][0]["urlPrefix"];
+  const std::string host = url.substr(8, url.rfind(':') - 8);  // after https://
+  const auto& server = find(objects, "Certificate", std::string(kServerSecret), "tpu-system");
+  const auto& client = find(objects, "Certificate", std::string(kClientSecret), "tpu-system");
+  EXPECT_EQ(server["spec"]["secretName"], std::string(kServerSecret));
+  EXPECT_EQ(client["spec"]["secretName"], std::string(kClientSecret));
+  const auto names = server["spec"]["dnsNames"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(names.begin(), names.end(), host), names.end());
+  const auto server_usages = server["spec"]["usages"].get<std::vector<std::string>>();
+  const auto client_usages = client["spec"]["usages"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(server_usages.begin(), server_usages.end(), "server auth"), server_usages.end());
+  EXPECT_NE(std::find(client_usages.begin(), client_usages.end(), "client auth"), client_usages.end());
+  // One CA issuer signs both, so each Secret's ca.crt verifies the other side.
+  EXPECT_EQ(server["spec"]["issuerRef"], client["spec"]["issuerRef"]);
+  const auto& issuer = find(objects, "Issuer", server["spec"]["issuerRef"]["name"].get<std::string>(), "tpu-system");
+  EXPECT_TRUE(issuer["spec"].contains("ca"));
 }
 
 // The multi-host environment: each TPU container maps the placement annotations written at bind

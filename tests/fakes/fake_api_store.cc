@@ -54,12 +54,14 @@ json& FakeApiStore::stored(const GroupResource& resource, const std::string& ns,
 json FakeApiStore::commit(const GroupResource& resource, const std::string& ns, const std::string& type, json object) {
   object["metadata"]["resourceVersion"] = std::to_string(++resource_version_);
   const std::string name = object_name(object);
+  json previous;
+  if (type == "MODIFIED") previous = objects_[resource][{ns, name}];
   if (type == "DELETED") {
     objects_[resource].erase({ns, name});
   } else {
     objects_[resource][{ns, name}] = object;
   }
-  history_.push_back({resource_version_, resource, ns, type, object});
+  history_.push_back({resource_version_, resource, ns, type, object, std::move(previous)});
   while (history_.size() > history_limit_) {
     compacted_ = history_.front().resource_version;
     history_.pop_front();

@@ -44,6 +44,7 @@ struct StoredEvent {
   std::string ns;
   std::string type;  // ADDED, MODIFIED, DELETED
   nlohmann::json object;
+  nlohmann::json previous;  // MODIFIED: the object before the change, for watches with a selector
 };
 
 // The objects of the fake API server, with the API server's semantics: one global resourceVersion

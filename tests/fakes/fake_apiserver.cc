@@ -331,8 +331,14 @@ bool FakeApiServer::serve_watch(int fd, const ApiPath& path) {
       return send_all(fd, format_chunk(""));
     }
     for (const StoredEvent& event : changes.events) {
-      if (event.resource != path.resource || !matches(event.ns, event.object)) continue;
-      if (!send_event(event.type, event.object)) return false;
+      if (event.resource != path.resource) continue;
+      // As the API server's watch cache does: an object that leaves the selection is DELETED for this watch,
+      // one that enters it ADDED.
+      const bool now = matches(event.ns, event.object);
+      const bool before = event.type == "MODIFIED" && matches(event.ns, event.previous);
+      std::string type = event.type;
+      if (event.type == "MODIFIED" && now != before) type = now ? "ADDED" : "DELETED";
+      if ((now || before) && !send_event(type, event.object)) return false;
     }
     seen = changes.resource_version;
     const auto now = Clock::now();

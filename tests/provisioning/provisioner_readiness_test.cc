@@ -37,7 +37,7 @@ TEST(ProvisionerReadiness, ALeaseNamespaceThatDoesNotExistShowsOnReadyzAndInTheL
   kube::ClusterConfig cluster;
   cluster.server = api.url();
   extender::ServeOptions serve;
-  serve.listen = "127.0.0.1:" + std::to_string(tpustack::testing::free_port());
+  serve.verbs.listen = "127.0.0.1:" + std::to_string(tpustack::testing::free_port());
   serve.metrics_addr = "127.0.0.1:" + std::to_string(tpustack::testing::free_port());
   extender::ExtenderRuntime runtime(cluster, serve);
   runtime.start();
@@ -62,6 +62,8 @@ TEST(ProvisionerReadiness, ALeaseNamespaceThatDoesNotExistShowsOnReadyzAndInTheL
   EXPECT_NE(readyz.body.find("cannot take Lease nowhere/tpu-extender-provisioner"), std::string::npos) << readyz.body;
   EXPECT_NE(readyz.body.find("404 NotFound: namespaces \"nowhere\" not found"), std::string::npos) << readyz.body;
   EXPECT_NE(get(base, "/metrics").body.find("tpustack_provisioner_leader 0"), std::string::npos);
+  // What the Deployment probes keeps to the verbs: the scheduler keeps its extender.
+  EXPECT_EQ(get(base, "/readyz/verbs").status, 200);
 
   // The namespace is created: this replica leads, and is ready.
   api.clear_faults();

@@ -228,8 +228,13 @@ void RealControlPlane::start_scheduler(const SchedulerOptions& options) {
   if (!options.extender_url.empty()) {
     config << "extenders:\n- urlPrefix: " << options.extender_url << "\n"
            << "  filterVerb: filter\n  prioritizeVerb: prioritize\n  bindVerb: bind\n  weight: 1\n"
-           << "  nodeCacheCapable: true\n  enableHTTPS: false\n  ignorable: false\n"
-           << "  managedResources:\n  - name: google.com/tpu\n    ignoredByScheduler: "
+           << "  nodeCacheCapable: true\n  ignorable: false\n";
+    if (options.extender_url.rfind("https://", 0) == 0) {
+      config << "  enableHTTPS: true\n  tlsConfig:\n    certFile: " << options.extender_tls.cert_file
+             << "\n    keyFile: " << options.extender_tls.key_file << "\n    caFile: " << options.extender_tls.ca_file
+             << "\n";
+    }
+    config << "  managedResources:\n  - name: google.com/tpu\n    ignoredByScheduler: "
            << (options.ignored_by_scheduler ? "true" : "false") << "\n";
   }
   config.close();

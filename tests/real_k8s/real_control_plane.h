@@ -29,10 +29,18 @@ struct ControlPlaneOptions {
   std::chrono::seconds start_timeout{120};
 };
 
-// The scheduler's extender entry, as manifests/extender/scheduler.yaml has it (without preempt).
+// The scheduler's extender entry, as manifests/extender/scheduler.yaml has it (without preempt; HTTPS with a
+// client certificate when the URL is https).
 struct SchedulerOptions {
   std::string scheduler_name = "tpu-scheduler";
-  std::string extender_url;  // http://127.0.0.1:PORT of tpu-extender's verbs; empty: no extender
+  std::string extender_url;  // http(s)://127.0.0.1:PORT of tpu-extender's verbs; empty: no extender
+  // With an https URL: the client certificate and key kube-scheduler presents, and the CA it checks the
+  // extender's certificate with (KubeSchedulerConfiguration extenders[].tlsConfig).
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+    std::string ca_file;
+  } extender_tls;
   bool ignored_by_scheduler = true;
 };
 

@@ -96,21 +96,25 @@ void RealK8sTest::TearDown() {
   }
 }
 
+// Test-only certificates (tests/common/data/tls): the server's names 127.0.0.1, the client is kube-scheduler's.
+std::string RealK8sTest::tls_file(const std::string& name) {
+  return std::string(TPUSTACK_SOURCE_DIR) + "/tests/common/data/tls/" + name;
+}
+
 void RealK8sTest::start_extender(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {std::string(TPUSTACK_BINARY_DIR) + "/extender/tpu-extender",
-                                   "serve",
-                                   "--kubeconfig",
-                                   control_plane_->kubeconfig(),
-                                   "--listen",
-                                   extender_listen_,
-                                   "--metrics-addr",
-                                   "127.0.0.1:" + std::to_string(free_port())};
+  const std::string metrics = "127.0.0.1:" + std::to_string(free_port());
+  std::vector<std::string> argv = {std::string(TPUSTACK_BINARY_DIR) + "/extender/tpu-extender", "serve", "--kubeconfig",
+                                   control_plane_->kubeconfig(), "--listen", extender_listen_, "--metrics-addr",
+                                   metrics,
+                                   // As the manifests run it: HTTPS, and only the scheduler's client certificate.
+                                   "--tls-cert-file", tls_file("server.pem"), "--tls-private-key-file",
+                                   tls_file("server-key.pem"), "--client-ca-file", tls_file("ca.pem")};
   argv.insert(argv.end(), args.begin(), args.end());
   extender_logs_.push_back(work_dir_ + "/tpu-extender-" + std::to_string(extender_logs_.size() + 1) + ".log");
   extender_ = std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, extender_logs_.back());
   // Ready once its caches hold the Nodes and Pods and the reservations are rebuilt from the pods' annotations.
   const auto ready_by = Clock::now() + 60s;
-  while (http_get_status("http://" + extender_listen_ + "/readyz") != 200) {
+  while (http_get_status("http://" + metrics + "/readyz/verbs") != 200) {
     ASSERT_TRUE(extender_->running()) << "tpu-extender exited:\n" << extender_->output();
     ASSERT_LT(Clock::now(), ready_by) << "tpu-extender not ready after 60 s:\n" << extender_->output();
     std::this_thread::sleep_for(100ms);
@@ -125,7 +129,8 @@ void RealK8sTest::kill_extender() {
 
 void RealK8sTest::start_scheduler() {
   SchedulerOptions scheduler;
-  scheduler.extender_url = "http://" + extender_listen_;
+  scheduler.extender_url = "https://" + extender_listen_;
+  scheduler.extender_tls = {tls_file("client.pem"), tls_file("client-key.pem"), tls_file("ca.pem")};
   control_plane_->start_scheduler(scheduler);
 }
 

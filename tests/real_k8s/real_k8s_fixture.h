@@ -52,6 +52,7 @@ class RealK8sTest : public ::testing::Test {
   // Starts `tpu-extender serve` with `args` after the kubeconfig and addresses, and waits until it is ready.
   // Every run listens on the same verbs address, so kube-scheduler's configuration stays right across a restart.
   void start_extender(const std::vector<std::string>& args = {"--provisioner", "none"});
+  static std::string tls_file(const std::string& name);
   // SIGKILL: no chance to write anything down, as when its node dies.
   void kill_extender();
   // kube-scheduler with tpu-extender as its extender; its queue's timings are v1.20's defaults.

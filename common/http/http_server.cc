@@ -1,0 +1,439 @@
+#include "common/http/http_server.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "common/http/listen_address.h"
+
+namespace tpustack::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::string Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (beast::iequals(key, beast::string_view(name.data(), name.size()))) return value;
+  }
+  return "";
+}
+
+std::size_t raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur;
+}
+
+namespace detail {
+
+class ServerCore {
+ public:
+  ServerCore(HttpServerOptions options, HttpServer::Handler handler, HttpServer::Refusal refuse)
+      : options_(std::move(options)),
+        address_(parse_listen_address(options_.listen)),
+        handler_(std::move(handler)),
+        refuse_(std::move(refuse)),
+        tls_(options_.tls ? std::optional<ssl::context>(load_tls(*options_.tls)) : std::nullopt),
+        workers_(static_cast<std::size_t>(std::max(1, options_.workers))),
+        acceptor_(io_) {}
+
+  ~ServerCore() { stop(); }
+
+  void start() {
+    try {
+      error_code ec;
+      auto ip = asio::ip::make_address(address_.host, ec);
+      tcp::endpoint endpoint;
+      if (ec) {
+        tcp::resolver resolver(io_);
+        endpoint = *resolver.resolve(address_.host, std::to_string(address_.port)).begin();
+      } else {
+        endpoint = tcp::endpoint(ip, static_cast<unsigned short>(address_.port));
+      }
+      acceptor_.open(endpoint.protocol());
+      acceptor_.set_option(asio::socket_base::reuse_address(true));
+      acceptor_.bind(endpoint);
+      acceptor_.listen(asio::socket_base::max_listen_connections);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot serve " + options_.what + " on " + options_.listen + ": " + e.what());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) io_threads_.emplace_back([this] { io_.run(); });
+    running_ = true;
+    spdlog::info("serving {} on {}{}:{}", options_.what, options_.tls ? "https://" : "http://", address_.host, port_);
+  }
+
+  void stop() {
+    if (!running_.exchange(false)) return;
+    workers_.stop();  // queued requests are dropped with their connections; running ones finish
+    workers_.join();
+    io_.stop();
+    for (auto& thread : io_threads_) thread.join();
+    io_threads_.clear();
+    error_code ignored;
+    acceptor_.close(ignored);
+    std::vector<std::function<void()>> closers;
+    {
+      std::lock_guard lock(sessions_mu_);
+      for (auto& [id, close] : sessions_) closers.push_back(close);
+    }
+    for (auto& close : closers) close();
+    // The aborted reads and writes complete here and release their sessions.
+    io_.restart();
+    io_.poll();
+  }
+
+  // A session registers how to close its socket, so that stop() leaves no connection open.
+  std::uint64_t track(std::function<void()> close) {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.emplace(++last_session_, std::move(close));
+    return last_session_;
+  }
+  void untrack(std::uint64_t id) {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.erase(id);
+  }
+
+  int port() const { return port_; }
+  HttpServer::Counters counters() const { return {connections_.load(), in_flight_.load(), buffered_.load()}; }
+
+  // What a session needs from its server.
+  const HttpServerOptions& options() const { return options_; }
+  asio::thread_pool& workers() { return workers_; }
+  void connection_opened() {
+    const std::size_t now = ++connections_;
+    std::size_t peak = peak_connections_.load();
+    while (now > peak && !peak_connections_.compare_exchange_weak(peak, now)) {
+    }
+  }
+  // After a burst of connections (thousands of slow clients, say) the allocator keeps their freed buffers; give
+  // them back to the system once the burst is over, so memory returns to where it was.
+  void connection_closed() {
+    if (--connections_ != 0) return;
+    const std::size_t peak = peak_connections_.exchange(0);
+    if (peak < kBurst) return;
+    malloc_trim(0);
+    spdlog::info("{}: {} connections at the peak, none now; memory given back", options_.what, peak);
+  }
+  std::atomic<std::size_t>& in_flight() { return in_flight_; }
+  std::atomic<std::size_t>& buffered() { return buffered_; }
+
+  Response handle(const Request& request) const {
+    try {
+      return handler_(request);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {} {} failed: {}", options_.what, request.method, request.path, e.what());
+      return refusal(request, 500, std::string("internal error: ") + e.what());
+    }
+  }
+
+  Response refusal(const Request& request, int status, const std::string& reason) const {
+    if (refuse_) {
+      try {
+        return refuse_(request, status, reason);
+      } catch (const std::exception& e) {
+        spdlog::error("{}: answering a refusal failed: {}", options_.what, e.what());
+      }
+    }
+    Response response;
+    response.status = status;
+    response.body = reason + "\n";
+    return response;
+  }
+
+  bool runs_inline(const Request& request) const { return options_.inline_route && options_.inline_route(request); }
+
+ private:
+  static ssl::context load_tls(const TlsFiles& files) {
+    ssl::context context(ssl::context::tls_server);
+    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    try {
+      context.use_certificate_chain_file(files.cert_file);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot read TLS certificate " + files.cert_file + ": " + e.what());
+    }
+    try {
+      context.use_private_key_file(files.key_file, ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot read TLS private key " + files.key_file + ": " + e.what());
+    }
+    if (!files.client_ca_file.empty()) {
+      try {
+        context.load_verify_file(files.client_ca_file);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("cannot read client CA " + files.client_ca_file + ": " + e.what());
+      }
+      context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    return context;
+  }
+
+  void accept();
+
+  // Declared in this order so that destroying the io_context, which releases any session still queued, finds
+  // everything a session uses alive, and the acceptor and workers go before the io_context they use.
+  HttpServerOptions options_;
+  ListenAddress address_;
+  HttpServer::Handler handler_;
+  HttpServer::Refusal refuse_;
+  std::atomic<bool> running_{false};
+  int port_ = 0;
+  static constexpr std::size_t kBurst = 256;
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> peak_connections_{0};
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::size_t> buffered_{0};
+  std::mutex sessions_mu_;
+  std::map<std::uint64_t, std::function<void()>> sessions_;
+  std::uint64_t last_session_ = 0;
+  std::optional<ssl::context> tls_;
+  asio::io_context io_;
+  asio::thread_pool workers_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> io_threads_;
+};
+
+}  // namespace detail
+
+namespace {
+
+Request request_from(const bhttp::request<bhttp::string_body>& message, bool with_body) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  request.path = request.target.substr(0, request.target.find('?'));
+  for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
+  if (with_body) request.body = message.body();
+  return request;
+}
+
+// One connection: reads a request at a time (pipelined ones wait in the buffer), hands it to a worker or
+// refuses it, writes the answer, and reads the next. Everything but the handler runs on the connection's strand.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(detail::ServerCore& server, Args&&... args) : server_(server), stream_(std::forward<Args>(args)...) {
+    server_.connection_opened();
+  }
+  ~Session() {
+    if (id_ != 0) server_.untrack(id_);
+    release_budget();
+    server_.connection_closed();
+  }
+
+  void start() {
+    id_ = server_.track([weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) {
+        error_code ignored;
+        self->lowest().socket().close(ignored);
+      }
+    });
+    lowest().expires_after(server_.options().request_timeout);
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+        if (ec) {
+          spdlog::debug("{}: TLS handshake failed: {}", self->server_.options().what, ec.message());
+          return;
+        }
+        self->read_request();
+      });
+    } else {
+      read_request();
+    }
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->body_limit(server_.options().max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
+    continue_sent_ = false;
+    lowest().expires_after(server_.options().request_timeout);
+    read_some();
+  }
+
+  void read_some() {
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return refuse(413, "request body larger than " + std::to_string(server_.options().max_body_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) return refuse(431, "request header fields too large");
+    if (ec) {
+      // A client that went away or stalled past the timeout: nothing to answer. A malformed request gets 400.
+      if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        return refuse(400, "malformed HTTP request: " + ec.message());
+      }
+      spdlog::debug("{}: connection closed while reading: {}", server_.options().what, ec.message());
+      return;
+    }
+    if (!account_body()) {
+      return refuse(503, "too many request bodies in transit; retry");
+    }
+    if (!parser_->is_done()) {
+      if (parser_->is_header_done() && !continue_sent_ &&
+          beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+        continue_sent_ = true;
+        return send_continue();
+      }
+      return read_some();
+    }
+    dispatch();
+  }
+
+  // Counts the body bytes received so far against the server's budget; false when it is spent.
+  bool account_body() {
+    if (!parser_->is_header_done()) return true;
+    const std::size_t now = parser_->get().body().size();
+    if (now <= counted_) return true;
+    const std::size_t total = server_.buffered().fetch_add(now - counted_) + (now - counted_);
+    counted_ = now;
+    return total <= server_.options().max_buffered_bytes;
+  }
+
+  void release_budget() {
+    server_.buffered().fetch_sub(counted_);
+    counted_ = 0;
+  }
+
+  void send_continue() {
+    continue_ = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *continue_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return;
+      self->read_some();
+    });
+  }
+
+  void dispatch() {
+    keep_alive_ = parser_->get().keep_alive();
+    version_ = parser_->get().version();
+    auto request = std::make_shared<Request>(request_from(parser_->get(), false));
+    request->body = std::move(parser_->get().body());
+    if (server_.runs_inline(*request)) return write(server_.handle(*request), false);
+    if (server_.in_flight().fetch_add(1) >= static_cast<std::size_t>(server_.options().max_in_flight)) {
+      --server_.in_flight();
+      Response busy = server_.refusal(*request, 503, "too many requests in progress; retry");
+      busy.headers.emplace_back("Retry-After", "1");
+      return write(std::move(busy), false);
+    }
+    asio::post(server_.workers(), [self = this->shared_from_this(), request] {
+      auto response = std::make_shared<Response>(self->server_.handle(*request));
+      asio::post(self->stream_.get_executor(), [self, response] {
+        --self->server_.in_flight();
+        self->write(std::move(*response), false);
+      });
+    });
+  }
+
+  void refuse(int status, const std::string& reason) {
+    // What was parsed of the request line and fields, complete or not: the refusal may depend on the path.
+    Request request;
+    if (parser_) request = request_from(parser_->get(), false);
+    version_ = parser_ && parser_->get().version() == 10 ? 10 : 11;
+    spdlog::debug("{}: refused {} {}: {}", server_.options().what, request.method, request.path, reason);
+    // The rest of the request is unread: the connection cannot carry another one.
+    write(server_.refusal(request, status, reason), true);
+  }
+
+  void write(Response response, bool close) {
+    release_budget();
+    parser_.reset();
+    response_ =
+        std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status), version_);
+    response_->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) response_->set(name, value);
+    response_->body() = std::move(response.body);
+    response_->keep_alive(keep_alive_ && !close);
+    response_->prepare_payload();
+    lowest().expires_after(server_.options().request_timeout);
+    bhttp::async_write(stream_, *response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return;
+      if (!self->response_->keep_alive()) {
+        error_code ignored;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        return;
+      }
+      self->keep_alive_ = true;
+      self->read_request();
+    });
+  }
+
+  detail::ServerCore& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  std::shared_ptr<bhttp::response<bhttp::empty_body>> continue_;
+  std::uint64_t id_ = 0;
+  std::size_t counted_ = 0;
+  bool keep_alive_ = true;
+  bool continue_sent_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+void detail::ServerCore::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (connections_.load() >= static_cast<std::size_t>(options_.max_connections)) {
+        error_code ignored;
+        socket.close(ignored);
+      } else if (tls_) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *tls_)->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->start();
+      }
+    } else {
+      // Out of file descriptors, typically: keep serving those we have.
+      spdlog::warn("{}: accepting a connection failed: {}", options_.what, ec.message());
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, Refusal refuse)
+    : core_(std::make_unique<detail::ServerCore>(std::move(options), std::move(handler), std::move(refuse))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() { core_->start(); }
+void HttpServer::stop() { core_->stop(); }
+int HttpServer::port() const { return core_->port(); }
+HttpServer::Counters HttpServer::counters() const { return core_->counters(); }
+
+}  // namespace tpustack::http

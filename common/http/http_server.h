@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tpustack::http {
+
+namespace detail {
+class ServerCore;
+}
+
+// A request as a handler sees it: read whole, within the server's limits.
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // the target without its query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first header of that name (case-insensitive), or "".
+  std::string header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones, e.g. Retry-After
+};
+
+// Server certificate chain and key (PEM files). With `client_ca_file`, a client must present a certificate
+// signed by that CA or the handshake fails: nothing of its request is read.
+struct TlsFiles {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
+struct HttpServerOptions {
+  std::string listen;  // HOST:PORT; ":PORT" is every address; port 0 picks a free one (see port())
+  std::string what;    // names the surface in messages: "extender verbs", "/metrics"
+  std::optional<TlsFiles> tls;
+  // A body over this is refused with 413 as soon as its Content-Length says so, or, chunked, when its bytes
+  // reach it; the connection is closed after the answer.
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  // Body bytes being received on all connections together. Past it a request is refused with 503 and its
+  // connection closed, so many connections each sending a large body never add up to more than this.
+  std::size_t max_buffered_bytes = 256 << 20;
+  // Requests handed to the workers and not answered yet. Past it a request gets 503 + Retry-After at once.
+  int max_in_flight = 64;
+  int workers = 4;              // threads that run handlers: a handler may block (API calls); readers never do
+  int io_threads = 1;           // threads that accept, read and write; they run only `inline_route` handlers
+  int max_connections = 10000;  // past it a new connection is closed at once
+  // A request's headers and body must arrive within this, counted from the connection's opening or the end of
+  // the previous answer on a kept-alive one; a client that stalls is disconnected then.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  // Routes cheap enough to answer on the reading thread (/healthz): they answer even while every worker is
+  // busy. They must not block.
+  std::function<bool(const Request&)> inline_route;
+};
+
+// One HTTP/1.1 (optionally TLS) surface of a program on Boost.Beast: its /metrics, the extender's verbs.
+// Reading is asynchronous on the server's own I/O threads, so no number of slow or stalled clients holds a
+// thread; handlers run on the server's own bounded worker pool (never cpprestsdk's, which the Kubernetes
+// client needs). Requests the server refuses before the handler (too large, too many, unreadable) are answered
+// by `refuse`, so that each surface answers in its own format.
+class HttpServer {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+  // The answer to a request refused with `status` (400, 413, 503) for `reason`; the request holds what was
+  // read of it (method and target at least). Nullptr: plain text.
+  using Refusal = std::function<Response(const Request&, int status, const std::string& reason)>;
+
+  // Throws std::invalid_argument for a bad HOST:PORT, std::runtime_error for TLS files that cannot be read.
+  HttpServer(HttpServerOptions options, Handler handler, Refusal refuse = nullptr);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving. Throws std::runtime_error "cannot serve <what> on <address>: <reason>".
+  void start();
+  // Stops accepting, closes every connection and waits for running handlers. Idempotent.
+  void stop();
+  // The bound port (after start()).
+  int port() const;
+
+  struct Counters {
+    std::size_t connections = 0;
+    std::size_t in_flight = 0;
+    std::size_t buffered_bytes = 0;
+  };
+  Counters counters() const;
+
+ private:
+  std::unique_ptr<detail::ServerCore> core_;
+};
+
+// Raises this process's open-file limit to its hard limit (a server holding thousands of connections needs
+// more than the usual soft 1024). Returns the limit now in force.
+std::size_t raise_open_file_limit();
+
+}  // namespace tpustack::http

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+namespace tpustack::http {
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0" when the address gave none; IPv6 without brackets
+  int port = 0;
+};
+
+// "0.0.0.0:2112", ":2112", "[::1]:8080". Throws std::invalid_argument naming the address.
+ListenAddress parse_listen_address(const std::string& host_port);
+
+// The same as a URI: ":2112" → "http://0.0.0.0:2112".
+std::string listen_uri(const std::string& host_port);
+
+}  // namespace tpustack::http

@@ -1,0 +1,97 @@
+#include "extender/service/shared_reservations.h"
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/kube/backoff.h"
+#include "common/kube/event.h"
+
+namespace tpustack::extender {
+
+namespace {
+
+using nlohmann::json;
+
+// Each conflict means another replica's change went through, so the ledger moves on; this many in a row
+// means the replicas are writing faster than one of them can read, and the caller answers an error instead.
+constexpr int kMaxConflicts = 16;
+
+}  // namespace
+
+ReservationLedger ledger_from_config_map(const json& config_map) {
+  const json metadata = config_map.value("metadata", json::object());
+  const std::string text = config_map.value("data", json::object()).value(kReservationsKey, "");
+  ReservationLedger::Entries entries;
+  const json stored = text.empty() ? json::object() : json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!stored.is_object()) {
+    spdlog::warn("reservations ConfigMap {}: data.{} is not a JSON object; read as empty", metadata.value("name", ""),
+                 kReservationsKey);
+  } else {
+    for (const auto& [group, entry] : stored.items()) {
+      const auto since = entry.is_object() ? kube::parse_rfc3339(entry.value("since", "")) : std::nullopt;
+      const std::string slice = entry.is_object() ? entry.value("slice", "") : "";
+      if (!since || slice.empty()) {
+        spdlog::warn("reservations ConfigMap: skipping the entry of {}: {}", group, entry.dump());
+        continue;
+      }
+      entries.emplace(group, LedgerEntry{slice, *since});
+    }
+  }
+  return ReservationLedger(std::move(entries), metadata.value("resourceVersion", ""));
+}
+
+SharedReservations::SharedReservations(kube::KubeClient& client, std::string ns, std::string name)
+    : client_(client), ns_(std::move(ns)), name_(std::move(name)) {}
+
+json SharedReservations::config_map(const ReservationLedger& ledger) const {
+  json entries = json::object();
+  for (const auto& [group, entry] : ledger.entries()) {
+    entries[group] = {{"slice", entry.slice}, {"since", kube::rfc3339(entry.since)}};
+  }
+  json metadata = {{"name", name_}, {"namespace", ns_}};
+  if (!ledger.version().empty()) metadata["resourceVersion"] = ledger.version();
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", std::move(metadata)},
+          {"data", {{kReservationsKey, entries.dump()}}}};
+}
+
+ReservationLedger SharedReservations::read() {
+  try {
+    return ledger_from_config_map(client_.get(kube::resources::kConfigMaps, ns_, name_));
+  } catch (const kube::KubeError& e) {
+    if (!e.not_found()) throw;
+    return {};
+  }
+}
+
+ReservationLedger SharedReservations::modify(const std::function<bool(ReservationLedger&)>& change) {
+  kube::Backoff backoff({std::chrono::milliseconds(5), std::chrono::milliseconds(100), 2.0, 0.5});
+  for (int conflicts = 0;; ++conflicts) {
+    ReservationLedger ledger = read();
+    if (!change(ledger)) return ledger;
+    try {
+      const json written = ledger.version().empty()
+                               ? client_.create(kube::resources::kConfigMaps, ns_, config_map(ledger))
+                               : client_.replace(kube::resources::kConfigMaps, ns_, name_, config_map(ledger));
+      return ledger_from_config_map(written);
+    } catch (const kube::KubeError& e) {
+      // Conflict on PUT, AlreadyExists on POST: another replica wrote first; decide again on what it wrote.
+      if (!e.conflict() || conflicts + 1 >= kMaxConflicts) throw;
+      spdlog::debug("reservations {}/{}: another replica wrote first ({}); reading again", ns_, name_, e.reason());
+    }
+    std::this_thread::sleep_for(backoff.next());
+  }
+}
+
+SharedReservations::Claim SharedReservations::claim(const std::string& group, const std::string& slice) {
+  Claim result;
+  result.ledger = modify([&](ReservationLedger& ledger) {
+    result.outcome = ledger.claim(group, slice, std::chrono::system_clock::now());
+    return result.outcome.kind == ClaimOutcome::Kind::kGranted;
+  });
+  return result;
+}
+
+}  // namespace tpustack::extender

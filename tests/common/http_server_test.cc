@@ -1,0 +1,326 @@
+#include "common/http/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+
+#include "tests/support/raw_http_client.h"
+
+namespace tpustack::http {
+namespace {
+
+using testing::RawConnection;
+using testing::request_bytes;
+using testing::round_trip;
+using namespace std::chrono_literals;
+
+// Holds handlers that ask for it until released, as a slow API server holds /bind.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool wait_for_waiting(int count) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 10s, [&] { return waiting_ >= count; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+HttpServerOptions local(HttpServerOptions options = {}) {
+  options.listen = "127.0.0.1:0";
+  options.what = "test surface";
+  return options;
+}
+
+Response echo(const Request& request) {
+  Response response;
+  response.body = request.method + " " + request.path + " " + request.body;
+  return response;
+}
+
+Response json_refusal(const Request& request, int status, const std::string& reason) {
+  Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = R"({"Error":")" + reason + R"(","path":")" + request.path + "\"}";
+  return response;
+}
+
+TEST(HttpServerTest, AnswersKeepsAliveAndAnswersPipelinedRequestsInOrder) {
+  HttpServer server(local(), echo);
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("POST", "/a?x=1", "one")));
+  auto first = connection.read_response();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "POST /a one");
+  ASSERT_TRUE(connection.send(request_bytes("POST", "/b", "two") + request_bytes("GET", "/c")));
+  EXPECT_EQ(connection.read_response().body, "POST /b two");
+  EXPECT_EQ(connection.read_response().body, "GET /c ");
+}
+
+// A started server taking bodies of at most 1,000 bytes, refusing in JSON.
+std::unique_ptr<HttpServer> small_bodies_server() {
+  HttpServerOptions options;
+  options.max_body_bytes = 1000;
+  auto server = std::make_unique<HttpServer>(local(options), echo, json_refusal);
+  server->start();
+  return server;
+}
+
+TEST(HttpServerTest, RefusesABodyOverTheLimitFromItsContentLengthBeforeReadingIt) {
+  auto server = small_bodies_server();
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.send("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n"));
+  auto refused = connection.read_response(2s);
+  EXPECT_EQ(refused.status, 413);
+  EXPECT_EQ(refused.headers["content-type"], "application/json");
+  EXPECT_NE(refused.body.find("\"path\":\"/filter\""), std::string::npos) << refused.body;
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+  EXPECT_EQ(server->counters().buffered_bytes, 0u);
+}
+
+TEST(HttpServerTest, CutsAChunkedBodyOffAtTheLimit) {
+  auto server = small_bodies_server();
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.send("POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "200\r\n" + std::string(0x200, 'a') + "\r\n";
+  bool refused_early = false;
+  for (int i = 0; i < 8 && !refused_early; ++i) refused_early = !connection.send(chunk);
+  EXPECT_EQ(connection.read_response(2s).status, 413);
+}
+
+TEST(HttpServerTest, AnswersMalformedRequestsWith400) {
+  HttpServer server(local(), echo, json_refusal);
+  server.start();
+  for (const char* bad : {"GARBAGE\r\n\r\n", "POST /bind HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                          "POST /bind HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}) {
+    RawConnection connection(server.port());
+    ASSERT_TRUE(connection.send(bad));
+    EXPECT_EQ(connection.read_response(2s).status, 400) << bad;
+  }
+}
+
+TEST(HttpServerTest, BeyondTheInFlightCapAnswers503WithRetryAfterAtOnce) {
+  Gate gate;
+  HttpServerOptions options;
+  options.max_in_flight = 2;
+  options.workers = 2;
+  options.inline_route = [](const Request& request) { return request.path == "/healthz"; };
+  HttpServer server(
+      local(options),
+      [&](const Request& request) {
+        if (request.path == "/slow") gate.wait();
+        return echo(request);
+      },
+      json_refusal);
+  server.start();
+  RawConnection slow1(server.port()), slow2(server.port());
+  ASSERT_TRUE(slow1.send(request_bytes("POST", "/slow", "1")));
+  ASSERT_TRUE(slow2.send(request_bytes("POST", "/slow", "2")));
+  ASSERT_TRUE(gate.wait_for_waiting(2));
+
+  const auto start = std::chrono::steady_clock::now();
+  auto busy = round_trip(server.port(), "POST", "/bind", "{}");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.headers["retry-after"], "1");
+  EXPECT_EQ(busy.headers["content-type"], "application/json");
+  // Probes answer on the reading thread while every worker is held.
+  EXPECT_EQ(round_trip(server.port(), "GET", "/healthz").status, 200);
+
+  gate.open();
+  EXPECT_EQ(slow1.read_response().body, "POST /slow 1");
+  EXPECT_EQ(slow2.read_response().body, "POST /slow 2");
+  EXPECT_EQ(round_trip(server.port(), "POST", "/bind", "{}").status, 200);
+}
+
+TEST(HttpServerTest, StalledClientsHoldNoThreadAndGoAwayCleanly) {
+  HttpServer server(local(), echo);
+  server.start();
+  std::vector<std::unique_ptr<RawConnection>> stalled;
+  for (int i = 0; i < 200; ++i) {
+    stalled.push_back(std::make_unique<RawConnection>(server.port()));
+    // Half stop inside their headers, half after 10 of 1000 promised body bytes.
+    stalled.back()->send(i % 2 == 0 ? "POST /filter HTTP/1.1\r\nHost: x\r\nContent-Le"
+                                    : "POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
+  }
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(round_trip(server.port(), "POST", "/prioritize", "{}").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  }
+  stalled.clear();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.counters().connections > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server.counters().connections, 0u);
+  EXPECT_EQ(server.counters().buffered_bytes, 0u);
+}
+
+TEST(HttpServerTest, DisconnectsAClientThatStallsPastTheRequestTimeout) {
+  HttpServerOptions options;
+  options.request_timeout = 300ms;
+  HttpServer server(local(options), echo);
+  server.start();
+  RawConnection stalled(server.port());
+  ASSERT_TRUE(stalled.send("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"));
+  EXPECT_TRUE(stalled.closed_by_peer(3s));
+}
+
+TEST(HttpServerTest, BodiesInTransitTogetherStayWithinTheBudget) {
+  HttpServerOptions options;
+  options.max_body_bytes = 800;
+  options.max_buffered_bytes = 1000;
+  HttpServer server(local(options), echo, json_refusal);
+  server.start();
+  RawConnection first(server.port());
+  ASSERT_TRUE(first.send("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 800\r\n\r\n" + std::string(700, 'a')));
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.counters().buffered_bytes < 700 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  RawConnection second(server.port());
+  ASSERT_TRUE(second.send("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 800\r\n\r\n" + std::string(700, 'b')));
+  EXPECT_EQ(second.read_response(2s).status, 503);
+  // The first one, within the budget, completes.
+  ASSERT_TRUE(first.send(std::string(100, 'a')));
+  EXPECT_EQ(first.read_response(2s).status, 200);
+}
+
+TEST(HttpServerTest, AHandlerThatThrowsGetsA500InTheSurfacesFormat) {
+  HttpServer server(
+      local(), [](const Request&) -> Response { throw std::runtime_error("boom"); }, json_refusal);
+  server.start();
+  auto answer = round_trip(server.port(), "POST", "/bind", "{}");
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_NE(answer.body.find("boom"), std::string::npos);
+}
+
+TEST(HttpServerTest, StopClosesKeptAliveConnections) {
+  HttpServer server(local(), echo);
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("GET", "/x")));
+  EXPECT_EQ(connection.read_response().status, 200);
+  server.stop();
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+}
+
+TEST(HttpServerTest, NamesTheAddressItCannotServe) {
+  HttpServer first(local(), echo);
+  first.start();
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:" + std::to_string(first.port());
+  options.what = "second surface";
+  HttpServer second(options, echo);
+  try {
+    second.start();
+    FAIL() << "a busy port must not start";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot serve second surface on 127.0.0.1:"), std::string::npos) << e.what();
+  }
+  options.listen = "nonsense";
+  EXPECT_THROW(HttpServer(options, echo), std::invalid_argument);
+}
+
+// TLS, as kube-scheduler's extender client speaks it (enableHTTPS with a client certificate).
+class TlsTest : public ::testing::Test {
+ protected:
+  static std::string file(const std::string& name) {
+    return std::string(TPUSTACK_SOURCE_DIR) + "/tests/common/data/tls/" + name;
+  }
+
+  // Status of GET /x over TLS with the given client certificate ("" for none); 0 when the handshake or the
+  // request failed.
+  static int get(int port, const std::string& client_cert, const std::string& client_key) {
+    namespace asio = boost::asio;
+    namespace ssl = asio::ssl;
+    try {
+      asio::io_context io;
+      ssl::context context(ssl::context::tls_client);
+      context.load_verify_file(file("ca.pem"));
+      context.set_verify_mode(ssl::verify_peer);
+      if (!client_cert.empty()) {
+        context.use_certificate_chain_file(file(client_cert));
+        context.use_private_key_file(file(client_key), ssl::context::pem);
+      }
+      ssl::stream<asio::ip::tcp::socket> stream(io, context);
+      stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+      stream.handshake(ssl::stream_base::client);
+      const std::string request = request_bytes("GET", "/x", "", "Connection: close\r\n");
+      asio::write(stream, asio::buffer(request));
+      std::string reply;
+      boost::system::error_code ec;
+      char buffer[4096];
+      for (;;) {
+        const size_t got = stream.read_some(asio::buffer(buffer), ec);
+        reply.append(buffer, got);
+        if (ec) break;
+      }
+      if (reply.rfind("HTTP/1.1 ", 0) != 0) return 0;
+      return std::stoi(reply.substr(9, 3));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+};
+
+TEST_F(TlsTest, ServesHttpsAndWithAClientCaOnlyClientsItSigned) {
+  HttpServerOptions options = local();
+  options.tls = TlsFiles{file("server.pem"), file("server-key.pem"), file("ca.pem")};
+  HttpServer server(options, echo);
+  server.start();
+  EXPECT_EQ(get(server.port(), "client.pem", "client-key.pem"), 200);
+  EXPECT_EQ(get(server.port(), "", ""), 0) << "no client certificate";
+  EXPECT_EQ(get(server.port(), "stranger.pem", "stranger-key.pem"), 0) << "a certificate the CA did not sign";
+  // Plain HTTP to the TLS port gets no answer either.
+  EXPECT_NE(round_trip(server.port(), "GET", "/x").status, 200);
+}
+
+TEST_F(TlsTest, WithoutAClientCaAnyTlsClientIsServed) {
+  HttpServerOptions options = local();
+  options.tls = TlsFiles{file("server.pem"), file("server-key.pem"), ""};
+  HttpServer server(options, echo);
+  server.start();
+  EXPECT_EQ(get(server.port(), "", ""), 200);
+}
+
+TEST_F(TlsTest, NamesAnUnreadableCertificate) {
+  HttpServerOptions options = local();
+  options.tls = TlsFiles{"/nonexistent/cert.pem", file("server-key.pem"), ""};
+  try {
+    HttpServer server(options, echo);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/cert.pem"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tpustack::http

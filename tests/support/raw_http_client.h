@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace tpustack::testing {
+
+// An HTTP/1.1 response as bytes on the wire said it; headers keyed in lower case.
+struct RawResponse {
+  int status = 0;  // 0: the connection closed (or timed out) before an answer
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+// A plain TCP connection to 127.0.0.1 that sends exactly the bytes it is given: for clients that misbehave on
+// purpose (stall mid-body, pipeline, send garbage), which no HTTP library does.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);  // throws std::runtime_error when it cannot connect
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  // Sends all of `bytes`; false when the peer has closed.
+  bool send(std::string_view bytes);
+  // Reads one response (Content-Length or chunked bodies, or until the peer closes).
+  RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Whether the peer closes the connection within `wait` (EOF or reset); data it sends meanwhile is discarded.
+  bool closed_by_peer(std::chrono::milliseconds wait);
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+
+  int fd_ = -1;
+  std::string pending_;
+};
+
+// The bytes of a request with Content-Length (when `body` is not empty or the method is POST).
+std::string request_bytes(std::string_view method, std::string_view path, std::string_view body = "",
+                          std::string_view extra_headers = "");
+
+// One request on a fresh connection; status 0 when nothing listens or nothing answered.
+RawResponse round_trip(int port, std::string_view method, std::string_view path, std::string_view body = "");
+
+}  // namespace tpustack::testing
