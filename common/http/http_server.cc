@@ -223,13 +223,13 @@ class ServerCore {
 
 namespace {
 
-Request request_from(const bhttp::request<bhttp::string_body>& message, bool with_body) {
+// Method, target and fields; the body is the caller's to move.
+Request request_from(const bhttp::request<bhttp::string_body>& message) {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   request.path = request.target.substr(0, request.target.find('?'));
   for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
-  if (with_body) request.body = message.body();
   return request;
 }
 
@@ -340,7 +340,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void dispatch() {
     keep_alive_ = parser_->get().keep_alive();
     version_ = parser_->get().version();
-    auto request = std::make_shared<Request>(request_from(parser_->get(), false));
+    auto request = std::make_shared<Request>(request_from(parser_->get()));
     request->body = std::move(parser_->get().body());
     if (server_.runs_inline(*request)) return write(server_.handle(*request), false);
     if (server_.in_flight().fetch_add(1) >= static_cast<std::size_t>(server_.options().max_in_flight)) {
@@ -361,7 +361,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void refuse(int status, const std::string& reason) {
     // What was parsed of the request line and fields, complete or not: the refusal may depend on the path.
     Request request;
-    if (parser_) request = request_from(parser_->get(), false);
+    if (parser_) request = request_from(parser_->get());
     version_ = parser_ && parser_->get().version() == 10 ? 10 : 11;
     spdlog::debug("{}: refused {} {}: {}", server_.options().what, request.method, request.path, reason);
     // The rest of the request is unread: the connection cannot carry another one.

@@ -139,13 +139,13 @@ PoolSpec build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults) {
   spec.labels[kManagedByLabel] = kManagedByValue;
   if (spec.for_workload) {
     spec.labels[std::string(kGroupLabel)] = pod.workload.name;
-    spec.labels[kGroupNamespaceLabel] = pod.workload.ns;
+    spec.labels[std::string(kGroupNamespaceLabel)] = pod.workload.ns;
     spec.labels[kOwnerKindLabel] = pod.workload.kind;
     spec.labels[kOwnerNameLabel] = pod.workload.name;
     spec.labels[kPoolKindLabel] = kWorkloadPoolKind;
   } else {
     spec.labels[std::string(kGroupLabel)] = pod.group->group;
-    spec.labels[kGroupNamespaceLabel] = pod.group->ns;
+    spec.labels[std::string(kGroupNamespaceLabel)] = pod.group->ns;
     spec.labels[kOwnerKindLabel] = to_string(pod.group->owner_kind);
     spec.labels[kOwnerNameLabel] = pod.group->owner;
   }

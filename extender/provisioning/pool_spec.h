@@ -15,7 +15,7 @@ namespace tpustack::provisioning {
 inline constexpr const char* kManagedByLabel = "tpustack.dev/managed-by";
 inline constexpr const char* kManagedByValue = "tpu-extender";
 using extender::names::kGroupLabel;
-inline constexpr const char* kGroupNamespaceLabel = "tpustack.dev/group-namespace";
+using extender::names::kGroupNamespaceLabel;
 inline constexpr const char* kSpecHashLabel = "tpustack.dev/pool-spec-hash";
 // Which object's end ends the group (to_string(OwnerKind)), and its name; for a workload's pool, the
 // workload's kind and name.

@@ -2,7 +2,6 @@
 // and retried only on the events kube-scheduler knows of, or after its 5-minute flush. Before tpu-extender
 // reserved slices at first sight and nudged waiting pods, followers created before their leader waited for
 // that flush.
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/local_cluster.h"
+#include "tests/support/temp_dir.h"
 
 namespace tpustack::e2e {
 namespace {
@@ -28,9 +28,7 @@ const fakes::GroupResource kNodes{"", "nodes"};
 class RealisticQueue : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = (std::filesystem::temp_directory_path() / "timing-XXXXXX").string();
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    work_dir_ = dir;
+    work_dir_ = tpustack::testing::make_temp_dir("timing");
     ClusterOptions options;
     options.binary_dir = TPUSTACK_BINARY_DIR;
     options.work_dir = work_dir_;

@@ -1,6 +1,5 @@
 // Two tpu-extender replicas behind one Service (issue 13): any replica answers any verb, reservations are shared
 // through the API server, and killing a replica at any moment neither promises a slice twice nor splits a group.
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +14,7 @@
 
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/local_cluster.h"
+#include "tests/support/temp_dir.h"
 
 namespace tpustack::e2e {
 namespace {
@@ -44,9 +44,7 @@ struct Tally {
 class ExtenderReplicas : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = (std::filesystem::temp_directory_path() / "replicas-XXXXXX").string();
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    work_dir_ = dir;
+    work_dir_ = tpustack::testing::make_temp_dir("replicas");
     ClusterOptions options;
     options.binary_dir = TPUSTACK_BINARY_DIR;
     options.work_dir = work_dir_;

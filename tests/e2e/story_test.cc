@@ -2,7 +2,6 @@
 // pool, the device plugins register, the extender places worker i on host i, inferd serves with each
 // worker's environment, the pool goes after the group; a second group waits, then gets its own pool.
 #include <signal.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <iostream>
@@ -13,6 +12,7 @@
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/local_cluster.h"
 #include "tests/support/required_tool.h"
+#include "tests/support/temp_dir.h"
 
 namespace tpustack::e2e {
 namespace {
@@ -31,9 +31,7 @@ class StoryTest : public ::testing::Test {
     TPUSTACK_REQUIRE_SETUP(std::filesystem::exists(models + "/f32-mean/config.json"),
                            "python3-numpy (it writes the tiny models into " + models + ")");
     // Short: the plugin sockets live under it.
-    std::string dir = (std::filesystem::temp_directory_path() / "e2e-XXXXXX").string();
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    work_dir_ = dir;
+    work_dir_ = tpustack::testing::make_temp_dir("e2e");
     ClusterOptions options;
     options.binary_dir = TPUSTACK_BINARY_DIR;
     options.work_dir = work_dir_;

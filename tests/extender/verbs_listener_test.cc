@@ -19,6 +19,7 @@
 #include "tests/fakes/fake_apiserver.h"
 #include "tests/support/child_process.h"
 #include "tests/support/raw_http_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace tpustack::extender {
 namespace {
@@ -82,8 +83,7 @@ class VerbsListenerTest : public ::testing::Test {
     victim.scheduler_name = "default-scheduler";
     api_.store().create(kFakePods, "kube-system", objects::pod_json(victim));
 
-    work_dir_ = ::testing::TempDir() + "verbs-listener-" + std::to_string(getpid());
-    std::filesystem::create_directories(work_dir_);
+    work_dir_ = tpustack::testing::make_temp_dir("verbs-listener");
     const std::string kubeconfig = work_dir_ + "/kubeconfig";
     std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: local\n"
                               << "clusters: [{name: local, cluster: {server: '" << api_.url() << "'}}]\n"

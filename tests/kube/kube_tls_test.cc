@@ -23,6 +23,8 @@
 
 #include "common/kube/kube_client.h"
 
+#include "tests/support/temp_dir.h"
+
 namespace tpustack::kube {
 namespace {
 
@@ -217,9 +219,7 @@ class MutualTlsServer {
 class KubeTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kube_tls_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = tpustack::testing::make_temp_dir("kube_tls_test");
     write("ca.crt", ca_.cert_pem());
     write("client.crt", client_.cert_pem());
     write("client.key", client_.key_pem());

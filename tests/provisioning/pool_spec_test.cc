@@ -40,7 +40,7 @@ TEST(PoolSpec, V6e4x4SpotIsFourCompactHostsWithTaintsAndOwnership) {
   EXPECT_EQ(spec.taints[1], (Taint{"cloud.google.com/gke-spot", "true", "NoSchedule"}));
   EXPECT_EQ(spec.labels.at(kManagedByLabel), "tpu-extender");
   EXPECT_EQ(spec.labels.at(std::string(kGroupLabel)), "train-workers-0");
-  EXPECT_EQ(spec.labels.at(kGroupNamespaceLabel), "default");
+  EXPECT_EQ(spec.labels.at(std::string(kGroupNamespaceLabel)), "default");
   EXPECT_EQ(spec.labels.at(kOwnerKindLabel), "JobSet");
   EXPECT_EQ(spec.labels.at(kOwnerNameLabel), "train");
   EXPECT_EQ(spec.labels.at(kSpecHashLabel), spec.hash);
@@ -89,7 +89,7 @@ TEST(PoolSpec, SingleHostPodsGetNodesOfTheirWorkloadsPoolNamedAndLabelledLikeAGr
   EXPECT_FALSE(v5e.compact_placement());
   EXPECT_EQ(v5e.labels.at(kManagedByLabel), "tpu-extender");
   EXPECT_EQ(v5e.labels.at(std::string(kGroupLabel)), "web");
-  EXPECT_EQ(v5e.labels.at(kGroupNamespaceLabel), "default");
+  EXPECT_EQ(v5e.labels.at(std::string(kGroupNamespaceLabel)), "default");
   EXPECT_EQ(v5e.labels.at(kOwnerKindLabel), "StatefulSet");
   EXPECT_EQ(v5e.labels.at(kOwnerNameLabel), "web");
   EXPECT_EQ(v5e.labels.at(kPoolKindLabel), "workload");

@@ -15,6 +15,7 @@
 #include "common/kube/resource.h"
 #include "tests/support/free_port.h"
 #include "tests/support/required_tool.h"
+#include "tests/support/temp_dir.h"
 
 namespace tpustack::testing {
 namespace {
@@ -72,9 +73,7 @@ void RealK8sTest::SetUp() {
     if (running_in_ci()) GTEST_FAIL() << why << " (CI=true)";
     GTEST_SKIP() << why;
   }
-  std::string dir = (std::filesystem::temp_directory_path() / "real-k8s-XXXXXX").string();
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  work_dir_ = dir;
+  work_dir_ = tpustack::testing::make_temp_dir("real-k8s");
   ControlPlaneOptions options;
   options.work_dir = work_dir_;
   control_plane_ = std::make_unique<RealControlPlane>(options);
