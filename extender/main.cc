@@ -1,7 +1,11 @@
 // tpu-extender: slice-aware gang placement for kube-scheduler (serve) and its what-if planner (plan).
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +20,7 @@
 #include "common/http/http_server.h"
 #include "common/kube/cluster_config.h"
 #include "common/logging/logging.h"
+#include "extender/admission/admission_webhook.h"
 #include "extender/model/cluster_state.h"
 #include "extender/plan/cluster_plan.h"
 #include "extender/plan/object_list.h"
@@ -55,6 +60,10 @@ struct ServeFlags {
   std::string max_request_bytes;
   int max_in_flight = 0;
   std::vector<std::string> scheduler_names;
+  std::string webhook_listen;
+  std::string webhook_cert_file;
+  std::string webhook_key_file;
+  std::string webhook_scheduler_name;
   provisioning::ProvisionerOptions provisioning;
 };
 
@@ -78,22 +87,65 @@ void add_serve_flags(CLI::App& serve, ServeFlags& flags) {
   serve.add_option("--scheduler-name", flags.scheduler_names,
                    "A kube-scheduler profile (spec.schedulerName) whose TPU pods tpu-extender binds and preempts for; "
                    "repeat for several (tpu-scheduler)");
+  serve.add_option("--webhook-listen", flags.webhook_listen,
+                   "HOST:PORT of the mutating admission webhook, HTTPS POST /mutate (off when not given)");
+  serve.add_option("--webhook-cert-file", flags.webhook_cert_file,
+                   "PEM certificate of the webhook, re-read when it changes (cert-manager); without it and "
+                   "--webhook-key-file tpu-extender keeps its own CA in the Secret tpu-extender-webhook-ca");
+  serve.add_option("--webhook-key-file", flags.webhook_key_file, "PEM private key of --webhook-cert-file");
+  serve.add_option("--webhook-scheduler-name", flags.webhook_scheduler_name,
+                   "spec.schedulerName the webhook gives TPU pods that name none (tpu-scheduler)");
   provisioning::add_provisioner_flags(serve, flags.provisioning);
+}
+
+// A serve setting: the flag when given, else the config key, else the fallback.
+using Setting = std::function<std::string(const std::string& flag, const std::string& value, const std::string& key,
+                                          std::string fallback)>;
+
+// The namespace tpu-extender runs in (the webhook's Service and CA Secret live there).
+std::string own_namespace() {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  std::ifstream file("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  return std::getline(file, ns) && !ns.empty() ? ns : "tpu-system";
+}
+
+std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting& setting, const ServeFlags& flags) {
+  admission::AdmissionWebhookOptions options;
+  options.listener.listen = setting("--webhook-listen", flags.webhook_listen, "webhookListen", "");
+  options.cert_file = setting("--webhook-cert-file", flags.webhook_cert_file, "webhookCertFile", "");
+  options.key_file = setting("--webhook-key-file", flags.webhook_key_file, "webhookKeyFile", "");
+  options.listener.mutation.scheduler_name = setting("--webhook-scheduler-name", flags.webhook_scheduler_name,
+                                                     "webhookSchedulerName", options.listener.mutation.scheduler_name);
+  if (options.cert_file.empty() != options.key_file.empty()) {
+    throw std::invalid_argument("--webhook-cert-file and --webhook-key-file go together");
+  }
+  if (options.listener.listen.empty()) {
+    if (!options.cert_file.empty()) throw std::invalid_argument("--webhook-cert-file needs --webhook-listen");
+    return std::nullopt;
+  }
+  if (options.listener.mutation.scheduler_name.empty()) {
+    throw std::invalid_argument("--webhook-scheduler-name must not be empty");
+  }
+  options.ns = own_namespace();
+  return options;
 }
 
 int serve(const CLI::App& app, ServeFlags& flags) {
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     config = config::ConfigDocument::load_file(flags.config);
-    std::set<std::string> known = {"listen",       "metricsAddr",    "logLevel",        "kubeconfig",
-                                   "groupTimeout", "schedulerNames", "tlsCertFile",     "tlsPrivateKeyFile",
-                                   "clientCAFile", "debugEndpoints", "maxRequestBytes", "maxInFlight"};
+    std::set<std::string> known = {"listen",        "metricsAddr",     "logLevel",        "kubeconfig",
+                                   "groupTimeout",  "schedulerNames",  "tlsCertFile",     "tlsPrivateKeyFile",
+                                   "clientCAFile",  "debugEndpoints",  "maxRequestBytes", "maxInFlight",
+                                   "webhookListen", "webhookCertFile", "webhookKeyFile",  "webhookSchedulerName"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
     config.reject_unknown_keys(known);
   }
   auto& provisioning_options = flags.provisioning;
   provisioning::apply_provisioner_config(config, app, provisioning_options);
-  auto setting = [&](const std::string& flag, const std::string& value, const std::string& key, std::string fallback) {
+  Setting setting = [&](const std::string& flag, const std::string& value, const std::string& key,
+                        std::string fallback) {
     if (app.count(flag) > 0) return value;
     return config.get_string(key).value_or(std::move(fallback));
   };
@@ -135,6 +187,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     options.scheduler_names = *names;
   }
   if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
+  const auto webhook_settings = webhook_options(setting, flags);
 
   // The reservations every replica shares live beside the provisioner's Lease.
   options.reservations_namespace = provisioning::lease_namespace(provisioning_options);
@@ -145,6 +198,11 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   if (provisioner) {
     runtime.set_readiness_check([&controller = provisioner->controller()] { return controller.unready_reason(); });
   }
+  std::optional<admission::AdmissionWebhook> webhook;
+  if (webhook_settings) {
+    webhook.emplace(*webhook_settings, runtime.client());
+    webhook->start();
+  }
   std::signal(SIGTERM, [](int) { stop_requested = true; });
   std::signal(SIGINT, [](int) { stop_requested = true; });
   for (int tick = 0; !stop_requested; ++tick) {
@@ -153,6 +211,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   }
   spdlog::info("stopping");
   runtime.set_readiness_check(nullptr);
+  webhook.reset();
   provisioner.reset();
   runtime.stop();
   return 0;

@@ -45,9 +45,12 @@ device plugin's libtpu environment plus TPU_WORKER_ID / TPU_WORKER_HOSTNAMES, an
 (leader or follower) from them and answered. When the JobSet completed, the pool was deleted after its
 grace period. The demo's model weights are random: the vectors and scores are real computation, not meaning.
 
-On a real cluster (GKE with TPU quota, or TPU VMs running kubelets):
-  kubectl apply -k manifests/            # device plugin DaemonSet, tpu-extender + tpu-scheduler, inferd
-  kubectl apply -f manifests/extender/examples/jobset-v6e-4x4.yaml   # schedulerName: tpu-scheduler
+On GKE with TPU quota (README "Install on GKE"):
+  scripts/build-images.sh && ...push     # the three images, tagged with the project version
+  kubectl apply -k manifests/overlays/gke             # device plugin, tpu-extender with the GKE provisioner and
+                                                      # the admission webhook, tpu-scheduler
+  kubectl label namespace default tpustack.dev/inject=enabled
+  kubectl apply -f manifests/extender/examples/jobset-v6e-4x4.yaml   # a stock JobSet, unchanged
   kubectl get pods -o wide -w            # Pending -> pool created -> Running, worker i on host i
 Run the whole test suite (the same story is the e2e test): bash scripts/test.sh
 TXT

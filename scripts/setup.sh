@@ -3,6 +3,7 @@
 # Idempotent: packages already present are not fetched again, and the build is incremental.
 #   scripts/setup.sh                 build into ./build
 #   BUILD_DIR=build-x CMAKE_ARGS="-DTPUSTACK_SANITIZE=address" scripts/setup.sh
+#   scripts/setup.sh --packages      install the packages only (the images' build stage: one list, no drift)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +20,7 @@ packages=(
 )
 
 bash "$root/scripts/install-missing.sh" setup "${packages[@]}"
+[ "${1:-}" = --packages ] && exit 0
 
 jobs=$(nproc)
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null

@@ -57,7 +57,7 @@ class ServerCore {
         address_(parse_listen_address(options_.listen)),
         handler_(std::move(handler)),
         refuse_(std::move(refuse)),
-        tls_(options_.tls ? std::optional<ssl::context>(load_tls(*options_.tls)) : std::nullopt),
+        tls_(initial_tls(options_)),
         workers_(static_cast<std::size_t>(std::max(1, options_.workers))),
         acceptor_(io_) {}
 
@@ -85,7 +85,7 @@ class ServerCore {
     accept();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) io_threads_.emplace_back([this] { io_.run(); });
     running_ = true;
-    spdlog::info("serving {} on {}{}:{}", options_.what, options_.tls ? "https://" : "http://", address_.host, port_);
+    spdlog::info("serving {} on {}{}:{}", options_.what, tls() ? "https://" : "http://", address_.host, port_);
   }
 
   void stop() {
@@ -169,31 +169,79 @@ class ServerCore {
   bool runs_inline(const Request& request) const { return options_.inline_route && options_.inline_route(request); }
 
  private:
-  static ssl::context load_tls(const TlsFiles& files) {
-    ssl::context context(ssl::context::tls_server);
-    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  static std::shared_ptr<ssl::context> server_context() {
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    return context;
+  }
+
+  static void require_client_certificates(ssl::context& context, const std::string& client_ca_file) {
+    if (client_ca_file.empty()) return;
     try {
-      context.use_certificate_chain_file(files.cert_file);
+      context.load_verify_file(client_ca_file);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot read client CA " + client_ca_file + ": " + e.what());
+    }
+    context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+
+  static std::shared_ptr<ssl::context> load_tls(const TlsFiles& files) {
+    auto context = server_context();
+    try {
+      context->use_certificate_chain_file(files.cert_file);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot read TLS certificate " + files.cert_file + ": " + e.what());
     }
     try {
-      context.use_private_key_file(files.key_file, ssl::context::pem);
+      context->use_private_key_file(files.key_file, ssl::context::pem);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot read TLS private key " + files.key_file + ": " + e.what());
     }
-    if (!files.client_ca_file.empty()) {
-      try {
-        context.load_verify_file(files.client_ca_file);
-      } catch (const std::exception& e) {
-        throw std::runtime_error("cannot read client CA " + files.client_ca_file + ": " + e.what());
-      }
-      context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-    }
+    require_client_certificates(*context, files.client_ca_file);
     return context;
   }
 
+  static std::shared_ptr<ssl::context> load_tls(const TlsCertificate& certificate, const std::string& client_ca_file) {
+    auto context = server_context();
+    try {
+      context->use_certificate_chain(asio::buffer(certificate.chain_pem));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("cannot use the TLS certificate: ") + e.what());
+    }
+    try {
+      context->use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("cannot use the TLS private key: ") + e.what());
+    }
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+      throw std::runtime_error("the TLS private key does not belong to the certificate");
+    }
+    require_client_certificates(*context, client_ca_file);
+    return context;
+  }
+
+  static std::shared_ptr<ssl::context> initial_tls(const HttpServerOptions& options) {
+    if (options.tls) return load_tls(*options.tls);
+    if (options.tls_certificate) return load_tls(*options.tls_certificate, "");
+    return nullptr;
+  }
+
+ public:
+  // The context for the next connection; sessions hold theirs, so a replaced one lives on with them.
+  std::shared_ptr<ssl::context> tls() const {
+    std::lock_guard lock(tls_mu_);
+    return tls_;
+  }
+
+  void use_certificate(const TlsCertificate& certificate) {
+    if (!tls()) throw std::logic_error(options_.what + " is not served over TLS: no certificate to replace");
+    auto context = load_tls(certificate, options_.tls ? options_.tls->client_ca_file : std::string());
+    std::lock_guard lock(tls_mu_);
+    tls_ = std::move(context);
+  }
+
+ private:
   void accept();
 
   // Declared in this order so that destroying the io_context, which releases any session still queued, finds
@@ -212,7 +260,8 @@ class ServerCore {
   std::mutex sessions_mu_;
   std::map<std::uint64_t, std::function<void()>> sessions_;
   std::uint64_t last_session_ = 0;
-  std::optional<ssl::context> tls_;
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<ssl::context> tls_;
   asio::io_context io_;
   asio::thread_pool workers_;
   tcp::acceptor acceptor_;
@@ -238,8 +287,10 @@ Request request_from(const bhttp::request<bhttp::string_body>& message) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
+  // `tls` is the context the stream was made with (null for plain TCP): the session keeps it alive.
   template <class... Args>
-  Session(detail::ServerCore& server, Args&&... args) : server_(server), stream_(std::forward<Args>(args)...) {
+  Session(detail::ServerCore& server, std::shared_ptr<ssl::context> tls, Args&&... args)
+      : server_(server), tls_(std::move(tls)), stream_(std::forward<Args>(args)...) {
     server_.connection_opened();
   }
   ~Session() {
@@ -392,6 +443,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   detail::ServerCore& server_;
+  std::shared_ptr<ssl::context> tls_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -413,10 +465,13 @@ void detail::ServerCore::accept() {
       if (connections_.load() >= static_cast<std::size_t>(options_.max_connections)) {
         error_code ignored;
         socket.close(ignored);
-      } else if (tls_) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *tls_)->start();
+      } else if (auto context = tls()) {
+        auto& used = *context;
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(context), std::move(socket),
+                                                                        used)
+            ->start();
       } else {
-        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->start();
+        std::make_shared<Session<beast::tcp_stream>>(*this, nullptr, std::move(socket))->start();
       }
     } else {
       // Out of file descriptors, typically: keep serving those we have.
@@ -434,6 +489,7 @@ HttpServer::~HttpServer() = default;
 void HttpServer::start() { core_->start(); }
 void HttpServer::stop() { core_->stop(); }
 int HttpServer::port() const { return core_->port(); }
+void HttpServer::use_certificate(const TlsCertificate& certificate) { core_->use_certificate(certificate); }
 HttpServer::Counters HttpServer::counters() const { return core_->counters(); }
 
 }  // namespace tpustack::http

@@ -43,10 +43,17 @@ struct TlsFiles {
   std::string client_ca_file;
 };
 
+// A server certificate chain and its key as PEM text: one the program made itself, or files it re-reads.
+struct TlsCertificate {
+  std::string chain_pem;
+  std::string key_pem;
+};
+
 struct HttpServerOptions {
   std::string listen;  // HOST:PORT; ":PORT" is every address; port 0 picks a free one (see port())
   std::string what;    // names the surface in messages: "extender verbs", "/metrics"
   std::optional<TlsFiles> tls;
+  std::optional<TlsCertificate> tls_certificate;  // HTTPS from memory, when `tls` is not given
   // A body over this is refused with 413 as soon as its Content-Length says so, or, chunked, when its bytes
   // reach it; the connection is closed after the answer.
   std::size_t max_body_bytes = 1 << 20;
@@ -91,6 +98,10 @@ class HttpServer {
   void stop();
   // The bound port (after start()).
   int port() const;
+  // Serves `certificate` to connections accepted from now on (a renewed or rotated one); open connections keep
+  // theirs. Throws std::runtime_error, changing nothing, when it cannot be used, and std::logic_error on a
+  // server without TLS.
+  void use_certificate(const TlsCertificate& certificate);
 
   struct Counters {
     std::size_t connections = 0;

@@ -36,7 +36,4 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service_account_dir);
 ClusterConfig in_cluster_config();
 
-// Standard base64 as kubeconfig *-data fields hold it; throws std::invalid_argument.
-std::string base64_decode(std::string_view text);
-
 }  // namespace tpustack::kube

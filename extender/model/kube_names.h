@@ -13,6 +13,10 @@ inline constexpr std::string_view kNodePoolLabel = "cloud.google.com/gke-nodepoo
 
 inline constexpr std::string_view kJobSetJobKey = "jobset.sigs.k8s.io/job-key";
 inline constexpr std::string_view kJobSetName = "jobset.sigs.k8s.io/jobset-name";
+// A replicated job of N > 1 child Jobs is a multislice unit: child Job job-index is slice job-index of N.
+inline constexpr std::string_view kJobSetReplicatedJob = "jobset.sigs.k8s.io/replicatedjob-name";
+inline constexpr std::string_view kJobSetReplicas = "jobset.sigs.k8s.io/replicatedjob-replicas";
+inline constexpr std::string_view kJobSetJobIndex = "jobset.sigs.k8s.io/job-index";
 inline constexpr std::string_view kJobName = "batch.kubernetes.io/job-name";
 inline constexpr std::string_view kLegacyJobName = "job-name";
 inline constexpr std::string_view kCompletionIndex = "batch.kubernetes.io/job-completion-index";

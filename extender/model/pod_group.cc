@@ -35,6 +35,35 @@ void read_index(const StringMap& labels, const StringMap& annotations, GroupMemb
   }
 }
 
+// A label, else the annotation of the same key (JobSet writes both).
+std::string label_or_annotation(const StringMap& labels, const StringMap& annotations, std::string_view key) {
+  auto text = lookup(labels, key);
+  return text.empty() ? lookup(annotations, key) : text;
+}
+
+void read_unit(const std::string& ns, const StringMap& labels, const StringMap& annotations, GroupMember& member) {
+  // Far beyond any TPU fleet; a bound, since the unit's members are kept per slice.
+  constexpr int kMaxSlices = 4096;
+  int slices = 0;
+  auto replicas = label_or_annotation(labels, annotations, names::kJobSetReplicas);
+  if (!parse_non_negative(replicas, slices) || slices < 2) return;  // one child Job: a group on its own
+  if (slices > kMaxSlices) {
+    member.problem = std::string(names::kJobSetReplicas) + " " + replicas + " is more slices than tpu-extender " +
+                     "places together (" + std::to_string(kMaxSlices) + ")";
+    return;
+  }
+  auto jobset = label_or_annotation(labels, annotations, names::kJobSetName);
+  auto replicated_job = label_or_annotation(labels, annotations, names::kJobSetReplicatedJob);
+  auto index = label_or_annotation(labels, annotations, names::kJobSetJobIndex);
+  UnitMembership unit{ns + "/" + jobset + "/" + replicated_job, "multislice JobSet " + ns + "/" + jobset, slices, -1};
+  if (!parse_non_negative(index, unit.slice) || unit.slice >= slices) {
+    unit.slice = -1;
+    member.problem = std::string(names::kJobSetJobIndex) + " '" + index + "' is not a slice of the " +
+                     std::to_string(slices) + " of " + unit.name;
+  }
+  member.unit = std::move(unit);
+}
+
 }  // namespace
 
 std::optional<GroupMember> group_member(const std::string& ns, const StringMap& labels, const StringMap& annotations) {
@@ -54,6 +83,7 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
     member.key = ns + "/jobset-job:" + job_key;
     member.name = "JobSet job " + ns + "/" + (job.empty() ? lookup(labels, names::kJobSetName) : job);
     if (!job.empty()) member.pool_owner = ns + "/" + job;
+    read_unit(ns, labels, annotations, member);
   } else if (lookup(labels, names::kCompletionIndex).empty() && lookup(annotations, names::kCompletionIndex).empty()) {
     return std::nullopt;
   } else {

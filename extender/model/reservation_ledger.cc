@@ -29,6 +29,19 @@ ClaimOutcome ReservationLedger::claim(const std::string& group, const std::strin
   return {ClaimOutcome::Kind::kGranted, ""};
 }
 
+ClaimOutcome ReservationLedger::claim_all(const std::map<std::string, std::string>& slices,
+                                          std::chrono::system_clock::time_point now) {
+  ReservationLedger changed = *this;
+  ClaimOutcome overall{ClaimOutcome::Kind::kAlreadyHeld, ""};
+  for (const auto& [group, slice] : slices) {
+    ClaimOutcome outcome = changed.claim(group, slice, now);
+    if (!outcome.granted()) return outcome;
+    if (outcome.kind == ClaimOutcome::Kind::kGranted) overall = outcome;
+  }
+  entries_ = std::move(changed.entries_);
+  return overall;
+}
+
 bool ReservationLedger::release(const std::string& group, const LedgerEntry& expected) {
   auto it = entries_.find(group);
   if (it == entries_.end() || it->second != expected) return false;

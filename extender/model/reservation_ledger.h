@@ -42,6 +42,9 @@ class ReservationLedger {
 
   // May `group` take `slice`? Records it (since `now`) when the group holds nothing and nobody holds the slice.
   ClaimOutcome claim(const std::string& group, const std::string& slice, std::chrono::system_clock::time_point now);
+  // Claims each group's slice of `slices` (group → slice), or none: the first refusal is returned and the ledger
+  // left as it was, so that a multislice unit never holds part of what it needs. kGranted when any was recorded.
+  ClaimOutcome claim_all(const std::map<std::string, std::string>& slices, std::chrono::system_clock::time_point now);
   // Drops the group's entry only when it is still `expected`, so that a release decided on an older copy never
   // removes a newer promise. Returns whether it dropped it.
   bool release(const std::string& group, const LedgerEntry& expected);

@@ -117,6 +117,7 @@ void SliceIndex::reserve_for_groups(const std::map<std::string, TpuPod>& pods, c
     group.key = pod.group->key;
     group.name = pod.group->name;
     group.pool_owner = pod.group->pool_owner;
+    group.unit = pod.group->unit;
     group.pods.push_back(key);
     ++group.active_pods;
     if (pod.group->leader()) group.leader = pod.key();

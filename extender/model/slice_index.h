@@ -49,7 +49,8 @@ struct Slice {
 struct GroupState {
   std::string key;
   std::string name;
-  std::string pool_owner;  // GroupMember::pool_owner
+  std::string pool_owner;              // GroupMember::pool_owner
+  std::optional<UnitMembership> unit;  // GroupMember::unit
   int active_pods = 0;
   int bound_pods = 0;
   std::vector<std::string> pods;              // keys of its active pods

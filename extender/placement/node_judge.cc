@@ -28,6 +28,10 @@ NodeJudge::NodeJudge(const PodRequest& request, const SliceIndex& index)
 Judgement NodeJudge::judge(const std::string& node) {
   if (request_.role == PodRole::kUnmanaged) return {};
   if (!request_.problem.empty()) return never(request_.problem);
+  if (request_.unit && !request_.unit->whole) {
+    if (!unit_wait_) unit_wait_ = busy(request_.unit->waiting);
+    return *unit_wait_;
+  }
   auto where = index_.locate(node);
   const Slice* slice = where.slice < 0 ? nullptr : &index_.slices()[where.slice];
   bool placed_group = request_.group && request_.group->slice >= 0;
@@ -36,14 +40,19 @@ Judgement NodeJudge::judge(const std::string& node) {
   if (const auto& known = shape_verdicts_[where.shape]; known && *known) return **known;
   if (request_.role == PodRole::kSingleHost) return judge_single_host(*slice, where.host);
 
-  auto& verdict = slice_verdicts_[where.slice];
-  if (!verdict) verdict = judge_whole_slice(where.slice);
+  auto verdict = judge_free_slice(where.slice);
   const int worker = request_.pod.group->index;
-  if (verdict->fit != Fit::kFits || where.host == worker) return *verdict;
+  if (verdict.fit != Fit::kFits || where.host == worker) return verdict;
   // Worker i runs on host i: on another host it would shift every worker's host (kube-scheduler weighs other
   // plugins' scores too, so a lower score alone would not keep it off).
   return never("worker " + std::to_string(worker) + " of " + request_.pod.group->name + " goes to host " +
                std::to_string(worker) + " of free slice " + slice->name + ", " + slice->hosts[worker].node);
+}
+
+Judgement NodeJudge::judge_free_slice(int slice_index) {
+  auto& verdict = slice_verdicts_[slice_index];
+  if (!verdict) verdict = judge_whole_slice(slice_index);
+  return *verdict;
 }
 
 const std::optional<Judgement>& NodeJudge::shape_verdict(const Slice& slice) {

@@ -33,6 +33,7 @@ struct Judgement {
 // - a member of a group that holds none fits host i (its worker id) of any whole free slice of its
 //   shape; the first member the scheduler asks about reserves that slice for the whole group
 //   (ExtenderService::filter), so no member waits for another;
+// - a member of a multislice unit that is not whole yet fits no node (placement/multislice_unit.h);
 // - a single-host pod bin-packs onto hosts of its shape, never onto a slice a group holds.
 class NodeJudge {
  public:
@@ -40,6 +41,8 @@ class NodeJudge {
   NodeJudge(const PodRequest& request, const SliceIndex& index);
 
   Judgement judge(const std::string& node);
+  // Whether slice `slice_index` is whole, free and of the pod's shape, so that its group may take it.
+  Judgement judge_free_slice(int slice_index);
 
  private:
   Judgement judge_whole_slice(int slice_index);
@@ -55,6 +58,7 @@ class NodeJudge {
   std::vector<std::optional<Judgement>> slice_verdicts_;                 // per slice, for unplaced groups
   std::vector<std::optional<std::optional<Judgement>>> shape_verdicts_;  // per shape id, once known
   std::optional<Judgement> elsewhere_;  // for a member of a placed group, every node but its own
+  std::optional<Judgement> unit_wait_;  // for a member of a multislice unit not whole yet, every node
 };
 
 // Node names are views into the `nodes` given to filter_nodes, valid while it lives.

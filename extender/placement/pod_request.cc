@@ -2,6 +2,7 @@
 
 #include "common/topology/topology_error.h"
 #include "extender/model/kube_names.h"
+#include "extender/placement/multislice_unit.h"
 
 namespace tpustack::extender {
 
@@ -85,6 +86,7 @@ PodRequest analyze_pod(TpuPod pod, const SliceIndex& index) {
   }
   request.problem = check_group(request);
   request.role = PodRole::kGroupMember;
+  if (request.problem.empty() && p.group->unit) request.unit = judge_unit(request, index);
   return request;
 }
 

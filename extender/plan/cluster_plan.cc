@@ -6,6 +6,7 @@
 
 #include "extender/placement/bind_decision.h"
 #include "extender/placement/node_judge.h"
+#include "extender/placement/slice_reservation.h"
 
 namespace tpustack::extender {
 
@@ -60,13 +61,14 @@ ClusterPlan plan_cluster(ClusterState& state) {
     progress = false;
     for (auto it = pending.begin(); it != pending.end();) {
       TpuPod pod = *state.find_pod(*it);
-      auto request = analyze_pod(pod, state.index());
-      auto outcome = filter_nodes(request, state.index(), nodes);
+      // Reserving as the extender's filter does: a multislice unit takes its slices all at once or waits.
+      auto outcome = filter_reserving(state, pod, nodes, std::chrono::steady_clock::time_point{}).outcome;
       std::vector<std::string> passed(outcome.passed.begin(), outcome.passed.end());
       if (passed.empty()) {
         ++it;
         continue;
       }
+      auto request = analyze_pod(pod, state.index());
       auto scores = prioritize_nodes(request, state.index(), passed);
       auto best = std::max_element(scores.begin(), scores.end(),
                                    [](const HostScore& a, const HostScore& b) { return a.score < b.score; });
@@ -86,12 +88,14 @@ ClusterPlan plan_cluster(ClusterState& state) {
   for (const auto& key : pending) {
     const TpuPod& pod = *state.find_pod(key);
     auto request = analyze_pod(pod, state.index());
-    std::string who = pod.group ? pod.group->name : key;
+    std::string who = !pod.group ? key : pod.group->unit ? pod.group->unit->name : pod.group->name;
     auto [it, added] = entry_of.emplace(who, plan.waiting.size());
     if (added) plan.waiting.push_back({who, {}, ""});
     auto& entry = plan.waiting[it->second];
     entry.pods.push_back(key);
-    if (entry.reason.empty() || (request.role == PodRole::kGroupMember && request.pod.group->leader())) {
+    if (request.unit && !request.unit->whole) {
+      entry.reason = request.unit->waiting;  // the whole unit's reason, not its nodes'
+    } else if (entry.reason.empty() || (request.role == PodRole::kGroupMember && request.pod.group->leader())) {
       entry.reason = summarize(filter_nodes(request, state.index(), nodes));
     }
     waiting.push_back(std::move(request));

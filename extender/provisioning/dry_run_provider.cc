@@ -17,7 +17,9 @@ std::vector<PoolState> DryRunProvider::list() {
 void DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
   std::string operation = fmt::format("create {} {} x{} {}", spec.name, spec.slice.machine_type(), spec.node_count,
                                       spec.slice.topology().to_string());
-  spdlog::info("dry-run provider: would {}; GKE body {}", operation, node_pool_create_body(spec, {}).dump());
+  GkePoolOptions gke;
+  gke.zone = "ZONE";  // no cluster is read: the GKE provider picks it (fit_cluster())
+  spdlog::info("dry-run provider: would {}; GKE body {}", operation, node_pool_create_body(spec, {}, gke).dump());
   std::lock_guard lock(mu_);
   operations_.push_back(operation);
   pools_[spec.name] = {spec.name, "RUNNING", "", spec.labels, spec.node_count, spec.chips()};

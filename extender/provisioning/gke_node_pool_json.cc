@@ -1,8 +1,10 @@
 #include "extender/provisioning/gke_node_pool_json.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/topology/generation.h"
+#include "extender/provisioning/gke_cluster.h"
 
 namespace tpustack::provisioning {
 namespace {
@@ -17,19 +19,21 @@ std::string gke_effect(const std::string& kubernetes_effect) {
 
 }  // namespace
 
-json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults) {
+json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults, const GkePoolOptions& options) {
   json pool = {
       {"name", spec.name},
       {"initialNodeCount", spec.node_count},
   };
-  if (!defaults.node_locations.empty()) pool["locations"] = defaults.node_locations;
+  // Without `locations` a regional cluster builds the pool once per zone: three slices for one.
+  pool["locations"] = json::array({options.zone});
   if (spec.compact_placement()) {
     pool["placementPolicy"] = {{"type", "COMPACT"}, {"tpuTopology", spec.slice.topology().to_string()}};
   } else if (!spec.workload_policy.empty()) {
     pool["placementPolicy"] = {{"policyName", spec.workload_policy}};
   }
-  // Pools are deleted with their job, so an upgrade would only disrupt it.
-  pool["management"] = {{"autoRepair", true}, {"autoUpgrade", false}};
+  // Pools are deleted with their job, so an upgrade would only disrupt it; a release channel forbids saying so.
+  pool["management"] = {{"autoRepair", true}};
+  if (options.auto_upgrade_off) pool["management"]["autoUpgrade"] = false;
   pool["upgradeSettings"] = {{"maxSurge", 1}};
   pool["maxPodsConstraint"] = {{"maxPodsPerNode", std::to_string(defaults.max_pods_per_node)}};
 
@@ -42,6 +46,7 @@ json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults) {
   }
   if (!taints.empty()) config["taints"] = taints;
   if (!defaults.service_account.empty()) config["serviceAccount"] = defaults.service_account;
+  if (!options.oauth_scopes.empty()) config["oauthScopes"] = options.oauth_scopes;
   config["shieldedInstanceConfig"] = {{"enableIntegrityMonitoring", true}, {"enableSecureBoot", defaults.secure_boot}};
   if (!spec.reservation.empty()) {
     config["reservationAffinity"] = {{"consumeReservationType", "SPECIFIC_RESERVATION"},
@@ -49,6 +54,9 @@ json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults) {
                                      {"values", json::array({spec.reservation})}};
   }
   config["labels"] = spec.labels;
+  config["labels"].erase(kZoneSelector);  // GKE's own node label; the zone is `locations`
+  // GKE's own TPU device plugin stays off these nodes, and ours (manifests/deviceplugin selects this label) runs.
+  config["labels"]["gke-no-default-tpu-device-plugin"] = "true";
   pool["config"] = config;
   return {{"nodePool", pool}};
 }
@@ -66,7 +74,8 @@ PoolState parse_node_pool(const json& node_pool) {
   }
   try {
     auto machine = topology::parse_machine_type(config.value("machineType", ""));
-    state.chips = machine.chips_per_vm * state.node_count;
+    const std::size_t zones = node_pool.value("locations", json::array()).size();
+    state.chips = machine.chips_per_vm * state.node_count * static_cast<int>(std::max<std::size_t>(zones, 1));
   } catch (const std::exception&) {
     state.chips = 0;  // not a TPU pool; it never counts against the chip cap
   }

@@ -1,67 +1,96 @@
 #include "extender/provisioning/gke_provider.h"
 
+#include <thread>
+
 #include <cpprest/http_client.h>
 #include <spdlog/spdlog.h>
 
 #include "extender/provisioning/gke_node_pool_json.h"
+#include "extender/provisioning/gke_operation.h"
 #include "extender/provisioning/interruptible_sleep.h"
 #include "extender/provisioning/provider_error.h"
+#include "extender/provisioning/workload_policy.h"
 
 namespace tpustack::provisioning {
 namespace {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
-// google.rpc.Code numbers as Operation.error carries them.
-std::string rpc_status_name(int code) {
-  switch (code) {
-    case 3:
-      return "INVALID_ARGUMENT";
-    case 4:
-      return "DEADLINE_EXCEEDED";
-    case 5:
-      return "NOT_FOUND";
-    case 6:
-      return "ALREADY_EXISTS";
-    case 7:
-      return "PERMISSION_DENIED";
-    case 8:
-      return "RESOURCE_EXHAUSTED";
-    case 9:
-      return "FAILED_PRECONDITION";
-    case 10:
-      return "ABORTED";
-    case 13:
-      return "INTERNAL";
-    case 14:
-      return "UNAVAILABLE";
-    default:
-      return "UNKNOWN";
+// Runs `attempt` until it succeeds, `retry(error)` says no, or `patience` is spent, backing off in between.
+template <typename Attempt, typename Retry>
+auto patiently(const std::string& what, const GkeSettings& settings, Attempt attempt, Retry retry) {
+  kube::Backoff backoff(settings.start_retry);
+  const auto deadline = Clock::now() + settings.start_patience;
+  while (true) {
+    try {
+      return attempt();
+    } catch (const ProviderError& e) {
+      const auto delay = backoff.next();
+      if (!retry(e) || Clock::now() + delay >= deadline) {
+        throw ProviderError(e.http_status(), e.rpc_status(),
+                            what + ": " + e.what() + " (tried " + std::to_string(backoff.attempts()) + " times)");
+      }
+      spdlog::warn("gke provider: {}: {}; trying again in {}ms", what, e.what(), delay.count());
+      std::this_thread::sleep_for(delay);
+    }
   }
-}
-
-std::string resolve(const std::string& value, MetadataServer& metadata, const char* key) {
-  return value.empty() ? metadata.get(key) : value;
 }
 
 }  // namespace
 
 GkeProvider::GkeProvider(GkeSettings settings) : settings_(std::move(settings)), metadata_(settings_.metadata_url) {
-  settings_.project = resolve(settings_.project, metadata_, "project/project-id");
-  settings_.location = resolve(settings_.location, metadata_, "instance/attributes/cluster-location");
-  settings_.cluster = resolve(settings_.cluster, metadata_, "instance/attributes/cluster-name");
-  spdlog::info("gke provider: cluster {}", cluster_path());
+  if (settings_.oauth_scopes.empty()) settings_.oauth_scopes = {kCloudPlatformScope};
+  auto resolve = [this](std::string& value, const char* key) {
+    if (value.empty()) value = metadata_.get(key);
+  };
+  // Any refusal may be a Workload Identity metadata server that does not know this pod yet.
+  patiently(
+      "asking the metadata server " + settings_.metadata_url, settings_,
+      [&] {
+        resolve(settings_.project, "project/project-id");
+        resolve(settings_.location, "instance/attributes/cluster-location");
+        resolve(settings_.cluster, "instance/attributes/cluster-name");
+        return metadata_.access_token();
+      },
+      [](const ProviderError&) { return true; });
+  const json cluster = patiently(
+      "reading cluster " + cluster_path(), settings_, [&] { return call("GET", cluster_path()); },
+      [](const ProviderError& e) { return e.kind() == FailureKind::kTransient; });
+  cluster_ = parse_cluster(cluster);
+  fit_ = fit_cluster(cluster_, settings_.defaults.node_locations);
+  if (!fit_.unusable.empty()) {
+    throw ProviderError(400, "FAILED_PRECONDITION", "cluster " + cluster_path() + " cannot be used: " + fit_.unusable);
+  }
+  for (const std::string& warning : fit_.warnings) spdlog::warn("gke provider: {}", warning);
+  spdlog::info("gke provider: cluster {} ({}, master {}), TPU pools in zone {}, auto-upgrade {}", cluster_path(),
+               cluster_.regional() ? "regional" : "zonal", cluster_.master_version, fit_.default_zone,
+               fit_.auto_upgrade_off ? "off" : "as the release channel " + cluster_.release_channel + " sets it");
+  report_workload_policies();
 }
 
 std::string GkeProvider::cluster_path() const {
   return "/v1/projects/" + settings_.project + "/locations/" + settings_.location + "/clusters/" + settings_.cluster;
 }
 
-json GkeProvider::call(const std::string& method, const std::string& path, const json& body) {
+json GkeProvider::call(const std::string& method, const std::string& path, const json& body, const std::string& base) {
+  const std::string& url = base.empty() ? settings_.api_url : base;
+  try {
+    return call_once(url, method, path, body);
+  } catch (const ProviderError& e) {
+    if (e.http_status() != 401) throw;
+    spdlog::warn("gke provider: {}; fetching a new token", e.what());
+    metadata_.invalidate_token();
+    return call_once(url, method, path, body);
+  }
+}
+
+json GkeProvider::call_once(const std::string& base, const std::string& method, const std::string& path,
+                            const json& body) {
   web::http::client::http_client_config config;
   config.set_timeout(settings_.request_timeout);
   try {
-    web::http::client::http_client client(settings_.api_url, config);
+    web::http::client::http_client client(base, config);
     web::http::http_request request(method);
     request.set_request_uri(path);
     request.headers().add("Authorization", "Bearer " + metadata_.access_token());
@@ -80,7 +109,7 @@ json GkeProvider::call(const std::string& method, const std::string& path, const
     throw ProviderError(status, error.value("status", ""),
                         "GKE " + method + " " + path + ": " + std::to_string(status) + " " + message);
   } catch (const web::http::http_exception& e) {
-    throw ProviderError(0, "UNAVAILABLE", "no answer from GKE for " + method + " " + path + ": " + e.what());
+    throw ProviderError(0, "UNAVAILABLE", "no answer from " + base + " for " + method + " " + path + ": " + e.what());
   }
 }
 
@@ -88,10 +117,10 @@ void GkeProvider::wait_for(const json& operation, std::stop_token stop) {
   const std::string name = operation.value("name", "");
   const std::string path =
       "/v1/projects/" + settings_.project + "/locations/" + settings_.location + "/operations/" + name;
-  const auto deadline = std::chrono::steady_clock::now() + settings_.operation_timeout;
+  const auto deadline = Clock::now() + settings_.operation_timeout;
   json current = operation;
-  while (current.value("status", "") != "DONE") {
-    if (std::chrono::steady_clock::now() >= deadline) {
+  while (!operation_finished(current)) {
+    if (Clock::now() >= deadline) {
       throw ProviderError(0, "DEADLINE_EXCEEDED", "GKE operation " + name + " did not finish in time");
     }
     if (!sleep_unless_stopped(stop, settings_.poll_interval)) {
@@ -104,11 +133,43 @@ void GkeProvider::wait_for(const json& operation, std::stop_token stop) {
       spdlog::warn("gke provider: polling {}: {}; polling again", name, e.what());
     }
   }
-  if (current.contains("error") && current["error"].is_object()) {
-    const json& error = current["error"];
-    throw ProviderError(200, rpc_status_name(error.value("code", 2)),
-                        "GKE operation " + name + " failed: " + error.value("message", "no message"));
+  if (auto failure = operation_failure(current)) throw *failure;
+}
+
+void GkeProvider::report_workload_policies() {
+  const std::string region = region_of(cluster_.location);
+  const std::string& prefix = settings_.defaults.workload_policy_prefix;
+  try {
+    json list = call("GET", "/compute/v1/projects/" + settings_.project + "/regions/" + region + "/resourcePolicies",
+                     nullptr, settings_.compute_url);
+    std::string found;
+    for (const auto& [name, topology] : workload_policies(list, prefix)) found += " " + name + " (" + topology + ")";
+    spdlog::info(
+        "gke provider: tpu7x multi-host pools can use the workload policies in {}:{}; any other topology "
+        "fails until its policy {}<topology> is created",
+        region, found.empty() ? " none" : found, prefix);
+  } catch (const ProviderError& e) {
+    spdlog::warn("gke provider: cannot list workload policies in {} ({}); each tpu7x multi-host pool checks its own",
+                 region, e.what());
   }
+}
+
+void GkeProvider::require_workload_policy(const PoolSpec& spec) {
+  if (spec.workload_policy.empty()) return;
+  const WorkloadPolicyRef ref{settings_.project, region_of(cluster_.location), spec.workload_policy,
+                              spec.slice.topology().to_string()};
+  json policy;
+  try {
+    policy =
+        call("GET", "/compute/v1/projects/" + ref.project + "/regions/" + ref.region + "/resourcePolicies/" + ref.name,
+             nullptr, settings_.compute_url);
+  } catch (const ProviderError& e) {
+    if (e.http_status() != 404) {
+      spdlog::warn("gke provider: cannot read workload policy {} ({}); GKE will say", ref.name, e.what());
+      return;
+    }
+  }
+  if (auto problem = workload_policy_problem(ref, policy)) throw ProviderError(400, "FAILED_PRECONDITION", *problem);
 }
 
 std::vector<PoolState> GkeProvider::list() {
@@ -119,9 +180,11 @@ std::vector<PoolState> GkeProvider::list() {
 }
 
 void GkeProvider::create(const PoolSpec& spec, std::stop_token stop) {
+  const GkePoolOptions options{pool_zone(spec, cluster_, fit_), fit_.auto_upgrade_off, settings_.oauth_scopes};
+  require_workload_policy(spec);
   json operation;
   try {
-    operation = call("POST", cluster_path() + "/nodePools", node_pool_create_body(spec, settings_.defaults));
+    operation = call("POST", cluster_path() + "/nodePools", node_pool_create_body(spec, settings_.defaults, options));
   } catch (const ProviderError& e) {
     if (e.http_status() == 409) return;  // created earlier, by us before a restart or a retry
     throw;

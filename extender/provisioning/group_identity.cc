@@ -63,6 +63,7 @@ std::optional<GroupIdentity> group_of(const json& pod) {
   GroupIdentity id;
   id.ns = ns;
   id.index = member->index;
+  id.unit = member->unit;
   std::string job = meta_value(labels, annotations, names::kJobName);
   if (job.empty()) job = meta_value(labels, annotations, names::kLegacyJobName);
   if (has_prefix(member->key, ns + "/group:")) {

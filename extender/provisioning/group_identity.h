@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "extender/model/pod_group.h"
+
 namespace tpustack::provisioning {
 
 // What owns a group of pods, and so decides when its node pool may go.
@@ -26,6 +28,8 @@ struct GroupIdentity {
   std::string group;  // child Job name, Job name, or the tpustack.dev/group value
   std::string owner;  // the object whose end ends the group: JobSet name, Job name, or the group value
   int index = -1;     // this pod's worker index; -1 when the pod does not say
+  // Its multislice unit (a JobSet replicated job of N > 1 child Jobs): the unit's N pools are created together.
+  std::optional<extender::UnitMembership> unit = {};
 
   bool leader() const { return index == 0; }
   bool operator==(const GroupIdentity&) const = default;

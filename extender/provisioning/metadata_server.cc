@@ -51,4 +51,9 @@ std::string MetadataServer::access_token() {
   return token_;
 }
 
+void MetadataServer::invalidate_token() {
+  std::lock_guard lock(mu_);
+  token_.clear();
+}
+
 }  // namespace tpustack::provisioning

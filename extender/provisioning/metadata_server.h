@@ -18,6 +18,8 @@ class MetadataServer {
 
   // A bearer token, fetched again once it is within a minute of expiring. Thread-safe.
   std::string access_token();
+  // Forgets the token after the API refused it (401), so that the next access_token() fetches a new one.
+  void invalidate_token();
 
  private:
   std::string base_url_;

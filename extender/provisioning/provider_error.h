@@ -7,12 +7,16 @@ namespace tpustack::provisioning {
 
 // How a failed pool operation is retried.
 enum class FailureKind {
-  kTransient,  // 400 incompatible operation, 429, 5xx, timeouts, no answer: back off and retry soon
+  kTransient,  // the cluster is busy (400 FAILED_PRECONDITION while another operation runs), 429, 5xx,
+               // timeouts, no answer, a cancelled operation, a refused token: back off and retry soon
   kCapacity,   // stockout or quota: tell the pod's owner, retry much later
   kPermanent,  // the request itself is wrong (bad policy name, permission): tell, retry rarely
 };
 
 std::string to_string(FailureKind kind);
+
+// The google.rpc.Code name of a number, as Operation.error.code carries it (1 → "CANCELLED").
+std::string rpc_status_name(int code);
 
 // From the HTTP status (0: no answer or timeout), the google.rpc status name ("RESOURCE_EXHAUSTED")
 // and the message of a GKE reply or of a finished operation's `error`.

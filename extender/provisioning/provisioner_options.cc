@@ -52,6 +52,9 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
   app.add_option("--gke-project", options.gke_project, "GCP project of the cluster (default: metadata server)");
   app.add_option("--gke-location", options.gke_location, "Cluster location (default: metadata server)");
   app.add_option("--gke-cluster", options.gke_cluster, "Cluster name (default: metadata server)");
+  app.add_option_function<std::string>(
+      "--gke-node-zone", [&options](const std::string& zone) { options.pool_defaults.node_locations = {zone}; },
+      "Zone of the TPU pools (default: a zonal cluster's zone, a regional cluster's first)");
   add_duration(app, "--pool-deletion-grace", options.pool_deletion_grace,
                "How long a pool outlives its finished or deleted owner");
   add_duration(app, "--simulated-node-delay", options.simulated_node_delay,
@@ -63,6 +66,8 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
   app.add_option("--max-provisioned-pools", options.max_pools, "Cap on pools we own at once (0: none)");
   app.add_option("--max-provisioned-chips", options.max_chips, "Cap on chips in pools we own (0: none)");
   app.add_option("--gke-api-url", options.gke_api_url, "GKE API base URL")->capture_default_str();
+  app.add_option("--compute-api-url", options.compute_api_url, "Compute Engine API base URL (workload policies)")
+      ->capture_default_str();
   app.add_option("--metadata-url", options.metadata_url, "Metadata server base URL")->capture_default_str();
   app.add_option("--lease-namespace,--provisioner-lease-namespace", options.lease_namespace,
                  "Namespace of the leader-election Lease (default: the pod's own namespace, else default)");
@@ -76,6 +81,7 @@ const std::set<std::string>& provisioner_config_keys() {
       "provisioner.gkeLocation",
       "provisioner.gkeCluster",
       "provisioner.gkeApiUrl",
+      "provisioner.computeApiUrl",
       "provisioner.metadataUrl",
       "provisioner.gkePollInterval",
       "provisioner.poolDeletionGrace",
@@ -88,6 +94,7 @@ const std::set<std::string>& provisioner_config_keys() {
       "provisioner.leaseNamespace",
       "provisioner.nodeServiceAccount",
       "provisioner.nodeLocations",
+      "provisioner.nodeOauthScopes",
       "provisioner.maxPodsPerNode",
       "provisioner.secureBoot",
       "provisioner.workloadPolicyPrefix",
@@ -115,6 +122,7 @@ void apply_provisioner_config(const config::ConfigDocument& document, const CLI:
   set_string("provisioner.gkeLocation", "--gke-location", options.gke_location);
   set_string("provisioner.gkeCluster", "--gke-cluster", options.gke_cluster);
   set_string("provisioner.gkeApiUrl", "--gke-api-url", options.gke_api_url);
+  set_string("provisioner.computeApiUrl", "--compute-api-url", options.compute_api_url);
   set_string("provisioner.metadataUrl", "--metadata-url", options.metadata_url);
   set_duration("provisioner.gkePollInterval", nullptr, options.gke_poll_interval);
   set_duration("provisioner.poolDeletionGrace", "--pool-deletion-grace", options.pool_deletion_grace);
@@ -126,7 +134,10 @@ void apply_provisioner_config(const config::ConfigDocument& document, const CLI:
   set_bool("provisioner.leaderElection", "--no-leader-election", options.leader_election);
   set_string("provisioner.leaseNamespace", "--lease-namespace", options.lease_namespace);
   set_string("provisioner.nodeServiceAccount", nullptr, options.pool_defaults.service_account);
-  if (auto zones = document.get_string_list("provisioner.nodeLocations")) options.pool_defaults.node_locations = *zones;
+  if (auto zones = document.get_string_list("provisioner.nodeLocations"); zones && from_file("--gke-node-zone")) {
+    options.pool_defaults.node_locations = *zones;
+  }
+  if (auto scopes = document.get_string_list("provisioner.nodeOauthScopes")) options.node_oauth_scopes = *scopes;
   set_int("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
   set_bool("provisioner.secureBoot", nullptr, options.pool_defaults.secure_boot);
   set_string("provisioner.workloadPolicyPrefix", nullptr, options.pool_defaults.workload_policy_prefix);
@@ -171,6 +182,8 @@ std::unique_ptr<Provisioner> Provisioner::start(const ProvisionerOptions& option
     gke.location = options.gke_location;
     gke.cluster = options.gke_cluster;
     gke.api_url = options.gke_api_url;
+    gke.compute_url = options.compute_api_url;
+    gke.oauth_scopes = options.node_oauth_scopes;
     gke.metadata_url = options.metadata_url;
     gke.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(options.gke_poll_interval);
     gke.defaults = options.pool_defaults;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,8 @@ struct ProvisionerOptions {
   std::string gke_location;
   std::string gke_cluster;
   std::string gke_api_url = "https://container.googleapis.com";
+  std::string compute_api_url = "https://compute.googleapis.com";  // tpu7x workload policies
+  std::vector<std::string> node_oauth_scopes;                      // empty: cloud-platform
   std::string metadata_url = "http://metadata.google.internal";
   std::chrono::nanoseconds gke_poll_interval = std::chrono::seconds(5);
   std::chrono::nanoseconds pool_deletion_grace = std::chrono::seconds(30);
@@ -37,9 +40,9 @@ struct ProvisionerOptions {
   std::string service_account_namespace_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 };
 
-// --provisioner, --gke-project, --gke-location, --gke-cluster, --pool-deletion-grace,
+// --provisioner, --gke-project, --gke-location, --gke-cluster, --gke-node-zone, --pool-deletion-grace,
 // --simulated-node-delay, --max-pool-operations, --cleanup-only, and the less common
-// --max-provisioned-pools, --max-provisioned-chips, --gke-api-url, --metadata-url,
+// --max-provisioned-pools, --max-provisioned-chips, --gke-api-url, --compute-api-url, --metadata-url,
 // --lease-namespace (alias --provisioner-lease-namespace), --no-leader-election.
 void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options);
 

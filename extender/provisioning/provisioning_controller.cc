@@ -285,8 +285,15 @@ void ProvisioningController::reconcile_once() {
         std::find_if(snapshot.pools.begin(), snapshot.pools.end(), [&](const PoolState& p) { return p.name == name; });
     return pool == snapshot.pools.end() ? nullptr : &*pool;
   };
+  // A batch (a multislice unit's pools) counts as one operation: once its first starts, the rest start with it.
+  std::string started_batch;
+  auto room_for = [&](const std::string& batch) {
+    const bool with_started = !batch.empty() && batch == started_batch;
+    started_batch = batch;
+    return with_started || operations_in_flight() < settings_.max_operations;
+  };
   for (const DeleteAction& action : plan.deletes) {
-    if (operations_in_flight() >= settings_.max_operations) break;
+    if (!room_for(action.batch)) break;
     if (const PoolState* pool = listed(action.pool)) launch(delete_operation(action, *pool));
   }
   for (const ResizeAction& action : plan.resizes) {
@@ -294,7 +301,7 @@ void ProvisioningController::reconcile_once() {
     if (const PoolState* pool = listed(action.pool)) launch(resize_operation(action, *pool));
   }
   for (const CreateAction& action : plan.creates) {
-    if (operations_in_flight() >= settings_.max_operations) break;
+    if (!room_for(action.batch)) break;
     Clock::time_point triggered = now;
     {
       std::lock_guard lock(mu_);

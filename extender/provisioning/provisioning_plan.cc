@@ -42,20 +42,37 @@ bool idle_and_ready(const NodeFacts& node, const std::set<std::string>& busy_nod
   return node.label(kManagedByLabel).empty() && node.ready && !node.unschedulable && !busy_nodes.contains(node.name);
 }
 
-// A slice nobody owns (not one of our pools) with the leader's shape, every host Ready, schedulable and
-// idle: the scheduler will find it on its next try, so a new pool would be waste.
-bool free_slice_fits(const PoolSpec& spec, const std::map<std::string, std::vector<const NodeFacts*>>& slices,
-                     const std::set<std::string>& busy_nodes) {
+// Slices nobody owns (not our pools) with the leader's shape, every host Ready, schedulable and idle: the
+// scheduler will find them on its next try, so new pools for them would be waste.
+std::size_t free_slices(const PoolSpec& spec, const std::map<std::string, std::vector<const NodeFacts*>>& slices,
+                        const std::set<std::string>& busy_nodes) {
+  std::size_t free = 0;
   for (const auto& [pool, nodes] : slices) {
     if (static_cast<int>(nodes.size()) < spec.node_count) continue;
-    bool fits = std::all_of(nodes.begin(), nodes.end(), [&](const NodeFacts* node) {
+    free += std::all_of(nodes.begin(), nodes.end(), [&](const NodeFacts* node) {
       return idle_and_ready(*node, busy_nodes) &&
              node->label(kAcceleratorLabel) == spec.slice.generation_info().accelerator_label &&
              node->label(kTopologyLabel) == spec.slice.topology().to_string();
     });
-    if (fits) return true;
   }
-  return false;
+  return free;
+}
+
+// Moves each action next to the first one of its batch, order otherwise kept, so that the controller can start
+// a batch together.
+template <class Action>
+void gather_batches(std::vector<Action>& actions) {
+  std::vector<Action> gathered;
+  std::vector<bool> taken(actions.size(), false);
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    if (taken[i]) continue;
+    for (std::size_t j = i; j < actions.size(); ++j) {
+      if (j != i && (actions[i].batch.empty() || taken[j] || actions[j].batch != actions[i].batch)) continue;
+      taken[j] = true;
+      gathered.push_back(std::move(actions[j]));
+    }
+  }
+  actions = std::move(gathered);
 }
 
 // The same for one host of a workload's shape.
@@ -136,6 +153,7 @@ class Planner {
     for (const auto& [name, demand] : demands_) {
       if (!demand.waiting.empty()) serve_workload(demand);
     }
+    gather_batches(plan_.deletes);
     return std::move(plan_);
   }
 
@@ -221,7 +239,8 @@ class Planner {
     auto state = owner_state(pool, snapshot_);
     if (state == OwnerState::kActive) return;
     if (surplus_for_longer_than_grace(pool.name) && !backing_off(pool.name)) {
-      plan_.deletes.push_back({pool.name, pending_deletion_reason(pool, state)});
+      // Pools of one owner (a multislice JobSet's, one per slice) reach here in the same round and go together.
+      plan_.deletes.push_back({pool.name, pending_deletion_reason(pool, state), state ? owner_text(pool) : ""});
     }
   }
 
@@ -285,15 +304,62 @@ class Planner {
     }
     std::sort(waiting.begin(), waiting.end(),
               [](const PodFacts* a, const PodFacts* b) { return std::tie(a->ns, a->name) < std::tie(b->ns, b->name); });
+    std::map<std::string, std::vector<UnitLeader>> units;  // by unit key
     for (const PodFacts* pod : waiting) {
       std::optional<PoolSpec> spec;
       if (blocked_for_good(*pod, spec) || spec->for_workload || owner_done(*pod->group)) continue;
-      serve_leader(*pod, *spec);
+      if (pod->group->unit) {
+        units[pod->group->unit->key].push_back({pod, *spec});
+      } else if (!pool_underway(*pod, *spec) && free_slices(*spec, slices_, busy_nodes_) == 0 &&
+                 !backing_off(spec->name)) {
+        create(*spec, *pod);
+      }
+    }
+    for (const auto& [key, leaders] : units) serve_unit(leaders);
+  }
+
+  struct UnitLeader {
+    const PodFacts* pod;
+    PoolSpec spec;
+  };
+
+  // A multislice unit gets its slices all at once: once the leaders of all its slices wait, a pool for each
+  // slice that has none, in one round (one batch), unless enough free slices stand ready for those.
+  void serve_unit(const std::vector<UnitLeader>& leaders) {
+    const extender::UnitMembership& unit = *leaders.front().pod->group->unit;
+    std::set<int> slices_waiting;
+    for (const UnitLeader& leader : leaders) slices_waiting.insert(leader.pod->group->unit->slice);
+    if (static_cast<int>(slices_waiting.size()) < unit.slices) {
+      for (const UnitLeader& leader : leaders) {
+        plan_.blocked.push_back({*leader.pod, fmt::format("{}: the leaders of {} of its {} slices wait; its pools are "
+                                                          "created together once all do",
+                                                          unit.name, slices_waiting.size(), unit.slices)});
+      }
+      return;
+    }
+    std::vector<const UnitLeader*> missing;
+    int chips = 0;
+    for (const UnitLeader& leader : leaders) {
+      if (pool_underway(*leader.pod, leader.spec)) continue;
+      missing.push_back(&leader);
+      chips += leader.spec.chips();
+    }
+    if (missing.empty() || free_slices(missing.front()->spec, slices_, busy_nodes_) >= missing.size()) return;
+    if (auto blocker = cap_blocker(static_cast<int>(missing.size()), chips)) {
+      for (const UnitLeader* leader : missing) {
+        plan_.blocked.push_back(
+            {*leader->pod, fmt::format("{} needs {} pools at once: {}", unit.name, missing.size(), *blocker)});
+      }
+      return;
+    }
+    for (const UnitLeader* leader : missing) {
+      if (!backing_off(leader->spec.name)) create(leader->spec, *leader->pod, unit.key);
     }
   }
 
-  void serve_leader(const PodFacts& leader, const PoolSpec& spec) {
-    if (planned_.contains(spec.name) || snapshot_.busy_pools.contains(spec.name)) return;
+  // Whether the leader's pool is planned, being worked on or there (replaced when of another shape and idle).
+  bool pool_underway(const PodFacts& leader, const PoolSpec& spec) {
+    if (planned_.contains(spec.name) || snapshot_.busy_pools.contains(spec.name)) return true;
     if (const PoolState* existing = find_pool(snapshot_.pools, spec.name)) {
       // A pool of another shape, not in use, for a leader that cannot run on it: replace it.
       bool stale = managed(*existing) && existing->status != "STOPPING" && existing->status != "ERROR" &&
@@ -302,10 +368,9 @@ class Planner {
                                  [&](const DeleteAction& d) { return d.pool == existing->name; });
       if (stale && !already)
         plan_.deletes.push_back({existing->name, "its shape no longer matches leader " + leader.name});
-      return;
+      return true;
     }
-    if (free_slice_fits(spec, slices_, busy_nodes_) || backing_off(spec.name)) return;
-    create(spec, leader);
+    return false;
   }
 
   // Creates the workload's pool, or grows it to what its pods need.
@@ -331,7 +396,7 @@ class Planner {
                                          first.workload.ns, first.workload.name)});
   }
 
-  void create(const PoolSpec& spec, const PodFacts& pod) {
+  void create(const PoolSpec& spec, const PodFacts& pod, const std::string& batch = "") {
     if (auto blocker = cap_blocker(1, spec.chips())) {
       plan_.blocked.push_back({pod, *blocker});
       return;
@@ -339,7 +404,7 @@ class Planner {
     ++our_pools_;
     our_chips_ += spec.chips();
     planned_.insert(spec.name);
-    plan_.creates.push_back({spec, pod});
+    plan_.creates.push_back({spec, pod, batch});
   }
 
   const ClusterSnapshot& snapshot_;

@@ -50,6 +50,8 @@ struct PlanSettings {
 struct CreateAction {
   PoolSpec spec;
   PodFacts pod;  // the waiting pod it is for (a group's leader, a workload's first): its Events
+  // Actions sharing a non-empty batch start in the same round (a multislice unit's pools); "" for one alone.
+  std::string batch = {};
 };
 
 // Sets a workload's pool to `to` nodes (GKE setSize).
@@ -63,6 +65,7 @@ struct ResizeAction {
 struct DeleteAction {
   std::string pool;
   std::string reason;
+  std::string batch = {};  // as CreateAction::batch: the pools of one ended JobSet go together
 };
 
 // A waiting pod that does not get capacity in this round, and why (for its Events and logs).
@@ -94,12 +97,13 @@ bool managed(const PoolState& pool);
 // Ours and holding single-host nodes for a workload (kPoolKindLabel).
 bool workload_pool(const PoolState& pool);
 
-// One reconcile. Group slices: created for waiting leaders; deleted once the owner is done for longer
-// than the grace period, or replaced when idle and of another shape. Workload pools: one per workload
-// and shape, sized to the hosts its pending pods and the pods bound to it need (ceil(chips / chips per
-// host)), grown at once when a pod waits, shrunk (never below the nodes in use) or deleted after the
-// grace period. Pools in ERROR state and orphans are deleted. Dedup comes from `pools`, `busy_pools`
-// and `asked_nodes` alone, so a restarted controller decides the same.
+// One reconcile. Group slices: created for waiting leaders (for a multislice unit, one pool per slice, all in
+// one round, once the leaders of all its slices wait, unless enough free slices stand ready); deleted once the
+// owner is done for longer than the grace period (a unit's pools together), or replaced when idle and of another
+// shape. Workload pools: one per workload and shape, sized to the hosts its pending pods and the pods bound to it
+// need (ceil(chips / chips per host)), grown at once when a pod waits, shrunk (never below the nodes in use) or
+// deleted after the grace period. Pools in ERROR state and orphans are deleted. Dedup comes from `pools`,
+// `busy_pools` and `asked_nodes` alone, so a restarted controller decides the same.
 ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSettings& settings, Clock::time_point now,
                                    const std::map<std::string, Clock::time_point>& surplus_since);
 

@@ -1,5 +1,6 @@
 #include "extender/service/extender_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <stdexcept>
@@ -8,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "extender/placement/bind_decision.h"
+#include "extender/placement/multislice_unit.h"
 #include "extender/placement/node_judge.h"
 #include "extender/placement/pod_request.h"
 #include "extender/placement/preemption.h"
@@ -25,6 +27,10 @@ constexpr int kMaxClaimsPerFilter = 8;
 // How long a reservation of a group this replica knows no pod of is kept: the pods may not have reached this
 // replica's informer yet.
 constexpr std::chrono::seconds kAbandonedGrace{60};
+// A pod accepted or nudged but not bound after kFirstRetry is nudged again, backing off to kLastRetry (the
+// period of kube-scheduler's own flush of parked pods, beyond which a nudge gains nothing).
+constexpr std::chrono::seconds kFirstRetry{5};
+constexpr std::chrono::minutes kLastRetry{5};
 
 class NotSynced : public std::runtime_error {
  public:
@@ -42,6 +48,13 @@ int error_status(const std::exception& error) {
 std::string object_name(const nlohmann::json& object) {
   const auto& metadata = object.value("metadata", nlohmann::json::object());
   return metadata.value("namespace", "") + (metadata.contains("namespace") ? "/" : "") + metadata.value("name", "");
+}
+
+// "a" or "a, b": the slices of a reservation (a multislice unit's are made together).
+std::string slice_list(const Reservations& reservations) {
+  std::string list;
+  for (const auto& [group, slice] : reservations) list += (list.empty() ? "" : ", ") + slice;
+  return list;
 }
 
 class Stopwatch {
@@ -134,12 +147,13 @@ ExtenderService::Reply ExtenderService::filter(std::string_view body) {
     // delivers it, so that a reservation for its group holds and its bind finds it.
     if (pod.chips > 0 && state_.find_pod(pod.key()) == nullptr) state_.upsert_pod(pod);
     auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
-    if (shared_ && !filtered.reserved_slice.empty()) filtered = reserve_shared(lock, pod, args.node_names, filtered);
-    if (!filtered.reserved_slice.empty()) {
+    if (shared_ && !filtered.reserved.empty()) filtered = reserve_shared(lock, pod, args.node_names, filtered);
+    if (!filtered.reserved.empty()) {
       ++generation_;
-      spdlog::info("reserved slice {} for {} (first seen: {})", filtered.reserved_slice, pod.group->name, pod.key());
+      spdlog::info("reserved slice {} for {} (first seen: {})", slice_list(filtered.reserved),
+                   pod.group->unit ? pod.group->unit->name : pod.group->name, pod.key());
     }
-    if (pod.chips > 0) note_filter_answer(pod.key(), filtered.outcome.passed.empty());
+    if (pod.chips > 0) note_filter_answer(pod.key(), filtered.outcome.passed.empty(), std::chrono::steady_clock::now());
     out = wire::encode_filter_result(filtered.outcome, args);
   } catch (const std::exception& e) {
     outcome = "error";
@@ -287,12 +301,14 @@ void ExtenderService::set_synced() {
   synced_ = true;
 }
 
-void ExtenderService::note_filter_answer(const std::string& pod_key, bool waiting) {
-  if (waiting) {
-    waiting_.try_emplace(pod_key);
-  } else {
-    waiting_.erase(pod_key);
-  }
+void ExtenderService::note_filter_answer(const std::string& pod_key, bool waiting,
+                                         std::chrono::steady_clock::time_point now) {
+  auto& entry = waiting_[pod_key];
+  // Accepted pods are kept until the informer sees them bound: the bind may never come. Until their retry is
+  // due they are left alone (their bind is on the way); a parked pod is judged again on every change.
+  entry.accepted = !waiting;
+  entry.retry_at.reset();
+  if (!waiting) entry.retry_at = now + kFirstRetry;
 }
 
 std::vector<std::pair<std::string, ExtenderService::GroupNotice>> ExtenderService::releases_due(
@@ -320,13 +336,39 @@ std::vector<std::pair<std::string, ExtenderService::GroupNotice>> ExtenderServic
     }
     const int slice = index.slice_named(reservation.slice);
     const auto hosts = slice < 0 ? 0 : static_cast<int>(index.slices()[slice].expected_hosts());
-    if (group_timeout.count() > 0 && now - reservation.since >= group_timeout && group->active_pods < hosts) {
+    if (group_timeout.count() == 0 || now - reservation.since < group_timeout) continue;
+    if (group->active_pods < hosts) {
       releases.push_back({key,
                           {group->name, "GroupIncomplete",
                            "released slice " + reservation.slice + ": only " + std::to_string(group->active_pods) +
                                " of " + std::to_string(hosts) + " pods of " + group->name +
                                " arrived within the group timeout; " + "pods arriving later start over",
                            true, pods_of(*group)}});
+    } else if (unit_broken(*group, index)) {
+      // A member's pods went or its slice was released: the others' slices would be hoarded.
+      releases.push_back(
+          {key,
+           {group->name, "MultisliceIncomplete",
+            "released slice " + reservation.slice + ": " + group->unit->name +
+                " did not hold all its slices within the group timeout; its slices are placed all or none",
+            true, pods_of(*group)}});
+    }
+  }
+  // A multislice unit's slices go together: the rest of a released member's unit is released with it.
+  const std::size_t decided = releases.size();
+  for (std::size_t i = 0; i < decided; ++i) {
+    const GroupState* group = index.group(releases[i].first);
+    for (const auto& partner : released_with(*group, index)) {
+      auto reservation = state_.reservations().find(partner);
+      const bool listed =
+          std::any_of(releases.begin(), releases.end(), [&](const auto& r) { return r.first == partner; });
+      if (reservation == state_.reservations().end() || listed) continue;
+      const GroupState& other = *index.group(partner);
+      releases.push_back({partner,
+                          {other.name, "MultisliceReleased",
+                           "released slice " + reservation->second.slice + " with the rest of " + group->unit->name +
+                               ": " + releases[i].second.message,
+                           true, pods_of(other)}});
     }
   }
   return releases;
@@ -346,13 +388,15 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     }
   }
 
-  if (generation_ == judged_generation_) return upkeep;
+  const bool changed = generation_ != judged_generation_;
   bool deferred = false;  // a pod nudged less than nudge_interval ago is judged again at a later call
   std::vector<std::string> every_node;
   for (const auto& slice : state_.index().slices()) {
     for (const auto& host : slice.hosts) every_node.push_back(host.node);
   }
   std::map<std::string, GroupNotice> by_group;
+  std::map<std::string, GroupNotice> unit_waits;  // multislice units that cannot be made whole, by unit key
+  std::set<std::string> units_waiting;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto& [key, waiting] = *it;
     const TpuPod* pod = state_.find_pod(key);
@@ -361,13 +405,26 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
       continue;
     }
     ++it;
+    if (pod->group && pod->group->unit) units_waiting.insert(pod->group->unit->key);
+    const bool retry_due = waiting.retry_at && now >= *waiting.retry_at;
+    if (!retry_due && (!changed || waiting.accepted)) continue;
     if (now - waiting.last_nudge < nudge_interval) {
       deferred = true;
       continue;
     }
+    waiting.retry_at.reset();  // judged now; a pod that does not fit waits for a change
+    waiting.accepted = false;
     auto request = analyze_pod(*pod, state_.index());
-    if (filter_nodes(request, state_.index(), every_node).passed.empty()) continue;
+    // A unit that free slices would make whole is reserved by the first member filtered: nudge them.
+    const bool unit_reservable = request.unit && !request.unit->reserve.empty();
+    if (!unit_reservable && filter_nodes(request, state_.index(), every_node).passed.empty()) {
+      if (request.unit && !request.unit->whole) note_unit_waiting(request, unit_waits);
+      continue;
+    }
     waiting.last_nudge = now;
+    waiting.retry_at =
+        now + std::min<std::chrono::nanoseconds>(kFirstRetry * (1 << std::min(waiting.nudges, 6)), kLastRetry);
+    ++waiting.nudges;
     upkeep.nudge.push_back({pod->ns, pod->name, pod->uid});
     std::string who = pod->group ? pod->group->name : key;
     auto& line = by_group[who];
@@ -378,8 +435,22 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     line.pods.push_back(upkeep.nudge.back());
   }
   for (auto& [who, line] : by_group) upkeep.nudged.push_back(std::move(line));
-  if (!deferred) judged_generation_ = generation_;
+  for (auto& [unit, notice] : unit_waits) {
+    if (std::exchange(unit_waits_told_[unit], notice.message) != notice.message) upkeep.notices.push_back(notice);
+  }
+  if (!deferred) std::erase_if(unit_waits_told_, [&](const auto& told) { return !units_waiting.contains(told.first); });
+  if (changed && !deferred) judged_generation_ = generation_;
   return upkeep;
+}
+
+void ExtenderService::note_unit_waiting(const PodRequest& request, std::map<std::string, GroupNotice>& unit_waits) {
+  const UnitMembership& unit = *request.pod.group->unit;
+  auto& notice = unit_waits[unit.key];
+  notice.group = unit.name;
+  notice.reason = "MultisliceWaiting";
+  notice.message = request.unit->waiting;
+  // On the leaders only: one Event per slice is enough to see why the whole unit waits.
+  if (request.pod.group->leader()) notice.pods.push_back({request.pod.ns, request.pod.name, request.pod.uid});
 }
 
 void ExtenderService::refresh_gauges() {
@@ -432,41 +503,44 @@ void ExtenderService::mirror(const ReservationLedger& ledger) {
 
 ReservingFilter ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
                                                 const std::vector<std::string>& nodes, ReservingFilter filtered) {
-  std::string granted;
-  for (int claims = 0; !filtered.reserved_slice.empty(); ++claims) {
-    // The reservation is only in this replica's memory: it is promised once the shared ledger has it, and the
-    // pod is judged again on what the ledger holds (its group's slice, or the slice already another group's).
-    const std::string slice = filtered.reserved_slice;
-    state_.release(pod.group->key);
+  Reservations granted;
+  const std::string& who = pod.group->unit ? pod.group->unit->name : pod.group->name;
+  for (int claims = 0; !filtered.reserved.empty(); ++claims) {
+    // The reservations are only in this replica's memory: they are promised once the shared ledger has them (a
+    // multislice unit's all in one write, or none), and the pod is judged again on what the ledger holds.
+    const Reservations wanted = filtered.reserved;
+    for (const auto& [group, slice] : wanted) state_.release(group);
     if (claims == kMaxClaimsPerFilter) {
       waiting_.try_emplace(pod.key());
       throw std::runtime_error("the shared reservations changed " + std::to_string(claims) + " times while placing " +
-                               pod.group->name + "; try again");
+                               who + "; try again");
     }
     lock.unlock();
     SharedReservations::Claim claim;
     try {
-      claim = shared_->claim(pod.group->key, slice);
+      claim = shared_->claim_all(wanted);
     } catch (const std::exception& e) {
       lock.lock();
       waiting_.try_emplace(pod.key());
-      throw std::runtime_error("cannot reserve slice " + slice + " for " + pod.group->name +
+      throw std::runtime_error("cannot reserve slice " + slice_list(wanted) + " for " + who +
                                " in the shared reservations: " + e.what());
     }
     lock.lock();
     mirror(claim.ledger);
     if (claim.outcome.kind == ClaimOutcome::Kind::kGranted) {
-      granted = slice;
+      granted = wanted;
     } else if (claim.outcome.kind == ClaimOutcome::Kind::kSliceTaken) {
-      spdlog::info("slice {} went to {} on another replica first; judging {} again", slice, claim.outcome.other,
-                   pod.key());
-    } else if (claim.outcome.kind == ClaimOutcome::Kind::kGroupHoldsAnother) {
-      spdlog::info("{} holds slice {} (reserved on another replica); judging {} again", pod.group->name,
+      spdlog::info("slice {} went to {} on another replica first; judging {} again", slice_list(wanted),
                    claim.outcome.other, pod.key());
+    } else if (claim.outcome.kind == ClaimOutcome::Kind::kGroupHoldsAnother) {
+      spdlog::info("{} holds slice {} (reserved on another replica); judging {} again", who, claim.outcome.other,
+                   pod.key());
     }
     filtered = filter_reserving(state_, pod, nodes, std::chrono::steady_clock::now());
   }
-  filtered.reserved_slice = granted;
+  filtered.reserved = granted;
+  auto own = granted.find(pod.group->key);
+  filtered.reserved_slice = own == granted.end() ? "" : own->second;
   return filtered;
 }
 

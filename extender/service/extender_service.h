@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -90,7 +91,9 @@ class ExtenderService {
   };
   // Releases reservations that no longer hold (another pod took the slice's chips) or whose group has not
   // fully arrived within `group_timeout` (zero: never), and finds waiting pods whose answer changed. A pod
-  // is nudged at most once per `nudge_interval`.
+  // is nudged at most once per `nudge_interval`. A pod nudged or accepted that is still not bound a while
+  // later (5 s, doubling up to 5 minutes) is nudged again although nothing changed: its retry was lost (a
+  // bind that failed on a replica being killed), and kube-scheduler would leave it parked for 5 minutes.
   Upkeep upkeep(std::chrono::steady_clock::time_point now, std::chrono::nanoseconds group_timeout,
                 std::chrono::nanoseconds nudge_interval = std::chrono::seconds(1));
 
@@ -114,11 +117,17 @@ class ExtenderService {
   // on its own until an event it knows of, or its periodic flush (5 minutes since 1.22).
   struct WaitingPod {
     std::chrono::steady_clock::time_point last_nudge{};
+    // Nudged or accepted: judged again at this time even without a change, unless bound by then.
+    std::optional<std::chrono::steady_clock::time_point> retry_at;
+    int nudges = 0;
+    bool accepted = false;  // the last filter passed it: judged only when its retry is due
     // A refused bind names a pod the informer may not have delivered yet; one that never comes (a made-up
     // name) is forgotten a minute later, so refused binds cannot grow this list.
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
   };
-  void note_filter_answer(const std::string& pod_key, bool waiting);
+  // Adds `request`'s pod (a member of a multislice unit that cannot be made whole) to its unit's Event.
+  void note_unit_waiting(const PodRequest& request, std::map<std::string, GroupNotice>& unit_waits);
+  void note_filter_answer(const std::string& pod_key, bool waiting, std::chrono::steady_clock::time_point now);
 
   PodBinder& binder_;
   const SchedulerNames scheduler_names_;
@@ -128,6 +137,8 @@ class ExtenderService {
   SharedReservations* shared_ = nullptr;  // null: reservations in memory only (tests, one process)
   ReservationLedger ledger_;              // the newest copy of the shared ledger seen
   std::set<std::string> groups_left_;     // ledger groups this replica saw a pod of go away
+  // Multislice units told to wait (MultisliceWaiting Events): unit key → the reason told, so each is told once.
+  std::map<std::string, std::string> unit_waits_told_;
   // Bumped on every change that may change an answer; upkeep re-judges waiting pods only after one.
   std::uint64_t generation_ = 0;
   std::uint64_t judged_generation_ = 0;

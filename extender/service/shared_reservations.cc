@@ -86,9 +86,13 @@ ReservationLedger SharedReservations::modify(const std::function<bool(Reservatio
 }
 
 SharedReservations::Claim SharedReservations::claim(const std::string& group, const std::string& slice) {
+  return claim_all({{group, slice}});
+}
+
+SharedReservations::Claim SharedReservations::claim_all(const std::map<std::string, std::string>& slices) {
   Claim result;
   result.ledger = modify([&](ReservationLedger& ledger) {
-    result.outcome = ledger.claim(group, slice, std::chrono::system_clock::now());
+    result.outcome = ledger.claim_all(slices, std::chrono::system_clock::now());
     return result.outcome.kind == ClaimOutcome::Kind::kGranted;
   });
   return result;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,8 @@ class SharedReservations {
   };
   // ReservationLedger::claim on the stored ledger, written when granted anew.
   Claim claim(const std::string& group, const std::string& slice);
+  // ReservationLedger::claim_all on the stored ledger: every entry written in one update, or none.
+  Claim claim_all(const std::map<std::string, std::string>& slices);
 
  private:
   nlohmann::json config_map(const ReservationLedger& ledger) const;

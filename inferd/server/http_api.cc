@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config/duration.h"
+#include "common/encoding/base64.h"
 
 namespace inferd::server {
 
@@ -82,21 +83,6 @@ json rows_json(const batching::Rows& rows) {
     list.push_back(std::vector<float>(row.begin(), row.end()));
   }
   return list;
-}
-
-std::string base64(const void* data, size_t size) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  for (size_t i = 0; i < size; i += 3) {
-    const unsigned v = bytes[i] << 16 | (i + 1 < size ? bytes[i + 1] << 8 : 0) | (i + 2 < size ? bytes[i + 2] : 0);
-    out.push_back(alphabet[v >> 18 & 63]);
-    out.push_back(alphabet[v >> 12 & 63]);
-    out.push_back(i + 1 < size ? alphabet[v >> 6 & 63] : '=');
-    out.push_back(i + 2 < size ? alphabet[v & 63] : '=');
-  }
-  return out;
 }
 
 }  // namespace
@@ -199,8 +185,9 @@ HttpReply HttpApi::embed_openai(const HttpCall& call, const CallContext& context
   json data = json::array();
   for (size_t i = 0; i < result.embeddings.size(); ++i) {
     auto row = result.embeddings.row(i);
-    json embedding = format == "base64" ? json(base64(row.data(), row.size_bytes()))
-                                        : json(std::vector<float>(row.begin(), row.end()));
+    json embedding = format == "base64"
+                         ? json(tpustack::base64_encode({reinterpret_cast<const char*>(row.data()), row.size_bytes()}))
+                         : json(std::vector<float>(row.begin(), row.end()));
     data.push_back({{"object", "embedding"}, {"embedding", std::move(embedding)}, {"index", i}});
   }
   HttpReply reply =

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -309,6 +311,25 @@ TEST_F(TlsTest, WithoutAClientCaAnyTlsClientIsServed) {
   HttpServer server(options, echo);
   server.start();
   EXPECT_EQ(get(server.port(), "", ""), 200);
+}
+
+// A certificate rotated while serving (cert-manager's renewal): new connections get the new one.
+TEST_F(TlsTest, AReplacedCertificateServesNewConnections) {
+  auto text = [](const std::string& name) {
+    std::ifstream in(file(name));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  HttpServerOptions options = local();
+  options.tls_certificate = TlsCertificate{text("stranger.pem"), text("stranger-key.pem")};
+  HttpServer server(options, echo);
+  server.start();
+  EXPECT_EQ(get(server.port(), "", ""), 0) << "a certificate the test CA did not sign";
+  server.use_certificate({text("server.pem"), text("server-key.pem")});
+  EXPECT_EQ(get(server.port(), "", ""), 200);
+  EXPECT_THROW(server.use_certificate({text("server.pem"), text("stranger-key.pem")}), std::runtime_error);
+  EXPECT_EQ(get(server.port(), "", ""), 200) << "a refused pair leaves the served one";
+  HttpServer plain(local(), echo);
+  EXPECT_THROW(plain.use_certificate({text("server.pem"), text("server-key.pem")}), std::logic_error);
 }
 
 TEST_F(TlsTest, NamesAnUnreadableCertificate) {

@@ -21,8 +21,17 @@ void create_jobset_group(fakes::FakeApiStore& store, const std::string& ns, cons
 // (0: none yet, as before a device plugin registered).
 nlohmann::json v6e_4x4_node(const std::string& pool, int host, int chips);
 
-// The pods of that group, by worker index.
-std::vector<std::string> group_pod_names(const std::string& name, int workers);
+// A stock JobSet, as its user submits it and the JobSet and Job controllers create its objects: `slices` child
+// Jobs (one replicated job "workers" with `replicas: slices`) of `workers` pods each, asking for `chips`
+// google.com/tpu on a v6e slice of `topology`, with the JobSet and Indexed Job labels, hostnames and the
+// subdomain, and nothing tpustack-specific (no schedulerName, toleration or TPU environment: a webhook adds
+// them). Creates the JobSet and its Jobs in `store` and returns the pods, slice by slice, for the test to
+// create through the API server so that admission sees them.
+std::vector<nlohmann::json> stock_jobset(fakes::FakeApiStore& store, const std::string& ns, const std::string& name,
+                                         const std::string& topology, int workers, int chips, int slices);
+
+// The pods of that group (of its child Job `job_index`), by worker index.
+std::vector<std::string> group_pod_names(const std::string& name, int workers, int job_index = 0);
 
 // The group's work is done: pods Succeeded, Job Complete, JobSet Completed.
 void complete_jobset_group(fakes::FakeApiStore& store, const std::string& ns, const std::string& name, int workers);

@@ -20,6 +20,8 @@ using namespace std::chrono_literals;
 const fakes::GroupResource kPods{"", "pods"};
 const fakes::GroupResource kNodes{"", "nodes"};
 const fakes::GroupResource kConfigMaps{"", "configmaps"};
+const fakes::GroupResource kNamespaces{"", "namespaces"};
+const fakes::GroupResource kMutatingWebhooks{"admissionregistration.k8s.io", "mutatingwebhookconfigurations"};
 constexpr const char* kPoolLabel = "cloud.google.com/gke-nodepool";
 constexpr const char* kSliceAnnotation = "tpustack.dev/slice";
 
@@ -53,7 +55,9 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
       << "kubeconfig: " << kubeconfig_ << "\ndiscoveryRetry: 500ms\n";
   for (int replica = 0; replica < options_.extender_replicas; ++replica) {
     extender_urls_.push_back("http://" + address());
+    if (options_.admission_webhook) webhook_addresses_.push_back(address());
   }
+  if (options_.admission_webhook) register_webhook();
   extenders_.resize(extender_urls_.size());
   scheduler_ = std::make_unique<SchedulerDriver>(api_.store(), extender_urls_, options_.narrate,
                                                  options_.scheduler_flush_interval);
@@ -64,6 +68,42 @@ LocalCluster::~LocalCluster() {
   agents_.clear();
   extenders_.clear();
   api_.stop();
+}
+
+void LocalCluster::register_webhook() {
+  // As manifests/extender/webhook.yaml has it; tpu-extender fills in the caBundle of its own CA.
+  api_.store().create(
+      kMutatingWebhooks, "",
+      {{"apiVersion", "admissionregistration.k8s.io/v1"},
+       {"kind", "MutatingWebhookConfiguration"},
+       {"metadata", {{"name", "tpu-extender-webhook"}}},
+       {"webhooks", json::array({{{"name", "pods.tpustack.dev"},
+                                  {"clientConfig",
+                                   {{"service",
+                                     {{"namespace", kExtenderNamespace},
+                                      {"name", "tpu-extender-webhook"},
+                                      {"path", "/mutate"},
+                                      {"port", 443}}}}},
+                                  {"rules", json::array({{{"operations", {"CREATE"}},
+                                                          {"apiGroups", {""}},
+                                                          {"apiVersions", {"v1"}},
+                                                          {"resources", {"pods"}}}})},
+                                  {"namespaceSelector", {{"matchLabels", {{"tpustack.dev/inject", "enabled"}}}}},
+                                  {"failurePolicy", "Ignore"},
+                                  {"sideEffects", "None"},
+                                  {"timeoutSeconds", 5},
+                                  {"reinvocationPolicy", "IfNeeded"},
+                                  {"admissionReviewVersions", {"v1"}}}})}});
+  api_.store().create(kNamespaces, "",
+                      {{"apiVersion", "v1"},
+                       {"kind", "Namespace"},
+                       {"metadata", {{"name", "default"}, {"labels", {{"tpustack.dev/inject", "enabled"}}}}}});
+  // The Service's endpoint: the first replica (a Service would pick any ready one).
+  api_.route_service(std::string(kExtenderNamespace) + "/tpu-extender-webhook:443", webhook_addresses_.front());
+}
+
+HttpReply LocalCluster::create(const std::string& collection_path, const json& object) {
+  return http_call("POST", api_.url(), collection_path, object.dump());
 }
 
 void LocalCluster::start_extender() {
@@ -93,12 +133,19 @@ void LocalCluster::start_extender(int replica, bool wait_ready) {
                                 options_.pool_deletion_grace};
   // One replica needs no Lease; several elect the one that provisions.
   if (extenders_.size() == 1) argv.push_back("--no-leader-election");
+  if (options_.admission_webhook) {
+    argv.push_back("--webhook-listen");
+    argv.push_back(webhook_addresses_.at(replica));
+  }
   testing::ChildProcess* process = nullptr;
   {
     std::lock_guard lock(extenders_mu_);
     const std::string log = options_.work_dir + "/tpu-extender-" + std::to_string(++extender_starts_) + ".log";
     extenders_[replica] = std::make_unique<testing::ChildProcess>(
-        argv, std::vector<std::string>{"POD_NAME=tpu-extender-" + std::to_string(replica)}, log);
+        argv,
+        std::vector<std::string>{"POD_NAME=tpu-extender-" + std::to_string(replica),
+                                 std::string("POD_NAMESPACE=") + kExtenderNamespace},
+        log);
     process = extenders_[replica].get();
   }
   const auto until = std::chrono::steady_clock::now() + 60s;
@@ -306,7 +353,7 @@ void LocalCluster::check_promises() {
     if (chips > 4) violations_.push_back("node " + node + " has " + std::to_string(chips) + " chips bound");
   }
   // The reservations tpu-extender replicas share: group key → {slice, since}.
-  const auto ledger = api_.store().find(kConfigMaps, "default", "tpu-extender-reservations");
+  const auto ledger = api_.store().find(kConfigMaps, kExtenderNamespace, "tpu-extender-reservations");
   if (!ledger) return;
   std::map<std::string, std::string> promised;
   const json entries = json::parse(ledger->value("data", json::object()).value("reservations", "{}"));

@@ -11,12 +11,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/http_call.h"
 #include "tests/e2e/node_agent.h"
 #include "tests/e2e/scheduler_driver.h"
 #include "tests/fakes/fake_apiserver.h"
 #include "tests/support/child_process.h"
 
 namespace tpustack::e2e {
+
+// Where tpu-extender runs (POD_NAMESPACE), as the manifests deploy it: its Lease and shared reservations live there.
+inline constexpr const char* kExtenderNamespace = "tpu-system";
 
 struct ClusterOptions {
   std::string binary_dir;           // the build tree with deviceplugin/, extender/, inferd/
@@ -37,6 +41,10 @@ struct ClusterOptions {
   // A fake kubelet and the real tpu-device-plugin per Node. Off: Nodes are taken as created (allocatable
   // included), for placement tests with more nodes than processes are worth starting.
   bool node_agents = true;
+  // tpu-extender's admission webhook (--webhook-listen, certificates of its own), registered with the fake API
+  // server as the manifests register it: for pods in namespaces labelled tpustack.dev/inject=enabled, reached
+  // through the Service tpu-system/tpu-extender-webhook. The namespace "default" is labelled.
+  bool admission_webhook = false;
 };
 
 // A pod the cluster started: its container environment and the inferd serving in it.
@@ -60,6 +68,9 @@ class LocalCluster {
   ~LocalCluster();
 
   fakes::FakeApiStore& store() { return api_.store(); }
+  // Creates an object through the API server's REST API (admission included), as a controller would: the HTTP
+  // status and the answer.
+  HttpReply create(const std::string& collection_path, const nlohmann::json& object);
   // Every replica, each ready (its caches synced) before this returns.
   void start_extender();
   void kill_extender();
@@ -92,6 +103,7 @@ class LocalCluster {
   std::string extender_output() const;
 
  private:
+  void register_webhook();
   void sync_nodes();
   void start_bound_pods();
   void start_worker(RunningWorker& worker, const nlohmann::json& pod);
@@ -100,7 +112,8 @@ class LocalCluster {
   ClusterOptions options_;
   fakes::FakeApiServer api_;
   std::string kubeconfig_;
-  std::vector<std::string> extender_urls_;  // one per replica
+  std::vector<std::string> extender_urls_;      // one per replica
+  std::vector<std::string> webhook_addresses_;  // one per replica, with admission_webhook
   mutable std::mutex extenders_mu_;
   std::vector<std::unique_ptr<testing::ChildProcess>> extenders_;
   int extender_starts_ = 0;

@@ -82,7 +82,7 @@ class ExtenderReplicas : public ::testing::Test {
     return result;
   }
   json ledger() {
-    auto config_map = cluster_->store().find({"", "configmaps"}, "default", "tpu-extender-reservations");
+    auto config_map = cluster_->store().find({"", "configmaps"}, kExtenderNamespace, "tpu-extender-reservations");
     return config_map ? json::parse((*config_map)["data"].value("reservations", "{}")) : json::object();
   }
   std::string logs() {

@@ -97,6 +97,19 @@ PodFields job_worker(const std::string& job, int index, const std::string& accel
   return f;
 }
 
+PodFields multislice_worker(const std::string& jobset, int slices, int slice, int index, const std::string& accelerator,
+                            const std::string& topology, int chips) {
+  const std::string job = jobset + "-slice-" + std::to_string(slice);
+  PodFields f = job_worker(job, index, accelerator, topology, chips);
+  f.subdomain = jobset;
+  f.labels.insert(f.labels.end(), {{std::string(names::kJobSetName), jobset},
+                                   {std::string(names::kJobSetReplicatedJob), "slice"},
+                                   {std::string(names::kJobSetReplicas), std::to_string(slices)},
+                                   {std::string(names::kJobSetJobIndex), std::to_string(slice)},
+                                   {std::string(names::kJobSetJobKey), "key-" + job}});
+  return f;
+}
+
 void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
                const std::string& topology, int hosts, int chips_per_host) {
   for (int i = 0; i < hosts; ++i) {

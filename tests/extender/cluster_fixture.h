@@ -44,6 +44,11 @@ PodFields single_pod(const std::string& name, const std::string& accelerator, co
 PodFields job_worker(const std::string& job, int index, const std::string& accelerator, const std::string& topology,
                      int chips);
 
+// Worker `index` of slice `slice` of a multislice JobSet "<jobset>" (replicated job "slice", `slices` child Jobs
+// "<jobset>-slice-<slice>"), labelled as the JobSet controller labels it.
+PodFields multislice_worker(const std::string& jobset, int slices, int slice, int index, const std::string& accelerator,
+                            const std::string& topology, int chips);
+
 // Adds a slice "<pool>" of `hosts` nodes "<pool>-0".."<pool>-(hosts-1)".
 void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
                const std::string& topology, int hosts, int chips_per_host);

@@ -1,9 +1,14 @@
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -14,9 +19,9 @@
 #include "extender/service/shared_reservations.h"
 
 // The manifests as `kubectl apply -k` would install them, checked without kubectl: a small renderer below
-// follows what kustomize does with `resources`, `components`, `patches` (JSON 6902 with a target) and
-// `namespace`, and the tests read the rendered objects (the manifests_render test runs the real kustomize
-// where it is installed).
+// follows what kustomize does with `resources`, `components`, `patches` (JSON 6902 with a target), `images`
+// and `namespace`, and the tests read the rendered objects (where kubectl is installed, a test below checks that
+// it renders the same, and the manifests_render test runs it on every kustomization).
 namespace tpustack::extender {
 namespace {
 
@@ -51,7 +56,18 @@ bool namespaced(const json& object) { return !kClusterScoped.contains(object.val
 
 std::string ns_of(const json& object) { return object["metadata"].value("namespace", ""); }
 
-json kustomization_of(const fs::path& dir) { return read_object_list((dir / "kustomization.yaml").string()).at(0); }
+// What the small kustomize follows: any other key would be ignored here but applied by kubectl.
+const std::set<std::string> kKustomizationKeys = {"apiVersion", "kind",   "resources", "components",
+                                                  "patches",    "images", "namespace"};
+
+json kustomization_of(const fs::path& dir) {
+  json kustomization = read_object_list((dir / "kustomization.yaml").string()).at(0);
+  for (const auto& item : kustomization.items()) {
+    if (!kKustomizationKeys.contains(item.key()))
+      throw std::runtime_error(dir.string() + ": `" + item.key() + "` is not followed here");
+  }
+  return kustomization;
+}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
@@ -92,6 +108,60 @@ void apply_patches(const json& kustomization, const fs::path& dir, std::vector<j
   }
 }
 
+// Where a kind keeps its pod template(s): JSON pointers into the object (none for kinds without pods).
+std::vector<json::json_pointer> pod_spec_paths(const json& object) {
+  const std::string kind = object.value("kind", "");
+  if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet" || kind == "Job") {
+    return {json::json_pointer("/spec/template/spec")};
+  }
+  if (kind == "CronJob") return {json::json_pointer("/spec/jobTemplate/spec/template/spec")};
+  if (kind == "Pod") return {json::json_pointer("/spec")};
+  std::vector<json::json_pointer> paths;
+  if (kind == "JobSet") {
+    for (size_t i = 0; i < object["spec"].value("replicatedJobs", json::array()).size(); ++i) {
+      paths.emplace_back("/spec/replicatedJobs/" + std::to_string(i) + "/template/spec/template/spec");
+    }
+  }
+  return paths;
+}
+
+// Every container of an object's pod templates, init containers included, with its pod spec.
+template <typename Json, typename Visit>
+void for_each_container(Json& object, Visit visit) {
+  for (const auto& path : pod_spec_paths(object)) {
+    auto& pod = object.at(path);
+    for (const char* list : {"initContainers", "containers"}) {
+      if (!pod.contains(list)) continue;
+      for (auto& c : pod.at(list)) visit(pod, c);
+    }
+  }
+}
+
+// An image reference without its tag or digest: what kustomize's `images: [{name: ...}]` matches.
+std::string image_name(const std::string& image) {
+  std::string name = image.substr(0, image.find('@'));
+  const auto colon = name.rfind(':');
+  const auto slash = name.rfind('/');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) name.resize(colon);
+  return name;
+}
+
+void apply_images(const json& kustomization, std::vector<json>& objects) {
+  for (const auto& entry : kustomization.value("images", json::array())) {
+    for (auto& object : objects) {
+      for_each_container(object, [&](json&, json& c) {
+        const std::string image = c.value("image", "");
+        const std::string name = image_name(image);
+        if (name != entry["name"]) return;
+        std::string rest = image.substr(name.size());  // ":tag", "@digest" or nothing
+        if (entry.contains("newTag")) rest = ":" + entry["newTag"].get<std::string>();
+        if (entry.contains("digest")) rest = "@" + entry["digest"].get<std::string>();
+        c["image"] = entry.value("newName", name) + rest;
+      });
+    }
+  }
+}
+
 std::vector<json> build(const fs::path& dir);
 void apply_component(const fs::path& dir, std::vector<json>& objects);
 
@@ -115,6 +185,7 @@ void apply_component(const fs::path& dir, std::vector<json>& objects) {
   }
   add_resources(kustomization, dir, objects);
   apply_patches(kustomization, dir, objects);
+  apply_images(kustomization, objects);
 }
 
 // `kubectl kustomize DIR`.
@@ -126,6 +197,7 @@ std::vector<json> build(const fs::path& dir) {
   std::vector<json> objects;
   add_resources(kustomization, dir, objects);
   apply_patches(kustomization, dir, objects);
+  apply_images(kustomization, objects);
   if (kustomization.contains("namespace")) {  // kustomize overrides every namespaced object's namespace
     for (auto& object : objects) {
       if (namespaced(object)) object["metadata"]["namespace"] = kustomization["namespace"];
@@ -274,7 +346,33 @@ std::vector<json> with_gke_provisioner() { return install({kExtender}, {kExtende
 std::vector<json> with_simulated_provisioner() {
   return install({kManifests}, {kExtender / "provisioner" / "simulated"});
 }
-std::vector<json> with_cert_manager() { return install({kExtender, kExtender / "cert-manager"}); }
+std::vector<json> with_cert_manager() {
+  return install({kExtender, kExtender / "cert-manager"}, {kExtender / "cert-manager" / "webhook"});
+}
+std::vector<json> gke_overlay() { return build(kManifests / "overlays" / "gke"); }
+std::vector<json> simulated_overlay() { return build(kManifests / "overlays" / "simulated"); }
+
+// Every kustomization `kubectl apply -k` accepts (Components only come inside one).
+std::vector<fs::path> kustomizations() {
+  std::vector<fs::path> dirs;
+  for (const auto& entry : fs::recursive_directory_iterator(kManifests)) {
+    if (entry.path().filename() != "kustomization.yaml") continue;
+    const fs::path dir = entry.path().parent_path();
+    if (kustomization_of(dir).value("kind", "Kustomization") == "Kustomization") dirs.push_back(dir);
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// What each kustomization installs, and the combined installs the READMEs describe.
+std::vector<std::pair<std::string, std::vector<json>>> every_install() {
+  std::vector<std::pair<std::string, std::vector<json>>> installs;
+  for (const auto& dir : kustomizations()) installs.emplace_back(fs::relative(dir, kManifests).string(), build(dir));
+  installs.emplace_back("extender + provisioner/gke", with_gke_provisioner());
+  installs.emplace_back("manifests + provisioner/simulated", with_simulated_provisioner());
+  installs.emplace_back("extender + cert-manager + cert-manager/webhook", with_cert_manager());
+  return installs;
+}
 
 TEST(Manifests, KustomizationListsFilesThatExist) {
   for (const auto& entry : fs::recursive_directory_iterator(kManifests)) {
@@ -292,8 +390,8 @@ TEST(Manifests, KustomizationListsFilesThatExist) {
 }
 
 TEST(Manifests, EveryInstallHasUniqueNamespacedObjects) {
-  for (const auto& objects : {default_install(), with_gke_provisioner(), with_simulated_provisioner(),
-                              with_cert_manager(), install({kManifests})}) {
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
     std::set<std::string> ids;
     for (const auto& object : objects) {
       const std::string id =
@@ -310,8 +408,8 @@ const std::set<std::string> kBuiltinClusterRoles = {"system:kube-scheduler", "sy
 const std::set<std::string> kBuiltinRoles = {"kube-system/extension-apiserver-authentication-reader"};
 
 TEST(Manifests, EveryBindingNamesARoleAndServiceAccountsThatExist) {
-  for (const auto& objects :
-       {default_install(), with_gke_provisioner(), with_simulated_provisioner(), install({kManifests})}) {
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
     for (const auto& binding : objects) {
       const std::string kind = binding.value("kind", "");
       if (kind != "RoleBinding" && kind != "ClusterRoleBinding") continue;
@@ -365,13 +463,15 @@ TEST(Manifests, ExtenderMayOnlyReadNodesAndPodsAnnotatePodsBindAndRecordEvents) 
   EXPECT_EQ(verbs["pods/binding"], (std::vector<std::string>{"create"}));
   EXPECT_EQ(verbs["events"], (std::vector<std::string>{"create"}));  // GroupIncomplete, SliceLost
   EXPECT_EQ(verbs.size(), 4u);
-  for (const auto& object : objects) {  // nothing else is granted to tpu-extender by default
+  // Nothing else is granted to tpu-extender by default; the webhook's two roles are tested with the webhook.
+  const std::set<std::string> roles = {"tpu-extender", "tpu-extender-reservations", "tpu-extender-webhook-ca",
+                                       "tpu-extender-webhook-ca-bundle"};
+  for (const auto& object : objects) {
     if (object["kind"] != "RoleBinding" && object["kind"] != "ClusterRoleBinding") continue;
     bool to_extender = false;
     for (const auto& subject : object["subjects"]) to_extender |= subject.value("name", "") == "tpu-extender";
     if (!to_extender) continue;
-    const std::string role = object["roleRef"]["name"];
-    EXPECT_TRUE(role == "tpu-extender" || role == "tpu-extender-reservations") << role;
+    EXPECT_TRUE(roles.contains(object["roleRef"]["name"])) << object["roleRef"]["name"];
   }
 }
 
@@ -631,8 +731,39 @@ TEST(Manifests, CertManagerMakesBothSecretsFromOneCaWithTheServiceNames) {
   EXPECT_TRUE(issuer["spec"].contains("ca"));
 }
 
-// The multi-host environment: each TPU container maps the placement annotations written at bind
-// to TPU_WORKER_ID and TPU_WORKER_HOSTNAMES through the downward API.
+// A stock JobSet as GKE's documentation writes it: nothing of tpustack in it (the admission webhook adds
+// schedulerName, the toleration and the worker environment), each pod a whole host of its slice.
+void expect_stock_tpu_jobset(const std::string& file, const std::string& name, int slices) {
+  SCOPED_TRACE(file);
+  EXPECT_EQ(read_text(kExtender / file).find("tpustack"), std::string::npos);
+  auto objects = load(file);
+  const auto& jobset = find(objects, "JobSet", name);
+  const auto& replicated = jobset["spec"]["replicatedJobs"];
+  ASSERT_EQ(replicated.size(), 1u);
+  EXPECT_EQ(replicated[0]["replicas"], slices);
+  const auto& job = replicated[0]["template"]["spec"];
+  EXPECT_EQ(job["parallelism"], 4);  // a v6e 4x4 slice: 4 hosts of 4 chips
+  EXPECT_EQ(job["completions"], 4);
+  const auto& pod = job["template"]["spec"];
+  EXPECT_FALSE(pod.contains("schedulerName"));
+  EXPECT_EQ(pod["nodeSelector"][std::string(names::kTopologyLabel)], "4x4");
+  for (const auto& c : pod["containers"]) {
+    EXPECT_FALSE(c.contains("env")) << "the webhook sets the worker environment";
+    EXPECT_EQ(c["resources"]["limits"][std::string(names::kTpuResource)], 4);
+    EXPECT_NE(image_name(c["image"]), c["image"]) << "no version tag";
+  }
+}
+
+TEST(Manifests, ExampleJobSetIsAStockFourHostSlice) {
+  expect_stock_tpu_jobset("examples/jobset-v6e-4x4.yaml", "train-v6e", 1);
+}
+
+TEST(Manifests, ExampleMultisliceJobSetIsAStockTwoSliceJob) {
+  expect_stock_tpu_jobset("examples/jobset-multislice-v6e-4x4.yaml", "train-v6e-multislice", 2);
+}
+
+// Without the webhook (a StatefulSet is no JobSet or Indexed Job), the pods name the scheduler and map the
+// placement annotations written at bind to TPU_WORKER_ID and TPU_WORKER_HOSTNAMES through the downward API.
 void expect_worker_env(const nlohmann::json& pod_spec) {
   for (const auto& container : pod_spec["containers"]) {
     std::map<std::string, std::string> env;
@@ -647,14 +778,6 @@ void expect_worker_env(const nlohmann::json& pod_spec) {
   EXPECT_EQ(pod_spec["nodeSelector"][std::string(names::kTopologyLabel)], "4x4");
 }
 
-TEST(Manifests, ExampleJobSetIsAFourHostGangWithWorkerEnvironment) {
-  auto objects = load("examples/jobset-v6e-4x4.yaml");
-  const auto& jobset = find(objects, "JobSet", "train-v6e");
-  const auto& job = jobset["spec"]["replicatedJobs"][0]["template"]["spec"];
-  EXPECT_EQ(job["parallelism"], 4);
-  expect_worker_env(job["template"]["spec"]);
-}
-
 TEST(Manifests, ExampleStatefulSetPodsFormOneGroupIndexedByPodIndex) {
   auto objects = load("examples/statefulset-v6e-4x4.yaml");
   const auto& sts = find(objects, "StatefulSet", "infer-v6e");
@@ -667,6 +790,397 @@ TEST(Manifests, ExampleStatefulSetPodsFormOneGroupIndexedByPodIndex) {
   EXPECT_EQ(member->problem, "");
   EXPECT_EQ(member->declared_size, sts["spec"]["replicas"]);
   EXPECT_EQ(member->index, 2);
+}
+
+// ---- every kustomization: kinds, namespaces, references, images, security ----
+
+// The kinds we ship, each with its API version: a typo here is an object the API server refuses.
+const std::map<std::string, std::string> kApiVersions = {
+    {"Namespace", "v1"},
+    {"ServiceAccount", "v1"},
+    {"ConfigMap", "v1"},
+    {"Service", "v1"},
+    {"Role", "rbac.authorization.k8s.io/v1"},
+    {"RoleBinding", "rbac.authorization.k8s.io/v1"},
+    {"ClusterRole", "rbac.authorization.k8s.io/v1"},
+    {"ClusterRoleBinding", "rbac.authorization.k8s.io/v1"},
+    {"Deployment", "apps/v1"},
+    {"DaemonSet", "apps/v1"},
+    {"StatefulSet", "apps/v1"},
+    {"PodDisruptionBudget", "policy/v1"},
+    {"NetworkPolicy", "networking.k8s.io/v1"},
+    {"HorizontalPodAutoscaler", "autoscaling/v2"},
+    {"MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1"},
+    {"Issuer", "cert-manager.io/v1"},
+    {"Certificate", "cert-manager.io/v1"}};
+
+// Namespaces an install may use without creating them: Kubernetes' own.
+const std::set<std::string> kBuiltinNamespaces = {"kube-system", "default"};
+
+// Secrets made outside the manifests: by cert-manager/ (or openssl, extender/README.md "Certificates").
+const std::set<std::string> kExternalSecrets = {"tpu-extender-tls", "tpu-scheduler-client-tls",
+                                                "tpu-extender-webhook-tls"};
+
+// Containers that run as root, and why: every other one runs as a non-root user.
+const std::set<std::string> kRootContainers = {
+    "DaemonSet tpu-device-plugin/tpu-device-plugin",  // its socket goes into the kubelet's root-owned directory
+    "StatefulSet inferd-tpu/inferd",                  // the TPU device nodes keep the host's root-only ownership
+};
+
+bool is_workload(const json& object) { return !pod_spec_paths(object).empty(); }
+
+std::string id_of(const json& object) {
+  return object.value("kind", "") + " " + ns_of(object) + "/" + object["metadata"].value("name", "");
+}
+
+bool selects_a_workload(const std::vector<json>& objects, const json& selector, const std::string& ns) {
+  return std::any_of(objects.begin(), objects.end(), [&](const json& w) {
+    return is_workload(w) && ns_of(w) == ns && labels_match(selector, pod_labels(w));
+  });
+}
+
+TEST(Manifests, EveryObjectHasAKnownKindItsApiVersionAndANamespaceThatExists) {
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
+    std::set<std::string> namespaces = kBuiltinNamespaces;
+    bool has_workload = false;
+    for (const auto& object : objects) {
+      if (object["kind"] == "Namespace") namespaces.insert(object["metadata"]["name"].get<std::string>());
+      has_workload |= is_workload(object);
+    }
+    for (const auto& object : objects) {
+      const auto api = kApiVersions.find(object.value("kind", ""));
+      ASSERT_NE(api, kApiVersions.end()) << "unknown kind: " << id_of(object);
+      EXPECT_EQ(object["apiVersion"], api->second) << id_of(object);
+      // A kustomization of certificates alone is applied beside the one that creates its namespace.
+      if (namespaced(object) && has_workload) {
+        EXPECT_TRUE(namespaces.contains(ns_of(object))) << id_of(object);
+      }
+    }
+  }
+}
+
+// The Services a URL `https://NAME.NAMESPACE.svc...` in a ConfigMap, an argument or an environment value names.
+std::vector<std::pair<std::string, std::string>> services_named_in(const json& value) {
+  std::vector<std::pair<std::string, std::string>> found;
+  if (value.is_string()) {
+    static const std::regex host(R"(([a-z0-9-]+)\.([a-z0-9-]+)\.svc\b)");
+    const std::string text = value;
+    for (auto m = std::sregex_iterator(text.begin(), text.end(), host); m != std::sregex_iterator(); ++m) {
+      found.emplace_back((*m)[1], (*m)[2]);
+    }
+  } else if (value.is_structured()) {
+    for (const auto& item : value) {
+      auto more = services_named_in(item);
+      found.insert(found.end(), more.begin(), more.end());
+    }
+  }
+  return found;
+}
+
+TEST(Manifests, EveryReferenceFindsItsObject) {
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
+    for (const auto& object : objects) {
+      const std::string kind = object.value("kind", "");
+      const std::string ns = ns_of(object);
+      const json& spec = object.value("spec", json::object());
+      if (kind == "Service") {
+        EXPECT_TRUE(selects_a_workload(objects, spec["selector"], ns)) << id_of(object) << " selects no pods";
+      }
+      if (kind == "PodDisruptionBudget" || kind == "NetworkPolicy") {
+        const json& selector = kind == "NetworkPolicy" ? spec["podSelector"] : spec["selector"];
+        EXPECT_TRUE(selects_a_workload(objects, selector["matchLabels"], ns)) << id_of(object) << " selects no pods";
+      }
+      if (kind == "HorizontalPodAutoscaler") {
+        EXPECT_TRUE(lookup(objects, spec["scaleTargetRef"]["kind"], spec["scaleTargetRef"]["name"], ns))
+            << id_of(object);
+      }
+      if (kind == "StatefulSet") {
+        EXPECT_TRUE(lookup(objects, "Service", spec["serviceName"], ns)) << id_of(object);
+      }
+      if (kind == "Certificate") {
+        EXPECT_TRUE(lookup(objects, spec["issuerRef"]["kind"], spec["issuerRef"]["name"], ns)) << id_of(object);
+      }
+      if (kind == "MutatingWebhookConfiguration") {
+        for (const auto& webhook : object["webhooks"]) {
+          const json& service = webhook["clientConfig"]["service"];
+          EXPECT_TRUE(lookup(objects, "Service", service["name"], service["namespace"])) << id_of(object);
+        }
+      }
+      if (kind == "ConfigMap") {
+        for (const auto& [name, service_ns] : services_named_in(object.value("data", json::object()))) {
+          EXPECT_TRUE(lookup(objects, "Service", name, service_ns))
+              << id_of(object) << " names " << name << "." << service_ns;
+        }
+      }
+      for (const auto& path : pod_spec_paths(object)) {
+        const json& pod = object.at(path);
+        EXPECT_TRUE(lookup(objects, "ServiceAccount", pod.value("serviceAccountName", "default"), ns) ||
+                    !pod.contains("serviceAccountName"))
+            << id_of(object);
+        for (const auto& volume : pod.value("volumes", json::array())) {
+          if (volume.contains("configMap")) {
+            EXPECT_TRUE(lookup(objects, "ConfigMap", volume["configMap"]["name"], ns));
+          }
+          if (volume.contains("secret")) {
+            const std::string secret = volume["secret"]["secretName"];
+            EXPECT_TRUE(kExternalSecrets.contains(secret) || lookup(objects, "Secret", secret, ns)) << secret;
+          }
+        }
+      }
+      for_each_container(object, [&](const json&, const json& c) {
+        for (const auto& from : c.value("envFrom", json::array())) {
+          if (from.contains("configMapRef")) {
+            EXPECT_TRUE(lookup(objects, "ConfigMap", from["configMapRef"]["name"], ns));
+          }
+        }
+        for (const auto& var : c.value("env", json::array())) {
+          if (!var.contains("valueFrom") || !var["valueFrom"].contains("configMapKeyRef")) continue;
+          const json& ref = var["valueFrom"]["configMapKeyRef"];
+          const json* config_map = lookup(objects, "ConfigMap", ref["name"], ns);
+          EXPECT_TRUE(config_map && (*config_map)["data"].contains(ref["key"].get<std::string>())) << ref;
+        }
+        for (const auto& [name, service_ns] : services_named_in(json::array(
+                 {c.value("command", json::array()), c.value("args", json::array()), c.value("env", json::array())}))) {
+          EXPECT_TRUE(lookup(objects, "Service", name, service_ns))
+              << id_of(object) << " names " << name << "." << service_ns;
+        }
+      });
+    }
+  }
+}
+
+TEST(Manifests, EveryContainerHasAVersionedImageLockedDownSecurityAndLimits) {
+  const std::regex version_tag(R"(^[^@]+:[A-Za-z0-9_][A-Za-z0-9_.-]*$|@sha256:[0-9a-f]{64}$)");
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
+    for (const auto& object : objects) {
+      for_each_container(object, [&](const json& pod, const json& c) {
+        const std::string who = object["kind"].get<std::string>() + " " +
+                                object["metadata"]["name"].get<std::string>() + "/" + c["name"].get<std::string>();
+        const std::string image = c.value("image", "");
+        EXPECT_TRUE(std::regex_search(image, version_tag) && !image.ends_with(":latest")) << who << ": " << image;
+        EXPECT_TRUE(c.contains("imagePullPolicy")) << who;
+
+        const json pod_context = pod.value("securityContext", json::object());
+        const json context = c.value("securityContext", json::object());
+        EXPECT_EQ(context.value("allowPrivilegeEscalation", true), false) << who;
+        EXPECT_EQ(context.value("readOnlyRootFilesystem", false), true) << who;
+        EXPECT_EQ(context.value("capabilities", json::object()).value("drop", json::array()), json::array({"ALL"}))
+            << who;
+        EXPECT_FALSE(context.value("capabilities", json::object()).contains("add")) << who;
+        EXPECT_FALSE(context.value("privileged", false)) << who;
+        const json seccomp = context.value("seccompProfile", pod_context.value("seccompProfile", json::object()));
+        EXPECT_EQ(seccomp.value("type", ""), "RuntimeDefault") << who;
+        const bool non_root = context.value("runAsNonRoot", pod_context.value("runAsNonRoot", false));
+        EXPECT_EQ(non_root, !kRootContainers.contains(who)) << who;
+        if (non_root) {
+          EXPECT_NE(context.value("runAsUser", pod_context.value("runAsUser", 0)), 0) << who;
+        }
+
+        const json resources = c.value("resources", json::object());
+        const json requests = resources.value("requests", json::object());
+        EXPECT_TRUE(requests.contains("cpu") && requests.contains("memory")) << who << " requests " << requests;
+        // No CPU limit: throttling a scheduler or a plugin costs more than sharing idle CPU.
+        EXPECT_TRUE(resources.value("limits", json::object()).contains("memory")) << who;
+
+        // A pod asking for chips tolerates the TPU nodes' taint (the webhook adds it only to webhook-handled pods).
+        if (requests.contains(std::string(names::kTpuResource))) {
+          bool tolerates = false;
+          for (const auto& t : pod.value("tolerations", json::array())) {
+            tolerates |= t.value("key", "") == names::kTpuResource || (!t.contains("key") && t["operator"] == "Exists");
+          }
+          EXPECT_TRUE(tolerates) << who;
+        }
+      });
+    }
+  }
+}
+
+// scripts/build-images.sh tags our images with the CMake project version unless told otherwise, so every install
+// names that version.
+TEST(Manifests, OurImagesCarryTheProjectVersion) {
+  for (const auto& [install_name, objects] : every_install()) {
+    for (const auto& object : objects) {
+      for_each_container(object, [&](const json&, const json& c) {
+        const std::string image = c["image"];
+        if (image.starts_with("tpustack/")) {
+          EXPECT_TRUE(image.ends_with(":" TPUSTACK_VERSION)) << install_name << ": " << image;
+        }
+      });
+    }
+  }
+}
+
+// ---- the device plugin ----
+
+TEST(Manifests, DevicePluginRunsOnlyWhereGkesPluginIsOffToleratesEveryTaintAndIsProbed) {
+  const auto objects = build(kManifests / "deviceplugin");
+  const auto& daemonset = find(objects, "DaemonSet", "tpu-device-plugin", "kube-system");
+  const json& pod = daemonset["spec"]["template"]["spec"];
+  const json& terms =
+      pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+  ASSERT_EQ(terms.size(), 1u);
+  // The label the provisioner sets on its pools (gke_node_pool_json.cc), which also keeps GKE's plugin off.
+  const json opt_in = {{"key", "gke-no-default-tpu-device-plugin"}, {"operator", "In"}, {"values", {"true"}}};
+  const json tpu_node = {{"key", std::string(names::kAcceleratorLabel)}, {"operator", "Exists"}};
+  EXPECT_EQ(terms[0]["matchExpressions"], json::array({tpu_node, opt_in}));
+  EXPECT_EQ(pod["tolerations"], json::array({{{"operator", "Exists"}}}));
+  const auto& c = container(daemonset, "tpu-device-plugin");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"], "metrics");
+}
+
+// ---- the admission webhook ----
+
+TEST(Manifests, WebhookReachesTheExtenderForPodsOfLabelledNamespacesAndNeverBlocksThem) {
+  const auto objects = default_install();
+  const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& c = container(deployment, "tpu-extender");
+  const auto args = command_line(c);
+  EXPECT_EQ(flag(args, "--webhook-listen"), "0.0.0.0:8443");
+  EXPECT_EQ(container_port(c, "webhook"), 8443);
+  // Without cert-manager tpu-extender makes its own certificate.
+  EXPECT_FALSE(has_flag(args, "--webhook-cert-file"));
+  EXPECT_FALSE(has_flag(args, "--webhook-key-file"));
+
+  const auto& service = find(objects, "Service", "tpu-extender-webhook", "tpu-system");
+  EXPECT_TRUE(labels_match(service["spec"]["selector"], pod_labels(deployment)));
+  ASSERT_EQ(service["spec"]["ports"].size(), 1u);
+  EXPECT_EQ(service["spec"]["ports"][0]["port"], 443);
+  EXPECT_EQ(service["spec"]["ports"][0]["targetPort"], "webhook");
+
+  const auto& configuration = find(objects, "MutatingWebhookConfiguration", "tpu-extender-webhook", "");
+  ASSERT_EQ(configuration["webhooks"].size(), 1u);
+  const json& webhook = configuration["webhooks"][0];
+  EXPECT_EQ(webhook["clientConfig"]["service"],
+            (json{{"name", "tpu-extender-webhook"}, {"namespace", "tpu-system"}, {"path", "/mutate"}, {"port", 443}}));
+  EXPECT_EQ(webhook["admissionReviewVersions"], json::array({"v1"}));
+  ASSERT_EQ(webhook["rules"].size(), 1u);
+  EXPECT_EQ(webhook["rules"][0]["operations"], json::array({"CREATE"}));
+  EXPECT_EQ(webhook["rules"][0]["resources"], json::array({"pods"}));
+  EXPECT_EQ(webhook["namespaceSelector"], (json{{"matchLabels", {{"tpustack.dev/inject", "enabled"}}}}));
+  EXPECT_EQ(webhook["failurePolicy"], "Ignore");
+  EXPECT_LE(webhook["timeoutSeconds"], 5);
+  EXPECT_EQ(webhook["sideEffects"], "None");
+  EXPECT_EQ(webhook["reinvocationPolicy"], "IfNeeded");
+
+  // The API server is no pod: the port is open to any source.
+  const auto& policy = find(objects, "NetworkPolicy", "tpu-extender", "tpu-system");
+  bool admitted = false;
+  for (const auto& rule : policy["spec"]["ingress"])
+    admitted |= !rule.contains("from") && covers(rule, 8443, "webhook");
+  EXPECT_TRUE(admitted);
+}
+
+TEST(Manifests, WebhookKeepsItsOwnCaInOneSecretAndPatchesOnlyItsConfiguration) {
+  const auto objects = default_install();
+  const Grant secrets = grant(role_bound_to(objects, "tpu-extender", "tpu-extender-webhook-ca", "tpu-system"),
+                              "secrets", "tpu-extender-webhook-ca");
+  EXPECT_EQ(secrets.named, (std::set<std::string>{"get", "update"}));
+  EXPECT_EQ(secrets.unlimited, (std::set<std::string>{"create"}));  // create cannot be limited by name
+  EXPECT_FALSE(secrets.other_names);
+  const json& cluster_role = find(objects, "ClusterRole", "tpu-extender-webhook-ca-bundle", "");
+  const Grant bundle = grant(cluster_role, "mutatingwebhookconfigurations", "tpu-extender-webhook");
+  EXPECT_EQ(bundle.named, (std::set<std::string>{"get", "patch"}));
+  EXPECT_TRUE(bundle.unlimited.empty());
+  EXPECT_EQ(verbs_by_resource(cluster_role).size(), 1u);
+  const auto& binding = find(objects, "ClusterRoleBinding", "tpu-extender-webhook-ca-bundle", "");
+  EXPECT_EQ(binding["roleRef"]["name"], "tpu-extender-webhook-ca-bundle");
+  EXPECT_EQ(binding["subjects"],
+            json::array({{{"kind", "ServiceAccount"}, {"name", "tpu-extender"}, {"namespace", "tpu-system"}}}));
+}
+
+TEST(Manifests, CertManagerGivesTheWebhookItsCertificateAndTheCaBundle) {
+  const auto objects = with_cert_manager();
+  const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& c = container(deployment, "tpu-extender");
+  const auto args = command_line(c);
+  EXPECT_EQ(mounted_from(deployment, c, flag(args, "--webhook-cert-file")), "secret tpu-extender-webhook-tls/tls.crt");
+  EXPECT_EQ(mounted_from(deployment, c, flag(args, "--webhook-key-file")), "secret tpu-extender-webhook-tls/tls.key");
+  const auto& configuration = find(objects, "MutatingWebhookConfiguration", "tpu-extender-webhook", "");
+  EXPECT_EQ(configuration["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+            "tpu-system/tpu-extender-webhook-tls");
+  const auto& certificate = find(objects, "Certificate", "tpu-extender-webhook-tls", "tpu-system");
+  EXPECT_EQ(certificate["spec"]["secretName"], "tpu-extender-webhook-tls");
+  const auto names = certificate["spec"]["dnsNames"].get<std::vector<std::string>>();
+  // The name the API server calls: the Service of the configuration's clientConfig.
+  EXPECT_NE(std::find(names.begin(), names.end(), "tpu-extender-webhook.tpu-system.svc"), names.end());
+}
+
+// ---- the overlays ----
+
+std::map<std::string, std::string> config_map_env(const json& c) {
+  std::map<std::string, std::string> env;
+  for (const auto& var : c.value("env", json::array())) {
+    if (!var.contains("valueFrom") || !var["valueFrom"].contains("configMapKeyRef")) continue;
+    const json& ref = var["valueFrom"]["configMapKeyRef"];
+    env[var["name"]] = ref["name"].get<std::string>() + "/" + ref["key"].get<std::string>();
+  }
+  return env;
+}
+
+TEST(Manifests, GkeOverlayProvisionsTheClusterOfItsConfigMapAsItsGoogleServiceAccount) {
+  const auto objects = gke_overlay();
+  const auto& deployment = find(objects, "Deployment", "tpu-extender", "tpu-system");
+  const auto& c = container(deployment, "tpu-extender");
+  const auto args = command_line(c);
+  EXPECT_EQ(flag(args, "--provisioner"), "gke");
+  const auto env = config_map_env(c);
+  for (const auto& [option, variable, key] :
+       {std::tuple{"--gke-project", "GKE_PROJECT", "project"}, std::tuple{"--gke-location", "GKE_LOCATION", "location"},
+        std::tuple{"--gke-cluster", "GKE_CLUSTER", "cluster"}}) {
+    EXPECT_EQ(flag(args, option), std::string("$(") + variable + ")");
+    EXPECT_EQ(env.at(variable), std::string("tpu-extender-gke/") + key);
+  }
+  const auto& account = find(objects, "ServiceAccount", "tpu-extender", "tpu-system");
+  EXPECT_TRUE(account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].get<std::string>().ends_with(
+      ".iam.gserviceaccount.com"));
+  EXPECT_TRUE(lookup(objects, "DaemonSet", "tpu-device-plugin", "kube-system"));
+  EXPECT_TRUE(lookup(objects, "MutatingWebhookConfiguration", "tpu-extender-webhook"));
+}
+
+TEST(Manifests, SimulatedOverlayProvisionsNodeObjectsAndSimulatesTheirChips) {
+  const auto objects = simulated_overlay();
+  const auto args = command_line(container(find(objects, "Deployment", "tpu-extender", "tpu-system"), "tpu-extender"));
+  EXPECT_EQ(flag(args, "--provisioner"), "simulated");
+  const auto plugin =
+      command_line(container(find(objects, "DaemonSet", "tpu-device-plugin", "kube-system"), "tpu-device-plugin"));
+  EXPECT_EQ(flag(plugin, "--simulate"), "node");
+}
+
+// ---- the small kustomize against the real one ----
+
+// `kubectl kustomize DIR`, or nothing where kubectl is not installed.
+std::optional<std::vector<json>> kubectl_kustomize(const fs::path& dir) {
+  const std::string command = "kubectl kustomize '" + dir.string() + "' 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) text.append(buffer, n);
+  if (pclose(pipe.release()) != 0) return std::nullopt;
+  return parse_object_list(text, "kubectl kustomize " + dir.string());
+}
+
+TEST(Manifests, TheSmallKustomizeRendersWhatKubectlRenders) {
+  if (std::system("command -v kubectl >/dev/null 2>&1") != 0) GTEST_SKIP() << "kubectl is not installed";
+  for (const auto& dir : kustomizations()) {
+    SCOPED_TRACE(dir.string());
+    const auto theirs = kubectl_kustomize(dir);
+    ASSERT_TRUE(theirs) << "kubectl kustomize failed";
+    auto sorted = [](std::vector<json> objects) {
+      std::vector<std::string> dumps;
+      for (const auto& object : objects) dumps.push_back(object.dump(1));
+      std::sort(dumps.begin(), dumps.end());
+      return dumps;
+    };
+    const auto ours = sorted(build(dir));
+    const auto expected = sorted(*theirs);
+    ASSERT_EQ(ours.size(), expected.size());
+    for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], expected[i]);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // to nudge so that kube-scheduler retries them now, and which reservations to release with an Event.
 #include <chrono>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "extender/service/extender_service.h"
@@ -16,6 +17,8 @@ using testing::node_json;
 using testing::pod_json;
 using testing::PodFields;
 using Clock = std::chrono::steady_clock;
+using ::testing::Contains;
+using ::testing::Field;
 
 struct NoBinder : PodBinder {
   void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
@@ -55,9 +58,8 @@ TEST_F(ReservationUpkeepTest, AGroupThatDoesNotArriveWithinTheTimeoutLosesItsSli
             "later start over");
   ASSERT_EQ(upkeep.notices[0].pods.size(), 1u);
   EXPECT_EQ(upkeep.notices[0].pods[0].name, "slow-1-x7k2p");
-  // The waiting group fits now, and is told so at once.
-  ASSERT_EQ(upkeep.nudge.size(), 1u);
-  EXPECT_EQ(upkeep.nudge[0].name, "other-0-x7k2p");
+  // The waiting group fits now, and is told so at once (beside slow-1, accepted long ago and never bound).
+  EXPECT_THAT(upkeep.nudge, Contains(Field(&ExtenderService::PodRef::name, "other-0-x7k2p")));
   EXPECT_EQ(filter(worker("other", 0)), nlohmann::json::array({"s-0"}));
 }
 
@@ -140,6 +142,45 @@ TEST_F(ReservationUpkeepTest, AChangeWithinTheNudgeIntervalIsNotLost) {
   service.apply_node(node_json("v5e-0", "tpu-v5-lite-podslice", "2x2", "v5e-pool", 4));  // e.g. Ready again
   EXPECT_TRUE(service.upkeep(now + 200ms, 10min).nudge.empty());  // too soon: deferred, not dropped
   EXPECT_EQ(service.upkeep(now + 1200ms, 10min).nudge.size(), 1u);
+}
+
+TEST_F(ReservationUpkeepTest, APodNudgedButStillParkedIsNudgedAgainLaterWithoutAChange) {
+  // The nudge's retry was lost (its bind went to a replica being killed): nothing changes after it, and
+  // kube-scheduler would leave the pod parked for 5 minutes.
+  auto pod = pod_json(testing::single_pod("lost", "tpu-v5-lite-podslice", "2x2", 4, ""));
+  pod["status"]["conditions"] = {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+  service.apply_pod(pod);
+  service.apply_node(node_json("v5e-0", "tpu-v5-lite-podslice", "2x2", "v5e-pool", 4));
+  const auto now = Clock::now();
+  ASSERT_EQ(service.upkeep(now, 10min).nudge.size(), 1u);
+  EXPECT_TRUE(service.upkeep(now + 3s, 10min).nudge.empty());
+  EXPECT_EQ(service.upkeep(now + 5s, 10min).nudge.size(), 1u);
+  EXPECT_TRUE(service.upkeep(now + 12s, 10min).nudge.empty());  // backing off: 10 s after the second
+  EXPECT_EQ(service.upkeep(now + 15s, 10min).nudge.size(), 1u);
+  // Bound at last: never nudged again.
+  auto bound = pod_json(testing::single_pod("lost", "tpu-v5-lite-podslice", "2x2", 4, "v5e-0"));
+  service.apply_pod(bound);
+  EXPECT_TRUE(service.upkeep(now + 10min, 10min).nudge.empty());
+}
+
+TEST_F(ReservationUpkeepTest, APodAcceptedButNeverBoundIsNudgedAgain) {
+  EXPECT_EQ(filter(worker("orphan", 1)), nlohmann::json::array({"s-1"}));
+  const auto now = Clock::now();
+  EXPECT_TRUE(service.upkeep(now + 1s, 10min).nudge.empty());  // its bind is on the way
+  auto upkeep = service.upkeep(now + 6s, 10min);
+  ASSERT_EQ(upkeep.nudge.size(), 1u);
+  EXPECT_EQ(upkeep.nudge[0].name, "orphan-1-x7k2p");
+}
+
+TEST_F(ReservationUpkeepTest, APodThatNoLongerFitsWhenItsRetryIsDueWaitsForAChange) {
+  EXPECT_EQ(filter(worker("late", 0)), nlohmann::json::array({"s-0"}));
+  // Its slice is gone before the retry: nothing to nudge for, and no retry after that without a change.
+  for (int i = 0; i < 4; ++i) service.delete_node(node_json("s-" + std::to_string(i), "tpu-v6e-slice", "4x4", "s", 4));
+  const auto now = Clock::now();
+  EXPECT_TRUE(service.upkeep(now + 6s, 10min).nudge.empty());
+  EXPECT_TRUE(service.upkeep(now + 10min, 10min).nudge.empty());
+  for (int i = 0; i < 4; ++i) service.apply_node(node_json("s-" + std::to_string(i), "tpu-v6e-slice", "4x4", "s", 4));
+  EXPECT_EQ(service.upkeep(now + 11min, 10min).nudge.size(), 1u);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tests/fakes/mutating_admission.h"
+
 namespace tpustack::fakes {
 namespace {
 
@@ -215,7 +217,21 @@ FakeApiServer::Reply FakeApiServer::dispatch(const HttpRequest& request, const A
       std::string node = body.value("target", json::object()).value("name", "");
       return {201, store_.bind(path.ns, path.name, node).dump()};
     }
-    if (method == "POST" && path.name.empty()) return {201, store_.create(path.resource, path.ns, body).dump()};
+    if (method == "POST" && path.name.empty()) {
+      // As the API server: defaults, then mutating admission, then storage.
+      if (path.resource == GroupResource{"", "pods"} && body.is_object() && body["spec"].is_object() &&
+          body["spec"].value("schedulerName", "").empty()) {
+        body["spec"]["schedulerName"] = "default-scheduler";
+      }
+      MutatingAdmission::ServiceRoutes services;
+      {
+        std::lock_guard lock(mu_);
+        services = services_;
+      }
+      body = MutatingAdmission(store_, std::move(services))
+                 .admit_create(path.resource, path.version, path.ns, std::move(body));
+      return {201, store_.create(path.resource, path.ns, body).dump()};
+    }
     if (method == "PUT" && !path.name.empty()) {
       return {200, store_.replace(path.resource, path.ns, path.name, body, status_only).dump()};
     }
@@ -250,6 +266,11 @@ void FakeApiServer::drop_watches() {
 void FakeApiServer::inject(Fault fault) {
   std::lock_guard lock(mu_);
   faults_.push_back(std::move(fault));
+}
+
+void FakeApiServer::route_service(const std::string& service, const std::string& address) {
+  std::lock_guard lock(mu_);
+  services_[service] = address;
 }
 
 void FakeApiServer::clear_faults() {

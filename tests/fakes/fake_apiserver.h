@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -68,6 +69,8 @@ class FakeApiServer {
   void compact() { store_.compact(); }
   void inject(Fault fault);
   void clear_faults();
+  // Where a webhook's clientConfig.service ("namespace/name:port") is reached: "127.0.0.1:PORT".
+  void route_service(const std::string& service, const std::string& address);
 
   std::vector<RecordedRequest> requests() const;
   std::size_t request_count(const std::string& method, const std::string& path_prefix) const;
@@ -108,6 +111,7 @@ class FakeApiServer {
   mutable std::mutex mu_;
   std::list<Connection> connections_;
   std::vector<Fault> faults_;
+  std::map<std::string, std::string> services_;
   std::vector<RecordedRequest> requests_;
 };
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "common/encoding/base64.h"
 #include "common/kube/kube_client.h"
 
 #include "tests/support/temp_dir.h"
@@ -103,14 +104,6 @@ Credential issue(const std::string& common_name, const Credential* issuer, const
   }
   EVP_PKEY* signing_key = issuer ? issuer->key.get() : out.key.get();
   check(X509_sign(cert, signing_key, EVP_sha256()) > 0, "X509_sign");
-  return out;
-}
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                               reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(length));
   return out;
 }
 
@@ -275,9 +268,10 @@ TEST_F(KubeTlsTest, FilePathsVerifyTheServerAndPresentTheClientCertificate) {
 }
 
 TEST_F(KubeTlsTest, Base64DataFormsAndBearerToken) {
-  ClusterConfig config = load("    certificate-authority-data: " + base64(ca_.cert_pem()) + "\n",
-                              "    client-certificate-data: " + base64(client_.cert_pem()) +
-                                  "\n    client-key-data: " + base64(client_.key_pem()) + "\n    token: s3cret\n");
+  ClusterConfig config =
+      load("    certificate-authority-data: " + base64_encode(ca_.cert_pem()) + "\n",
+           "    client-certificate-data: " + base64_encode(client_.cert_pem()) +
+               "\n    client-key-data: " + base64_encode(client_.key_pem()) + "\n    token: s3cret\n");
   KubeClient client(config);
   EXPECT_EQ(client.get(resources::kPods, "default", "p")["kind"], "Pod");
   SeenRequest seen = server_->last_request();

@@ -17,8 +17,15 @@ PoolDefaults reference_defaults() {
   return defaults;
 }
 
+GkePoolOptions in_zone(const std::string& zone) {
+  GkePoolOptions options;
+  options.zone = zone;
+  return options;
+}
+
 // Checks a body against shared/reference/tpu-on-kubernetes.md §I.4 (v6e 4x4, spot) key by key: the
-// same keys, JSON types and values; only the labels differ, ours replacing tpu-provisioner's.
+// same keys, JSON types and values; only the labels differ, ours replacing tpu-provisioner's, and the
+// cloud-platform scope is added (the default service account gets no scope without it).
 void expect_reference_shape(const json& body, const PoolSpec& spec) {
   ASSERT_EQ(body.size(), 1u);
   const json& pool = body.at("nodePool");
@@ -34,7 +41,8 @@ void expect_reference_shape(const json& body, const PoolSpec& spec) {
   EXPECT_EQ(pool.at("maxPodsConstraint"), (json{{"maxPodsPerNode", "15"}}));
 
   const json& config = pool.at("config");
-  EXPECT_EQ(config.size(), 6u) << config.dump(2);
+  EXPECT_EQ(config.size(), 7u) << config.dump(2);
+  EXPECT_EQ(config.at("oauthScopes"), json::array({"https://www.googleapis.com/auth/cloud-platform"}));
   EXPECT_EQ(config.at("machineType"), "ct6e-standard-4t");
   EXPECT_EQ(config.at("spot"), true);
   EXPECT_EQ(config.at("taints"),
@@ -49,6 +57,7 @@ void expect_reference_shape(const json& body, const PoolSpec& spec) {
   EXPECT_EQ(labels.at("tpustack.dev/owner-kind"), "JobSet");
   EXPECT_EQ(labels.at("tpustack.dev/owner-name"), "train");
   EXPECT_EQ(labels.at("tpustack.dev/pool-spec-hash"), spec.hash);
+  EXPECT_EQ(labels.at("gke-no-default-tpu-device-plugin"), "true");  // our device plugin's nodes, not GKE's
   for (const auto& [key, value] : labels.items()) EXPECT_TRUE(value.is_string()) << key;
 }
 
@@ -56,16 +65,35 @@ TEST(NodePoolCreateBody, MatchesTheReferenceShapeFieldByField) {
   PodBuilder builder;
   builder.extra_selector = {{"cloud.google.com/gke-spot", "true"}};
   PoolSpec spec = build_pool_spec(pod_facts(builder.build()), reference_defaults());
-  expect_reference_shape(node_pool_create_body(spec, reference_defaults()), spec);
+  expect_reference_shape(node_pool_create_body(spec, reference_defaults(), in_zone("us-east5-b")), spec);
+}
+
+TEST(NodePoolCreateBody, OnAReleaseChannelAutoUpgradeIsLeftToGke) {
+  PoolSpec spec = build_pool_spec(pod_facts(PodBuilder().build()), {});
+  GkePoolOptions options = in_zone("us-east5-a");
+  options.auto_upgrade_off = false;
+  options.oauth_scopes = {"https://www.googleapis.com/auth/devstorage.read_only"};
+  json body = node_pool_create_body(spec, {}, options);
+  EXPECT_EQ(body["nodePool"]["management"], (json{{"autoRepair", true}}));
+  EXPECT_EQ(body["nodePool"]["config"]["oauthScopes"],
+            json::array({"https://www.googleapis.com/auth/devstorage.read_only"}));
+}
+
+TEST(NodePoolCreateBody, AZoneThePodSelectsIsTheLocationNotANodeLabel) {
+  PodBuilder builder;
+  builder.extra_selector = {{"topology.kubernetes.io/zone", "us-east5-c"}};
+  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}), {}, in_zone("us-east5-c"));
+  EXPECT_EQ(body["nodePool"]["locations"], json::array({"us-east5-c"}));
+  EXPECT_FALSE(body["nodePool"]["config"]["labels"].contains("topology.kubernetes.io/zone"));
 }
 
 TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
   PodBuilder eight;
   eight.topology = "2x4";
   eight.chips = 8;
-  json body = node_pool_create_body(build_pool_spec(pod_facts(eight.build()), {}), {});
+  json body = node_pool_create_body(build_pool_spec(pod_facts(eight.build()), {}), {}, in_zone("us-east5-a"));
   EXPECT_FALSE(body["nodePool"].contains("placementPolicy"));
-  EXPECT_FALSE(body["nodePool"].contains("locations"));
+  EXPECT_EQ(body["nodePool"]["locations"], json::array({"us-east5-a"}));  // one zone, even for a single host
   EXPECT_EQ(body["nodePool"]["initialNodeCount"], 1);
   EXPECT_EQ(body["nodePool"]["config"]["machineType"], "ct6e-standard-8t");
   EXPECT_FALSE(body["nodePool"]["config"].contains("spot"));
@@ -75,7 +103,7 @@ TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
   PodBuilder ironwood;
   ironwood.accelerator = "tpu7x";
   ironwood.topology = "2x2x2";
-  body = node_pool_create_body(build_pool_spec(pod_facts(ironwood.build()), {}), {});
+  body = node_pool_create_body(build_pool_spec(pod_facts(ironwood.build()), {}), {}, in_zone("us-central1-c"));
   EXPECT_EQ(body["nodePool"]["placementPolicy"], (json{{"policyName", "tpustack-2x2x2"}}));
   EXPECT_EQ(body["nodePool"]["config"]["machineType"], "tpu7x-standard-4t");
 }
@@ -83,7 +111,7 @@ TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
 TEST(NodePoolCreateBody, Reservation) {
   PodBuilder builder;
   builder.extra_selector = {{"cloud.google.com/reservation-name", "r"}};
-  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}), {});
+  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}), {}, in_zone("us-east5-a"));
   EXPECT_EQ(body["nodePool"]["config"]["reservationAffinity"], (json{{"consumeReservationType", "SPECIFIC_RESERVATION"},
                                                                      {"key", "compute.googleapis.com/reservation-name"},
                                                                      {"values", {"r"}}}));
@@ -102,6 +130,15 @@ TEST(ParseNodePool, ReadsStatusLabelsAndChips) {
   EXPECT_EQ(state.chips, 16);
   EXPECT_EQ(state.label("a"), "b");
   EXPECT_EQ(parse_node_pool({{"name", "cpu"}, {"config", {{"machineType", "e2-standard-4"}}}}).chips, 0);
+}
+
+TEST(ParseNodePool, APoolInThreeZonesHasThreeTimesTheChips) {
+  json pool = {{"name", "p"},
+               {"initialNodeCount", 4},
+               {"locations", {"us-east5-a", "us-east5-b", "us-east5-c"}},
+               {"config", {{"machineType", "ct6e-standard-4t"}}}};
+  EXPECT_EQ(parse_node_pool(pool).node_count, 4);  // per zone, as setSize counts
+  EXPECT_EQ(parse_node_pool(pool).chips, 48);
 }
 
 }  // namespace

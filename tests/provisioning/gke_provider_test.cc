@@ -1,9 +1,12 @@
 #include "extender/provisioning/gke_provider.h"
 
+#include <algorithm>
+#include <functional>
+#include <optional>
+
 #include <cpprest/http_client.h>
 #include <gtest/gtest.h>
 
-#include "extender/provisioning/gke_node_pool_json.h"
 #include "extender/provisioning/provider_error.h"
 #include "tests/fakes/gke/fake_gke_server.h"
 #include "tests/provisioning/fake_cluster.h"
@@ -16,31 +19,67 @@ using namespace std::chrono_literals;
 using fakes::FakeGkeServer;
 using testing::PodBuilder;
 
+struct RawReply {
+  int status = 0;
+  std::string body;
+};
+
+const std::string kCluster = "/v1/projects/proj/locations/us-east5/clusters/tpu-cluster";
+
+// POST `body` to `path` of the fake with a token it handed out, as any client could.
+RawReply post_to(FakeGkeServer& gke, const std::string& path, const nlohmann::json& body) {
+  web::http::client::http_client client(gke.url());
+  web::http::http_request token_request(web::http::methods::GET);
+  token_request.set_request_uri("/computeMetadata/v1/instance/service-accounts/default/token");
+  token_request.headers().add("Metadata-Flavor", "Google");
+  auto token = client.request(token_request).get().extract_json().get().at("access_token").as_string();
+  web::http::http_request request(web::http::methods::POST);
+  request.set_request_uri(path);
+  request.headers().add("Authorization", "Bearer " + token);
+  request.set_body(body.dump(), "application/json");
+  auto response = client.request(request).get();
+  return {response.status_code(), response.extract_utf8string(true).get()};
+}
+
+// Settings for a provider of the fake's cluster; no node zone configured.
+GkeSettings settings_for(const FakeGkeServer& gke, bool from_metadata = false) {
+  GkeSettings s;
+  if (!from_metadata) {
+    s.project = "proj";
+    s.location = "us-east5";
+    s.cluster = "tpu-cluster";
+  }
+  s.api_url = s.compute_url = s.metadata_url = gke.url();
+  s.poll_interval = 10ms;
+  s.start_retry = {10ms, 50ms, 2.0, 0.5};
+  s.defaults.service_account = "SA@P.iam.gserviceaccount.com";
+  return s;
+}
+
 class GkeProviderTest : public ::testing::Test {
  protected:
   void SetUp() override { gke.start(); }
 
   GkeSettings settings(bool from_metadata = false) {
-    GkeSettings s;
-    if (!from_metadata) {
-      s.project = "proj";
-      s.location = "us-east5";
-      s.cluster = "tpu-cluster";
-    }
-    s.api_url = gke.url();
-    s.metadata_url = gke.url();
-    s.poll_interval = 10ms;
-    s.defaults.service_account = "SA@P.iam.gserviceaccount.com";
+    GkeSettings s = settings_for(gke, from_metadata);
     s.defaults.node_locations = {"us-east5-b"};
     return s;
   }
 
-  PoolSpec spec(const std::string& jobset = "train") {
-    PodBuilder builder;
+  PoolSpec spec(const std::string& jobset = "train", PodBuilder builder = {}) {
     builder.jobset = jobset;
     builder.job = jobset + "-workers-0";
-    builder.extra_selector = {{"cloud.google.com/gke-spot", "true"}};
+    builder.extra_selector["cloud.google.com/gke-spot"] = "true";
     return build_pool_spec(pod_facts(builder.build()), settings().defaults);
+  }
+
+  // The body of the last create GKE was sent.
+  nlohmann::json last_create_body() {
+    nlohmann::json body;
+    for (const auto& request : gke.requests()) {
+      if (request.method == "POST" && request.path.ends_with("/nodePools")) body = request.body["nodePool"];
+    }
+    return body;
   }
 
   FakeGkeServer gke;
@@ -58,7 +97,12 @@ TEST_F(GkeProviderTest, CreatesWithTheReferenceBodyAndWaitsForTheOperation) {
   auto post = std::find_if(requests.begin(), requests.end(), [](const auto& r) { return r.method == "POST"; });
   ASSERT_NE(post, requests.end());
   EXPECT_EQ(post->path, "/v1/projects/proj/locations/us-east5/clusters/tpu-cluster/nodePools");
-  EXPECT_EQ(post->body, node_pool_create_body(pool, settings().defaults));
+  // What GKE needs to build one 4x4 slice where it was asked to (the fake checks the API's rules).
+  const nlohmann::json& sent = post->body["nodePool"];
+  EXPECT_EQ(sent["locations"], nlohmann::json::array({"us-east5-b"}));
+  EXPECT_EQ(sent["initialNodeCount"], 4);
+  EXPECT_EQ(sent["management"]["autoUpgrade"], false);  // no release channel: allowed
+  EXPECT_EQ(sent["config"]["oauthScopes"], nlohmann::json::array({"https://www.googleapis.com/auth/cloud-platform"}));
   EXPECT_EQ(post->authorization, "Bearer token-1");
   EXPECT_GE(gke.count("GET", "/operations/operation-"), 1);
 
@@ -91,11 +135,12 @@ TEST(GkeProviderToken, IsFetchedAgainWhenAboutToExpire) {
   s.project = "proj";
   s.location = "us-east5";
   s.cluster = "tpu-cluster";
-  s.api_url = s.metadata_url = gke.url();
+  s.api_url = s.compute_url = s.metadata_url = gke.url();
   GkeProvider provider(s);
+  const int at_start = gke.token_requests();
   provider.list();
   provider.list();
-  EXPECT_EQ(gke.token_requests(), 2);
+  EXPECT_EQ(gke.token_requests() - at_start, 2);
 }
 
 TEST_F(GkeProviderTest, AFailedOperationIsAFailureWithItsMessage) {
@@ -112,15 +157,25 @@ TEST_F(GkeProviderTest, AFailedOperationIsAFailureWithItsMessage) {
   EXPECT_EQ(gke.pools()[spec().name]["status"], "ERROR");
 }
 
-// The failure kind of what `call` throws; fails the test when it does not throw.
-std::optional<FailureKind> failure_of(const std::function<void()>& call) {
+// What `call` throws; fails the test when it does not throw.
+std::optional<ProviderError> error_of(const std::function<void()>& call) {
   try {
     call();
   } catch (const ProviderError& e) {
-    return e.kind();
+    return e;
   }
   ADD_FAILURE() << "no ProviderError";
   return std::nullopt;
+}
+
+std::optional<FailureKind> failure_of(const std::function<void()>& call) {
+  auto error = error_of(call);
+  return error ? std::optional(error->kind()) : std::nullopt;
+}
+
+std::string message_of(const std::function<void()>& call) {
+  auto error = error_of(call);
+  return error ? error->what() : "";
 }
 
 TEST_F(GkeProviderTest, RefusalsAreClassifiedAndRepeatsAreHarmless) {
@@ -167,18 +222,10 @@ TEST_F(GkeProviderTest, SetSizeResizesTheRunningPoolAndWaitsForTheOperation) {
 TEST_F(GkeProviderTest, TheFakeRefusesASizeThatIsNoCount) {
   GkeProvider provider(settings());
   provider.create(spec(), {});
-  web::http::client::http_client client(gke.url());
-  web::http::http_request token_request(web::http::methods::GET);
-  token_request.set_request_uri("/computeMetadata/v1/instance/service-accounts/default/token");
-  token_request.headers().add("Metadata-Flavor", "Google");
-  auto token = client.request(token_request).get().extract_json().get().at("access_token").as_string();
   for (const char* body : {R"({"nodeCount": -1})", R"({"nodeCount": "3"})", R"({})"}) {
-    web::http::http_request request(web::http::methods::POST);
-    request.set_request_uri("/v1/projects/proj/locations/us-east5/clusters/tpu-cluster/nodePools/" + spec().name +
-                            ":setSize");
-    request.headers().add("Authorization", "Bearer " + token);
-    request.set_body(std::string(body), "application/json");
-    EXPECT_EQ(client.request(request).get().status_code(), 400) << body;
+    EXPECT_EQ(post_to(gke, kCluster + "/nodePools/" + spec().name + ":setSize", nlohmann::json::parse(body)).status,
+              400)
+        << body;
   }
   EXPECT_EQ(gke.pool_sizes()[spec().name], 4);
 }
@@ -198,6 +245,203 @@ TEST_F(GkeProviderTest, PollingSurvivesTransientErrorsAndStopsWhenAsked) {
   });
   EXPECT_THROW(provider.create(spec("b"), stop.get_token()), ProviderError);
   stopper.join();
+}
+
+bool mentions(const std::vector<std::string>& lines, const std::string& text) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& line) { return line.find(text) != std::string::npos; });
+}
+
+TEST_F(GkeProviderTest, ARegionalClusterGetsOneZonePoolsOfTheRightSize) {
+  GkeSettings s = settings();
+  s.defaults.node_locations.clear();
+  GkeProvider provider(s);
+  EXPECT_TRUE(provider.cluster().regional());
+  EXPECT_EQ(provider.fit().default_zone, "us-east5-a");
+  EXPECT_TRUE(mentions(provider.fit().warnings, "spans zones us-east5-a, us-east5-b, us-east5-c"));
+
+  PoolSpec slice = spec("a");
+  provider.create(slice, {});
+  EXPECT_EQ(gke.pools()[slice.name]["locations"], nlohmann::json::array({"us-east5-a"}));
+  EXPECT_EQ(gke.pool_sizes()[slice.name], 4);
+  PodBuilder in_c;
+  in_c.extra_selector = {{kZoneSelector, "us-east5-c"}};
+  PoolSpec pinned = spec("c", in_c);
+  provider.create(pinned, {});
+  EXPECT_EQ(gke.pools()[pinned.name]["locations"], nlohmann::json::array({"us-east5-c"}));
+  for (const PoolState& pool : provider.list()) EXPECT_EQ(pool.chips, 16) << pool.name;  // one 4x4 each
+
+  // What the old body did: no `locations` on a regional cluster makes a slice per zone, which GKE refuses.
+  nlohmann::json body = {{"nodePool", last_create_body()}};
+  body["nodePool"]["name"] = "tpu-everywhere";
+  body["nodePool"].erase("locations");
+  RawReply reply = post_to(gke, kCluster + "/nodePools", body);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("exactly one zone"), std::string::npos) << reply.body;
+}
+
+TEST_F(GkeProviderTest, AZoneOutsideTheClusterIsRefusedAtStart) {
+  GkeSettings s = settings();
+  s.defaults.node_locations = {"us-west1-a"};
+  std::string message = message_of([&] { GkeProvider provider(s); });
+  EXPECT_NE(message.find("cannot be used: configured node zone us-west1-a is not one of the cluster's zones"),
+            std::string::npos)
+      << message;
+}
+
+TEST(GkeProviderReleaseChannel, IsReportedAtStartAndItsPoolsAreBuiltWithoutAutoUpgradeOff) {
+  FakeGkeServer::Options options;
+  options.release_channel = "REGULAR";
+  FakeGkeServer gke(options);
+  gke.start();
+  GkeProvider provider(settings_for(gke));
+  EXPECT_EQ(provider.cluster().release_channel, "REGULAR");
+  EXPECT_FALSE(provider.fit().auto_upgrade_off);
+  EXPECT_TRUE(mentions(provider.fit().warnings, "release channel REGULAR"));
+
+  PodBuilder builder;
+  PoolSpec pool = build_pool_spec(pod_facts(builder.build()), {});
+  provider.create(pool, {});
+  EXPECT_EQ(gke.pools()[pool.name]["status"], "RUNNING");
+  EXPECT_FALSE(gke.pools()[pool.name]["management"].contains("autoUpgrade"));
+
+  // What GKE answers the old body.
+  nlohmann::json body = {{"nodePool", gke.pools()[pool.name]}};
+  body["nodePool"]["name"] = "tpu-pinned";
+  body["nodePool"]["management"]["autoUpgrade"] = false;
+  RawReply reply = post_to(gke, kCluster + "/nodePools", body);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("Auto_upgrade cannot be false when release_channel REGULAR is set."), std::string::npos)
+      << reply.body;
+}
+
+TEST_F(GkeProviderTest, ABusyClusterAnswersAsGkeDoesAndThatIsTransient) {
+  GkeProvider provider(settings());
+  gke.start_cluster_operation("UPGRADE_MASTER", 300ms);
+  auto refusal = error_of([&] { provider.create(spec(), {}); });
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->kind(), FailureKind::kTransient);
+  EXPECT_EQ(refusal->rpc_status(), "FAILED_PRECONDITION");
+  EXPECT_NE(std::string(refusal->what())
+                .find("is currently upgrading cluster tpu-cluster. Please wait and try again once it is done."),
+            std::string::npos)
+      << refusal->what();
+  ASSERT_TRUE(testing::eventually([&] {
+    try {
+      provider.create(spec(), {});
+      return true;
+    } catch (const ProviderError&) {
+      return false;
+    }
+  }));
+
+  // A delete beside a create is refused too.
+  gke.set_create_latency(300ms);
+  std::thread creator([&] { provider.create(spec("b"), {}); });
+  ASSERT_TRUE(testing::eventually([&] { return gke.pools().contains(spec("b").name); }));
+  std::string message = message_of([&] { provider.remove(spec().name, {}); });
+  EXPECT_NE(message.find("is currently creating a node pool for cluster tpu-cluster"), std::string::npos) << message;
+  creator.join();
+  provider.remove(spec().name, {});
+  EXPECT_FALSE(gke.pools().contains(spec().name));
+}
+
+TEST_F(GkeProviderTest, ACancelledOperationIsATransientFailure) {
+  GkeProvider provider(settings());
+  gke.set_create_latency(60s);
+  std::thread canceller([&] {
+    ASSERT_TRUE(testing::eventually([&] { return !gke.operation_of(spec().name).empty(); }));
+    RawReply reply =
+        post_to(gke, "/v1/projects/proj/locations/us-east5/operations/" + gke.operation_of(spec().name) + ":cancel",
+                nlohmann::json::object());
+    EXPECT_EQ(reply.status, 200) << reply.body;
+  });
+  auto cancelled = error_of([&] { provider.create(spec(), {}); });
+  canceller.join();
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->rpc_status(), "CANCELLED");
+  EXPECT_EQ(cancelled->kind(), FailureKind::kTransient);
+  EXPECT_FALSE(gke.pools().contains(spec().name));
+}
+
+TEST_F(GkeProviderTest, ARefusedTokenIsFetchedAgain) {
+  GkeProvider provider(settings());
+  provider.list();
+  const int before = gke.token_requests();
+  gke.revoke_tokens();
+  provider.list();
+  EXPECT_EQ(gke.token_requests(), before + 1);
+  provider.list();
+  EXPECT_EQ(gke.token_requests(), before + 1);
+}
+
+TEST_F(GkeProviderTest, ALateMetadataServerIsWaitedForAtStart) {
+  gke.inject({"GET", "/computeMetadata/v1/project/project-id", 404, "NOT_FOUND", "not yet", 3});
+  GkeProvider provider(settings(/*from_metadata=*/true));
+  EXPECT_EQ(provider.settings().project, "proj");
+  EXPECT_EQ(gke.count("GET", "/computeMetadata/v1/project/project-id"), 4);
+
+  gke.inject({"GET", "/computeMetadata/v1/project/project-id", 503, "UNAVAILABLE", "no", 1000});
+  GkeSettings impatient = settings(/*from_metadata=*/true);
+  impatient.start_patience = 200ms;
+  std::string message = message_of([&] { GkeProvider never(impatient); });
+  EXPECT_NE(message.find("asking the metadata server"), std::string::npos) << message;
+}
+
+TEST_F(GkeProviderTest, ATpu7xSliceWithoutItsWorkloadPolicyFailsWithTheCommandThatCreatesIt) {
+  GkeProvider provider(settings());
+  PodBuilder ironwood;
+  ironwood.accelerator = "tpu7x";
+  ironwood.topology = "2x2x2";
+  PoolSpec slice = spec("iron", ironwood);
+  std::string message = message_of([&] { provider.create(slice, {}); });
+  EXPECT_NE(
+      message.find("gcloud compute resource-policies create workload-policy tpustack-2x2x2 --type=HIGH_THROUGHPUT "
+                   "--accelerator-topology=2x2x2 --project=proj --region=us-east5"),
+      std::string::npos)
+      << message;
+  EXPECT_EQ(gke.creates_accepted(), 0);
+}
+
+// Bodies GKE refuses, whoever sends them: the fake checks the API's rules, not our client's shape.
+TEST_F(GkeProviderTest, TheFakeRefusesPlacementsGkeRefuses) {
+  struct Case {
+    const char* machine_type;
+    const char* topology;
+    int node_count;
+    const char* refusal;
+  };
+  for (const Case& c : {Case{"tpu7x-standard-4t", "2x2x2", 2, "COMPACT placement is not supported"},
+                        Case{"ct6e-standard-8t", "2x4", 1, "single-host node pool takes no placement policy"},
+                        Case{"ct6e-standard-4t", "4x4", 3, "does not make TPU topology 4x4"}}) {
+    nlohmann::json body = {{"nodePool",
+                            {{"name", "tpu-refused"},
+                             {"initialNodeCount", c.node_count},
+                             {"locations", {"us-east5-a"}},
+                             {"placementPolicy", {{"type", "COMPACT"}, {"tpuTopology", c.topology}}},
+                             {"config", {{"machineType", c.machine_type}}}}}};
+    RawReply reply = post_to(gke, kCluster + "/nodePools", body);
+    EXPECT_EQ(reply.status, 400) << c.machine_type;
+    EXPECT_NE(reply.body.find(c.refusal), std::string::npos) << reply.body;
+  }
+  EXPECT_EQ(gke.creates_accepted(), 0);
+}
+
+TEST(GkeProviderWorkloadPolicy, ATpu7xSliceWithItsPolicyIsCreated) {
+  FakeGkeServer::Options options;
+  options.workload_policies = {{"tpustack-2x2x2", "2x2x2"}};
+  FakeGkeServer gke(options);
+  gke.start();
+  GkeProvider provider(settings_for(gke));
+  PodBuilder ironwood;
+  ironwood.accelerator = "tpu7x";
+  ironwood.topology = "2x2x2";
+  PoolSpec slice = build_pool_spec(pod_facts(ironwood.build()), {});
+  provider.create(slice, {});
+  auto pool = gke.pools()[slice.name];
+  EXPECT_EQ(pool["status"], "RUNNING");
+  EXPECT_EQ(pool["placementPolicy"], (nlohmann::json{{"policyName", "tpustack-2x2x2"}}));
+  EXPECT_EQ(pool["initialNodeCount"], 2);
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ struct PodBuilder {
   std::string owner_kind;   // the controller when jobset and job are empty
   std::string owner_name;
   int index = 0;
+  int replicas = 1;   // child Jobs of the replicated job: > 1 makes a multislice unit
+  int job_index = 0;  // this pod's child Job, 0..replicas-1
   int chips = 4;
   std::string accelerator = "tpu-v6e-slice";
   std::string topology = "4x4";
@@ -39,7 +41,8 @@ struct PodBuilder {
       labels["jobset.sigs.k8s.io/jobset-name"] = jobset;
       labels["batch.kubernetes.io/job-name"] = job;
       labels["jobset.sigs.k8s.io/replicatedjob-name"] = "workers";
-      labels["jobset.sigs.k8s.io/job-index"] = "0";
+      labels["jobset.sigs.k8s.io/replicatedjob-replicas"] = std::to_string(replicas);
+      labels["jobset.sigs.k8s.io/job-index"] = std::to_string(job_index);
       labels["jobset.sigs.k8s.io/job-key"] = "key-" + job;
       owners.push_back(owner("batch/v1", "Job", job));
     } else if (!job.empty()) {

@@ -15,6 +15,32 @@ TEST(ClassifyFailure, GkeConcurrencyLimitsAndServerErrorsAreTransient) {
   EXPECT_EQ(classify_failure(0, "", "timed out"), FailureKind::kTransient);
 }
 
+// GKE's answers while another operation runs on the cluster, word for word.
+TEST(ClassifyFailure, ABusyClusterIsTransient) {
+  for (const char* message :
+       {"Operation operation-1712345678901-abcdef is currently deleting a node pool for cluster tpu. Please wait and "
+        "try again once it is done.",
+        "Operation operation-1712345678901-abcdef is currently upgrading cluster tpu. Please wait and try again once "
+        "it "
+        "is done.",
+        "Cluster is currently being created, deleted, updated or repaired and cannot be updated."}) {
+    EXPECT_EQ(classify_failure(400, "FAILED_PRECONDITION", message), FailureKind::kTransient) << message;
+  }
+}
+
+TEST(ClassifyFailure, ACancelledOperationAndARefusedTokenAreTransient) {
+  EXPECT_EQ(classify_failure(200, "CANCELLED", "Operation was cancelled."), FailureKind::kTransient);
+  EXPECT_EQ(classify_failure(200, "UNAUTHENTICATED", "token expired"), FailureKind::kTransient);
+  EXPECT_EQ(classify_failure(401, "", "Request had invalid authentication credentials."), FailureKind::kTransient);
+}
+
+TEST(RpcStatusName, NamesEveryGoogleRpcCode) {
+  EXPECT_EQ(rpc_status_name(1), "CANCELLED");
+  EXPECT_EQ(rpc_status_name(9), "FAILED_PRECONDITION");
+  EXPECT_EQ(rpc_status_name(16), "UNAUTHENTICATED");
+  EXPECT_EQ(rpc_status_name(42), "UNKNOWN");
+}
+
 TEST(ClassifyFailure, StockoutAndQuotaAreCapacity) {
   EXPECT_EQ(classify_failure(200, "", "GCE_STOCKOUT: The zone does not have enough resources"), FailureKind::kCapacity);
   EXPECT_EQ(classify_failure(403, "", "Quota 'TPU_V6E' exceeded. Limit: 16.0 in region"), FailureKind::kCapacity);

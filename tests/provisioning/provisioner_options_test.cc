@@ -106,6 +106,22 @@ TEST(ProvisionerConfig, FileSetsWhatFlagsDoNotAndFlagsWin) {
   EXPECT_EQ(o.pool_defaults.node_locations, std::vector<std::string>{"us-east5-b"});
 }
 
+TEST(ProvisionerConfig, GkeNodeZoneFlagBeatsNodeLocationsAndScopesAndComputeUrlComeFromTheFile) {
+  auto document = config::ConfigDocument::parse(R"(provisioner:
+  nodeLocations: [us-east5-b]
+  nodeOauthScopes: [https://www.googleapis.com/auth/devstorage.read_only]
+  computeApiUrl: http://127.0.0.1:9
+)",
+                                                "serve.yaml");
+  document.reject_unknown_keys(provisioner_config_keys());
+  Parsed parsed({"--gke-node-zone", "us-east5-c"});
+  apply_provisioner_config(document, parsed.app, parsed.options);
+  EXPECT_EQ(parsed.options.pool_defaults.node_locations, std::vector<std::string>{"us-east5-c"});
+  EXPECT_EQ(parsed.options.node_oauth_scopes,
+            std::vector<std::string>{"https://www.googleapis.com/auth/devstorage.read_only"});
+  EXPECT_EQ(parsed.options.compute_api_url, "http://127.0.0.1:9");
+}
+
 TEST(ProvisionerConfig, UnknownKeysAndProvidersAreErrors) {
   auto typo = config::ConfigDocument::parse("provisioner:\n  poolDeletonGrace: 5s\n", "serve.yaml");
   EXPECT_THROW(typo.reject_unknown_keys(provisioner_config_keys()), config::ConfigError);

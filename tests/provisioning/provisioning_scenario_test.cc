@@ -119,7 +119,7 @@ class ProvisioningScenario : public ::testing::Test {
 
   GkeSettings gke_settings() {
     GkeSettings settings;
-    settings.api_url = settings.metadata_url = gke.url();
+    settings.api_url = settings.metadata_url = settings.compute_url = gke.url();
     settings.poll_interval = 10ms;
     return settings;  // project, location and cluster from the fake metadata server
   }
@@ -264,6 +264,7 @@ TEST_F(ProvisioningScenario, SimulatedPoolLeftWithSomeNodesByAKilledProcessIsRep
 TEST_F(ProvisioningScenario, HundredLeadersAtOnceTwoReplicasEachPoolCreatedOnce) {
   gke.set_create_latency(20ms);
   gke.set_max_concurrent_operations(5);
+  gke.set_one_operation_at_a_time(false);  // this is about the quota of 5
   gke.start();
   for (int i = 0; i < 100; ++i) submit_jobset("job" + std::to_string(i), "2x4", 8);  // single-host v6e 2x4
 
@@ -325,6 +326,42 @@ TEST_F(ProvisioningScenario, GkeErrorStormEndsWithOnePoolAndEventsOnTheLeader) {
   std::string metrics = registry.render();
   EXPECT_NE(metrics.find("kind=\"transient\""), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("kind=\"capacity\""), std::string::npos) << metrics;
+}
+
+// GKE refuses a create while it upgrades the cluster (400 FAILED_PRECONDITION, "... is currently upgrading
+// cluster ..."): with the controller's own retry policy the pool comes within a minute, not 5-30 min later.
+TEST_F(ProvisioningScenario, ABusyGkeClusterIsAskedAgainWithinAMinute) {
+  gke.start();
+  gke.start_cluster_operation("UPGRADE_MASTER", 1500ms);
+  submit_jobset("train");
+  GkeProvider provider(gke_settings());
+  auto settings = fast_settings();
+  settings.transient_retry = ControllerSettings{}.transient_retry;
+  ProvisioningController controller(client(), provider, settings, registry);
+  const auto started = std::chrono::steady_clock::now();
+  controller.start();
+
+  ASSERT_TRUE(eventually([&] { return pool_status(pool_for("train")) == "RUNNING"; }, 60s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
+  EXPECT_GE(gke.count("POST", "/nodePools"), 2);  // refused while busy, then accepted
+  EXPECT_EQ(gke.creates_accepted(), 1);
+  EXPECT_TRUE(has_event("NodePoolCreationFailed"));
+}
+
+TEST_F(ProvisioningScenario, ACancelledGkeCreateIsRetried) {
+  gke.set_create_latency(60s);
+  gke.start();
+  submit_jobset("train");
+  GkeProvider provider(gke_settings());
+  ProvisioningController controller(client(), provider, fast_settings(), registry);
+  controller.start();
+
+  const std::string pool = pool_for("train");
+  ASSERT_TRUE(eventually([&] { return !gke.operation_of(pool).empty(); }));
+  gke.set_create_latency(20ms);
+  ASSERT_TRUE(gke.cancel_operation(gke.operation_of(pool)));  // as `gcloud container operations cancel` does
+  ASSERT_TRUE(eventually([&] { return pool_status(pool) == "RUNNING"; }));
+  EXPECT_EQ(gke.creates_accepted(), 2);
 }
 
 TEST_F(ProvisioningScenario, CleanupOnlyDeletesButNeverCreates) {

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--project", options.project)->capture_default_str();
   app.add_option("--location", options.location)->capture_default_str();
   app.add_option("--cluster", options.cluster)->capture_default_str();
+  app.add_option("--zones", options.zones, "The cluster's zones (`locations`)")->capture_default_str();
+  app.add_option("--release-channel", options.release_channel, "REGULAR, RAPID, ... (default: none)");
   app.add_option("--create-ms", create_ms, "How long a create operation runs")->capture_default_str();
   app.add_option("--delete-ms", delete_ms, "How long a delete operation runs")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,75 @@
+#include "extender/admission/admission_webhook.h"
+
+#include <spdlog/spdlog.h>
+
+#include "extender/provisioning/interruptible_sleep.h"
+
+namespace tpustack::admission {
+
+namespace {
+
+http::TlsCertificate serving_certificate(const WebhookCertificates& certificates) {
+  // The chain a client verifies against the caBundle: the serving certificate, then its CA.
+  return {certificates.serving.certificate_pem + certificates.authority.certificate_pem, certificates.serving.key_pem};
+}
+
+}  // namespace
+
+AdmissionWebhook::AdmissionWebhook(AdmissionWebhookOptions options, kube::KubeClient& client)
+    : options_(std::move(options)), secret_(client, options_.ns) {}
+
+void AdmissionWebhook::start() {
+  if (!options_.cert_file.empty()) {
+    auto certificate = read_certificate_files(options_.cert_file, options_.key_file);
+    listener_ = std::make_unique<WebhookListener>(options_.listener, certificate);
+    file_watch_ = std::make_unique<CertificateFileWatch>(
+        options_.cert_file, options_.key_file, certificate, options_.file_check_interval,
+        [this](const http::TlsCertificate& changed) { listener_->use_certificate(changed); });
+    listener_->start();
+    file_watch_->start();
+    spdlog::info("admission webhook: certificate from {} (re-read every {} ms)", options_.cert_file,
+                 options_.file_check_interval.count());
+    return;
+  }
+  auto certificates = secret_.ensure();
+  serving_pem_ = certificates.serving.certificate_pem;
+  listener_ = std::make_unique<WebhookListener>(options_.listener, serving_certificate(certificates));
+  listener_->start();
+  if (!secret_.publish_ca_bundle(certificates.authority.certificate_pem)) {
+    spdlog::warn("admission webhook: no MutatingWebhookConfiguration {} yet; caBundle set once it exists",
+                 kWebhookConfiguration);
+  }
+  spdlog::info("admission webhook: certificate from Secret {}/{}", secret_.ns(), kWebhookCaSecret);
+  secret_keeper_ = std::jthread([this](std::stop_token stop) { keep_secret(stop); });
+}
+
+void AdmissionWebhook::stop() {
+  secret_keeper_ = {};
+  file_watch_.reset();
+  if (listener_) listener_->stop();
+}
+
+void AdmissionWebhook::keep_secret(std::stop_token stop) {
+  while (provisioning::sleep_unless_stopped(stop, options_.secret_check_interval)) {
+    try {
+      check_secret();
+    } catch (const std::exception& e) {
+      spdlog::warn("admission webhook: checking the certificates in Secret {}/{} failed, retrying: {}", secret_.ns(),
+                   kWebhookCaSecret, e.what());
+    }
+  }
+}
+
+void AdmissionWebhook::check_secret() {
+  auto certificates = secret_.ensure();
+  if (certificates.serving.certificate_pem != serving_pem_) {
+    listener_->use_certificate(serving_certificate(certificates));
+    serving_pem_ = certificates.serving.certificate_pem;
+    spdlog::info("admission webhook: serving the renewed certificate from Secret {}/{}", secret_.ns(),
+                 kWebhookCaSecret);
+  }
+  // Every check, not only after a change: someone may have re-applied the manifests with an empty caBundle.
+  secret_.publish_ca_bundle(certificates.authority.certificate_pem);
+}
+
+}  // namespace tpustack::admission

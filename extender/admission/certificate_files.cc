@@ -1,0 +1,63 @@
+#include "extender/admission/certificate_files.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "extender/provisioning/interruptible_sleep.h"
+
+namespace tpustack::admission {
+
+namespace {
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) throw std::runtime_error(std::string("cannot read ") + what + " " + path);
+  return text.str();
+}
+
+}  // namespace
+
+http::TlsCertificate read_certificate_files(const std::string& cert_file, const std::string& key_file) {
+  return {read_file(cert_file, "webhook certificate"), read_file(key_file, "webhook private key")};
+}
+
+CertificateFileWatch::CertificateFileWatch(std::string cert_file, std::string key_file, http::TlsCertificate current,
+                                           std::chrono::milliseconds interval, OnChange on_change)
+    : cert_file_(std::move(cert_file)),
+      key_file_(std::move(key_file)),
+      last_seen_(std::move(current)),
+      interval_(interval),
+      on_change_(std::move(on_change)) {}
+
+void CertificateFileWatch::start() {
+  thread_ = std::jthread([this](std::stop_token stop) {
+    while (provisioning::sleep_unless_stopped(stop, interval_)) check();
+  });
+}
+
+void CertificateFileWatch::stop() { thread_ = {}; }
+
+void CertificateFileWatch::check() {
+  http::TlsCertificate now;
+  try {
+    now = read_certificate_files(cert_file_, key_file_);
+  } catch (const std::exception& e) {
+    spdlog::debug("webhook certificate files: {}", e.what());  // mid-swap; the next check sees both
+    return;
+  }
+  if (now.chain_pem == last_seen_.chain_pem && now.key_pem == last_seen_.key_pem) return;
+  last_seen_ = now;
+  try {
+    on_change_(now);
+    spdlog::info("webhook certificate reloaded from {}", cert_file_);
+  } catch (const std::exception& e) {
+    spdlog::warn("webhook certificate files {} and {} changed but cannot be used, keeping the previous one: {}",
+                 cert_file_, key_file_, e.what());
+  }
+}
+
+}  // namespace tpustack::admission

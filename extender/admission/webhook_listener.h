@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+
+#include "common/http/http_server.h"
+#include "extender/admission/pod_mutation.h"
+
+namespace tpustack::admission {
+
+struct WebhookListenerOptions {
+  std::string listen = ":8443";
+  PodMutationSettings mutation;
+};
+
+// The webhook's HTTPS surface: POST /mutate (AdmissionReview admission.k8s.io/v1 in and out; a body that is not
+// one gets 400 with the reason) and GET /healthz. A failed mutation still answers allowed with no patch: the pod
+// is created as it was sent (the webhook's failurePolicy is Ignore too).
+class WebhookListener {
+ public:
+  // Throws std::invalid_argument for a bad HOST:PORT, std::runtime_error for a certificate that cannot be used.
+  WebhookListener(WebhookListenerOptions options, const http::TlsCertificate& certificate);
+
+  // Throws std::runtime_error when the address cannot be bound.
+  void start() { server_.start(); }
+  void stop() { server_.stop(); }
+  int port() const { return server_.port(); }
+  // For connections accepted from now on; throws std::runtime_error, keeping the old one, when it cannot be used.
+  void use_certificate(const http::TlsCertificate& certificate) { server_.use_certificate(certificate); }
+
+ private:
+  http::Response serve(const http::Request& request) const;
+  http::Response mutate(const http::Request& request) const;
+
+  PodMutationSettings mutation_;
+  http::HttpServer server_;  // last: stopped first
+};
+
+}  // namespace tpustack::admission

@@ -1,0 +1,104 @@
+// A 2-slice JobSet end to end against the fake API server with the simulated provider: the controller creates
+// both slices' pools together, the extender's decisions place each slice on its own pool, and both pools go
+// together when the JobSet ends.
+#include <gtest/gtest.h>
+
+#include "extender/model/cluster_state.h"
+#include "extender/placement/slice_reservation.h"
+#include "extender/provisioning/provisioning_controller.h"
+#include "extender/provisioning/simulated_provider.h"
+#include "tests/provisioning/fake_cluster.h"
+#include "tests/provisioning/pod_builder.h"
+
+namespace tpustack::provisioning {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::PodBuilder;
+
+PodBuilder slice_worker(int slice, int index) {
+  PodBuilder builder;
+  builder.job = "train-workers-" + std::to_string(slice);
+  builder.name = builder.job + "-" + std::to_string(index);
+  builder.index = index;
+  builder.replicas = 2;
+  builder.job_index = slice;
+  return builder;
+}
+
+class MultisliceScenario : public ::testing::Test {
+ protected:
+  kube::KubeClient& client() { return *cluster.client; }
+
+  std::set<std::string> pools_with_nodes() {
+    std::set<std::string> pools;
+    for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
+      pools.insert(node_facts(node).label(kNodePoolLabel));
+    }
+    return pools;
+  }
+
+  // The extender's model of what the API server holds now.
+  extender::ClusterState extender_view() {
+    extender::ClusterState state;
+    for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
+      state.upsert_node(extender::parse_node(node));
+    }
+    for (const json& pod : client().list_all(kube::resources::kPods, "").items) {
+      state.upsert_pod(extender::parse_pod(pod));
+    }
+    return state;
+  }
+
+  testing::FakeCluster cluster;
+  metrics::MetricsRegistry registry;
+};
+
+TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTheJobSetEnds) {
+  SimulatedProvider provider(client(), 300ms);
+  ControllerSettings settings;  // one operation at a time: the unit's two creates count as one
+  settings.resync = 50ms;
+  settings.plan.deletion_grace = 200ms;
+  ProvisioningController controller(client(), provider, settings, registry);
+  client().create(kube::resources::kJobSets, "default",
+                  {{"apiVersion", "jobset.x-k8s.io/v1alpha2"},
+                   {"kind", "JobSet"},
+                   {"metadata", {{"name", "train"}, {"namespace", "default"}}},
+                   {"spec", json::object()}});
+  for (int slice : {0, 1}) {
+    for (int i = 0; i < 4; ++i) client().create(kube::resources::kPods, "default", slice_worker(slice, i).build());
+  }
+  controller.start();
+
+  const std::string pool0 = build_pool_spec(pod_facts(slice_worker(0, 0).build()), {}).name;
+  const std::string pool1 = build_pool_spec(pod_facts(slice_worker(1, 0).build()), {}).name;
+  ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));  // both at once
+  ASSERT_TRUE(testing::eventually([&] { return pools_with_nodes() == std::set<std::string>{pool0, pool1}; }));
+
+  // Each slice's members fit only their own pool, worker i on host i.
+  auto state = extender_view();
+  std::vector<std::string> nodes;
+  for (const auto& [name, node] : state.nodes()) nodes.push_back(name);
+  for (int slice : {0, 1}) {
+    const std::string pool = slice == 0 ? pool0 : pool1;
+    for (int i = 0; i < 4; ++i) {
+      const auto* pod = state.find_pod("default/" + slice_worker(slice, i).name);
+      ASSERT_NE(pod, nullptr);
+      auto filtered = extender::filter_reserving(state, *pod, nodes, std::chrono::steady_clock::now());
+      ASSERT_EQ(filtered.outcome.passed.size(), 1u) << pod->name;
+      EXPECT_EQ(filtered.outcome.passed.front(), "gke-" + pool + "-" + std::to_string(i));
+      client().bind_pod("default", pod->name, std::string(filtered.outcome.passed.front()));
+    }
+  }
+
+  client().patch(kube::resources::kJobSets, "default", "train",
+                 {{"status", {{"conditions", {{{"type", "Completed"}, {"status", "True"}}}}}}}, kube::PatchType::kMerge,
+                 "status");
+  // Both deletes at once as well.
+  ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));
+  EXPECT_TRUE(testing::eventually([&] { return pools_with_nodes().empty(); }));
+}
+
+}  // namespace
+}  // namespace tpustack::provisioning
