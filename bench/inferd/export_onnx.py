@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Exports a BERT model directory (as tests/inferd/tools/make_bert_model.py writes it) to two ONNX graphs for
-ONNX Runtime, both ending in masked mean pooling:
+"""Exports a BERT model directory (as tests/inferd/tools/make_bert_model.py writes it) to three ONNX graphs for
+ONNX Runtime, all ending in masked mean pooling:
 
   standard.onnx  plain ONNX ops as a PyTorch export gives (Gather, MatMul, Softmax, LayerNormalization, Erf GELU);
                  int64 inputs input_ids, attention_mask, token_type_ids.
   fused.onnx     the com.microsoft ops ORT's transformer optimizer fuses BERT into (EmbedLayerNormalization,
                  Attention, SkipLayerNormalization, BiasGelu); int32 inputs of the same names.
+  int8.onnx      standard.onnx as onnxruntime.quantization.quantize_dynamic(per_channel=True) rewrites it (uint8
+                 activations, int8 weights): every MatMul by a weight becomes DynamicQuantizeLinear + MatMulInteger
+                 + Cast + Mul by the scales, the word and token-type tables are stored as uint8 behind a
+                 DequantizeLinear; attention's activation products, biases and everything else stay float.
 
   export_onnx.py --model DIR --out DIR          (needs python3-onnx and python3-numpy)
 """
@@ -130,6 +134,75 @@ def fused(config, weights, path):
     g.model(inputs, helper.make_tensor_value_info(pooled, TensorProto.FLOAT, ["batch", h]), path)
 
 
+# int8.onnx is built here rather than by quantize_dynamic itself because onnxruntime's Python package is not in
+# Debian. What follows is what quantize_dynamic(standard, per_channel=True) does with its defaults
+# (onnxruntime/python/tools/quantization: operators/matmul.py MatMulInteger, operators/gather.py, quant_utils.py
+# quantize_data/compute_scale_zp; MatMulConstBOnly is on in dynamic mode, reduce_range off), node for node, so that
+# ORT's own fusions (DynamicQuantizeMatMul / MatMulIntegerToFloat) find the pattern they look for.
+def int8_per_column(w):
+    """Symmetric int8 per output channel, i.e. per column of B [K, N]: scale = max|w| / 127, zero point 0, values
+    in [-127, 127] (quantize_data with INT8 weights, symmetric as signed weights are by default)."""
+    absmax = np.abs(w).max(axis=0)
+    scale = np.where(absmax > 0, absmax / np.float32(127), np.float32(1)).astype(np.float32)
+    return np.clip(np.round(w / scale), -127, 127).astype(np.int8), scale
+
+
+def uint8_per_tensor(w):
+    """Asymmetric uint8 over [min(w, 0), max(w, 0)]: what GatherQuant gives an embedding table (activation type)."""
+    low, high = np.float32(min(w.min(), 0)), np.float32(max(w.max(), 0))
+    scale = np.float32((high - low) / np.float32(255)) if high > low else np.float32(1)
+    zero = np.round(-low / scale)
+    return np.clip(np.round(w / scale) + zero, 0, 255).astype(np.uint8), scale, np.uint8(zero)
+
+
+def int8(source, path):
+    model = onnx.load(source)
+    floats = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    initializers = {t.name: t for t in model.graph.initializer}
+    nodes, dynamic = [], {}
+
+    def const(name, array):
+        initializers[name] = numpy_helper.from_array(np.asarray(array), name)
+        return name
+
+    def quantized(x):
+        # One DynamicQuantizeLinear per activation, shared by its consumers (Q, K and V read the same tensor).
+        if x not in dynamic:
+            dynamic[x] = [x + "_quantized", x + "_scale", x + "_zero_point"]
+            nodes.append(helper.make_node("DynamicQuantizeLinear", [x], dynamic[x]))
+        return dynamic[x]
+
+    for node in model.graph.node:
+        x, w = (list(node.input) + ["", ""])[:2]
+        if node.op_type == "MatMul" and w in floats:
+            x_q, x_scale, x_zero = quantized(x)
+            q, scale = int8_per_column(floats[w])
+            # The weight's zero point is an int8 [N] of zeros, as quantize_weight_per_channel writes it.
+            w_q, w_scale, w_zero = (const(w + "_quantized", q), const(w + "_scale", scale),
+                                    const(w + "_zero_point", np.zeros(scale.shape, np.int8)))
+            product = node.output[0] + "_output_quantized"
+            scales = f"{x_scale}_{w_scale}_mul:0"
+            nodes += [helper.make_node("MatMulInteger", [x_q, w_q, x_zero, w_zero], [product]),
+                      helper.make_node("Cast", [product], [product + "_cast_output"], to=TensorProto.FLOAT),
+                      helper.make_node("Mul", [x_scale, w_scale], [scales]),
+                      helper.make_node("Mul", [product + "_cast_output", scales], [node.output[0]])]
+        elif node.op_type == "Gather" and x in floats:
+            # The table x is gathered as uint8 at the indices w; its float consumers (the embedding Adds) get the
+            # rows back through a DequantizeLinear.
+            q, scale, zero = uint8_per_tensor(floats[x])
+            gathered = node.output[0] + "_quantized"
+            nodes += [helper.make_node("Gather", [const(x + "_quantized", q), w], [gathered]),
+                      helper.make_node("DequantizeLinear", [gathered, const(x + "_scale", scale),
+                                                            const(x + "_zero_point", zero)], [node.output[0]])]
+        else:
+            nodes.append(node)
+    used = {name for node in nodes for name in node.input}
+    del model.graph.node[:], model.graph.initializer[:]
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend(t for name, t in initializers.items() if name in used)
+    onnx.save(model, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
@@ -142,6 +215,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     standard(config, weights, os.path.join(args.out, "standard.onnx"))
     fused(config, weights, os.path.join(args.out, "fused.onnx"))
+    int8(os.path.join(args.out, "standard.onnx"), os.path.join(args.out, "int8.onnx"))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 // ONNX Runtime baseline for `inferd bench`: runs a graph from export_onnx.py on the same inputs and prints the
 // same JSON line. Fixed-length batches use the same synthetic ids as inferd; --texts batches are tokenized with
 // the model's tokenizer.json (transformers.js) and padded to their longest member, as a padded engine needs.
+// With --compare OTHER it measures nothing: it runs the first --count sequences (default 64) through both graphs,
+// one sequence per run so that no padding enters int8's per-tensor activation ranges, and prints the lowest and
+// median cosine between the two graphs' pooled outputs (e.g. int8.onnx against standard.onnx).
 //
 //   node ort_bench.mjs --modules DIR/node_modules --model MODEL_DIR --onnx FILE [--batch N]
 //        [--seq-len N | --texts FILE] [--threads N] [--seconds S] [--spinning 1|0]
+//   node ort_bench.mjs --modules DIR/node_modules --model MODEL_DIR --onnx FILE --compare OTHER_FILE
+//        --texts FILE [--count N] [--threads N]
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
@@ -43,13 +48,15 @@ if (args.texts) {
   }
 }
 
-const int32 = path.basename(args.onnx).startsWith('fused');
-const session = await ort.InferenceSession.create(args.onnx, {
+// fused.onnx takes int32 ids (its com.microsoft ops want them), the others int64.
+const int32Graph = (file) => path.basename(file).startsWith('fused');
+const open = (file) => ort.InferenceSession.create(file, {
   intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   extra: {session: {intra_op: {allow_spinning: spinning}}},
 });
+const session = await open(args.onnx);
 
-function feeds(batch) {
+function feeds(batch, int32 = int32Graph(args.onnx)) {
   const width = Math.max(...batch.map((s) => s.length));
   const Array_ = int32 ? Int32Array : BigInt64Array;
   const value = (v) => (int32 ? v : BigInt(v));
@@ -66,6 +73,35 @@ function feeds(batch) {
   const dims = [batch.length, width];
   return {input_ids: new ort.Tensor(type, ids, dims), attention_mask: new ort.Tensor(type, mask, dims),
           token_type_ids: new ort.Tensor(type, types, dims)};
+}
+
+async function pooled(graph, file, sequence) {
+  const outputs = await graph.run(feeds([sequence], int32Graph(file)));
+  return outputs[graph.outputNames[0]].data;
+}
+
+function cosine(a, b) {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; ++i) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+if (args.compare) {
+  const other = await open(args.compare);
+  const cosines = [];
+  for (const sequence of sequences.slice(0, Number(args.count ?? 64))) {
+    cosines.push(cosine(await pooled(session, args.onnx, sequence), await pooled(other, args.compare, sequence)));
+  }
+  cosines.sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    agreement: path.basename(args.compare, '.onnx') + '-vs-' + path.basename(args.onnx, '.onnx'),
+    texts: cosines.length, min_cosine: cosines[0], median_cosine: cosines[Math.floor(cosines.length / 2)],
+  }));
+  process.exit(0);
 }
 
 const batches = [];

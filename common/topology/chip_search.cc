@@ -46,6 +46,12 @@ Pool validate(const ChipSearchRequest& r) {
   return pool;
 }
 
+std::string join_commas(const std::set<int>& chips) {
+  std::string out;
+  for (int c : chips) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out;
+}
+
 int numa_of(const ChipSearchRequest& r, int chip) {
   return chip < static_cast<int>(r.numa_of_chip.size()) ? r.numa_of_chip[chip] : -1;
 }
@@ -54,23 +60,6 @@ int numa_span(const ChipSearchRequest& r, const std::vector<int>& chips) {
   std::set<int> nodes;
   for (int c : chips) nodes.insert(numa_of(r, c));
   return static_cast<int>(nodes.size());
-}
-
-bool connected(int chips_per_host, const std::vector<int>& chips) {
-  if (chips.empty()) return true;
-  std::set<int> reached{chips.front()};
-  std::vector<int> frontier{chips.front()};
-  while (!frontier.empty()) {
-    const int c = frontier.back();
-    frontier.pop_back();
-    for (int other : chips) {
-      if (!reached.contains(other) && ici_neighbours(chips_per_host, c, other)) {
-        reached.insert(other);
-        frontier.push_back(other);
-      }
-    }
-  }
-  return reached.size() == chips.size();
 }
 
 std::optional<std::vector<int>> best_block(const ChipSearchRequest& r, const Pool& pool) {
@@ -104,32 +93,6 @@ std::optional<std::vector<int>> best_block(const ChipSearchRequest& r, const Poo
   return best;
 }
 
-// Adds chips one at a time: an ICI neighbour of the set on a NUMA node the set already uses, then any
-// neighbour, then anything, lowest index first within each tier.
-std::vector<int> grow(const ChipSearchRequest& r, const Pool& pool, std::vector<int> chosen) {
-  while (static_cast<int>(chosen.size()) < r.count) {
-    std::set<int> used_numa;
-    for (int c : chosen) used_numa.insert(numa_of(r, c));
-    int pick = -1;
-    int pick_tier = 3;
-    for (int c : pool.chips) {
-      if (std::find(chosen.begin(), chosen.end(), c) != chosen.end()) continue;
-      const bool adjacent = chosen.empty() || std::any_of(chosen.begin(), chosen.end(), [&](int s) {
-                              return ici_neighbours(r.chips_per_host, s, c);
-                            });
-      const bool same_numa = chosen.empty() || used_numa.contains(numa_of(r, c));
-      const int tier = adjacent ? (same_numa ? 0 : 1) : 2;
-      if (tier < pick_tier) {
-        pick = c;
-        pick_tier = tier;
-      }
-    }
-    chosen.push_back(pick);
-  }
-  std::sort(chosen.begin(), chosen.end());
-  return chosen;
-}
-
 }  // namespace
 
 std::optional<std::vector<int>> find_contiguous_block(const ChipSearchRequest& request) {
@@ -138,24 +101,21 @@ std::optional<std::vector<int>> find_contiguous_block(const ChipSearchRequest& r
 
 std::vector<int> preferred_chips(const ChipSearchRequest& request) {
   const Pool pool = validate(request);
-  if (static_cast<int>(pool.chips.size()) < request.count) {
-    throw TopologyError("requested " + std::to_string(request.count) + " chips but only " +
-                        std::to_string(pool.chips.size()) + " are available");
+  const int count = request.count;
+  if (count != request.chips_per_host && count != 1 && count != 2 && count != 4) {
+    throw TopologyError("a container gets 1, 2, 4 or all " + std::to_string(request.chips_per_host) +
+                        " chips of a host, not " + std::to_string(count));
+  }
+  if (static_cast<int>(pool.chips.size()) < count) {
+    throw TopologyError("requested " + std::to_string(count) + " chips but only " + std::to_string(pool.chips.size()) +
+                        " are available");
   }
   if (auto block = best_block(request, pool)) return *block;
-  if (!pool.must.empty()) return grow(request, pool, {pool.must.begin(), pool.must.end()});
-  std::optional<std::vector<int>> best;
-  std::tuple<int, int, std::vector<int>> best_score;
-  for (int seed : pool.chips) {
-    auto candidate = grow(request, pool, {seed});
-    std::tuple<int, int, std::vector<int>> score{connected(request.chips_per_host, candidate) ? 0 : 1,
-                                                 numa_span(request, candidate), candidate};
-    if (!best || score < best_score) {
-      best = candidate;
-      best_score = std::move(score);
-    }
-  }
-  return *best;
+  const auto shape = block_bounds(count);
+  std::string message = "no " + std::to_string(shape[0]) + "x" + std::to_string(shape[1]) +
+                        " block of ICI neighbours is free among chips " + join_commas(pool.chips);
+  if (!pool.must.empty()) message += " that holds chips " + join_commas(pool.must);
+  throw TopologyError(message);
 }
 
 }  // namespace tpustack::topology

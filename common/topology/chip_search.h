@@ -21,9 +21,9 @@ struct ChipSearchRequest {
 // sorted chip indices, or nullopt when no such block exists. Throws TopologyError on a malformed request.
 std::optional<std::vector<int>> find_contiguous_block(const ChipSearchRequest& request);
 
-// What GetPreferredAllocation answers: the best block when one exists; otherwise a set grown from
-// `must_include` (or the best seed) through ICI neighbours, same NUMA node first; otherwise any
-// available chips. Throws TopologyError when `count` chips cannot be had at all.
+// What GetPreferredAllocation answers: the best block (find_contiguous_block), never a set a TPU
+// process cannot run on. Throws TopologyError saying why there is none: a count with no libtpu
+// shape (3, 5, 6, 7), too few chips available, or no free block that holds `must_include`.
 std::vector<int> preferred_chips(const ChipSearchRequest& request);
 
 }  // namespace tpustack::topology

@@ -62,6 +62,12 @@ std::map<std::string, std::string> container_environment(const SliceSpec& slice,
     throw TopologyError("a container gets 1, 2, 4 or all " + std::to_string(per_host) + " chips of a host, not " +
                         std::to_string(count));
   }
+  if (!is_chip_block(per_host, {indices.begin(), indices.end()})) {
+    const auto shape = block_bounds(count);
+    throw TopologyError("chips " + join_commas(indices) + " are not a " + std::to_string(shape[0]) + "x" +
+                        std::to_string(shape[1]) + " block of ICI neighbours on a " + std::to_string(per_host) +
+                        "-chip host, the shape libtpu runs " + std::to_string(count) + " chips in");
+  }
 
   const Generation generation = slice.generation();
   const auto& g = slice.generation_info();

@@ -22,10 +22,10 @@ struct EnvironmentOptions {
 // The environment libtpu needs for exactly these chips of one host of `slice`:
 // - all chips of the host: GKE's device-plugin table (§C.4, §I.3), including TPU_WORKER_ID=0 and
 //   TPU_WORKER_HOSTNAMES=localhost when the slice is one host;
-// - 1, 2 or 4 chips of a larger host: a single-process sub-slice with TPU_VISIBLE_CHIPS,
-//   TPU_CHIPS_PER_PROCESS_BOUNDS and TPU_PROCESS_BOUNDS=1,1,1.
+// - 1, 2 or 4 chips of a larger host, a 1x1, 1x2 or 2x2 block of its grid (is_chip_block): a
+//   single-process sub-slice with TPU_VISIBLE_CHIPS, TPU_CHIPS_PER_PROCESS_BOUNDS and TPU_PROCESS_BOUNDS=1,1,1.
 // Multi-host worker variables (TPU_WORKER_ID/HOSTNAMES of a group) are the extender's, not added here.
-// Throws TopologyError for an empty, duplicated, out-of-range or unsupported chip set.
+// Throws TopologyError for an empty, duplicated or out-of-range chip set, or one that is not such a block.
 std::map<std::string, std::string> container_environment(const SliceSpec& slice,
                                                          const std::vector<AllocatedChip>& chips,
                                                          const EnvironmentOptions& options = {});

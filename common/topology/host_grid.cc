@@ -1,6 +1,7 @@
 #include "common/topology/host_grid.h"
 
-#include <cstdlib>
+#include <algorithm>
+#include <set>
 #include <string>
 
 #include "common/topology/topology_error.h"
@@ -49,10 +50,21 @@ int chip_index(int chips_per_host, ChipCoord coord) {
   return (coord.y / 2) * 4 + coord.x * 2 + coord.y % 2;
 }
 
-bool ici_neighbours(int chips_per_host, int a, int b) {
-  const ChipCoord ca = chip_coordinates(chips_per_host, a);
-  const ChipCoord cb = chip_coordinates(chips_per_host, b);
-  return std::abs(ca.x - cb.x) + std::abs(ca.y - cb.y) + std::abs(ca.z - cb.z) == 1;
+bool is_chip_block(int chips_per_host, const std::vector<int>& chips) {
+  const int count = static_cast<int>(chips.size());
+  if (count > chips_per_host || (count != 1 && count != 2 && count != 4 && count != 8)) return false;
+  std::set<int> distinct;
+  std::vector<ChipCoord> coords;
+  for (int chip : chips) {
+    if (chip < 0 || chip >= chips_per_host || !distinct.insert(chip).second) return false;
+    coords.push_back(chip_coordinates(chips_per_host, chip));
+  }
+  // `count` distinct chips inside a box of `count` places fill it.
+  const auto shape = block_bounds(count);
+  const int min_x = std::min_element(coords.begin(), coords.end(), [](auto a, auto b) { return a.x < b.x; })->x;
+  const int min_y = std::min_element(coords.begin(), coords.end(), [](auto a, auto b) { return a.y < b.y; })->y;
+  return std::all_of(coords.begin(), coords.end(),
+                     [&](const ChipCoord& c) { return c.x - min_x < shape[0] && c.y - min_y < shape[1]; });
 }
 
 }  // namespace tpustack::topology

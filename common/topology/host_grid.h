@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <vector>
 
 namespace tpustack::topology {
 
@@ -24,7 +25,9 @@ std::array<int, 3> block_bounds(int chips);
 ChipCoord chip_coordinates(int chips_per_host, int index);
 int chip_index(int chips_per_host, ChipCoord coord);
 
-// Chips adjacent over ICI inside one host (Manhattan distance 1 in the grid).
-bool ici_neighbours(int chips_per_host, int a, int b);
+// True when `chips` (any order) fill exactly one block of libtpu's shape for their count
+// (block_bounds) at any place in the host's grid: the only chip sets a TPU process runs on, the
+// whole host among them. False for chips out of range or listed twice.
+bool is_chip_block(int chips_per_host, const std::vector<int>& chips);
 
 }  // namespace tpustack::topology

@@ -1,6 +1,7 @@
 #include "deviceplugin/allocator/container_allocation.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/topology/topology_error.h"
@@ -12,12 +13,7 @@ ContainerAllocation allocate_container(const HostInventory& inventory, const std
     throw AllocationError(AllocationError::Reason::kInvalidRequest, "Allocate names no device IDs");
   }
   std::vector<int> indices = chip_indices(inventory, ids);
-  for (int i : indices) {
-    if (!inventory.healthy[i]) {
-      throw AllocationError(AllocationError::Reason::kUnhealthy,
-                            "device ID '" + inventory.chips[i].id + "' is Unhealthy and cannot be allocated");
-    }
-  }
+  require_healthy(inventory, indices);
   std::sort(indices.begin(), indices.end());
 
   ContainerAllocation out;
@@ -42,6 +38,25 @@ ContainerAllocation allocate_container(const HostInventory& inventory, const std
   }
   out.mounts.push_back({kTpuLogsDir, kTpuLogsDir, false});
   return out;
+}
+
+std::vector<ContainerAllocation> allocate_request(const HostInventory& inventory,
+                                                  const std::vector<std::vector<std::string>>& containers) {
+  std::vector<ContainerAllocation> allocations;
+  std::map<std::string, size_t> container_of;  // device ID → the first container that asked for it
+  for (size_t c = 0; c < containers.size(); ++c) {
+    for (const auto& id : containers[c]) {
+      const auto [it, first] = container_of.emplace(id, c);
+      if (!first && it->second != c) {
+        throw AllocationError(AllocationError::Reason::kInvalidRequest,
+                              "device ID '" + id + "' is requested by containers " + std::to_string(it->second) +
+                                  " and " + std::to_string(c) +
+                                  " of one Allocate request; a chip serves one container");
+      }
+    }
+    allocations.push_back(allocate_container(inventory, containers[c]));
+  }
+  return allocations;
 }
 
 }  // namespace tpustack::deviceplugin

@@ -26,4 +26,13 @@ std::vector<int> chip_indices(const HostInventory& inventory, const std::vector<
   return indices;
 }
 
+void require_healthy(const HostInventory& inventory, const std::vector<int>& indices) {
+  for (int i : indices) {
+    if (!inventory.healthy[i]) {
+      throw AllocationError(AllocationError::Reason::kUnhealthy,
+                            "device ID '" + inventory.chips[i].id + "' is Unhealthy and cannot be allocated");
+    }
+  }
+}
+
 }  // namespace tpustack::deviceplugin

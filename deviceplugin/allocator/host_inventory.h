@@ -37,4 +37,7 @@ class AllocationError : public std::invalid_argument {
 // repeated ID.
 std::vector<int> chip_indices(const HostInventory& inventory, const std::vector<std::string>& ids);
 
+// Throws AllocationError (kUnhealthy) naming the first of these chips that is Unhealthy.
+void require_healthy(const HostInventory& inventory, const std::vector<int>& indices);
+
 }  // namespace tpustack::deviceplugin

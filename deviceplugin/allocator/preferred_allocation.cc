@@ -1,36 +1,60 @@
 #include "deviceplugin/allocator/preferred_allocation.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 
 #include "common/topology/chip_search.h"
 #include "common/topology/topology_error.h"
 
 namespace tpustack::deviceplugin {
 
-std::vector<std::string> preferred_allocation(const HostInventory& inventory, const std::vector<std::string>& available,
-                                              const std::vector<std::string>& must_include, int size) {
-  topology::ChipSearchRequest request;
-  request.chips_per_host = inventory.slice.chips_per_host();
-  request.count = size;
-  request.available = chip_indices(inventory, available);
-  request.must_include = chip_indices(inventory, must_include);
-  for (size_t i = 0; i < must_include.size(); ++i) {
-    if (std::find(request.available.begin(), request.available.end(), request.must_include[i]) ==
-        request.available.end()) {
+std::vector<std::string> preferred_allocation(const HostInventory& inventory, const PreferredRequest& request) {
+  topology::ChipSearchRequest search;
+  search.chips_per_host = inventory.slice.chips_per_host();
+  search.count = request.size;
+  search.must_include = chip_indices(inventory, request.must_include);
+  require_healthy(inventory, search.must_include);
+  const std::vector<int> available = chip_indices(inventory, request.available);
+  for (size_t i = 0; i < request.must_include.size(); ++i) {
+    if (std::find(available.begin(), available.end(), search.must_include[i]) == available.end()) {
       throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                            "must-include device ID '" + must_include[i] + "' is not among the available IDs");
+                            "must-include device ID '" + request.must_include[i] + "' is not among the available IDs");
     }
   }
-  for (const auto& chip : inventory.chips) request.numa_of_chip.push_back(chip.numa_node);
+  // The kubelet's list may predate a health change that Allocate would hold against the chip.
+  std::copy_if(available.begin(), available.end(), std::back_inserter(search.available),
+               [&](int i) { return inventory.healthy[i]; });
+  for (const auto& chip : inventory.chips) search.numa_of_chip.push_back(chip.numa_node);
   try {
     std::vector<std::string> ids;
-    for (int i : topology::preferred_chips(request)) ids.push_back(inventory.chips[i].id);
+    for (int i : topology::preferred_chips(search)) ids.push_back(inventory.chips[i].id);
     return ids;
   } catch (const topology::TopologyError& e) {
-    throw AllocationError(AllocationError::Reason::kInvalidRequest, "cannot choose " + std::to_string(size) + " of " +
-                                                                        std::to_string(available.size()) +
-                                                                        " available chips: " + e.what());
+    throw AllocationError(AllocationError::Reason::kInvalidRequest,
+                          "cannot choose " + std::to_string(request.size) + " of " +
+                              std::to_string(search.available.size()) + " available healthy chips: " + e.what());
   }
+}
+
+std::vector<std::vector<std::string>> preferred_allocations(const HostInventory& inventory,
+                                                            const std::vector<PreferredRequest>& containers) {
+  std::vector<std::vector<std::string>> answers;
+  std::map<std::string, size_t> chosen_for;  // device ID → the container it went to
+  for (size_t c = 0; c < containers.size(); ++c) {
+    PreferredRequest request = containers[c];
+    for (const auto& id : request.must_include) {
+      if (const auto it = chosen_for.find(id); it != chosen_for.end()) {
+        throw AllocationError(AllocationError::Reason::kInvalidRequest,
+                              "must-include device ID '" + id + "' of container " + std::to_string(c) +
+                                  " is already chosen for container " + std::to_string(it->second));
+      }
+    }
+    std::erase_if(request.available, [&](const std::string& id) { return chosen_for.contains(id); });
+    answers.push_back(preferred_allocation(inventory, request));
+    for (const auto& id : answers.back()) chosen_for[id] = c;
+  }
+  return answers;
 }
 
 }  // namespace tpustack::deviceplugin

@@ -1,5 +1,7 @@
 #include "deviceplugin/cli/plugin_settings.h"
 
+#include <filesystem>
+
 #include "common/config/duration.h"
 #include "deviceplugin/discovery/simulated_host.h"
 
@@ -14,6 +16,12 @@ void override_with(T& target, const std::optional<T>& value) {
 std::optional<Declared<std::string>> declared(const std::optional<std::string>& value, std::string origin) {
   if (!value) return std::nullopt;
   return Declared<std::string>{*value, std::move(origin)};
+}
+
+bool inside(const std::string& path, const std::string& dir) {
+  const auto relative =
+      std::filesystem::path(path).lexically_normal().lexically_relative(std::filesystem::path(dir).lexically_normal());
+  return !relative.empty() && *relative.begin() != "..";
 }
 
 std::chrono::nanoseconds positive_duration(const std::string& text, const std::string& what) {
@@ -96,6 +104,7 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
   if (flags.health_interval) s.health_interval = positive_duration(*flags.health_interval, "--health-interval");
   override_with(s.metrics_addr, flags.metrics_addr);
   override_with(s.log_level, flags.log_level);
+  override_with(s.lock_file, flags.lock_file);
   NodeFacts from_flags;
   from_flags.accelerator = declared(flags.accelerator, "--accelerator");
   from_flags.topology = declared(flags.topology, "--topology");
@@ -107,7 +116,12 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
   }
   if (s.registration.kubelet_socket.empty())
     s.registration.kubelet_socket = s.registration.plugin_dir + "/kubelet.sock";
-  if (s.lock_file.empty()) s.lock_file = s.registration.plugin_dir + "/tpu-device-plugin.lock";
+  if (inside(s.lock_file, s.registration.plugin_dir)) {
+    throw std::invalid_argument("lock file " + s.lock_file + " is inside the plugin directory " +
+                                s.registration.plugin_dir +
+                                ", whose files the kubelet deletes when it starts: a second plugin would lock a new "
+                                "file and serve beside this one; use a path such as /run/tpu-device-plugin.lock");
+  }
   if (simulate == "node") {
     s.simulate_node = true;
   } else if (simulate) {

@@ -21,6 +21,7 @@ struct FlagValues {
   std::optional<std::string> health_interval;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> log_level;
+  std::optional<std::string> lock_file;
   std::optional<std::string> accelerator;
   std::optional<std::string> topology;
   std::optional<int> chips_per_host;
@@ -39,7 +40,9 @@ struct PluginSettings {
   std::string log_level = "info";
   bool log_json = false;
   std::string pod_resources_socket = "/var/lib/kubelet/pod-resources/kubelet.sock";
-  std::string lock_file;  // empty: <plugin-dir>/tpu-device-plugin.lock
+  // The one-instance lock. Never inside the plugin directory: the kubelet deletes every file there
+  // when it starts, and the directory itself may be deleted and made anew.
+  std::string lock_file = "/run/tpu-device-plugin.lock";
   std::chrono::nanoseconds discovery_retry = std::chrono::seconds(5);
   NodeFacts node;          // from flags and the config file; environment and node labels are added at start
   std::string kubeconfig;  // for reading NODE_NAME's labels; empty: $KUBECONFIG, else in-cluster
@@ -49,7 +52,8 @@ struct PluginSettings {
 const std::set<std::string>& config_keys();
 
 // Flags over the config file over defaults. Throws config::ConfigError (file:line:key), or
-// std::invalid_argument (TopologyError for --simulate) for a bad flag value.
+// std::invalid_argument (TopologyError for --simulate) for a bad flag value or a lock file inside
+// the plugin directory.
 PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDocument& config);
 
 }  // namespace tpustack::deviceplugin

@@ -76,11 +76,13 @@ grpc::Status DevicePluginService::GetPreferredAllocation(grpc::ServerContext*,
                                                          v1beta1::PreferredAllocationResponse* response) {
   const auto start = Clock::now();
   const auto inventory = state_.snapshot();
+  std::vector<PreferredRequest> containers;
+  for (const auto& container : request->container_requests()) {
+    containers.push_back({strings_of(container.available_deviceids()), strings_of(container.must_include_deviceids()),
+                          container.allocation_size()});
+  }
   try {
-    for (const auto& container : request->container_requests()) {
-      const auto ids =
-          preferred_allocation(*inventory, strings_of(container.available_deviceids()),
-                               strings_of(container.must_include_deviceids()), container.allocation_size());
+    for (const auto& ids : preferred_allocations(*inventory, containers)) {
       auto* out = response->add_container_responses();
       for (const auto& id : ids) out->add_deviceids(id);
     }
@@ -95,12 +97,12 @@ grpc::Status DevicePluginService::Allocate(grpc::ServerContext*, const v1beta1::
                                            v1beta1::AllocateResponse* response) {
   const auto start = Clock::now();
   const auto inventory = state_.snapshot();
+  std::vector<std::vector<std::string>> containers;
+  for (const auto& container : request->container_requests()) containers.push_back(strings_of(container.devices_ids()));
   // Decide for every container before writing any response, so a refusal changes nothing.
   std::vector<ContainerAllocation> allocations;
   try {
-    for (const auto& container : request->container_requests()) {
-      allocations.push_back(allocate_container(*inventory, strings_of(container.devices_ids())));
-    }
+    allocations = allocate_request(*inventory, containers);
   } catch (const AllocationError& e) {
     return refusal("Allocate", e, metrics_);
   }

@@ -5,9 +5,11 @@
 
 namespace tpustack::deviceplugin {
 
-// An exclusive flock on a file in the plugin directory, held for the life of the process, so an old
-// and a new plugin pod (a DaemonSet rollout) never serve google.com/tpu at the same time. The
-// kubelet's clean-up only deletes sockets, so the file survives kubelet restarts.
+// An exclusive flock on a file, held for the life of the process, so an old and a new plugin pod (a
+// DaemonSet rollout, a pod deleted with --force) never serve google.com/tpu at the same time. The
+// file lives outside the plugin directory (PluginSettings::lock_file): the kubelet deletes every file
+// there when it starts (CleanupPluginDirectory), and the directory may be deleted and made anew; a
+// lock there would let a new instance lock a fresh file while the old one still serves.
 class InstanceLock {
  public:
   // Blocks until the lock is ours, or returns false when `stopping()` becomes true first.

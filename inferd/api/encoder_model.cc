@@ -1,12 +1,82 @@
 #include "inferd/api/encoder_model.h"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+
 #include "inferd/engine/cpu/cpu_backend.h"
+#include "inferd/engine/variant_choice.h"
 
 namespace inferd {
 
+namespace {
+
+// Real sentences of mixed lengths: `--variant auto` times the variants and checks their accuracy on them.
+constexpr std::array<std::string_view, 8> calibration_texts = {
+    "The quick brown fox jumps over the lazy dog.",
+    "Kubernetes schedules pods onto nodes; a device plugin advertises the accelerators each node has.",
+    "What is the capital of France? Paris has been the capital since the tenth century, with a few interruptions.",
+    "Dynamic batching groups requests that arrive close together so that the matrix products run on more rows.",
+    "In 1905 Albert Einstein published four papers that changed physics: on the photoelectric effect, on Brownian "
+    "motion, on special relativity, and on the equivalence of mass and energy. Each would have been enough for a "
+    "career; together they made a year that physicists still call miraculous.",
+    "Rinse the rice, add water, bring to a boil, cover and simmer for eighteen minutes.",
+    "A slice of TPU chips is connected by inter-chip links in a two- or three-dimensional torus, and the workers of "
+    "a multi-host job must land on the hosts of one slice, worker i on host i, or the collective operations fail. "
+    "The scheduler extender keeps a ledger of which slices are free and which groups hold them.",
+    "ok",
+};
+
+// The best of a few runs of the batch, after one that builds the primitives; and the embeddings it gave.
+std::pair<double, std::vector<float>> time_embed(engine::EncoderBackend& backend, const engine::TokenBatch& batch) {
+  std::vector<float> out = backend.embed(batch, model::Pooling::mean, true);
+  double best = 1e30;
+  for (int run = 0; run < 3; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    out = backend.embed(batch, model::Pooling::mean, true);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return {best, std::move(out)};
+}
+
+// `--variant auto`: tries each variant this CPU can run on the calibration batch and returns the fastest that
+// meets its accuracy bar.
+engine::WeightPrecision choose_precision(const model::ModelDirectory& directory,
+                                         const std::shared_ptr<const model::BertWeights>& weights, size_t threads) {
+  engine::TokenBatch batch;
+  for (std::string_view text : calibration_texts) {
+    auto encoding = directory.tokenizer.encode(text, directory.weights.config.max_positions);
+    if (encoding && !encoding->ids.empty()) batch.add(encoding->ids, encoding->type_ids);
+  }
+  if (batch.size() == 0) return engine::WeightPrecision::f32;
+  std::vector<engine::VariantTrial> trials;
+  std::vector<float> reference;
+  std::string report;
+  for (auto precision : {engine::WeightPrecision::f32, engine::WeightPrecision::bf16, engine::WeightPrecision::i8}) {
+    auto backend = engine::cpu::make_cpu_backend(weights, {threads, precision});
+    if (!backend) {
+      report += fmt::format(" {} not here ({});", engine::precision_name(precision), backend.error().message);
+      continue;
+    }
+    auto [seconds, out] = time_embed(**backend, batch);
+    if (reference.empty()) reference = out;
+    const double cosine = engine::min_row_cosine(reference, out, directory.weights.config.hidden_size);
+    trials.push_back({precision, seconds, cosine});
+    report += fmt::format(" {} {:.2f} ms cosine {:.5f} ({});", engine::precision_name(precision), seconds * 1e3, cosine,
+                          (*backend)->kernel());
+  }
+  const engine::WeightPrecision chosen = engine::fastest_accurate(trials);
+  spdlog::info("variant auto: {} on this CPU (the fastest with cosine to f32 at or above its bar; {} texts:{})",
+               engine::precision_name(chosen), batch.size(), report);
+  return chosen;
+}
+
+}  // namespace
+
 EncoderModel::EncoderModel(std::shared_ptr<model::ModelDirectory> directory,
-                           std::unique_ptr<engine::EncoderBackend> backend)
-    : directory_(std::move(directory)), backend_(std::move(backend)) {}
+                           std::unique_ptr<engine::EncoderBackend> backend, engine::WeightPrecision precision)
+    : directory_(std::move(directory)), backend_(std::move(backend)), precision_(precision) {}
 
 Result<EncoderModel> EncoderModel::load(const std::filesystem::path& directory, const LoadOptions& options) {
   auto loaded = model::load_model_directory(directory);
@@ -14,8 +84,11 @@ Result<EncoderModel> EncoderModel::load(const std::filesystem::path& directory, 
   auto shared = std::make_shared<model::ModelDirectory>(std::move(loaded).value());
   // The backend keeps the weights alive through an aliasing pointer into the directory.
   std::shared_ptr<const model::BertWeights> weights(shared, &shared->weights);
-  auto backend = engine::cpu::make_cpu_backend(std::move(weights), {options.threads, options.precision});
-  return EncoderModel(std::move(shared), std::move(backend));
+  const engine::WeightPrecision precision =
+      options.precision ? *options.precision : choose_precision(*shared, weights, options.threads);
+  auto backend = engine::cpu::make_cpu_backend(std::move(weights), {options.threads, precision});
+  if (!backend) return backend.error();
+  return EncoderModel(std::move(shared), std::move(backend).value(), precision);
 }
 
 ModelKind EncoderModel::kind() const {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,7 +18,8 @@ namespace inferd {
 
 struct LoadOptions {
   size_t threads = 1;
-  engine::WeightPrecision precision = engine::WeightPrecision::f32;
+  // None: `--variant auto`, the fastest variant that meets its accuracy bar on a calibration batch on this CPU.
+  std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;
 };
 
 enum class ModelKind { embedding, reranker };
@@ -42,6 +44,9 @@ class EncoderModel {
   size_t dimensions() const { return directory_->weights.config.hidden_size; }
   size_t max_length() const { return directory_->weights.config.max_positions; }
   const tokenizer::Tokenizer& tokenizer() const { return directory_->tokenizer; }
+  // The instruction set and oneDNN kernel the products run on ("avx512_core_amx brg:avx512_core_amx").
+  std::string kernel() const { return backend_->kernel(); }
+  engine::WeightPrecision precision() const { return precision_; }
 
   // [CLS] text [SEP], truncated to the model's maximum length.
   Result<tokenizer::Encoding> tokenize(std::string_view text) const;
@@ -54,11 +59,13 @@ class EncoderModel {
   Result<std::vector<float>> rerank(const std::vector<tokenizer::Encoding>& pairs);
 
  private:
-  EncoderModel(std::shared_ptr<model::ModelDirectory> directory, std::unique_ptr<engine::EncoderBackend> backend);
+  EncoderModel(std::shared_ptr<model::ModelDirectory> directory, std::unique_ptr<engine::EncoderBackend> backend,
+               engine::WeightPrecision precision);
   Result<engine::TokenBatch> batch(const std::vector<tokenizer::Encoding>& encodings) const;
 
   std::shared_ptr<model::ModelDirectory> directory_;
   std::unique_ptr<engine::EncoderBackend> backend_;
+  engine::WeightPrecision precision_;
 };
 
 }  // namespace inferd

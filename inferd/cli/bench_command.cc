@@ -25,7 +25,7 @@ struct BenchOptions {
   std::string texts;
   size_t threads = 1;
   double seconds = 5.0;
-  engine::WeightPrecision precision = engine::WeightPrecision::f32;
+  std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: auto
 };
 
 void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
@@ -38,9 +38,9 @@ void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
       ->excludes(seq_len);
   app.add_option("--threads", o.threads, "engine threads")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seconds", o.seconds, "how long to measure")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--variant", variant, "weights: f32 or i8")
+  app.add_option("--variant", variant, "number format of the products: f32, bf16, i8 or auto")
       ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "i8"}));
+      ->check(CLI::IsMember({"f32", "bf16", "i8", "auto"}));
 }
 
 // Synthetic sequences of exactly seq_len tokens: [CLS] ids [SEP], ids spread over the vocabulary.
@@ -100,7 +100,7 @@ int run_bench(const std::vector<std::string>& args) {
   std::string variant = "f32";
   add_flags(app, options, variant);
   if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
-  options.precision = variant == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+  options.precision = engine::parse_precision(variant);
   auto model = EncoderModel::load(options.model, {options.threads, options.precision});
   if (!model) {
     spdlog::error("cannot load model: {}", model.error().message);
@@ -152,7 +152,8 @@ int run_bench(const std::vector<std::string>& args) {
       {"seq_len", options.texts.empty() ? nlohmann::json(std::min(options.seq_len, model->max_length()))
                                         : nlohmann::json(static_cast<double>(tokens) / static_cast<double>(sequences))},
       {"threads", options.threads},
-      {"variant", options.precision == engine::WeightPrecision::i8 ? "i8" : "f32"},
+      {"variant", engine::precision_name(model->precision())},
+      {"kernel", model->kernel()},
       {"seq_per_s", static_cast<double>(sequences) / elapsed},
       {"tokens_per_s", static_cast<double>(tokens) / elapsed},
       {"gflop_per_s", flops / elapsed / 1e9},

@@ -59,9 +59,11 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--request-timeout", o.request_timeout, "default per-request deadline")->capture_default_str();
   app.add_option("--grace-period", o.grace_period, "time to finish in-flight work after SIGTERM")
       ->capture_default_str();
-  app.add_option("--variant", o.variant, "weights: f32, or i8 (the engine quantizes at load)")
+  app.add_option("--variant", o.variant,
+                 "number format of the products: f32, bf16, i8 (weights quantized at load), or auto (the fastest "
+                 "that meets its accuracy bar on this CPU)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "i8"}));
+      ->check(CLI::IsMember({"f32", "bf16", "i8", "auto"}));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_flag("--log-json", o.log_json, "one JSON object per log line");
 }
@@ -127,7 +129,7 @@ int serve(const ServeOptions& o) {
 
   tpustack::metrics::MetricsRegistry registry;
   ServerMetrics metrics(registry);
-  const auto precision = o.variant == "i8" ? engine::WeightPrecision::i8 : engine::WeightPrecision::f32;
+  const auto precision = engine::parse_precision(o.variant);  // none for auto
   ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision}, metrics);
   InferenceService service(pool, o.input, metrics);
   ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,

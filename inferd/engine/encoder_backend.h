@@ -1,15 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "inferd/engine/token_batch.h"
+#include "inferd/engine/weight_precision.h"
 #include "inferd/model/model_directory.h"
 
 namespace inferd::engine {
-
-enum class WeightPrecision { f32, i8 };
 
 struct EncoderOptions {
   size_t threads = 1;
@@ -24,6 +24,8 @@ class EncoderBackend {
   virtual ~EncoderBackend() = default;
 
   virtual std::string_view name() const = 0;
+  // What runs the products on this machine, for /info and `inferd bench` ("cpu avx512_core_amx brg:...").
+  virtual std::string kernel() const = 0;
   // One row of hidden_size floats per sequence: CLS or mean pooling, then L2 normalisation when asked.
   virtual std::vector<float> embed(const TokenBatch& batch, model::Pooling pooling, bool normalize) = 0;
   // Sequence-classification logits, num_labels per sequence (pooler + classifier).

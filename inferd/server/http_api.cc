@@ -302,7 +302,12 @@ HttpReply HttpApi::info() const {
   const auto& catalog = service_.pool().catalog();
   json models = json::array();
   for (const auto& [name, entry] : catalog) {
-    models.push_back({{"id", name}, {"type", entry.reranker ? "reranker" : "embedding"}});
+    json model = {{"id", name}, {"type", entry.reranker ? "reranker" : "embedding"}};
+    if (auto resident = service_.pool().resident(name)) {
+      model["variant"] = engine::precision_name(resident->model().precision());
+      model["kernel"] = resident->model().kernel();
+    }
+    models.push_back(std::move(model));
   }
   return json_reply({
       {"model_id", catalog.size() == 1 ? catalog.begin()->first : ""},

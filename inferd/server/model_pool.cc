@@ -123,6 +123,12 @@ std::vector<std::string> ModelPool::loaded() const {
   return names;
 }
 
+std::shared_ptr<LoadedModel> ModelPool::resident(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto found = slots_.find(name);
+  return found == slots_.end() ? nullptr : found->second->model;
+}
+
 size_t ModelPool::pending() const {
   std::lock_guard lock(mu_);
   size_t total = 0;

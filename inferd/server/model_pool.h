@@ -39,8 +39,8 @@ struct PoolOptions {
   batching::BatchLimits limits;
   size_t max_queue = 1024;
   size_t threads = 1;
-  uint64_t memory_budget = 0;                                        // bytes of weights resident at once; 0: no limit
-  engine::WeightPrecision precision = engine::WeightPrecision::f32;  // i8: the engine's dynamic int8 weights
+  uint64_t memory_budget = 0;  // bytes of weights resident at once; 0: no limit
+  std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: `--variant auto`
 };
 
 // The models this process serves: loaded on first use or by preload, unloaded least-recently-used first when the
@@ -55,6 +55,8 @@ class ModelPool {
 
   const ModelCatalog& catalog() const { return catalog_; }
   std::vector<std::string> loaded() const;
+  // The model if it is in memory now; null otherwise (never loads it).
+  std::shared_ptr<LoadedModel> resident(const std::string& name) const;
   // Sequences queued or running across all loaded models.
   size_t pending() const;
   const PoolOptions& options() const { return options_; }

@@ -17,7 +17,7 @@ struct ServerInfo {
   batching::BatchLimits limits;
   size_t max_queue = 0;
   size_t max_client_batch_size = 0;
-  std::string variant;  // "f32" or "i8"
+  std::string variant;  // as asked: "f32", "bf16", "i8" or "auto" (each model's own is in /info's models)
 };
 
 }  // namespace inferd::server

@@ -9,6 +9,8 @@ namespace tpustack::topology {
 namespace {
 
 using Chips = std::vector<int>;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 std::vector<int> all_chips(int n) {
   std::vector<int> out;
@@ -57,16 +59,31 @@ TEST(ChipSearchTest, MustIncludeIsHonoured) {
   EXPECT_EQ(find_contiguous_block({4, 2, {3}, {2}, {}}), (Chips{2, 3}));
 }
 
-TEST(ChipSearchTest, PreferredChipsFallsBackToConnectedSets) {
-  // 3 chips has no libtpu block; the answer is still connected and NUMA-local.
-  const Chips three = preferred_chips({8, 3, all_chips(8), {}, kTwoNuma});
-  EXPECT_EQ(three, (Chips{0, 1, 2}));
-  // Pair along x when no 1x2 pair is free.
-  EXPECT_EQ(preferred_chips({4, 2, {0, 2}, {}, {}}), (Chips{0, 2}));
-  // Grown from the must-include chip.
-  EXPECT_EQ(preferred_chips({8, 3, all_chips(8), {7}, kTwoNuma}), (Chips{4, 5, 7}));
-  // Nothing contiguous left: any free chips.
-  EXPECT_EQ(preferred_chips({8, 2, {0, 7}, {}, kTwoNuma}), (Chips{0, 7}));
+TEST(ChipSearchTest, PreferredChipsOffersOnlyBlocksAndSaysWhyThereIsNone) {
+  EXPECT_EQ(preferred_chips({8, 4, {1, 2, 3, 4, 5, 6, 7}, {}, kTwoNuma}), (Chips{4, 5, 6, 7}));
+  EXPECT_EQ(preferred_chips({8, 2, all_chips(8), {7}, kTwoNuma}), (Chips{6, 7}));
+  // These used to come back as the connected sets 0,1,2 / 0,2 / 0,7, which Allocate refuses.
+  EXPECT_THAT(
+      [] {
+        preferred_chips({8, 3, all_chips(8), {}, kTwoNuma});
+      },
+      ThrowsMessage<TopologyError>(HasSubstr("1, 2, 4 or all 8 chips of a host, not 3")));
+  EXPECT_THAT(
+      [] {
+        preferred_chips({4, 2, {0, 2}, {}, {}});
+      },
+      ThrowsMessage<TopologyError>(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,2")));
+  EXPECT_THAT(
+      [] {
+        preferred_chips({8, 2, {0, 7}, {}, kTwoNuma});
+      },
+      ThrowsMessage<TopologyError>(HasSubstr("among chips 0,7")));
+  EXPECT_THAT(
+      [] {
+        preferred_chips({8, 4, {0, 1, 2, 3, 5}, {5}, kTwoNuma});
+      },
+      ThrowsMessage<TopologyError>(HasSubstr("no 2x2 block of ICI neighbours is free among chips 0,1,2,3,5 "
+                                             "that holds chips 5")));
 }
 
 TEST(ChipSearchTest, MalformedRequestsAreErrors) {

@@ -119,5 +119,24 @@ TEST(ContainerEnvironmentTest, BadChipSetsAreRejected) {
       testing::ThrowsMessage<TopologyError>(testing::HasSubstr("1, 2, 4 or all 8 chips")));
 }
 
+TEST(ContainerEnvironmentTest, ChipsOutsideOneBlockAreRejected) {
+  // These got TPU_CHIPS_PER_HOST_BOUNDS=1,2,1 and 2,2,1 for chips that are no such block.
+  const SliceSpec host = SliceSpec::make("v6e", "2x4", 8);
+  EXPECT_THAT(
+      [&] {
+        container_environment(host, chips({0, 7}));
+      },
+      testing::ThrowsMessage<TopologyError>(testing::HasSubstr("chips 0,7 are not a 1x2 block")));
+  EXPECT_THAT(
+      [&] {
+        container_environment(host, chips({0, 1, 6, 7}));
+      },
+      testing::ThrowsMessage<TopologyError>(testing::HasSubstr("chips 0,1,6,7 are not a 2x2 block")));
+  // Neighbours along x, but a 2-chip process is 1x2.
+  EXPECT_THROW(container_environment(host, chips({0, 2})), TopologyError);
+  // Not aligned to the NUMA halves, yet a 2x2 block of the grid (y = 1..2).
+  EXPECT_EQ(container_environment(host, chips({1, 3, 4, 6})).at("TPU_VISIBLE_CHIPS"), "1,3,4,6");
+}
+
 }  // namespace
 }  // namespace tpustack::topology

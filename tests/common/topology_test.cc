@@ -258,16 +258,26 @@ TEST(HostGridTest, CoordinatesOfEveryHostSize) {
     EXPECT_EQ(chip_coordinates(8, i), eight[i]) << i;
     EXPECT_EQ(chip_index(8, eight[i]), i);
   }
-  EXPECT_TRUE(ici_neighbours(8, 0, 1));
-  EXPECT_TRUE(ici_neighbours(8, 1, 4));
-  EXPECT_TRUE(ici_neighbours(8, 0, 2));
-  EXPECT_FALSE(ici_neighbours(8, 0, 3));
-  EXPECT_FALSE(ici_neighbours(8, 0, 4));
   EXPECT_THROW(chip_coordinates(8, 8), TopologyError);
   EXPECT_THROW(chip_coordinates(3, 0), TopologyError);
   EXPECT_THROW(chip_index(4, {2, 0, 0}), TopologyError);
   EXPECT_EQ(block_bounds(2), (std::array<int, 3>{1, 2, 1}));
   EXPECT_THAT([] { block_bounds(3); }, testing::ThrowsMessage<TopologyError>(HasSubstr("1, 2, 4 or 8 chips")));
+}
+
+TEST(HostGridTest, ChipBlocksAreLibtpuShapesAnywhereInTheGrid) {
+  using Chips = std::vector<int>;
+  for (const Chips& block : {Chips{6}, Chips{1, 0}, Chips{1, 4}, Chips{6, 7}, Chips{4, 5, 6, 7}, Chips{1, 3, 4, 6},
+                             Chips{0, 1, 2, 3, 4, 5, 6, 7}}) {
+    EXPECT_TRUE(is_chip_block(8, block)) << ::testing::PrintToString(block);
+  }
+  for (const Chips& other : {Chips{}, Chips{0, 7}, Chips{0, 2}, Chips{0, 3}, Chips{0, 1, 2}, Chips{0, 1, 6, 7},
+                             Chips{0, 1, 4, 5}, Chips{1, 1}, Chips{7, 8}, Chips{0, 1, 2, 3, 4, 5}}) {
+    EXPECT_FALSE(is_chip_block(8, other)) << ::testing::PrintToString(other);
+  }
+  EXPECT_TRUE(is_chip_block(4, {0, 1, 2, 3}));
+  EXPECT_TRUE(is_chip_block(1, {0}));
+  EXPECT_FALSE(is_chip_block(4, {0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 namespace tpustack::deviceplugin {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 using Ids = std::vector<std::string>;
@@ -130,21 +131,55 @@ TEST(AllocateTest, BadRequestsNameTheDevice) {
   }
 }
 
+TEST(AllocateTest, RefusesChipSetsThatAreNoLibtpuBlock) {
+  // These got TPU_CHIPS_PER_HOST_BOUNDS=1,2,1 with TPU_VISIBLE_CHIPS=0,7, and 2,2,1 for four chips in two tiles.
+  const auto inv = inventory("v6e:2x4:8");
+  EXPECT_THAT(
+      [&] {
+        allocate_container(inv, {"vfio7", "vfio0"});
+      },
+      ThrowsMessage<AllocationError>(AllOf(HasSubstr("device IDs [vfio0, vfio7] are not a chip set libtpu can run on"),
+                                           HasSubstr("not a 1x2 block of ICI neighbours"))));
+  EXPECT_THAT(
+      [&] {
+        allocate_container(inv, {"vfio0", "vfio1", "vfio6", "vfio7"});
+      },
+      ThrowsMessage<AllocationError>(
+          AllOf(HasSubstr("[vfio0, vfio1, vfio6, vfio7]"), HasSubstr("not a 2x2 block of ICI neighbours"))));
+  // Neighbours along x; a 2-chip process is 1x2.
+  EXPECT_THROW(allocate_container(inv, {"vfio0", "vfio2"}), AllocationError);
+  // A 2x2 block across the two NUMA halves is still a block.
+  EXPECT_EQ(allocate_container(inv, {"vfio1", "vfio3", "vfio4", "vfio6"}).envs.at("TPU_VISIBLE_CHIPS"), "1,3,4,6");
+}
+
+TEST(AllocateTest, AChipInTwoContainersOfOneRequestIsRefused) {
+  const auto inv = inventory("v5e:2x4:8");
+  EXPECT_THAT(
+      [&] {
+        allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4"}, {"vfio1"}});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("device ID 'vfio1' is requested by containers 0 and 2")));
+  const auto both = allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4", "vfio5", "vfio6", "vfio7"}});
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].envs.at("TPU_VISIBLE_CHIPS"), "0,1");
+  EXPECT_EQ(both[1].envs.at("TPU_VISIBLE_CHIPS"), "4,5,6,7");
+}
+
 TEST(PreferredAllocationTest, WholeHostAndBlocks) {
   const auto inv = inventory("v5e:2x4:8");
-  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {}, 8), all_ids(inv));
-  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {}, 4), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
+  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 8}), all_ids(inv));
+  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 4}), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
   // Must-include chip 5 pulls the 4-block into the second NUMA node.
-  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {"vfio5"}, 4), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
-  EXPECT_EQ(preferred_allocation(inv, all_ids(inv), {"vfio5"}, 2), (Ids{"vfio4", "vfio5"}));
+  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 4}), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
+  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 2}), (Ids{"vfio4", "vfio5"}));
 }
 
 TEST(PreferredAllocationTest, HonoursAvailableIds) {
   const auto inv = inventory("v6e:2x4:8");
   const Ids available = {"vfio1", "vfio2", "vfio3", "vfio4", "vfio5", "vfio6", "vfio7"};
-  const auto chosen = preferred_allocation(inv, available, {}, 4);
+  const auto chosen = preferred_allocation(inv, {available, {}, 4});
   EXPECT_EQ(chosen, (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
-  const auto pair = preferred_allocation(inv, available, {}, 2);
+  const auto pair = preferred_allocation(inv, {available, {}, 2});
   ASSERT_EQ(pair.size(), 2u);
   for (const auto& id : pair) EXPECT_NE(id, "vfio0");
 }
@@ -154,8 +189,8 @@ TEST(PreferredAllocationTest, EveryHostSize) {
     SCOPED_TRACE(spec);
     const auto inv = inventory(spec);
     const auto ids = all_ids(inv);
-    EXPECT_EQ(preferred_allocation(inv, ids, {}, static_cast<int>(ids.size())), ids);
-    EXPECT_EQ(preferred_allocation(inv, ids, {}, 1), Ids{ids.front()});
+    EXPECT_EQ(preferred_allocation(inv, {ids, {}, static_cast<int>(ids.size())}), ids);
+    EXPECT_EQ(preferred_allocation(inv, {ids, {}, 1}), Ids{ids.front()});
   }
 }
 
@@ -163,19 +198,86 @@ TEST(PreferredAllocationTest, BadRequests) {
   const auto inv = inventory("v6e:4x4:4");
   EXPECT_THAT(
       [&] {
-        preferred_allocation(inv, {"vfio0", "vfioX"}, {}, 1);
+        preferred_allocation(inv, {{"vfio0", "vfioX"}, {}, 1});
       },
       ThrowsMessage<AllocationError>(HasSubstr("'vfioX'")));
   EXPECT_THAT(
       [&] {
-        preferred_allocation(inv, {"vfio0", "vfio1"}, {"vfio2"}, 2);
+        preferred_allocation(inv, {{"vfio0", "vfio1"}, {"vfio2"}, 2});
       },
       ThrowsMessage<AllocationError>(HasSubstr("must-include device ID 'vfio2'")));
   EXPECT_THAT(
       [&] {
-        preferred_allocation(inv, {"vfio0", "vfio1"}, {}, 3);
+        preferred_allocation(inv, {{"vfio0", "vfio1"}, {}, 3});
       },
       ThrowsMessage<AllocationError>(HasSubstr("cannot choose 3 of 2")));
+}
+
+TEST(PreferredAllocationTest, SizesWithoutALibtpuShapeAreErrors) {
+  // Size 3 used to be answered with three chips, which Allocate then refused.
+  const auto inv = inventory("v5e:2x4:8");
+  for (int size : {3, 5, 6, 7}) {
+    EXPECT_THAT(
+        [&] {
+          preferred_allocation(inv, {all_ids(inv), {}, size});
+        },
+        ThrowsMessage<AllocationError>(HasSubstr("1, 2, 4 or all 8 chips of a host, not " + std::to_string(size))));
+  }
+  // Two free chips, but no 1x2 block among them.
+  EXPECT_THAT(
+      [&] {
+        preferred_allocation(inv, {{"vfio0", "vfio7"}, {}, 2});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,7")));
+}
+
+TEST(PreferredAllocationTest, NeverOffersASetAllocateRefuses) {
+  auto inv = inventory("v6e:2x4:8");
+  inv.healthy[5] = false;
+  const auto ids = all_ids(inv);
+  for (int mask = 1; mask < 256; ++mask) {
+    Ids available;
+    for (int i = 0; i < 8; ++i) {
+      if (mask & (1 << i)) available.push_back(ids[i]);
+    }
+    for (int size = 1; size <= 8; ++size) {
+      for (const Ids& must : {Ids{}, Ids{available.back()}}) {
+        Ids chosen;
+        try {
+          chosen = preferred_allocation(inv, {available, must, size});
+        } catch (const AllocationError&) {
+          continue;
+        }
+        SCOPED_TRACE(::testing::PrintToString(available) + " size " + std::to_string(size));
+        EXPECT_EQ(chosen.size(), static_cast<size_t>(size));
+        EXPECT_NO_THROW(allocate_container(inv, chosen)) << ::testing::PrintToString(chosen);
+      }
+    }
+  }
+}
+
+TEST(PreferredAllocationTest, LeavesOutUnhealthyChips) {
+  auto inv = inventory("v5e:2x4:8");
+  inv.healthy[0] = false;
+  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 2}), (Ids{"vfio2", "vfio3"}));
+  try {
+    preferred_allocation(inv, {all_ids(inv), {"vfio0"}, 2});
+    FAIL() << "an unhealthy must-include chip was offered";
+  } catch (const AllocationError& e) {
+    EXPECT_EQ(e.reason(), AllocationError::Reason::kUnhealthy);
+    EXPECT_THAT(e.what(), HasSubstr("'vfio0' is Unhealthy"));
+  }
+}
+
+TEST(PreferredAllocationTest, ContainersOfOneRequestGetDifferentChips) {
+  const auto inv = inventory("v5e:2x4:8");
+  EXPECT_EQ(preferred_allocations(inv, {{all_ids(inv), {}, 4}, {all_ids(inv), {}, 4}}),
+            (std::vector<Ids>{{"vfio0", "vfio1", "vfio2", "vfio3"}, {"vfio4", "vfio5", "vfio6", "vfio7"}}));
+  EXPECT_THAT(
+      [&] {
+        preferred_allocations(inv, {{all_ids(inv), {}, 2}, {all_ids(inv), {"vfio1"}, 2}});
+      },
+      ThrowsMessage<AllocationError>(HasSubstr("'vfio1' of container 1 is already chosen for container 0")));
 }
 
 }  // namespace

@@ -270,6 +270,41 @@ TEST(KubeletProtocolTest, BadRequestsAreGrpcErrorsNamingTheDevice) {
   EXPECT_EQ(plugin.metrics().rpc_errors.labels({"Allocate"}).value(), 4);
 }
 
+TEST(KubeletProtocolTest, OnlyLibtpuShapesAreOfferedOrAllocated) {
+  TempDir dir;
+  FakeKubelet kubelet(dir.path());
+  RunningPlugin plugin(dir.path(), simulated_inventory("v6e:2x4:8"));
+  ASSERT_TRUE(kubelet.wait_for_registrations(1, kWait));
+  v1beta1::ContainerAllocateResponse response;
+  auto status = kubelet.allocate({"vfio0", "vfio7"}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("[vfio0, vfio7]"));
+  EXPECT_THAT(status.error_message(), HasSubstr("not a 1x2 block"));
+  status = kubelet.allocate({"vfio0", "vfio1", "vfio6", "vfio7"}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("not a 2x2 block"));
+
+  const Ids all = ids_of(simulated_inventory("v6e:2x4:8"));
+  Ids chosen;
+  status = kubelet.preferred_allocation(all, {}, 3, &chosen);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("not 3"));
+  EXPECT_TRUE(chosen.empty());
+
+  // One request, two containers, one chip: refused whole.
+  v1beta1::AllocateRequest request;
+  for (const Ids& ids : {Ids{"vfio0", "vfio1"}, Ids{"vfio1"}}) {
+    auto* container = request.add_container_requests();
+    for (const auto& id : ids) container->add_devices_ids(id);
+  }
+  v1beta1::AllocateResponse whole;
+  grpc::ClientContext context;
+  status = kubelet.plugin()->Allocate(&context, request, &whole);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("'vfio1' is requested by containers 0 and 1"));
+  EXPECT_EQ(whole.container_responses_size(), 0);
+}
+
 TEST(DeviceStateTest, WakeWaitersEndsAWaitAtOnce) {
   // A stream still waiting out its poll delayed every server restart (re-registration took 100 ms).
   DeviceState state(simulated_inventory("v6e:4x4:4"));

@@ -28,6 +28,7 @@ using namespace std::chrono_literals;
 using fakes::DeviceList;
 using fakes::FakeKubelet;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 using tpustack::testing::ChildProcess;
 using tpustack::testing::free_port;
@@ -45,6 +46,12 @@ class PluginProcess : public ChildProcess {
     args.insert(args.begin(), std::string(TPUSTACK_BINARY_DIR) + "/deviceplugin/tpu-device-plugin");
     if (std::find(args.begin(), args.end(), "--metrics-addr") == args.end())
       args.push_back("--metrics-addr=127.0.0.1:0");
+    // The plugins of one test share a lock beside their plugin directory, not the node's default.
+    const auto plugin_dir = std::find(args.begin(), args.end(), "--plugin-dir");
+    if (plugin_dir != args.end() && plugin_dir + 1 != args.end()) {
+      const std::string lock_file = *(plugin_dir + 1) + ".lock";
+      args.insert(args.end(), {"--lock-file", lock_file});
+    }
     return args;
   }
 };
@@ -108,6 +115,35 @@ TEST(PluginBinaryTest, SecondInstanceWaitsForTheLock) {
   ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << second.output();
   EXPECT_TRUE(fs::exists(dir / "plugins/tpu-device-plugin.sock"));
   EXPECT_EQ(second.terminate(kWait), 0);
+}
+
+TEST(PluginBinaryTest, TheLockOutlivesThePluginDirectory) {
+  // The lock was a file in the plugin directory, which the kubelet empties when it starts and which
+  // may be deleted and made anew: an instance started after either locked a new file and served too.
+  TempDir dir;
+  const std::string plugins = dir / "plugins";
+  const std::vector<std::string> args = {"--simulate", "v5e:2x4:8", "--plugin-dir", plugins};
+  auto kubelet = std::make_unique<FakeKubelet>(plugins);
+  PluginProcess first(args, dir / "first.log");
+  ASSERT_TRUE(kubelet->wait_for_registrations(1, kWait)) << first.output();
+  kubelet->restart();
+  ASSERT_TRUE(kubelet->wait_for_registrations(2, kWait)) << first.output();
+  PluginProcess second(args, dir / "second.log");
+  ASSERT_TRUE(second.wait_for_output("waiting for it to exit", kWait)) << second.output();
+
+  kubelet.reset();
+  fs::remove_all(plugins);
+  kubelet = std::make_unique<FakeKubelet>(plugins);
+  ASSERT_TRUE(kubelet->wait_for_registrations(1, kWait)) << first.output();
+  PluginProcess third(args, dir / "third.log");
+  ASSERT_TRUE(third.wait_for_output("waiting for it to exit", kWait)) << third.output();
+  EXPECT_THAT(second.output(), Not(HasSubstr("serving v1beta1.DevicePlugin")));
+  EXPECT_THAT(third.output(), Not(HasSubstr("serving v1beta1.DevicePlugin")));
+
+  EXPECT_EQ(first.terminate(kWait), 0);
+  ASSERT_TRUE(kubelet->wait_for_registrations(2, kWait)) << second.output() << third.output();
+  EXPECT_EQ(second.terminate(kWait), 0);
+  EXPECT_EQ(third.terminate(kWait), 0);
 }
 
 TEST(PluginBinaryTest, SysfsHostHealthAndDeclaredCountMismatch) {

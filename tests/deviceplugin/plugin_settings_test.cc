@@ -15,7 +15,8 @@ TEST(PluginSettingsTest, Defaults) {
   const auto s = resolve_settings({}, {});
   EXPECT_EQ(s.registration.plugin_dir, "/var/lib/kubelet/device-plugins");
   EXPECT_EQ(s.registration.kubelet_socket, "/var/lib/kubelet/device-plugins/kubelet.sock");
-  EXPECT_EQ(s.lock_file, "/var/lib/kubelet/device-plugins/tpu-device-plugin.lock");
+  // Not in the plugin directory, which the kubelet empties when it starts.
+  EXPECT_EQ(s.lock_file, "/run/tpu-device-plugin.lock");
   EXPECT_EQ(s.health_interval, 1s);
   EXPECT_EQ(s.metrics_addr, "0.0.0.0:2112");
   EXPECT_TRUE(s.health.check_hardware);
@@ -71,6 +72,20 @@ TEST(PluginSettingsTest, BadValuesAreErrors) {
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("--health-interval must be positive")));
 }
 
+TEST(PluginSettingsTest, ALockFileInsideThePluginDirectoryIsRefused) {
+  FlagValues flags;
+  flags.plugin_dir = "/plugins/";
+  flags.lock_file = "/plugins/tpu-device-plugin.lock";
+  EXPECT_THAT([&] { resolve_settings(flags, {}); },
+              ::testing::ThrowsMessage<std::invalid_argument>(
+                  HasSubstr("lock file /plugins/tpu-device-plugin.lock is inside the plugin directory /plugins/")));
+  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse(
+                                        "lockFile: /var/lib/kubelet/device-plugins/sub/x.lock\n", "p.yaml")),
+               std::invalid_argument);
+  flags.lock_file = "/plugins.lock";
+  EXPECT_EQ(resolve_settings(flags, {}).lock_file, "/plugins.lock");
+}
+
 TEST(PluginSettingsTest, TheManifestConfigMapIsAValidConfig) {
   const auto configmap = YAML::LoadFile(std::string(TPUSTACK_SOURCE_DIR) + "/manifests/deviceplugin/configmap.yaml");
   const auto text = configmap["data"]["plugin.yaml"].as<std::string>();
@@ -78,6 +93,19 @@ TEST(PluginSettingsTest, TheManifestConfigMapIsAValidConfig) {
   EXPECT_EQ(s.health.sysfs_root, "/host/sys");
   EXPECT_EQ(s.pod_resources_socket, "/var/lib/kubelet/pod-resources/kubelet.sock");
   EXPECT_TRUE(s.log_json);
+  // The DaemonSet mounts the lock from the host, where every plugin pod of the node sees the same file.
+  const auto daemonset = YAML::LoadFile(std::string(TPUSTACK_SOURCE_DIR) + "/manifests/deviceplugin/daemonset.yaml");
+  const auto pod = daemonset["spec"]["template"]["spec"];
+  std::string volume;
+  for (const auto& mount : pod["containers"][0]["volumeMounts"]) {
+    if (mount["mountPath"].as<std::string>() == s.lock_file) volume = mount["name"].as<std::string>();
+  }
+  ASSERT_FALSE(volume.empty()) << "nothing is mounted at " << s.lock_file;
+  bool from_the_host = false;
+  for (const auto& v : pod["volumes"]) {
+    from_the_host |= v["name"].as<std::string>() == volume && v["hostPath"]["path"].as<std::string>("") == s.lock_file;
+  }
+  EXPECT_TRUE(from_the_host) << "volume " << volume << " is not hostPath " << s.lock_file;
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ void NodeAgent::start_plugin() {
   const std::string metrics = "127.0.0.1:" + std::to_string(testing::free_port());
   plugin_ = std::make_unique<testing::ChildProcess>(
       std::vector<std::string>{binary_dir_ + "/deviceplugin/tpu-device-plugin", "--config", plugin_config_,
-                               "--simulate", simulate_, "--plugin-dir", dir_ + "/plugins", "--metrics-addr", metrics},
+                               "--simulate", simulate_, "--plugin-dir", dir_ + "/plugins", "--lock-file",
+                               dir_ + "/tpu-device-plugin.lock", "--metrics-addr", metrics},
       std::vector<std::string>{"NODE_NAME=" + node_},
       dir_ + "/device-plugin-" + std::to_string(++plugin_starts_) + ".log");
 }

@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "inferd/engine/cpu/linear.h"
+#include "inferd/engine/variant_choice.h"
+
 #include "tests/inferd/tiny_models.h"
 
 namespace inferd {
@@ -39,6 +42,13 @@ std::vector<tokenizer::Encoding> golden_pairs() {
   return encodings;
 }
 
+// The variants this CPU runs: bf16 only where it multiplies bf16 itself.
+std::vector<engine::WeightPrecision> precisions_here() {
+  std::vector precisions{engine::WeightPrecision::f32, engine::WeightPrecision::i8};
+  if (engine::cpu::has_native_bf16()) precisions.push_back(engine::WeightPrecision::bf16);
+  return precisions;
+}
+
 EncoderModel load(const std::string& name, LoadOptions options = {}) {
   auto model = EncoderModel::load(tiny_model(name), options);
   EXPECT_TRUE(model.ok()) << (model.ok() ? "" : model.error().message);
@@ -72,6 +82,29 @@ TEST(EncoderModel, Int8EmbeddingsStayCloseToTheReference) {
   for (const char* name : {"f32-mean", "f16-cls"}) expect_matches_golden(name, {1, engine::WeightPrecision::i8}, 0.995);
 }
 
+TEST(EncoderModel, Bf16EmbeddingsStayCloseToTheReference) {
+  INFERD_REQUIRE_TINY_MODELS();
+  if (!engine::cpu::has_native_bf16()) GTEST_SKIP() << "no bf16 products on this CPU";
+  for (const char* name : {"f32-mean", "f16-cls"})
+    expect_matches_golden(name, {2, engine::WeightPrecision::bf16}, 0.999);
+}
+
+TEST(EncoderModel, Bf16WithoutBf16ProductsIsAnErrorNamingTheCpu) {
+  INFERD_REQUIRE_TINY_MODELS();
+  if (engine::cpu::has_native_bf16()) GTEST_SKIP() << "this CPU multiplies bf16 (ctest also runs this as AVX2)";
+  auto model = EncoderModel::load(tiny_model("f32-mean"), {1, engine::WeightPrecision::bf16});
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().message.find(engine::cpu::cpu_isa_name()), std::string::npos) << model.error().message;
+}
+
+// Whatever `--variant auto` picks on this CPU meets the accuracy bar it was picked under, and says what it runs on.
+TEST(EncoderModel, AutoPicksAVariantThatMeetsItsBar) {
+  INFERD_REQUIRE_TINY_MODELS();
+  const EncoderModel model = load("f32-mean", {2, std::nullopt});
+  expect_matches_golden("f32-mean", {2, model.precision()}, engine::accuracy_bar(model.precision()));
+  EXPECT_NE(model.kernel().find(' '), std::string::npos) << model.kernel();  // "<isa> <oneDNN kernel>"
+}
+
 TEST(EncoderModel, NormalizedModelsReturnUnitVectors) {
   INFERD_REQUIRE_TINY_MODELS();
   auto embeddings = load("f32-mean").embed(golden_sequences());
@@ -96,7 +129,7 @@ TEST(EncoderModel, RerankScoresMatchTheReferenceWithin1e4) {
 
 TEST(EncoderModel, BatchResultsEqualOneAtATime) {
   INFERD_REQUIRE_TINY_MODELS();
-  for (auto precision : {engine::WeightPrecision::f32, engine::WeightPrecision::i8}) {
+  for (auto precision : precisions_here()) {
     EncoderModel model = load("f32-mean", {2, precision});
     auto sequences = golden_sequences();
     auto together = model.embed(sequences);
@@ -114,12 +147,36 @@ TEST(EncoderModel, BatchResultsEqualOneAtATime) {
 // Each thread takes a share of the batch's token rows; with more threads than tokens some get none.
 TEST(EncoderModel, MoreThreadsThanTokensGiveTheSameEmbeddings) {
   INFERD_REQUIRE_TINY_MODELS();
-  for (auto precision : {engine::WeightPrecision::f32, engine::WeightPrecision::i8}) {
+  for (auto precision : precisions_here()) {
     const std::vector<tokenizer::Encoding> short_sequences{{{2, 3}, {0, 0}}, {{2, 7, 3}, {0, 0, 0}}};
     auto one = load("f32-mean", {1, precision}).embed(short_sequences);
     auto eight = load("f32-mean", {8, precision}).embed(short_sequences);
     ASSERT_TRUE(one.ok() && eight.ok());
     for (size_t i = 0; i < one->values.size(); ++i) EXPECT_NEAR(one->values[i], eight->values[i], 1e-6) << i;
+  }
+}
+
+// Two threads split a batch by rows, in blocks of 128 after attention: small and large batches give what one
+// thread gives.
+TEST(EncoderModel, TwoThreadsGiveOneThreadsEmbeddingsForSmallAndLargeBatches) {
+  INFERD_REQUIRE_TINY_MODELS();
+  for (auto precision : precisions_here()) {
+    EncoderModel one = load("f32-mean", {1, precision}), two = load("f32-mean", {2, precision});
+    for (size_t sequences : {3, 40}) {  // 27 and 360 tokens: the latter more than a block per thread
+      std::vector<tokenizer::Encoding> batch;
+      for (size_t s = 0; s < sequences; ++s) {
+        std::vector<int32_t> ids{2};
+        for (int32_t t = 0; t < 7; ++t) ids.push_back(static_cast<int32_t>(5 + (s * 7 + t) % 40));
+        ids.push_back(3);
+        batch.push_back({ids, std::vector<int32_t>(ids.size(), 0)});
+      }
+      auto serial = one.embed(batch), parallel = two.embed(batch);
+      ASSERT_TRUE(serial.ok() && parallel.ok());
+      for (size_t i = 0; i < serial->values.size(); ++i) {
+        ASSERT_NEAR(serial->values[i], parallel->values[i], 1e-5)
+            << engine::precision_name(precision) << " " << sequences << " sequences, value " << i;
+      }
+    }
   }
 }
 

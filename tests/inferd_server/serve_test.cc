@@ -413,12 +413,31 @@ TEST(ServeProcess, Int8VariantServesCloseToFloat) {
   const std::string model = "m=" + ServedInferd::tiny_models() + "/f32-mean";
   ServedInferd f32({"--model", model, "--preload", "m", "--threads", "1"});
   ServedInferd i8({"--model", model, "--preload", "m", "--threads", "1", "--variant", "i8"});
-  EXPECT_EQ(json::parse(i8.get("/info").body)["variant"], "i8");
+  json info = json::parse(i8.get("/info").body);
+  EXPECT_EQ(info["variant"], "i8");
+  EXPECT_EQ(info["models"][0]["variant"], "i8");
   const std::string body = json({{"inputs", "the quick brown fox"}}).dump();
   json a = json::parse(f32.post("/embed", body).body)[0], b = json::parse(i8.post("/embed", body).body)[0];
   double dot = 0;
   for (size_t i = 0; i < a.size(); ++i) dot += a[i].get<double>() * b[i].get<double>();
   EXPECT_GT(dot, 0.99);  // both unit vectors
+}
+
+// `--variant auto` times the variants this CPU has at load; /info then says, per model, which won and which
+// instruction set and oneDNN kernel run its products.
+TEST(ServeProcess, AutoVariantSaysWhatItChoseAndWhatRunsIt) {
+  TPUSTACK_REQUIRE_SETUP(!ServedInferd::tiny_models().empty(), "python3-numpy (it writes the tiny models)");
+  const std::string model = "m=" + ServedInferd::tiny_models() + "/f32-mean";
+  ServedInferd server({"--model", model, "--preload", "m", "--threads", "1", "--variant", "auto"});
+  json info = json::parse(server.get("/info").body);
+  EXPECT_EQ(info["variant"], "auto");
+  ASSERT_EQ(info["models"].size(), 1u);
+  const json& loaded = info["models"][0];
+  EXPECT_TRUE(loaded["variant"] == "f32" || loaded["variant"] == "bf16" || loaded["variant"] == "i8") << loaded;
+  ASSERT_TRUE(loaded["kernel"].is_string()) << loaded;
+  EXPECT_NE(loaded["kernel"].get<std::string>().find(' '), std::string::npos) << loaded;  // "<isa> <kernel>"
+  EXPECT_NE(server.process().output().find("variant auto: "), std::string::npos) << server.process().output();
+  EXPECT_EQ(server.post("/embed", json({{"inputs", "the quick brown fox"}}).dump()).status, 200);
 }
 
 TEST(ServeProcess, UnavailableBackendFailsAtStartSayingWhy) {

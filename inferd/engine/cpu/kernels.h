@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -21,11 +22,16 @@ void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, si
 void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, const model::LayerNormWeights& norm,
                                   size_t rows, size_t cols, float eps);
 
-void add_bias(float* x, const float* bias, size_t rows, size_t cols);
-
-// x[r] = activation(x[r] + bias).
-void add_bias_activation(float* x, const float* bias, model::Activation activation, size_t rows, size_t cols);
+// x[r] = activation(x[r] * row_scales[r] + bias): the epilogue of an int8 product, whose per-row activation scales
+// oneDNN has no place for. No row scales means 1, no bias 0, no activation the identity.
+void scale_bias_activation(float* x, const float* row_scales, const float* bias,
+                           std::optional<model::Activation> activation, size_t rows, size_t cols);
 void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols);
+
+// The inputs of bf16 and int8 products: count floats rounded to bf16 (nearest even), and rows quantised to int8
+// symmetrically with one scale per row (max |x| / 127).
+void round_to_bf16(const float* x, size_t count, uint16_t* out);
+void quantize_rows(const float* x, size_t rows, size_t cols, int8_t* out, float* scales);
 
 // One unit of attention work: a block of query rows of one head of one sequence.
 struct AttentionTask {

@@ -85,7 +85,7 @@ void FakeKubelet::restart() {
   stop();
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(plugin_dir_, ec)) {
-    if (entry.is_socket(ec)) fs::remove(entry.path(), ec);
+    if (!entry.is_directory(ec)) fs::remove(entry.path(), ec);
   }
   start();
 }
@@ -106,6 +106,8 @@ void FakeKubelet::drop_plugin() {
 }
 
 void FakeKubelet::connect_plugin(const PluginRegistration& registration) {
+  // Two plugins registering at once (two instances serving) would otherwise both replace the stream reader.
+  std::lock_guard connecting(connect_mu_);
   drop_plugin();
   grpc::ChannelArguments args;
   args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "localhost");

@@ -75,8 +75,9 @@ class FakeKubelet {
   void stop();
   // After stop(): serve kubelet.sock again, leaving the plugin's socket alone.
   void start();
-  // Like a kubelet restart: stop, delete every socket in the plugin directory (as the kubelet's
-  // CleanupPluginDirectory does), then serve a fresh kubelet.sock.
+  // Like a kubelet restart: stop, delete everything in the plugin directory but subdirectories (as
+  // the kubelet's CleanupPluginDirectory does, which spares only its own checkpoint), then serve a
+  // fresh kubelet.sock.
   void restart();
 
  private:
@@ -88,6 +89,7 @@ class FakeKubelet {
   std::unique_ptr<RegistrationService> service_;
   std::unique_ptr<grpc::Server> server_;
 
+  std::mutex connect_mu_;  // one registration at a time; the later one replaces the earlier
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   int registrations_ = 0;
