@@ -103,13 +103,6 @@ using Setting = std::function<std::string(const std::string& flag, const std::st
                                           std::string fallback)>;
 
 // The namespace tpu-extender runs in (the webhook's Service and CA Secret live there).
-std::string own_namespace() {
-  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
-  std::ifstream file("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
-  std::string ns;
-  return std::getline(file, ns) && !ns.empty() ? ns : "tpu-system";
-}
-
 std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting& setting, const ServeFlags& flags) {
   admission::AdmissionWebhookOptions options;
   options.listener.listen = setting("--webhook-listen", flags.webhook_listen, "webhookListen", "");
@@ -127,7 +120,8 @@ std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting&
   if (options.listener.mutation.scheduler_name.empty()) {
     throw std::invalid_argument("--webhook-scheduler-name must not be empty");
   }
-  options.ns = own_namespace();
+  options.ns = kube::pod_namespace();
+  if (options.ns.empty()) options.ns = "tpu-system";
   return options;
 }
 

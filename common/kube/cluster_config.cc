@@ -1,5 +1,6 @@
 #include "common/kube/cluster_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,16 +10,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/encoding/base64.h"
+#include "common/files/file_text.h"
 
 namespace tpustack::kube {
 namespace {
 
-std::string read_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + what + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// The namespace in a service account's namespace file (its first line); empty when there is no such file.
+std::string service_account_namespace(const std::string& file) {
+  if (!std::filesystem::exists(file)) return "";
+  std::string ns = files::read_file_text(file, "service account namespace");
+  ns.erase(std::min(ns.find('\n'), ns.size()));
+  while (!ns.empty() && ns.back() == ' ') ns.pop_back();
+  return ns;
 }
 
 std::string resolve(const std::string& base_dir, const std::string& path) {
@@ -53,7 +56,7 @@ std::string pem(const YAML::Node& map, const std::string& key, const std::string
     }
   }
   std::string file = scalar(map, key.c_str());
-  return file.empty() ? "" : read_file(resolve(base_dir, file), key);
+  return file.empty() ? "" : files::read_file_text(resolve(base_dir, file), key);
 }
 
 }  // namespace
@@ -102,8 +105,8 @@ ClusterConfig parse_kubeconfig(std::string_view yaml_text, const std::string& so
 }
 
 ClusterConfig load_kubeconfig(const std::string& path, std::string_view context) {
-  return parse_kubeconfig(read_file(path, "kubeconfig"), path, std::filesystem::path(path).parent_path().string(),
-                          context);
+  return parse_kubeconfig(files::read_file_text(path, "kubeconfig"), path,
+                          std::filesystem::path(path).parent_path().string(), context);
 }
 
 ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service_account_dir) {
@@ -122,12 +125,8 @@ ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service
     throw std::runtime_error("service account token " + config.token_file +
                              " is missing (automountServiceAccountToken: false?)");
   }
-  config.ca_pem = read_file(service_account_dir + "/ca.crt", "service account CA");
-  if (std::filesystem::exists(service_account_dir + "/namespace")) {
-    std::string ns = read_file(service_account_dir + "/namespace", "service account namespace");
-    while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ')) ns.pop_back();
-    if (!ns.empty()) config.ns = ns;
-  }
+  config.ca_pem = files::read_file_text(service_account_dir + "/ca.crt", "service account CA");
+  if (std::string ns = service_account_namespace(service_account_dir + "/namespace"); !ns.empty()) config.ns = ns;
   return config;
 }
 
@@ -138,6 +137,15 @@ ClusterConfig in_cluster_config() {
         return value ? std::optional<std::string>(value) : std::nullopt;
       },
       std::string(kServiceAccountDir));
+}
+
+std::string pod_namespace(const std::string& service_account_namespace_file) {
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) return ns;
+  try {
+    return service_account_namespace(service_account_namespace_file);
+  } catch (const std::runtime_error&) {
+    return "";  // unreadable: the caller's default, as when there is none
+  }
 }
 
 }  // namespace tpustack::kube

@@ -36,4 +36,9 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service_account_dir);
 ClusterConfig in_cluster_config();
 
+// The namespace this process's pod runs in: POD_NAMESPACE (set from the downward API), else the mounted service
+// account's; empty when neither says.
+std::string pod_namespace(const std::string& service_account_namespace_file = std::string(kServiceAccountDir) +
+                                                                              "/namespace");
+
 }  // namespace tpustack::kube

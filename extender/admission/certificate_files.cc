@@ -6,23 +6,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/files/file_text.h"
 #include "extender/provisioning/interruptible_sleep.h"
 
 namespace tpustack::admission {
 
-namespace {
-
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (!in || !(text << in.rdbuf())) throw std::runtime_error(std::string("cannot read ") + what + " " + path);
-  return text.str();
-}
-
-}  // namespace
-
 http::TlsCertificate read_certificate_files(const std::string& cert_file, const std::string& key_file) {
-  return {read_file(cert_file, "webhook certificate"), read_file(key_file, "webhook private key")};
+  return {files::read_file_text(cert_file, "webhook certificate"),
+          files::read_file_text(key_file, "webhook private key")};
 }
 
 CertificateFileWatch::CertificateFileWatch(std::string cert_file, std::string key_file, http::TlsCertificate current,

@@ -3,11 +3,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
 #include "common/config/duration.h"
+#include "common/kube/cluster_config.h"
 #include "extender/provisioning/dry_run_provider.h"
 #include "extender/provisioning/gke_provider.h"
 #include "extender/provisioning/simulated_provider.h"
@@ -27,13 +27,6 @@ void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanosecon
          },
          help)
       ->default_str(config::format_duration(target));
-}
-
-std::string first_line_of(const std::string& path) {
-  std::ifstream file(path);
-  std::string line;
-  std::getline(file, line);
-  return line;
 }
 
 std::string default_identity() {
@@ -150,9 +143,8 @@ void apply_provisioner_config(const config::ConfigDocument& document, const CLI:
 
 std::string lease_namespace(const ProvisionerOptions& options) {
   if (!options.lease_namespace.empty()) return options.lease_namespace;
-  if (const char* pod_namespace = std::getenv("POD_NAMESPACE"); pod_namespace && *pod_namespace) return pod_namespace;
-  std::string service_account_namespace = first_line_of(options.service_account_namespace_file);
-  return service_account_namespace.empty() ? "default" : service_account_namespace;
+  std::string ns = kube::pod_namespace(options.service_account_namespace_file);
+  return ns.empty() ? "default" : ns;
 }
 
 ControllerSettings controller_settings(const ProvisionerOptions& options) {

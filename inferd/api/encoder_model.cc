@@ -40,16 +40,22 @@ std::pair<double, std::vector<float>> time_embed(engine::EncoderBackend& backend
   return {best, std::move(out)};
 }
 
-// `--variant auto`: tries each variant this CPU can run on the calibration batch and returns the fastest that
-// meets its accuracy bar.
-engine::WeightPrecision choose_precision(const model::ModelDirectory& directory,
-                                         const std::shared_ptr<const model::BertWeights>& weights, size_t threads) {
+struct ChosenBackend {
+  engine::WeightPrecision precision = engine::WeightPrecision::f32;
+  std::unique_ptr<engine::EncoderBackend> backend;  // null when nothing was measured
+};
+
+// `--variant auto`: tries each variant this CPU can run on the calibration batch and keeps the backend of the
+// fastest that meets its accuracy bar (the best so far is kept, the others freed as soon as they lose).
+ChosenBackend choose_backend(const model::ModelDirectory& directory,
+                             const std::shared_ptr<const model::BertWeights>& weights, size_t threads) {
   engine::TokenBatch batch;
   for (std::string_view text : calibration_texts) {
     auto encoding = directory.tokenizer.encode(text, directory.weights.config.max_positions);
     if (encoding && !encoding->ids.empty()) batch.add(encoding->ids, encoding->type_ids);
   }
-  if (batch.size() == 0) return engine::WeightPrecision::f32;
+  if (batch.size() == 0) return {};
+  ChosenBackend chosen;
   std::vector<engine::VariantTrial> trials;
   std::vector<float> reference;
   std::string report;
@@ -65,10 +71,10 @@ engine::WeightPrecision choose_precision(const model::ModelDirectory& directory,
     trials.push_back({precision, seconds, cosine});
     report += fmt::format(" {} {:.2f} ms cosine {:.5f} ({});", engine::precision_name(precision), seconds * 1e3, cosine,
                           (*backend)->kernel());
+    if (engine::fastest_accurate(trials) == precision) chosen = {precision, std::move(backend).value()};
   }
-  const engine::WeightPrecision chosen = engine::fastest_accurate(trials);
   spdlog::info("variant auto: {} on this CPU (the fastest with cosine to f32 at or above its bar; {} texts:{})",
-               engine::precision_name(chosen), batch.size(), report);
+               engine::precision_name(chosen.precision), batch.size(), report);
   return chosen;
 }
 
@@ -84,11 +90,14 @@ Result<EncoderModel> EncoderModel::load(const std::filesystem::path& directory, 
   auto shared = std::make_shared<model::ModelDirectory>(std::move(loaded).value());
   // The backend keeps the weights alive through an aliasing pointer into the directory.
   std::shared_ptr<const model::BertWeights> weights(shared, &shared->weights);
-  const engine::WeightPrecision precision =
-      options.precision ? *options.precision : choose_precision(*shared, weights, options.threads);
-  auto backend = engine::cpu::make_cpu_backend(std::move(weights), {options.threads, precision});
-  if (!backend) return backend.error();
-  return EncoderModel(std::move(shared), std::move(backend).value(), precision);
+  ChosenBackend chosen{options.precision.value_or(engine::WeightPrecision::f32), nullptr};
+  if (!options.precision) chosen = choose_backend(*shared, weights, options.threads);
+  if (!chosen.backend) {
+    auto backend = engine::cpu::make_cpu_backend(std::move(weights), {options.threads, chosen.precision});
+    if (!backend) return backend.error();
+    chosen.backend = std::move(backend).value();
+  }
+  return EncoderModel(std::move(shared), std::move(chosen.backend), chosen.precision);
 }
 
 ModelKind EncoderModel::kind() const {

@@ -3,6 +3,8 @@
 // together when the JobSet ends.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "extender/model/cluster_state.h"
 #include "extender/placement/slice_reservation.h"
 #include "extender/provisioning/provisioning_controller.h"
@@ -31,10 +33,11 @@ class MultisliceScenario : public ::testing::Test {
  protected:
   kube::KubeClient& client() { return *cluster.client; }
 
-  std::set<std::string> pools_with_nodes() {
-    std::set<std::string> pools;
+  // Nodes in the API server, by the pool they belong to.
+  std::map<std::string, int> nodes_per_pool() {
+    std::map<std::string, int> pools;
     for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
-      pools.insert(node_facts(node).label(kNodePoolLabel));
+      ++pools[node_facts(node).label(kNodePoolLabel)];
     }
     return pools;
   }
@@ -74,7 +77,10 @@ TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTh
   const std::string pool0 = build_pool_spec(pod_facts(slice_worker(0, 0).build()), {}).name;
   const std::string pool1 = build_pool_spec(pod_facts(slice_worker(1, 0).build()), {}).name;
   ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));  // both at once
-  ASSERT_TRUE(testing::eventually([&] { return pools_with_nodes() == std::set<std::string>{pool0, pool1}; }));
+  // The simulated provider adds a pool's nodes one at a time: wait for all four of each.
+  ASSERT_TRUE(testing::eventually([&] {
+    return nodes_per_pool() == std::map<std::string, int>{{pool0, 4}, {pool1, 4}};
+  }));
 
   // Each slice's members fit only their own pool, worker i on host i.
   auto state = extender_view();
@@ -97,7 +103,7 @@ TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTh
                  "status");
   // Both deletes at once as well.
   ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));
-  EXPECT_TRUE(testing::eventually([&] { return pools_with_nodes().empty(); }));
+  EXPECT_TRUE(testing::eventually([&] { return nodes_per_pool().empty(); }));
 }
 
 }  // namespace
