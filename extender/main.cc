@@ -2,7 +2,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -17,6 +16,7 @@
 #include "common/config/byte_size.h"
 #include "common/config/config_document.h"
 #include "common/config/duration.h"
+#include "common/files/file_text.h"
 #include "common/http/http_server.h"
 #include "common/kube/cluster_config.h"
 #include "common/logging/logging.h"
@@ -24,7 +24,7 @@
 #include "extender/model/cluster_state.h"
 #include "extender/plan/cluster_plan.h"
 #include "extender/plan/object_list.h"
-#include "extender/provisioning/provisioner_options.h"
+#include "extender/provisioner/provisioner_options.h"
 #include "extender/service/extender_runtime.h"
 
 namespace {
@@ -40,8 +40,11 @@ struct PlanOptions {
 
 int plan(const PlanOptions& options) {
   extender::ClusterState state;
-  for (const auto& node : extender::read_object_list(options.nodes)) state.upsert_node(extender::parse_node(node));
-  for (const auto& pod : extender::read_object_list(options.pods)) state.upsert_pod(extender::parse_pod(pod));
+  auto objects = [](const std::string& path, const char* what) {
+    return extender::parse_object_list(files::read_file_text(path, what), path);
+  };
+  for (const auto& node : objects(options.nodes, "node list")) state.upsert_node(extender::parse_node(node));
+  for (const auto& pod : objects(options.pods, "pod list")) state.upsert_pod(extender::parse_pod(pod));
   std::cout << extender::render_plan(extender::plan_cluster(state));
   return 0;
 }

@@ -3,6 +3,7 @@
 # Idempotent: packages already present are not fetched again, and the build is incremental.
 #   scripts/setup.sh                 build into ./build
 #   BUILD_DIR=build-x CMAKE_ARGS="-DTPUSTACK_SANITIZE=address" scripts/setup.sh
+#   BUILD_TARGET=concurrency_tests scripts/setup.sh   build one target (and what it needs) only
 #   scripts/setup.sh --packages      install the packages only (the images' build stage: one list, no drift)
 set -euo pipefail
 
@@ -24,5 +25,5 @@ bash "$root/scripts/install-missing.sh" setup "${packages[@]}"
 
 jobs=$(nproc)
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$build_dir" -j "$jobs"
+cmake --build "$build_dir" -j "$jobs" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 echo "setup: built into $build_dir"

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cli/command_line.h"
 #include "deviceplugin/discovery/simulated_host.h"
 #include "deviceplugin/discovery/sysfs_chips.h"
 #include "deviceplugin/health/health_monitor.h"
@@ -70,7 +71,10 @@ void require(bool ok, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int calls = argc > 1 ? std::atoi(argv[1]) : 5000;
+  CLI::App app("tpu-device-plugin's latency over its unix socket against the fake kubelet", "deviceplugin_bench");
+  int calls = 5000;
+  app.add_option("calls", calls, "calls of each RPC")->check(CLI::PositiveNumber);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   spdlog::set_level(spdlog::level::err);  // one line per Allocate would time the log, not the plugin
   char dir_template[] = "/tmp/tpubenchXXXXXX";
   const std::string dir = ::mkdtemp(dir_template);

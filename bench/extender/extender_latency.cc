@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/extender/bench_cluster.h"
+#include "common/cli/command_line.h"
 #include "common/metrics/metrics_registry.h"
 #include "extender/service/extender_service.h"
 
@@ -52,17 +53,12 @@ Percentiles measure(int iterations, Fn&& fn) {
 
 // extender_latency_bench [NODES...] [--names-only]: by default 1000 5000 15000, both forms.
 int main(int argc, char** argv) {
-  std::vector<int> sizes;
+  CLI::App app("Filter and prioritize latency of tpu-extender's verbs, no sockets", "extender_latency_bench");
+  std::vector<int> sizes = {1000, 5000, 15000};
   bool names_only = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--names-only") {
-      names_only = true;
-    } else {
-      sizes.push_back(std::stoi(arg));
-    }
-  }
-  if (sizes.empty()) sizes = {1000, 5000, 15000};
+  app.add_option("nodes", sizes, "cluster sizes to measure")->check(CLI::PositiveNumber);
+  app.add_flag("--names-only", names_only, "only the NodeNames request form");
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   std::printf("%-6s %-9s %-10s %-11s %8s %8s %8s %8s %8s %8s %7s\n", "nodes", "form", "verb", "pod", "p50 ms", "p99 ms",
               "cpu p50", "cpu p99", "parse50", "parse99", "body KB");
   for (int node_count : sizes) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cli/command_line.h"
 #include "tests/e2e/http_call.h"
 #include "tests/e2e/jobset_group.h"
 #include "tests/e2e/scheduler_driver.h"
@@ -105,7 +106,10 @@ double run(int groups, bool grouped, const std::string& binary_dir, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int groups = argc > 1 ? std::atoi(argv[1]) : 128;
+  CLI::App app("Time to bind every pod of GROUPS four-host groups arriving at once", "group_binding_bench");
+  int groups = 128;
+  app.add_option("groups", groups, "four-host groups")->check(CLI::PositiveNumber);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   const std::string work_dir = (std::filesystem::temp_directory_path() / "group-binding-bench").string();
   std::filesystem::create_directories(work_dir);
   const double plain = run(groups, false, TPUSTACK_BINARY_DIR, work_dir);

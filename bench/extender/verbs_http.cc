@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/extender/bench_cluster.h"
+#include "common/cli/command_line.h"
 #include "common/http/http_server.h"
 #include "common/metrics/metrics_registry.h"
 #include "extender/service/extender_http_server.h"
@@ -85,8 +86,13 @@ std::string cpu_model() {
 
 // verbs_http_bench [NODES] [SECONDS per case]: default 5000 nodes, 3 s.
 int main(int argc, char** argv) {
-  const int node_count = argc > 1 ? std::stoi(argv[1]) : 5000;
-  const auto duration = std::chrono::milliseconds(argc > 2 ? std::stoi(argv[2]) * 1000 : 3000);
+  CLI::App app("tpu-extender's verbs over HTTP at 1, 32 and 256 concurrent clients", "verbs_http_bench");
+  int node_count = 5000;
+  int seconds = 3;
+  app.add_option("nodes", node_count, "cluster size")->check(CLI::PositiveNumber);
+  app.add_option("seconds", seconds, "seconds per case")->check(CLI::PositiveNumber);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
+  const auto duration = std::chrono::seconds(seconds);
   tpustack::http::raise_open_file_limit();
 
   auto cluster = bench::make_cluster(node_count);

@@ -2,7 +2,6 @@
 // /embed requests of --batch texts taken in file order. One JSON line per concurrency level.
 #include <cpprest/http_client.h>
 #include <pplx/threadpool.h>
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -12,6 +11,8 @@
 #include <iostream>
 #include <thread>
 #include <vector>
+
+#include "common/cli/command_line.h"
 
 namespace {
 
@@ -37,7 +38,7 @@ double percentile(std::vector<double> values, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("HTTP load generator for inferd serve");
+  CLI::App app("HTTP load generator for inferd serve", "inferd_http_load");
   std::string url = "http://127.0.0.1:8080", texts_path, model;
   std::vector<size_t> levels{1, 4, 16, 32};
   size_t batch = 8;
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", levels, "levels, comma-separated")->delimiter(',');
   app.add_option("--batch", batch, "texts per request");
   app.add_option("--seconds", seconds, "per level");
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   crossplat::threadpool::initialize_with_threads(std::max<size_t>(*std::max_element(levels.begin(), levels.end()), 4));
   const std::vector<std::string> texts = read_texts(texts_path);
   if (texts.empty()) {

@@ -13,10 +13,13 @@ when an i8 case is asked, the cosine of ORT int8 against ORT fp32 on 64 paragrap
 not mistaken for a fast one); every run's JSON line; then one summary line per case: inferd's throughput over
 the fastest ORT fp32 run (ratio_vs_ort_fp32), over the faster ORT int8 run (ratio_vs_ort_int8, i8) and over
 inferd fp32 (ratio_vs_inferd_fp32, i8 and bf16), inferd's kernel fields, and the GFLOP/s each reached (int8 and
-bf16 counted as the fp32 work they replace) against this CPU's fp32 peak.
+bf16 counted as the fp32 work they replace) against this CPU's fp32 peak. With --rounds N every case is measured N
+times, each round running inferd and ORT back to back, and its summary line gives each figure's median and each
+ratio's range over the rounds (a line per round comes before it).
 
   compare_onnxruntime.py --modules NODE_MODULES [--shape minilm-l6|bge-small] [--threads 2] [--seconds 5]
-                         [--cases 1x128,32x128,32x512,texts32,i8:32x128,bf16:32x128] [--inferd build/inferd/inferd]
+                         [--cases 1x128,32x128,32x512,texts32,i8:32x128,bf16:32x128] [--rounds 1]
+                         [--inferd build/inferd/inferd]
 
 Needs python3-numpy and python3-onnx (Debian), and npm onnxruntime-node + @huggingface/transformers under
 NODE_MODULES (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node @huggingface/transformers).
@@ -25,6 +28,7 @@ import argparse
 import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,9 +71,9 @@ def flops_per_token(config, seq_len):
 
 
 @functools.lru_cache(maxsize=None)
-def run(*command):
-    """Runs a command that ends by printing a JSON line, prints that line, returns it parsed. Cached: the fp32
-    runs an i8 or bf16 case compares with are often those of an fp32 case of the same shape."""
+def run(round_, *command):
+    """Runs a command that ends by printing a JSON line, prints that line, returns it parsed. Cached per round: the
+    fp32 runs an i8 or bf16 case compares with are often those of an fp32 case of the same shape."""
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     print(out, flush=True)
     return json.loads(out)
@@ -79,6 +83,20 @@ def fastest(runs):
     return max(runs, key=lambda r: r["seq_per_s"])
 
 
+def over_rounds(rounds):
+    """One summary of a case's rounds: each figure's median, and each ratio's lowest and highest too."""
+    summary = dict(rounds[0])
+    summary["rounds"] = len(rounds)
+    for key, value in rounds[0].items():
+        if isinstance(value, (int, float)) and key not in ("threads", "round"):
+            values = [r[key] for r in rounds]
+            summary[key] = round(statistics.median(values), 3)
+            if key.startswith("ratio_"):
+                summary[key + "_range"] = [min(values), max(values)]
+    summary.pop("round", None)
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modules", required=True)
@@ -86,6 +104,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--cases", default="1x128,32x128,32x512,texts32,i8:32x128,bf16:32x128")
+    # A VM's speed drifts by up to ±10 % over minutes: several rounds, each running both engines back to back,
+    # give a ratio's median and spread instead of one draw.
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--inferd", default=os.path.join(ROOT, "build", "inferd", "inferd"))
     args = parser.parse_args()
     cases = [(variant or "f32", shape) for variant, _, shape in (c.rpartition(":") for c in args.cases.split(","))]
@@ -109,7 +130,7 @@ def main():
     graph = lambda name: os.path.join(model, name + ".onnx")
 
     if any(variant == "i8" for variant, _ in cases):
-        run(*ort_bench, "--onnx", graph("standard"), "--compare", graph("int8"), "--texts", texts, "--count", "64",
+        run(0, *ort_bench, "--onnx", graph("standard"), "--compare", graph("int8"), "--texts", texts, "--count", "64",
             "--threads", str(args.threads))
 
     for (variant, shape), case in zip(cases, args.cases.split(",")):
@@ -118,40 +139,45 @@ def main():
         else:
             batch, seq_len = shape.split("x")
             inputs = ("--seq-len", seq_len)
-        inferd = lambda v: run(args.inferd, "bench", "--model", model, "--batch", batch, "--variant", v, *inputs,
-                               *common)
-        # ORT's thread pool spins by default; on a busy machine blocking can be faster, so both are measured.
-        ort = lambda names: fastest(run(*ort_bench, "--onnx", graph(name), "--batch", batch, "--spinning", spinning,
-                                        *inputs, *common)
-                                    for name in names for spinning in ("1", "0"))
-        try:
-            ours = inferd(variant)
-        except subprocess.CalledProcessError as e:
-            # A variant this inferd build does not have yet should not cost the other cases.
-            print(json.dumps({"summary": case, "variant": variant, "error": (e.stderr or "").strip()[-300:]}),
-                  flush=True)
-            continue
-        ort_fp32 = ort(("standard", "fused"))
-        gflops = lambda r: round(r["tokens_per_s"] * flops_per_token(config, r["seq_len"]) / 1e9, 1)
-        summary = {"summary": case, "shape": args.shape, "threads": args.threads, "variant": variant,
-                   **{k: ours[k] for k in KERNEL_FIELDS if k in ours},
-                   "inferd_seq_per_s": round(ours["seq_per_s"], 2),
-                   "ort_fp32_seq_per_s": round(ort_fp32["seq_per_s"], 2), "ort_fp32_graph": ort_fp32["engine"],
-                   "ratio_vs_ort_fp32": round(ours["seq_per_s"] / ort_fp32["seq_per_s"], 3)}
-        if variant == "i8":
-            ort_int8 = ort(("int8",))
-            summary.update(ort_int8_seq_per_s=round(ort_int8["seq_per_s"], 2), ort_int8_graph=ort_int8["engine"],
-                           ratio_vs_ort_int8=round(ours["seq_per_s"] / ort_int8["seq_per_s"], 3))
-        if variant != "f32":
-            fp32 = inferd("f32")
-            summary.update(inferd_fp32_seq_per_s=round(fp32["seq_per_s"], 2),
-                           ratio_vs_inferd_fp32=round(ours["seq_per_s"] / fp32["seq_per_s"], 3))
-        summary.update(inferd_gflop_per_s=gflops(ours), ort_fp32_gflop_per_s=gflops(ort_fp32))
-        if variant == "i8":
-            summary["ort_int8_gflop_per_s"] = gflops(ort_int8)
-        summary["fp32_peak_gflop_per_s"] = round(peak, 1)
-        print(json.dumps(summary), flush=True)
-
+        rounds = []
+        for round_ in range(args.rounds):
+            inferd = lambda v: run(round_, args.inferd, "bench", "--model", model, "--batch", batch, "--variant", v,
+                                   *inputs, *common)
+            # ORT's thread pool spins by default; on a busy machine blocking can be faster, so both are measured.
+            ort = lambda names: fastest(run(round_, *ort_bench, "--onnx", graph(name), "--batch", batch, "--spinning",
+                                            spinning, *inputs, *common)
+                                        for name in names for spinning in ("1", "0"))
+            try:
+                ours = inferd(variant)
+            except subprocess.CalledProcessError as e:
+                # A variant this inferd build does not have yet should not cost the other cases.
+                print(json.dumps({"summary": case, "variant": variant, "error": (e.stderr or "").strip()[-300:]}),
+                      flush=True)
+                break
+            ort_fp32 = ort(("standard", "fused"))
+            gflops = lambda r: round(r["tokens_per_s"] * flops_per_token(config, r["seq_len"]) / 1e9, 1)
+            summary = {"summary": case, "shape": args.shape, "threads": args.threads, "variant": variant,
+                       "round": round_, **{k: ours[k] for k in KERNEL_FIELDS if k in ours},
+                       "inferd_seq_per_s": round(ours["seq_per_s"], 2),
+                       "ort_fp32_seq_per_s": round(ort_fp32["seq_per_s"], 2), "ort_fp32_graph": ort_fp32["engine"],
+                       "ratio_vs_ort_fp32": round(ours["seq_per_s"] / ort_fp32["seq_per_s"], 3)}
+            if variant == "i8":
+                ort_int8 = ort(("int8",))
+                summary.update(ort_int8_seq_per_s=round(ort_int8["seq_per_s"], 2), ort_int8_graph=ort_int8["engine"],
+                               ratio_vs_ort_int8=round(ours["seq_per_s"] / ort_int8["seq_per_s"], 3))
+            if variant != "f32":
+                fp32 = inferd("f32")
+                summary.update(inferd_fp32_seq_per_s=round(fp32["seq_per_s"], 2),
+                               ratio_vs_inferd_fp32=round(ours["seq_per_s"] / fp32["seq_per_s"], 3))
+            summary.update(inferd_gflop_per_s=gflops(ours), ort_fp32_gflop_per_s=gflops(ort_fp32))
+            if variant == "i8":
+                summary["ort_int8_gflop_per_s"] = gflops(ort_int8)
+            summary["fp32_peak_gflop_per_s"] = round(peak, 1)
+            rounds.append(summary)
+            if args.rounds > 1:
+                print(json.dumps(summary), flush=True)
+        if rounds:
+            print(json.dumps(over_rounds(rounds)), flush=True)
 
 if __name__ == "__main__":
     main()

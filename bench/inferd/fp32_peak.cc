@@ -6,10 +6,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/cli/command_line.h"
 
 namespace {
 
@@ -46,22 +47,12 @@ __attribute__((target_clones("avx512f", "avx2,fma", "default"))) double fma_unti
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app("This CPU's fp32 peak, measured: independent fused multiply-adds on every thread", "inferd_fp32_peak");
   int threads = 2;
   double seconds = 1.0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--threads") == 0) {
-      threads = std::atoi(argv[i + 1]);
-    } else if (std::strcmp(argv[i], "--seconds") == 0) {
-      seconds = std::atof(argv[i + 1]);
-    } else {
-      std::fprintf(stderr, "usage: inferd_fp32_peak [--threads N] [--seconds S]\n");
-      return 2;
-    }
-  }
-  if (threads < 1 || seconds <= 0) {
-    std::fprintf(stderr, "--threads and --seconds must be positive\n");
-    return 2;
-  }
+  app.add_option("--threads", threads, "threads")->check(CLI::PositiveNumber);
+  app.add_option("--seconds", seconds, "how long to measure")->check(CLI::PositiveNumber);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   std::vector<double> flops(static_cast<size_t>(threads));
   std::vector<float> sinks(static_cast<size_t>(threads));
   std::vector<std::thread> workers;

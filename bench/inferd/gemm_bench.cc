@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "common/cli/command_line.h"
 #include "inferd/engine/cpu/linear.h"
 
 namespace {
@@ -39,7 +40,10 @@ double gflops(int m, int n, int k, Gemm gemm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  CLI::App app("A BERT layer's products through OpenBLAS, oneDNN sgemm and the engine's Linear", "inferd_gemm_bench");
+  int threads = 2;
+  app.add_option("threads", threads, "threads")->check(CLI::PositiveNumber);
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
   openblas_set_num_threads(threads);
   omp_set_num_threads(threads);
   std::mt19937 random(3);

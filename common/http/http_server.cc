@@ -1,6 +1,7 @@
 #include "common/http/http_server.h"
 
 #include <malloc.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -36,6 +37,12 @@ std::string Request::header(std::string_view name) const {
     if (beast::iequals(key, beast::string_view(name.data(), name.size()))) return value;
   }
   return "";
+}
+
+bool Request::client_gone() const {
+  if (socket_ < 0) return false;
+  pollfd probe{socket_, POLLRDHUP, 0};
+  return poll(&probe, 1, 0) == 1 && (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 std::size_t raise_open_file_limit() {
@@ -168,6 +175,8 @@ class ServerCore {
 
   bool runs_inline(const Request& request) const { return options_.inline_route && options_.inline_route(request); }
 
+  static void attach_socket(Request& request, int socket) { request.socket_ = socket; }
+
  private:
   static std::shared_ptr<ssl::context> server_context() {
     auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -272,10 +281,10 @@ class ServerCore {
 
 namespace {
 
-// Method, target and fields; the body is the caller's to move.
+// Method, target and fields; the body is the caller's to move. HEAD is asked as GET (the answer loses its body).
 Request request_from(const bhttp::request<bhttp::string_body>& message) {
   Request request;
-  request.method = std::string(message.method_string());
+  request.method = message.method() == bhttp::verb::head ? "GET" : std::string(message.method_string());
   request.target = std::string(message.target());
   request.path = request.target.substr(0, request.target.find('?'));
   for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
@@ -391,8 +400,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void dispatch() {
     keep_alive_ = parser_->get().keep_alive();
     version_ = parser_->get().version();
+    head_ = parser_->get().method() == bhttp::verb::head;
     auto request = std::make_shared<Request>(request_from(parser_->get()));
+    if (parser_->get().method() == bhttp::verb::trace) {
+      // TRACE would echo the request's headers (credentials, cookies) back: no surface serves it.
+      request->headers.clear();
+      return write(server_.refusal(*request, 405, "TRACE is not served"), false);
+    }
     request->body = std::move(parser_->get().body());
+    detail::ServerCore::attach_socket(*request, static_cast<int>(lowest().socket().native_handle()));
     if (server_.runs_inline(*request)) return write(server_.handle(*request), false);
     if (server_.in_flight().fetch_add(1) >= static_cast<std::size_t>(server_.options().max_in_flight)) {
       --server_.in_flight();
@@ -414,6 +430,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Request request;
     if (parser_) request = request_from(parser_->get());
     version_ = parser_ && parser_->get().version() == 10 ? 10 : 11;
+    head_ = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
     spdlog::debug("{}: refused {} {}: {}", server_.options().what, request.method, request.path, reason);
     // The rest of the request is unread: the connection cannot carry another one.
     write(server_.refusal(request, status, reason), true);
@@ -424,14 +441,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.reset();
     response_ =
         std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status), version_);
-    response_->set(bhttp::field::content_type, response.content_type);
+    if (!response.content_type.empty()) response_->set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) response_->set(name, value);
     response_->body() = std::move(response.body);
     response_->keep_alive(keep_alive_ && !close);
     response_->prepare_payload();
+    // A HEAD answer is the GET answer's headers, its Content-Length included, and nothing after them.
+    if (head_) response_->body().clear();
     lowest().expires_after(server_.options().request_timeout);
     bhttp::async_write(stream_, *response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
-      if (ec) return;
+      if (ec) {
+        spdlog::debug("{}: answer not delivered, the client went away: {}", self->server_.options().what, ec.message());
+        return;
+      }
       if (!self->response_->keep_alive()) {
         error_code ignored;
         self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -452,6 +474,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::uint64_t id_ = 0;
   std::size_t counted_ = 0;
   bool keep_alive_ = true;
+  bool head_ = false;
   bool continue_sent_ = false;
   unsigned version_ = 11;
 };

@@ -16,7 +16,8 @@ namespace detail {
 class ServerCore;
 }
 
-// A request as a handler sees it: read whole, within the server's limits.
+// A request as a handler sees it: read whole, within the server's limits. A HEAD request reaches the handler as
+// GET: the server sends the GET answer's headers without its body.
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path and query
@@ -26,11 +27,20 @@ struct Request {
 
   // The first header of that name (case-insensitive), or "".
   std::string header(std::string_view name) const;
+
+  // Whether the client closed or reset its connection (or half-closed its sending side) since sending this
+  // request, so that a handler that waits can drop the work of a client who left. Asks the kernel about the
+  // connection's socket; false outside the server's handler call, where there is no connection to ask about.
+  bool client_gone() const;
+
+ private:
+  friend class detail::ServerCore;
+  int socket_ = -1;  // the connection's, while the handler runs: the server neither reads nor closes it meanwhile
 };
 
 struct Response {
   int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
+  std::string content_type = "text/plain; charset=utf-8";  // "": none (a 204)
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones, e.g. Retry-After
 };
@@ -77,13 +87,13 @@ struct HttpServerOptions {
 // One HTTP/1.1 (optionally TLS) surface of a program on Boost.Beast: its /metrics, the extender's verbs.
 // Reading is asynchronous on the server's own I/O threads, so no number of slow or stalled clients holds a
 // thread; handlers run on the server's own bounded worker pool (never cpprestsdk's, which the Kubernetes
-// client needs). Requests the server refuses before the handler (too large, too many, unreadable) are answered
-// by `refuse`, so that each surface answers in its own format.
+// client needs). Requests the server refuses before the handler (too large, too many, unreadable, TRACE) are
+// answered by `refuse`, so that each surface answers in its own format.
 class HttpServer {
  public:
   using Handler = std::function<Response(const Request&)>;
-  // The answer to a request refused with `status` (400, 413, 503) for `reason`; the request holds what was
-  // read of it (method and target at least). Nullptr: plain text.
+  // The answer to a request refused with `status` (400, 405, 413, 431, 503) for `reason`; the request holds what
+  // was read of it (method and target at least). Nullptr: plain text.
   using Refusal = std::function<Response(const Request&, int status, const std::string& reason)>;
 
   // Throws std::invalid_argument for a bad HOST:PORT, std::runtime_error for TLS files that cannot be read.

@@ -19,10 +19,4 @@ ListenAddress parse_listen_address(const std::string& host_port) {
   return {host, static_cast<int>(std::stoul(port))};
 }
 
-std::string listen_uri(const std::string& host_port) {
-  const ListenAddress address = parse_listen_address(host_port);
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
-}
-
 }  // namespace tpustack::http

@@ -12,7 +12,4 @@ struct ListenAddress {
 // "0.0.0.0:2112", ":2112", "[::1]:8080". Throws std::invalid_argument naming the address.
 ListenAddress parse_listen_address(const std::string& host_port);
 
-// The same as a URI: ":2112" → "http://0.0.0.0:2112".
-std::string listen_uri(const std::string& host_port);
-
 }  // namespace tpustack::http

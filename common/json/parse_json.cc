@@ -29,4 +29,11 @@ nlohmann::json parse_json(std::string_view text, std::string_view what, JsonLimi
   return document;
 }
 
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key) {
+  static const nlohmann::json absent;
+  if (!object.is_object()) return absent;
+  auto found = object.find(key);
+  return found == object.end() ? absent : *found;
+}
+
 }  // namespace tpustack::json

@@ -31,6 +31,9 @@ class JsonError : public std::invalid_argument {
 // Parses `text`, a document called `what` in errors. Throws JsonError.
 nlohmann::json parse_json(std::string_view text, std::string_view what, JsonLimits limits = {});
 
+// object[key], or null where `object` is not an object or lacks the key (nlohmann's const operator[] requires it).
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key);
+
 namespace detail {
 
 // "<what> is not valid JSON: <nlohmann's reason> (byte N)", ASCII only.

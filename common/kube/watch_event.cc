@@ -1,6 +1,9 @@
 #include "common/kube/watch_event.h"
 
+#include <initializer_list>
 #include <stdexcept>
+
+#include "common/json/parse_json.h"
 
 namespace tpustack::kube {
 namespace {
@@ -17,6 +20,26 @@ std::optional<WatchEventType> event_type(std::string_view name) {
 std::string excerpt(std::string_view line) {
   constexpr std::size_t kShown = 120;
   return line.size() > kShown ? std::string(line.substr(0, kShown)) + "..." : std::string(line);
+}
+
+// The fields the client, the informer and ObjectCache read of every event's object, checked here once so that
+// they can read them as the strings they must be.
+void check_object(const WatchEvent& event, std::string_view line) {
+  const auto must_be_strings = [&](const nlohmann::json& object, std::string_view where,
+                                   std::initializer_list<const char*> keys) {
+    for (const char* key : keys) {
+      if (auto value = object.find(key); value != object.end() && !value->is_string()) {
+        throw std::invalid_argument("watch event whose " + std::string(where) + key +
+                                    " is not a string: " + excerpt(line));
+      }
+    }
+  };
+  if (auto metadata = event.object.find("metadata"); metadata != event.object.end()) {
+    if (!metadata->is_object())
+      throw std::invalid_argument("watch event whose metadata is not an object: " + excerpt(line));
+    must_be_strings(*metadata, "metadata.", {"name", "namespace", "resourceVersion"});
+  }
+  if (event.type == WatchEventType::kError) must_be_strings(event.object, "Status ", {"reason", "message"});
 }
 
 }  // namespace
@@ -50,7 +73,14 @@ int WatchEvent::error_code() const {
 }
 
 WatchEvent parse_watch_event(std::string_view line) {
-  auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json doc;
+  try {
+    // Deeper than any Kubernetes object (a CRD's schema nests about 30 levels), shallow enough that copying the
+    // cached object can never overflow the stack.
+    doc = json::parse_json(line, "watch event", {.max_depth = 256});
+  } catch (const json::JsonError& e) {
+    throw std::invalid_argument(std::string(e.what()) + ": " + excerpt(line));
+  }
   if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) {
     throw std::invalid_argument("not a watch event: " + excerpt(line));
   }
@@ -60,6 +90,7 @@ WatchEvent parse_watch_event(std::string_view line) {
   event.type = *type;
   if (auto object = doc.find("object"); object != doc.end()) event.object = std::move(*object);
   if (!event.object.is_object()) throw std::invalid_argument("watch event without an object: " + excerpt(line));
+  check_object(event, line);
   return event;
 }
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "extender/provisioning/interruptible_sleep.h"
+#include "common/lifecycle/interruptible_sleep.h"
 
 namespace tpustack::admission {
 
@@ -50,7 +50,7 @@ void AdmissionWebhook::stop() {
 }
 
 void AdmissionWebhook::keep_secret(std::stop_token stop) {
-  while (provisioning::sleep_unless_stopped(stop, options_.secret_check_interval)) {
+  while (lifecycle::sleep_unless_stopped(stop, options_.secret_check_interval)) {
     try {
       check_secret();
     } catch (const std::exception& e) {

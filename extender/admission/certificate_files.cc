@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files/file_text.h"
-#include "extender/provisioning/interruptible_sleep.h"
+#include "common/lifecycle/interruptible_sleep.h"
 
 namespace tpustack::admission {
 
@@ -26,7 +26,7 @@ CertificateFileWatch::CertificateFileWatch(std::string cert_file, std::string ke
 
 void CertificateFileWatch::start() {
   thread_ = std::jthread([this](std::stop_token stop) {
-    while (provisioning::sleep_unless_stopped(stop, interval_)) check();
+    while (lifecycle::sleep_unless_stopped(stop, interval_)) check();
   });
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/json/parse_json.h"
 #include "extender/model/kube_names.h"
 #include "extender/model/slice_index.h"
 #include "extender/model/tpu_node.h"
@@ -25,12 +26,7 @@ constexpr std::string_view kDefaultScheduler = "default-scheduler";
 // Ray's TPU support listens for the multislice coordinator here; JAX reads the address without a port.
 constexpr std::string_view kMegascalePort = "8081";
 
-const json& member(const json& object, std::string_view key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
+using tpustack::json::member;
 
 std::string text(const json& object, std::string_view key) {
   const auto& value = member(object, key);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
 #include "common/encoding/base64.h"
 
@@ -18,8 +19,9 @@ std::string date_of(Clock::time_point when) {
   return text;
 }
 
-// Why the serving certificate cannot stay; empty when it can.
-std::string serving_problem(const WebhookCertificates& stored, const std::string& ns, Clock::time_point now) {
+// Why the serving certificate cannot stay; nullopt when it can.
+std::optional<std::string> serving_problem(const WebhookCertificates& stored, const std::string& ns,
+                                           Clock::time_point now) {
   auto facts = read_certificate(stored.serving.certificate_pem);
   if (!facts) return "the serving certificate cannot be read";
   if (!key_matches(stored.serving.certificate_pem, stored.serving.key_pem)) {
@@ -36,7 +38,7 @@ std::string serving_problem(const WebhookCertificates& stored, const std::string
     return "the serving certificate does not name " + wanted.front();
   }
   if (facts->not_after - now < kRenewBefore) return "the serving certificate expires " + date_of(facts->not_after);
-  return "";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -59,9 +61,7 @@ CertificateDecision decide_certificates(const std::optional<WebhookCertificates>
   if (authority->not_after - now < kRenewBefore) {
     return {CertificateAction::kNewAuthority, "the CA expires " + date_of(authority->not_after)};
   }
-  if (auto problem = serving_problem(*stored, ns, now); !problem.empty()) {
-    return {CertificateAction::kIssueServing, problem};
-  }
+  if (auto problem = serving_problem(*stored, ns, now)) return {CertificateAction::kIssueServing, *problem};
   return {CertificateAction::kKeep, ""};
 }
 

@@ -80,6 +80,7 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
     }
   } else if (auto job_key = lookup(labels, names::kJobSetJobKey); !job_key.empty()) {
     auto job = lookup(labels, names::kJobName);
+    member.source = GroupSource::kJobSetJob;
     member.key = ns + "/jobset-job:" + job_key;
     member.name = "JobSet job " + ns + "/" + (job.empty() ? lookup(labels, names::kJobSetName) : job);
     if (!job.empty()) member.pool_owner = ns + "/" + job;
@@ -90,13 +91,15 @@ std::optional<GroupMember> group_member(const std::string& ns, const StringMap& 
     auto job = lookup(labels, names::kJobName);
     if (job.empty()) job = lookup(labels, names::kLegacyJobName);
     if (job.empty()) return std::nullopt;  // an index without a job: nothing to group by
+    member.source = GroupSource::kIndexedJob;
     member.key = ns + "/job:" + job;
     member.name = "Job " + ns + "/" + job;
     member.pool_owner = ns + "/" + job;
   }
-  std::string problem = std::move(member.problem);
+  // The first problem found is the one reported.
+  std::optional<std::string> problem = std::move(member.problem);
   read_index(labels, annotations, member);
-  if (!problem.empty()) member.problem = std::move(problem);
+  if (problem) member.problem = std::move(problem);
   return member;
 }
 

@@ -20,12 +20,20 @@ struct UnitMembership {
 };
 
 // A pod's membership in a gang: the pods that together use one multi-host slice, one per host.
+// Which labels made a group: they also say what owns it.
+enum class GroupSource {
+  kGroupLabel,  // tpustack.dev/group: the labelled pods themselves
+  kJobSetJob,   // a JobSet child Job: the JobSet
+  kIndexedJob,  // an Indexed Job: the Job
+};
+
 struct GroupMember {
-  std::string key;        // unique across the cluster: "<ns>/<kind>:<name>"
-  std::string name;       // for people: "JobSet job default/train-slice-0"
-  int index = -1;         // worker index; 0 is the leader; -1 when the pod carries none
-  int declared_size = 0;  // tpustack.dev/group-size; 0 when not given
-  std::string problem;    // why the labels cannot be used as they are; empty when they can
+  GroupSource source = GroupSource::kGroupLabel;
+  std::string key;                     // unique across the cluster: "<ns>/<kind>:<name>"
+  std::string name;                    // for people: "JobSet job default/train-slice-0"
+  int index = -1;                      // worker index; 0 is the leader; -1 when the pod carries none
+  int declared_size = 0;               // tpustack.dev/group-size; 0 when not given
+  std::optional<std::string> problem;  // why the labels cannot be used as they are
   // "<ns>/<name>" as the provisioner labels the nodes of the pool it creates for this group
   // (tpustack.dev/group-namespace, tpustack.dev/group): the child Job or Job name, or our group label.
   std::string pool_owner;

@@ -4,18 +4,14 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "common/json/parse_json.h"
 #include "extender/model/kube_names.h"
 
 namespace tpustack::extender {
 
 namespace {
 
-const nlohmann::json& member(const nlohmann::json& object, const char* key) {
-  static const nlohmann::json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
+using tpustack::json::member;
 
 std::string text(const nlohmann::json& object, const char* key) {
   const auto& value = member(object, key);

@@ -17,42 +17,41 @@ std::vector<std::string> worker_hostnames(const TpuPod& pod, const std::vector<s
   return names;
 }
 
-BindDecision decide_bind(const PodRequest& request, const SliceIndex& index, const std::string& node) {
-  BindDecision decision;
+Result<Placement> decide_bind(const PodRequest& request, const SliceIndex& index, const std::string& node) {
   NodeJudge judge(request, index);
   auto judgement = judge.judge(node);
   if (judgement.fit != Fit::kFits) {
-    decision.error = "cannot bind " + request.pod.key() + " to " + node + ": " + *judgement.reason;
-    return decision;
+    return Error{"cannot bind " + request.pod.key() + " to " + node + ": " + *judgement.reason};
   }
+  Placement placement;
   auto where = index.locate(node);
-  if (where.slice < 0) return decision;  // unmanaged pod: nothing to record
+  if (where.slice < 0) return placement;  // unmanaged pod: nothing to record
   const Slice& slice = index.slices()[where.slice];
-  decision.placement.slice = slice.name;
-  if (request.role != PodRole::kGroupMember) return decision;
+  placement.slice = slice.name;
+  if (request.role != PodRole::kGroupMember) return placement;
 
   int worker = request.pod.group->index;
-  decision.placement.worker_id = worker;
+  placement.worker_id = worker;
   const GroupState* group = request.group;
   if (group && group->slice >= 0) {
-    decision.placement.worker_hostnames =
+    placement.worker_hostnames =
         group->worker_hostnames.empty() ? worker_hostnames(request.pod, group->worker_nodes) : group->worker_hostnames;
-    return decision;
+    return placement;
   }
   // No reservation (the extender restarted between filter and bind): the node is host `worker` of a free
   // slice, and worker i runs on host i.
-  decision.placement.worker_hostnames = worker_hostnames(request.pod, assign_workers(slice, {}));
-  return decision;
+  placement.worker_hostnames = worker_hostnames(request.pod, assign_workers(slice, {}));
+  return placement;
 }
 
-BindDecision assume_bind(ClusterState& state, const TpuPod& pod, const std::string& node) {
-  auto decision = decide_bind(analyze_pod(pod, state.index()), state.index(), node);
-  if (decision.error.empty()) {
-    std::optional<Placement> placement;
-    if (!decision.placement.slice.empty()) placement = decision.placement;
-    state.assume_bound(pod.key(), node, std::move(placement));
+Result<Placement> assume_bind(ClusterState& state, const TpuPod& pod, const std::string& node) {
+  auto placement = decide_bind(analyze_pod(pod, state.index()), state.index(), node);
+  if (placement) {
+    std::optional<Placement> recorded;
+    if (!placement->slice.empty()) recorded = *placement;
+    state.assume_bound(pod.key(), node, std::move(recorded));
   }
-  return decision;
+  return placement;
 }
 
 }  // namespace tpustack::extender

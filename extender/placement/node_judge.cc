@@ -9,7 +9,8 @@ namespace {
 Judgement busy(std::string reason) { return {Fit::kBusy, 0, std::make_shared<const std::string>(std::move(reason))}; }
 Judgement never(std::string reason) { return {Fit::kNever, 0, std::make_shared<const std::string>(std::move(reason))}; }
 
-std::string host_problem(const Slice& slice, const SliceHost& host, const std::vector<Toleration>& tolerations) {
+std::optional<std::string> host_problem(const Slice& slice, const SliceHost& host,
+                                        const std::vector<Toleration>& tolerations) {
   std::string where = "host " + host.node + " of slice " + slice.name;
   if (!host.ready) return where + " is not Ready";
   if (host.unschedulable) return where + " is cordoned";
@@ -17,7 +18,7 @@ std::string host_problem(const Slice& slice, const SliceHost& host, const std::v
     return where + " has taint " + taint->key + "=" + taint->value + ":" + taint->effect +
            " that the pod does not tolerate";
   }
-  return "";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -27,7 +28,7 @@ NodeJudge::NodeJudge(const PodRequest& request, const SliceIndex& index)
 
 Judgement NodeJudge::judge(const std::string& node) {
   if (request_.role == PodRole::kUnmanaged) return {};
-  if (!request_.problem.empty()) return never(request_.problem);
+  if (request_.problem) return never(*request_.problem);
   if (request_.unit && !request_.unit->whole) {
     if (!unit_wait_) unit_wait_ = busy(request_.unit->waiting);
     return *unit_wait_;
@@ -94,7 +95,7 @@ Judgement NodeJudge::judge_whole_slice(int slice_index) {
                 std::to_string(slice.spec->chips()) + " chips taken");
   }
   for (const auto& host : slice.hosts) {
-    if (auto problem = host_problem(slice, host, request_.pod.tolerations); !problem.empty()) return busy(problem);
+    if (auto problem = host_problem(slice, host, request_.pod.tolerations)) return busy(*problem);
   }
   return {Fit::kFits, 10, nullptr};
 }

@@ -8,11 +8,11 @@ namespace tpustack::extender {
 
 namespace {
 
-std::string check_group(const PodRequest& request) {
+std::optional<std::string> check_group(const PodRequest& request) {
   const auto& member = *request.pod.group;
   int hosts = request.spec->hosts();
   std::string slice = request.wanted();
-  if (!member.problem.empty()) return member.name + ": " + member.problem;
+  if (member.problem) return member.name + ": " + *member.problem;
   if (member.declared_size != 0 && member.declared_size != hosts) {
     return member.name + " declares " + std::to_string(member.declared_size) + " pods but " + slice + " needs " +
            std::to_string(hosts);
@@ -25,7 +25,7 @@ std::string check_group(const PodRequest& request) {
     return member.name + " has " + std::to_string(request.group->active_pods) + " pods but " + slice + " has " +
            std::to_string(hosts) + " hosts";
   }
-  return "";
+  return std::nullopt;
 }
 
 // A pod may ask for a few chips of a single-host slice (1 chip of a v6e 2x2 host): its spec is the host's.
@@ -71,7 +71,7 @@ PodRequest analyze_pod(TpuPod pod, const SliceIndex& index) {
     request.problem = "pod asks for " + p.accelerator + " " + p.topology + " with " + std::to_string(p.chips) +
                       " chips per pod: " + e.what();
     request.spec = part_of_one_host(p);
-    if (request.spec) request.problem.clear();
+    if (request.spec) request.problem.reset();
     return request;
   }
   if (!request.spec->multi_host()) return request;
@@ -86,7 +86,7 @@ PodRequest analyze_pod(TpuPod pod, const SliceIndex& index) {
   }
   request.problem = check_group(request);
   request.role = PodRole::kGroupMember;
-  if (request.problem.empty() && p.group->unit) request.unit = judge_unit(request, index);
+  if (!request.problem && p.group->unit) request.unit = judge_unit(request, index);
   return request;
 }
 

@@ -27,7 +27,7 @@ struct PodRequest {
   TpuPod pod;
   PodRole role = PodRole::kUnmanaged;
   std::optional<topology::SliceSpec> spec;  // from the nodeSelector; none when it names no topology
-  std::string problem;                      // set when no node can ever fit: every node is unresolvable
+  std::optional<std::string> problem;       // set when no node can ever fit: every node is unresolvable
   const GroupState* group = nullptr;        // the group as the cluster shows it; null before any pod is seen
   std::optional<UnitStanding> unit;         // for a member of a multislice unit
 

@@ -72,12 +72,12 @@ ClusterPlan plan_cluster(ClusterState& state) {
       auto scores = prioritize_nodes(request, state.index(), passed);
       auto best = std::max_element(scores.begin(), scores.end(),
                                    [](const HostScore& a, const HostScore& b) { return a.score < b.score; });
-      auto decision = assume_bind(state, pod, best->host);
-      if (!decision.error.empty()) {
+      auto placement = assume_bind(state, pod, best->host);
+      if (!placement) {
         ++it;
         continue;
       }
-      plan.placed.push_back({pod.key(), best->host, decision.placement});
+      plan.placed.push_back({pod.key(), best->host, *placement});
       it = pending.erase(it);
       progress = true;
     }

@@ -1,8 +1,6 @@
 #include "extender/plan/object_list.h"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <yaml-cpp/yaml.h>
@@ -65,14 +63,6 @@ std::vector<nlohmann::json> parse_object_list(std::string_view text, const std::
     throw std::runtime_error(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return objects;
-}
-
-std::vector<nlohmann::json> read_object_list(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_object_list(text.str(), path);
 }
 
 }  // namespace tpustack::extender

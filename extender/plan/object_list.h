@@ -10,8 +10,8 @@ namespace tpustack::extender {
 
 // Kubernetes objects from what `kubectl get -o yaml|json` prints: a `kind: List` with items, a bare
 // list, one object, or several YAML documents. YAML scalars become JSON booleans and integers where
-// they are written unquoted as such, strings otherwise. Throws std::runtime_error naming `source`.
+// they are written unquoted as such, strings otherwise. Throws std::runtime_error naming `source`. (The core
+// does no I/O: callers read the file.)
 std::vector<nlohmann::json> parse_object_list(std::string_view text, const std::string& source);
-std::vector<nlohmann::json> read_object_list(const std::string& path);
 
 }  // namespace tpustack::extender

@@ -20,7 +20,7 @@ std::vector<PoolNeed> pools_for(const std::vector<PodRequest>& waiting) {
   };
   std::map<std::string, Loose> loose;  // by machine type and topology
   for (const auto& request : waiting) {
-    if (!request.spec || !request.problem.empty()) continue;
+    if (!request.spec || request.problem) continue;
     if (request.role == PodRole::kGroupMember) {
       if (groups_seen.emplace(request.pod.group->key, true).second) {
         needs.push_back({request.pod.accelerator, *request.spec, request.spec->hosts(), request.pod.group->name});

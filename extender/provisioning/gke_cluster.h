@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,10 @@ std::string region_of(const std::string& location);
 
 // How pools are built on one cluster, decided once at start.
 struct ClusterFit {
-  std::string default_zone;           // the one zone of a pool whose pod names none
-  bool auto_upgrade_off = true;       // GKE refuses autoUpgrade false on a release channel; then it is left out
-  std::vector<std::string> warnings;  // what the operator should know, logged at start
-  std::string unusable;               // why no pool can be created on this cluster; "" when pools can be
+  std::string default_zone;             // the one zone of a pool whose pod names none
+  bool auto_upgrade_off = true;         // GKE refuses autoUpgrade false on a release channel; then it is left out
+  std::vector<std::string> warnings;    // what the operator should know, logged at start
+  std::optional<std::string> unusable;  // why no pool can be created on this cluster
 };
 
 // Every TPU pool lives in exactly one zone: a pool without `locations` on a regional cluster becomes one

@@ -64,7 +64,7 @@ json node_pool_create_body(const PoolSpec& spec, const PoolDefaults& defaults, c
 PoolState parse_node_pool(const json& node_pool) {
   PoolState state;
   state.name = node_pool.value("name", "");
-  state.status = node_pool.value("status", "");
+  state.status = parse_pool_status(node_pool.value("status", ""));
   state.status_message = node_pool.value("statusMessage", "");
   state.node_count = node_pool.value("initialNodeCount", 0);
   const json& config = node_pool.value("config", json::object());

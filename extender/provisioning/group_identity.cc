@@ -28,8 +28,6 @@ std::string meta_value(const extender::StringMap& labels, const extender::String
   return it == annotations.end() ? "" : it->second;
 }
 
-bool has_prefix(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
-
 }  // namespace
 
 std::string to_string(OwnerKind kind) {
@@ -66,16 +64,20 @@ std::optional<GroupIdentity> group_of(const json& pod) {
   id.unit = member->unit;
   std::string job = meta_value(labels, annotations, names::kJobName);
   if (job.empty()) job = meta_value(labels, annotations, names::kLegacyJobName);
-  if (has_prefix(member->key, ns + "/group:")) {
-    id.owner_kind = OwnerKind::kPods;
-    id.owner = id.group = meta_value(labels, annotations, names::kGroupLabel);
-  } else if (has_prefix(member->key, ns + "/jobset-job:")) {
-    id.owner_kind = OwnerKind::kJobSet;
-    id.owner = meta_value(labels, annotations, names::kJobSetName);
-    id.group = job.empty() ? member->key.substr(member->key.find(':') + 1) : job;
-  } else {
-    id.owner_kind = OwnerKind::kJob;
-    id.owner = id.group = job;
+  switch (member->source) {
+    case extender::GroupSource::kGroupLabel:
+      id.owner_kind = OwnerKind::kPods;
+      id.owner = id.group = meta_value(labels, annotations, names::kGroupLabel);
+      break;
+    case extender::GroupSource::kJobSetJob:
+      id.owner_kind = OwnerKind::kJobSet;
+      id.owner = meta_value(labels, annotations, names::kJobSetName);
+      id.group = job.empty() ? member->key.substr(member->key.find(':') + 1) : job;
+      break;
+    case extender::GroupSource::kIndexedJob:
+      id.owner_kind = OwnerKind::kJob;
+      id.owner = id.group = job;
+      break;
   }
   return id;
 }

@@ -125,7 +125,9 @@ std::string pending_deletion_reason(const PoolState& pool, const std::optional<O
 }
 
 // Only a pool GKE is not changing can be resized.
-bool settled(const PoolState& pool) { return pool.status == "RUNNING" || pool.status == "RUNNING_WITH_ERROR"; }
+bool settled(const PoolState& pool) {
+  return pool.status == PoolStatus::kRunning || pool.status == PoolStatus::kRunningWithError;
+}
 
 // What a workload's pool must hold this round.
 struct WorkloadDemand {
@@ -226,8 +228,8 @@ class Planner {
         plan_.asked_nodes.insert(*asked);
       }
     }
-    if (snapshot_.busy_pools.contains(pool.name) || pool.status == "STOPPING") return;
-    if (pool.status == "ERROR") {
+    if (snapshot_.busy_pools.contains(pool.name) || pool.status == PoolStatus::kStopping) return;
+    if (pool.status == PoolStatus::kError) {
       if (!backing_off(pool.name))
         plan_.deletes.push_back({pool.name, "pool is in ERROR state: " + pool.status_message});
       return;
@@ -362,8 +364,9 @@ class Planner {
     if (planned_.contains(spec.name) || snapshot_.busy_pools.contains(spec.name)) return true;
     if (const PoolState* existing = find_pool(snapshot_.pools, spec.name)) {
       // A pool of another shape, not in use, for a leader that cannot run on it: replace it.
-      bool stale = managed(*existing) && existing->status != "STOPPING" && existing->status != "ERROR" &&
-                   existing->label(kSpecHashLabel) != spec.hash && !pool_in_use(existing->name, slices_, busy_nodes_);
+      bool stale = managed(*existing) && existing->status != PoolStatus::kStopping &&
+                   existing->status != PoolStatus::kError && existing->label(kSpecHashLabel) != spec.hash &&
+                   !pool_in_use(existing->name, slices_, busy_nodes_);
       bool already = std::any_of(plan_.deletes.begin(), plan_.deletes.end(),
                                  [&](const DeleteAction& d) { return d.pool == existing->name; });
       if (stale && !already)
@@ -422,10 +425,6 @@ class Planner {
 
 }  // namespace
 
-std::string owner_key(OwnerKind kind, const std::string& ns, const std::string& name) {
-  return to_string(kind) + "/" + ns + "/" + name;
-}
-
 bool managed(const PoolState& pool) { return pool.label(kManagedByLabel) == kManagedByValue; }
 
 bool workload_pool(const PoolState& pool) { return managed(pool) && pool.label(kPoolKindLabel) == kWorkloadPoolKind; }
@@ -446,6 +445,8 @@ std::optional<std::string> trigger_blocker(const PodFacts& pod) {
   }
   return std::nullopt;
 }
+
+bool wakes_provisioner(const PodFacts& pod) { return pod.tpu_chips > 0 && (!trigger_blocker(pod) || pod.terminated()); }
 
 ProvisioningPlan plan_provisioning(const ClusterSnapshot& snapshot, const PlanSettings& settings, Clock::time_point now,
                                    const std::map<std::string, Clock::time_point>& surplus_since) {

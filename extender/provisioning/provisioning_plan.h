@@ -8,21 +8,13 @@
 #include <vector>
 
 #include "extender/provisioning/cluster_facts.h"
+#include "extender/provisioning/pool_owner.h"
 #include "extender/provisioning/pool_spec.h"
 #include "extender/provisioning/pool_state.h"
 
 namespace tpustack::provisioning {
 
 using Clock = std::chrono::steady_clock;
-
-enum class OwnerState {
-  kActive,
-  kFinished,  // Completed or Failed
-  kGone,      // not found
-};
-
-// "JobSet/ns/name": the key of ClusterSnapshot::owners.
-std::string owner_key(OwnerKind kind, const std::string& ns, const std::string& name);
 
 // Everything one reconcile decides from, gathered by the controller.
 struct ClusterSnapshot {
@@ -91,6 +83,10 @@ struct ProvisioningPlan {
 // reason Unschedulable, requests google.com/tpu, selects accelerator and topology, is not opted out or
 // being deleted, and leads its group when it needs a multi-host slice.
 std::optional<std::string> trigger_blocker(const PodFacts& pod);
+
+// Whether a change to `pod` can alter a decision, so that the pod informer wakes the loop for it: a TPU pod that
+// asks for capacity (see trigger_blocker) or that has ended (its group's pool may go). Others wait for the resync.
+bool wakes_provisioner(const PodFacts& pod);
 
 // Pools are ours when they carry tpustack.dev/managed-by=tpu-extender; others are never deleted.
 bool managed(const PoolState& pool);

@@ -183,11 +183,11 @@ ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
   }
 }
 
-std::string ExtenderService::bind_pod(std::string_view body) {
-  if (!synced_) return kNotSynced;
+Result<void> ExtenderService::bind_pod(std::string_view body) {
+  if (!synced_) return Error{kNotSynced};
   auto args = wire::parse_binding_args(body);
   std::string key = args.pod_namespace + "/" + args.pod_name;
-  BindDecision decision;
+  std::optional<Placement> placement;
   std::string uid = args.pod_uid;
   {
     std::lock_guard lock(mu_);
@@ -195,42 +195,42 @@ std::string ExtenderService::bind_pod(std::string_view body) {
     if (!pod) {
       // Refused binds park the pod in kube-scheduler's queue: nudge it once the informer has delivered it.
       waiting_.try_emplace(key);
-      return "pod " + key + " is not in tpu-extender's cache yet";
+      return Error{"pod " + key + " is not in tpu-extender's cache yet"};
     }
     auto admission = admit_bind(*pod, uid, args.node, state_, scheduler_names_);
-    if (admission.verdict == BindAdmission::Verdict::kAlreadyBound) return "";  // a retry: the first went through
-    if (admission.verdict == BindAdmission::Verdict::kRefused) return admission.reason;
+    if (admission.verdict == BindAdmission::Verdict::kAlreadyBound) return {};  // a retry: the first went through
+    if (admission.verdict == BindAdmission::Verdict::kRefused) return Error{admission.reason};
     uid = pod->uid;
-    decision = assume_bind(state_, *pod, args.node);
-    if (!decision.error.empty()) return decision.error;
+    auto decided = assume_bind(state_, *pod, args.node);
+    if (!decided) return decided.error();
+    placement = std::move(*decided);
     ++generation_;
   }
-  if (std::string refused = confirm_shared(key, decision); !refused.empty()) return refused;
+  if (auto confirmed = confirm_shared(key, *placement); !confirmed) return confirmed;
   StringMap annotations;
-  if (!decision.placement.slice.empty()) annotations = placement_annotations(decision.placement);
+  if (!placement->slice.empty()) annotations = placement_annotations(*placement);
   try {
     binder_.bind(args.pod_namespace, args.pod_name, uid, args.node, annotations);
   } catch (const std::exception& e) {
     std::lock_guard lock(mu_);
     state_.forget(key);
-    return "binding " + key + " to " + args.node + " failed: " + e.what();
+    return Error{"binding " + key + " to " + args.node + " failed: " + e.what()};
   }
-  spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, decision.placement.slice,
-               decision.placement.worker_id);
-  return "";
+  spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, placement->slice, placement->worker_id);
+  return {};
 }
 
 ExtenderService::Reply ExtenderService::bind(std::string_view body) {
   Stopwatch watch;
-  std::string error;
+  Result<void> bound;
   try {
-    error = bind_pod(body);
+    bound = bind_pod(body);
   } catch (const std::exception& e) {
-    error = e.what();
+    bound = Error{e.what()};
   }
-  if (!error.empty()) spdlog::warn("bind refused: {}", error);
-  observe("bind", error.empty() ? "ok" : "error", watch.seconds());
-  return {200, wire::encode_binding_result(error)};
+  if (!bound) spdlog::warn("bind refused: {}", bound.error().message);
+  observe("bind", bound ? "ok" : "error", watch.seconds());
+  return {200, wire::encode_binding_result(bound ? "" : bound.error().message)};
 }
 
 ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
@@ -544,24 +544,24 @@ ReservingFilter ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lo
   return filtered;
 }
 
-std::string ExtenderService::confirm_shared(const std::string& pod_key, const BindDecision& decision) {
-  if (!shared_ || decision.placement.worker_id < 0) return "";  // not a group member: nothing promised
+Result<void> ExtenderService::confirm_shared(const std::string& pod_key, const Placement& placement) {
+  if (!shared_ || placement.worker_id < 0) return {};  // not a group member: nothing promised
   std::string group;
   {
     std::lock_guard lock(mu_);
     if (const TpuPod* pod = state_.find_pod(pod_key); pod && pod->group) group = pod->group->key;
   }
-  if (group.empty()) return "";
+  if (group.empty()) return {};
   // Bind is the commit point: the ledger, read fresh, must give this group the node's slice (claimed now when
   // nobody holds it, as after a restart between filter and bind).
   std::string refused;
   try {
-    auto claim = shared_->claim(group, decision.placement.slice);
+    auto claim = shared_->claim(group, placement.slice);
     std::lock_guard lock(mu_);
     mirror(claim.ledger);
-    if (claim.outcome.granted()) return "";
+    if (claim.outcome.granted()) return {};
     refused = claim.outcome.kind == ClaimOutcome::Kind::kSliceTaken
-                  ? "slice " + decision.placement.slice + " is reserved by " + claim.outcome.other
+                  ? "slice " + placement.slice + " is reserved by " + claim.outcome.other
                   : "its group holds slice " + claim.outcome.other;
   } catch (const std::exception& e) {
     refused = std::string("the shared reservations cannot be read: ") + e.what();
@@ -570,7 +570,7 @@ std::string ExtenderService::confirm_shared(const std::string& pod_key, const Bi
   state_.forget(pod_key);
   waiting_.try_emplace(pod_key);  // parked by the refusal: nudged once it fits
   ++generation_;
-  return "not binding " + pod_key + ": " + refused;
+  return Error{"not binding " + pod_key + ": " + refused};
 }
 
 std::vector<ExtenderService::GroupNotice> ExtenderService::release_shared(std::chrono::steady_clock::time_point now,

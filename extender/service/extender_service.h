@@ -98,11 +98,11 @@ class ExtenderService {
                 std::chrono::nanoseconds nudge_interval = std::chrono::seconds(1));
 
  private:
-  std::string bind_pod(std::string_view body);
+  Result<void> bind_pod(std::string_view body);
   // The shared ledger's part of each verb (share_reservations); the lock is not held while they call the API.
   ReservingFilter reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
                                  const std::vector<std::string>& nodes, ReservingFilter filtered);
-  std::string confirm_shared(const std::string& pod_key, const BindDecision& decision);
+  Result<void> confirm_shared(const std::string& pod_key, const Placement& placement);
   std::vector<GroupNotice> release_shared(std::chrono::steady_clock::time_point now,
                                           std::chrono::nanoseconds group_timeout);
   // Reservations to release now (lost slices, incomplete groups), with their Events. Needs mu_.

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/lifecycle/interruptible_sleep.h"
 #include "extender/model/kube_names.h"
-#include "extender/provisioning/interruptible_sleep.h"
 
 namespace tpustack::extender {
 
@@ -29,7 +29,7 @@ void ReservationUpkeep::start() {
       } catch (const std::exception& e) {
         spdlog::warn("reservation upkeep: {}", e.what());
       }
-    } while (provisioning::sleep_unless_stopped(stop, period_));
+    } while (lifecycle::sleep_unless_stopped(stop, period_));
   });
 }
 

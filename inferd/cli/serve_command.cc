@@ -1,14 +1,17 @@
 #include "inferd/cli/serve_command.h"
 
 #include <grpcpp/grpcpp.h>
-#include <pplx/threadpool.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "common/cli/command_line.h"
 #include "common/config/duration.h"
+#include "common/http/http_server.h"
 #include "common/logging/logging.h"
 #include "common/metrics/metrics_server.h"
 #include "inferd/server/grpc_service.h"
@@ -30,6 +33,7 @@ struct ServeOptions {
   batching::BatchLimits limits;
   std::string max_wait = "2ms";
   size_t max_queue = 1024;
+  int max_concurrent_requests = 512;
   std::vector<std::string> preload;
   uint64_t memory_budget = 0;
   InputLimits input;
@@ -52,6 +56,10 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--max-wait", o.max_wait, "longest wait for a batch to fill")->capture_default_str();
   app.add_option("--max-queue", o.max_queue, "queued sequences per model before 429")->capture_default_str();
   app.add_option("--max-client-batch-size", o.input.max_inputs, "inputs per request")->capture_default_str();
+  app.add_option("--max-concurrent-requests", o.max_concurrent_requests,
+                 "HTTP requests answered at once; past it 503 with Retry-After")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--payload-limit", o.input.max_body_bytes, "request body bytes")->capture_default_str();
   app.add_option("--preload", o.preload, "models to load at start; /ready waits for them")->delimiter(',');
   app.add_option("--memory-budget", o.memory_budget, "bytes of weights loaded at once; 0: no limit")
@@ -68,17 +76,57 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_flag("--log-json", o.log_json, "one JSON object per log line");
 }
 
-sigset_t shutdown_signals() {
+sigset_t handled_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   return signals;
 }
 
-// Waits for in-flight requests and queued work to finish, or for the grace period to run out.
-void drain(const ServingState& state, const ModelPool& pool, std::chrono::nanoseconds grace) {
-  const auto until = std::chrono::steady_clock::now() + grace;
+// Waits for SIGTERM or SIGINT. SIGHUP (a closed terminal, a reload habit) does not stop the server: the model list
+// is read once, at start.
+int wait_for_shutdown(const sigset_t& signals) {
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0 || signal_number == SIGHUP) {
+    if (signal_number == SIGHUP) spdlog::info("SIGHUP ignored: the model list is read at start; restart to change it");
+  }
+  return signal_number;
+}
+
+// Ends the process at `deadline` unless disarmed first: the grace period holds even when a handler or a model
+// load does not finish.
+class ShutdownDeadline {
+ public:
+  explicit ShutdownDeadline(std::chrono::steady_clock::time_point deadline)
+      : thread_([this, deadline] {
+          std::unique_lock lock(mu_);
+          if (disarmed_.wait_until(lock, deadline, [this] { return done_; })) return;
+          spdlog::warn("still stopping when the grace period ran out; exiting now");
+          spdlog::default_logger()->flush();
+          std::_Exit(1);
+        }) {}
+  ~ShutdownDeadline() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    disarmed_.notify_all();
+    thread_.join();
+  }
+  ShutdownDeadline(const ShutdownDeadline&) = delete;
+  ShutdownDeadline& operator=(const ShutdownDeadline&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable disarmed_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Waits for in-flight requests and queued work to finish, or for `until`.
+void drain(const ServingState& state, const ModelPool& pool, std::chrono::steady_clock::time_point until) {
   while (std::chrono::steady_clock::now() < until && (state.in_flight > 0 || pool.pending() > 0)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -86,8 +134,8 @@ void drain(const ServingState& state, const ModelPool& pool, std::chrono::nanose
 }
 
 int serve(const ServeOptions& o) {
-  // Every thread started from here on inherits the mask, so only sigwait below sees SIGTERM.
-  const sigset_t signals = shutdown_signals();
+  // Every thread started from here on inherits the mask, so only sigwait below sees SIGTERM, SIGINT and SIGHUP.
+  const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const DeviceEnvironment environment = read_device_environment();
@@ -124,27 +172,30 @@ int serve(const ServeOptions& o) {
   }
   spdlog::info("backend {} ({}); worker {} of {} ({})", backend->backend, backend->reason, role->worker_id,
                role->workers, role->role);
-  // Handlers block while their batch runs, so the pool needs a thread per concurrent request.
-  crossplat::threadpool::initialize_with_threads(256);
+  spdlog::info("open-file limit {} (each HTTP connection holds one)", tpustack::http::raise_open_file_limit());
 
   tpustack::metrics::MetricsRegistry registry;
   ServerMetrics metrics(registry);
   const auto precision = engine::parse_precision(o.variant);  // none for auto
   ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision}, metrics);
-  InferenceService service(pool, o.input, metrics);
+  InputLimits input = o.input;
+  input.max_tokens = limits.max_batch_tokens;
+  InferenceService service(pool, input, metrics);
   ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,
                   o.max_queue, o.input.max_inputs, o.variant};
   ServingState state;
   HttpApi api(service, info, state, registry, metrics, request_timeout);
-  HttpFront http(o.listen, api);
+  HttpFront http({o.listen, o.input.max_body_bytes, o.max_concurrent_requests}, api);
   GrpcService grpc_service(service, info, state);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(o.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
+  // gRPC binds with SO_REUSEPORT by default: a second server on the port would start and take half its calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&grpc_service);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (!grpc_server || grpc_port == 0) {
-    spdlog::error("cannot listen for gRPC on {}", o.grpc_listen);
+    spdlog::error("cannot listen for gRPC on {}: the address is in use or cannot be bound", o.grpc_listen);
     return 1;
   }
   try {
@@ -167,15 +218,17 @@ int serve(const ServeOptions& o) {
     spdlog::info("ready");
   });
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = wait_for_shutdown(signals);
   spdlog::info("signal {}: draining for up to {}", signal_number, tpustack::config::format_duration(grace));
+  const auto until = std::chrono::steady_clock::now() + grace;
+  ShutdownDeadline deadline(until + std::chrono::seconds(1));
   state.draining = true;
-  drain(state, pool, grace);
-  http.stop();
-  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  preloader.join();
+  drain(state, pool, until);
+  // What is still queued fails now, so the handlers waiting for it answer 503 and the HTTP server stops at once.
   pool.stop();
+  http.stop();
+  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  preloader.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "inferd/common/result.h"
 
@@ -27,5 +28,7 @@ struct BertConfig {
 };
 
 Result<BertConfig> read_bert_config(const std::filesystem::path& path);
+// config.json's text; `source` names it in errors.
+Result<BertConfig> parse_bert_config(std::string_view text, const std::string& source);
 
 }  // namespace inferd::model

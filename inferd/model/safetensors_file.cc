@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inferd/common/file_text.h"
+#include "inferd/common/json_document.h"
 
 namespace inferd::model {
 
@@ -44,31 +45,48 @@ float half_to_float(uint16_t h) {
 Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
   auto bytes = read_file_text(path);
   if (!bytes) return bytes.error();
+  return parse(std::move(bytes).value(), path);
+}
+
+Result<SafetensorsFile> SafetensorsFile::parse(std::string bytes, const std::filesystem::path& path) {
   SafetensorsFile file;
   file.path_ = path;
-  file.bytes_ = std::move(bytes).value();
+  file.bytes_ = std::move(bytes);
   auto fail = [&](const std::string& what) { return Error{path.string() + ": " + what}; };
   if (file.bytes_.size() < 8) return fail("too short for a safetensors header");
   uint64_t header_length = 0;
   for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | static_cast<unsigned char>(file.bytes_[i]);
   if (header_length > file.bytes_.size() - 8) return fail("header length runs past the end of the file");
   file.data_start_ = 8 + header_length;
-  auto header = nlohmann::json::parse(file.bytes_.substr(8, header_length), nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return fail("header is not a JSON object");
-  size_t data_size = file.bytes_.size() - file.data_start_;
-  for (auto& [name, info] : header.items()) {
-    if (name == "__metadata__") continue;
-    TensorEntry entry;
-    entry.dtype = info.value("dtype", "");
-    entry.shape = info.value("shape", std::vector<size_t>{});
-    auto offsets = info.value("data_offsets", std::vector<size_t>{});
-    if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
-      return fail("tensor '" + name + "' has data offsets outside the file");
-    }
-    entry.begin = offsets[0];
-    entry.end = offsets[1];
-    file.entries_.emplace(name, std::move(entry));
-  }
+  const size_t data_size = file.bytes_.size() - file.data_start_;
+  auto entries = read_json_document<std::map<std::string, TensorEntry>>(
+      std::string_view(file.bytes_).substr(8, header_length), path.string() + " header",
+      [&](const nlohmann::json& header) -> Result<std::map<std::string, TensorEntry>> {
+        if (!header.is_object()) return fail("header is not a JSON object");
+        std::map<std::string, TensorEntry> read;
+        for (const auto& [name, info] : header.items()) {
+          if (name == "__metadata__") continue;
+          if (!info.is_object()) return fail("tensor '" + name + "' is not described by an object");
+          TensorEntry entry;
+          entry.dtype = info.value("dtype", "");
+          for (const auto& dim : tpustack::json::member(info, "shape")) {
+            entry.shape.push_back(json_integer<size_t>(dim, "tensor '" + name + "' shape"));
+          }
+          const auto& offsets = tpustack::json::member(info, "data_offsets");
+          if (!offsets.is_array() || offsets.size() != 2) {
+            return fail("tensor '" + name + "' needs data_offsets [begin, end]");
+          }
+          entry.begin = json_integer<size_t>(offsets[0], "tensor '" + name + "' data_offsets");
+          entry.end = json_integer<size_t>(offsets[1], "tensor '" + name + "' data_offsets");
+          if (entry.begin > entry.end || entry.end > data_size) {
+            return fail("tensor '" + name + "' has data offsets outside the file");
+          }
+          read.emplace(name, std::move(entry));
+        }
+        return read;
+      });
+  if (!entries) return entries.error();
+  file.entries_ = std::move(entries).value();
   return file;
 }
 
@@ -81,11 +99,17 @@ Result<std::vector<float>> SafetensorsFile::read_f32(const std::string& name,
   if (entry.shape != expected_shape) {
     return fail("has shape " + shape_text(entry.shape) + ", config.json implies " + shape_text(expected_shape));
   }
-  size_t count = 1;
-  for (size_t dim : entry.shape) count *= dim;
   size_t element_size = entry.dtype == "F32" ? 4 : (entry.dtype == "F16" || entry.dtype == "BF16") ? 2 : 0;
   if (element_size == 0) return fail("has dtype " + entry.dtype + " (F32, F16 and BF16 are supported)");
-  if (entry.end - entry.begin != count * element_size) return fail("has a byte size that does not match its shape");
+  // Multiplied with overflow checks: a product that wrapped around could match the byte size of a few elements.
+  size_t count = 1;
+  size_t bytes = 0;
+  for (size_t dim : entry.shape) {
+    if (__builtin_mul_overflow(count, dim, &count)) return fail("has a shape too large for memory");
+  }
+  if (__builtin_mul_overflow(count, element_size, &bytes) || entry.end - entry.begin != bytes) {
+    return fail("has a byte size that does not match its shape");
+  }
 
   const char* data = bytes_.data() + data_start_ + entry.begin;
   std::vector<float> values(count);

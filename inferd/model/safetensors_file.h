@@ -22,6 +22,8 @@ struct TensorEntry {
 class SafetensorsFile {
  public:
   static Result<SafetensorsFile> open(const std::filesystem::path& path);
+  // The file's bytes, read already; `path` only names the file in errors.
+  static Result<SafetensorsFile> parse(std::string bytes, const std::filesystem::path& path);
 
   bool contains(const std::string& name) const { return entries_.count(name) > 0; }
   // The tensor converted to fp32 (from F32, F16 or BF16); an Error names the file and tensor when the tensor is
@@ -29,6 +31,7 @@ class SafetensorsFile {
   Result<std::vector<float>> read_f32(const std::string& name, const std::vector<size_t>& expected_shape) const;
 
   const std::filesystem::path& path() const { return path_; }
+  const std::map<std::string, TensorEntry>& tensors() const { return entries_; }
 
  private:
   std::filesystem::path path_;

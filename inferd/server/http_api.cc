@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "common/config/duration.h"
 #include "common/encoding/base64.h"
+#include "inferd/server/request_body.h"
 
 namespace inferd::server {
 
@@ -32,33 +34,10 @@ HttpReply error_reply(const RequestError& error, ErrorShape shape) {
 
 HttpReply json_reply(const json& body) { return {200, body.dump(), "application/json", {}}; }
 
-// The body as JSON, or why not: size, UTF-8 and syntax are checked in that order.
-std::variant<json, RequestError> parse_body(const HttpCall& call, const InputLimits& limits) {
-  if (auto bad = check_body(call.body, limits)) return *bad;
-  json body = json::parse(call.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return RequestError{400, "validation", "the request body is not valid JSON"};
-  if (!body.is_object()) return RequestError{400, "validation", "the request body must be a JSON object"};
-  return body;
-}
-
-// "text" or ["a", "b"] under `field`.
-std::variant<std::vector<std::string>, RequestError> string_list(const json& body, const char* field) {
-  if (!body.contains(field)) return RequestError{400, "validation", std::string("\"") + field + "\" is missing"};
-  const json& value = body[field];
-  if (value.is_string()) return std::vector<std::string>{value.get<std::string>()};
-  if (value.is_array() && std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); })) {
-    return value.get<std::vector<std::string>>();
-  }
-  return RequestError{400, "validation", std::string("\"") + field + "\" must be a string or an array of strings"};
-}
-
-std::optional<std::string> optional_string(const json& body, const char* field) {
-  if (body.contains(field) && body[field].is_string()) return body[field].get<std::string>();
-  return std::nullopt;
-}
-
-bool flag(const json& body, const char* field, bool fallback) {
-  return body.contains(field) && body[field].is_boolean() ? body[field].get<bool>() : fallback;
+ErrorShape shape_of(const std::string& path) {
+  return path.starts_with("/v1/")    ? ErrorShape::openai
+         : path.starts_with("/api/") ? ErrorShape::termite
+                                     : ErrorShape::tei;
 }
 
 double milliseconds(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -87,6 +66,36 @@ json rows_json(const batching::Rows& rows) {
 
 }  // namespace
 
+const std::map<std::string, HttpApi::Read> HttpApi::reads_ = {
+    {"/health", &HttpApi::health},           {"/ready", &HttpApi::ready},
+    {"/metrics", &HttpApi::metrics},         {"/info", &HttpApi::info},
+    {"/v1/models", &HttpApi::models_openai}, {"/api/models", &HttpApi::models_termite},
+};
+
+const std::map<std::string, HttpApi::InferenceRoute> HttpApi::inference_ = {
+    {"/embed", {&HttpApi::embed_tei, "embed"}},
+    {"/v1/embeddings", {&HttpApi::embed_openai, "embed"}},
+    {"/api/embed", {&HttpApi::embed_termite, "embed"}},
+    {"/rerank", {&HttpApi::rerank_tei, "rerank"}},
+    {"/api/rerank", {&HttpApi::rerank_termite, "rerank"}},
+};
+
+std::string HttpApi::allowed_methods(const std::string& path) {
+  if (reads_.contains(path)) return "GET, HEAD, OPTIONS";
+  if (inference_.contains(path) || path == "/tokenize") return "POST, OPTIONS";
+  if (path == "*") return "GET, HEAD, POST, OPTIONS";  // OPTIONS * asks about the server as a whole
+  return "";
+}
+
+HttpReply HttpApi::error_for(const std::string& path, const RequestError& error) {
+  HttpReply reply = error_reply(error, shape_of(path));
+  if (error.status == 405) {
+    const std::string allow = allowed_methods(path);
+    reply.headers.emplace_back("Allow", allow.empty() ? allowed_methods("*") : allow);
+  }
+  return reply;
+}
+
 HttpReply HttpApi::handle(const HttpCall& call) {
   std::string route_label = "other";
   HttpReply reply = route(call, route_label);
@@ -94,42 +103,34 @@ HttpReply HttpApi::handle(const HttpCall& call) {
   return reply;
 }
 
+HttpReply HttpApi::refusal(const std::string& method, const std::string& path, int status, const std::string& reason) {
+  static const std::map<int, std::string> types = {
+      {400, "validation"}, {405, "validation"}, {413, "payload_too_large"}, {431, "validation"}, {503, "overloaded"}};
+  const auto type = types.find(status);
+  HttpReply reply = error_for(path, {status, type == types.end() ? "backend" : type->second, reason});
+  metrics_.http_requests.labels({allowed_methods(path).empty() ? "other" : path, std::to_string(status)}).inc();
+  spdlog::debug("{} {} {}: {}", method, path, status, reason);
+  return reply;
+}
+
 HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
-  label = call.path;
-  if (call.method == "GET") {
-    if (call.path == "/health") {
-      if (state_.draining) return error_reply({503, "unhealthy", "draining"}, ErrorShape::tei);
-      return json_reply({{"status", "ok"}});
-    }
-    if (call.path == "/ready") {
-      if (state_.draining || !state_.ready) return error_reply({503, "unhealthy", "not ready"}, ErrorShape::tei);
-      return json_reply({{"status", "ready"}, {"models", service_.pool().loaded()}});
-    }
-    if (call.path == "/metrics") return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
-    if (call.path == "/info") return info();
-    if (call.path == "/v1/models") return models_openai();
-    if (call.path == "/api/models") return models_termite();
-  }
-  using Handler = HttpReply (HttpApi::*)(const HttpCall&, const CallContext&);
-  static const std::map<std::string, std::pair<Handler, std::string>> inference = {
-      {"/embed", {&HttpApi::embed_tei, "embed"}},
-      {"/v1/embeddings", {&HttpApi::embed_openai, "embed"}},
-      {"/api/embed", {&HttpApi::embed_termite, "embed"}},
-      {"/rerank", {&HttpApi::rerank_tei, "rerank"}},
-      {"/api/rerank", {&HttpApi::rerank_termite, "rerank"}},
-  };
-  if (call.method == "POST" && call.path == "/tokenize") return tokenize(call);
-  auto found = inference.find(call.path);
-  if (call.method != "POST" || found == inference.end()) {
-    label = "other";
+  const std::string allow = allowed_methods(call.path);
+  if (allow.empty()) {
     return error_reply({404, "not_found", call.method + " " + call.path + " is not a route of inferd"},
                        ErrorShape::tei);
   }
-  const ErrorShape shape = call.path.starts_with("/v1/")    ? ErrorShape::openai
-                           : call.path.starts_with("/api/") ? ErrorShape::termite
-                                                            : ErrorShape::tei;
+  label = call.path;
+  if (call.method == "OPTIONS") return {204, "", "", {{"Allow", allow}}};
+  const auto read = reads_.find(call.path);
+  if (read != reads_.end() && call.method == "GET") return (this->*read->second)();
+  if (read != reads_.end() || call.method != "POST") {
+    return error_for(call.path, {405, "validation", call.path + " answers " + allow + ", not " + call.method});
+  }
+  if (call.path == "/tokenize") return tokenize(call);
+  const InferenceRoute& found = inference_.at(call.path);
+  const ErrorShape shape = shape_of(call.path);
   if (state_.draining) return error_reply({503, "unhealthy", "the server is shutting down"}, shape);
-  CallContext context{Clock::now() + default_timeout_, call.client_gone, found->second.second};
+  CallContext context{Clock::now() + default_timeout_, call.client_gone, found.method};
   if (auto header = call.headers.find("x-request-timeout"); header != call.headers.end()) {
     try {
       context.deadline = Clock::now() + tpustack::config::parse_duration(header->second);
@@ -141,7 +142,7 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   HttpReply reply;
   {
     InFlight counted(state_);
-    reply = (this->*found->second.first)(call, context);
+    reply = (this->*found.serve)(call, context);
   }
   if (reply.status == 200) {
     metrics_.request_success.labels({context.method}).inc();
@@ -151,8 +152,20 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   return reply;
 }
 
+HttpReply HttpApi::health() const {
+  if (state_.draining) return error_reply({503, "unhealthy", "draining"}, ErrorShape::tei);
+  return json_reply({{"status", "ok"}});
+}
+
+HttpReply HttpApi::ready() const {
+  if (state_.draining || !state_.ready) return error_reply({503, "unhealthy", "not ready"}, ErrorShape::tei);
+  return json_reply({{"status", "ready"}, {"models", service_.pool().loaded()}});
+}
+
+HttpReply HttpApi::metrics() const { return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}}; }
+
 HttpReply HttpApi::embed_tei(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
   const json& doc = std::get<json>(body);
   auto inputs = string_list(doc, "inputs");
@@ -168,7 +181,7 @@ HttpReply HttpApi::embed_tei(const HttpCall& call, const CallContext& context) {
 }
 
 HttpReply HttpApi::embed_openai(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::openai);
   const json& doc = std::get<json>(body);
   auto inputs = string_list(doc, "input");
@@ -200,7 +213,7 @@ HttpReply HttpApi::embed_openai(const HttpCall& call, const CallContext& context
 }
 
 HttpReply HttpApi::embed_termite(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
   const json& doc = std::get<json>(body);
   auto inputs = string_list(doc, "input");
@@ -227,7 +240,7 @@ HttpReply HttpApi::embed_termite(const HttpCall& call, const CallContext& contex
 }
 
 HttpReply HttpApi::rerank_tei(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
   const json& doc = std::get<json>(body);
   auto query = optional_string(doc, "query");
@@ -252,7 +265,7 @@ HttpReply HttpApi::rerank_tei(const HttpCall& call, const CallContext& context) 
 }
 
 HttpReply HttpApi::rerank_termite(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
   const json& doc = std::get<json>(body);
   auto query = optional_string(doc, "query");
@@ -270,7 +283,7 @@ HttpReply HttpApi::rerank_termite(const HttpCall& call, const CallContext& conte
 }
 
 HttpReply HttpApi::tokenize(const HttpCall& call) {
-  auto body = parse_body(call, service_.limits());
+  auto body = parse_body(call.body, service_.limits());
   if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
   const json& doc = std::get<json>(body);
   auto inputs = string_list(doc, "inputs");

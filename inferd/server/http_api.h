@@ -29,7 +29,8 @@ struct HttpReply {
 };
 
 // Every HTTP route, as plain calls to replies: TEI (/embed, /rerank, /tokenize, /info, /health, /metrics), OpenAI
-// (/v1/embeddings, /v1/models), Termite (/api/embed, /api/rerank, /api/models) and /ready.
+// (/v1/embeddings, /v1/models), Termite (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS is answered with
+// the route's methods (`Allow`), another method with 405; a HEAD request arrives as GET.
 class HttpApi {
  public:
   HttpApi(InferenceService& service, const ServerInfo& info, ServingState& state,
@@ -43,8 +44,24 @@ class HttpApi {
         default_timeout_(default_timeout) {}
 
   HttpReply handle(const HttpCall& call);
+  // The answer to a request the HTTP server refused before it reached a route (400, 405, 413, 431, 503), in
+  // the error format of the route it asked for.
+  HttpReply refusal(const std::string& method, const std::string& path, int status, const std::string& reason);
 
  private:
+  using Read = HttpReply (HttpApi::*)() const;
+  using Inference = HttpReply (HttpApi::*)(const HttpCall&, const CallContext&);
+  struct InferenceRoute {
+    Inference serve;
+    std::string method;  // metrics label
+  };
+  static const std::map<std::string, Read> reads_;
+  static const std::map<std::string, InferenceRoute> inference_;
+  // The methods `path` answers to (Allow's value), or "" when it is no route of inferd.
+  static std::string allowed_methods(const std::string& path);
+  // An error in the format of the route `path` names; a 405 carries the methods it answers (Allow).
+  static HttpReply error_for(const std::string& path, const RequestError& error);
+
   HttpReply route(const HttpCall& call, std::string& route_label);
   HttpReply embed_tei(const HttpCall& call, const CallContext& context);
   HttpReply embed_openai(const HttpCall& call, const CallContext& context);
@@ -52,6 +69,9 @@ class HttpApi {
   HttpReply rerank_tei(const HttpCall& call, const CallContext& context);
   HttpReply rerank_termite(const HttpCall& call, const CallContext& context);
   HttpReply tokenize(const HttpCall& call);
+  HttpReply health() const;
+  HttpReply ready() const;
+  HttpReply metrics() const;
   HttpReply info() const;
   HttpReply models_openai() const;
   HttpReply models_termite() const;

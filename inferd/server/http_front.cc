@@ -1,61 +1,59 @@
 #include "inferd/server/http_front.h"
 
-#include <cpprest/http_listener.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
-#include "inferd/server/client_connection.h"
+#include <spdlog/spdlog.h>
 
 namespace inferd::server {
 
 namespace {
 
-namespace http = web::http;
+namespace http = tpustack::http;
 
-void serve(HttpApi& api, const http::http_request& request) {
+http::Response response_of(HttpReply reply) {
+  return {reply.status, std::move(reply.content_type), std::move(reply.body), std::move(reply.headers)};
+}
+
+http::HttpServerOptions server_options(const HttpFrontOptions& options) {
+  http::HttpServerOptions server;
+  server.listen = options.listen;
+  server.what = "the inferd HTTP API";
+  server.max_body_bytes = options.max_body_bytes;
+  // Room for bodies in transit beside the largest one allowed.
+  server.max_buffered_bytes = std::max(server.max_buffered_bytes, 2 * options.max_body_bytes);
+  server.max_in_flight = options.max_concurrent_requests;
+  server.workers = options.max_concurrent_requests;
+  server.inline_route = [](const http::Request& request) { return request.method != "POST"; };
+  return server;
+}
+
+HttpReply serve(HttpApi& api, const http::Request& request) {
   HttpCall call;
-  // First, before anything else on this thread can ask the kernel about another socket.
-  if (auto connection = ClientConnection::current(request.remote_address())) {
-    call.client_gone = [connection = *connection] { return connection.closed(); };
-  }
-  call.method = request.method();
-  call.path = request.relative_uri().path();
-  for (const auto& [name, value] : request.headers()) {
+  call.method = request.method;
+  call.path = request.path;
+  call.body = request.body;
+  for (const auto& [name, value] : request.headers) {
     std::string lower = name;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     call.headers[lower] = value;
   }
-  HttpReply reply;
+  call.client_gone = [&request] { return request.client_gone(); };
   const auto start = std::chrono::steady_clock::now();
-  try {
-    const std::vector<unsigned char> body = request.extract_vector().get();
-    call.body.assign(body.begin(), body.end());
-    reply = api.handle(call);
-  } catch (const std::exception& e) {
-    // Nothing a client sends should get here; if it does, the client gets a 500 and the process lives on.
-    spdlog::error("{} {}: {}", call.method, call.path, e.what());
-    reply = {500, R"({"error":"internal error","error_type":"backend"})", "application/json", {}};
-  }
+  HttpReply reply = api.handle(call);
   spdlog::debug("{} {} {} {:.1f}ms", call.method, call.path, reply.status,
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  http::http_response response(static_cast<http::status_code>(reply.status));
-  for (const auto& [name, value] : reply.headers) response.headers().add(name, value);
-  response.set_body(std::vector<unsigned char>(reply.body.begin(), reply.body.end()));
-  response.headers().set_content_type(reply.content_type);
-  request.reply(response).then([](pplx::task<void> sent) {
-    try {
-      sent.get();
-    } catch (const std::exception& e) {
-      spdlog::debug("reply not delivered: {}", e.what());  // the client went away
-    }
-  });
+  return reply;
 }
 
 }  // namespace
 
-HttpFront::HttpFront(const std::string& host_port, HttpApi& api)
-    : listener_(host_port, "the inferd HTTP API", [&api](http::http_request request) { serve(api, request); }) {}
+HttpFront::HttpFront(const HttpFrontOptions& options, HttpApi& api)
+    : server_(
+          server_options(options), [&api](const http::Request& request) { return response_of(serve(api, request)); },
+          [&api](const http::Request& request, int status, const std::string& reason) {
+            return response_of(api.refusal(request.method, request.path, status, reason));
+          }) {}
 
 }  // namespace inferd::server

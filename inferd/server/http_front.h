@@ -1,23 +1,34 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
-#include "common/http/serving_listener.h"
+#include "common/http/http_server.h"
 #include "inferd/server/http_api.h"
 
 namespace inferd::server {
 
-// cpprestsdk's listener in front of HttpApi. Handlers run on cpprestsdk's thread pool and may block on a batch.
+struct HttpFrontOptions {
+  std::string listen;                 // HOST:PORT
+  size_t max_body_bytes = 0;          // --payload-limit: refused with 413 while the body arrives
+  int max_concurrent_requests = 512;  // requests being answered at once; more get 503 + Retry-After at once
+};
+
+// tpustack's HTTP server in front of HttpApi. Bodies are read asynchronously, so clients that stall hold no
+// thread; handlers run on a pool of one thread per concurrent request, since an inference request blocks
+// while its batch runs. Everything but POST (probes, /metrics, /info, OPTIONS, refusals) is answered on the
+// reading thread: it answers while every worker waits for a batch.
 class HttpFront {
  public:
-  HttpFront(const std::string& host_port, HttpApi& api);
+  HttpFront(const HttpFrontOptions& options, HttpApi& api);
 
   // Throws std::runtime_error when the address cannot be bound.
-  void start() { listener_.start(); }
-  void stop() { listener_.stop(); }
+  void start() { server_.start(); }
+  // Closes every connection and waits for running handlers.
+  void stop() { server_.stop(); }
 
  private:
-  tpustack::http::ServingListener listener_;
+  tpustack::http::HttpServer server_;
 };
 
 }  // namespace inferd::server

@@ -19,8 +19,8 @@ RequestError tokenizer_error(size_t input, const Error& error) {
 }
 
 // Tokenizes each input within the model's maximum, the way Hugging Face's tokenizers truncate. An input that reached
-// the maximum may have been cut: its untruncated length (word pieces plus the template's special tokens) decides
-// whether that was allowed.
+// the maximum may have been cut: unless the client allowed that, its untruncated length (word pieces plus the
+// template's special tokens, counted over the whole text) decides.
 template <class Encode, class Pieces>
 Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_length, bool truncate, Encode encode,
                                                     Pieces untruncated_length) {
@@ -29,7 +29,7 @@ Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_len
   for (size_t i = 0; i < count; ++i) {
     auto encoding = encode(i, max_length);
     if (!encoding) return tokenizer_error(i, encoding.error());
-    if (encoding->ids.size() >= max_length) {
+    if (!truncate && encoding->ids.size() >= max_length) {
       if (auto too_long = check_length(i, untruncated_length(i), max_length, truncate)) return *too_long;
     }
     encodings.push_back(std::move(encoding).value());
@@ -186,11 +186,15 @@ Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   TokenizeResult result{model.name(), {}, {}};
+  size_t total = 0;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
     const std::string_view input = request.inputs[i];
     auto encoded = tokenizer.encode_with_offsets(input, request.add_special_tokens);
     if (!encoded) return tokenizer_error(i, encoded.error());
     const std::vector<tokenizer::TokenId>& ids = encoded->encoding.ids;
+    // The answer grows about 60 bytes a token: refuse before building it.
+    total += ids.size();
+    if (auto too_many = check_token_count(total, limits_)) return *too_many;
     std::vector<SimpleToken>& tokens = result.tokens.emplace_back();
     for (size_t t = 0; t < ids.size(); ++t) {
       const tokenizer::TokenOffsets& at = encoded->offsets[t];

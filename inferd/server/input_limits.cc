@@ -57,6 +57,13 @@ std::optional<RequestError> check_input_count(size_t inputs, const InputLimits& 
   return std::nullopt;
 }
 
+std::optional<RequestError> check_token_count(size_t tokens, const InputLimits& limits) {
+  if (tokens <= limits.max_tokens) return std::nullopt;
+  return RequestError{413, "validation",
+                      "the inputs have more than " + std::to_string(limits.max_tokens) +
+                          " tokens; that is the limit per request (--max-batch-tokens): split the text"};
+}
+
 std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate) {
   if (tokens <= max_tokens || truncate) return std::nullopt;
   return RequestError{422, "validation",

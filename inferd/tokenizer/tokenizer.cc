@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inferd/common/file_text.h"
+#include "inferd/common/json_document.h"
 #include "inferd/tokenizer/bert_pre_tokenizer.h"
 #include "inferd/tokenizer/unicode_text.h"
 
@@ -17,6 +18,7 @@ struct TextPieces {
 namespace {
 
 using nlohmann::json;
+using tpustack::json::member;
 
 PostProcessor bert_template(TokenId cls, TokenId sep) {
   TemplateItem cls_item{false, 0, cls, 0};
@@ -28,29 +30,41 @@ PostProcessor bert_template(TokenId cls, TokenId sep) {
 Result<TemplateItem> parse_template_item(const json& item, const json& special_tokens) {
   if (item.contains("Sequence")) {
     const json& sequence = item["Sequence"];
-    return TemplateItem{true, sequence.value("id", "A") == "B" ? 1 : 0, -1, sequence.value("type_id", 0)};
+    return TemplateItem{true, sequence.value("id", "A") == "B" ? 1 : 0, -1,
+                        json_integer_member<TokenId>(sequence, "type_id", 0, 0)};
   }
   if (item.contains("SpecialToken")) {
     const json& special = item["SpecialToken"];
     std::string name = special.value("id", "");
-    if (!special_tokens.contains(name) || special_tokens[name]["ids"].size() != 1) {
+    const json& ids = member(member(special_tokens, name), "ids");
+    if (!ids.is_array() || ids.size() != 1) {
       return Error{"post_processor special token '" + name + "' must map to exactly one id"};
     }
-    return TemplateItem{false, 0, special_tokens[name]["ids"][0].get<TokenId>(), special.value("type_id", 0)};
+    return TemplateItem{false, 0, json_integer<TokenId>(ids[0], "special token ids", 0),
+                        json_integer_member<TokenId>(special, "type_id", 0, 0)};
   }
   return Error{"post_processor template item is neither Sequence nor SpecialToken: " + item.dump()};
+}
+
+// BertProcessing's "cls" or "sep": ["[CLS]", 101].
+TokenId bert_processing_id(const json& processor, const char* key) {
+  const json& token = member(processor, key);
+  if (!token.is_array() || token.size() != 2) {
+    throw JsonValueError(std::string("post_processor.") + key + " must be [token, id]");
+  }
+  return json_integer<TokenId>(token[1], std::string("post_processor.") + key + " id", 0);
 }
 
 Result<PostProcessor> parse_post_processor(const json& processor, const WordPiece& model) {
   std::string type = processor.is_object() ? processor.value("type", "") : "";
   if (type == "BertProcessing") {
-    return bert_template(processor["cls"][1].get<TokenId>(), processor["sep"][1].get<TokenId>());
+    return bert_template(bert_processing_id(processor, "cls"), bert_processing_id(processor, "sep"));
   }
   if (type == "TemplateProcessing") {
     PostProcessor result;
     for (auto [key, items] : {std::pair{"single", &result.single}, std::pair{"pair", &result.pair}}) {
-      for (const json& item : processor[key]) {
-        auto parsed = parse_template_item(item, processor["special_tokens"]);
+      for (const json& item : member(processor, key)) {
+        auto parsed = parse_template_item(item, member(processor, "special_tokens"));
         if (!parsed) return parsed.error();
         items->push_back(*parsed);
       }
@@ -123,60 +137,67 @@ Tokenizer::Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProc
 Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& path) {
   auto text = read_file_text(path);
   if (!text) return text.error();
-  json doc = json::parse(*text, nullptr, false);
-  if (doc.is_discarded()) return Error{path.string() + " is not valid JSON"};
-  auto fail = [&](const std::string& what) { return Error{path.string() + ": " + what}; };
+  return parse_tokenizer_json(*text, path.string());
+}
 
-  const json& model_json = doc["model"];
-  if (!model_json.is_object() || model_json.value("type", "") != "WordPiece") {
-    return fail("model type must be WordPiece");
-  }
-  std::unordered_map<std::string, TokenId> vocab;
-  for (auto& [token, id] : model_json["vocab"].items()) vocab.emplace(token, id.get<TokenId>());
-  WordPieceOptions options;
-  options.unk_token = model_json.value("unk_token", options.unk_token);
-  options.continuing_subword_prefix = model_json.value("continuing_subword_prefix", options.continuing_subword_prefix);
-  options.max_input_chars_per_word = model_json.value("max_input_chars_per_word", options.max_input_chars_per_word);
-  auto model = WordPiece::create(std::move(vocab), options);
-  if (!model) return fail(model.error().message);
-
-  BertNormalizerOptions normalizer;
-  const json& normalizer_json = doc["normalizer"];
-  if (normalizer_json.is_object()) {
-    if (normalizer_json.value("type", "") != "BertNormalizer") return fail("normalizer type must be BertNormalizer");
-    normalizer.clean_text = normalizer_json.value("clean_text", true);
-    normalizer.handle_chinese_chars = normalizer_json.value("handle_chinese_chars", true);
-    normalizer.lowercase = normalizer_json.value("lowercase", true);
-    const json& strip = normalizer_json["strip_accents"];
-    normalizer.strip_accents = strip.is_boolean() ? strip.get<bool>() : normalizer.lowercase;
-  } else if (!normalizer_json.is_null()) {
-    return fail("normalizer must be BertNormalizer");
-  }
-  const json& pre_tokenizer = doc["pre_tokenizer"];
-  if (!pre_tokenizer.is_null() && pre_tokenizer.value("type", "") != "BertPreTokenizer") {
-    return fail("pre_tokenizer type must be BertPreTokenizer");
-  }
-  auto post_processor = parse_post_processor(doc["post_processor"], *model);
-  if (!post_processor) return fail(post_processor.error().message);
-
-  // Rust matches added tokens in the raw text; those marked normalized would be matched after normalisation,
-  // which BERT's special tokens never are, so only the raw-text ones are kept.
-  std::vector<AddedToken> added_tokens;
-  for (const json& token : doc.value("added_tokens", json::array())) {
-    if (!token.value("normalized", false)) {
-      added_tokens.push_back({token.value("content", ""), token.value("id", -1)});
+Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const std::string& source) {
+  return read_json_document<Tokenizer>(text, source, [&](const json& doc) -> Result<Tokenizer> {
+    auto fail = [&](const std::string& what) { return Error{source + ": " + what}; };
+    const json& model_json = member(doc, "model");
+    if (!model_json.is_object() || model_json.value("type", "") != "WordPiece") {
+      return fail("model type must be WordPiece");
     }
-  }
+    const json& vocab_json = member(model_json, "vocab");
+    if (!vocab_json.is_object()) return fail("model.vocab must map tokens to ids");
+    std::unordered_map<std::string, TokenId> vocab;
+    for (auto& [token, id] : vocab_json.items()) vocab.emplace(token, json_integer<TokenId>(id, "model.vocab ids", 0));
+    WordPieceOptions options;
+    options.unk_token = model_json.value("unk_token", options.unk_token);
+    options.continuing_subword_prefix =
+        model_json.value("continuing_subword_prefix", options.continuing_subword_prefix);
+    options.max_input_chars_per_word =
+        json_integer_member<size_t>(model_json, "max_input_chars_per_word", options.max_input_chars_per_word);
+    auto model = WordPiece::create(std::move(vocab), options);
+    if (!model) return fail(model.error().message);
 
-  size_t max_length = no_limit;
-  TruncationSide side = TruncationSide::right;
-  const json& truncation = doc["truncation"];
-  if (truncation.is_object()) {
-    max_length = truncation.value("max_length", no_limit);
-    side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
-  }
-  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
-                   max_length, side);
+    BertNormalizerOptions normalizer;
+    const json& normalizer_json = member(doc, "normalizer");
+    if (normalizer_json.is_object()) {
+      if (normalizer_json.value("type", "") != "BertNormalizer") return fail("normalizer type must be BertNormalizer");
+      normalizer.clean_text = normalizer_json.value("clean_text", true);
+      normalizer.handle_chinese_chars = normalizer_json.value("handle_chinese_chars", true);
+      normalizer.lowercase = normalizer_json.value("lowercase", true);
+      const json& strip = member(normalizer_json, "strip_accents");
+      normalizer.strip_accents = strip.is_boolean() ? strip.get<bool>() : normalizer.lowercase;
+    } else if (!normalizer_json.is_null()) {
+      return fail("normalizer must be BertNormalizer");
+    }
+    const json& pre_tokenizer = member(doc, "pre_tokenizer");
+    if (!pre_tokenizer.is_null() && pre_tokenizer.value("type", "") != "BertPreTokenizer") {
+      return fail("pre_tokenizer type must be BertPreTokenizer");
+    }
+    auto post_processor = parse_post_processor(member(doc, "post_processor"), *model);
+    if (!post_processor) return fail(post_processor.error().message);
+
+    // Rust matches added tokens in the raw text; those marked normalized would be matched after normalisation,
+    // which BERT's special tokens never are, so only the raw-text ones are kept.
+    std::vector<AddedToken> added_tokens;
+    for (const json& token : member(doc, "added_tokens")) {
+      if (!token.value("normalized", false)) {
+        added_tokens.push_back({token.value("content", ""), json_integer_member<TokenId>(token, "id", -1)});
+      }
+    }
+
+    size_t max_length = no_limit;
+    TruncationSide side = TruncationSide::right;
+    const json& truncation = member(doc, "truncation");
+    if (truncation.is_object()) {
+      max_length = json_integer_member<size_t>(truncation, "max_length", no_limit);
+      side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
+    }
+    return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
+                     max_length, side);
+  });
 }
 
 Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, bool lowercase) {

@@ -65,6 +65,8 @@ class Tokenizer {
 
   // tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing or BertProcessing.
   static Result<Tokenizer> from_tokenizer_json(const std::filesystem::path& path);
+  // tokenizer.json's text; `source` names it in errors.
+  static Result<Tokenizer> parse_tokenizer_json(std::string_view text, const std::string& source);
   // vocab.txt, one token a line, id = line number; [CLS] text [SEP] with the given case handling.
   static Result<Tokenizer> from_vocab_txt(const std::filesystem::path& path, bool lowercase);
 

@@ -85,6 +85,61 @@ TEST(HttpServerTest, AnswersKeepsAliveAndAnswersPipelinedRequestsInOrder) {
   EXPECT_EQ(connection.read_response().body, "GET /c ");
 }
 
+TEST(HttpServerTest, AnswersHeadAsGetWithoutTheBody) {
+  HttpServer server(local(), echo);
+  server.start();
+  RawConnection connection(server.port());
+  // Pipelined: a body sent after the HEAD answer would be read as the start of the next answer.
+  ASSERT_TRUE(connection.send(request_bytes("HEAD", "/a") + request_bytes("GET", "/a")));
+  auto head = connection.read_response(2s, /*to_head=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], std::to_string(std::string("GET /a ").size()));
+  auto get = connection.read_response(2s);
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, "GET /a ");
+}
+
+TEST(HttpServerTest, RefusesTraceWithoutEchoingTheRequest) {
+  HttpServer server(local(), echo, json_refusal);
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("TRACE", "/a", "", "Authorization: Bearer s3cret\r\nCookie: c00kie\r\n")));
+  auto refused = connection.read_response(2s);
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_EQ(refused.body.find("s3cret"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find("c00kie"), std::string::npos) << refused.body;
+  // The connection carries the next request.
+  ASSERT_TRUE(connection.send(request_bytes("GET", "/b")));
+  EXPECT_EQ(connection.read_response(2s).body, "GET /b ");
+}
+
+// A handler that waits (for a batch, an API call) can tell that its client left and drop the work.
+TEST(HttpServerTest, AHandlerCanTellThatItsClientHungUp) {
+  std::atomic<int> gone{-1};
+  HttpServer server(local(), [&](const Request& request) {
+    const auto until = std::chrono::steady_clock::now() + (request.path == "/leaving" ? 5s : 300ms);
+    while (!request.client_gone() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    gone = request.client_gone();
+    return echo(request);
+  });
+  server.start();
+  {
+    RawConnection waiting(server.port());
+    ASSERT_TRUE(waiting.send(request_bytes("POST", "/staying", "x")));
+    EXPECT_EQ(waiting.read_response(5s).status, 200);
+    EXPECT_EQ(gone.load(), 0);
+  }
+  gone = -1;
+  {
+    RawConnection leaving(server.port());
+    ASSERT_TRUE(leaving.send(request_bytes("POST", "/leaving", "x")));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (gone.load() == -1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(gone.load(), 1);
+  EXPECT_FALSE(Request{}.client_gone()) << "no connection to ask about";
+}
+
 // A started server taking bodies of at most 1,000 bytes, refusing in JSON.
 std::unique_ptr<HttpServer> small_bodies_server() {
   HttpServerOptions options;

@@ -12,10 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/files/file_text.h"
 #include "extender/model/kube_names.h"
 #include "extender/model/pod_group.h"
 #include "extender/plan/object_list.h"
-#include "extender/provisioning/lease_elector.h"
+#include "extender/provisioner/lease_elector.h"
 #include "extender/service/shared_reservations.h"
 
 // The manifests as `kubectl apply -k` would install them, checked without kubectl: a small renderer below
@@ -37,7 +38,11 @@ const std::string kDir = kExtender.string() + "/";
 constexpr std::string_view kServerSecret = "tpu-extender-tls";
 constexpr std::string_view kClientSecret = "tpu-scheduler-client-tls";
 
-std::vector<json> load(const std::string& file) { return read_object_list(kDir + file); }
+std::vector<json> read_objects(const std::string& path) {
+  return parse_object_list(files::read_file_text(path, "manifest"), path);
+}
+
+std::vector<json> load(const std::string& file) { return read_objects(kDir + file); }
 
 // ---- a small kustomize ----
 
@@ -61,7 +66,7 @@ const std::set<std::string> kKustomizationKeys = {"apiVersion", "kind",   "resou
                                                   "patches",    "images", "namespace"};
 
 json kustomization_of(const fs::path& dir) {
-  json kustomization = read_object_list((dir / "kustomization.yaml").string()).at(0);
+  json kustomization = read_objects((dir / "kustomization.yaml").string()).at(0);
   for (const auto& item : kustomization.items()) {
     if (!kKustomizationKeys.contains(item.key()))
       throw std::runtime_error(dir.string() + ": `" + item.key() + "` is not followed here");
@@ -168,7 +173,7 @@ void apply_component(const fs::path& dir, std::vector<json>& objects);
 void add_resources(const json& kustomization, const fs::path& dir, std::vector<json>& objects) {
   for (const auto& resource : kustomization.value("resources", json::array())) {
     const fs::path path = dir / resource.get<std::string>();
-    std::vector<json> more = fs::is_directory(path) ? build(path) : read_object_list(path.string());
+    std::vector<json> more = fs::is_directory(path) ? build(path) : read_objects(path.string());
     if (more.empty()) throw std::runtime_error(path.string() + " has no objects");
     objects.insert(objects.end(), more.begin(), more.end());
   }
@@ -787,7 +792,7 @@ TEST(Manifests, ExampleStatefulSetPodsFormOneGroupIndexedByPodIndex) {
   labels[std::string(names::kStatefulSetPodIndex)] = "2";  // added by the StatefulSet controller
   auto member = group_member("default", labels, {});
   ASSERT_TRUE(member);
-  EXPECT_EQ(member->problem, "");
+  EXPECT_EQ(member->problem, std::nullopt);
   EXPECT_EQ(member->declared_size, sts["spec"]["replicas"]);
   EXPECT_EQ(member->index, 2);
 }

@@ -81,7 +81,8 @@ TEST(PodGroup, RecognisesJobSetIndexedJobAndOurLabels) {
   StringMap no_index = {{std::string(names::kGroupLabel), "g"}};
   member = group_member("ml", no_index, {});
   ASSERT_TRUE(member);
-  EXPECT_NE(member->problem.find("no worker index"), std::string::npos) << member->problem;
+  ASSERT_TRUE(member->problem);
+  EXPECT_NE(member->problem->find("no worker index"), std::string::npos) << *member->problem;
 
   StringMap index_by_annotation = {{std::string(names::kCompletionIndex), "1"}};
   member = group_member("ml", {{std::string(names::kJobName), "j"}}, index_by_annotation);

@@ -93,8 +93,9 @@ TEST_F(Multislice, WithOneFreeSliceNoMemberPassesFilterOrBindAndNothingIsReserve
   EXPECT_TRUE(state.index().slices()[0].holder.empty());
 
   // Bind (kube-scheduler retrying an old answer, or a restart between filter and bind) refuses too.
-  EXPECT_EQ(assume_bind(state, pods[0][0], "a-0").error,
-            std::string("cannot bind default/") + pods[0][0].name + " to a-0: " + kWaiting);
+  auto refused = assume_bind(state, pods[0][0], "a-0");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, std::string("cannot bind default/") + pods[0][0].name + " to a-0: " + kWaiting);
   EXPECT_FALSE(state.find_pod(pods[0][0].key())->bound());
 }
 
@@ -117,10 +118,10 @@ TEST_F(Multislice, WithTwoFreeSlicesTheFirstMemberSeenReservesBothAndEachGoesToI
   for (int slice = 0; slice < 2; ++slice) {
     for (int i = 0; i < 4; ++i) {
       const std::string node = std::string(slice == 0 ? "a-" : "b-") + std::to_string(i);
-      auto decision = assume_bind(state, pods[slice][i], node);
-      ASSERT_EQ(decision.error, "") << node;
-      EXPECT_EQ(decision.placement.worker_id, i);
-      EXPECT_EQ(decision.placement.worker_hostnames.front(), "train-slice-" + std::to_string(slice) + "-0.train");
+      auto placement = assume_bind(state, pods[slice][i], node);
+      ASSERT_TRUE(placement) << node << ": " << placement.error().message;
+      EXPECT_EQ(placement->worker_id, i);
+      EXPECT_EQ(placement->worker_hostnames.front(), "train-slice-" + std::to_string(slice) + "-0.train");
     }
   }
 }
@@ -180,7 +181,7 @@ TEST_F(Multislice, AReleasedMemberTakesTheRestOfItsUnitWithIt) {
   // Once a member runs, the unit was placed whole: its members go on as lone groups.
   state.release(pods[0][0].group->key);
   ASSERT_EQ(filter(pods[0][0]).reserved.size(), 2u);
-  ASSERT_EQ(assume_bind(state, pods[0][0], "a-0").error, "");
+  ASSERT_TRUE(assume_bind(state, pods[0][0], "a-0"));
   EXPECT_TRUE(released_with(*state.index().group(pods[0][0].group->key), state.index()).empty());
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/files/file_text.h"
 #include "extender/model/cluster_state.h"
 #include "extender/plan/cluster_plan.h"
 #include "extender/plan/object_list.h"
@@ -7,12 +8,15 @@
 namespace tpustack::extender {
 namespace {
 
-std::string data(const std::string& name) { return std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/" + name; }
+std::vector<nlohmann::json> data(const std::string& name) {
+  const std::string path = std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/" + name;
+  return parse_object_list(files::read_file_text(path, "test data"), path);
+}
 
 ClusterState snapshot() {
   ClusterState state;
-  for (const auto& node : read_object_list(data("plan-nodes.yaml"))) state.upsert_node(parse_node(node));
-  for (const auto& pod : read_object_list(data("plan-pods.json"))) state.upsert_pod(parse_pod(pod));
+  for (const auto& node : data("plan-nodes.yaml")) state.upsert_node(parse_node(node));
+  for (const auto& pod : data("plan-pods.json")) state.upsert_pod(parse_pod(pod));
   return state;
 }
 

@@ -1,9 +1,11 @@
 #include "inferd/tokenizer/tokenizer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -300,6 +302,39 @@ TEST_F(TokenizerJsonFile, RejectsOtherModelsNamingTheFile) {
   ASSERT_FALSE(tokenizer.ok());
   EXPECT_NE(tokenizer.error().message.find("inferd_tokenizer_test.json"), std::string::npos);
   EXPECT_NE(tokenizer.error().message.find("WordPiece"), std::string::npos);
+}
+
+TEST_F(TokenizerJsonFile, ValuesOfTheWrongTypeAreErrorsNamingTheFile) {
+  const auto rejected = [](const nlohmann::json& doc) {
+    auto tokenizer = Tokenizer::parse_tokenizer_json(doc.dump(), "tokenizer.json");
+    EXPECT_FALSE(tokenizer.ok()) << doc.dump();
+    return tokenizer.ok() ? std::string() : tokenizer.error().message;
+  };
+  nlohmann::json id_as_text = small_tokenizer();
+  id_as_text["model"]["vocab"]["hello"] = "4";
+  EXPECT_EQ(rejected(id_as_text), "tokenizer.json: model.vocab ids must be an integer from 0 to 2147483647");
+  nlohmann::json huge_id = small_tokenizer();
+  huge_id["model"]["vocab"]["hello"] = std::numeric_limits<uint64_t>::max();  // not -1 seen as 64 bits
+  EXPECT_EQ(rejected(huge_id), "tokenizer.json: model.vocab ids must be an integer from 0 to 2147483647");
+  nlohmann::json float_length = small_tokenizer();
+  float_length["truncation"]["max_length"] = 1e300;
+  EXPECT_THAT(rejected(float_length), ::testing::HasSubstr("max_length must be an integer"));
+  nlohmann::json no_ids = small_tokenizer();
+  no_ids["post_processor"]["special_tokens"]["<s>"].erase("ids");
+  EXPECT_THAT(rejected(no_ids), ::testing::HasSubstr("'<s>' must map to exactly one id"));
+  nlohmann::json bert_processing = small_tokenizer();
+  bert_processing["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"</s>", 1}}};
+  EXPECT_EQ(rejected(bert_processing), "tokenizer.json: post_processor.cls must be [token, id]");
+  nlohmann::json model_type = small_tokenizer();
+  model_type["model"]["type"] = 7;
+  EXPECT_EQ(rejected(model_type), "tokenizer.json: type must be string, but is number");
+}
+
+TEST_F(TokenizerJsonFile, RejectsDocumentsNestedDeeperThanTheJsonLimit) {
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  auto tokenizer = Tokenizer::parse_tokenizer_json(R"({"post_processor": )" + deep + "}", "tokenizer.json");
+  ASSERT_FALSE(tokenizer.ok());
+  EXPECT_EQ(tokenizer.error().message, "tokenizer.json is nested deeper than 64 levels");
 }
 
 TEST(TokenizerFiles, MissingVocabularyIsAnErrorNamingThePath) {

@@ -21,6 +21,10 @@ std::string ServedInferd::tiny_models() {
 #endif
 }
 
+std::vector<std::string> ServedInferd::one_tiny_model() {
+  return {"--model", "m=" + tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1"};
+}
+
 std::string ServedInferd::binary() { return std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd"; }
 
 ServedInferd::ServedInferd(const std::vector<std::string>& flags, bool wait_ready) {

@@ -32,10 +32,13 @@ class ServedInferd {
   // A raw client that sends the request's headers, then its body, and hangs up without reading the answer.
   void post_and_hang_up(const std::string& path, const std::string& body);
 
+  int http_port() const { return http_port_; }
   const std::string& grpc_address() const { return grpc_address_; }
   ChildProcess& process() { return *process_; }
 
   static std::string tiny_models();  // empty when the build could not generate them
+  // Flags that serve the tiny f32-mean model as the only one, preloaded, on one engine thread.
+  static std::vector<std::string> one_tiny_model();
   static std::string binary();
 
  private:

@@ -1,4 +1,5 @@
 // The parts of common/kube without I/O (kubeconfig parsing reads files only where the kubeconfig names them).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -50,6 +51,38 @@ TEST(WatchEvents, ParsesTypesAndErrors) {
   EXPECT_EQ(gone.error_code(), 410);
   EXPECT_THROW(parse_watch_event("<html>"), std::invalid_argument);
   EXPECT_THROW(parse_watch_event(R"({"type":"RENAMED","object":{}})"), std::invalid_argument);
+}
+
+TEST(WatchEvents, RefusesObjectsWhoseNamesOrVersionsAreNotStrings) {
+  // The informer's cache keys objects by these; a number there once escaped as nlohmann's type_error.
+  for (const char* line : {R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":7}}})",
+                           R"({"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":12}}})",
+                           R"({"type":"ADDED","object":{"metadata":null}})",
+                           R"({"type":"ERROR","object":{"kind":"Status","code":500,"reason":["InternalError"]}})"}) {
+    EXPECT_THROW(parse_watch_event(line), std::invalid_argument) << line;
+  }
+  try {
+    parse_watch_event(R"({"type":"ADDED","object":{"metadata":{"name":"a","namespace":7}}})");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::StartsWith("watch event whose metadata.namespace is not a string: {"));
+  }
+}
+
+TEST(WatchEvents, RefusesObjectsNestedDeeperThanAnyKubernetesObject) {
+  // Copying such an object into the informer's cache recursed once per level: a line of 100,000 brackets would
+  // have overflowed the stack. 256 levels are accepted, the level past them is not.
+  auto nested = [](int depth) {
+    return R"({"type":"ADDED","object":{"metadata":{"name":"a"},"spec":)" + std::string(depth - 2, '[') +
+           std::string(depth - 2, ']') + "}}";
+  };
+  EXPECT_NO_THROW(parse_watch_event(nested(256)));
+  EXPECT_THROW(parse_watch_event(nested(257)), std::invalid_argument);
+  try {
+    parse_watch_event(nested(100'000));
+    ADD_FAILURE() << "a watch event nested 100,000 deep was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("nested deeper than 256 levels"));
+  }
 }
 
 TEST(WatchEvents, LineSplitterJoinsPiecesAcrossReads) {

@@ -43,7 +43,7 @@ TEST(ParseCluster, ReadsZonesChannelAndWhetherItIsRegional) {
 TEST(FitCluster, ARegionalClusterGetsOneZonePerPoolAndAWarningWhenNoneIsConfigured) {
   ClusterFit fit = fit_cluster(regional(), {});
   EXPECT_EQ(fit.default_zone, "us-east5-a");
-  EXPECT_TRUE(fit.unusable.empty());
+  EXPECT_EQ(fit.unusable, std::nullopt);
   EXPECT_TRUE(mentions(fit.warnings, "spans zones us-east5-a, us-east5-b, us-east5-c")) << fit.warnings.size();
   EXPECT_TRUE(fit.auto_upgrade_off);
 
@@ -56,13 +56,14 @@ TEST(FitCluster, ARegionalClusterGetsOneZonePerPoolAndAWarningWhenNoneIsConfigur
 
 TEST(FitCluster, AZoneOutsideTheClusterMakesItUnusable) {
   ClusterFit fit = fit_cluster(regional(), {"us-central1-a"});
-  EXPECT_NE(fit.unusable.find("us-central1-a is not one of the cluster's zones"), std::string::npos) << fit.unusable;
+  ASSERT_TRUE(fit.unusable);
+  EXPECT_NE(fit.unusable->find("us-central1-a is not one of the cluster's zones"), std::string::npos) << *fit.unusable;
 }
 
 TEST(FitCluster, AReleaseChannelClusterLeavesAutoUpgradeToGkeAndSaysSo) {
   ClusterFit fit = fit_cluster(regional("REGULAR"), {"us-east5-a"});
   EXPECT_FALSE(fit.auto_upgrade_off);
-  EXPECT_TRUE(fit.unusable.empty());
+  EXPECT_EQ(fit.unusable, std::nullopt);
   EXPECT_TRUE(mentions(fit.warnings, "release channel REGULAR"));
 }
 

@@ -125,11 +125,23 @@ TEST(ParseNodePool, ReadsStatusLabelsAndChips) {
                {"config", {{"machineType", "ct6e-standard-4t"}, {"labels", {{"a", "b"}}}}}};
   PoolState state = parse_node_pool(pool);
   EXPECT_EQ(state.name, "p");
-  EXPECT_EQ(state.status, "ERROR");
+  EXPECT_EQ(state.status, PoolStatus::kError);
   EXPECT_EQ(state.status_message, "stockout");
   EXPECT_EQ(state.chips, 16);
   EXPECT_EQ(state.label("a"), "b");
   EXPECT_EQ(parse_node_pool({{"name", "cpu"}, {"config", {{"machineType", "e2-standard-4"}}}}).chips, 0);
+}
+
+TEST(ParseNodePool, KnowsEveryStatusGkeReportsAndNoOther) {
+  for (const char* word : {"PROVISIONING", "RUNNING", "RUNNING_WITH_ERROR", "RECONCILING", "STOPPING", "ERROR"}) {
+    const PoolStatus status = parse_node_pool({{"name", "p"}, {"status", word}}).status;
+    EXPECT_NE(status, PoolStatus::kUnknown) << word;
+    EXPECT_EQ(to_string(status), word);
+  }
+  // A word GKE may add, a different case, or none: never mistaken for a known state.
+  EXPECT_EQ(parse_node_pool({{"name", "p"}, {"status", "STATUS_UNSPECIFIED"}}).status, PoolStatus::kUnknown);
+  EXPECT_EQ(parse_node_pool({{"name", "p"}, {"status", "running"}}).status, PoolStatus::kUnknown);
+  EXPECT_EQ(parse_node_pool({{"name", "p"}}).status, PoolStatus::kUnknown);
 }
 
 TEST(ParseNodePool, APoolInThreeZonesHasThreeTimesTheChips) {

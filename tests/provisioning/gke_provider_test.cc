@@ -1,4 +1,4 @@
-#include "extender/provisioning/gke_provider.h"
+#include "extender/provisioner/gke_provider.h"
 
 #include <algorithm>
 #include <functional>

@@ -1,4 +1,4 @@
-#include "extender/provisioning/lease_elector.h"
+#include "extender/provisioner/lease_elector.h"
 
 #include <gtest/gtest.h>
 

@@ -80,7 +80,7 @@ TEST(MultislicePlan, OnlyTheSliceWithoutAPoolGetsOne) {
   ClusterSnapshot snapshot;
   snapshot.pods = {slice_leader(0), slice_leader(1)};
   const PoolSpec first = build_pool_spec(slice_leader(0), {});
-  snapshot.pools = {{first.name, "PROVISIONING", "", first.labels, first.node_count, first.chips()}};
+  snapshot.pools = {{first.name, PoolStatus::kProvisioning, "", first.labels, first.node_count, first.chips()}};
   auto plan = plan_provisioning(snapshot, {}, kNow, {});
   ASSERT_EQ(plan.creates.size(), 1u);
   EXPECT_EQ(plan.creates[0].spec.name, build_pool_spec(slice_leader(1), {}).name);
@@ -90,9 +90,9 @@ TEST(MultislicePlan, TheUnitsPoolsAreDeletedTogetherWhenTheJobSetEnds) {
   ClusterSnapshot snapshot;
   for (int slice : {0, 1}) {
     const PoolSpec spec = build_pool_spec(slice_leader(slice), {});
-    snapshot.pools.push_back({spec.name, "RUNNING", "", spec.labels, spec.node_count, spec.chips()});
+    snapshot.pools.push_back({spec.name, PoolStatus::kRunning, "", spec.labels, spec.node_count, spec.chips()});
   }
-  snapshot.pools.insert(snapshot.pools.begin() + 1, PoolState{"foreign", "RUNNING", "", {}, 1, 4});
+  snapshot.pools.insert(snapshot.pools.begin() + 1, PoolState{"foreign", PoolStatus::kRunning, "", {}, 1, 4});
   snapshot.owners[owner_key(OwnerKind::kJobSet, "default", "train")] = OwnerState::kFinished;
   PlanSettings settings;
   settings.deletion_grace = 30s;

@@ -7,8 +7,8 @@
 
 #include "extender/model/cluster_state.h"
 #include "extender/placement/slice_reservation.h"
-#include "extender/provisioning/provisioning_controller.h"
-#include "extender/provisioning/simulated_provider.h"
+#include "extender/provisioner/provisioning_controller.h"
+#include "extender/provisioner/simulated_provider.h"
 #include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"
 

@@ -1,4 +1,4 @@
-#include "extender/provisioning/provisioner_options.h"
+#include "extender/provisioner/provisioner_options.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -2,8 +2,8 @@
 #include <cpprest/http_client.h>
 #include <gtest/gtest.h>
 
-#include "extender/provisioning/dry_run_provider.h"
-#include "extender/provisioning/provisioning_controller.h"
+#include "extender/provisioner/dry_run_provider.h"
+#include "extender/provisioner/provisioning_controller.h"
 #include "extender/service/extender_runtime.h"
 #include "tests/fakes/fake_apiserver.h"
 #include "tests/provisioning/fake_cluster.h"

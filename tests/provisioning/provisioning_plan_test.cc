@@ -27,7 +27,7 @@ PodFacts leader(const std::string& jobset = "train") {
   return pod_facts(builder.build());
 }
 
-PoolState our_pool(const PodFacts& pod, const std::string& status = "RUNNING", int nodes = 0) {
+PoolState our_pool(const PodFacts& pod, PoolStatus status = PoolStatus::kRunning, int nodes = 0) {
   PoolSpec spec = build_pool_spec(pod, {});
   if (nodes > 0) spec.node_count = nodes;
   return {spec.name, status, "", spec.labels, spec.node_count, spec.chips()};
@@ -64,6 +64,26 @@ TEST(TriggerBlocker, OnlyUnschedulableTpuLeadersWithSelectorsTrigger) {
   EXPECT_TRUE(trigger_blocker(deleting));
 }
 
+TEST(WakesProvisioner, OnlyTpuPodsThatAskForCapacityOrHaveEnded) {
+  EXPECT_TRUE(wakes_provisioner(leader()));
+  PodBuilder finished;
+  finished.phase = "Succeeded";
+  finished.unschedulable = false;
+  EXPECT_TRUE(wakes_provisioner(pod_facts(finished.build())));  // its group's pool may go
+  PodBuilder follower;
+  follower.index = 1;
+  EXPECT_FALSE(wakes_provisioner(pod_facts(follower.build())));
+  PodBuilder running;
+  running.phase = "Running";
+  running.unschedulable = false;
+  running.node_name = "n";
+  EXPECT_FALSE(wakes_provisioner(pod_facts(running.build())));
+  PodBuilder web;
+  web.chips = 0;
+  web.phase = "Failed";
+  EXPECT_FALSE(wakes_provisioner(pod_facts(web.build())));
+}
+
 TEST(Plan, CreatesOnePoolPerWaitingLeader) {
   ClusterSnapshot snapshot;
   snapshot.pods = {leader("a"), leader("b")};
@@ -85,7 +105,7 @@ TEST(Plan, ALeaderWhoseOwnerIsDoneGetsNoPool) {
 TEST(Plan, AnExistingOrBusyPoolIsNeverCreatedAgain) {
   ClusterSnapshot snapshot;
   snapshot.pods = {leader()};
-  snapshot.pools = {our_pool(leader(), "PROVISIONING")};
+  snapshot.pools = {our_pool(leader(), PoolStatus::kProvisioning)};
   EXPECT_TRUE(plan_provisioning(snapshot, {}, kNow, {}).creates.empty());
   snapshot.pools.clear();
   snapshot.busy_pools = {build_pool_spec(leader(), {}).name};
@@ -170,15 +190,15 @@ TEST(Plan, DeletesAfterTheGracePeriodOnceTheOwnerIsDone) {
 
 TEST(Plan, UnknownOwnersAndForeignPoolsAreKept) {
   ClusterSnapshot snapshot;
-  snapshot.pools = {our_pool(leader()), PoolState{"default-pool", "ERROR", "", {}, 3, 0}};
+  snapshot.pools = {our_pool(leader()), PoolState{"default-pool", PoolStatus::kError, "", {}, 3, 0}};
   auto plan = plan_provisioning(snapshot, kNoGrace, kNow, {});
   EXPECT_TRUE(plan.deletes.empty());
 }
 
 TEST(Plan, ErrorPoolsAndOrphansAreCollected) {
   ClusterSnapshot snapshot;
-  PoolState broken = our_pool(leader("a"), "ERROR");
-  PoolState orphan{"tpu-orphan", "RUNNING", "", {{kManagedByLabel, kManagedByValue}}, 1, 4};
+  PoolState broken = our_pool(leader("a"), PoolStatus::kError);
+  PoolState orphan{"tpu-orphan", PoolStatus::kRunning, "", {{kManagedByLabel, kManagedByValue}}, 1, 4};
   snapshot.pools = {broken, orphan};
   auto plan = plan_provisioning(snapshot, kNoGrace, kNow, {});
   ASSERT_EQ(plan.deletes.size(), 2u);
@@ -301,7 +321,7 @@ TEST(WorkloadPlan, SingleHostWorkersOfAnIndexedJobShareTheJobsPool) {
 
 TEST(WorkloadPlan, MoreReplicasGrowThePoolAtOnce) {
   ClusterSnapshot snapshot;
-  PoolState pool = our_pool(replica("StatefulSet", "web", 0), "RUNNING", 3);
+  PoolState pool = our_pool(replica("StatefulSet", "web", 0), PoolStatus::kRunning, 3);
   snapshot.pools = {pool};
   snapshot.nodes = pool_nodes(pool, 3);
   for (int i = 0; i < 3; ++i) snapshot.pods.push_back(bound(replica("StatefulSet", "web", i), snapshot.nodes[i].name));
@@ -336,7 +356,7 @@ TEST(WorkloadPlan, MoreReplicasGrowThePoolAtOnce) {
 
 TEST(WorkloadPlan, AShrunkWorkloadsPoolShrinksAfterTheGracePeriodNeverBelowTheNodesInUse) {
   ClusterSnapshot snapshot;
-  PoolState pool = our_pool(replica("StatefulSet", "web", 0), "RUNNING", 3);
+  PoolState pool = our_pool(replica("StatefulSet", "web", 0), PoolStatus::kRunning, 3);
   snapshot.pools = {pool};
   snapshot.nodes = pool_nodes(pool, 3);
   snapshot.pods = {bound(replica("StatefulSet", "web", 0), snapshot.nodes[2].name)};
@@ -366,7 +386,7 @@ TEST(WorkloadPlan, AShrunkWorkloadsPoolShrinksAfterTheGracePeriodNeverBelowTheNo
 
 TEST(WorkloadPlan, AWorkloadWithNoPodsLosesItsPoolAfterTheGracePeriod) {
   ClusterSnapshot snapshot;
-  PoolState pool = our_pool(replica("StatefulSet", "web", 0), "RUNNING", 2);
+  PoolState pool = our_pool(replica("StatefulSet", "web", 0), PoolStatus::kRunning, 2);
   snapshot.pools = {pool};
   snapshot.nodes = pool_nodes(pool, 2);
   PodFacts done = bound(replica("StatefulSet", "web", 0), snapshot.nodes[0].name);

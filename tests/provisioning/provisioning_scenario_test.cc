@@ -2,9 +2,9 @@
 // the gke provider talking to the fake GKE server.
 #include <gtest/gtest.h>
 
-#include "extender/provisioning/gke_provider.h"
-#include "extender/provisioning/provisioning_controller.h"
-#include "extender/provisioning/simulated_provider.h"
+#include "extender/provisioner/gke_provider.h"
+#include "extender/provisioner/provisioning_controller.h"
+#include "extender/provisioner/simulated_provider.h"
 #include "tests/fakes/gke/fake_gke_server.h"
 #include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"

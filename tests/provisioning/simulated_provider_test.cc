@@ -1,4 +1,4 @@
-#include "extender/provisioning/simulated_provider.h"
+#include "extender/provisioner/simulated_provider.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -51,7 +51,7 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   auto pools = provider.list();
   ASSERT_EQ(pools.size(), 1u);
   EXPECT_EQ(pools[0].name, spec.name);
-  EXPECT_EQ(pools[0].status, "RUNNING");
+  EXPECT_EQ(pools[0].status, PoolStatus::kRunning);
   EXPECT_EQ(pools[0].node_count, 4);
   EXPECT_EQ(pools[0].chips, 16);
   EXPECT_EQ(pools[0].label(kSpecHashLabel), spec.hash);
@@ -70,9 +70,9 @@ TEST(SimulatedProvider, APoolWaitingForItsDelayIsListedAsProvisioning) {
   PoolSpec spec = spec_4x4();
   std::thread creator([&] { provider.create(spec, {}); });
   ASSERT_TRUE(testing::eventually([&] { return !provider.list().empty(); }));
-  EXPECT_EQ(provider.list()[0].status, "PROVISIONING");
+  EXPECT_EQ(provider.list()[0].status, PoolStatus::kProvisioning);
   creator.join();
-  EXPECT_EQ(provider.list()[0].status, "RUNNING");
+  EXPECT_EQ(provider.list()[0].status, PoolStatus::kRunning);
 }
 
 TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
@@ -85,12 +85,12 @@ TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
   SimulatedProvider restarted(*cluster.client, 10ms);
   auto pools = restarted.list();
   ASSERT_EQ(pools.size(), 1u);
-  EXPECT_EQ(pools[0].status, "ERROR");
+  EXPECT_EQ(pools[0].status, PoolStatus::kError);
   EXPECT_EQ(pools[0].node_count, 3);
   EXPECT_THAT(pools[0].status_message, ::testing::HasSubstr("3 of 4 nodes"));
 
   restarted.create(spec, {});  // finishing it heals the listing
-  EXPECT_EQ(restarted.list()[0].status, "RUNNING");
+  EXPECT_EQ(restarted.list()[0].status, PoolStatus::kRunning);
 }
 
 TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {

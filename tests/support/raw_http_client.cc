@@ -53,7 +53,7 @@ bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-RawResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
+RawResponse RawConnection::read_response(std::chrono::milliseconds timeout, bool to_head) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t header_end;
   while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
@@ -78,7 +78,8 @@ RawResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
     value.erase(0, value.find_first_not_of(' '));
     response.headers[name] = value;
   }
-  if (response.status == 100) return read_response(timeout);
+  if (response.status == 100) return read_response(timeout, to_head);
+  if (to_head) return response;
   if (auto length = response.headers.find("content-length"); length != response.headers.end()) {
     const size_t size = std::stoul(length->second);
     while (pending_.size() < size) {

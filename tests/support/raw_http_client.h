@@ -25,8 +25,9 @@ class RawConnection {
 
   // Sends all of `bytes`; false when the peer has closed.
   bool send(std::string_view bytes);
-  // Reads one response (Content-Length or chunked bodies, or until the peer closes).
-  RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads one response (Content-Length or chunked bodies, or until the peer closes). `to_head`: the answer to a
+  // HEAD request, whose Content-Length counts a body that is not sent.
+  RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10), bool to_head = false);
   // Whether the peer closes the connection within `wait` (EOF or reset); data it sends meanwhile is discarded.
   bool closed_by_peer(std::chrono::milliseconds wait);
 

@@ -1,0 +1,201 @@
+#include "extender/provisioner/provisioner_options.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "common/config/duration.h"
+#include "common/kube/cluster_config.h"
+#include "extender/provisioner/dry_run_provider.h"
+#include "extender/provisioner/gke_provider.h"
+#include "extender/provisioner/simulated_provider.h"
+
+namespace tpustack::provisioning {
+namespace {
+
+void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanoseconds& target, const std::string& help) {
+  app.add_option_function<std::string>(
+         flag,
+         [&target, flag](const std::string& text) {
+           try {
+             target = config::parse_duration(text);
+           } catch (const std::invalid_argument& e) {
+             throw CLI::ValidationError(flag, e.what());
+           }
+         },
+         help)
+      ->default_str(config::format_duration(target));
+}
+
+std::string default_identity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) return pod;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+}  // namespace
+
+void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options) {
+  app.add_option("--provisioner", options.provider, "Node-pool provisioning: gke, simulated, dry-run or none")
+      ->check(CLI::IsMember({"gke", "simulated", "dry-run", "none"}))
+      ->capture_default_str();
+  app.add_option("--gke-project", options.gke_project, "GCP project of the cluster (default: metadata server)");
+  app.add_option("--gke-location", options.gke_location, "Cluster location (default: metadata server)");
+  app.add_option("--gke-cluster", options.gke_cluster, "Cluster name (default: metadata server)");
+  app.add_option_function<std::string>(
+      "--gke-node-zone", [&options](const std::string& zone) { options.pool_defaults.node_locations = {zone}; },
+      "Zone of the TPU pools (default: a zonal cluster's zone, a regional cluster's first)");
+  add_duration(app, "--pool-deletion-grace", options.pool_deletion_grace,
+               "How long a pool outlives its finished or deleted owner");
+  add_duration(app, "--simulated-node-delay", options.simulated_node_delay,
+               "simulated provider: delay before nodes appear or go");
+  app.add_option("--max-pool-operations", options.max_pool_operations, "Pool operations in flight at once")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--cleanup-only", options.cleanup_only, "Delete finished pools, never create any");
+  app.add_option("--max-provisioned-pools", options.max_pools, "Cap on pools we own at once (0: none)");
+  app.add_option("--max-provisioned-chips", options.max_chips, "Cap on chips in pools we own (0: none)");
+  app.add_option("--gke-api-url", options.gke_api_url, "GKE API base URL")->capture_default_str();
+  app.add_option("--compute-api-url", options.compute_api_url, "Compute Engine API base URL (workload policies)")
+      ->capture_default_str();
+  app.add_option("--metadata-url", options.metadata_url, "Metadata server base URL")->capture_default_str();
+  app.add_option("--lease-namespace,--provisioner-lease-namespace", options.lease_namespace,
+                 "Namespace of the leader-election Lease (default: the pod's own namespace, else default)");
+  app.add_flag("!--no-leader-election", options.leader_election, "Provision without holding the Lease");
+}
+
+const std::set<std::string>& provisioner_config_keys() {
+  static const std::set<std::string> keys = {
+      "provisioner.provider",
+      "provisioner.gkeProject",
+      "provisioner.gkeLocation",
+      "provisioner.gkeCluster",
+      "provisioner.gkeApiUrl",
+      "provisioner.computeApiUrl",
+      "provisioner.metadataUrl",
+      "provisioner.gkePollInterval",
+      "provisioner.poolDeletionGrace",
+      "provisioner.simulatedNodeDelay",
+      "provisioner.maxPoolOperations",
+      "provisioner.cleanupOnly",
+      "provisioner.maxProvisionedPools",
+      "provisioner.maxProvisionedChips",
+      "provisioner.leaderElection",
+      "provisioner.leaseNamespace",
+      "provisioner.nodeServiceAccount",
+      "provisioner.nodeLocations",
+      "provisioner.nodeOauthScopes",
+      "provisioner.maxPodsPerNode",
+      "provisioner.secureBoot",
+      "provisioner.workloadPolicyPrefix",
+  };
+  return keys;
+}
+
+void apply_provisioner_config(const config::ConfigDocument& document, const CLI::App& app,
+                              ProvisionerOptions& options) {
+  auto from_file = [&](const char* flag) { return flag == nullptr || app.count(flag) == 0; };
+  auto set_string = [&](const char* key, const char* flag, std::string& target) {
+    if (auto value = document.get_string(key); value && from_file(flag)) target = *value;
+  };
+  auto set_int = [&](const char* key, const char* flag, int& target) {
+    if (auto value = document.get_int(key); value && from_file(flag)) target = static_cast<int>(*value);
+  };
+  auto set_bool = [&](const char* key, const char* flag, bool& target) {
+    if (auto value = document.get_bool(key); value && from_file(flag)) target = *value;
+  };
+  auto set_duration = [&](const char* key, const char* flag, std::chrono::nanoseconds& target) {
+    if (auto value = document.get_duration(key); value && from_file(flag)) target = *value;
+  };
+  set_string("provisioner.provider", "--provisioner", options.provider);
+  set_string("provisioner.gkeProject", "--gke-project", options.gke_project);
+  set_string("provisioner.gkeLocation", "--gke-location", options.gke_location);
+  set_string("provisioner.gkeCluster", "--gke-cluster", options.gke_cluster);
+  set_string("provisioner.gkeApiUrl", "--gke-api-url", options.gke_api_url);
+  set_string("provisioner.computeApiUrl", "--compute-api-url", options.compute_api_url);
+  set_string("provisioner.metadataUrl", "--metadata-url", options.metadata_url);
+  set_duration("provisioner.gkePollInterval", nullptr, options.gke_poll_interval);
+  set_duration("provisioner.poolDeletionGrace", "--pool-deletion-grace", options.pool_deletion_grace);
+  set_duration("provisioner.simulatedNodeDelay", "--simulated-node-delay", options.simulated_node_delay);
+  set_int("provisioner.maxPoolOperations", "--max-pool-operations", options.max_pool_operations);
+  set_bool("provisioner.cleanupOnly", "--cleanup-only", options.cleanup_only);
+  set_int("provisioner.maxProvisionedPools", "--max-provisioned-pools", options.max_pools);
+  set_int("provisioner.maxProvisionedChips", "--max-provisioned-chips", options.max_chips);
+  set_bool("provisioner.leaderElection", "--no-leader-election", options.leader_election);
+  set_string("provisioner.leaseNamespace", "--lease-namespace", options.lease_namespace);
+  set_string("provisioner.nodeServiceAccount", nullptr, options.pool_defaults.service_account);
+  if (auto zones = document.get_string_list("provisioner.nodeLocations"); zones && from_file("--gke-node-zone")) {
+    options.pool_defaults.node_locations = *zones;
+  }
+  if (auto scopes = document.get_string_list("provisioner.nodeOauthScopes")) options.node_oauth_scopes = *scopes;
+  set_int("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
+  set_bool("provisioner.secureBoot", nullptr, options.pool_defaults.secure_boot);
+  set_string("provisioner.workloadPolicyPrefix", nullptr, options.pool_defaults.workload_policy_prefix);
+  const std::set<std::string> providers = {"gke", "simulated", "dry-run", "none"};
+  if (!providers.contains(options.provider)) {
+    throw config::ConfigError(document.source() + ": provisioner.provider: '" + options.provider +
+                              "' is not one of gke, simulated, dry-run, none");
+  }
+}
+
+std::string lease_namespace(const ProvisionerOptions& options) {
+  if (!options.lease_namespace.empty()) return options.lease_namespace;
+  std::string ns = kube::pod_namespace(options.service_account_namespace_file);
+  return ns.empty() ? "default" : ns;
+}
+
+ControllerSettings controller_settings(const ProvisionerOptions& options) {
+  ControllerSettings settings;
+  settings.plan.cleanup_only = options.cleanup_only;
+  settings.plan.deletion_grace = options.pool_deletion_grace;
+  settings.plan.max_pools = options.max_pools;
+  settings.plan.max_chips = options.max_chips;
+  settings.plan.defaults = options.pool_defaults;
+  settings.max_operations = options.max_pool_operations;
+  if (options.leader_election) {
+    LeaseSettings lease;
+    lease.ns = lease_namespace(options);
+    lease.identity = options.identity.empty() ? default_identity() : options.identity;
+    settings.lease = lease;
+  }
+  return settings;
+}
+
+std::unique_ptr<Provisioner> Provisioner::start(const ProvisionerOptions& options, kube::KubeClient& client,
+                                                metrics::MetricsRegistry& registry) {
+  if (options.provider == "none") return nullptr;
+  std::unique_ptr<Provisioner> provisioner(new Provisioner());
+  if (options.provider == "gke") {
+    GkeSettings gke;
+    gke.project = options.gke_project;
+    gke.location = options.gke_location;
+    gke.cluster = options.gke_cluster;
+    gke.api_url = options.gke_api_url;
+    gke.compute_url = options.compute_api_url;
+    gke.oauth_scopes = options.node_oauth_scopes;
+    gke.metadata_url = options.metadata_url;
+    gke.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(options.gke_poll_interval);
+    gke.defaults = options.pool_defaults;
+    provisioner->provider_ = std::make_unique<GkeProvider>(gke);
+  } else if (options.provider == "simulated") {
+    provisioner->provider_ = std::make_unique<SimulatedProvider>(client, options.simulated_node_delay);
+  } else {
+    provisioner->provider_ = std::make_unique<DryRunProvider>();
+  }
+  provisioner->controller_ =
+      std::make_unique<ProvisioningController>(client, *provisioner->provider_, controller_settings(options), registry);
+  provisioner->controller_->start();
+  spdlog::info("provisioner: {} provider, {} operation(s) at once, deletion grace {}{}", options.provider,
+               options.max_pool_operations, config::format_duration(options.pool_deletion_grace),
+               options.cleanup_only ? ", cleanup only" : "");
+  return provisioner;
+}
+
+Provisioner::~Provisioner() {
+  if (controller_) controller_->stop();
+}
+
+}  // namespace tpustack::provisioning

@@ -1,0 +1,61 @@
+// libFuzzer target: arbitrary bytes as the body of an inference request to inferd (TEI's /embed, /rerank and
+// /tokenize, OpenAI's /v1/embeddings, Termite's /api/embed and /api/rerank), read as HttpApi reads it: parse_body,
+// then every field any of those routes takes. A RequestError is the documented answer to a bad body; besides
+// crashes and sanitizer reports, a refusal without a 4xx status and a message, or a text that is not UTF-8, is a
+// finding.
+//   scripts/fuzz.sh inferd_request_fuzzer 300
+//   inferd_request_fuzz_replay tests/fuzz/corpus/inferd_request
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "inferd/server/input_limits.h"
+#include "inferd/server/request_body.h"
+
+namespace inferd::server {
+namespace {
+
+void check_refusal(const RequestError& error) {
+  if (error.status >= 400 && error.status < 500 && !error.message.empty()) return;
+  std::fprintf(stderr, "refused with %d: %s\n", error.status, error.message.c_str());
+  std::abort();
+}
+
+void check_text(const std::string& text) {
+  if (is_valid_utf8(text)) return;
+  std::fprintf(stderr, "a text that is not UTF-8: %s\n", text.c_str());
+  std::abort();
+}
+
+}  // namespace
+}  // namespace inferd::server
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace inferd::server;
+  const auto body = parse_body(std::string_view(reinterpret_cast<const char*>(data), size), InputLimits{});
+  if (const auto* error = std::get_if<RequestError>(&body)) {
+    check_refusal(*error);
+    return 0;
+  }
+  const auto& doc = std::get<nlohmann::json>(body);
+  for (const char* field : {"inputs", "input", "texts", "prompts"}) {
+    const auto texts = string_list(doc, field);
+    if (const auto* error = std::get_if<RequestError>(&texts)) {
+      check_refusal(*error);
+      continue;
+    }
+    for (const std::string& text : std::get<std::vector<std::string>>(texts)) check_text(text);
+  }
+  for (const char* field : {"model", "query", "encoding_format"}) {
+    if (const auto text = optional_string(doc, field)) check_text(*text);
+  }
+  for (const char* field : {"normalize", "truncate", "raw_scores", "return_text", "add_special_tokens"}) {
+    flag(doc, field, false);
+  }
+  return 0;
+}
