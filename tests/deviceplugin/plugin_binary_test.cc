@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -132,7 +134,15 @@ TEST(PluginBinaryTest, TheLockOutlivesThePluginDirectory) {
   ASSERT_TRUE(second.wait_for_output("waiting for it to exit", kWait)) << second.output();
 
   kubelet.reset();
-  fs::remove_all(plugins);
+  // The first instance may be making its socket anew meanwhile, as it would under a real `rm -rf`: retry until
+  // the directory is gone.
+  std::error_code removing;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fs::remove_all(plugins, removing);
+    if (!removing) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(removing) << removing.message();
   kubelet = std::make_unique<FakeKubelet>(plugins);
   ASSERT_TRUE(kubelet->wait_for_registrations(1, kWait)) << first.output();
   PluginProcess third(args, dir / "third.log");
