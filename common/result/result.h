@@ -7,10 +7,17 @@
 
 namespace tpustack {
 
+// Which side can fix a failure, for the shells that answer with a protocol's status (gRPC code, HTTP status).
+enum class ErrorKind {
+  kInvalidInput,        // the request or file itself is wrong: INVALID_ARGUMENT, 400/422
+  kFailedPrecondition,  // well formed, but the present state refuses it (an Unhealthy chip): FAILED_PRECONDITION
+};
+
 // What went wrong, worded for the person who supplied the input or runs the program: it names the file, field,
 // object or text at fault.
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kInvalidInput;
 };
 
 // A value or the Error that prevented it: the return of every operation whose failure is expected (bad input,

@@ -3,17 +3,18 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "common/topology/topology_error.h"
 
 namespace tpustack::deviceplugin {
 
-ContainerAllocation allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids) {
-  if (ids.empty()) {
-    throw AllocationError(AllocationError::Reason::kInvalidRequest, "Allocate names no device IDs");
-  }
-  std::vector<int> indices = chip_indices(inventory, ids);
-  require_healthy(inventory, indices);
+Result<ContainerAllocation> allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids) {
+  if (ids.empty()) return Error{"Allocate names no device IDs"};
+  auto found = chip_indices(inventory, ids);
+  if (!found) return found.error();
+  std::vector<int> indices = std::move(*found);
+  if (auto healthy = require_healthy(inventory, indices); !healthy) return healthy.error();
   std::sort(indices.begin(), indices.end());
 
   ContainerAllocation out;
@@ -33,14 +34,13 @@ ContainerAllocation allocate_container(const HostInventory& inventory, const std
   } catch (const topology::TopologyError& e) {
     std::string names;
     for (int i : indices) names += (names.empty() ? "" : ", ") + inventory.chips[i].id;
-    throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                          "device IDs [" + names + "] are not a chip set libtpu can run on: " + e.what());
+    return Error{"device IDs [" + names + "] are not a chip set libtpu can run on: " + e.what()};
   }
   out.mounts.push_back({kTpuLogsDir, kTpuLogsDir, false});
   return out;
 }
 
-std::vector<ContainerAllocation> allocate_request(const HostInventory& inventory,
+Result<std::vector<ContainerAllocation>> allocate_request(const HostInventory& inventory,
                                                   const std::vector<std::vector<std::string>>& containers) {
   std::vector<ContainerAllocation> allocations;
   std::map<std::string, size_t> container_of;  // device ID → the first container that asked for it
@@ -48,13 +48,13 @@ std::vector<ContainerAllocation> allocate_request(const HostInventory& inventory
     for (const auto& id : containers[c]) {
       const auto [it, first] = container_of.emplace(id, c);
       if (!first && it->second != c) {
-        throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                              "device ID '" + id + "' is requested by containers " + std::to_string(it->second) +
-                                  " and " + std::to_string(c) +
-                                  " of one Allocate request; a chip serves one container");
+        return Error{"device ID '" + id + "' is requested by containers " + std::to_string(it->second) + " and " +
+                     std::to_string(c) + " of one Allocate request; a chip serves one container"};
       }
     }
-    allocations.push_back(allocate_container(inventory, containers[c]));
+    auto allocation = allocate_container(inventory, containers[c]);
+    if (!allocation) return allocation.error();
+    allocations.push_back(std::move(*allocation));
   }
   return allocations;
 }

@@ -34,13 +34,12 @@ inline constexpr const char* kTpuLogsDir = "/tmp/tpu_logs";
 // must be one libtpu can run on: the whole host, or a 1x1, 1x2 or 2x2 block of its ICI grid
 // (topology::is_chip_block); the refusal names the IDs and the shape they miss. Device nodes are left
 // out when the inventory says not to hand them out. The result depends only on the IDs, so a
-// repeated Allocate gets the same answer. Throws AllocationError.
-ContainerAllocation allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids);
+// repeated Allocate gets the same answer.
+Result<ContainerAllocation> allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids);
 
 // Answers a whole AllocateRequest, one ContainerAllocation per container in order: each container's
-// IDs as allocate_container checks them, and no ID in two containers. Throws AllocationError for the
-// first problem found.
-std::vector<ContainerAllocation> allocate_request(const HostInventory& inventory,
+// IDs as allocate_container checks them, and no ID in two containers; or the Error of the first problem found.
+Result<std::vector<ContainerAllocation>> allocate_request(const HostInventory& inventory,
                                                   const std::vector<std::vector<std::string>>& containers);
 
 }  // namespace tpustack::deviceplugin

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/result/result.h"
 #include "common/topology/container_environment.h"
 #include "common/topology/slice_spec.h"
 #include "deviceplugin/discovery/chip.h"
@@ -22,22 +22,10 @@ struct HostInventory {
   bool hand_out_device_nodes = true;
 };
 
-// A request the plugin refuses. The message names the offending device ID.
-class AllocationError : public std::invalid_argument {
- public:
-  enum class Reason { kInvalidRequest, kUnhealthy };
-  AllocationError(Reason reason, const std::string& message) : std::invalid_argument(message), reason_(reason) {}
-  Reason reason() const { return reason_; }
+// Host-local indices of `ids`, in the order given, or the Error naming an unknown or repeated ID.
+Result<std::vector<int>> chip_indices(const HostInventory& inventory, const std::vector<std::string>& ids);
 
- private:
-  Reason reason_;
-};
-
-// Host-local indices of `ids`, in the order given. Throws AllocationError for an unknown or
-// repeated ID.
-std::vector<int> chip_indices(const HostInventory& inventory, const std::vector<std::string>& ids);
-
-// Throws AllocationError (kUnhealthy) naming the first of these chips that is Unhealthy.
-void require_healthy(const HostInventory& inventory, const std::vector<int>& indices);
+// An Error (kFailedPrecondition) naming the first of these chips that is Unhealthy.
+Result<void> require_healthy(const HostInventory& inventory, const std::vector<int>& indices);
 
 }  // namespace tpustack::deviceplugin

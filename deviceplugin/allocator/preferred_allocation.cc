@@ -3,27 +3,30 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <utility>
 
 #include "common/topology/chip_search.h"
 #include "common/topology/topology_error.h"
 
 namespace tpustack::deviceplugin {
 
-std::vector<std::string> preferred_allocation(const HostInventory& inventory, const PreferredRequest& request) {
+Result<std::vector<std::string>> preferred_allocation(const HostInventory& inventory, const PreferredRequest& request) {
   topology::ChipSearchRequest search;
   search.chips_per_host = inventory.slice.chips_per_host();
   search.count = request.size;
-  search.must_include = chip_indices(inventory, request.must_include);
-  require_healthy(inventory, search.must_include);
-  const std::vector<int> available = chip_indices(inventory, request.available);
+  auto must_include = chip_indices(inventory, request.must_include);
+  if (!must_include) return must_include.error();
+  search.must_include = std::move(*must_include);
+  if (auto healthy = require_healthy(inventory, search.must_include); !healthy) return healthy.error();
+  const auto available = chip_indices(inventory, request.available);
+  if (!available) return available.error();
   for (size_t i = 0; i < request.must_include.size(); ++i) {
-    if (std::find(available.begin(), available.end(), search.must_include[i]) == available.end()) {
-      throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                            "must-include device ID '" + request.must_include[i] + "' is not among the available IDs");
+    if (std::find(available->begin(), available->end(), search.must_include[i]) == available->end()) {
+      return Error{"must-include device ID '" + request.must_include[i] + "' is not among the available IDs"};
     }
   }
   // The kubelet's list may predate a health change that Allocate would hold against the chip.
-  std::copy_if(available.begin(), available.end(), std::back_inserter(search.available),
+  std::copy_if(available->begin(), available->end(), std::back_inserter(search.available),
                [&](int i) { return inventory.healthy[i]; });
   for (const auto& chip : inventory.chips) search.numa_of_chip.push_back(chip.numa_node);
   try {
@@ -31,13 +34,12 @@ std::vector<std::string> preferred_allocation(const HostInventory& inventory, co
     for (int i : topology::preferred_chips(search)) ids.push_back(inventory.chips[i].id);
     return ids;
   } catch (const topology::TopologyError& e) {
-    throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                          "cannot choose " + std::to_string(request.size) + " of " +
-                              std::to_string(search.available.size()) + " available healthy chips: " + e.what());
+    return Error{"cannot choose " + std::to_string(request.size) + " of " + std::to_string(search.available.size()) +
+                 " available healthy chips: " + e.what()};
   }
 }
 
-std::vector<std::vector<std::string>> preferred_allocations(const HostInventory& inventory,
+Result<std::vector<std::vector<std::string>>> preferred_allocations(const HostInventory& inventory,
                                                             const std::vector<PreferredRequest>& containers) {
   std::vector<std::vector<std::string>> answers;
   std::map<std::string, size_t> chosen_for;  // device ID → the container it went to
@@ -45,13 +47,14 @@ std::vector<std::vector<std::string>> preferred_allocations(const HostInventory&
     PreferredRequest request = containers[c];
     for (const auto& id : request.must_include) {
       if (const auto it = chosen_for.find(id); it != chosen_for.end()) {
-        throw AllocationError(AllocationError::Reason::kInvalidRequest,
-                              "must-include device ID '" + id + "' of container " + std::to_string(c) +
-                                  " is already chosen for container " + std::to_string(it->second));
+        return Error{"must-include device ID '" + id + "' of container " + std::to_string(c) +
+                     " is already chosen for container " + std::to_string(it->second)};
       }
     }
     std::erase_if(request.available, [&](const std::string& id) { return chosen_for.contains(id); });
-    answers.push_back(preferred_allocation(inventory, request));
+    auto answer = preferred_allocation(inventory, request);
+    if (!answer) return answer.error();
+    answers.push_back(std::move(*answer));
     for (const auto& id : answers.back()) chosen_for[id] = c;
   }
   return answers;

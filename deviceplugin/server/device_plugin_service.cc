@@ -19,12 +19,12 @@ using Clock = std::chrono::steady_clock;
 // our own shutdown wake it at once.
 constexpr auto kStreamPoll = std::chrono::milliseconds(100);
 
-grpc::Status refusal(const char* rpc, const AllocationError& e, PluginMetrics& metrics) {
+grpc::Status refusal(const char* rpc, const Error& error, PluginMetrics& metrics) {
   metrics.rpc_errors.labels({rpc}).inc();
-  spdlog::warn("{} refused: {}", rpc, e.what());
-  const auto code = e.reason() == AllocationError::Reason::kUnhealthy ? grpc::StatusCode::FAILED_PRECONDITION
-                                                                      : grpc::StatusCode::INVALID_ARGUMENT;
-  return {code, e.what()};
+  spdlog::warn("{} refused: {}", rpc, error.message);
+  const auto code = error.kind == ErrorKind::kFailedPrecondition ? grpc::StatusCode::FAILED_PRECONDITION
+                                                                 : grpc::StatusCode::INVALID_ARGUMENT;
+  return {code, error.message};
 }
 
 std::vector<std::string> strings_of(const google::protobuf::RepeatedPtrField<std::string>& field) {
@@ -81,13 +81,11 @@ grpc::Status DevicePluginService::GetPreferredAllocation(grpc::ServerContext*,
     containers.push_back({strings_of(container.available_deviceids()), strings_of(container.must_include_deviceids()),
                           container.allocation_size()});
   }
-  try {
-    for (const auto& ids : preferred_allocations(*inventory, containers)) {
-      auto* out = response->add_container_responses();
-      for (const auto& id : ids) out->add_deviceids(id);
-    }
-  } catch (const AllocationError& e) {
-    return refusal("GetPreferredAllocation", e, metrics_);
+  const auto chosen = preferred_allocations(*inventory, containers);
+  if (!chosen) return refusal("GetPreferredAllocation", chosen.error(), metrics_);
+  for (const auto& ids : *chosen) {
+    auto* out = response->add_container_responses();
+    for (const auto& id : ids) out->add_deviceids(id);
   }
   metrics_.preferred_allocation_seconds.observe(seconds_since(start));
   return grpc::Status::OK;
@@ -100,13 +98,9 @@ grpc::Status DevicePluginService::Allocate(grpc::ServerContext*, const v1beta1::
   std::vector<std::vector<std::string>> containers;
   for (const auto& container : request->container_requests()) containers.push_back(strings_of(container.devices_ids()));
   // Decide for every container before writing any response, so a refusal changes nothing.
-  std::vector<ContainerAllocation> allocations;
-  try {
-    allocations = allocate_request(*inventory, containers);
-  } catch (const AllocationError& e) {
-    return refusal("Allocate", e, metrics_);
-  }
-  for (const auto& allocation : allocations) {
+  const auto allocations = allocate_request(*inventory, containers);
+  if (!allocations) return refusal("Allocate", allocations.error(), metrics_);
+  for (const auto& allocation : *allocations) {
     auto* out = response->add_container_responses();
     for (const auto& [name, value] : allocation.envs) (*out->mutable_envs())[name] = value;
     for (const auto& mount : allocation.mounts) {

@@ -1,5 +1,6 @@
 #include "extender/provisioning/cluster_facts.h"
 
+#include <algorithm>
 #include <string>
 
 namespace tpustack::provisioning {
@@ -37,14 +38,6 @@ bool flag_set(const json& meta, const char* key) {
   return false;
 }
 
-bool has_condition(const json& status, const std::string& type, const std::string& value, const char* reason) {
-  for (const json& condition : status.value("conditions", json::array())) {
-    if (condition.value("type", "") != type || condition.value("status", "") != value) continue;
-    if (reason == nullptr || condition.value("reason", "") == reason) return true;
-  }
-  return false;
-}
-
 std::map<std::string, std::string> string_map(const json& object) {
   std::map<std::string, std::string> out;
   if (!object.is_object()) return out;
@@ -54,7 +47,25 @@ std::map<std::string, std::string> string_map(const json& object) {
   return out;
 }
 
+// "" for a missing or non-string field: a condition without it matches nothing.
+std::string_view string_field(const json& object, const char* key) {
+  const auto field = object.find(key);
+  return field != object.end() && field->is_string() ? std::string_view(field->get_ref<const std::string&>()) : "";
+}
+
 }  // namespace
+
+bool has_condition(const json& object, std::string_view type, std::string_view value, const char* reason) {
+  const auto status = object.find("status");
+  if (status == object.end() || !status->is_object()) return false;
+  const auto conditions = status->find("conditions");
+  if (conditions == status->end() || !conditions->is_array()) return false;
+  return std::any_of(conditions->begin(), conditions->end(), [&](const json& condition) {
+    if (!condition.is_object()) return false;
+    return string_field(condition, "type") == type && string_field(condition, "status") == value &&
+           (reason == nullptr || string_field(condition, "reason") == reason);
+  });
+}
 
 PodFacts pod_facts(const json& pod) {
   PodFacts facts;
@@ -66,7 +77,7 @@ PodFacts pod_facts(const json& pod) {
   facts.uid = meta.value("uid", "");
   facts.phase = status.value("phase", "Pending");
   facts.node_name = spec.value("nodeName", "");
-  facts.unschedulable = has_condition(status, "PodScheduled", "False", "Unschedulable");
+  facts.unschedulable = has_condition(pod, "PodScheduled", "False", "Unschedulable");
   facts.deleting = meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null();
   facts.opted_out = flag_set(meta, kOptOutKey) || flag_set(meta, kTpuProvisionerOptOutKey);
   for (const json& container : spec.value("containers", json::array())) facts.tpu_chips += container_chips(container);
@@ -85,7 +96,7 @@ NodeFacts node_facts(const json& node) {
   facts.name = meta.value("name", "");
   facts.labels = string_map(meta.value("labels", json::object()));
   facts.unschedulable = node.value("spec", json::object()).value("unschedulable", false);
-  facts.ready = has_condition(node.value("status", json::object()), "Ready", "True", nullptr);
+  facts.ready = has_condition(node, "Ready", "True");
   return facts;
 }
 

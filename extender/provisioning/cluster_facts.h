@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,11 @@ inline constexpr const char* kLocationHintSelector = "cloud.google.com/gke-locat
 // Opt-out, as a label or an annotation with value "true"; tpu-provisioner's key is honoured as well.
 inline constexpr const char* kOptOutKey = "tpustack.dev/disable-provisioning";
 inline constexpr const char* kTpuProvisionerOptOutKey = "tpu-provisioner.cloud.google.com/disable-autoprovisioning";
+
+// Whether object.status.conditions holds {type, status: value} (and the reason, when given). Any other shape
+// of the object, as a half-written or foreign object has, is simply "no".
+bool has_condition(const nlohmann::json& object, std::string_view type, std::string_view value,
+                   const char* reason = nullptr);
 
 // What the provisioner needs to know about one pod.
 struct PodFacts {

@@ -4,26 +4,12 @@
 #include <map>
 
 #include "common/kube/resource.h"
+#include "extender/provisioning/cluster_facts.h"
 #include "extender/provisioning/pool_spec.h"
 
 namespace tpustack::provisioning {
-namespace {
 
 using nlohmann::json;
-
-// Tolerates any shape: an object that is not what its kind promises is simply not finished.
-bool condition_true(const json& object, const char* type) {
-  const auto status = object.find("status");
-  if (status == object.end() || !status->is_object()) return false;
-  const auto conditions = status->find("conditions");
-  if (conditions == status->end() || !conditions->is_array()) return false;
-  return std::any_of(conditions->begin(), conditions->end(), [&](const json& condition) {
-    const auto kind = condition.find("type"), value = condition.find("status");
-    return kind != condition.end() && *kind == type && value != condition.end() && *value == "True";
-  });
-}
-
-}  // namespace
 
 std::string owner_key(OwnerKind kind, const std::string& ns, const std::string& name) {
   return to_string(kind) + "/" + ns + "/" + name;
@@ -31,8 +17,8 @@ std::string owner_key(OwnerKind kind, const std::string& ns, const std::string& 
 
 OwnerState owner_state(OwnerKind kind, const json& owner) {
   const bool finished = kind == OwnerKind::kJobSet
-                            ? condition_true(owner, "Completed") || condition_true(owner, "Failed")
-                            : condition_true(owner, "Complete") || condition_true(owner, "Failed");
+                            ? has_condition(owner, "Completed", "True") || has_condition(owner, "Failed", "True")
+                            : has_condition(owner, "Complete", "True") || has_condition(owner, "Failed", "True");
   return finished ? OwnerState::kFinished : OwnerState::kActive;
 }
 

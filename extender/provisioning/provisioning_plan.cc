@@ -429,11 +429,11 @@ bool managed(const PoolState& pool) { return pool.label(kManagedByLabel) == kMan
 
 bool workload_pool(const PoolState& pool) { return managed(pool) && pool.label(kPoolKindLabel) == kWorkloadPoolKind; }
 
-std::optional<std::string> trigger_blocker(const PodFacts& pod) {
+std::optional<std::string_view> trigger_blocker(const PodFacts& pod) {
   if (pod.phase != "Pending" || !pod.node_name.empty()) return "not pending";
   if (pod.deleting) return "being deleted";
   if (!pod.unschedulable) return "not marked Unschedulable by the scheduler";
-  if (pod.tpu_chips <= 0) return "requests no " + std::string(kTpuResource);
+  if (pod.tpu_chips <= 0) return "requests no google.com/tpu";  // a literal: this runs for every pod event
   if (!has_selector(pod, kAcceleratorLabel) || !has_selector(pod, kTopologyLabel)) {
     return "selects no TPU accelerator and topology";
   }

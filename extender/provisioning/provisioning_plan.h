@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "extender/provisioning/cluster_facts.h"
@@ -82,7 +83,7 @@ struct ProvisioningPlan {
 // Why `pod` asks for no capacity, or nullopt when it does: it is pending, marked PodScheduled=False
 // reason Unschedulable, requests google.com/tpu, selects accelerator and topology, is not opted out or
 // being deleted, and leads its group when it needs a multi-host slice.
-std::optional<std::string> trigger_blocker(const PodFacts& pod);
+std::optional<std::string_view> trigger_blocker(const PodFacts& pod);
 
 // Whether a change to `pod` can alter a decision, so that the pod informer wakes the loop for it: a TPU pod that
 // asks for capacity (see trigger_blocker) or that has ended (its group's pool may go). Others wait for the resync.

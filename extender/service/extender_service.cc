@@ -187,7 +187,7 @@ Result<void> ExtenderService::bind_pod(std::string_view body) {
   if (!synced_) return Error{kNotSynced};
   auto args = wire::parse_binding_args(body);
   std::string key = args.pod_namespace + "/" + args.pod_name;
-  std::optional<Placement> placement;
+  Placement placement;
   std::string uid = args.pod_uid;
   {
     std::lock_guard lock(mu_);
@@ -206,9 +206,9 @@ Result<void> ExtenderService::bind_pod(std::string_view body) {
     placement = std::move(*decided);
     ++generation_;
   }
-  if (auto confirmed = confirm_shared(key, *placement); !confirmed) return confirmed;
+  if (auto confirmed = confirm_shared(key, placement); !confirmed) return confirmed;
   StringMap annotations;
-  if (!placement->slice.empty()) annotations = placement_annotations(*placement);
+  if (!placement.slice.empty()) annotations = placement_annotations(placement);
   try {
     binder_.bind(args.pod_namespace, args.pod_name, uid, args.node, annotations);
   } catch (const std::exception& e) {
@@ -216,7 +216,7 @@ Result<void> ExtenderService::bind_pod(std::string_view body) {
     state_.forget(key);
     return Error{"binding " + key + " to " + args.node + " failed: " + e.what()};
   }
-  spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, placement->slice, placement->worker_id);
+  spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, placement.slice, placement.worker_id);
   return {};
 }
 

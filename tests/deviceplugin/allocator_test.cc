@@ -4,13 +4,15 @@
 #include "deviceplugin/allocator/container_allocation.h"
 #include "deviceplugin/allocator/preferred_allocation.h"
 #include "tests/deviceplugin/running_plugin.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::deviceplugin {
 namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using ::testing::ThrowsMessage;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
 using Ids = std::vector<std::string>;
 
 HostInventory inventory(const std::string& simulate) { return testing::simulated_inventory(simulate); }
@@ -38,7 +40,7 @@ TEST(AllocateTest, WholeHostMatchesReferenceRows) {
   for (const auto& row : rows) {
     SCOPED_TRACE(row.simulate);
     const auto inv = inventory(row.simulate);
-    const auto out = allocate_container(inv, all_ids(inv));
+    const auto out = value_of(allocate_container(inv, all_ids(inv)));
     EXPECT_EQ(out.envs.at("TPU_TOPOLOGY"), row.topology);
     EXPECT_EQ(out.envs.at("TPU_ACCELERATOR_TYPE"), row.accelerator_type);
     EXPECT_EQ(out.envs.at("TPU_HOST_BOUNDS"), row.host_bounds);
@@ -59,7 +61,7 @@ TEST(AllocateTest, WholeHostMatchesReferenceRows) {
 
 TEST(AllocateTest, DeviceNodesAreMrwAndVfioContainerIsSharedOnce) {
   const auto inv = inventory("v5e:2x4:8");
-  const auto out = allocate_container(inv, {"vfio3", "vfio2"});
+  const auto out = value_of(allocate_container(inv, {"vfio3", "vfio2"}));
   ASSERT_EQ(out.devices.size(), 3u);
   EXPECT_EQ(out.devices[0].host_path, "/dev/vfio/2");
   EXPECT_EQ(out.devices[1].host_path, "/dev/vfio/vfio");
@@ -68,7 +70,7 @@ TEST(AllocateTest, DeviceNodesAreMrwAndVfioContainerIsSharedOnce) {
     EXPECT_EQ(d.permissions, "mrw");
     EXPECT_EQ(d.container_path, d.host_path);
   }
-  const auto v4 = allocate_container(inventory("v4:2x2x2:4"), {"accel1"});
+  const auto v4 = value_of(allocate_container(inventory("v4:2x2x2:4"), {"accel1"}));
   ASSERT_EQ(v4.devices.size(), 1u);
   EXPECT_EQ(v4.devices[0].host_path, "/dev/accel1");
 }
@@ -76,7 +78,7 @@ TEST(AllocateTest, DeviceNodesAreMrwAndVfioContainerIsSharedOnce) {
 TEST(AllocateTest, SimulatedChipsWithoutDeviceNodesGetTheEnvironmentOnly) {
   auto inv = inventory("v6e:4x4:4");
   inv.hand_out_device_nodes = false;
-  const auto out = allocate_container(inv, {"vfio0", "vfio1", "vfio2", "vfio3"});
+  const auto out = value_of(allocate_container(inv, {"vfio0", "vfio1", "vfio2", "vfio3"}));
   EXPECT_TRUE(out.devices.empty());
   EXPECT_EQ(out.envs.at("TPU_TOPOLOGY"), "4x4");
   EXPECT_EQ(out.mounts.size(), 1u);
@@ -86,7 +88,7 @@ TEST(AllocateTest, SubHostSetsGetTheSharedModelEnvironment) {
   const auto inv = inventory("v6e:2x4:8");
   for (const Ids& ids : {Ids{"vfio5"}, Ids{"vfio4", "vfio5"}, Ids{"vfio4", "vfio5", "vfio6", "vfio7"}}) {
     SCOPED_TRACE(ids.size());
-    const auto out = allocate_container(inv, ids);
+    const auto out = value_of(allocate_container(inv, ids));
     std::vector<topology::AllocatedChip> chips;
     for (const auto& id : ids) chips.push_back({std::stoi(id.substr(4)), 1});
     EXPECT_EQ(out.envs, topology::container_environment(inv.slice, chips));
@@ -96,8 +98,8 @@ TEST(AllocateTest, SubHostSetsGetTheSharedModelEnvironment) {
 
 TEST(AllocateTest, IsIdempotent) {
   const auto inv = inventory("v5e:2x4:8");
-  const auto first = allocate_container(inv, {"vfio0", "vfio1"});
-  const auto again = allocate_container(inv, {"vfio1", "vfio0"});
+  const auto first = value_of(allocate_container(inv, {"vfio0", "vfio1"}));
+  const auto again = value_of(allocate_container(inv, {"vfio1", "vfio0"}));
   EXPECT_EQ(first.envs, again.envs);
   ASSERT_EQ(first.devices.size(), again.devices.size());
   for (size_t i = 0; i < first.devices.size(); ++i) EXPECT_EQ(first.devices[i].host_path, again.devices[i].host_path);
@@ -105,61 +107,35 @@ TEST(AllocateTest, IsIdempotent) {
 
 TEST(AllocateTest, BadRequestsNameTheDevice) {
   auto inv = inventory("v6e:2x4:8");
-  EXPECT_THAT(
-      [&] {
-        allocate_container(inv, {"vfio0", "vfio9"});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("unknown device ID 'vfio9'")));
-  EXPECT_THAT(
-      [&] {
-        allocate_container(inv, {"vfio1", "vfio1"});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("'vfio1' is listed twice")));
-  EXPECT_THAT(
-      [&] {
-        allocate_container(inv, {"vfio0", "vfio1", "vfio2"});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("[vfio0, vfio1, vfio2]")));
-  EXPECT_THROW(allocate_container(inv, {}), AllocationError);
+  EXPECT_THAT(allocate_container(inv, {"vfio0", "vfio9"}), FailsWith(HasSubstr("unknown device ID 'vfio9'")));
+  EXPECT_THAT(allocate_container(inv, {"vfio1", "vfio1"}), FailsWith(HasSubstr("'vfio1' is listed twice")));
+  EXPECT_THAT(allocate_container(inv, {"vfio0", "vfio1", "vfio2"}), FailsWith(HasSubstr("[vfio0, vfio1, vfio2]")));
+  EXPECT_THAT(allocate_container(inv, {}), FailsWith(HasSubstr("names no device IDs")));
   inv.healthy[6] = false;
-  try {
-    allocate_container(inv, {"vfio6", "vfio7"});
-    FAIL() << "an unhealthy chip was allocated";
-  } catch (const AllocationError& e) {
-    EXPECT_EQ(e.reason(), AllocationError::Reason::kUnhealthy);
-    EXPECT_THAT(e.what(), HasSubstr("'vfio6' is Unhealthy"));
+  const auto unhealthy = allocate_container(inv, {"vfio6", "vfio7"});
+  EXPECT_THAT(unhealthy, FailsWith(HasSubstr("'vfio6' is Unhealthy")));
+  if (!unhealthy) {
+    EXPECT_EQ(unhealthy.error().kind, ErrorKind::kFailedPrecondition);
   }
 }
 
 TEST(AllocateTest, RefusesChipSetsThatAreNoLibtpuBlock) {
   // These got TPU_CHIPS_PER_HOST_BOUNDS=1,2,1 with TPU_VISIBLE_CHIPS=0,7, and 2,2,1 for four chips in two tiles.
   const auto inv = inventory("v6e:2x4:8");
-  EXPECT_THAT(
-      [&] {
-        allocate_container(inv, {"vfio7", "vfio0"});
-      },
-      ThrowsMessage<AllocationError>(AllOf(HasSubstr("device IDs [vfio0, vfio7] are not a chip set libtpu can run on"),
+  EXPECT_THAT(allocate_container(inv, {"vfio7", "vfio0"}), FailsWith(AllOf(HasSubstr("device IDs [vfio0, vfio7] are not a chip set libtpu can run on"),
                                            HasSubstr("not a 1x2 block of ICI neighbours"))));
-  EXPECT_THAT(
-      [&] {
-        allocate_container(inv, {"vfio0", "vfio1", "vfio6", "vfio7"});
-      },
-      ThrowsMessage<AllocationError>(
+  EXPECT_THAT(allocate_container(inv, {"vfio0", "vfio1", "vfio6", "vfio7"}), FailsWith(
           AllOf(HasSubstr("[vfio0, vfio1, vfio6, vfio7]"), HasSubstr("not a 2x2 block of ICI neighbours"))));
   // Neighbours along x; a 2-chip process is 1x2.
-  EXPECT_THROW(allocate_container(inv, {"vfio0", "vfio2"}), AllocationError);
+  EXPECT_FALSE(allocate_container(inv, {"vfio0", "vfio2"}));
   // A 2x2 block across the two NUMA halves is still a block.
-  EXPECT_EQ(allocate_container(inv, {"vfio1", "vfio3", "vfio4", "vfio6"}).envs.at("TPU_VISIBLE_CHIPS"), "1,3,4,6");
+  EXPECT_EQ(value_of(allocate_container(inv, {"vfio1", "vfio3", "vfio4", "vfio6"})).envs.at("TPU_VISIBLE_CHIPS"), "1,3,4,6");
 }
 
 TEST(AllocateTest, AChipInTwoContainersOfOneRequestIsRefused) {
   const auto inv = inventory("v5e:2x4:8");
-  EXPECT_THAT(
-      [&] {
-        allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4"}, {"vfio1"}});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("device ID 'vfio1' is requested by containers 0 and 2")));
-  const auto both = allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4", "vfio5", "vfio6", "vfio7"}});
+  EXPECT_THAT(allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4"}, {"vfio1"}}), FailsWith(HasSubstr("device ID 'vfio1' is requested by containers 0 and 2")));
+  const auto both = value_of(allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4", "vfio5", "vfio6", "vfio7"}}));
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[0].envs.at("TPU_VISIBLE_CHIPS"), "0,1");
   EXPECT_EQ(both[1].envs.at("TPU_VISIBLE_CHIPS"), "4,5,6,7");
@@ -167,19 +143,19 @@ TEST(AllocateTest, AChipInTwoContainersOfOneRequestIsRefused) {
 
 TEST(PreferredAllocationTest, WholeHostAndBlocks) {
   const auto inv = inventory("v5e:2x4:8");
-  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 8}), all_ids(inv));
-  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 4}), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {}, 8})), all_ids(inv));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {}, 4})), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
   // Must-include chip 5 pulls the 4-block into the second NUMA node.
-  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 4}), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
-  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 2}), (Ids{"vfio4", "vfio5"}));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 4})), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 2})), (Ids{"vfio4", "vfio5"}));
 }
 
 TEST(PreferredAllocationTest, HonoursAvailableIds) {
   const auto inv = inventory("v6e:2x4:8");
   const Ids available = {"vfio1", "vfio2", "vfio3", "vfio4", "vfio5", "vfio6", "vfio7"};
-  const auto chosen = preferred_allocation(inv, {available, {}, 4});
+  const auto chosen = value_of(preferred_allocation(inv, {available, {}, 4}));
   EXPECT_EQ(chosen, (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
-  const auto pair = preferred_allocation(inv, {available, {}, 2});
+  const auto pair = value_of(preferred_allocation(inv, {available, {}, 2}));
   ASSERT_EQ(pair.size(), 2u);
   for (const auto& id : pair) EXPECT_NE(id, "vfio0");
 }
@@ -189,46 +165,26 @@ TEST(PreferredAllocationTest, EveryHostSize) {
     SCOPED_TRACE(spec);
     const auto inv = inventory(spec);
     const auto ids = all_ids(inv);
-    EXPECT_EQ(preferred_allocation(inv, {ids, {}, static_cast<int>(ids.size())}), ids);
-    EXPECT_EQ(preferred_allocation(inv, {ids, {}, 1}), Ids{ids.front()});
+    EXPECT_EQ(value_of(preferred_allocation(inv, {ids, {}, static_cast<int>(ids.size())})), ids);
+    EXPECT_EQ(value_of(preferred_allocation(inv, {ids, {}, 1})), Ids{ids.front()});
   }
 }
 
 TEST(PreferredAllocationTest, BadRequests) {
   const auto inv = inventory("v6e:4x4:4");
-  EXPECT_THAT(
-      [&] {
-        preferred_allocation(inv, {{"vfio0", "vfioX"}, {}, 1});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("'vfioX'")));
-  EXPECT_THAT(
-      [&] {
-        preferred_allocation(inv, {{"vfio0", "vfio1"}, {"vfio2"}, 2});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("must-include device ID 'vfio2'")));
-  EXPECT_THAT(
-      [&] {
-        preferred_allocation(inv, {{"vfio0", "vfio1"}, {}, 3});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("cannot choose 3 of 2")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfioX"}, {}, 1}), FailsWith(HasSubstr("'vfioX'")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio1"}, {"vfio2"}, 2}), FailsWith(HasSubstr("must-include device ID 'vfio2'")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio1"}, {}, 3}), FailsWith(HasSubstr("cannot choose 3 of 2")));
 }
 
 TEST(PreferredAllocationTest, SizesWithoutALibtpuShapeAreErrors) {
   // Size 3 used to be answered with three chips, which Allocate then refused.
   const auto inv = inventory("v5e:2x4:8");
   for (int size : {3, 5, 6, 7}) {
-    EXPECT_THAT(
-        [&] {
-          preferred_allocation(inv, {all_ids(inv), {}, size});
-        },
-        ThrowsMessage<AllocationError>(HasSubstr("1, 2, 4 or all 8 chips of a host, not " + std::to_string(size))));
+    EXPECT_THAT(preferred_allocation(inv, {all_ids(inv), {}, size}), FailsWith(HasSubstr("1, 2, 4 or all 8 chips of a host, not " + std::to_string(size))));
   }
   // Two free chips, but no 1x2 block among them.
-  EXPECT_THAT(
-      [&] {
-        preferred_allocation(inv, {{"vfio0", "vfio7"}, {}, 2});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,7")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio7"}, {}, 2}), FailsWith(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,7")));
 }
 
 TEST(PreferredAllocationTest, NeverOffersASetAllocateRefuses) {
@@ -242,15 +198,11 @@ TEST(PreferredAllocationTest, NeverOffersASetAllocateRefuses) {
     }
     for (int size = 1; size <= 8; ++size) {
       for (const Ids& must : {Ids{}, Ids{available.back()}}) {
-        Ids chosen;
-        try {
-          chosen = preferred_allocation(inv, {available, must, size});
-        } catch (const AllocationError&) {
-          continue;
-        }
+        const auto chosen = preferred_allocation(inv, {available, must, size});
+        if (!chosen) continue;
         SCOPED_TRACE(::testing::PrintToString(available) + " size " + std::to_string(size));
-        EXPECT_EQ(chosen.size(), static_cast<size_t>(size));
-        EXPECT_NO_THROW(allocate_container(inv, chosen)) << ::testing::PrintToString(chosen);
+        EXPECT_EQ(chosen->size(), static_cast<size_t>(size));
+        EXPECT_TRUE(allocate_container(inv, *chosen)) << ::testing::PrintToString(*chosen);
       }
     }
   }
@@ -259,25 +211,19 @@ TEST(PreferredAllocationTest, NeverOffersASetAllocateRefuses) {
 TEST(PreferredAllocationTest, LeavesOutUnhealthyChips) {
   auto inv = inventory("v5e:2x4:8");
   inv.healthy[0] = false;
-  EXPECT_EQ(preferred_allocation(inv, {all_ids(inv), {}, 2}), (Ids{"vfio2", "vfio3"}));
-  try {
-    preferred_allocation(inv, {all_ids(inv), {"vfio0"}, 2});
-    FAIL() << "an unhealthy must-include chip was offered";
-  } catch (const AllocationError& e) {
-    EXPECT_EQ(e.reason(), AllocationError::Reason::kUnhealthy);
-    EXPECT_THAT(e.what(), HasSubstr("'vfio0' is Unhealthy"));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {}, 2})), (Ids{"vfio2", "vfio3"}));
+  const auto unhealthy = preferred_allocation(inv, {all_ids(inv), {"vfio0"}, 2});
+  EXPECT_THAT(unhealthy, FailsWith(HasSubstr("'vfio0' is Unhealthy")));
+  if (!unhealthy) {
+    EXPECT_EQ(unhealthy.error().kind, ErrorKind::kFailedPrecondition);
   }
 }
 
 TEST(PreferredAllocationTest, ContainersOfOneRequestGetDifferentChips) {
   const auto inv = inventory("v5e:2x4:8");
-  EXPECT_EQ(preferred_allocations(inv, {{all_ids(inv), {}, 4}, {all_ids(inv), {}, 4}}),
+  EXPECT_EQ(value_of(preferred_allocations(inv, {{all_ids(inv), {}, 4}, {all_ids(inv), {}, 4}})),
             (std::vector<Ids>{{"vfio0", "vfio1", "vfio2", "vfio3"}, {"vfio4", "vfio5", "vfio6", "vfio7"}}));
-  EXPECT_THAT(
-      [&] {
-        preferred_allocations(inv, {{all_ids(inv), {}, 2}, {all_ids(inv), {"vfio1"}, 2}});
-      },
-      ThrowsMessage<AllocationError>(HasSubstr("'vfio1' of container 1 is already chosen for container 0")));
+  EXPECT_THAT(preferred_allocations(inv, {{all_ids(inv), {}, 2}, {all_ids(inv), {"vfio1"}, 2}}), FailsWith(HasSubstr("'vfio1' of container 1 is already chosen for container 0")));
 }
 
 }  // namespace

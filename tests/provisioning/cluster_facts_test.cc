@@ -97,5 +97,19 @@ TEST(NodeFacts, ReadyAndLabels) {
   EXPECT_EQ(facts.label("missing"), "");
 }
 
+TEST(NodeFacts, MalformedConditionsReadAsNotReadyInsteadOfThrowing) {
+  // A condition list with a number in it used to throw nlohmann's type_error out of node_facts.
+  nlohmann::json node = {{"metadata", {{"name", "n1"}}},
+                         {"status", {{"conditions", {1, "a", {{"type", "Ready"}, {"status", true}}}}}}};
+  EXPECT_FALSE(node_facts(node).ready);
+  node["status"]["conditions"].push_back({{"type", "Ready"}, {"status", "True"}});
+  EXPECT_TRUE(node_facts(node).ready);
+  EXPECT_FALSE(has_condition({{"status", "Ready"}}, "Ready", "True"));
+  EXPECT_TRUE(has_condition({{"status", {{"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}}}}}},
+                            "PodScheduled", "False", "Unschedulable"));
+  EXPECT_FALSE(has_condition({{"status", {{"conditions", {{{"type", "PodScheduled"}, {"status", "False"}}}}}}},
+                             "PodScheduled", "False", "Unschedulable"));
+}
+
 }  // namespace
 }  // namespace tpustack::provisioning
