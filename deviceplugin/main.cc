@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     // Errors in the flags or config file are logged to stderr like everything else.
     logging::setup_logging({}, "tpu-device-plugin");
     const auto config = config_file.empty() ? config::ConfigDocument{} : config::ConfigDocument::load_file(config_file);
-    const PluginSettings settings = resolve_settings(flags, config);
+    const PluginSettings settings = resolve_settings(flags, config::SettingResolver(config));
     logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin");
     if (describe) {
       if (!settings.simulate) {  // `--simulate node` needs the labels, which --describe does not read

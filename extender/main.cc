@@ -15,6 +15,7 @@
 #include "common/cli/command_line.h"
 #include "common/config/byte_size.h"
 #include "common/config/config_document.h"
+#include "common/config/setting_resolver.h"
 #include "common/config/duration.h"
 #include "common/files/file_text.h"
 #include "common/http/http_server.h"
@@ -139,12 +140,12 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
     config.reject_unknown_keys(known);
   }
+  const config::SettingResolver resolver(config);
   auto& provisioning_options = flags.provisioning;
-  provisioning::apply_provisioner_config(config, app, provisioning_options);
+  provisioning::apply_provisioner_config(resolver, app, provisioning_options);
   Setting setting = [&](const std::string& flag, const std::string& value, const std::string& key,
                         std::string fallback) {
-    if (app.count(flag) > 0) return value;
-    return config.get_string(key).value_or(std::move(fallback));
+    return resolver.resolve<std::string>({flag, key}, cli::given(app, flag, value), std::move(fallback));
   };
   logging::LoggingOptions log;
   log.level = setting("--log-level", flags.log_level, "logLevel", "info");
@@ -165,24 +166,20 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     throw std::invalid_argument("--client-ca-file needs --tls-cert-file and --tls-private-key-file");
   }
   if (!cert.empty()) verbs.tls = http::TlsFiles{cert, key, client_ca};
-  verbs.debug_endpoints =
-      app.count("--debug-endpoints") > 0 ? flags.debug_endpoints : config.get_bool("debugEndpoints").value_or(false);
+  verbs.debug_endpoints = resolver.resolve<bool>({"--debug-endpoints", "debugEndpoints"},
+                                                 cli::given(app, "--debug-endpoints", flags.debug_endpoints), false);
   verbs.max_request_bytes = config::parse_byte_size(setting(
       "--max-request-bytes", flags.max_request_bytes, "maxRequestBytes", std::to_string(verbs.max_request_bytes)));
-  if (app.count("--max-in-flight") > 0) {
-    verbs.max_in_flight = flags.max_in_flight;
-  } else if (auto value = config.get_int("maxInFlight")) {
-    verbs.max_in_flight = static_cast<int>(*value);
-  }
+  verbs.max_in_flight = resolver.resolve<int>({"--max-in-flight", "maxInFlight"},
+                                              cli::given(app, "--max-in-flight", flags.max_in_flight),
+                                              verbs.max_in_flight);
   if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
   options.group_timeout = config::parse_duration(
       setting("--group-timeout", flags.group_timeout, "groupTimeout", config::format_duration(options.group_timeout)));
-  if (app.count("--scheduler-name") > 0) {
-    options.scheduler_names = flags.scheduler_names;
-  } else if (auto names = config.get_string_list("schedulerNames")) {
-    options.scheduler_names = *names;
-  }
+  options.scheduler_names = resolver.resolve<std::vector<std::string>>(
+      {"--scheduler-name", "schedulerNames"}, cli::given(app, "--scheduler-name", flags.scheduler_names),
+      options.scheduler_names);
   if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
   const auto webhook_settings = webhook_options(setting, flags);
 

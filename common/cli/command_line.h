@@ -17,6 +17,13 @@ inline constexpr int kUsageError = 2;
 std::optional<int> parse_command_line(CLI::App& app, const std::vector<std::string>& args);
 std::optional<int> parse_command_line(CLI::App& app, int argc, const char* const* argv);
 
+// The value CLI11 parsed for `flag` when the command line gave it, else nullopt: the first source that
+// config::SettingResolver weighs, before the config file and the environment.
+template <class T>
+std::optional<T> given(const CLI::App& app, const std::string& flag, const T& value) {
+  return app.count(flag) > 0 ? std::optional<T>(value) : std::nullopt;
+}
+
 // A usage error found after parsing (a missing combination of flags, an unknown command): the message
 // and the usage on stderr; returns kUsageError.
 int usage_error(const CLI::App& app, const std::string& message);

@@ -8,16 +8,6 @@
 namespace tpustack::deviceplugin {
 namespace {
 
-template <class T>
-void override_with(T& target, const std::optional<T>& value) {
-  if (value) target = *value;
-}
-
-std::optional<Declared<std::string>> declared(const std::optional<std::string>& value, std::string origin) {
-  if (!value) return std::nullopt;
-  return Declared<std::string>{*value, std::move(origin)};
-}
-
 bool inside(const std::string& path, const std::string& dir) {
   const auto relative =
       std::filesystem::path(path).lexically_normal().lexically_relative(std::filesystem::path(dir).lexically_normal());
@@ -59,57 +49,53 @@ const std::set<std::string>& config_keys() {
   return keys;
 }
 
-PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDocument& config) {
+PluginSettings resolve_settings(const FlagValues& flags, const config::SettingResolver& resolver) {
+  const config::ConfigDocument& config = resolver.config();
   config.reject_unknown_keys(config_keys());
   PluginSettings s;
   const std::string file = config.source();
+  auto resolve = [&](const config::SettingNames& names, const auto& flag, auto& target) {
+    if (auto found = resolver.find(names, flag)) target = std::move(found->value);
+  };
+  using Names = config::SettingNames;
 
-  override_with(s.registration.plugin_dir, config.get_string("pluginDir"));
-  override_with(s.registration.kubelet_socket, config.get_string("kubeletSocket"));
-  std::optional<std::string> simulate = config.get_string("simulate");
-  override_with(s.health.sysfs_root, config.get_string("sysfsRoot"));
-  override_with(s.health.dev_root, config.get_string("devRoot"));
-  override_with(s.metrics_addr, config.get_string("metricsAddr"));
-  override_with(s.log_level, config.get_string("logLevel"));
-  if (const auto format = config.get_string("logFormat")) {
-    if (*format != "text" && *format != "json") {
-      throw config::ConfigError(file + ": logFormat must be 'text' or 'json', got '" + *format + "'");
+  resolve(Names{"--plugin-dir", "pluginDir"}, flags.plugin_dir, s.registration.plugin_dir);
+  resolve(Names{"--kubelet-socket", "kubeletSocket"}, flags.kubelet_socket, s.registration.kubelet_socket);
+  const auto simulate = resolver.find(Names{"--simulate", "simulate"}, flags.simulate);
+  resolve(Names{"--sysfs-root", "sysfsRoot"}, flags.sysfs_root, s.health.sysfs_root);
+  resolve(Names{"--dev-root", "devRoot"}, flags.dev_root, s.health.dev_root);
+  resolve(Names{"--metrics-addr", "metricsAddr"}, flags.metrics_addr, s.metrics_addr);
+  resolve(Names{"--log-level", "logLevel"}, flags.log_level, s.log_level);
+  if (const auto format = resolver.find<std::string>(Names{"", "logFormat"})) {
+    if (format->value != "text" && format->value != "json") {
+      throw config::ConfigError(format->origin + " must be 'text' or 'json', got '" + format->value + "'");
     }
-    s.log_json = *format == "json";
+    s.log_json = format->value == "json";
   }
-  override_with(s.pod_resources_socket, config.get_string("podResourcesSocket"));
-  override_with(s.lock_file, config.get_string("lockFile"));
-  override_with(s.kubeconfig, config.get_string("kubeconfig"));
-  override_with(s.simulate_device_nodes, config.get_bool("simulateDeviceNodes"));
-  override_with(s.discovery_retry, config.get_duration("discoveryRetry"));
-  override_with(s.health_interval, config.get_duration("health.interval"));
-  override_with(s.health.command, config.get_string("health.command"));
-  if (const auto timeout = config.get_duration("health.commandTimeout")) {
-    s.health.command_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+  resolve(Names{"", "podResourcesSocket"}, std::optional<std::string>(), s.pod_resources_socket);
+  resolve(Names{"--lock-file", "lockFile"}, flags.lock_file, s.lock_file);
+  resolve(Names{"", "kubeconfig"}, std::optional<std::string>(), s.kubeconfig);
+  resolve(Names{"", "simulateDeviceNodes"}, std::optional<bool>(), s.simulate_device_nodes);
+  resolve(Names{"", "discoveryRetry"}, std::optional<std::chrono::nanoseconds>(), s.discovery_retry);
+  const auto interval = flags.health_interval ? std::optional(positive_duration(*flags.health_interval, "--health-interval"))
+                                              : std::nullopt;
+  resolve(Names{"--health-interval", "health.interval"}, interval, s.health_interval);
+  resolve(Names{"", "health.command"}, std::optional<std::string>(), s.health.command);
+  if (const auto timeout = resolver.find<std::chrono::nanoseconds>(Names{"", "health.commandTimeout"})) {
+    s.health.command_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout->value);
   }
-  s.node.accelerator = declared(config.get_string("node.accelerator"), file + " node.accelerator");
-  s.node.topology = declared(config.get_string("node.topology"), file + " node.topology");
-  if (const auto chips = config.get_int("node.chipsPerHost")) {
-    s.node.chips_per_host = Declared<int>{static_cast<int>(*chips), file + " node.chipsPerHost"};
+  // What the node is declared to be; the node's labels come below all of these, at start.
+  s.node.accelerator = resolver.find(Names{"--accelerator", "node.accelerator", "TPUSTACK_ACCELERATOR"}, flags.accelerator);
+  s.node.topology = resolver.find(Names{"--topology", "node.topology", "TPUSTACK_TOPOLOGY"}, flags.topology);
+  s.node.chips_per_host =
+      resolver.find(Names{"--chips-per-host", "node.chipsPerHost", "TPUSTACK_CHIPS_PER_HOST"}, flags.chips_per_host);
+  if (s.node.chips_per_host && s.node.chips_per_host->value <= 0) {
+    throw config::ConfigError(s.node.chips_per_host->origin + ": chips per host must be a positive number, got " +
+                              std::to_string(s.node.chips_per_host->value));
   }
-  if (const auto resilient = config.get_bool("node.iciResiliency")) {
-    s.node.ici_resiliency_disabled = Declared<bool>{!*resilient, file + " node.iciResiliency"};
+  if (const auto resilient = resolver.find<bool>(Names{"", "node.iciResiliency"})) {
+    s.node.ici_resiliency_disabled = Declared<bool>{!resilient->value, resilient->origin};
   }
-
-  override_with(s.registration.plugin_dir, flags.plugin_dir);
-  override_with(s.registration.kubelet_socket, flags.kubelet_socket);
-  if (flags.simulate) simulate = flags.simulate;
-  override_with(s.health.sysfs_root, flags.sysfs_root);
-  override_with(s.health.dev_root, flags.dev_root);
-  if (flags.health_interval) s.health_interval = positive_duration(*flags.health_interval, "--health-interval");
-  override_with(s.metrics_addr, flags.metrics_addr);
-  override_with(s.log_level, flags.log_level);
-  override_with(s.lock_file, flags.lock_file);
-  NodeFacts from_flags;
-  from_flags.accelerator = declared(flags.accelerator, "--accelerator");
-  from_flags.topology = declared(flags.topology, "--topology");
-  if (flags.chips_per_host) from_flags.chips_per_host = Declared<int>{*flags.chips_per_host, "--chips-per-host"};
-  s.node = overlay(from_flags, s.node);
 
   if (s.health_interval <= std::chrono::nanoseconds::zero()) {
     throw config::ConfigError(file + ": health.interval must be positive");
@@ -122,10 +108,10 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDoc
                                 ", whose files the kubelet deletes when it starts: a second plugin would lock a new "
                                 "file and serve beside this one; use a path such as /run/tpu-device-plugin.lock");
   }
-  if (simulate == "node") {
+  if (simulate && simulate->value == "node") {
     s.simulate_node = true;
   } else if (simulate) {
-    s.simulate = parse_simulate_spec(*simulate);
+    s.simulate = parse_simulate_spec(simulate->value);
   }
   s.health.check_hardware = !s.simulate && !s.simulate_node;
   return s;

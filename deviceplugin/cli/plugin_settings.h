@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "common/config/config_document.h"
+#include "common/config/setting_resolver.h"
 #include "deviceplugin/discovery/node_facts.h"
 #include "deviceplugin/health/chip_checks.h"
 #include "deviceplugin/server/registration_loop.h"
@@ -44,16 +44,17 @@ struct PluginSettings {
   // when it starts, and the directory itself may be deleted and made anew.
   std::string lock_file = "/run/tpu-device-plugin.lock";
   std::chrono::nanoseconds discovery_retry = std::chrono::seconds(5);
-  NodeFacts node;          // from flags and the config file; environment and node labels are added at start
+  NodeFacts node;          // from flags, the config file and the environment; node labels are added at start
   std::string kubeconfig;  // for reading NODE_NAME's labels; empty: $KUBECONFIG, else in-cluster
 };
 
 // Every key the YAML config accepts; README's table lists the same.
 const std::set<std::string>& config_keys();
 
-// Flags over the config file over defaults. Throws config::ConfigError (file:line:key), or
+// Flags over the config file over the environment (the node facts' TPUSTACK_ACCELERATOR, TPUSTACK_TOPOLOGY,
+// TPUSTACK_CHIPS_PER_HOST) over defaults. Throws config::ConfigError (file:line:key, or the variable), or
 // std::invalid_argument (TopologyError for --simulate) for a bad flag value or a lock file inside
 // the plugin directory.
-PluginSettings resolve_settings(const FlagValues& flags, const config::ConfigDocument& config);
+PluginSettings resolve_settings(const FlagValues& flags, const config::SettingResolver& resolver);
 
 }  // namespace tpustack::deviceplugin

@@ -135,8 +135,8 @@ int serve(const PluginSettings& settings) {
   InstanceLock lock;
   if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;
 
-  // Declared facts, strongest first: flags, config file, environment, then the node's labels.
-  const NodeFacts declared = overlay(settings.node, facts_from_environment(std::getenv));
+  // Declared facts, strongest first: flags, config file, environment (settings.node), then the node's labels.
+  const NodeFacts& declared = settings.node;
   const char* node_name = std::getenv("NODE_NAME");
   std::optional<NodeFacts> from_labels;
   std::optional<HostInventory> inventory;

@@ -73,20 +73,6 @@ NodeFacts facts_from_node_labels(const std::map<std::string, std::string>& label
   return facts;
 }
 
-NodeFacts facts_from_environment(const std::function<const char*(const char*)>& getenv) {
-  NodeFacts facts;
-  if (const char* v = getenv("TPUSTACK_ACCELERATOR"); v && *v) {
-    facts.accelerator = Declared<std::string>{v, "environment TPUSTACK_ACCELERATOR"};
-  }
-  if (const char* v = getenv("TPUSTACK_TOPOLOGY"); v && *v) {
-    facts.topology = Declared<std::string>{v, "environment TPUSTACK_TOPOLOGY"};
-  }
-  if (const char* v = getenv("TPUSTACK_CHIPS_PER_HOST"); v && *v) {
-    facts.chips_per_host = parse_count(v, "environment TPUSTACK_CHIPS_PER_HOST");
-  }
-  return facts;
-}
-
 topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found) {
   const std::string found_name(topology::info(found_generation).name);
   if (facts.accelerator) {

@@ -1,23 +1,18 @@
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
+#include "common/config/setting_resolver.h"
 #include "common/topology/generation.h"
 #include "common/topology/slice_spec.h"
 
 namespace tpustack::deviceplugin {
 
-// One declared fact and where it was declared ("--topology", "plugin.yaml node.topology",
-// "TPUSTACK_TOPOLOGY", "node label cloud.google.com/gke-tpu-topology"), so errors can say which
-// source to fix.
-template <class T>
-struct Declared {
-  T value;
-  std::string origin;
-};
+// One declared fact and where it was declared ("--topology", "plugin.yaml node.topology", "environment
+// TPUSTACK_TOPOLOGY", "node label cloud.google.com/gke-tpu-topology"), so errors can say which source to fix.
+using config::Declared;
 
 // What the node is supposed to be. Every field is optional in every source.
 struct NodeFacts {
@@ -32,9 +27,6 @@ NodeFacts overlay(const NodeFacts& preferred, const NodeFacts& fallback);
 
 // cloud.google.com/gke-tpu-accelerator, gke-tpu-topology, gke-accelerator-count, gke-tpu-ici-resiliency.
 NodeFacts facts_from_node_labels(const std::map<std::string, std::string>& labels);
-
-// TPUSTACK_ACCELERATOR, TPUSTACK_TOPOLOGY, TPUSTACK_CHIPS_PER_HOST; `getenv` is injectable for tests.
-NodeFacts facts_from_environment(const std::function<const char*(const char*)>& getenv);
 
 // The slice this host belongs to, from declared facts checked against what discovery found
 // (`found` chips of generation `found_generation`). Without a declared topology the host is taken to

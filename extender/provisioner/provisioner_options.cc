@@ -95,48 +95,37 @@ const std::set<std::string>& provisioner_config_keys() {
   return keys;
 }
 
-void apply_provisioner_config(const config::ConfigDocument& document, const CLI::App& app,
+void apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
                               ProvisionerOptions& options) {
-  auto from_file = [&](const char* flag) { return flag == nullptr || app.count(flag) == 0; };
-  auto set_string = [&](const char* key, const char* flag, std::string& target) {
-    if (auto value = document.get_string(key); value && from_file(flag)) target = *value;
+  // A key without a flag (nullptr) is set from the file alone.
+  auto set = [&](const char* key, const char* flag, auto& target) {
+    resolver.apply({flag == nullptr ? "" : flag, key}, flag != nullptr && app.count(flag) > 0, target);
   };
-  auto set_int = [&](const char* key, const char* flag, int& target) {
-    if (auto value = document.get_int(key); value && from_file(flag)) target = static_cast<int>(*value);
-  };
-  auto set_bool = [&](const char* key, const char* flag, bool& target) {
-    if (auto value = document.get_bool(key); value && from_file(flag)) target = *value;
-  };
-  auto set_duration = [&](const char* key, const char* flag, std::chrono::nanoseconds& target) {
-    if (auto value = document.get_duration(key); value && from_file(flag)) target = *value;
-  };
-  set_string("provisioner.provider", "--provisioner", options.provider);
-  set_string("provisioner.gkeProject", "--gke-project", options.gke_project);
-  set_string("provisioner.gkeLocation", "--gke-location", options.gke_location);
-  set_string("provisioner.gkeCluster", "--gke-cluster", options.gke_cluster);
-  set_string("provisioner.gkeApiUrl", "--gke-api-url", options.gke_api_url);
-  set_string("provisioner.computeApiUrl", "--compute-api-url", options.compute_api_url);
-  set_string("provisioner.metadataUrl", "--metadata-url", options.metadata_url);
-  set_duration("provisioner.gkePollInterval", nullptr, options.gke_poll_interval);
-  set_duration("provisioner.poolDeletionGrace", "--pool-deletion-grace", options.pool_deletion_grace);
-  set_duration("provisioner.simulatedNodeDelay", "--simulated-node-delay", options.simulated_node_delay);
-  set_int("provisioner.maxPoolOperations", "--max-pool-operations", options.max_pool_operations);
-  set_bool("provisioner.cleanupOnly", "--cleanup-only", options.cleanup_only);
-  set_int("provisioner.maxProvisionedPools", "--max-provisioned-pools", options.max_pools);
-  set_int("provisioner.maxProvisionedChips", "--max-provisioned-chips", options.max_chips);
-  set_bool("provisioner.leaderElection", "--no-leader-election", options.leader_election);
-  set_string("provisioner.leaseNamespace", "--lease-namespace", options.lease_namespace);
-  set_string("provisioner.nodeServiceAccount", nullptr, options.pool_defaults.service_account);
-  if (auto zones = document.get_string_list("provisioner.nodeLocations"); zones && from_file("--gke-node-zone")) {
-    options.pool_defaults.node_locations = *zones;
-  }
-  if (auto scopes = document.get_string_list("provisioner.nodeOauthScopes")) options.node_oauth_scopes = *scopes;
-  set_int("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
-  set_bool("provisioner.secureBoot", nullptr, options.pool_defaults.secure_boot);
-  set_string("provisioner.workloadPolicyPrefix", nullptr, options.pool_defaults.workload_policy_prefix);
+  set("provisioner.provider", "--provisioner", options.provider);
+  set("provisioner.gkeProject", "--gke-project", options.gke_project);
+  set("provisioner.gkeLocation", "--gke-location", options.gke_location);
+  set("provisioner.gkeCluster", "--gke-cluster", options.gke_cluster);
+  set("provisioner.gkeApiUrl", "--gke-api-url", options.gke_api_url);
+  set("provisioner.computeApiUrl", "--compute-api-url", options.compute_api_url);
+  set("provisioner.metadataUrl", "--metadata-url", options.metadata_url);
+  set("provisioner.gkePollInterval", nullptr, options.gke_poll_interval);
+  set("provisioner.poolDeletionGrace", "--pool-deletion-grace", options.pool_deletion_grace);
+  set("provisioner.simulatedNodeDelay", "--simulated-node-delay", options.simulated_node_delay);
+  set("provisioner.maxPoolOperations", "--max-pool-operations", options.max_pool_operations);
+  set("provisioner.cleanupOnly", "--cleanup-only", options.cleanup_only);
+  set("provisioner.maxProvisionedPools", "--max-provisioned-pools", options.max_pools);
+  set("provisioner.maxProvisionedChips", "--max-provisioned-chips", options.max_chips);
+  set("provisioner.leaderElection", "--no-leader-election", options.leader_election);
+  set("provisioner.leaseNamespace", "--lease-namespace", options.lease_namespace);
+  set("provisioner.nodeServiceAccount", nullptr, options.pool_defaults.service_account);
+  set("provisioner.nodeLocations", "--gke-node-zone", options.pool_defaults.node_locations);
+  set("provisioner.nodeOauthScopes", nullptr, options.node_oauth_scopes);
+  set("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
+  set("provisioner.secureBoot", nullptr, options.pool_defaults.secure_boot);
+  set("provisioner.workloadPolicyPrefix", nullptr, options.pool_defaults.workload_policy_prefix);
   const std::set<std::string> providers = {"gke", "simulated", "dry-run", "none"};
   if (!providers.contains(options.provider)) {
-    throw config::ConfigError(document.source() + ": provisioner.provider: '" + options.provider +
+    throw config::ConfigError(resolver.config().source() + ": provisioner.provider: '" + options.provider +
                               "' is not one of gke, simulated, dry-run, none");
   }
 }

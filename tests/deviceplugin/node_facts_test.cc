@@ -34,18 +34,6 @@ TEST(NodeFactsTest, PreferredSourceWinsFieldByField) {
   EXPECT_EQ(merged.accelerator->value, "tpu-v6e-slice");
 }
 
-TEST(NodeFactsTest, EnvironmentIsRead) {
-  const std::map<std::string, std::string> env = {{"TPUSTACK_ACCELERATOR", "v5e"}, {"TPUSTACK_CHIPS_PER_HOST", "8"}};
-  const auto facts = facts_from_environment([&](const char* name) -> const char* {
-    const auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  });
-  EXPECT_EQ(facts.accelerator->value, "v5e");
-  EXPECT_EQ(facts.chips_per_host->value, 8);
-  EXPECT_FALSE(facts.topology);
-  EXPECT_EQ(resolve_slice(facts, Generation::kV5e, 8).topology().to_string(), "2x4");
-}
-
 TEST(NodeFactsTest, MismatchesNameTheirSource) {
   EXPECT_THAT([] { resolve_slice(facts_from_node_labels(kV6eLabels), Generation::kV6e, 3); },
               ThrowsMessage<TopologyError>(

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
+
 #include "common/topology/topology_error.h"
 #include "deviceplugin/cli/plugin_settings.h"
 
@@ -11,8 +13,35 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+TEST(PluginSettingsTest, NodeFactsComeFromFlagsThenTheConfigFileThenTheEnvironment) {
+  const std::map<std::string, std::string> env = {
+      {"TPUSTACK_ACCELERATOR", "v5e"}, {"TPUSTACK_CHIPS_PER_HOST", "8"}, {"TPUSTACK_TOPOLOGY", "4x4"}};
+  const config::SettingResolver resolver(config::ConfigDocument::parse("node:\n  topology: 2x4\n", "plugin.yaml"),
+                                         [&](const char* name) -> const char* {
+                                           const auto it = env.find(name);
+                                           return it == env.end() ? nullptr : it->second.c_str();
+                                         });
+  FlagValues flags;
+  flags.accelerator = "v5litepod";
+  const auto node = resolve_settings(flags, resolver).node;
+  EXPECT_EQ(node.accelerator->value, "v5litepod");
+  EXPECT_EQ(node.accelerator->origin, "--accelerator");
+  EXPECT_EQ(node.topology->value, "2x4");
+  EXPECT_EQ(node.topology->origin, "plugin.yaml node.topology");
+  EXPECT_EQ(node.chips_per_host->value, 8);
+  EXPECT_EQ(node.chips_per_host->origin, "environment TPUSTACK_CHIPS_PER_HOST");
+  EXPECT_EQ(resolve_slice(node, topology::Generation::kV5e, 8).topology().to_string(), "2x4");
+
+  const config::SettingResolver zero(config::ConfigDocument{}, [](const char* name) -> const char* {
+    return std::string_view(name) == "TPUSTACK_CHIPS_PER_HOST" ? "0" : nullptr;
+  });
+  EXPECT_THAT([&] { resolve_settings({}, zero); },
+              ::testing::ThrowsMessage<config::ConfigError>(
+                  HasSubstr("environment TPUSTACK_CHIPS_PER_HOST: chips per host must be a positive number, got 0")));
+}
+
 TEST(PluginSettingsTest, Defaults) {
-  const auto s = resolve_settings({}, {});
+  const auto s = resolve_settings({}, config::SettingResolver(config::ConfigDocument{}));
   EXPECT_EQ(s.registration.plugin_dir, "/var/lib/kubelet/device-plugins");
   EXPECT_EQ(s.registration.kubelet_socket, "/var/lib/kubelet/device-plugins/kubelet.sock");
   // Not in the plugin directory, which the kubelet empties when it starts.
@@ -40,7 +69,7 @@ logFormat: json
   FlagValues flags;
   flags.health_interval = "2s";
   flags.topology = "4x4";
-  const auto s = resolve_settings(flags, config);
+  const auto s = resolve_settings(flags, config::SettingResolver(config));
   EXPECT_EQ(s.registration.plugin_dir, "/plugins");
   EXPECT_EQ(s.registration.kubelet_socket, "/plugins/kubelet.sock");
   ASSERT_TRUE(s.simulate);
@@ -58,17 +87,17 @@ logFormat: json
 }
 
 TEST(PluginSettingsTest, BadValuesAreErrors) {
-  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse("healthInterval: 1s\n", "p.yaml")),
+  EXPECT_THROW(resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse("healthInterval: 1s\n", "p.yaml"))),
                config::ConfigError);
-  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse("health:\n  interval: soon\n", "p.yaml")),
+  EXPECT_THROW(resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse("health:\n  interval: soon\n", "p.yaml"))),
                config::ConfigError);
   FlagValues bad_simulate;
   bad_simulate.simulate = "v6e:4x4:8";
-  EXPECT_THAT([&] { resolve_settings(bad_simulate, {}); },
+  EXPECT_THAT([&] { resolve_settings(bad_simulate, config::SettingResolver(config::ConfigDocument{})); },
               ::testing::ThrowsMessage<topology::TopologyError>(HasSubstr("ct6e-standard-8t")));
   FlagValues flags;
   flags.health_interval = "0s";
-  EXPECT_THAT([&] { resolve_settings(flags, {}); },
+  EXPECT_THAT([&] { resolve_settings(flags, config::SettingResolver(config::ConfigDocument{})); },
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("--health-interval must be positive")));
 }
 
@@ -76,20 +105,20 @@ TEST(PluginSettingsTest, ALockFileInsideThePluginDirectoryIsRefused) {
   FlagValues flags;
   flags.plugin_dir = "/plugins/";
   flags.lock_file = "/plugins/tpu-device-plugin.lock";
-  EXPECT_THAT([&] { resolve_settings(flags, {}); },
+  EXPECT_THAT([&] { resolve_settings(flags, config::SettingResolver(config::ConfigDocument{})); },
               ::testing::ThrowsMessage<std::invalid_argument>(
                   HasSubstr("lock file /plugins/tpu-device-plugin.lock is inside the plugin directory /plugins/")));
-  EXPECT_THROW(resolve_settings({}, config::ConfigDocument::parse(
-                                        "lockFile: /var/lib/kubelet/device-plugins/sub/x.lock\n", "p.yaml")),
+  EXPECT_THROW(resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse(
+                                        "lockFile: /var/lib/kubelet/device-plugins/sub/x.lock\n", "p.yaml"))),
                std::invalid_argument);
   flags.lock_file = "/plugins.lock";
-  EXPECT_EQ(resolve_settings(flags, {}).lock_file, "/plugins.lock");
+  EXPECT_EQ(resolve_settings(flags, config::SettingResolver(config::ConfigDocument{})).lock_file, "/plugins.lock");
 }
 
 TEST(PluginSettingsTest, TheManifestConfigMapIsAValidConfig) {
   const auto configmap = YAML::LoadFile(std::string(TPUSTACK_SOURCE_DIR) + "/manifests/deviceplugin/configmap.yaml");
   const auto text = configmap["data"]["plugin.yaml"].as<std::string>();
-  const auto s = resolve_settings({}, config::ConfigDocument::parse(text, "configmap.yaml"));
+  const auto s = resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse(text, "configmap.yaml")));
   EXPECT_EQ(s.health.sysfs_root, "/host/sys");
   EXPECT_EQ(s.pod_resources_socket, "/var/lib/kubelet/pod-resources/kubelet.sock");
   EXPECT_TRUE(s.log_json);

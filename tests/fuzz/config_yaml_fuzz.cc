@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   try {
-    deviceplugin::resolve_settings(deviceplugin::FlagValues{}, document);
+    deviceplugin::resolve_settings(deviceplugin::FlagValues{}, config::SettingResolver(document));
   } catch (const config::ConfigError&) {
   } catch (const std::invalid_argument&) {
   }
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     provisioning::ProvisionerOptions options;
     provisioning::add_provisioner_flags(app, options);
     document.reject_unknown_keys(provisioning::provisioner_config_keys());
-    provisioning::apply_provisioner_config(document, app, options);
+    provisioning::apply_provisioner_config(config::SettingResolver(document), app, options);
   } catch (const config::ConfigError&) {
   }
   return 0;

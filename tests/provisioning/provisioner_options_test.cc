@@ -94,7 +94,7 @@ TEST(ProvisionerConfig, FileSetsWhatFlagsDoNotAndFlagsWin) {
                                                 "serve.yaml");
   document.reject_unknown_keys(provisioner_config_keys());
   Parsed parsed({"--gke-project", "from-flag"});
-  apply_provisioner_config(document, parsed.app, parsed.options);
+  apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options);
   const ProvisionerOptions& o = parsed.options;
   EXPECT_EQ(o.provider, "simulated");
   EXPECT_EQ(o.gke_project, "from-flag");
@@ -115,7 +115,7 @@ TEST(ProvisionerConfig, GkeNodeZoneFlagBeatsNodeLocationsAndScopesAndComputeUrlC
                                                 "serve.yaml");
   document.reject_unknown_keys(provisioner_config_keys());
   Parsed parsed({"--gke-node-zone", "us-east5-c"});
-  apply_provisioner_config(document, parsed.app, parsed.options);
+  apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options);
   EXPECT_EQ(parsed.options.pool_defaults.node_locations, std::vector<std::string>{"us-east5-c"});
   EXPECT_EQ(parsed.options.node_oauth_scopes,
             std::vector<std::string>{"https://www.googleapis.com/auth/devstorage.read_only"});
@@ -127,7 +127,7 @@ TEST(ProvisionerConfig, UnknownKeysAndProvidersAreErrors) {
   EXPECT_THROW(typo.reject_unknown_keys(provisioner_config_keys()), config::ConfigError);
   auto bad = config::ConfigDocument::parse("provisioner:\n  provider: aws\n", "serve.yaml");
   Parsed parsed({});
-  EXPECT_THROW(apply_provisioner_config(bad, parsed.app, parsed.options), config::ConfigError);
+  EXPECT_THROW(apply_provisioner_config(config::SettingResolver(bad), parsed.app, parsed.options), config::ConfigError);
 }
 
 TEST(Provisioner, NoneStartsNothing) {
