@@ -1,13 +1,10 @@
 // tpu-extender: slice-aware gang placement for kube-scheduler (serve) and its what-if planner (plan).
-#include <atomic>
-#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +17,7 @@
 #include "common/files/file_text.h"
 #include "common/http/http_server.h"
 #include "common/kube/cluster_config.h"
+#include "common/lifecycle/shutdown_signals.h"
 #include "common/logging/logging.h"
 #include "extender/admission/admission_webhook.h"
 #include "extender/model/cluster_state.h"
@@ -31,8 +29,6 @@
 namespace {
 
 using namespace tpustack;
-
-std::atomic<bool> stop_requested{false};
 
 struct PlanOptions {
   std::string nodes;
@@ -130,6 +126,8 @@ std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting&
 }
 
 int serve(const CLI::App& app, ServeFlags& flags) {
+  // Before any thread starts, so that every thread inherits the blocked signals.
+  const lifecycle::ShutdownSignals signals;
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     config = config::ConfigDocument::load_file(flags.config);
@@ -197,13 +195,11 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     webhook.emplace(*webhook_settings, runtime.client());
     webhook->start();
   }
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  for (int tick = 0; !stop_requested; ++tick) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::optional<std::string> signal;
+  for (int tick = 0; !(signal = signals.wait_for(std::chrono::milliseconds(200))); ++tick) {
     if (tick % 25 == 0) runtime.service().refresh_gauges();  // slices and groups gauges every 5 s
   }
-  spdlog::info("stopping");
+  spdlog::info("received {}; stopping", *signal);
   runtime.set_readiness_check(nullptr);
   webhook.reset();
   provisioner.reset();

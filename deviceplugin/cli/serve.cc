@@ -1,7 +1,5 @@
 #include "deviceplugin/cli/serve.h"
 
-#include <signal.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/lifecycle/shutdown_signals.h"
 #include "common/metrics/metrics_server.h"
 #include "common/topology/topology_error.h"
 #include "deviceplugin/discovery/node_labels.h"
@@ -45,34 +44,6 @@ class Readiness {
   std::string status_ = "starting";
 };
 
-// Turns SIGTERM/SIGINT into a call of `on_signal`. The signals are blocked in every thread (the
-// mask is inherited), so only this thread sees them, outside any signal handler.
-class SignalWatch {
- public:
-  explicit SignalWatch(std::function<void()> on_signal)
-      : thread_([on_signal = std::move(on_signal)](std::stop_token stop) {
-          sigset_t set = signals();
-          const timespec poll{0, 100'000'000};
-          while (!stop.stop_requested()) {
-            const int sig = ::sigtimedwait(&set, nullptr, &poll);
-            if (sig > 0) {
-              spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-              on_signal();
-            }
-          }
-        }) {}
-  static sigset_t signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    return set;
-  }
-
- private:
-  std::jthread thread_;
-};
-
 HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
   const bool resilience_off = facts.ici_resiliency_disabled && facts.ici_resiliency_disabled->value;
   if (settings.simulate || settings.simulate_node) {
@@ -97,8 +68,7 @@ HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
 }  // namespace
 
 int serve(const PluginSettings& settings) {
-  sigset_t signals = SignalWatch::signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const lifecycle::ShutdownSignals signals;
 
   std::atomic<bool> stopping{false};
   // The registration loop while it exists; the signal thread and /healthz use it under loop_mu.
@@ -108,7 +78,7 @@ int serve(const PluginSettings& settings) {
     std::lock_guard guard(loop_mu);
     loop = l;
   };
-  SignalWatch signal_watch([&] {
+  const lifecycle::ShutdownWatch shutdown(signals, [&](const std::string&) {
     stopping = true;
     std::lock_guard guard(loop_mu);
     if (loop) loop->stop();

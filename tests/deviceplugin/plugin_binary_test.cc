@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <csignal>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -98,6 +99,12 @@ TEST(PluginBinaryTest, SimulatedPluginRegistersAndCleansUpOnSigterm) {
   ASSERT_TRUE(kubelet.allocate({"vfio0", "vfio1", "vfio2", "vfio3"}, &response).ok());
   EXPECT_EQ(response.envs().at("TPU_ACCELERATOR_TYPE"), "v6e-16");
   EXPECT_EQ(response.devices_size(), 0);  // simulated /dev/vfio paths do not exist here
+  // SIGHUP (a closed terminal, a reload habit) used to end the plugin without unregistering; it is ignored.
+  plugin.signal(SIGHUP);
+  for (int i = 0; i < 100 && plugin.output().find("SIGHUP ignored") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_THAT(plugin.output(), HasSubstr("SIGHUP ignored"));
   kubelet.restart();
   ASSERT_TRUE(kubelet.wait_for_registrations(2, kWait)) << plugin.output();
   EXPECT_EQ(plugin.terminate(kWait), 0) << plugin.output();

@@ -1,6 +1,7 @@
 // tpu-extender's verbs port as an attacker and a busy cluster meet it: the real program against the fake API
 // server, spoken to over real sockets.
 #include <algorithm>
+#include <csignal>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -131,6 +133,19 @@ class VerbsListenerTest : public ::testing::Test {
   std::unique_ptr<tpustack::testing::ChildProcess> extender_;
   int port_ = 0;
 };
+
+TEST_F(VerbsListenerTest, SighupIsIgnoredAndSigtermStopsCleanly) {
+  // SIGHUP used to end tpu-extender at once, leaving kube-scheduler without its extender.
+  extender_->signal(SIGHUP);
+  for (int i = 0; i < 100 && extender_->output().find("SIGHUP ignored") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_THAT(extender_->output(), ::testing::HasSubstr("SIGHUP ignored"));
+  EXPECT_EQ(round_trip(port_, "GET", "/healthz").status, 200);
+  EXPECT_EQ(extender_->terminate(20s), 0) << extender_->output();
+  EXPECT_THAT(extender_->output(), ::testing::HasSubstr("received SIGTERM; stopping"));
+  extender_.reset();
+}
 
 TEST_F(VerbsListenerTest, TwoThousandStalledConnectionsNeitherSlowTheSchedulerNorStayInMemory) {
   // 32 clients as kube-scheduler's: kept-alive connections, filter then prioritize. Returns the p99 in ms.
