@@ -1,7 +1,9 @@
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "inferd/registry/blob_source.h"
+#include "inferd/registry/partial_file.h"
 
 namespace inferd::registry {
 
@@ -24,10 +26,19 @@ class DirectoryBlobSource final : public BlobSource {
   Result<Download> download(const std::string& path, const std::filesystem::path& partial) override {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(root_ / path, ec)) return Download{false, 0};
-    std::filesystem::copy_file(root_ / path, partial, std::filesystem::copy_options::overwrite_existing, ec);
-    if (ec) return Error{"cannot copy " + locate(path) + " to " + partial.string() + ": " + ec.message()};
-    return Download{true, std::filesystem::file_size(partial, ec)};
+    std::ifstream in(root_ / path, std::ios::binary);
+    auto out = PartialFile::open(partial, false);
+    if (!out) return out.error();
+    std::vector<char> chunk(1 << 16);
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (auto written = out->write(chunk.data(), static_cast<size_t>(in.gcount())); !written) return written.error();
+    }
+    if (in.bad()) return Error{"cannot read " + locate(path)};
+    return Download{true, out->size()};
   }
+
+  Result<std::string> revision_commit(const std::string&) override { return std::string(); }
 
  private:
   std::filesystem::path root_;

@@ -1,15 +1,29 @@
 #include <cpprest/http_client.h>
 
-#include <fstream>
 #include <vector>
 
 #include "inferd/registry/blob_source.h"
+#include "inferd/registry/partial_file.h"
 
 namespace inferd::registry {
 
 namespace {
 
 namespace http = web::http;
+
+std::string header(const http::http_response& response, const std::string& name) {
+  const auto& headers = response.headers();
+  const auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+// What If-Range may carry (RFC 9110 13.1.5): a strong ETag, else Last-Modified; "" when the response has neither,
+// and then an interrupted transfer starts again rather than resuming.
+std::string strong_validator(const http::http_response& response) {
+  const std::string etag = header(response, "ETag");
+  if (!etag.empty() && etag.rfind("W/", 0) != 0) return etag;
+  return header(response, "Last-Modified");
+}
 
 class HttpBlobSource final : public BlobSource {
  public:
@@ -34,37 +48,59 @@ class HttpBlobSource final : public BlobSource {
   }
 
   Result<Download> download(const std::string& path, const std::filesystem::path& partial) override {
-    std::error_code ec;
-    const uint64_t have = std::filesystem::exists(partial, ec) ? std::filesystem::file_size(partial, ec) : 0;
+    // Resume only what a validator vouches for: a bare Range request on a file that changed since (a new
+    // revision, another model's leftover) would splice two files together.
+    uint64_t have = regular_file_size(partial);
+    const std::string validator = have > 0 ? read_validator(partial) : "";
+    if (validator.empty()) have = 0;
     try {
       http::client::http_client client(locate(path), config_);
       http::http_request request(http::methods::GET);
-      if (have > 0) request.headers().add("Range", "bytes=" + std::to_string(have) + "-");
+      if (have > 0) {
+        request.headers().add("Range", "bytes=" + std::to_string(have) + "-");
+        request.headers().add("If-Range", validator);
+      }
       http::http_response response = client.request(request).get();
       const auto status = response.status_code();
       if (status == http::status_codes::NotFound) return Download{false, 0};
-      // The partial file already holds everything (or more, which the digest check will reject).
+      // The validator matched and the partial file already holds everything.
       if (status == http::status_codes::RangeNotSatisfiable && have > 0) return Download{true, have};
-      const bool resumed = status == http::status_codes::PartialContent && have > 0;
+      const bool resumed = status == http::status_codes::PartialContent && have > 0 &&
+                           header(response, "Content-Range").rfind("bytes " + std::to_string(have) + "-", 0) == 0;
       if (status != http::status_codes::OK && !resumed) {
         return Error{"GET " + locate(path) + " answered HTTP " + std::to_string(status)};
       }
-      std::ofstream out(partial, std::ios::binary | (resumed ? std::ios::app : std::ios::trunc));
-      if (!out) return Error{"cannot write " + partial.string()};
+      // Emptied first, then the new validator: a kill between the two leaves an empty file, never old bytes
+      // under a new validator.
+      auto out = PartialFile::open(partial, resumed);
+      if (!out) return out.error();
+      if (!resumed) {
+        if (auto saved = write_validator(partial, strong_validator(response)); !saved) return saved.error();
+      }
       auto body = response.body().streambuf();
       std::vector<uint8_t> chunk(1 << 16);
-      uint64_t size = resumed ? have : 0;
       while (true) {
         const size_t n = body.getn(chunk.data(), chunk.size()).get();
         if (n == 0) break;
-        out.write(reinterpret_cast<const char*>(chunk.data()), static_cast<std::streamsize>(n));
-        size += n;
+        if (auto written = out->write(chunk.data(), n); !written) return written.error();
       }
-      out.flush();
-      if (!out) return Error{"cannot write " + partial.string()};
-      return Download{true, size};
+      return Download{true, out->size()};
     } catch (const std::exception& e) {
       return Error{"GET " + locate(path) + " was interrupted: " + e.what()};
+    }
+  }
+
+  Result<std::string> revision_commit(const std::string& path) override {
+    try {
+      http::client::http_client client(locate(path), config_);
+      http::http_response response = client.request(http::methods::HEAD).get();
+      if (response.status_code() == http::status_codes::NotFound) return Error{"the hub has no " + path};
+      if (response.status_code() != http::status_codes::OK) {
+        return Error{"HEAD " + locate(path) + " answered HTTP " + std::to_string(response.status_code())};
+      }
+      return header(response, "X-Repo-Commit");
+    } catch (const std::exception& e) {
+      return Error{"HEAD " + locate(path) + " failed: " + e.what()};
     }
   }
 

@@ -25,11 +25,16 @@ struct PullReport {
   uint64_t bytes = 0;
 };
 
-// Registry layout: index.json → manifests/<model>.json → blobs/sha256/<hex>. Each model lands in dest/<model>/.
+// Registry layout: index.json → manifests/<model>.json → blobs/sha256/<hex>. Each model is assembled in
+// dest/.partial/<model>/ (files the present version has right are linked, not fetched) and appears as
+// dest/<model>/ in one rename only when every file is there and verified; a pull killed at any point leaves the
+// previous version, or nothing, under that name.
+
 Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& options);
 
 // Hugging Face layout: <repo>/resolve/<revision>/<file>; a model is "owner/name" or "owner/name@revision".
-// The hub lists no digests here, so files are complete when their transfer is; present files are kept.
+// The revision is first resolved to its commit (X-Repo-Commit) and every file comes from that commit; the model
+// directory records it, so pulling the same commit again fetches nothing. Published like pull_from_registry.
 Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options);
 
 // Puts one file in place: skipped when present with the right digest; else downloaded to <target>.partial (resuming

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "inferd/registry/sha256.h"
 #include "tests/support/child_process.h"
@@ -149,6 +152,126 @@ TEST_F(RegistryTest, WrongChecksumIsNeverLeftInTheCache) {
   EXPECT_FALSE(fs::exists(dest_ / "mini" / "model.safetensors.partial"));
 }
 
+// Whether dest/model is missing or holds exactly one variant of the model, every file whole: what a server
+// scanning the directory may see at any moment.
+bool absent_or_whole(const fs::path& dir, const std::map<std::string, std::string>& files,
+                     const std::map<std::string, std::string>& weights) {
+  if (!fs::exists(dir)) return true;
+  for (const auto& [name, data] : files) {
+    if (read_file(dir / name) != data) return false;
+  }
+  const std::string loaded = read_file(dir / "model.safetensors");
+  return std::any_of(weights.begin(), weights.end(), [&](const auto& variant) { return variant.second == loaded; });
+}
+
+TEST_F(RegistryTest, APullKilledAnywhereLeavesTheOldVersionOrTheNewOneWhole) {
+  // Before, files landed one by one under the model's name: a kill half-way left config.json without weights,
+  // which `serve --models-dir` listed and answered 500 for.
+  const std::string inferd = std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd";
+  const std::string url = serve({"--throttle", "2000000"});
+  std::mt19937 rng(7);
+  for (int kill = 0; kill < 20; ++kill) {
+    const std::string variant = kill % 2 == 0 ? "f32" : "i8";
+    tpustack::testing::ChildProcess pull({inferd, "pull", "--registry", url, "--models", "mini,owner/reranker",
+                                          "--variant", variant, "--dest", dest_.string()});
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng)));
+    pull.signal(SIGKILL);
+    pull.wait(std::chrono::seconds(10));
+    if (!fs::exists(dest_)) continue;  // killed before it made anything
+    for (std::string model : {"mini", "owner/reranker"}) {
+      EXPECT_TRUE(absent_or_whole(dest_ / model, files_[model], weights_[model])) << model << " after kill " << kill;
+    }
+    for (const auto& entry : fs::directory_iterator(dest_, fs::directory_options::skip_permission_denied)) {
+      const std::string name = entry.path().filename().string();
+      EXPECT_TRUE(name == "mini" || name == "owner" || name == ".partial") << name;
+    }
+  }
+  tpustack::testing::ChildProcess pull({inferd, "pull", "--registry", url, "--models", "mini,owner/reranker",
+                                        "--variant", "f32", "--dest", dest_.string()});
+  EXPECT_EQ(pull.wait(std::chrono::seconds(60)), 0) << pull.output();
+  expect_pulled("mini", "f32");
+  expect_pulled("owner/reranker", "f32");
+  EXPECT_FALSE(fs::exists(dest_ / ".partial")) << "staging left behind";
+}
+
+TEST_F(RegistryTest, AResumeIsOnlyForTheSameFileAsTheValidatorSays) {
+  const std::string blob = sha256_hex(weights_["mini"]["f32"]);
+  const fs::path partial = dest_ / ".partial" / "mini" / "model.safetensors.partial";
+  auto source = make_http_source(serve());
+  // Another file's bytes under an old validator: the server answers the whole file, which replaces them.
+  write_file(partial, weights_["owner/reranker"]["i8"]);
+  write_file(partial.string() + ".validator", "\"0123\"");
+  auto pulled = pull_from_registry(*source, options({"mini"}));
+  ASSERT_TRUE(pulled) << pulled.error().message;
+  expect_pulled("mini", "f32");
+  // Leftover bytes without a validator are not resumed at all: a bare Range request is never sent.
+  fs::remove_all(dest_ / "mini");
+  write_file(partial, weights_["owner/reranker"]["i8"]);
+  pulled = pull_from_registry(*source, options({"mini"}));
+  ASSERT_TRUE(pulled) << pulled.error().message;
+  expect_pulled("mini", "f32");
+  int ranged = 0;
+  for (const json& r : requests()) {
+    if (!r["path"].get<std::string>().ends_with(blob) || !r["range"].is_string()) continue;
+    ++ranged;
+    EXPECT_EQ(r["if_range"], "\"0123\"") << "a Range request without its validator: " << r.dump();
+  }
+  EXPECT_EQ(ranged, 1) << requests().dump();
+}
+
+TEST_F(RegistryTest, ASymlinkWhereAFileGoesIsRefusedAndLeftAlone) {
+  const fs::path outside = root_ / "outside";
+  write_file(outside, "keep me");
+  write_file(dest_ / ".partial" / "mini" / "placeholder", "");
+  fs::create_symlink(outside, dest_ / ".partial" / "mini" / "model.safetensors.partial");
+  auto source = make_http_source(serve());
+  auto pulled = pull_from_registry(*source, options({"mini"}));
+  ASSERT_FALSE(pulled);
+  EXPECT_NE(pulled.error().message.find("is a symlink"), std::string::npos) << pulled.error().message;
+  EXPECT_EQ(read_file(outside), "keep me");
+  EXPECT_FALSE(fs::exists(dest_ / "mini"));
+  // A symlinked staging directory is refused the same way.
+  fs::remove_all(dest_ / ".partial");
+  fs::create_directories(root_ / "elsewhere");
+  fs::create_directory_symlink(root_ / "elsewhere", dest_ / ".partial");
+  pulled = pull_from_registry(*source, options({"mini"}));
+  ASSERT_FALSE(pulled);
+  EXPECT_NE(pulled.error().message.find("is a symlink"), std::string::npos) << pulled.error().message;
+  EXPECT_TRUE(fs::is_empty(root_ / "elsewhere"));
+}
+
+TEST_F(RegistryTest, AHubRevisionIsPinnedToItsCommit) {
+  // refs/main names the commit, as on the hub; each commit is a directory of files.
+  const fs::path repo = registry_ / "org" / "tiny";
+  auto commit = [&](const std::string& sha, const std::string& vocab) {
+    write_file(repo / "resolve" / sha / "config.json", "{}");
+    write_file(repo / "resolve" / sha / "model.safetensors", random_bytes(1000, 4));
+    write_file(repo / "resolve" / sha / "vocab.txt", vocab);
+    write_file(repo / "refs" / "main", sha);
+  };
+  commit("aaaa", "[PAD]\n");
+  auto source = make_http_source(serve());
+  auto pulled = pull_from_hub(*source, options({"org/tiny"}));
+  ASSERT_TRUE(pulled) << pulled.error().message;
+  EXPECT_EQ(read_file(dest_ / "org/tiny/vocab.txt"), "[PAD]\n");
+  EXPECT_EQ(read_file(dest_ / "org/tiny/.inferd-commit"), "aaaa\n");
+  for (const json& r : requests()) {
+    if (r["method"] == "GET") {
+      EXPECT_NE(r["path"].get<std::string>().find("/resolve/aaaa/"), std::string::npos) << r.dump();
+    }
+  }
+  // The same commit again: nothing is fetched.
+  auto again = pull_from_hub(*source, options({"org/tiny"}));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->downloaded, 0u);
+  // main moves: the whole model is fetched from the new commit and replaces the old one.
+  commit("bbbb", "[PAD]\n[UNK]\n");
+  auto moved = pull_from_hub(*source, options({"org/tiny"}));
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(moved->downloaded, 3u);
+  EXPECT_EQ(read_file(dest_ / "org/tiny/vocab.txt"), "[PAD]\n[UNK]\n");
+}
+
 TEST_F(RegistryTest, UnknownModelsAndVariantsAreNamed) {
   auto source = make_directory_source(registry_);
   auto unknown = pull_from_registry(*source, options({"nope"}));
@@ -180,7 +303,9 @@ TEST_F(RegistryTest, PullsFromAHubStyleEndpoint) {
 
   auto missing = pull_from_hub(*source, options({"org/absent"}));
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message.find("no config.json"), std::string::npos);
+  EXPECT_NE(missing.error().message.find("model org/absent: the hub has no org/absent/resolve/main/config.json"),
+            std::string::npos)
+      << missing.error().message;
 }
 
 TEST_F(RegistryTest, CommandLineWorksAsAnInitContainer) {
