@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--health-interval", flags.health_interval, "time between health checks, e.g. 1s, 500ms (1s)");
   app.add_option("--metrics-addr", flags.metrics_addr, "HOST:PORT for /metrics and /healthz (0.0.0.0:2112)");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error (info)");
+  app.add_option("--log-format", flags.log_format, "text, or json for one JSON object per line (text)");
   app.add_option("--lock-file", flags.lock_file,
                  "one-instance lock, outside the plugin directory (/run/tpu-device-plugin.lock)");
   app.add_option("--accelerator", flags.accelerator, "this node's TPU generation or accelerator label value");

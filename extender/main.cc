@@ -52,6 +52,7 @@ struct ServeFlags {
   std::string listen;
   std::string metrics_addr;
   std::string log_level;
+  std::string log_format;
   std::string group_timeout;
   std::string tls_cert_file;
   std::string tls_private_key_file;
@@ -73,6 +74,7 @@ void add_serve_flags(CLI::App& serve, ServeFlags& flags) {
   serve.add_option("--listen", flags.listen, "HOST:PORT of the extender verbs (0.0.0.0:8888)");
   serve.add_option("--metrics-addr", flags.metrics_addr, "HOST:PORT of /metrics, /healthz, /readyz (0.0.0.0:8080)");
   serve.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error (info)");
+  serve.add_option("--log-format", flags.log_format, "text, or json for one JSON object per line (text)");
   serve.add_option("--group-timeout", flags.group_timeout,
                    "Release a group's reserved slice when not all its pods arrived within this; 0: never (10m)");
   serve.add_option("--tls-cert-file", flags.tls_cert_file, "PEM certificate chain: serve the verbs over HTTPS");
@@ -131,7 +133,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     config = config::ConfigDocument::load_file(flags.config);
-    std::set<std::string> known = {"listen",        "metricsAddr",     "logLevel",        "kubeconfig",
+    std::set<std::string> known = {"logFormat",     "listen",        "metricsAddr",     "logLevel",        "kubeconfig",
                                    "groupTimeout",  "schedulerNames",  "tlsCertFile",     "tlsPrivateKeyFile",
                                    "clientCAFile",  "debugEndpoints",  "maxRequestBytes", "maxInFlight",
                                    "webhookListen", "webhookCertFile", "webhookKeyFile",  "webhookSchedulerName"};
@@ -147,6 +149,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   };
   logging::LoggingOptions log;
   log.level = setting("--log-level", flags.log_level, "logLevel", "info");
+  log.json = logging::parse_json_format(setting("--log-format", flags.log_format, "logFormat", "text"));
   logging::setup_logging(log, "tpu-extender");
 
   std::string kubeconfig = setting("--kubeconfig", flags.kubeconfig, "kubeconfig", "");

@@ -74,6 +74,12 @@ class JsonLineFormatter final : public spdlog::formatter {
 
 }  // namespace
 
+bool parse_json_format(std::string_view text) {
+  if (text == "text") return false;
+  if (text == "json") return true;
+  throw std::invalid_argument("unknown log format '" + std::string(text) + "' (expected text or json)");
+}
+
 spdlog::level::level_enum parse_level(std::string_view text) {
   static constexpr std::array<std::pair<std::string_view, spdlog::level::level_enum>, 7> kLevels{{
       {"trace", spdlog::level::trace},

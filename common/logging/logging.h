@@ -15,6 +15,9 @@ struct LoggingOptions {
 // Parses a --log-level value; throws std::invalid_argument naming the accepted values.
 spdlog::level::level_enum parse_level(std::string_view text);
 
+// Parses a --log-format value, "text" or "json" (true); throws std::invalid_argument naming both.
+bool parse_json_format(std::string_view text);
+
 // Configures the default spdlog logger for a program: stderr, one line per event.
 void setup_logging(const LoggingOptions& options, std::string_view program);
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/config/duration.h"
+#include "common/logging/logging.h"
 #include "deviceplugin/discovery/simulated_host.h"
 
 namespace tpustack::deviceplugin {
@@ -66,11 +67,12 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::SettingRe
   resolve(Names{"--dev-root", "devRoot"}, flags.dev_root, s.health.dev_root);
   resolve(Names{"--metrics-addr", "metricsAddr"}, flags.metrics_addr, s.metrics_addr);
   resolve(Names{"--log-level", "logLevel"}, flags.log_level, s.log_level);
-  if (const auto format = resolver.find<std::string>(Names{"", "logFormat"})) {
-    if (format->value != "text" && format->value != "json") {
-      throw config::ConfigError(format->origin + " must be 'text' or 'json', got '" + format->value + "'");
+  if (const auto format = resolver.find(Names{"--log-format", "logFormat"}, flags.log_format)) {
+    try {
+      s.log_json = logging::parse_json_format(format->value);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(format->origin + ": " + e.what());
     }
-    s.log_json = format->value == "json";
   }
   resolve(Names{"", "podResourcesSocket"}, std::optional<std::string>(), s.pod_resources_socket);
   resolve(Names{"--lock-file", "lockFile"}, flags.lock_file, s.lock_file);

@@ -21,6 +21,7 @@ struct FlagValues {
   std::optional<std::string> health_interval;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
   std::optional<std::string> lock_file;
   std::optional<std::string> accelerator;
   std::optional<std::string> topology;

@@ -101,6 +101,18 @@ TEST(PluginSettingsTest, BadValuesAreErrors) {
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("--health-interval must be positive")));
 }
 
+TEST(PluginSettingsTest, LogFormatFromTheFlagOverTheFile) {
+  const auto config = config::ConfigDocument::parse("logFormat: json\n", "p.yaml");
+  EXPECT_TRUE(resolve_settings({}, config::SettingResolver(config)).log_json);
+  FlagValues flags;
+  flags.log_format = "text";
+  EXPECT_FALSE(resolve_settings(flags, config::SettingResolver(config)).log_json);
+  flags.log_format = "yaml";
+  EXPECT_THAT([&] { resolve_settings(flags, config::SettingResolver(config)); },
+              ::testing::ThrowsMessage<config::ConfigError>(
+                  HasSubstr("--log-format: unknown log format 'yaml' (expected text or json)")));
+}
+
 TEST(PluginSettingsTest, ALockFileInsideThePluginDirectoryIsRefused) {
   FlagValues flags;
   flags.plugin_dir = "/plugins/";
