@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 #include "common/kube/kube_client.h"
 #include "common/kube/object_cache.h"
 #include "common/kube/resource.h"
@@ -36,7 +36,7 @@ class Informer {
     std::string label_selector;
     std::string field_selector;
     int page_size = 500;
-    Backoff::Policy backoff;
+    retry::Backoff::Policy backoff;
     // The server ends each watch after a random time in [min, 2*min), so connections are rebalanced.
     std::chrono::seconds min_watch_timeout{300};
   };
@@ -74,7 +74,7 @@ class Informer {
   Options options_;
   std::vector<Handlers> handlers_;
   ObjectCache cache_;
-  Backoff backoff_;
+  retry::Backoff backoff_;
   mutable std::mutex mu_;
   mutable std::condition_variable_any cv_;
   std::string resource_version_;

@@ -62,7 +62,7 @@ void RegistrationLoop::stop_server() {
 }
 
 void RegistrationLoop::run() {
-  auto retry = settings_.first_retry;
+  retry::Backoff backoff(settings_.register_retry);
   bool told_absent = false;
   bool need_server = true;
   while (!stopping_) {
@@ -72,7 +72,7 @@ void RegistrationLoop::run() {
       } catch (const std::exception& e) {
         // E.g. the plugin directory was removed; it comes back with the next kubelet.
         spdlog::error("{}; retrying", e.what());
-        watch_.wait(settings_.max_retry);
+        watch_.wait(settings_.register_retry.max);
         continue;
       }
     }
@@ -90,16 +90,15 @@ void RegistrationLoop::run() {
       } else {
         spdlog::debug("register retry failed: {}", status.error_message());
       }
-      const auto event = watch_.wait(retry);
-      retry = event == PluginDirWatch::Event::kKubeletSocketCreated ? settings_.first_retry
-                                                                    : std::min(retry * 2, settings_.max_retry);
+      const auto event = watch_.wait(backoff.next());
+      if (event == PluginDirWatch::Event::kKubeletSocketCreated) backoff.reset();
       if (event == PluginDirWatch::Event::kOurSocketRemoved) need_server = true;
       continue;
     }
     metrics_.registrations.labels({"ok"}).inc();
     registered_ = true;
     told_absent = false;
-    retry = settings_.first_retry;
+    backoff.reset();
     spdlog::info("registered {} with the kubelet at {}", kResourceName, settings_.kubelet_socket);
     for (;;) {
       const auto event = watch_.wait(std::chrono::seconds(1));

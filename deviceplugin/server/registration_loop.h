@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/retry/backoff.h"
 #include "deviceplugin/server/device_plugin_service.h"
 #include "deviceplugin/server/device_state.h"
 #include "deviceplugin/server/plugin_dir_watch.h"
@@ -19,8 +20,8 @@ struct RegistrationSettings {
   std::string kubelet_socket;  // empty: <plugin_dir>/kubelet.sock
   std::string socket_name = "tpu-device-plugin.sock";
   std::chrono::milliseconds register_timeout{10000};
-  std::chrono::milliseconds first_retry{100};
-  std::chrono::milliseconds max_retry{5000};
+  // Between registration attempts while no kubelet answers; a new kubelet.sock starts it over.
+  retry::Backoff::Policy register_retry{std::chrono::milliseconds(100), std::chrono::milliseconds(5000), 2.0, 0.5};
 };
 
 // The plugin's life with the kubelet: serve DevicePlugin on our socket, then Register; re-serve and

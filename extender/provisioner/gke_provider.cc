@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 // Runs `attempt` until it succeeds, `retry(error)` says no, or `patience` is spent, backing off in between.
 template <typename Attempt, typename Retry>
 auto patiently(const std::string& what, const GkeSettings& settings, Attempt attempt, Retry retry) {
-  kube::Backoff backoff(settings.start_retry);
+  retry::Backoff backoff(settings.start_retry);
   const auto deadline = Clock::now() + settings.start_patience;
   while (true) {
     try {

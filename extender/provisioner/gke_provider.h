@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 #include "extender/provisioner/metadata_server.h"
 #include "extender/provisioner/node_pool_provider.h"
 #include "extender/provisioning/gke_cluster.h"
@@ -26,7 +26,7 @@ struct GkeSettings {
   // How long start keeps asking the metadata server and GKE: Workload Identity's metadata server can
   // answer a new pod only after some seconds.
   std::chrono::milliseconds start_patience{60000};
-  kube::Backoff::Policy start_retry{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0, 0.5};
+  retry::Backoff::Policy start_retry{std::chrono::milliseconds(500), std::chrono::milliseconds(5000), 2.0, 0.5};
   std::vector<std::string> oauth_scopes;  // empty: cloud-platform
   PoolDefaults defaults;
 };

@@ -380,14 +380,14 @@ void ProvisioningController::execute(const PoolOperation& operation, std::stop_t
 }
 
 std::chrono::milliseconds ProvisioningController::record_failure(const std::string& pool, FailureKind kind) {
-  const kube::Backoff::Policy& policy = kind == FailureKind::kTransient  ? settings_.transient_retry
+  const retry::Backoff::Policy& policy = kind == FailureKind::kTransient  ? settings_.transient_retry
                                         : kind == FailureKind::kCapacity ? settings_.capacity_retry
                                                                          : settings_.permanent_retry;
   std::lock_guard lock(mu_);
   auto it = failures_.find(pool);
   if (it == failures_.end() || it->second.kind != kind) {
     failures_.erase(pool);
-    it = failures_.emplace(pool, Failure{kind, kube::Backoff(policy), {}}).first;
+    it = failures_.emplace(pool, Failure{kind, retry::Backoff(policy), {}}).first;
   }
   auto delay = it->second.backoff.next();
   it->second.not_before = Clock::now() + delay;

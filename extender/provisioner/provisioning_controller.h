@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 #include "common/kube/informer.h"
 #include "common/kube/kube_client.h"
 #include "common/metrics/metrics_registry.h"
@@ -27,9 +27,9 @@ struct ControllerSettings {
   int max_operations = 1;  // pool operations in flight at once (GKE allows 5 per cluster, and they conflict)
   std::chrono::milliseconds resync{1000};  // a round at least this often, so a new leader waits < 2 s
   // Retry delays per failure kind (exponential with jitter).
-  kube::Backoff::Policy transient_retry{std::chrono::seconds(2), std::chrono::seconds(120), 2.0, 0.5};
-  kube::Backoff::Policy capacity_retry{std::chrono::seconds(60), std::chrono::seconds(900), 2.0, 0.5};
-  kube::Backoff::Policy permanent_retry{std::chrono::seconds(300), std::chrono::seconds(1800), 2.0, 0.5};
+  retry::Backoff::Policy transient_retry{std::chrono::seconds(2), std::chrono::seconds(120), 2.0, 0.5};
+  retry::Backoff::Policy capacity_retry{std::chrono::seconds(60), std::chrono::seconds(900), 2.0, 0.5};
+  retry::Backoff::Policy permanent_retry{std::chrono::seconds(300), std::chrono::seconds(1800), 2.0, 0.5};
   std::optional<LeaseSettings> lease;  // nullopt: no election, this replica always provisions
 };
 
@@ -70,7 +70,7 @@ class ProvisioningController {
   };
   struct Failure {
     FailureKind kind;
-    kube::Backoff backoff;
+    retry::Backoff backoff;
     Clock::time_point not_before;
   };
   struct AwaitingReady {

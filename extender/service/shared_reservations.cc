@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 #include "common/kube/event.h"
 
 namespace tpustack::extender {
@@ -67,7 +67,7 @@ ReservationLedger SharedReservations::read() {
 }
 
 ReservationLedger SharedReservations::modify(const std::function<bool(ReservationLedger&)>& change) {
-  kube::Backoff backoff({std::chrono::milliseconds(5), std::chrono::milliseconds(100), 2.0, 0.5});
+  retry::Backoff backoff({std::chrono::milliseconds(5), std::chrono::milliseconds(100), 2.0, 0.5});
   for (int conflicts = 0;; ++conflicts) {
     ReservationLedger ledger = read();
     if (!change(ledger)) return ledger;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "inferd/registry/partial_file.h"
 #include "inferd/registry/sha256.h"
@@ -128,7 +129,7 @@ void remove_strays(const fs::path& staging, const std::set<std::string>& keep) {
 }  // namespace
 
 Result<bool> fetch_file(BlobSource& source, const std::string& source_path, const fs::path& target,
-                        const std::optional<ManifestFile>& expected, int attempts, PullReport& report) {
+                        const std::optional<ManifestFile>& expected, const PullOptions& options, PullReport& report) {
   std::error_code ec;
   if (fs::exists(target, ec) && (!expected || !verify(target, *expected))) {
     ++report.skipped;
@@ -137,9 +138,13 @@ Result<bool> fetch_file(BlobSource& source, const std::string& source_path, cons
   fs::create_directories(target.parent_path(), ec);
   if (ec) return Error{"cannot create " + target.parent_path().string() + ": " + ec.message()};
   const fs::path partial = target.string() + ".partial";
+  const int attempts = std::max(options.attempts, 1);
+  tpustack::retry::Backoff backoff(options.retry);
   std::string last_error;
-  for (int attempt = 1; attempt <= std::max(attempts, 1); ++attempt) {
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    if (attempt > 1) std::this_thread::sleep_for(backoff.next());
     auto download = source.download(source_path, partial);
+    if (!download && download.error().kind == tpustack::ErrorKind::kFailedPrecondition) return download.error();
     if (!download) {
       last_error = download.error().message;
       spdlog::warn("attempt {} of {} for {}: {}", attempt, attempts, source.locate(source_path), last_error);
@@ -211,7 +216,7 @@ Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& opt
         fs::create_directories(staged.parent_path(), ec);
         fs::create_hard_link(target / file.name, staged, ec);
       }
-      auto fetched = fetch_file(source, "blobs/sha256/" + file.sha256, staged, file, options.attempts, report);
+      auto fetched = fetch_file(source, "blobs/sha256/" + file.sha256, staged, file, options, report);
       if (!fetched) return Error{"model " + model + ": " + fetched.error().message};
       if (!*fetched) return Error{"model " + model + ": the registry has no blob for " + file.name};
     }
@@ -252,7 +257,7 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
     std::set<std::string> names;
     for (const HubFile& file : hub_files) {
       auto fetched = fetch_file(source, repo + "/resolve/" + pinned + "/" + file.name, staging / file.name,
-                                std::nullopt, options.attempts, report);
+                                std::nullopt, options, report);
       if (!fetched) return Error{"model " + repo + ": " + fetched.error().message};
       if (!*fetched && file.required) return Error{"model " + repo + ": the hub has no " + file.name};
       if (*fetched) names.insert(file.name);

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/retry/backoff.h"
 #include "inferd/common/result.h"
 #include "inferd/registry/blob_source.h"
 #include "inferd/registry/registry_manifest.h"
@@ -17,6 +19,8 @@ struct PullOptions {
   std::string variant = "f32";
   std::filesystem::path dest;
   int attempts = 3;  // per file: interrupted transfers resume, corrupt ones start again
+  // Between the attempts at one file.
+  tpustack::retry::Backoff::Policy retry{std::chrono::milliseconds(500), std::chrono::seconds(10), 2.0, 0.5};
 };
 
 struct PullReport {
@@ -40,7 +44,8 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
 // Puts one file in place: skipped when present with the right digest; else downloaded to <target>.partial (resuming
 // what an earlier attempt left), checked for size and sha256 (when `expected` has one), and renamed over the target.
 // A file that fails the check is deleted, never left where the server would load it.
+// Attempts, and the wait between them, follow `options`; a refusal to write (a symlink in the way) is not retried.
 Result<bool> fetch_file(BlobSource& source, const std::string& source_path, const std::filesystem::path& target,
-                        const std::optional<ManifestFile>& expected, int attempts, PullReport& report);
+                        const std::optional<ManifestFile>& expected, const PullOptions& options, PullReport& report);
 
 }  // namespace inferd::registry

@@ -16,7 +16,9 @@ Result<PartialFile> PartialFile::open(const fs::path& path, bool append) {
   const int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) {
     const int error = errno;
-    if (error == ELOOP) return Error{path.string() + " is a symlink; refusing to write through it"};
+    if (error == ELOOP) {
+      return Error{path.string() + " is a symlink; refusing to write through it", tpustack::ErrorKind::kFailedPrecondition};
+    }
     return Error{"cannot write " + path.string() + ": " + std::strerror(error)};
   }
   struct stat st {};

@@ -8,8 +8,8 @@ namespace {
 RegistrationSettings quick_retries(const std::string& plugin_dir) {
   RegistrationSettings s;
   s.plugin_dir = plugin_dir;
-  s.first_retry = std::chrono::milliseconds(20);
-  s.max_retry = std::chrono::milliseconds(200);
+  s.register_retry.initial = std::chrono::milliseconds(20);
+  s.register_retry.max = std::chrono::milliseconds(200);
   return s;
 }
 

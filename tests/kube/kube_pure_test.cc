@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 #include "common/kube/cluster_config.h"
 #include "common/kube/kube_error.h"
 #include "common/kube/object_cache.h"
@@ -109,7 +109,7 @@ TEST(TokenBucket, BurstThenSpacedByRate) {
 }
 
 TEST(Backoff, GrowsWithJitterUpToTheCapAndResets) {
-  Backoff backoff({.initial = 100ms, .max = 1000ms, .factor = 2, .jitter = 0.5}, /*seed=*/1);
+  retry::Backoff backoff({.initial = 100ms, .max = 1000ms, .factor = 2, .jitter = 0.5}, /*seed=*/1);
   std::vector<std::chrono::milliseconds> delays;
   for (int i = 0; i < 6; ++i) delays.push_back(backoff.next());
   for (int i = 0; i < 4; ++i) {

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <random>
 
-namespace tpustack::kube {
+namespace tpustack::retry {
 
-// Exponential backoff with jitter for reconnecting watches: initial, initial*factor, ... capped at
-// `max`, each delay stretched by a random fraction in [0, jitter) so that many clients do not
-// reconnect in lockstep after an API server restart.
+// The one retry policy of every tpustack program (watches, kubelet registration, pool operations, model pulls):
+// exponential backoff with jitter, initial, initial*factor, ... capped at `max`, each delay stretched by a random
+// fraction in [0, jitter) so that many clients do not retry in lockstep after their peer restarts.
 class Backoff {
  public:
   struct Policy {
@@ -29,4 +29,4 @@ class Backoff {
   std::mt19937_64 rng_;
 };
 
-}  // namespace tpustack::kube
+}  // namespace tpustack::retry

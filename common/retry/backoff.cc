@@ -1,9 +1,9 @@
-#include "common/kube/backoff.h"
+#include "common/retry/backoff.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace tpustack::kube {
+namespace tpustack::retry {
 
 Backoff::Backoff(Policy policy, std::uint64_t seed) : policy_(policy), rng_(seed) {}
 
@@ -16,4 +16,4 @@ std::chrono::milliseconds Backoff::next() {
   return std::chrono::milliseconds(static_cast<long long>(delay));
 }
 
-}  // namespace tpustack::kube
+}  // namespace tpustack::retry
