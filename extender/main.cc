@@ -12,8 +12,8 @@
 #include "common/cli/command_line.h"
 #include "common/config/byte_size.h"
 #include "common/config/config_document.h"
-#include "common/config/setting_resolver.h"
 #include "common/config/duration.h"
+#include "common/config/setting_resolver.h"
 #include "common/files/file_text.h"
 #include "common/http/http_server.h"
 #include "common/kube/cluster_config.h"
@@ -133,10 +133,11 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     config = config::ConfigDocument::load_file(flags.config);
-    std::set<std::string> known = {"logFormat",     "listen",        "metricsAddr",     "logLevel",        "kubeconfig",
-                                   "groupTimeout",  "schedulerNames",  "tlsCertFile",     "tlsPrivateKeyFile",
-                                   "clientCAFile",  "debugEndpoints",  "maxRequestBytes", "maxInFlight",
-                                   "webhookListen", "webhookCertFile", "webhookKeyFile",  "webhookSchedulerName"};
+    std::set<std::string> known = {"logFormat",           "listen",        "metricsAddr",     "logLevel",
+                                   "kubeconfig",          "groupTimeout",  "schedulerNames",  "tlsCertFile",
+                                   "tlsPrivateKeyFile",   "clientCAFile",  "debugEndpoints",  "maxRequestBytes",
+                                   "maxInFlight",         "webhookListen", "webhookCertFile", "webhookKeyFile",
+                                   "webhookSchedulerName"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
     config.reject_unknown_keys(known);
   }
@@ -171,9 +172,8 @@ int serve(const CLI::App& app, ServeFlags& flags) {
                                                  cli::given(app, "--debug-endpoints", flags.debug_endpoints), false);
   verbs.max_request_bytes = config::parse_byte_size(setting(
       "--max-request-bytes", flags.max_request_bytes, "maxRequestBytes", std::to_string(verbs.max_request_bytes)));
-  verbs.max_in_flight = resolver.resolve<int>({"--max-in-flight", "maxInFlight"},
-                                              cli::given(app, "--max-in-flight", flags.max_in_flight),
-                                              verbs.max_in_flight);
+  verbs.max_in_flight = resolver.resolve<int>(
+      {"--max-in-flight", "maxInFlight"}, cli::given(app, "--max-in-flight", flags.max_in_flight), verbs.max_in_flight);
   if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
   options.group_timeout = config::parse_duration(

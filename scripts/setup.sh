@@ -17,7 +17,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libutf8proc-dev libopenblas-dev libdnnl-dev
-  clang-format python3 python3-numpy curl
+  clang-format python3 python3-numpy python3-prometheus-client curl nodejs npm
 )
 
 bash "$root/scripts/install-missing.sh" setup "${packages[@]}"

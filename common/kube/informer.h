@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/retry/backoff.h"
 #include "common/kube/kube_client.h"
 #include "common/kube/object_cache.h"
 #include "common/kube/resource.h"
+#include "common/retry/backoff.h"
 
 namespace tpustack::kube {
 

@@ -30,7 +30,8 @@ std::optional<std::string> ShutdownSignals::wait_for(std::chrono::milliseconds t
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     const auto left = std::max(std::chrono::nanoseconds::zero(), deadline - std::chrono::steady_clock::now());
-    const timespec wait{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+    const timespec wait{static_cast<time_t>(left.count() / 1'000'000'000),
+                        static_cast<long>(left.count() % 1'000'000'000)};
     const int signal = ::sigtimedwait(&set, nullptr, &wait);
     if (signal == SIGTERM) return "SIGTERM";
     if (signal == SIGINT) return "SIGINT";

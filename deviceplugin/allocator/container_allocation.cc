@@ -41,7 +41,7 @@ Result<ContainerAllocation> allocate_container(const HostInventory& inventory, c
 }
 
 Result<std::vector<ContainerAllocation>> allocate_request(const HostInventory& inventory,
-                                                  const std::vector<std::vector<std::string>>& containers) {
+                                                          const std::vector<std::vector<std::string>>& containers) {
   std::vector<ContainerAllocation> allocations;
   std::map<std::string, size_t> container_of;  // device ID → the first container that asked for it
   for (size_t c = 0; c < containers.size(); ++c) {

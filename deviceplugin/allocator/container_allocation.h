@@ -40,6 +40,6 @@ Result<ContainerAllocation> allocate_container(const HostInventory& inventory, c
 // Answers a whole AllocateRequest, one ContainerAllocation per container in order: each container's
 // IDs as allocate_container checks them, and no ID in two containers; or the Error of the first problem found.
 Result<std::vector<ContainerAllocation>> allocate_request(const HostInventory& inventory,
-                                                  const std::vector<std::vector<std::string>>& containers);
+                                                          const std::vector<std::vector<std::string>>& containers);
 
 }  // namespace tpustack::deviceplugin

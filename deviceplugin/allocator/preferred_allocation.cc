@@ -40,7 +40,7 @@ Result<std::vector<std::string>> preferred_allocation(const HostInventory& inven
 }
 
 Result<std::vector<std::vector<std::string>>> preferred_allocations(const HostInventory& inventory,
-                                                            const std::vector<PreferredRequest>& containers) {
+                                                                    const std::vector<PreferredRequest>& containers) {
   std::vector<std::vector<std::string>> answers;
   std::map<std::string, size_t> chosen_for;  // device ID → the container it went to
   for (size_t c = 0; c < containers.size(); ++c) {

@@ -30,6 +30,6 @@ Result<std::vector<std::string>> preferred_allocation(const HostInventory& inven
 // The whole request, container by container: a chip chosen for one container is not offered to a
 // later one, since allocate_request refuses a chip twice in one request.
 Result<std::vector<std::vector<std::string>>> preferred_allocations(const HostInventory& inventory,
-                                                            const std::vector<PreferredRequest>& containers);
+                                                                    const std::vector<PreferredRequest>& containers);
 
 }  // namespace tpustack::deviceplugin

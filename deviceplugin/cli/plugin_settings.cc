@@ -79,15 +79,17 @@ PluginSettings resolve_settings(const FlagValues& flags, const config::SettingRe
   resolve(Names{"", "kubeconfig"}, std::optional<std::string>(), s.kubeconfig);
   resolve(Names{"", "simulateDeviceNodes"}, std::optional<bool>(), s.simulate_device_nodes);
   resolve(Names{"", "discoveryRetry"}, std::optional<std::chrono::nanoseconds>(), s.discovery_retry);
-  const auto interval = flags.health_interval ? std::optional(positive_duration(*flags.health_interval, "--health-interval"))
-                                              : std::nullopt;
+  const auto interval = flags.health_interval
+                            ? std::optional(positive_duration(*flags.health_interval, "--health-interval"))
+                            : std::nullopt;
   resolve(Names{"--health-interval", "health.interval"}, interval, s.health_interval);
   resolve(Names{"", "health.command"}, std::optional<std::string>(), s.health.command);
   if (const auto timeout = resolver.find<std::chrono::nanoseconds>(Names{"", "health.commandTimeout"})) {
     s.health.command_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout->value);
   }
   // What the node is declared to be; the node's labels come below all of these, at start.
-  s.node.accelerator = resolver.find(Names{"--accelerator", "node.accelerator", "TPUSTACK_ACCELERATOR"}, flags.accelerator);
+  s.node.accelerator =
+      resolver.find(Names{"--accelerator", "node.accelerator", "TPUSTACK_ACCELERATOR"}, flags.accelerator);
   s.node.topology = resolver.find(Names{"--topology", "node.topology", "TPUSTACK_TOPOLOGY"}, flags.topology);
   s.node.chips_per_host =
       resolver.find(Names{"--chips-per-host", "node.chipsPerHost", "TPUSTACK_CHIPS_PER_HOST"}, flags.chips_per_host);

@@ -48,7 +48,8 @@ void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options);
 
 // The same settings as YAML keys under `provisioner:` (see provisioner_config_keys()); a flag given on
 // the command line wins over the file. Throws config::ConfigError naming file, line and key.
-void apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app, ProvisionerOptions& options);
+void apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
+                              ProvisionerOptions& options);
 const std::set<std::string>& provisioner_config_keys();
 
 // The provider and controller `serve` runs; start() returns nullptr for --provisioner none.

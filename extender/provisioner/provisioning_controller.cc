@@ -381,8 +381,8 @@ void ProvisioningController::execute(const PoolOperation& operation, std::stop_t
 
 std::chrono::milliseconds ProvisioningController::record_failure(const std::string& pool, FailureKind kind) {
   const retry::Backoff::Policy& policy = kind == FailureKind::kTransient  ? settings_.transient_retry
-                                        : kind == FailureKind::kCapacity ? settings_.capacity_retry
-                                                                         : settings_.permanent_retry;
+                                         : kind == FailureKind::kCapacity ? settings_.capacity_retry
+                                                                          : settings_.permanent_retry;
   std::lock_guard lock(mu_);
   auto it = failures_.find(pool);
   if (it == failures_.end() || it->second.kind != kind) {

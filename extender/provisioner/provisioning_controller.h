@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "common/retry/backoff.h"
 #include "common/kube/informer.h"
 #include "common/kube/kube_client.h"
 #include "common/metrics/metrics_registry.h"
+#include "common/retry/backoff.h"
 #include "extender/provisioner/lease_elector.h"
 #include "extender/provisioner/node_pool_provider.h"
 #include "extender/provisioning/provider_error.h"

@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/retry/backoff.h"
 #include "common/kube/event.h"
+#include "common/retry/backoff.h"
 
 namespace tpustack::extender {
 

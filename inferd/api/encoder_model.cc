@@ -146,10 +146,14 @@ Result<Embeddings> EncoderModel::embed(const std::vector<std::string>& texts) {
 }
 
 Result<Embeddings> EncoderModel::embed(const std::vector<tokenizer::Encoding>& encodings) {
+  return embed(encodings, directory_->normalize);
+}
+
+Result<Embeddings> EncoderModel::embed(const std::vector<tokenizer::Encoding>& encodings, bool normalize) {
   auto tokens = batch(encodings);
   if (!tokens) return tokens.error();
   if (tokens->size() == 0) return Embeddings{dimensions(), {}};
-  return Embeddings{dimensions(), backend_->embed(*tokens, directory_->pooling, directory_->normalize)};
+  return Embeddings{dimensions(), backend_->embed(*tokens, directory_->pooling, normalize)};
 }
 
 Result<std::vector<float>> EncoderModel::rerank(std::string_view query, const std::vector<std::string>& documents) {
@@ -164,15 +168,20 @@ Result<std::vector<float>> EncoderModel::rerank(std::string_view query, const st
 }
 
 Result<std::vector<float>> EncoderModel::rerank(const std::vector<tokenizer::Encoding>& pairs) {
-  if (kind() != ModelKind::reranker) return Error{"this model is not a cross-encoder and cannot rerank"};
-  auto tokens = batch(pairs);
-  if (!tokens) return tokens.error();
-  if (tokens->size() == 0) return std::vector<float>{};
-  std::vector<float> logits = backend_->classify(*tokens);
-  const size_t labels = directory_->weights.config.num_labels;
-  std::vector<float> scores(tokens->size());
-  for (size_t i = 0; i < scores.size(); ++i) scores[i] = logits[i * labels];
+  auto logits = classify(pairs);
+  if (!logits) return logits.error();
+  std::vector<float> scores(logits->size());
+  for (size_t i = 0; i < scores.size(); ++i) scores[i] = logits->row(i)[0];
   return scores;
+}
+
+Result<Embeddings> EncoderModel::classify(const std::vector<tokenizer::Encoding>& sequences) {
+  if (kind() != ModelKind::reranker) return Error{"this model is not a cross-encoder: it has no classification head"};
+  const size_t labels = directory_->weights.config.num_labels;
+  auto tokens = batch(sequences);
+  if (!tokens) return tokens.error();
+  if (tokens->size() == 0) return Embeddings{labels, {}};
+  return Embeddings{labels, backend_->classify(*tokens)};
 }
 
 }  // namespace inferd

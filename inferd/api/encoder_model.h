@@ -53,10 +53,15 @@ class EncoderModel {
 
   Result<Embeddings> embed(const std::vector<std::string>& texts);
   Result<Embeddings> embed(const std::vector<tokenizer::Encoding>& encodings);
+  // The pooled vectors, L2-normalised only when `normalize` (whatever the model's Normalize module says): the
+  // server normalises after Matryoshka truncation, or not at all when the client asks for raw vectors.
+  Result<Embeddings> embed(const std::vector<tokenizer::Encoding>& encodings, bool normalize);
 
   // One relevance logit per document (the classifier's first label), in document order.
   Result<std::vector<float>> rerank(std::string_view query, const std::vector<std::string>& documents);
   Result<std::vector<float>> rerank(const std::vector<tokenizer::Encoding>& pairs);
+  // Every label's logit per sequence (single texts or pairs): `dimensions` is the number of labels.
+  Result<Embeddings> classify(const std::vector<tokenizer::Encoding>& sequences);
 
  private:
   EncoderModel(std::shared_ptr<model::ModelDirectory> directory, std::unique_ptr<engine::EncoderBackend> backend,

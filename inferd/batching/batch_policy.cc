@@ -9,7 +9,20 @@ namespace {
 
 size_t distance(size_t a, size_t b) { return a > b ? a - b : b - a; }
 
+bool exceeds(size_t value, size_t bound) { return bound != 0 && value > bound; }
+
 }  // namespace
+
+Admission admit(const QueueLoad& queued, const QueueLoad& request, const QueueLimits& limits) {
+  if (exceeds(request.sequences, limits.sequences) || exceeds(request.tokens, limits.tokens)) {
+    return Admission::too_large;
+  }
+  if (exceeds(queued.sequences + request.sequences, limits.sequences) ||
+      exceeds(queued.tokens + request.tokens, limits.tokens)) {
+    return Admission::queue_full;
+  }
+  return Admission::accepted;
+}
 
 BatchChoice choose_batch(std::span<const Waiting> queue, const BatchLimits& limits, Clock::time_point now) {
   BatchChoice choice;

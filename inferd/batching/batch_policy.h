@@ -29,6 +29,25 @@ struct BatchChoice {
   Clock::time_point wake_at;    // when not ready: when to decide again if nothing else arrives
 };
 
+// What a model's queue holds, or may hold: sequences and their tokens.
+struct QueueLoad {
+  size_t sequences = 0;
+  size_t tokens = 0;
+};
+
+// The queue's bounds; a bound of 0 is no bound. Converts from a sequence count, the older form of the limit.
+struct QueueLimits {
+  QueueLimits(size_t sequences = 1024, size_t tokens = 0) : sequences(sequences), tokens(tokens) {}
+  size_t sequences;
+  size_t tokens;
+};
+
+enum class Admission { accepted, queue_full, too_large, stopped };
+
+// Whether a request's sequences may join the queue: never when they alone exceed a bound (retrying cannot help:
+// too_large), later when the queue is too full for them now (queue_full).
+Admission admit(const QueueLoad& queued, const QueueLoad& request, const QueueLimits& limits);
+
 // Decides the next batch from the waiting sequences. The oldest always goes first, so nothing starves and a sequence
 // longer than the whole token budget still runs alone; the rest are the sequences nearest to it in length (fewer wasted
 // cycles on attention and better cache use), oldest first among equals, while the budget and the cap allow. A batch is

@@ -4,7 +4,7 @@
 
 namespace inferd::batching {
 
-BatchScheduler::BatchScheduler(BatchLimits limits, size_t max_queue, BatchRunner runner, SchedulerEvents events)
+BatchScheduler::BatchScheduler(BatchLimits limits, QueueLimits max_queue, BatchRunner runner, SchedulerEvents events)
     : limits_(limits), max_queue_(max_queue), runner_(std::move(runner)), events_(std::move(events)) {
   former_ = std::thread([this] { form_batches(); });
   runner_thread_ = std::thread([this] { run_batches(); });
@@ -16,8 +16,12 @@ Admission BatchScheduler::submit(const std::shared_ptr<Ticket>& ticket, std::vec
   const Clock::time_point now = Clock::now();
   std::lock_guard lock(mu_);
   if (stopping_) return Admission::stopped;
-  if (queue_.size() + inputs.size() > max_queue_) return Admission::queue_full;
+  QueueLoad request{inputs.size(), 0};
+  for (const tokenizer::Encoding& input : inputs) request.tokens += input.ids.size();
+  const Admission admission = admit({queue_.size(), queued_tokens_}, request, max_queue_);
+  if (admission != Admission::accepted) return admission;
   for (size_t i = 0; i < inputs.size(); ++i) queue_.push_back({ticket, i, std::move(inputs[i]), now});
+  queued_tokens_ += request.tokens;
   report_queue();
   work_cv_.notify_all();
   return Admission::accepted;
@@ -40,6 +44,7 @@ void BatchScheduler::stop() {
     stopping_ = true;
     for (Queued& item : queue_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
     queue_.clear();
+    queued_tokens_ = 0;
     if (next_) {
       for (Queued& item : *next_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
       next_.reset();
@@ -60,14 +65,14 @@ void BatchScheduler::drop_unwanted(Clock::time_point now) {
   std::erase_if(queue_, [&](const Queued& item) {
     if (item.ticket->abandoned()) {
       ++dropped;
-      return true;
-    }
-    if (item.ticket->deadline() <= now) {
+    } else if (item.ticket->deadline() <= now) {
       item.ticket->fail(Failure::deadline, "the request's deadline passed while it waited in the queue");
       ++dropped;
-      return true;
+    } else {
+      return false;
     }
-    return false;
+    queued_tokens_ -= item.input.ids.size();
+    return true;
   });
   if (dropped > 0) {
     report_queue();
@@ -96,6 +101,7 @@ void BatchScheduler::form_batches() {
     size_t next_member = 0;
     for (size_t i = 0; i < queue_.size(); ++i) {
       if (next_member < choice.members.size() && choice.members[next_member] == i) {
+        queued_tokens_ -= queue_[i].input.ids.size();
         batch.push_back(std::move(queue_[i]));
         ++next_member;
       } else {

@@ -28,17 +28,15 @@ struct SchedulerEvents {
   std::function<void(size_t sequences)> dropped;  // abandoned or past their deadline before running
 };
 
-enum class Admission { accepted, queue_full, stopped };
-
 // One model's queue: a thread forms the next batch (choose_batch) while another runs the current one.
 class BatchScheduler {
  public:
-  BatchScheduler(BatchLimits limits, size_t max_queue, BatchRunner runner, SchedulerEvents events = {});
+  BatchScheduler(BatchLimits limits, QueueLimits max_queue, BatchRunner runner, SchedulerEvents events = {});
   ~BatchScheduler();
   BatchScheduler(const BatchScheduler&) = delete;
   BatchScheduler& operator=(const BatchScheduler&) = delete;
 
-  // Queues every input of one request, or none of them when they would take the queue past max_queue sequences.
+  // Queues every input of one request, or none of them when they would take the queue past its limits (admit).
   Admission submit(const std::shared_ptr<Ticket>& ticket, std::vector<tokenizer::Encoding> inputs);
 
   size_t queued() const;
@@ -62,13 +60,14 @@ class BatchScheduler {
   void report_queue();                        // with mu_ held
 
   const BatchLimits limits_;
-  const size_t max_queue_;
+  const QueueLimits max_queue_;
   BatchRunner runner_;
   SchedulerEvents events_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // the queue or the slot changed, or stopping
   std::deque<Queued> queue_;
+  size_t queued_tokens_ = 0;                 // Σ tokens in queue_
   std::optional<std::vector<Queued>> next_;  // the formed batch waiting for the run thread
   size_t running_ = 0;
   bool stopping_ = false;

@@ -1,7 +1,6 @@
 #include "inferd/cli/serve_command.h"
 
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -12,9 +11,10 @@
 #include "common/cli/command_line.h"
 #include "common/config/duration.h"
 #include "common/http/http_server.h"
+#include "common/lifecycle/shutdown_signals.h"
 #include "common/logging/logging.h"
 #include "common/metrics/metrics_server.h"
-#include "inferd/server/grpc_service.h"
+#include "inferd/server/grpc_front.h"
 #include "inferd/server/http_front.h"
 
 namespace inferd::cli {
@@ -33,6 +33,9 @@ struct ServeOptions {
   batching::BatchLimits limits;
   std::string max_wait = "2ms";
   size_t max_queue = 1024;
+  size_t max_queue_tokens = 0;
+  std::vector<std::string> served_names;
+  bool auto_truncate = true;
   int max_concurrent_requests = 512;
   std::vector<std::string> preload;
   uint64_t memory_budget = 0;
@@ -41,6 +44,7 @@ struct ServeOptions {
   std::string grace_period = "30s";
   std::string log_level = "info";
   std::string variant = "f32";
+  std::string log_format = "text";
   bool log_json = false;
 };
 
@@ -55,7 +59,19 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--max-batch-requests", o.limits.max_batch_requests, "sequences per batch")->capture_default_str();
   app.add_option("--max-wait", o.max_wait, "longest wait for a batch to fill")->capture_default_str();
   app.add_option("--max-queue", o.max_queue, "queued sequences per model before 429")->capture_default_str();
-  app.add_option("--max-client-batch-size", o.input.max_inputs, "inputs per request")->capture_default_str();
+  app.add_option("--max-queue-tokens", o.max_queue_tokens,
+                 "queued tokens per model before 429 (a request larger than the queue gets 413); 0: 8 batches "
+                 "of --max-batch-tokens")
+      ->capture_default_str();
+  app.add_option("--max-client-batch-size", o.input.max_inputs,
+                 "inputs per request (OpenAI's /v1/embeddings takes up to 2048); larger ones are queued in parts of "
+                 "this size")
+      ->capture_default_str();
+  app.add_option("--served-model-name", o.served_names,
+                 "the name clients see: ALIAS for the one model served, ALIAS=NAME for model NAME; repeatable");
+  app.add_option("--auto-truncate", o.auto_truncate,
+                 "cut over-long inputs to the model's maximum unless a request says \"truncate\": false (as TEI)")
+      ->capture_default_str();
   app.add_option("--max-concurrent-requests", o.max_concurrent_requests,
                  "HTTP requests answered at once; past it 503 with Retry-After")
       ->capture_default_str()
@@ -73,26 +89,8 @@ void add_flags(CLI::App& app, ServeOptions& o) {
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "bf16", "i8", "auto"}));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.add_flag("--log-json", o.log_json, "one JSON object per log line");
-}
-
-sigset_t handled_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  return signals;
-}
-
-// Waits for SIGTERM or SIGINT. SIGHUP (a closed terminal, a reload habit) does not stop the server: the model list
-// is read once, at start.
-int wait_for_shutdown(const sigset_t& signals) {
-  int signal_number = 0;
-  while (sigwait(&signals, &signal_number) != 0 || signal_number == SIGHUP) {
-    if (signal_number == SIGHUP) spdlog::info("SIGHUP ignored: the model list is read at start; restart to change it");
-  }
-  return signal_number;
+  app.add_option("--log-format", o.log_format, "text, or json for one JSON object per line")->capture_default_str();
+  app.add_flag("--log-json", o.log_json, "the same as --log-format json");
 }
 
 // Ends the process at `deadline` unless disarmed first: the grace period holds even when a handler or a model
@@ -134,9 +132,8 @@ void drain(const ServingState& state, const ModelPool& pool, std::chrono::steady
 }
 
 int serve(const ServeOptions& o) {
-  // Every thread started from here on inherits the mask, so only sigwait below sees SIGTERM, SIGINT and SIGHUP.
-  const sigset_t signals = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts: every thread inherits the blocked signals, and only the wait below takes them.
+  const tpustack::lifecycle::ShutdownSignals signals;
 
   const DeviceEnvironment environment = read_device_environment();
   auto backend = select_backend(o.backend, environment, built_backends());
@@ -152,6 +149,10 @@ int serve(const ServeOptions& o) {
   auto catalog = discover_models(o.models_dir, o.models);
   if (!catalog) {
     spdlog::error("{}", catalog.error().message);
+    return 1;
+  }
+  if (auto named = apply_served_names(*catalog, o.served_names); !named) {
+    spdlog::error("{}", named.error().message);
     return 1;
   }
   for (const std::string& name : o.preload) {
@@ -177,25 +178,25 @@ int serve(const ServeOptions& o) {
   tpustack::metrics::MetricsRegistry registry;
   ServerMetrics metrics(registry);
   const auto precision = engine::parse_precision(o.variant);  // none for auto
-  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision}, metrics);
+  // A queue of a few batches' tokens: past it a client waits longer than a retry costs.
+  const size_t max_queue_tokens = o.max_queue_tokens ? o.max_queue_tokens : 8 * limits.max_batch_tokens;
+  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision, max_queue_tokens}, metrics);
   InputLimits input = o.input;
   input.max_tokens = limits.max_batch_tokens;
   InferenceService service(pool, input, metrics);
   ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,
                   o.max_queue, o.input.max_inputs, o.variant};
+  info.auto_truncate = o.auto_truncate;
+  info.max_concurrent_requests = static_cast<size_t>(o.max_concurrent_requests);
+  info.tokenization_workers = static_cast<size_t>(o.max_concurrent_requests);
+  info.max_queue_tokens = max_queue_tokens;
   ServingState state;
   HttpApi api(service, info, state, registry, metrics, request_timeout);
   HttpFront http({o.listen, o.input.max_body_bytes, o.max_concurrent_requests}, api);
-  GrpcService grpc_service(service, info, state);
-  grpc::ServerBuilder builder;
-  int grpc_port = 0;
-  builder.AddListeningPort(o.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
-  // gRPC binds with SO_REUSEPORT by default: a second server on the port would start and take half its calls.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(&grpc_service);
-  std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
-  if (!grpc_server || grpc_port == 0) {
-    spdlog::error("cannot listen for gRPC on {}: the address is in use or cannot be bound", o.grpc_listen);
+  GrpcFront grpc(o.grpc_listen, service, info, state);
+  auto grpc_port = grpc.start();
+  if (!grpc_port) {
+    spdlog::error("{}", grpc_port.error().message);
     return 1;
   }
   try {
@@ -204,7 +205,7 @@ int serve(const ServeOptions& o) {
     spdlog::error("{}", e.what());
     return 1;
   }
-  spdlog::info("inferd serving {} models: HTTP on {}, gRPC on port {}", catalog->size(), o.listen, grpc_port);
+  spdlog::info("inferd serving {} models: HTTP on {}, gRPC on port {}", catalog->size(), o.listen, *grpc_port);
 
   std::thread preloader([&] {
     for (const std::string& name : o.preload) {
@@ -215,19 +216,21 @@ int serve(const ServeOptions& o) {
       }
     }
     state.ready = true;
+    grpc.update_health();
     spdlog::info("ready");
   });
 
-  const int signal_number = wait_for_shutdown(signals);
-  spdlog::info("signal {}: draining for up to {}", signal_number, tpustack::config::format_duration(grace));
+  const std::string signal = signals.wait();
+  spdlog::info("received {}; draining for up to {}", signal, tpustack::config::format_duration(grace));
   const auto until = std::chrono::steady_clock::now() + grace;
   ShutdownDeadline deadline(until + std::chrono::seconds(1));
   state.draining = true;
+  grpc.update_health();
   drain(state, pool, until);
   // What is still queued fails now, so the handlers waiting for it answer 503 and the HTTP server stops at once.
   pool.stop();
   http.stop();
-  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  grpc.stop(std::chrono::milliseconds(500));
   preloader.join();
   spdlog::info("stopped");
   return 0;
@@ -241,7 +244,8 @@ int run_serve(const std::vector<std::string>& args) {
   add_flags(app, options);
   if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
   try {
-    tpustack::logging::setup_logging({options.log_level, options.log_json}, "inferd");
+    const bool json = options.log_json || tpustack::logging::parse_json_format(options.log_format);
+    tpustack::logging::setup_logging({options.log_level, json}, "inferd");
   } catch (const std::invalid_argument& e) {
     return tpustack::cli::usage_error(app, e.what());
   }

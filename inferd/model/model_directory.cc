@@ -8,11 +8,6 @@ namespace inferd::model {
 
 namespace {
 
-struct PoolingChoice {
-  Pooling pooling = Pooling::cls;
-  bool normalize = false;
-};
-
 Result<nlohmann::json> read_json(const std::filesystem::path& path) {
   auto text = read_file_text(path);
   if (!text) return text.error();
@@ -20,6 +15,8 @@ Result<nlohmann::json> read_json(const std::filesystem::path& path) {
   if (doc.is_discarded()) return Error{path.string() + " is not valid JSON"};
   return doc;
 }
+
+}  // namespace
 
 Result<PoolingChoice> read_pooling(const std::filesystem::path& directory) {
   PoolingChoice choice;
@@ -44,6 +41,8 @@ Result<PoolingChoice> read_pooling(const std::filesystem::path& directory) {
   }
   return choice;
 }
+
+namespace {
 
 Result<tokenizer::Tokenizer> read_tokenizer(const std::filesystem::path& directory) {
   if (std::filesystem::exists(directory / "tokenizer.json")) {

@@ -10,6 +10,15 @@ namespace inferd::model {
 
 enum class Pooling { cls, mean };
 
+// The sentence-transformers modules.json: the Pooling module's mode and whether a Normalize module follows.
+struct PoolingChoice {
+  Pooling pooling = Pooling::cls;
+  bool normalize = false;
+};
+
+// CLS and no normalisation when the directory has no modules.json.
+Result<PoolingChoice> read_pooling(const std::filesystem::path& directory);
+
 // Everything a Hugging Face model directory says about serving it.
 struct ModelDirectory {
   BertWeights weights;

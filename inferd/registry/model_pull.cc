@@ -196,16 +196,16 @@ Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& opt
     auto files = files_for_variant(*manifest, options.variant);
     if (!files) return files.error();
     const fs::path target = options.dest / model;
-    const bool current = std::all_of(files->begin(), files->end(), [&](const ManifestFile& file) {
-      return !verify(target / file.name, file);
-    });
+    const bool current = std::all_of(files->begin(), files->end(),
+                                     [&](const ManifestFile& file) { return !verify(target / file.name, file); });
     if (current) {
       report.skipped += files->size();
       spdlog::info("model {} ({}) in {} is complete already", model, options.variant, target.string());
       continue;
     }
     const fs::path staging = staging_dir(options.dest, model);
-    if (auto made = make_staging(options.dest, staging); !made) return Error{"model " + model + ": " + made.error().message};
+    if (auto made = make_staging(options.dest, staging); !made)
+      return Error{"model " + model + ": " + made.error().message};
     std::set<std::string> names;
     for (const ManifestFile& file : *files) {
       names.insert(file.name);
@@ -252,7 +252,8 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
     const fs::path staging = staging_dir(options.dest, repo);
     std::error_code ec;
     if (read_small(staging / kCommitFile) != *commit) fs::remove_all(staging, ec);  // another commit's files
-    if (auto made = make_staging(options.dest, staging); !made) return Error{"model " + repo + ": " + made.error().message};
+    if (auto made = make_staging(options.dest, staging); !made)
+      return Error{"model " + repo + ": " + made.error().message};
     if (!commit->empty()) std::ofstream(staging / kCommitFile) << *commit << "\n";
     std::set<std::string> names;
     for (const HubFile& file : hub_files) {

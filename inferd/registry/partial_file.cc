@@ -17,7 +17,8 @@ Result<PartialFile> PartialFile::open(const fs::path& path, bool append) {
   if (fd < 0) {
     const int error = errno;
     if (error == ELOOP) {
-      return Error{path.string() + " is a symlink; refusing to write through it", tpustack::ErrorKind::kFailedPrecondition};
+      return Error{path.string() + " is a symlink; refusing to write through it",
+                   tpustack::ErrorKind::kFailedPrecondition};
     }
     return Error{"cannot write " + path.string() + ": " + std::strerror(error)};
   }

@@ -6,70 +6,21 @@ namespace inferd::server {
 
 namespace {
 
-using batching::Clock;
-
-constexpr auto default_timeout = std::chrono::seconds(30);
-
-grpc::Status status_of(const RequestError& error) { return {grpc_code(error.status), error.message}; }
-
-uint64_t nanoseconds(Clock::duration d) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-}
-
-void fill_metadata(const Timing& t, inferd::v1::Metadata* metadata) {
-  metadata->set_compute_chars(static_cast<uint32_t>(t.characters));
-  metadata->set_compute_tokens(static_cast<uint32_t>(t.tokens));
-  metadata->set_total_time_ns(nanoseconds(t.total));
-  metadata->set_tokenization_time_ns(nanoseconds(t.tokenization));
-  metadata->set_queue_time_ns(nanoseconds(t.queue));
-  metadata->set_inference_time_ns(nanoseconds(t.inference));
-}
-
 std::optional<std::string> model_name(const std::string& model) {
   return model.empty() ? std::nullopt : std::optional<std::string>(model);
 }
 
-const grpc::Status draining_status{grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
-
 }  // namespace
-
-grpc::StatusCode grpc_code(int http_status) {
-  switch (http_status) {
-    case 400:
-    case 413:
-    case 422:
-      return grpc::StatusCode::INVALID_ARGUMENT;
-    case 404:
-      return grpc::StatusCode::NOT_FOUND;
-    case 429:
-      return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case 499:
-      return grpc::StatusCode::CANCELLED;
-    case 503:
-      return grpc::StatusCode::UNAVAILABLE;
-    case 504:
-      return grpc::StatusCode::DEADLINE_EXCEEDED;
-    default:
-      return grpc::StatusCode::INTERNAL;
-  }
-}
-
-CallContext GrpcService::call_context(grpc::ServerContext* context, const char* method) const {
-  // The client's gRPC deadline, on our steady clock; none set means the default.
-  const auto left = context->deadline() - std::chrono::system_clock::now();
-  const auto budget = left > std::chrono::hours(24 * 365) ? Clock::duration(default_timeout)
-                                                          : std::chrono::duration_cast<Clock::duration>(left);
-  return {Clock::now() + budget, [context] { return context->IsCancelled(); }, method};
-}
 
 grpc::Status GrpcService::Embed(grpc::ServerContext* context, const inferd::v1::EmbedRequest* request,
                                 inferd::v1::EmbedResponse* response) {
-  if (state_.draining) return draining_status;
+  if (state_.draining) return draining_status();
   InFlight counted(state_);
-  EmbedRequest call{model_name(request->model()),
-                    {request->inputs().begin(), request->inputs().end()},
-                    !request->has_normalize() || request->normalize(),
-                    request->truncate()};
+  EmbedRequest call;
+  call.model = model_name(request->model());
+  call.inputs = {request->inputs().begin(), request->inputs().end()};
+  call.normalize = !request->has_normalize() || request->normalize();
+  call.truncate = request->truncate();
   for (const std::string& input : call.inputs) {
     if (!is_valid_utf8(input)) return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
   }
@@ -87,7 +38,7 @@ grpc::Status GrpcService::Embed(grpc::ServerContext* context, const inferd::v1::
 
 grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const inferd::v1::RerankRequest* request,
                                  inferd::v1::RerankResponse* response) {
-  if (state_.draining) return draining_status;
+  if (state_.draining) return draining_status();
   InFlight counted(state_);
   RerankRequest call{model_name(request->model()),
                      request->query(),
@@ -127,16 +78,7 @@ grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::Token
     auto* tokens = response->add_tokens();
     tokens->mutable_ids()->Add(result.encodings[i].ids.begin(), result.encodings[i].ids.end());
     tokens->mutable_type_ids()->Add(result.encodings[i].type_ids.begin(), result.encodings[i].type_ids.end());
-    for (const SimpleToken& token : result.tokens[i]) {
-      auto* simple = tokens->add_simple_tokens();
-      simple->set_id(token.id);
-      simple->set_text(token.text);
-      simple->set_special(token.special);
-      if (!token.special) {
-        simple->set_start(static_cast<uint32_t>(token.start));
-        simple->set_stop(static_cast<uint32_t>(token.stop));
-      }
-    }
+    for (const SimpleToken& token : result.tokens[i]) fill_simple_token(token, tokens->add_simple_tokens());
   }
   return grpc::Status::OK;
 }

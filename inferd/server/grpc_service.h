@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inferd/server/grpc_call.h"
 #include "inferd/server/inference_service.h"
 #include "inferd/server/server_info.h"
 #include "inferd/server/serving_state.h"
@@ -7,8 +8,7 @@
 
 namespace inferd::server {
 
-// inferd.v1.Inferd over the same InferenceService as HTTP. Errors map to gRPC codes: a full queue is
-// RESOURCE_EXHAUSTED, a passed deadline DEADLINE_EXCEEDED, an unknown model NOT_FOUND, bad input INVALID_ARGUMENT.
+// inferd.v1.Inferd over the same InferenceService as HTTP; errors map to gRPC codes as grpc_code says.
 class GrpcService final : public inferd::v1::Inferd::Service {
  public:
   GrpcService(InferenceService& service, const ServerInfo& info, ServingState& state)
@@ -26,13 +26,9 @@ class GrpcService final : public inferd::v1::Inferd::Service {
                       inferd::v1::HealthResponse* response) override;
 
  private:
-  CallContext call_context(grpc::ServerContext* context, const char* method) const;
-
   InferenceService& service_;
   const ServerInfo& info_;
   ServingState& state_;
 };
-
-grpc::StatusCode grpc_code(int http_status);
 
 }  // namespace inferd::server

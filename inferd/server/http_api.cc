@@ -7,7 +7,10 @@
 
 #include "common/config/duration.h"
 #include "common/encoding/base64.h"
+#include "inferd/server/embedding_output.h"
+#include "inferd/server/error_reply.h"
 #include "inferd/server/request_body.h"
+#include "inferd/server/wire_requests.h"
 
 namespace inferd::server {
 
@@ -16,29 +19,14 @@ namespace {
 using batching::Clock;
 using nlohmann::json;
 
-enum class ErrorShape { tei, openai, termite };
+constexpr const char* models_prefix = "/v1/models/";
 
 HttpReply error_reply(const RequestError& error, ErrorShape shape) {
-  json body;
-  if (shape == ErrorShape::openai) {
-    body = {{"error", {{"message", error.message}, {"type", error.type}, {"code", error.status}}}};
-  } else if (shape == ErrorShape::termite) {
-    body = {{"error", error.message}};
-  } else {
-    body = {{"error", error.message}, {"error_type", error.type}};
-  }
-  HttpReply reply{error.status, body.dump(), "application/json", {}};
-  if (error.status == 429 || error.status == 503) reply.headers.push_back({"Retry-After", "1"});
-  return reply;
+  ErrorBody body = error_body(error, shape);
+  return {body.status, std::move(body.json), "application/json", std::move(body.headers)};
 }
 
 HttpReply json_reply(const json& body) { return {200, body.dump(), "application/json", {}}; }
-
-ErrorShape shape_of(const std::string& path) {
-  return path.starts_with("/v1/")    ? ErrorShape::openai
-         : path.starts_with("/api/") ? ErrorShape::termite
-                                     : ErrorShape::tei;
-}
 
 double milliseconds(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -64,26 +52,116 @@ json rows_json(const batching::Rows& rows) {
   return list;
 }
 
+// The value of a request's result, or the reply for its error in `shape`.
+template <class T>
+const T* value_or_reply(const std::variant<T, RequestError>& answer, ErrorShape shape, HttpReply& reply) {
+  if (const auto* error = std::get_if<RequestError>(&answer)) {
+    reply = error_reply(*error, shape);
+    return nullptr;
+  }
+  return &std::get<T>(answer);
+}
+
+// A route's work once its body is parsed: the request from the body, the service's answer to it, the reply
+// `render` makes of that, with TEI's timing headers; a failure at either step is answered in `shape`.
+template <class Request, class Serve, class Render>
+HttpReply respond(const std::string& backend, ErrorShape shape, const std::variant<Request, RequestError>& parsed,
+                  Serve serve, Render render) {
+  HttpReply reply;
+  const Request* request = value_or_reply(parsed, shape, reply);
+  if (!request) return reply;
+  const auto answer = serve(*request);
+  const auto* result = value_or_reply(answer, shape, reply);
+  if (!result) return reply;
+  reply = render(*request, *result);
+  add_timing(reply, result->timing, backend);
+  return reply;
+}
+
+// TEI's model_type: {"embedding": {"pooling": ...}}, or {"reranker"|"classifier": {"id2label", "label2id"}}.
+json model_type(const CatalogEntry& entry) {
+  if (!entry.reranker) return {{"embedding", {{"pooling", entry.card.pooling}}}};
+  json id2label = json::object(), label2id = json::object();
+  for (size_t i = 0; i < entry.card.labels.size(); ++i) {
+    id2label[std::to_string(i)] = entry.card.labels[i];
+    label2id[entry.card.labels[i]] = i;
+  }
+  json type = json::object();
+  type[entry.card.labels.size() <= 1 ? "reranker" : "classifier"] = {{"id2label", std::move(id2label)},
+                                                                     {"label2id", std::move(label2id)}};
+  return type;
+}
+
+// TEI's model_dtype names for the number formats inferd computes in.
+std::string model_dtype(const std::string& variant) {
+  if (variant == "bf16") return "bfloat16";
+  if (variant == "i8") return "int8";
+  return "float32";
+}
+
+// A path segment as clients encode it (OpenAI's SDKs send "owner/name" as "owner%2Fname"); a malformed escape
+// stays as it is.
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const int high = text[i] == '%' && i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+    const int low = high >= 0 ? hex_digit(text[i + 2]) : -1;
+    if (low < 0) {
+      out += text[i];
+      continue;
+    }
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+json openai_model(const std::string& id) {
+  return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "inferd"}};
+}
+
 }  // namespace
 
 const std::map<std::string, HttpApi::Read> HttpApi::reads_ = {
-    {"/health", &HttpApi::health},           {"/ready", &HttpApi::ready},
-    {"/metrics", &HttpApi::metrics},         {"/info", &HttpApi::info},
-    {"/v1/models", &HttpApi::models_openai}, {"/api/models", &HttpApi::models_termite},
+    {"/", &HttpApi::health},
+    {"/health", &HttpApi::health},
+    {"/ready", &HttpApi::ready},
+    {"/metrics", &HttpApi::metrics},
+    {"/info", &HttpApi::info},
+    {"/v1/models", &HttpApi::models_openai},
+    {models_prefix, &HttpApi::model_openai},
+    {"/api/models", &HttpApi::models_termite},
 };
 
 const std::map<std::string, HttpApi::InferenceRoute> HttpApi::inference_ = {
+    {"/", {&HttpApi::task_of_model, "embed"}},
     {"/embed", {&HttpApi::embed_tei, "embed"}},
     {"/v1/embeddings", {&HttpApi::embed_openai, "embed"}},
+    {"/embeddings", {&HttpApi::embed_openai, "embed"}},
     {"/api/embed", {&HttpApi::embed_termite, "embed"}},
     {"/rerank", {&HttpApi::rerank_tei, "rerank"}},
     {"/api/rerank", {&HttpApi::rerank_termite, "rerank"}},
+    {"/predict", {&HttpApi::predict_tei, "predict"}},
+    {"/similarity", {&HttpApi::similarity_tei, "embed"}},
 };
 
+std::string HttpApi::route_of(const std::string& path) {
+  return path.starts_with(models_prefix) && path.size() > std::string_view(models_prefix).size() ? models_prefix : path;
+}
+
 std::string HttpApi::allowed_methods(const std::string& path) {
-  if (reads_.contains(path)) return "GET, HEAD, OPTIONS";
-  if (inference_.contains(path) || path == "/tokenize") return "POST, OPTIONS";
-  if (path == "*") return "GET, HEAD, POST, OPTIONS";  // OPTIONS * asks about the server as a whole
+  const std::string route = route_of(path);
+  const bool reads = reads_.contains(route), posts = inference_.contains(route) || route == "/tokenize";
+  if (route == "*" || (reads && posts)) return "GET, HEAD, POST, OPTIONS";  // OPTIONS * asks about the whole server
+  if (reads) return "GET, HEAD, OPTIONS";
+  if (posts) return "POST, OPTIONS";
   return "";
 }
 
@@ -108,7 +186,8 @@ HttpReply HttpApi::refusal(const std::string& method, const std::string& path, i
       {400, "validation"}, {405, "validation"}, {413, "payload_too_large"}, {431, "validation"}, {503, "overloaded"}};
   const auto type = types.find(status);
   HttpReply reply = error_for(path, {status, type == types.end() ? "backend" : type->second, reason});
-  metrics_.http_requests.labels({allowed_methods(path).empty() ? "other" : path, std::to_string(status)}).inc();
+  metrics_.http_requests.labels({allowed_methods(path).empty() ? "other" : route_of(path), std::to_string(status)})
+      .inc();
   spdlog::debug("{} {} {}: {}", method, path, status, reason);
   return reply;
 }
@@ -117,17 +196,18 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   const std::string allow = allowed_methods(call.path);
   if (allow.empty()) {
     return error_reply({404, "not_found", call.method + " " + call.path + " is not a route of inferd"},
-                       ErrorShape::tei);
+                       shape_of(call.path));
   }
-  label = call.path;
+  label = route_of(call.path);
   if (call.method == "OPTIONS") return {204, "", "", {{"Allow", allow}}};
-  const auto read = reads_.find(call.path);
-  if (read != reads_.end() && call.method == "GET") return (this->*read->second)();
-  if (read != reads_.end() || call.method != "POST") {
+  const auto read = reads_.find(label);
+  if (read != reads_.end() && call.method == "GET") return (this->*read->second)(call);
+  const auto inference = inference_.find(label);
+  if (call.method != "POST" || (inference == inference_.end() && label != "/tokenize")) {
     return error_for(call.path, {405, "validation", call.path + " answers " + allow + ", not " + call.method});
   }
-  if (call.path == "/tokenize") return tokenize(call);
-  const InferenceRoute& found = inference_.at(call.path);
+  if (label == "/tokenize") return tokenize(call);
+  const InferenceRoute& found = inference->second;
   const ErrorShape shape = shape_of(call.path);
   if (state_.draining) return error_reply({503, "unhealthy", "the server is shutting down"}, shape);
   CallContext context{Clock::now() + default_timeout_, call.client_gone, found.method};
@@ -142,7 +222,8 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   HttpReply reply;
   {
     InFlight counted(state_);
-    reply = (this->*found.serve)(call, context);
+    auto body = parse_body(call.body, service_.limits());
+    if (const json* doc = value_or_reply(body, shape, reply)) reply = (this->*found.serve)(*doc, call, context);
   }
   if (reply.status == 200) {
     metrics_.request_success.labels({context.method}).inc();
@@ -152,149 +233,151 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   return reply;
 }
 
-HttpReply HttpApi::health() const {
+HttpReply HttpApi::health(const HttpCall&) const {
   if (state_.draining) return error_reply({503, "unhealthy", "draining"}, ErrorShape::tei);
   return json_reply({{"status", "ok"}});
 }
 
-HttpReply HttpApi::ready() const {
+HttpReply HttpApi::ready(const HttpCall&) const {
   if (state_.draining || !state_.ready) return error_reply({503, "unhealthy", "not ready"}, ErrorShape::tei);
   return json_reply({{"status", "ready"}, {"models", service_.pool().loaded()}});
 }
 
-HttpReply HttpApi::metrics() const { return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}}; }
-
-HttpReply HttpApi::embed_tei(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
-  const json& doc = std::get<json>(body);
-  auto inputs = string_list(doc, "inputs");
-  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::tei);
-  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)),
-                       flag(doc, "normalize", true), flag(doc, "truncate", false)};
-  auto answer = service_.embed(request, context);
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
-  const auto& result = std::get<EmbedResult>(answer);
-  HttpReply reply = json_reply(rows_json(result.embeddings));
-  add_timing(reply, result.timing, info_.backend);
-  return reply;
+HttpReply HttpApi::metrics(const HttpCall&) const {
+  return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
-HttpReply HttpApi::embed_openai(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::openai);
-  const json& doc = std::get<json>(body);
-  auto inputs = string_list(doc, "input");
-  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::openai);
-  const std::string format = optional_string(doc, "encoding_format").value_or("float");
-  if (format != "float" && format != "base64") {
-    return error_reply({400, "validation", "encoding_format must be \"float\" or \"base64\""}, ErrorShape::openai);
+HttpReply HttpApi::task_of_model(const json& body, const HttpCall& call, const CallContext& context) {
+  if (is_similarity_body(body)) return similarity_tei(body, call, context);
+  const auto model = body.contains("model") && body["model"].is_string()
+                         ? std::optional(body["model"].get<std::string>())
+                         : std::nullopt;
+  switch (task_of_root(service_.pool().catalog(), model, body.contains("query") && body.contains("texts"))) {
+    case Task::embed:
+      return embed_tei(body, call, context);
+    case Task::rerank:
+      return rerank_tei(body, call, context);
+    case Task::predict:
+      break;
   }
-  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)), true,
-                       true};
-  auto answer = service_.embed(request, context);
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::openai);
-  const auto& result = std::get<EmbedResult>(answer);
-  json data = json::array();
-  for (size_t i = 0; i < result.embeddings.size(); ++i) {
-    auto row = result.embeddings.row(i);
-    json embedding = format == "base64"
-                         ? json(tpustack::base64_encode({reinterpret_cast<const char*>(row.data()), row.size_bytes()}))
-                         : json(std::vector<float>(row.begin(), row.end()));
-    data.push_back({{"object", "embedding"}, {"embedding", std::move(embedding)}, {"index", i}});
-  }
-  HttpReply reply =
-      json_reply({{"object", "list"},
-                  {"data", std::move(data)},
-                  {"model", result.model},
-                  {"usage", {{"prompt_tokens", result.timing.tokens}, {"total_tokens", result.timing.tokens}}}});
-  add_timing(reply, result.timing, info_.backend);
-  return reply;
+  return predict_tei(body, call, context);
 }
 
-HttpReply HttpApi::embed_termite(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
-  const json& doc = std::get<json>(body);
-  auto inputs = string_list(doc, "input");
-  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::termite);
-  EmbedRequest request{optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)), true,
-                       flag(doc, "truncate", true)};
-  auto answer = service_.embed(request, context);
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::termite);
-  const auto& result = std::get<EmbedResult>(answer);
-  HttpReply reply;
-  auto accept = call.headers.find("accept");
-  if (accept != call.headers.end() && accept->second.find("application/json") != std::string::npos) {
-    reply = json_reply({{"model", result.model}, {"embeddings", rows_json(result.embeddings)}});
-  } else {
-    // Termite's binary form: little-endian uint64 count, uint64 dimensions, then count × dimensions float32.
-    const uint64_t header[2] = {result.embeddings.size(), result.embeddings.width};
-    reply.content_type = "application/octet-stream";
-    reply.body.assign(reinterpret_cast<const char*>(header), sizeof header);
-    reply.body.append(reinterpret_cast<const char*>(result.embeddings.values.data()),
-                      result.embeddings.values.size() * sizeof(float));
-  }
-  add_timing(reply, result.timing, info_.backend);
-  return reply;
+HttpReply HttpApi::embed_tei(const json& body, const HttpCall&, const CallContext& context) {
+  return respond(
+      info_.backend, ErrorShape::tei, tei_embed_request(body, info_.auto_truncate),
+      [&](const EmbedRequest& request) { return service_.embed(request, context); },
+      [](const EmbedRequest&, const EmbedResult& result) { return json_reply(rows_json(result.embeddings)); });
 }
 
-HttpReply HttpApi::rerank_tei(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
-  const json& doc = std::get<json>(body);
-  auto query = optional_string(doc, "query");
-  auto texts = string_list(doc, "texts");
-  if (auto* error = std::get_if<RequestError>(&texts)) return error_reply(*error, ErrorShape::tei);
-  if (!query) return error_reply({400, "validation", "\"query\" must be a string"}, ErrorShape::tei);
-  RerankRequest request{optional_string(doc, "model"), *query, std::move(std::get<std::vector<std::string>>(texts)),
-                        flag(doc, "truncate", false), flag(doc, "raw_scores", false)};
-  auto answer = service_.rerank(request, context);
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
-  const auto& result = std::get<RerankResult>(answer);
-  const bool return_text = flag(doc, "return_text", false);
-  json ranked = json::array();
-  for (size_t i : best_first(result.scores)) {
-    json entry = {{"index", i}, {"score", result.scores[i]}};
-    if (return_text) entry["text"] = request.texts[i];
-    ranked.push_back(std::move(entry));
-  }
-  HttpReply reply = json_reply(ranked);
-  add_timing(reply, result.timing, info_.backend);
-  return reply;
+HttpReply HttpApi::embed_openai(const json& body, const HttpCall&, const CallContext& context) {
+  CallContext openai = context;
+  openai.max_inputs = openai_max_inputs;
+  return respond(
+      info_.backend, ErrorShape::openai, openai_embed_request(body, info_.auto_truncate),
+      [&](const OpenAiEmbedRequest& request) { return service_.embed(request.embed, openai); },
+      [](const OpenAiEmbedRequest& request, const EmbedResult& result) {
+        json data = json::array();
+        for (size_t i = 0; i < result.embeddings.size(); ++i) {
+          auto row = result.embeddings.row(i);
+          // Little-endian float32 bytes (every host inferd runs on is little-endian), as OpenAI's SDKs decode them.
+          json embedding =
+              request.base64
+                  ? json(tpustack::base64_encode({reinterpret_cast<const char*>(row.data()), row.size_bytes()}))
+                  : json(std::vector<float>(row.begin(), row.end()));
+          data.push_back({{"object", "embedding"}, {"embedding", std::move(embedding)}, {"index", i}});
+        }
+        const size_t tokens = result.timing.tokens;
+        return json_reply({{"object", "list"},
+                           {"data", std::move(data)},
+                           {"model", result.model},
+                           {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
+      });
 }
 
-HttpReply HttpApi::rerank_termite(const HttpCall& call, const CallContext& context) {
-  auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::termite);
-  const json& doc = std::get<json>(body);
-  auto query = optional_string(doc, "query");
-  auto prompts = string_list(doc, "prompts");
-  if (auto* error = std::get_if<RequestError>(&prompts)) return error_reply(*error, ErrorShape::termite);
-  if (!query) return error_reply({400, "validation", "\"query\" must be a string"}, ErrorShape::termite);
-  RerankRequest request{optional_string(doc, "model"), *query, std::move(std::get<std::vector<std::string>>(prompts)),
-                        true, false};
-  auto answer = service_.rerank(request, context);
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::termite);
-  const auto& result = std::get<RerankResult>(answer);
-  HttpReply reply = json_reply({{"model", result.model}, {"scores", result.scores}});
-  add_timing(reply, result.timing, info_.backend);
-  return reply;
+HttpReply HttpApi::embed_termite(const json& body, const HttpCall& call, const CallContext& context) {
+  const auto accept = call.headers.find("accept");
+  const bool as_json = accept != call.headers.end() && accept->second.find("application/json") != std::string::npos;
+  return respond(
+      info_.backend, ErrorShape::termite, termite_embed_request(body),
+      [&](const EmbedRequest& request) { return service_.embed(request, context); },
+      [as_json](const EmbedRequest&, const EmbedResult& result) {
+        if (as_json) return json_reply({{"model", result.model}, {"embeddings", rows_json(result.embeddings)}});
+        // Termite's binary form: little-endian uint64 count, uint64 dimensions, then count × dimensions float32.
+        const uint64_t header[2] = {result.embeddings.size(), result.embeddings.width};
+        HttpReply reply{
+            200, std::string(reinterpret_cast<const char*>(header), sizeof header), "application/octet-stream", {}};
+        reply.body.append(reinterpret_cast<const char*>(result.embeddings.values.data()),
+                          result.embeddings.values.size() * sizeof(float));
+        return reply;
+      });
+}
+
+HttpReply HttpApi::rerank_tei(const json& body, const HttpCall&, const CallContext& context) {
+  return respond(
+      info_.backend, ErrorShape::tei, tei_rerank_request(body, info_.auto_truncate),
+      [&](const TeiRerankRequest& request) { return service_.rerank(request.rerank, context); },
+      [](const TeiRerankRequest& request, const RerankResult& result) {
+        json ranked = json::array();
+        for (size_t i : best_first(result.scores)) {
+          json entry = {{"index", i}, {"score", result.scores[i]}};
+          if (request.return_text) entry["text"] = request.rerank.texts[i];
+          ranked.push_back(std::move(entry));
+        }
+        return json_reply(ranked);
+      });
+}
+
+HttpReply HttpApi::rerank_termite(const json& body, const HttpCall&, const CallContext& context) {
+  return respond(
+      info_.backend, ErrorShape::termite, termite_rerank_request(body),
+      [&](const RerankRequest& request) { return service_.rerank(request, context); },
+      [](const RerankRequest&, const RerankResult& result) {
+        return json_reply({{"model", result.model}, {"scores", result.scores}});
+      });
+}
+
+HttpReply HttpApi::predict_tei(const json& body, const HttpCall&, const CallContext& context) {
+  return respond(
+      info_.backend, ErrorShape::tei, tei_predict_request(body, info_.auto_truncate),
+      [&](const TeiPredictRequest& request) { return service_.predict(request.predict, context); },
+      [](const TeiPredictRequest& request, const PredictResult& result) {
+        json all = json::array();
+        for (const std::vector<Prediction>& scored : result.predictions) {
+          json list = json::array();
+          for (const Prediction& p : scored) list.push_back({{"score", p.score}, {"label", p.label}});
+          all.push_back(std::move(list));
+        }
+        return json_reply(request.batch ? all : all.at(0));
+      });
+}
+
+HttpReply HttpApi::similarity_tei(const json& body, const HttpCall&, const CallContext& context) {
+  return respond(
+      info_.backend, ErrorShape::tei, tei_similarity_request(body, info_.auto_truncate),
+      [&](const EmbedRequest& request) { return service_.embed(request, context); },
+      [](const EmbedRequest&, const EmbedResult& result) {
+        return json_reply(similarities_to_first(result.embeddings));
+      });
 }
 
 HttpReply HttpApi::tokenize(const HttpCall& call) {
+  HttpReply reply;
   auto body = parse_body(call.body, service_.limits());
-  if (auto* error = std::get_if<RequestError>(&body)) return error_reply(*error, ErrorShape::tei);
-  const json& doc = std::get<json>(body);
-  auto inputs = string_list(doc, "inputs");
-  if (auto* error = std::get_if<RequestError>(&inputs)) return error_reply(*error, ErrorShape::tei);
-  auto answer = service_.tokenize({optional_string(doc, "model"), std::move(std::get<std::vector<std::string>>(inputs)),
-                                   flag(doc, "add_special_tokens", true)});
-  if (auto* error = std::get_if<RequestError>(&answer)) return error_reply(*error, ErrorShape::tei);
-  const auto& result = std::get<TokenizeResult>(answer);
+  const json* doc = value_or_reply(body, ErrorShape::tei, reply);
+  if (!doc) return reply;
+  auto inputs = string_list(*doc, "inputs");
+  const auto* texts = value_or_reply(inputs, ErrorShape::tei, reply);
+  if (!texts) return reply;
+  OptionReader options(*doc);
+  TokenizeRequest request{options.text("model"), *texts, options.boolean("add_special_tokens", true)};
+  if (options.error()) return error_reply(*options.error(), ErrorShape::tei);
+  auto answer = service_.tokenize(request);
+  const TokenizeResult* result = value_or_reply(answer, ErrorShape::tei, reply);
+  if (!result) return reply;
   // TEI's SimpleTokens, their fields in TEI's order.
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  for (const std::vector<SimpleToken>& tokens : result.tokens) {
+  for (const std::vector<SimpleToken>& tokens : result->tokens) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const SimpleToken& token : tokens) {
       const auto offset = [&](size_t at) {
@@ -311,44 +394,79 @@ HttpReply HttpApi::tokenize(const HttpCall& call) {
   return {200, all.dump(), "application/json", {}};
 }
 
-HttpReply HttpApi::info() const {
+HttpReply HttpApi::info(const HttpCall&) const {
   const auto& catalog = service_.pool().catalog();
   json models = json::array();
+  size_t max_input_length = 0;
   for (const auto& [name, entry] : catalog) {
-    json model = {{"id", name}, {"type", entry.reranker ? "reranker" : "embedding"}};
+    json model = {{"id", served_name(catalog, name)},
+                  {"type", entry.reranker ? "reranker" : "embedding"},
+                  {"model_type", model_type(entry)},
+                  {"max_input_length", entry.card.max_input_length}};
     if (auto resident = service_.pool().resident(name)) {
       model["variant"] = engine::precision_name(resident->model().precision());
       model["kernel"] = resident->model().kernel();
     }
     models.push_back(std::move(model));
+    if (max_input_length == 0 || (entry.card.max_input_length && entry.card.max_input_length < max_input_length)) {
+      max_input_length = entry.card.max_input_length;
+    }
   }
+  // TEI's Info (every field its OpenAPI marks required) describes the primary model; `models` lists them all.
+  const std::string& primary = primary_model(catalog);
+  auto resident = service_.pool().resident(primary);
+  const std::string variant =
+      resident ? std::string(engine::precision_name(resident->model().precision())) : info_.variant;
   return json_reply({
-      {"model_id", catalog.size() == 1 ? catalog.begin()->first : ""},
+      {"model_id", served_name(catalog, primary)},
+      {"model_sha", nullptr},
+      {"model_dtype", model_dtype(variant)},
+      {"model_type", model_type(catalog.at(primary))},
+      {"served_model_name", served_name(catalog, primary)},
+      {"max_concurrent_requests", info_.max_concurrent_requests},
+      {"max_input_length", std::min(max_input_length, info_.limits.max_batch_tokens)},
+      {"max_batch_tokens", info_.limits.max_batch_tokens},
+      {"max_batch_requests", info_.limits.max_batch_requests},
+      {"max_client_batch_size", info_.max_client_batch_size},
+      {"auto_truncate", info_.auto_truncate},
+      {"tokenization_workers", info_.tokenization_workers},
+      {"version", info_.version},
+      {"sha", nullptr},
+      {"docker_label", nullptr},
       {"models", std::move(models)},
       {"loaded", service_.pool().loaded()},
-      {"version", info_.version},
       {"backend", info_.backend},
       {"variant", info_.variant},
       {"accelerator_type", info_.accelerator_type},
       {"worker", {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}}},
-      {"max_batch_tokens", info_.limits.max_batch_tokens},
-      {"max_batch_requests", info_.limits.max_batch_requests},
-      {"max_client_batch_size", info_.max_client_batch_size},
       {"max_queue", info_.max_queue},
+      {"max_queue_tokens", info_.max_queue_tokens},
   });
 }
 
-HttpReply HttpApi::models_openai() const {
+HttpReply HttpApi::models_openai(const HttpCall&) const {
   json data = json::array();
   for (const auto& [name, entry] : service_.pool().catalog()) {
-    data.push_back({{"id", name}, {"object", "model"}, {"owned_by", "inferd"}});
+    data.push_back(openai_model(served_name(service_.pool().catalog(), name)));
   }
   return json_reply({{"object", "list"}, {"data", std::move(data)}});
 }
 
-HttpReply HttpApi::models_termite() const {
+HttpReply HttpApi::model_openai(const HttpCall& call) const {
+  const std::string id = percent_decoded(std::string_view(call.path).substr(std::string_view(models_prefix).size()));
+  const auto& catalog = service_.pool().catalog();
+  const auto* found = find_model(catalog, id);
+  if (!found) {
+    return error_reply({404, "not_found", "The model '" + id + "' does not exist", "model"}, ErrorShape::openai);
+  }
+  return json_reply(openai_model(served_name(catalog, found->first)));
+}
+
+HttpReply HttpApi::models_termite(const HttpCall&) const {
   json embedders = json::array(), rerankers = json::array();
-  for (const auto& [name, entry] : service_.pool().catalog()) (entry.reranker ? rerankers : embedders).push_back(name);
+  const auto& catalog = service_.pool().catalog();
+  for (const auto& [name, entry] : catalog)
+    (entry.reranker ? rerankers : embedders).push_back(served_name(catalog, name));
   return json_reply({{"embedders", std::move(embedders)}, {"rerankers", std::move(rerankers)}});
 }
 

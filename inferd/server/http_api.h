@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/metrics/metrics_registry.h"
 #include "inferd/server/inference_service.h"
 #include "inferd/server/server_info.h"
@@ -28,9 +30,10 @@ struct HttpReply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Every HTTP route, as plain calls to replies: TEI (/embed, /rerank, /tokenize, /info, /health, /metrics), OpenAI
-// (/v1/embeddings, /v1/models), Termite (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS is answered with
-// the route's methods (`Allow`), another method with 405; a HEAD request arrives as GET.
+// Every HTTP route, as plain calls to replies: TEI (POST / for the model's task, /embed, /rerank, /predict,
+// /similarity, /tokenize, /info, /health, /metrics), OpenAI (/v1/embeddings, /v1/models, /v1/models/{id}), Termite
+// (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS is answered with the route's methods (`Allow`), another
+// method with 405; a HEAD request arrives as GET.
 class HttpApi {
  public:
   HttpApi(InferenceService& service, const ServerInfo& info, ServingState& state,
@@ -49,8 +52,9 @@ class HttpApi {
   HttpReply refusal(const std::string& method, const std::string& path, int status, const std::string& reason);
 
  private:
-  using Read = HttpReply (HttpApi::*)() const;
-  using Inference = HttpReply (HttpApi::*)(const HttpCall&, const CallContext&);
+  using Read = HttpReply (HttpApi::*)(const HttpCall&) const;
+  // The body parsed as a JSON object (the route answers its errors in the route's shape), the call, its context.
+  using Inference = HttpReply (HttpApi::*)(const nlohmann::json&, const HttpCall&, const CallContext&);
   struct InferenceRoute {
     Inference serve;
     std::string method;  // metrics label
@@ -62,19 +66,26 @@ class HttpApi {
   // An error in the format of the route `path` names; a 405 carries the methods it answers (Allow).
   static HttpReply error_for(const std::string& path, const RequestError& error);
 
+  // The route table's key for `path`: /v1/models/{id} is one route.
+  static std::string route_of(const std::string& path);
+
   HttpReply route(const HttpCall& call, std::string& route_label);
-  HttpReply embed_tei(const HttpCall& call, const CallContext& context);
-  HttpReply embed_openai(const HttpCall& call, const CallContext& context);
-  HttpReply embed_termite(const HttpCall& call, const CallContext& context);
-  HttpReply rerank_tei(const HttpCall& call, const CallContext& context);
-  HttpReply rerank_termite(const HttpCall& call, const CallContext& context);
+  HttpReply task_of_model(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply embed_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply embed_openai(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply embed_termite(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply rerank_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply rerank_termite(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply predict_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply similarity_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
   HttpReply tokenize(const HttpCall& call);
-  HttpReply health() const;
-  HttpReply ready() const;
-  HttpReply metrics() const;
-  HttpReply info() const;
-  HttpReply models_openai() const;
-  HttpReply models_termite() const;
+  HttpReply health(const HttpCall&) const;
+  HttpReply ready(const HttpCall&) const;
+  HttpReply metrics(const HttpCall&) const;
+  HttpReply info(const HttpCall&) const;
+  HttpReply models_openai(const HttpCall&) const;
+  HttpReply model_openai(const HttpCall& call) const;
+  HttpReply models_termite(const HttpCall&) const;
 
   InferenceService& service_;
   const ServerInfo& info_;

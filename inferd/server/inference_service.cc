@@ -1,8 +1,13 @@
 #include "inferd/server/inference_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
+
+#include "inferd/server/embedding_output.h"
 
 namespace inferd::server {
 
@@ -17,6 +22,8 @@ RequestError client_went_away() { return {499, "cancelled", "the client went awa
 RequestError tokenizer_error(size_t input, const Error& error) {
   return {400, "tokenizer", "input " + std::to_string(input) + ": " + error.message};
 }
+
+RequestError invalid(const Error& error, const std::string& param) { return {400, "validation", error.message, param}; }
 
 // Tokenizes each input within the model's maximum, the way Hugging Face's tokenizers truncate. An input that reached
 // the maximum may have been cut: unless the client allowed that, its untruncated length (word pieces plus the
@@ -37,6 +44,42 @@ Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_len
   return encodings;
 }
 
+// A single text encoded within `max_length`, cut from the end TEI's truncation_direction names: Right as the model's
+// tokenizer cuts (its tokenizer.json may say otherwise), Left keeping the end of the text.
+Result<tokenizer::Encoding> encode_text(const tokenizer::Tokenizer& tokenizer, std::string_view text, size_t max_length,
+                                        TruncationDirection direction) {
+  if (direction == TruncationDirection::right) return tokenizer.encode(text, max_length);
+  // The whole text, past the cut a tokenizer.json's own truncation would make.
+  auto whole = tokenizer.encode_with_offsets(text);
+  if (!whole) return whole.error();
+  return keep_end(std::move(whole->encoding), max_length);
+}
+
+// Token ids a client sent: used as given (no template), inside the vocabulary, cut only when the client allows it.
+Answer<std::vector<tokenizer::Encoding>> encode_ids(std::vector<std::vector<tokenizer::TokenId>> inputs,
+                                                    const EncoderModel& model, size_t max_length, bool truncate,
+                                                    TruncationDirection direction) {
+  std::vector<tokenizer::Encoding> encodings;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<tokenizer::TokenId>& ids = inputs[i];
+    if (ids.empty()) return RequestError{400, "empty", "input " + std::to_string(i) + " has no tokens", "input"};
+    for (tokenizer::TokenId id : ids) {
+      if (id < 0 || static_cast<size_t>(id) >= model.config().vocab_size) {
+        return RequestError{400, "validation",
+                            "input " + std::to_string(i) + " has token id " + std::to_string(id) +
+                                "; the model's vocabulary has ids 0 to " +
+                                std::to_string(model.config().vocab_size - 1),
+                            "input"};
+      }
+    }
+    if (auto too_long = check_length(i, ids.size(), max_length, truncate)) return *too_long;
+    cut_ids(ids, max_length, direction);
+    const size_t length = ids.size();
+    encodings.push_back({std::move(ids), std::vector<tokenizer::TokenId>(length, 0)});
+  }
+  return encodings;
+}
+
 size_t piece_count(const tokenizer::Tokenizer& tokenizer, std::string_view text) {
   auto pieces = tokenizer.pieces(text);
   return pieces ? pieces->size() : 0;
@@ -48,15 +91,15 @@ size_t characters(const std::vector<std::string>& texts) {
   return n;
 }
 
-void l2_normalize(batching::Rows& rows) {
-  for (size_t i = 0; i < rows.size(); ++i) {
-    float* row = rows.values.data() + i * rows.width;
-    double norm = 0;
-    for (size_t j = 0; j < rows.width; ++j) norm += double(row[j]) * row[j];
-    if (norm <= 0) continue;
-    const float scale = static_cast<float>(1.0 / std::sqrt(norm));
-    for (size_t j = 0; j < rows.width; ++j) row[j] *= scale;
-  }
+size_t tokens(const std::vector<tokenizer::Encoding>& encodings) {
+  size_t n = 0;
+  for (const auto& e : encodings) n += e.ids.size();
+  return n;
+}
+
+InputLimits with_max_inputs(InputLimits limits, const CallContext& context) {
+  limits.max_inputs = std::max(limits.max_inputs, context.max_inputs);
+  return limits;
 }
 
 }  // namespace
@@ -68,15 +111,55 @@ std::vector<size_t> best_first(const std::vector<float>& scores) {
   return order;
 }
 
+size_t InferenceService::max_input_length(const LoadedModel& model) const {
+  return std::min(model.model().max_length(), limits_.max_tokens);
+}
+
+Answer<std::shared_ptr<LoadedModel>> InferenceService::acquire(const std::optional<std::string>& asked, Task task) {
+  auto chosen = choose_model(pool_.catalog(), asked, task);
+  if (auto* error = std::get_if<RequestError>(&chosen)) return *error;
+  const ModelChoice& choice = std::get<ModelChoice>(chosen);
+  if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
+  auto acquired = pool_.acquire(choice.name);
+  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
+  return std::get<std::shared_ptr<LoadedModel>>(std::move(acquired));
+}
+
 Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
                                              const CallContext& context, Timing& timing) {
+  // Parts of one client batch: a request of 2,048 inputs needs no queue that holds 2,048 sequences.
+  const size_t part = std::max<size_t>(1, limits_.max_inputs);
+  batching::Rows all;
+  for (size_t start = 0; start < encodings.size(); start += part) {
+    const auto first = encodings.begin() + static_cast<std::ptrdiff_t>(start);
+    const auto last = encodings.begin() + static_cast<std::ptrdiff_t>(std::min(encodings.size(), start + part));
+    Timing part_timing;
+    auto rows = run_part(model, {std::make_move_iterator(first), std::make_move_iterator(last)}, context, part_timing);
+    if (auto* error = std::get_if<RequestError>(&rows)) return *error;
+    auto& got = std::get<batching::Rows>(rows);
+    timing.queue += part_timing.queue;
+    timing.inference += part_timing.inference;
+    all.width = got.width;
+    all.values.insert(all.values.end(), got.values.begin(), got.values.end());
+  }
+  return all;
+}
+
+Answer<batching::Rows> InferenceService::run_part(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
+                                                  const CallContext& context, Timing& timing) {
   if (context.cancelled && context.cancelled()) return client_went_away();
-  auto ticket = std::make_shared<batching::Ticket>(encodings.size(), context.deadline);
+  const size_t sequences = encodings.size(), request_tokens = tokens(encodings);
+  auto ticket = std::make_shared<batching::Ticket>(sequences, context.deadline);
   switch (model.scheduler().submit(ticket, std::move(encodings))) {
     case batching::Admission::accepted:
       break;
     case batching::Admission::queue_full:
       return RequestError{429, "overloaded", "the queue of model \"" + model.name() + "\" is full; retry shortly"};
+    case batching::Admission::too_large:
+      return RequestError{413, "validation",
+                          std::to_string(sequences) + " inputs of " + std::to_string(request_tokens) +
+                              " tokens are more than the queue of model \"" + model.name() +
+                              "\" holds (--max-queue, --max-queue-tokens); send fewer or shorter inputs"};
     case batching::Admission::stopped:
       return RequestError{503, "unhealthy", "the server is shutting down"};
   }
@@ -108,6 +191,16 @@ Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tok
   }
 }
 
+Answer<batching::Rows> InferenceService::infer(LoadedModel& model, const std::vector<tokenizer::Encoding>& encodings,
+                                               Clock::time_point start, const CallContext& context, Timing& timing) {
+  timing.tokenization = Clock::now() - start;
+  timing.tokens = tokens(encodings);
+  auto rows = run(model, encodings, context, timing);
+  timing.total = Clock::now() - start;
+  if (std::holds_alternative<batching::Rows>(rows)) record(context, timing, encodings);
+  return rows;
+}
+
 void InferenceService::record(const CallContext& context, const Timing& timing,
                               const std::vector<tokenizer::Encoding>& encodings) {
   metrics_.request_tokenization_duration.labels({context.method}).observe(seconds(timing.tokenization));
@@ -120,72 +213,106 @@ void InferenceService::record(const CallContext& context, const Timing& timing,
 
 Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const CallContext& context) {
   const Clock::time_point start = Clock::now();
-  if (auto bad = check_input_count(request.inputs.size(), limits_)) return *bad;
-  auto acquired = pool_.acquire(request.model);
+  const size_t count = request.token_ids.empty() ? request.inputs.size() : request.token_ids.size();
+  if (auto bad = check_input_count(count, with_max_inputs(limits_, context))) return *bad;
+  auto acquired = acquire(request.model, Task::embed);
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
-  if (model.model().kind() != ModelKind::embedding) {
-    return RequestError{400, "validation", "model \"" + model.name() + "\" is a reranker; it cannot embed"};
+  if (auto bad = check_dimensions(request.dimensions, model.model().dimensions()); !bad) {
+    return invalid(bad.error(), "dimensions");
   }
+  auto prompt = model::prompt_text(entry(model).card, request.prompt_name);
+  if (!prompt) return invalid(prompt.error(), "prompt_name");
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
-  auto encoded = encode_all(
-      request.inputs.size(), model.model().max_length(), request.truncate,
-      [&](size_t i, size_t max) { return tokenizer.encode(request.inputs[i], max); },
-      [&](size_t i) { return piece_count(tokenizer, request.inputs[i]) + 2; });
+  auto text = [&](size_t i) { return *prompt + request.inputs[i]; };
+  auto encoded = request.token_ids.empty()
+                     ? encode_all(
+                           request.inputs.size(), max_input_length(model), request.truncate,
+                           [&](size_t i, size_t max) {
+                             return encode_text(tokenizer, text(i), max, request.truncation_direction);
+                           },
+                           [&](size_t i) { return piece_count(tokenizer, text(i)) + 2; })
+                     : encode_ids(request.token_ids, model.model(), max_input_length(model), request.truncate,
+                                  request.truncation_direction);
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
-  EmbedResult result{model.name(), {}, {}};
-  result.timing.tokenization = Clock::now() - start;
+  EmbedResult result{served_name(pool_.catalog(), model.name()), {}, {}};
   result.timing.characters = characters(request.inputs);
-  for (const auto& e : encodings) result.timing.tokens += e.ids.size();
-  auto rows = run(model, encodings, context, result.timing);
+  auto rows = infer(model, encodings, start, context, result.timing);
   if (auto* error = std::get_if<RequestError>(&rows)) return *error;
   result.embeddings = std::move(std::get<batching::Rows>(rows));
+  if (request.dimensions) keep_dimensions(result.embeddings, *request.dimensions);
   if (request.normalize) l2_normalize(result.embeddings);
-  result.timing.total = Clock::now() - start;
-  record(context, result.timing, encodings);
   return result;
 }
 
 Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, const CallContext& context) {
   const Clock::time_point start = Clock::now();
-  if (auto bad = check_input_count(request.texts.size(), limits_)) return *bad;
-  auto acquired = pool_.acquire(request.model);
+  if (auto bad = check_input_count(request.texts.size(), with_max_inputs(limits_, context))) return *bad;
+  auto acquired = acquire(request.model, Task::rerank);
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
-  if (model.model().kind() != ModelKind::reranker) {
-    return RequestError{400, "validation", "model \"" + model.name() + "\" is not a cross-encoder; it cannot rerank"};
-  }
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   const size_t query_pieces = piece_count(tokenizer, request.query);
   auto encoded = encode_all(
-      request.texts.size(), model.model().max_length(), request.truncate,
+      request.texts.size(), max_input_length(model), request.truncate,
       [&](size_t i, size_t max) { return tokenizer.encode_pair(request.query, request.texts[i], max); },
       [&](size_t i) { return query_pieces + piece_count(tokenizer, request.texts[i]) + 3; });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
-  RerankResult result{model.name(), {}, {}};
-  result.timing.tokenization = Clock::now() - start;
+  RerankResult result{served_name(pool_.catalog(), model.name()), {}, {}};
   result.timing.characters = characters(request.texts) + request.query.size() * request.texts.size();
-  for (const auto& e : encodings) result.timing.tokens += e.ids.size();
-  auto rows = run(model, encodings, context, result.timing);
+  auto rows = infer(model, encodings, start, context, result.timing);
   if (auto* error = std::get_if<RequestError>(&rows)) return *error;
-  result.scores = std::move(std::get<batching::Rows>(rows).values);
-  if (!request.raw_scores) {
-    for (float& s : result.scores) s = 1.0f / (1.0f + std::exp(-s));
+  const auto& logits = std::get<batching::Rows>(rows);
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float logit = logits.row(i)[0];  // a reranker's one label
+    result.scores.push_back(request.raw_scores ? logit : 1.0f / (1.0f + std::exp(-logit)));
   }
-  result.timing.total = Clock::now() - start;
-  record(context, result.timing, encodings);
+  return result;
+}
+
+Answer<PredictResult> InferenceService::predict(const PredictRequest& request, const CallContext& context) {
+  const Clock::time_point start = Clock::now();
+  if (auto bad = check_input_count(request.sequences.size(), with_max_inputs(limits_, context))) return *bad;
+  auto acquired = acquire(request.model, Task::predict);
+  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
+  LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
+  const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
+  const auto& texts = request.sequences;
+  auto encoded = encode_all(
+      texts.size(), max_input_length(model), request.truncate,
+      [&](size_t i, size_t max) {
+        return texts[i].size() == 2 ? tokenizer.encode_pair(texts[i][0], texts[i][1], max)
+                                    : encode_text(tokenizer, texts[i].at(0), max, request.truncation_direction);
+      },
+      [&](size_t i) {
+        size_t pieces = 0;
+        for (const std::string& text : texts[i]) pieces += piece_count(tokenizer, text) + 1;
+        return pieces + 1;
+      });
+  if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
+  auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
+  PredictResult result{served_name(pool_.catalog(), model.name()), {}, {}};
+  for (const auto& sequence : texts) result.timing.characters += characters(sequence);
+  auto rows = infer(model, encodings, start, context, result.timing);
+  if (auto* error = std::get_if<RequestError>(&rows)) return *error;
+  const auto& logits = std::get<batching::Rows>(rows);
+  for (size_t i = 0; i < logits.size(); ++i) {
+    result.predictions.push_back(predictions(logits.row(i), entry(model).card.labels, request.raw_scores));
+  }
   return result;
 }
 
 Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request) {
   if (auto bad = check_input_count(request.inputs.size(), limits_)) return *bad;
-  auto acquired = pool_.acquire(request.model);
+  // Every model tokenizes: a named one serves whatever its task; unnamed, the default embedder does.
+  const auto* named = request.model ? find_model(pool_.catalog(), *request.model) : nullptr;
+  auto acquired = acquire(request.model, named && !can_serve(named->second, Task::embed) ? Task::predict : Task::embed);
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
-  TokenizeResult result{model.name(), {}, {}};
+  TokenizeResult result{served_name(pool_.catalog(), model.name()), {}, {}};
   size_t total = 0;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
     const std::string_view input = request.inputs[i];

@@ -9,8 +9,11 @@
 #include "inferd/batching/ticket.h"
 #include "inferd/server/input_limits.h"
 #include "inferd/server/model_pool.h"
+#include "inferd/server/model_routing.h"
+#include "inferd/server/predictions.h"
 #include "inferd/server/request_error.h"
 #include "inferd/server/server_metrics.h"
+#include "inferd/server/truncation.h"
 
 namespace inferd::server {
 
@@ -22,6 +25,9 @@ struct CallContext {
   batching::Clock::time_point deadline;
   std::function<bool()> cancelled;  // may be empty
   std::string method = "embed";     // metrics label
+  // Inputs one request may carry when more than --max-client-batch-size (OpenAI's route takes 2,048); they go to the
+  // queue in parts of --max-client-batch-size.
+  size_t max_inputs = 0;
 };
 
 struct Timing {
@@ -35,6 +41,10 @@ struct EmbedRequest {
   std::vector<std::string> inputs;
   bool normalize = true;
   bool truncate = false;
+  std::optional<size_t> dimensions{};  // Matryoshka: the first n values of each vector (normalised after the cut)
+  TruncationDirection truncation_direction = TruncationDirection::right;
+  std::optional<std::string> prompt_name{};  // a sentence-transformers prompt; none: the model's default prompt
+  std::vector<std::vector<tokenizer::TokenId>> token_ids{};  // inputs as token ids, used as given, instead of `inputs`
 };
 
 struct EmbedResult {
@@ -54,6 +64,20 @@ struct RerankRequest {
 struct RerankResult {
   std::string model;
   std::vector<float> scores;  // in text order; logits when raw_scores, else sigmoid of them
+  Timing timing;
+};
+
+struct PredictRequest {
+  std::optional<std::string> model;
+  std::vector<std::vector<std::string>> sequences;  // each one text or a pair of texts
+  bool truncate = false;
+  bool raw_scores = false;
+  TruncationDirection truncation_direction = TruncationDirection::right;
+};
+
+struct PredictResult {
+  std::string model;
+  std::vector<std::vector<Prediction>> predictions;  // per sequence, best first
   Timing timing;
 };
 
@@ -90,15 +114,28 @@ class InferenceService {
 
   Answer<EmbedResult> embed(const EmbedRequest& request, const CallContext& context);
   Answer<RerankResult> rerank(const RerankRequest& request, const CallContext& context);
+  Answer<PredictResult> predict(const PredictRequest& request, const CallContext& context);
   Answer<TokenizeResult> tokenize(const TokenizeRequest& request);
 
   const InputLimits& limits() const { return limits_; }
   ModelPool& pool() { return pool_; }
 
  private:
-  // Queues the encodings and waits for their rows; fills the queue and inference timings.
+  // The model that serves `task` for a request naming `asked` (model_routing.h), loaded.
+  Answer<std::shared_ptr<LoadedModel>> acquire(const std::optional<std::string>& asked, Task task);
+  const CatalogEntry& entry(const LoadedModel& model) const { return pool_.catalog().at(model.name()); }
+  // The longest input, in tokens, as TEI counts it: the model's maximum, and never more than a batch holds
+  // (--max-batch-tokens).
+  size_t max_input_length(const LoadedModel& model) const;
+  // Queues the encodings, in parts of --max-client-batch-size, and waits for their rows; adds up the queue and
+  // inference timings.
   Answer<batching::Rows> run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings, const CallContext& context,
                              Timing& timing);
+  Answer<batching::Rows> run_part(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
+                                  const CallContext& context, Timing& timing);
+  // run, timed from `start` (tokenization is what came before) and recorded in the metrics when it answers.
+  Answer<batching::Rows> infer(LoadedModel& model, const std::vector<tokenizer::Encoding>& encodings,
+                               batching::Clock::time_point start, const CallContext& context, Timing& timing);
   void record(const CallContext& context, const Timing& timing, const std::vector<tokenizer::Encoding>& encodings);
 
   ModelPool& pool_;

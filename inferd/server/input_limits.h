@@ -8,6 +8,9 @@
 
 namespace inferd::server {
 
+// OpenAI's embeddings API takes up to 2,048 inputs per request (LangChain sends 512 at a time).
+constexpr size_t openai_max_inputs = 2048;
+
 struct InputLimits {
   size_t max_inputs = 64;                   // texts in one request (TEI's max_client_batch_size)
   size_t max_body_bytes = 2 * 1024 * 1024;  // TEI's default payload limit

@@ -8,25 +8,20 @@ namespace inferd::server {
 
 namespace {
 
+// A classifier's rows are every label's logit; an embedder's are its pooled vectors, unnormalised (the service
+// normalises after any Matryoshka truncation, and not when the client asks for raw vectors).
 batching::BatchRunner engine_runner(EncoderModel& model) {
-  if (model.kind() == ModelKind::reranker) {
-    return [&model](const std::vector<tokenizer::Encoding>& pairs) -> Result<batching::Rows> {
-      auto scores = model.rerank(pairs);
-      if (!scores) return scores.error();
-      return batching::Rows{1, std::move(scores).value()};
-    };
-  }
   return [&model](const std::vector<tokenizer::Encoding>& inputs) -> Result<batching::Rows> {
-    auto embeddings = model.embed(inputs);
-    if (!embeddings) return embeddings.error();
-    return batching::Rows{embeddings->dimensions, std::move(embeddings->values)};
+    auto rows = model.kind() == ModelKind::reranker ? model.classify(inputs) : model.embed(inputs, false);
+    if (!rows) return rows.error();
+    return batching::Rows{rows->dimensions, std::move(rows->values)};
   };
 }
 
 }  // namespace
 
 LoadedModel::LoadedModel(std::string name, std::unique_ptr<EncoderModel> model, const batching::BatchLimits& limits,
-                         size_t max_queue, ServerMetrics& metrics)
+                         batching::QueueLimits max_queue, ServerMetrics& metrics)
     : name_(std::move(name)), model_(std::move(model)) {
   auto& queue = metrics.queue_size.labels({name_});
   auto& batch_size = metrics.batch_next_size.labels({name_});
@@ -79,8 +74,9 @@ std::variant<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(cons
     spdlog::error("model {} failed to load: {}", chosen, loaded.error().message);
     return RequestError{500, "backend", "model \"" + chosen + "\" failed to load: " + loaded.error().message};
   }
-  auto model = std::make_shared<LoadedModel>(chosen, std::make_unique<EncoderModel>(std::move(loaded).value()),
-                                             options_.limits, options_.max_queue, metrics_);
+  auto model =
+      std::make_shared<LoadedModel>(chosen, std::make_unique<EncoderModel>(std::move(loaded).value()), options_.limits,
+                                    batching::QueueLimits(options_.max_queue, options_.max_queue_tokens), metrics_);
   spdlog::info("model {} loaded from {} in {:.2f}s ({} bytes of weights)", chosen, found->second.directory.string(),
                std::chrono::duration<double>(batching::Clock::now() - start).count(), found->second.bytes);
   std::lock_guard lock(mu_);

@@ -23,7 +23,7 @@ namespace inferd::server {
 class LoadedModel {
  public:
   LoadedModel(std::string name, std::unique_ptr<EncoderModel> model, const batching::BatchLimits& limits,
-              size_t max_queue, ServerMetrics& metrics);
+              batching::QueueLimits max_queue, ServerMetrics& metrics);
 
   const std::string& name() const { return name_; }
   const EncoderModel& model() const { return *model_; }
@@ -37,10 +37,11 @@ class LoadedModel {
 
 struct PoolOptions {
   batching::BatchLimits limits;
-  size_t max_queue = 1024;
+  size_t max_queue = 1024;  // sequences queued per model
   size_t threads = 1;
   uint64_t memory_budget = 0;  // bytes of weights resident at once; 0: no limit
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: `--variant auto`
+  size_t max_queue_tokens = 0;  // tokens queued per model; 0: no bound
 };
 
 // The models this process serves: loaded on first use or by preload, unloaded least-recently-used first when the

@@ -17,7 +17,11 @@ struct ServerInfo {
   batching::BatchLimits limits;
   size_t max_queue = 0;
   size_t max_client_batch_size = 0;
-  std::string variant;  // as asked: "f32", "bf16", "i8" or "auto" (each model's own is in /info's models)
+  std::string variant;        // as asked: "f32", "bf16", "i8" or "auto" (each model's own is in /info's models)
+  bool auto_truncate = true;  // --auto-truncate: what `truncate` is when a request does not say
+  size_t max_concurrent_requests = 512;
+  size_t tokenization_workers = 0;  // request threads tokenize: as many as requests answered at once
+  size_t max_queue_tokens = 0;
 };
 
 }  // namespace inferd::server

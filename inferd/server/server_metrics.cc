@@ -10,18 +10,18 @@ using tpustack::metrics::latency_buckets;
 }  // namespace
 
 ServerMetrics::ServerMetrics(tpustack::metrics::MetricsRegistry& r)
-    : request_count(r.counter("inferd_request_count", "Requests received", {"method"})),
-      request_success(r.counter("inferd_request_success", "Requests answered successfully", {"method"})),
-      request_failure(r.counter("inferd_request_failure", "Requests that failed, by error type", {"err"})),
-      request_duration(r.histogram("inferd_request_duration", "Whole request, seconds", {"method"}, latency_buckets())),
+    : request_count(r.counter("inferd_requests_total", "Requests received", {"method"})),
+      request_success(r.counter("inferd_requests_succeeded_total", "Requests answered successfully", {"method"})),
+      request_failure(r.counter("inferd_requests_failed_total", "Requests that failed, by error type", {"err"})),
+      request_duration(r.histogram("inferd_request_duration_seconds", "Whole request", {"method"}, latency_buckets())),
       request_tokenization_duration(
-          r.histogram("inferd_request_tokenization_duration", "Tokenization, seconds", {"method"}, latency_buckets())),
-      request_queue_duration(r.histogram("inferd_request_queue_duration", "Wait in the batch queue, seconds",
-                                         {"method"}, latency_buckets())),
+          r.histogram("inferd_request_tokenization_duration_seconds", "Tokenization", {"method"}, latency_buckets())),
+      request_queue_duration(r.histogram("inferd_request_queue_duration_seconds", "Wait in the batch queue", {"method"},
+                                         latency_buckets())),
       request_inference_duration(
-          r.histogram("inferd_request_inference_duration", "Batch inference, seconds", {"method"}, latency_buckets())),
+          r.histogram("inferd_request_inference_duration_seconds", "Batch inference", {"method"}, latency_buckets())),
       request_input_length(
-          r.histogram("inferd_request_input_length", "Tokens per input", {"method"}, exponential_buckets(1, 2, 14))),
+          r.histogram("inferd_request_input_tokens", "Tokens per input", {"method"}, exponential_buckets(1, 2, 14))),
       queue_size(r.gauge("inferd_queue_size", "Sequences waiting in the batch queue", {"model"})),
       batch_next_size(
           r.histogram("inferd_batch_next_size", "Sequences per batch", {"model"}, exponential_buckets(1, 2, 10))),

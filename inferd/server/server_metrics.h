@@ -4,7 +4,8 @@
 
 namespace inferd::server {
 
-// inferd's Prometheus metrics, named as TEI names its te_* metrics so dashboards and autoscalers carry over.
+// inferd's Prometheus metrics: TEI's te_* set under Prometheus' naming rules (counters end in _total, durations in
+// _seconds), so `promtool check metrics` passes; README's Metrics section maps each TEI name to its inferd name.
 struct ServerMetrics {
   explicit ServerMetrics(tpustack::metrics::MetricsRegistry& registry);
 

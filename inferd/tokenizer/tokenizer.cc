@@ -134,6 +134,14 @@ Tokenizer::Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProc
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
+bool Tokenizer::is_special(TokenId id) const {
+  const auto added = [id](const auto& token) { return token.second == id; };
+  const auto templated = [id](const TemplateItem& item) { return !item.is_sequence && item.special_id == id; };
+  return std::any_of(added_tokens_.begin(), added_tokens_.end(), added) ||
+         std::any_of(post_processor_.single.begin(), post_processor_.single.end(), templated) ||
+         std::any_of(post_processor_.pair.begin(), post_processor_.pair.end(), templated);
+}
+
 Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& path) {
   auto text = read_file_text(path);
   if (!text) return text.error();

@@ -81,6 +81,8 @@ class Tokenizer {
   Result<std::vector<TokenId>> pieces(std::string_view text) const;
 
   const WordPiece& model() const { return model_; }
+  // An added token ([SEP], [MASK]) or one the template inserts ([CLS]): what decoding's skip_special_tokens drops.
+  bool is_special(TokenId id) const;
 
  private:
   Tokenizer(BertNormalizerOptions normalizer, WordPiece model, PostProcessor post_processor,

@@ -68,14 +68,26 @@ TEST(SettingResolver, WrongTypesNameTheirSource) {
   const auto config = ConfigDocument::parse("count: lots\n", "t.yaml");
   FakeEnvironment env{{{"COUNT", "7x"}, {"ON", "yes"}, {"WAIT", "soon"}}};
   const SettingResolver resolver(config, env.get());
-  EXPECT_THAT([&] { resolver.find<int>({"", "count", ""}); },
-              ::testing::ThrowsMessage<ConfigError>(HasSubstr("t.yaml:1: count: expected an integer, got 'lots'")));
-  EXPECT_THAT([&] { resolver.find<int>({"", "", "COUNT"}); },
-              ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment COUNT: expected an integer, got '7x'")));
-  EXPECT_THAT([&] { resolver.find<bool>({"", "", "ON"}); },
-              ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment ON: expected true or false, got 'yes'")));
-  EXPECT_THAT([&] { resolver.find<std::chrono::nanoseconds>({"", "", "WAIT"}); },
-              ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment WAIT")));
+  EXPECT_THAT(
+      [&] {
+        resolver.find<int>({"", "count", ""});
+      },
+      ::testing::ThrowsMessage<ConfigError>(HasSubstr("t.yaml:1: count: expected an integer, got 'lots'")));
+  EXPECT_THAT(
+      [&] {
+        resolver.find<int>({"", "", "COUNT"});
+      },
+      ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment COUNT: expected an integer, got '7x'")));
+  EXPECT_THAT(
+      [&] {
+        resolver.find<bool>({"", "", "ON"});
+      },
+      ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment ON: expected true or false, got 'yes'")));
+  EXPECT_THAT(
+      [&] {
+        resolver.find<std::chrono::nanoseconds>({"", "", "WAIT"});
+      },
+      ::testing::ThrowsMessage<ConfigError>(HasSubstr("environment WAIT")));
 }
 
 }  // namespace

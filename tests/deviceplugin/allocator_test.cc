@@ -122,19 +122,23 @@ TEST(AllocateTest, BadRequestsNameTheDevice) {
 TEST(AllocateTest, RefusesChipSetsThatAreNoLibtpuBlock) {
   // These got TPU_CHIPS_PER_HOST_BOUNDS=1,2,1 with TPU_VISIBLE_CHIPS=0,7, and 2,2,1 for four chips in two tiles.
   const auto inv = inventory("v6e:2x4:8");
-  EXPECT_THAT(allocate_container(inv, {"vfio7", "vfio0"}), FailsWith(AllOf(HasSubstr("device IDs [vfio0, vfio7] are not a chip set libtpu can run on"),
-                                           HasSubstr("not a 1x2 block of ICI neighbours"))));
-  EXPECT_THAT(allocate_container(inv, {"vfio0", "vfio1", "vfio6", "vfio7"}), FailsWith(
-          AllOf(HasSubstr("[vfio0, vfio1, vfio6, vfio7]"), HasSubstr("not a 2x2 block of ICI neighbours"))));
+  EXPECT_THAT(allocate_container(inv, {"vfio7", "vfio0"}),
+              FailsWith(AllOf(HasSubstr("device IDs [vfio0, vfio7] are not a chip set libtpu can run on"),
+                              HasSubstr("not a 1x2 block of ICI neighbours"))));
+  EXPECT_THAT(
+      allocate_container(inv, {"vfio0", "vfio1", "vfio6", "vfio7"}),
+      FailsWith(AllOf(HasSubstr("[vfio0, vfio1, vfio6, vfio7]"), HasSubstr("not a 2x2 block of ICI neighbours"))));
   // Neighbours along x; a 2-chip process is 1x2.
   EXPECT_FALSE(allocate_container(inv, {"vfio0", "vfio2"}));
   // A 2x2 block across the two NUMA halves is still a block.
-  EXPECT_EQ(value_of(allocate_container(inv, {"vfio1", "vfio3", "vfio4", "vfio6"})).envs.at("TPU_VISIBLE_CHIPS"), "1,3,4,6");
+  EXPECT_EQ(value_of(allocate_container(inv, {"vfio1", "vfio3", "vfio4", "vfio6"})).envs.at("TPU_VISIBLE_CHIPS"),
+            "1,3,4,6");
 }
 
 TEST(AllocateTest, AChipInTwoContainersOfOneRequestIsRefused) {
   const auto inv = inventory("v5e:2x4:8");
-  EXPECT_THAT(allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4"}, {"vfio1"}}), FailsWith(HasSubstr("device ID 'vfio1' is requested by containers 0 and 2")));
+  EXPECT_THAT(allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4"}, {"vfio1"}}),
+              FailsWith(HasSubstr("device ID 'vfio1' is requested by containers 0 and 2")));
   const auto both = value_of(allocate_request(inv, {{"vfio0", "vfio1"}, {"vfio4", "vfio5", "vfio6", "vfio7"}}));
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[0].envs.at("TPU_VISIBLE_CHIPS"), "0,1");
@@ -146,7 +150,8 @@ TEST(PreferredAllocationTest, WholeHostAndBlocks) {
   EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {}, 8})), all_ids(inv));
   EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {}, 4})), (Ids{"vfio0", "vfio1", "vfio2", "vfio3"}));
   // Must-include chip 5 pulls the 4-block into the second NUMA node.
-  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 4})), (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
+  EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 4})),
+            (Ids{"vfio4", "vfio5", "vfio6", "vfio7"}));
   EXPECT_EQ(value_of(preferred_allocation(inv, {all_ids(inv), {"vfio5"}, 2})), (Ids{"vfio4", "vfio5"}));
 }
 
@@ -173,7 +178,8 @@ TEST(PreferredAllocationTest, EveryHostSize) {
 TEST(PreferredAllocationTest, BadRequests) {
   const auto inv = inventory("v6e:4x4:4");
   EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfioX"}, {}, 1}), FailsWith(HasSubstr("'vfioX'")));
-  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio1"}, {"vfio2"}, 2}), FailsWith(HasSubstr("must-include device ID 'vfio2'")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio1"}, {"vfio2"}, 2}),
+              FailsWith(HasSubstr("must-include device ID 'vfio2'")));
   EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio1"}, {}, 3}), FailsWith(HasSubstr("cannot choose 3 of 2")));
 }
 
@@ -181,10 +187,12 @@ TEST(PreferredAllocationTest, SizesWithoutALibtpuShapeAreErrors) {
   // Size 3 used to be answered with three chips, which Allocate then refused.
   const auto inv = inventory("v5e:2x4:8");
   for (int size : {3, 5, 6, 7}) {
-    EXPECT_THAT(preferred_allocation(inv, {all_ids(inv), {}, size}), FailsWith(HasSubstr("1, 2, 4 or all 8 chips of a host, not " + std::to_string(size))));
+    EXPECT_THAT(preferred_allocation(inv, {all_ids(inv), {}, size}),
+                FailsWith(HasSubstr("1, 2, 4 or all 8 chips of a host, not " + std::to_string(size))));
   }
   // Two free chips, but no 1x2 block among them.
-  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio7"}, {}, 2}), FailsWith(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,7")));
+  EXPECT_THAT(preferred_allocation(inv, {{"vfio0", "vfio7"}, {}, 2}),
+              FailsWith(HasSubstr("no 1x2 block of ICI neighbours is free among chips 0,7")));
 }
 
 TEST(PreferredAllocationTest, NeverOffersASetAllocateRefuses) {
@@ -223,7 +231,8 @@ TEST(PreferredAllocationTest, ContainersOfOneRequestGetDifferentChips) {
   const auto inv = inventory("v5e:2x4:8");
   EXPECT_EQ(value_of(preferred_allocations(inv, {{all_ids(inv), {}, 4}, {all_ids(inv), {}, 4}})),
             (std::vector<Ids>{{"vfio0", "vfio1", "vfio2", "vfio3"}, {"vfio4", "vfio5", "vfio6", "vfio7"}}));
-  EXPECT_THAT(preferred_allocations(inv, {{all_ids(inv), {}, 2}, {all_ids(inv), {"vfio1"}, 2}}), FailsWith(HasSubstr("'vfio1' of container 1 is already chosen for container 0")));
+  EXPECT_THAT(preferred_allocations(inv, {{all_ids(inv), {}, 2}, {all_ids(inv), {"vfio1"}, 2}}),
+              FailsWith(HasSubstr("'vfio1' of container 1 is already chosen for container 0")));
 }
 
 }  // namespace

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
-#include <csignal>
 #include <thread>
 
 #include <gmock/gmock.h>

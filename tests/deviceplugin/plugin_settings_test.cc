@@ -87,9 +87,11 @@ logFormat: json
 }
 
 TEST(PluginSettingsTest, BadValuesAreErrors) {
-  EXPECT_THROW(resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse("healthInterval: 1s\n", "p.yaml"))),
-               config::ConfigError);
-  EXPECT_THROW(resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse("health:\n  interval: soon\n", "p.yaml"))),
+  EXPECT_THROW(
+      resolve_settings({}, config::SettingResolver(config::ConfigDocument::parse("healthInterval: 1s\n", "p.yaml"))),
+      config::ConfigError);
+  EXPECT_THROW(resolve_settings(
+                   {}, config::SettingResolver(config::ConfigDocument::parse("health:\n  interval: soon\n", "p.yaml"))),
                config::ConfigError);
   FlagValues bad_simulate;
   bad_simulate.simulate = "v6e:4x4:8";

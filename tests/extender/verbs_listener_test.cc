@@ -1,9 +1,9 @@
 // tpu-extender's verbs port as an attacker and a busy cluster meet it: the real program against the fake API
 // server, spoken to over real sockets.
 #include <algorithm>
-#include <csignal>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>

@@ -57,5 +57,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const char* field : {"normalize", "truncate", "raw_scores", "return_text", "add_special_tokens"}) {
     flag(doc, field, false);
   }
+  for (const char* field : {"inputs", "input"}) {
+    const auto inputs = embedding_inputs(doc, field);
+    if (const auto* error = std::get_if<RequestError>(&inputs)) {
+      check_refusal(*error);
+    } else {
+      for (const std::string& text : std::get<EmbeddingInputs>(inputs).texts) check_text(text);
+    }
+    const auto sequences = predict_inputs(doc, field);
+    if (const auto* error = std::get_if<RequestError>(&sequences)) check_refusal(*error);
+  }
+  OptionReader options(doc);
+  options.boolean("normalize", true);
+  if (const auto text = options.text("truncation_direction")) check_text(*text);
+  options.count("dimensions");
+  if (options.error()) check_refusal(*options.error());
   return 0;
 }

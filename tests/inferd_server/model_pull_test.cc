@@ -94,7 +94,11 @@ class RegistryTest : public ::testing::Test {
 
   PullOptions options(std::vector<std::string> models, std::string variant = "f32") {
     // Quick retries: the tests cut transfers on purpose.
-    return {std::move(models), std::move(variant), dest_, 3, {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0, 0.5}};
+    return {std::move(models),
+            std::move(variant),
+            dest_,
+            3,
+            {std::chrono::milliseconds(10), std::chrono::milliseconds(50), 2.0, 0.5}};
   }
 
   void expect_pulled(const std::string& model, const std::string& variant) {

@@ -138,9 +138,10 @@ TEST_F(ServeRoutes, TokenizeInfoHealthReadyMetrics) {
   EXPECT_EQ(server_->get("/ready").status, 200);
   const std::string metrics = server_->get("/metrics").body;
   for (const char* name :
-       {"inferd_request_count", "inferd_queue_size", "inferd_batch_next_size_bucket", "inferd_batch_next_tokens_bucket",
-        "inferd_request_queue_duration_bucket", "inferd_request_inference_duration_bucket",
-        "inferd_request_tokenization_duration_bucket", "inferd_http_requests_total", "inferd_models_loaded"}) {
+       {"inferd_requests_total", "inferd_queue_size", "inferd_batch_next_size_bucket",
+        "inferd_batch_next_tokens_bucket", "inferd_request_queue_duration_seconds_bucket",
+        "inferd_request_inference_duration_seconds_bucket", "inferd_request_tokenization_duration_seconds_bucket",
+        "inferd_http_requests_total", "inferd_models_loaded"}) {
     EXPECT_NE(metrics.find(name), std::string::npos) << name;
   }
 }
@@ -148,7 +149,7 @@ TEST_F(ServeRoutes, TokenizeInfoHealthReadyMetrics) {
 TEST_F(ServeRoutes, ClientErrorsHaveTheirStatus) {
   EXPECT_EQ(server_->post("/embed", "{\"inputs\": [").status, 400);
   EXPECT_EQ(server_->post("/embed", "{\"inputs\": \"caf\xc3\x28\", \"model\": \"f32-mean\"}").status, 400);
-  EXPECT_EQ(server_->post("/embed", json({{"inputs", 5}, {"model", "f32-mean"}}).dump()).status, 400);
+  EXPECT_EQ(server_->post("/embed", json({{"inputs", 5}, {"model", "f32-mean"}}).dump()).status, 422);
   EXPECT_EQ(server_->post("/embed", json({{"inputs", "x"}}).dump()).status, 400);  // four models: name one
   EXPECT_EQ(server_->post("/embed", json({{"inputs", "x"}, {"model", "nope"}}).dump()).status, 404);
   EXPECT_EQ(server_->post("/v1/embeddings", json({{"input", "x"}, {"model", "nope"}}).dump()).status, 404);
@@ -162,14 +163,19 @@ TEST_F(ServeRoutes, ClientErrorsHaveTheirStatus) {
   EXPECT_EQ(server_->get("/nowhere").status, 404);
 }
 
+// Truncation is on unless a request turns it off (--auto-truncate, TEI's default).
 TEST_F(ServeRoutes, OverLongInputIs422UnlessTruncated) {
-  HttpResult refused = server_->post("/embed", json({{"inputs", long_text(100)}, {"model", "f32-mean"}}).dump());
+  HttpResult refused =
+      server_->post("/embed", json({{"inputs", long_text(100)}, {"model", "f32-mean"}, {"truncate", false}}).dump());
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_NE(refused.body.find("truncate"), std::string::npos);
-  json cut = post_json("/embed", {{"inputs", long_text(100)}, {"model", "f32-mean"}, {"truncate", true}});
+  json cut = post_json("/embed", {{"inputs", long_text(100)}, {"model", "f32-mean"}});
   EXPECT_EQ(cut[0].size(), 32u);
   EXPECT_EQ(
-      server_->post("/rerank", json({{"query", "q"}, {"texts", {long_text(100)}}, {"model", "cross-encoder"}}).dump())
+      server_
+          ->post("/rerank",
+                 json({{"query", "q"}, {"texts", {long_text(100)}}, {"model", "cross-encoder"}, {"truncate", false}})
+                     .dump())
           .status,
       422);
 }
@@ -194,7 +200,7 @@ TEST_F(ServeRoutes, WorkOfAClientThatHungUpIsDropped) {
   }
   const std::string metrics = server_->get("/metrics").body;
   EXPECT_NE(metrics.find(counted), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find(R"(inferd_request_failure{err="499"})"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(inferd_requests_failed_total{err="499"})"), std::string::npos);
   EXPECT_EQ(post_json("/embed", {{"inputs", "hello"}, {"model", "f32-mean"}}).size(), 1u);
 }
 

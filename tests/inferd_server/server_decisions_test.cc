@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "inferd/server/backend_selection.h"
 #include "inferd/server/eviction.h"
 #include "inferd/server/grpc_service.h"
 #include "inferd/server/inference_service.h"
+#include "inferd/server/model_catalog.h"
+#include "tests/support/temp_dir.h"
 
 namespace inferd::server {
 namespace {
@@ -56,6 +61,22 @@ TEST(Eviction, LeastRecentlyUsedIdleModelsGoFirst) {
 }
 
 TEST(Ranking, BestFirstIsStable) { EXPECT_EQ(best_first({0.1f, 0.9f, 0.5f, 0.9f}), (std::vector<size_t>{1, 3, 2, 0})); }
+
+TEST(ModelCatalog, ModelsBeingPulledAreNotListed) {
+  // `inferd pull` assembles models in .partial/ (two levels deep for owner/name): serving one of those would load
+  // a model with half its files.
+  const std::filesystem::path dir = tpustack::testing::make_temp_dir("catalog");
+  for (const char* model : {"mini", "owner/bge", ".partial/next", ".partial/owner/other"}) {
+    std::filesystem::create_directories(dir / model);
+    std::ofstream(dir / model / "config.json") << "{}";
+  }
+  auto catalog = discover_models(dir, {});
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : *catalog) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"mini", "owner/bge"}));
+}
 
 TEST(GrpcCodes, FromHttpStatus) {
   EXPECT_EQ(grpc_code(429), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/retry/backoff.h"
 #include "common/kube/cluster_config.h"
 #include "common/kube/kube_error.h"
 #include "common/kube/object_cache.h"
@@ -13,6 +12,7 @@
 #include "common/kube/rotating_token.h"
 #include "common/kube/token_bucket.h"
 #include "common/kube/watch_event.h"
+#include "common/retry/backoff.h"
 
 namespace tpustack::kube {
 namespace {

@@ -105,8 +105,9 @@ TEST(NodeFacts, MalformedConditionsReadAsNotReadyInsteadOfThrowing) {
   node["status"]["conditions"].push_back({{"type", "Ready"}, {"status", "True"}});
   EXPECT_TRUE(node_facts(node).ready);
   EXPECT_FALSE(has_condition({{"status", "Ready"}}, "Ready", "True"));
-  EXPECT_TRUE(has_condition({{"status", {{"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}}}}}},
-                            "PodScheduled", "False", "Unschedulable"));
+  EXPECT_TRUE(has_condition(
+      {{"status", {{"conditions", {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}}}}}},
+      "PodScheduled", "False", "Unschedulable"));
   EXPECT_FALSE(has_condition({{"status", {{"conditions", {{{"type", "PodScheduled"}, {"status", "False"}}}}}}},
                              "PodScheduled", "False", "Unschedulable"));
 }

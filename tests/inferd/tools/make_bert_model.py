@@ -144,7 +144,7 @@ def tokenizer_json(vocab, max_length):
 
 
 def write_model(out, shape="tiny", seed=1, dtype="F32", prefix=True, pooling="mean", normalize=True,
-                cross_encoder=False):
+                cross_encoder=False, labels=1):
     os.makedirs(out, exist_ok=True)
     vocab = vocabulary(128 if shape == "tiny" else 30522)
     config = dict(SHAPES[shape], model_type="bert", vocab_size=len(vocab), type_vocab_size=2,
@@ -155,9 +155,9 @@ def write_model(out, shape="tiny", seed=1, dtype="F32", prefix=True, pooling="me
     if prefix or cross_encoder:
         tensors = {"bert." + name: value for name, value in tensors.items()}
     if cross_encoder:
-        config["id2label"] = {"0": "LABEL_0"}
-        tensors["classifier.weight"] = rng.uniform(config["hidden_size"]).reshape(1, -1)
-        tensors["classifier.bias"] = rng.uniform(1) * np.float32(0.1)
+        config["id2label"] = {str(i): "LABEL_%d" % i for i in range(labels)}
+        tensors["classifier.weight"] = rng.uniform(labels * config["hidden_size"]).reshape(labels, -1)
+        tensors["classifier.bias"] = rng.uniform(labels) * np.float32(0.1)
     write_safetensors(os.path.join(out, "model.safetensors"), tensors, dtype)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
@@ -190,8 +190,10 @@ def main():
     parser.add_argument("--pooling", choices=["mean", "cls"], default="mean")
     parser.add_argument("--no-normalize", action="store_true")
     parser.add_argument("--cross-encoder", action="store_true")
+    parser.add_argument("--labels", type=int, default=1, help="a cross-encoder's classes (1: a reranker)")
     a = parser.parse_args()
-    write_model(a.out, a.shape, a.seed, a.dtype, not a.no_prefix, a.pooling, not a.no_normalize, a.cross_encoder)
+    write_model(a.out, a.shape, a.seed, a.dtype, not a.no_prefix, a.pooling, not a.no_normalize, a.cross_encoder,
+                a.labels)
 
 
 if __name__ == "__main__":

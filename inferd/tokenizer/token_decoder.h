@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "inferd/common/result.h"
+#include "inferd/tokenizer/tokenizer.h"
+
+namespace inferd::tokenizer {
+
+// Text of token ids as Hugging Face's WordPiece decoder writes it (what TEI's Decode answers): pieces joined by
+// spaces, "##" continuations glued to the piece before, and its cleanup of spaces before punctuation and
+// contractions. An id outside the vocabulary is an error rather than silently dropped.
+Result<std::string> decode_tokens(const Tokenizer& tokenizer, const std::vector<TokenId>& ids,
+                                  bool skip_special_tokens);
+
+}  // namespace inferd::tokenizer

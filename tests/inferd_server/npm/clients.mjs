@@ -1,0 +1,71 @@
+// The official OpenAI Node SDK and @huggingface/inference against a running inferd (its base URL is argv[2]),
+// used as LangChain and Hugging Face's examples use them. Exits 1 naming the first check that failed.
+import OpenAI from "openai";
+import { InferenceClient } from "@huggingface/inference";
+
+const base = process.argv[2];
+
+function check(condition, what) {
+  if (!condition) {
+    console.error(`FAIL: ${what}`);
+    process.exit(1);
+  }
+}
+
+const norm = (v) => Math.sqrt(v.reduce((sum, x) => sum + x * x, 0));
+const close = (a, b) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-5);
+
+const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: "not-checked" });
+const model = "text-embedding-3-small"; // not a name inferd serves: its one embedder answers
+
+// The SDK asks for base64 by default and decodes little-endian float32.
+const packed = await openai.embeddings.create({ model, input: "hello world" });
+check(packed.data.length === 1, "one embedding for one input");
+const vector = packed.data[0].embedding;
+check(Array.isArray(vector) && vector.length === 32, `32 numbers decoded from base64, got ${vector.length}`);
+check(Math.abs(norm(vector) - 1) < 1e-4, "a unit vector");
+const floats = await openai.embeddings.create({ model, input: "hello world", encoding_format: "float" });
+check(close(floats.data[0].embedding, vector), "base64 decodes to the float answer");
+
+const cut = await openai.embeddings.create({ model, input: ["a cat", "a dog"], dimensions: 8 });
+check(cut.data.every((d) => d.embedding.length === 8), "dimensions: 8 gives 8 numbers");
+check(cut.data.every((d) => Math.abs(norm(d.embedding) - 1) < 1e-4), "renormalised after the cut");
+try {
+  await openai.embeddings.create({ model, input: "x", dimensions: 64 });
+  check(false, "dimensions above the model's must be refused");
+} catch (error) {
+  check(error instanceof OpenAI.BadRequestError, `a BadRequestError, got ${error}`);
+  check(error.param === "dimensions" && error.type === "invalid_request_error", `OpenAI's error object: ${error}`);
+}
+
+// 600 texts as LangChain's OpenAIEmbeddings sends them: batches of 512 (its default batchSize).
+const texts = Array.from({ length: 600 }, (_, i) => `document number ${i}`);
+const embedded = [];
+for (let start = 0; start < texts.length; start += 512) {
+  const batch = await openai.embeddings.create({ model, input: texts.slice(start, start + 512) });
+  embedded.push(...batch.data.map((d) => d.embedding));
+}
+check(embedded.length === 600 && embedded.every((e) => e.length === 32), "600 embeddings in two batches");
+
+const listed = await openai.models.list();
+check(listed.data.length === 2, `two models listed, got ${listed.data.length}`);
+const retrieved = await openai.models.retrieve(listed.data[0].id);
+check(retrieved.id === listed.data[0].id, "models.retrieve finds a listed model");
+
+// Hugging Face's client against the server's own URL (TEI's POST /), with two models loaded.
+const hf = new InferenceClient();
+const features = await hf.featureExtraction({ endpointUrl: base, inputs: ["hello world", "a cat"] });
+check(features.length === 2 && features[0].length === 32, "featureExtraction: two vectors of 32");
+check(close(features[0], vector), "featureExtraction gives the OpenAI route's vector");
+const scores = await hf.sentenceSimilarity({
+  endpointUrl: base,
+  inputs: { source_sentence: "a cat", sentences: ["a cat", "fast engines", "a small cat"] },
+});
+check(scores.length === 3 && Math.abs(scores[0] - 1) < 1e-4, `sentenceSimilarity: [1, ...], got ${scores}`);
+const routed = await hf.sentenceSimilarity({
+  endpointUrl: `${base}/similarity`,
+  inputs: { source_sentence: "a cat", sentences: ["fast engines"] },
+});
+check(Math.abs(routed[0] - scores[1]) < 1e-5, "/similarity answers as POST / does");
+
+console.log("npm clients: all checks passed");
