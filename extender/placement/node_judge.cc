@@ -105,6 +105,12 @@ Judgement NodeJudge::judge_group_host(const std::string& node, const Slice* slic
   int worker = request_.pod.group->index;
   const Slice& held = index_.slices()[group->slice];
   if (const auto& mismatch = shape_verdict(held)) return *mismatch;
+  // Each member's TPU_WORKER_HOSTNAMES names every host: none binds before they all exist (a pool a killed
+  // provisioner left half-made is deleted and made again, under any pod bound there).
+  if (!held.complete()) {
+    return busy("slice " + held.name + " of " + group->name + " has " + std::to_string(held.hosts.size()) + " of " +
+                std::to_string(held.expected_hosts()) + " hosts");
+  }
   if (worker >= static_cast<int>(group->worker_nodes.size()) || group->worker_nodes[worker].empty()) {
     return busy("slice " + held.name + " of " + group->name + " has no host for worker " + std::to_string(worker));
   }

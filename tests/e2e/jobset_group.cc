@@ -1,5 +1,6 @@
 #include "tests/e2e/jobset_group.h"
 
+#include <cstdio>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -95,6 +96,12 @@ json stock_pod(const std::string& ns, const std::string& jobset, int job_index, 
 }
 
 }  // namespace
+
+std::string numbered_group(int group) {
+  char name[16];
+  std::snprintf(name, sizeof name, "g%03d", group);
+  return name;
+}
 
 std::vector<std::string> group_pod_names(const std::string& name, int workers, int job_index) {
   std::vector<std::string> names;

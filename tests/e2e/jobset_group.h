@@ -30,6 +30,9 @@ nlohmann::json v6e_4x4_node(const std::string& pool, int host, int chips);
 std::vector<nlohmann::json> stock_jobset(fakes::FakeApiStore& store, const std::string& ns, const std::string& name,
                                          const std::string& topology, int workers, int chips, int slices);
 
+// "g007": the name of group 7 of many, sorting in number order.
+std::string numbered_group(int group);
+
 // The pods of that group (of its child Job `job_index`), by worker index.
 std::vector<std::string> group_pod_names(const std::string& name, int workers, int job_index = 0);
 

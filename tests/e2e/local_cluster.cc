@@ -2,11 +2,14 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
+#include "common/topology/topology.h"
+#include "common/topology/topology_error.h"
 #include "tests/e2e/http_call.h"
 #include "tests/e2e/jobset_group.h"
 #include "tests/support/free_port.h"
@@ -40,6 +43,18 @@ std::string label(const json& object, const std::string& key) {
 std::string phase(const json& pod) { return pod.value("status", json::object()).value("phase", "Pending"); }
 
 bool active(const json& pod) { return phase(pod) != "Succeeded" && phase(pod) != "Failed"; }
+
+// Hosts of the slice a node's labels name (chips in its topology over chips per host), 0 when they name none.
+int slice_hosts(const json& node) {
+  const int per_host = std::atoi(label(node, "cloud.google.com/gke-accelerator-count").c_str());
+  const std::string topology = label(node, "cloud.google.com/gke-tpu-topology");
+  if (per_host <= 0 || topology.empty()) return 0;
+  try {
+    return topology::parse_topology_syntax(topology).chips() / per_host;
+  } catch (const topology::TopologyError&) {
+    return 0;
+  }
+}
 
 }  // namespace
 
@@ -130,7 +145,9 @@ void LocalCluster::start_extender(int replica, bool wait_ready) {
                                 "--simulated-node-delay",
                                 options_.simulated_node_delay,
                                 "--pool-deletion-grace",
-                                options_.pool_deletion_grace};
+                                options_.pool_deletion_grace,
+                                "--max-pool-operations",
+                                std::to_string(options_.max_pool_operations)};
   // One replica needs no Lease; several elect the one that provisions.
   if (extenders_.size() == 1) argv.push_back("--no-leader-election");
   if (options_.admission_webhook) {
@@ -180,8 +197,29 @@ std::string LocalCluster::extender_output() const {
   return output;
 }
 
+std::string LocalCluster::diagnosis(int workers, const std::set<std::string>& finished) {
+  std::string text = "unschedulable:\n";
+  for (const auto& group : tally_groups(workers, finished).partial) text += "partly bound: " + group + "\n";
+  for (const auto& violation : violations_) text += "violation: " + violation + "\n";
+  for (const auto& [pod, why] : scheduler_->unschedulable()) text += pod + ": " + why + "\n";
+  return text + "tpu-extender:\n" + extender_output();
+}
+
 std::vector<json> LocalCluster::nodes() { return api_.store().objects(kNodes); }
 std::vector<json> LocalCluster::pods() { return api_.store().objects(kPods); }
+
+GroupTally LocalCluster::tally_groups(int workers, const std::set<std::string>& finished) {
+  std::map<std::string, int> bound;
+  for (const json& pod : pods()) {
+    bound[label(pod, "jobset.sigs.k8s.io/jobset-name")] += pod["spec"].value("nodeName", "").empty() ? 0 : 1;
+  }
+  GroupTally tally;
+  for (const auto& [group, count] : bound) {
+    if (finished.contains(group)) continue;
+    (count == workers ? tally.placed : count == 0 ? tally.waiting : tally.partial).push_back(group);
+  }
+  return tally;
+}
 
 std::map<std::string, NodeAgent*> LocalCluster::agents() {
   std::map<std::string, NodeAgent*> result;
@@ -191,6 +229,7 @@ std::map<std::string, NodeAgent*> LocalCluster::agents() {
 
 void LocalCluster::tick() {
   sync_nodes();
+  collect_orphans();
   // Only nodes whose allocatable this kubelet already keeps: a Node the provider wrote a moment ago still
   // shows the provider's capacity, not the chips a device plugin advertises.
   std::vector<json> known;
@@ -200,6 +239,7 @@ void LocalCluster::tick() {
   scheduler_->schedule_pending(known);
   if (options_.start_workers) start_bound_pods();
   check_promises();
+  check_pools();
 }
 
 bool LocalCluster::run_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
@@ -253,6 +293,37 @@ void LocalCluster::sync_nodes() {
     }
     options_.narrate("node " + it->first + " is gone: its pool was deleted; stopping its device plugin");
     it = agents_.erase(it);
+  }
+}
+
+void LocalCluster::collect_orphans() {
+  std::set<std::string> present;
+  for (const json& node : nodes()) present.insert(name_of(node));
+  for (const json& pod : pods()) {
+    const std::string node = pod["spec"].value("nodeName", "");
+    if (!active(pod) || node.empty() || present.contains(node)) continue;
+    const std::string ns = pod["metadata"].value("namespace", "default");
+    const std::string name = name_of(pod);
+    orphaned_.push_back(ns + "/" + name + " on " + node);
+    options_.narrate("pod " + name + " ran on node " + node +
+                     ", which is gone: PodGC deletes it, its Job makes another");
+    workers_.erase(name);  // its container went with the node
+    api_.store().remove(kPods, ns, name);
+    // The Job controller's replacement, from the same template: unbound, nothing the scheduler or extender wrote.
+    json replacement = {
+        {"apiVersion", "v1"}, {"kind", "Pod"}, {"spec", pod["spec"]}, {"status", {{"phase", "Pending"}}}};
+    replacement["metadata"] = {{"name", name},
+                               {"namespace", ns},
+                               {"uid", name + "-uid-" + std::to_string(orphaned_.size())},
+                               {"labels", pod["metadata"].value("labels", json::object())},
+                               {"ownerReferences", pod["metadata"].value("ownerReferences", json::array())},
+                               {"annotations", json::object()}};
+    const json annotations = pod["metadata"].value("annotations", json::object());
+    for (const auto& [key, value] : annotations.items()) {
+      if (!key.starts_with("tpustack.dev/")) replacement["metadata"]["annotations"][key] = value;
+    }
+    replacement["spec"].erase("nodeName");
+    api_.store().create(kPods, ns, replacement);
   }
 }
 
@@ -327,6 +398,11 @@ void LocalCluster::finish_group(const std::string& ns, const std::string& name, 
                    " pods Succeeded, its Job Complete, its JobSet Completed");
 }
 
+void LocalCluster::violation(const std::string& text) {
+  // Seen on every tick until it ends: once is enough.
+  if (std::find(violations_.begin(), violations_.end(), text) == violations_.end()) violations_.push_back(text);
+}
+
 void LocalCluster::check_promises() {
   std::map<std::string, std::string> group_on_slice;
   std::map<std::string, std::string> slice_of_group;
@@ -342,15 +418,15 @@ void LocalCluster::check_promises() {
         pod["metadata"].value("namespace", "default") + "/jobset-job:" + label(pod, "jobset.sigs.k8s.io/job-key");
     auto [holder, first] = group_on_slice.try_emplace(slice, group);
     if (!first && holder->second != group) {
-      violations_.push_back("slice " + slice + " holds " + holder->second + " and " + group);
+      violation("slice " + slice + " holds " + holder->second + " and " + group);
     }
     auto [held, first_slice] = slice_of_group.try_emplace(group, slice);
     if (!first_slice && held->second != slice) {
-      violations_.push_back("group " + group + " is split across slices " + held->second + " and " + slice);
+      violation("group " + group + " is split across slices " + held->second + " and " + slice);
     }
   }
   for (const auto& [node, chips] : chips_on_node) {
-    if (chips > 4) violations_.push_back("node " + node + " has " + std::to_string(chips) + " chips bound");
+    if (chips > 4) violation("node " + node + " has " + std::to_string(chips) + " chips bound");
   }
   // The reservations tpu-extender replicas share: group key → {slice, since}.
   const auto ledger = api_.store().find(kConfigMaps, kExtenderNamespace, "tpu-extender-reservations");
@@ -361,11 +437,38 @@ void LocalCluster::check_promises() {
     const std::string slice = entry.value("slice", "");
     auto [holder, first] = promised.try_emplace(slice, group);
     if (!first) {
-      violations_.push_back("the reservations promise slice " + slice + " to " + holder->second + " and " + group);
+      violation("the reservations promise slice " + slice + " to " + holder->second + " and " + group);
     }
     auto bound = group_key_on_slice.find(slice);
     if (bound != group_key_on_slice.end() && group != bound->second) {
-      violations_.push_back("slice " + slice + " is reserved for " + group + " but holds " + group_on_slice[slice]);
+      violation("slice " + slice + " is reserved for " + group + " but holds " + group_on_slice[slice]);
+    }
+  }
+}
+
+void LocalCluster::check_pools() {
+  // Pools made for one group (a workload's pools hold many groups' pods and are sized by them).
+  std::map<std::string, std::set<std::string>> pools_of_group;
+  std::map<std::string, int> nodes_of_pool;
+  std::map<std::string, int> hosts_of_pool;
+  for (const json& node : nodes()) {
+    const std::string group = label(node, "tpustack.dev/group");
+    if (group.empty() || label(node, "tpustack.dev/pool-kind") == "workload") continue;
+    const std::string pool = label(node, kPoolLabel);
+    pools_of_group[label(node, "tpustack.dev/group-namespace") + "/" + group].insert(pool);
+    ++nodes_of_pool[pool];
+    hosts_of_pool[pool] = slice_hosts(node);
+  }
+  for (const auto& [group, pools] : pools_of_group) {
+    if (pools.size() > 1) {
+      violation("group " + group + " has " + std::to_string(pools.size()) + " pools at once: " + *pools.begin() + ", " +
+                *std::next(pools.begin()));
+    }
+  }
+  for (const auto& [pool, count] : nodes_of_pool) {
+    if (hosts_of_pool[pool] > 0 && count > hosts_of_pool[pool]) {
+      violation("pool " + pool + " has " + std::to_string(count) + " nodes for a slice of " +
+                std::to_string(hosts_of_pool[pool]) + " hosts");
     }
   }
 }

@@ -28,6 +28,7 @@ struct ClusterOptions {
   std::vector<std::string> models;  // inferd --model NAME=DIR, the first one used for /embed
   std::string pool_deletion_grace = "2s";
   std::string simulated_node_delay = "1s";
+  int max_pool_operations = 1;  // tpu-extender --max-pool-operations
   // The test scheduler's periodic flush of its unschedulable queue: kube-scheduler's 5 minutes by default, so
   // that a story relying on the flush instead of tpu-extender's nudges times out as it would on a cluster.
   std::chrono::nanoseconds scheduler_flush_interval = std::chrono::minutes(5);
@@ -45,6 +46,11 @@ struct ClusterOptions {
   // server as the manifests register it: for pods in namespaces labelled tpustack.dev/inject=enabled, reached
   // through the Service tpu-system/tpu-extender-webhook. The namespace "default" is labelled.
   bool admission_webhook = false;
+};
+
+// How JobSet groups stand: placed whole, waiting with nothing bound, or split (some members bound, some not).
+struct GroupTally {
+  std::vector<std::string> placed, waiting, partial;
 };
 
 // A pod the cluster started: its container environment and the inferd serving in it.
@@ -80,7 +86,7 @@ class LocalCluster {
   void kill_extender(int replica);  // SIGKILL
   bool extender_ready(int replica);
   // One round of the control loop: node agents for new Nodes (gone for deleted ones), allocatable in step with
-  // the healthy chips, a scheduling pass, and bound pods started.
+  // the healthy chips, pods of deleted nodes replaced, a scheduling pass, and bound pods started.
   void tick();
   // Ticks until `done` holds or `timeout` passes.
   bool run_until(const std::function<bool()>& done, std::chrono::seconds timeout);
@@ -94,20 +100,33 @@ class LocalCluster {
 
   std::vector<nlohmann::json> nodes();
   std::vector<nlohmann::json> pods();
+  // The JobSet groups of `workers` pods each, by their pods' bindings; groups in `finished` left out.
+  GroupTally tally_groups(int workers, const std::set<std::string>& finished = {});
   const std::set<std::string>& pools_seen() const { return pools_seen_; }
   // Broken promises seen on any tick: a slice held by two groups, a group bound on two slices, a slice the shared
   // reservations promise to two groups or to another group than the one bound on it, a node with more chips
-  // bound than it has.
+  // bound than it has, a group with nodes in two pools at once, a group's pool with more nodes than its slice
+  // has hosts.
   const std::vector<std::string>& violations() const { return violations_; }
+  // Unfinished pods whose node was deleted under them ("ns/pod on node"). Each tick does what
+  // kube-controller-manager does for them (PodGC deletes the pod, its Job creates another, unbound); a test that
+  // expects none says so.
+  const std::vector<std::string>& orphaned_pods() const { return orphaned_; }
   const SchedulerDriver& scheduler() const { return *scheduler_; }
   std::string extender_output() const;
+  // For a failed test's message: groups of `workers` pods partly bound (those in `finished` left out), the
+  // violations, why pods wait, and tpu-extender's output.
+  std::string diagnosis(int workers, const std::set<std::string>& finished = {});
 
  private:
   void register_webhook();
   void sync_nodes();
+  void collect_orphans();
   void start_bound_pods();
   void start_worker(RunningWorker& worker, const nlohmann::json& pod);
   void check_promises();
+  void check_pools();
+  void violation(const std::string& text);
 
   ClusterOptions options_;
   fakes::FakeApiServer api_;
@@ -123,6 +142,7 @@ class LocalCluster {
   std::map<std::string, RunningWorker> workers_;
   std::set<std::string> pools_seen_;
   std::vector<std::string> violations_;
+  std::vector<std::string> orphaned_;
 };
 
 }  // namespace tpustack::e2e

@@ -27,19 +27,7 @@ constexpr int kGroups = 100;
 constexpr int kSlices = 60;
 constexpr int kHosts = 2;  // v6e 2x4 on 4-chip hosts
 constexpr int kKills = 20;
-const fakes::GroupResource kPods{"", "pods"};
 const fakes::GroupResource kNodes{"", "nodes"};
-
-std::string group_name(int group) {
-  char name[8];
-  std::snprintf(name, sizeof name, "g%03d", group);
-  return name;
-}
-
-// How the groups stand: placed whole, waiting with nothing bound, or split (some members bound, some not).
-struct Tally {
-  std::vector<std::string> placed, waiting, partial;
-};
 
 class ExtenderReplicas : public ::testing::Test {
  protected:
@@ -68,30 +56,12 @@ class ExtenderReplicas : public ::testing::Test {
     if (!HasFailure()) std::filesystem::remove_all(work_dir_);
   }
 
-  Tally tally(const std::set<std::string>& finished = {}) {
-    std::map<std::string, int> bound;
-    for (const json& pod : cluster_->pods()) {
-      const std::string group = pod["metadata"]["labels"].value("jobset.sigs.k8s.io/jobset-name", "");
-      bound[group] += pod["spec"].value("nodeName", "").empty() ? 0 : 1;
-    }
-    Tally result;
-    for (const auto& [group, count] : bound) {
-      if (finished.contains(group)) continue;
-      (count == kHosts ? result.placed : count == 0 ? result.waiting : result.partial).push_back(group);
-    }
-    return result;
-  }
+  GroupTally tally(const std::set<std::string>& finished = {}) { return cluster_->tally_groups(kHosts, finished); }
   json ledger() {
     auto config_map = cluster_->store().find({"", "configmaps"}, kExtenderNamespace, "tpu-extender-reservations");
     return config_map ? json::parse((*config_map)["data"].value("reservations", "{}")) : json::object();
   }
-  std::string logs() {
-    std::string unschedulable;
-    for (const auto& group : tally().partial) unschedulable += "partly bound: " + group + "\n";
-    for (const auto& violation : cluster_->violations()) unschedulable += "violation: " + violation + "\n";
-    for (const auto& [pod, why] : cluster_->scheduler().unschedulable()) unschedulable += pod + ": " + why + "\n";
-    return "unschedulable:\n" + unschedulable + "tpu-extender:\n" + cluster_->extender_output();
-  }
+  std::string logs() { return cluster_->diagnosis(kHosts); }
 
   // SIGKILLs one replica or the other at random moments, kKills times, each restarted on its address after a
   // moment (the scheduler meanwhile finds it refusing connections, then answering Errors while it lists). One
@@ -130,7 +100,7 @@ TEST_F(ExtenderReplicas, HundredGroupsRaceForSixtySlicesWhileReplicasAreKilledNo
   std::shuffle(members.begin(), members.end(), rng);
   const auto start = Clock::now();
   for (const auto& [group, worker] : members) {
-    create_jobset_group(cluster_->store(), "default", group_name(group), "2x4", kHosts, 4, {worker});
+    create_jobset_group(cluster_->store(), "default", numbered_group(group), "2x4", kHosts, 4, {worker});
   }
   start_killing(seed);
 
@@ -140,7 +110,7 @@ TEST_F(ExtenderReplicas, HundredGroupsRaceForSixtySlicesWhileReplicasAreKilledNo
       << logs();
   std::cerr << "60 groups placed whole " << std::chrono::duration<double>(Clock::now() - start).count()
             << " s after submission, " << kills_ << " kills so far\n";
-  Tally now = tally();
+  GroupTally now = tally();
   EXPECT_EQ(now.waiting.size(), static_cast<std::size_t>(kGroups - kSlices));
   EXPECT_THAT(now.partial, ::testing::IsEmpty());
 

@@ -245,6 +245,30 @@ TEST_F(Placement, SliceWithAMissingOrUnreadyHostIsBusyForLeaders) {
   EXPECT_EQ(as_map(filter(leader).failed)["a-0"], "host a-3 of slice a is not Ready");
 }
 
+// A pool a killed provisioner left half-made is its group's, but no member binds there: TPU_WORKER_HOSTNAMES
+// would name only the hosts that exist, and the pool is deleted and made again under the bound pod.
+TEST_F(Placement, AGroupsOwnPoolMissingAHostTakesNoMemberUntilItIsWhole) {
+  add_slice(state, "mine", "tpu-v6e-slice", "4x4", 3, 4);
+  for (const auto& name : node_names(state)) {
+    TpuNode labelled = state.nodes().at(name);
+    labelled.created_for = "default/train";
+    state.upsert_node(labelled);
+  }
+  auto leader = add(job_worker("train", 0, "tpu-v6e-slice", "4x4", 4));
+  EXPECT_TRUE(filter(leader).passed.empty());
+  EXPECT_EQ(as_map(filter(leader).failed)["mine-0"], "slice mine of Job default/train has 3 of 4 hosts");
+  EXPECT_EQ(bind(leader, "mine-0"),
+            "cannot bind default/train-0-x7k2p to mine-0: slice mine of Job default/train has 3 of 4 hosts");
+
+  TpuNode last = parse_node(testing::node_json("mine-3", "tpu-v6e-slice", "4x4", "mine", 4));
+  last.created_for = "default/train";
+  state.upsert_node(last);
+  EXPECT_EQ(names_of(filter(leader).passed), (std::vector<std::string>{"mine-0"}));
+  auto placement = assume_bind(state, leader, "mine-0");
+  ASSERT_TRUE(placement);
+  EXPECT_EQ(placement->worker_hostnames.size(), 4u);
+}
+
 TEST_F(Placement, PreemptionKeepsNodesOnlyWhenTheVictimsFreeTheWholeSlice) {
   add_slice(state, "a", "tpu-v6e-slice", "4x4", 4, 4);
   auto v1 = add(single_pod("v1", "tpu-v6e-slice", "", 4, "a-0"));
