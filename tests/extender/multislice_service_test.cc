@@ -97,7 +97,8 @@ TEST_F(MultisliceService, AMemberThatDoesNotArriveWithinTheTimeoutReleasesTheWho
   EXPECT_EQ(upkeep.notices[1].message.rfind("released slice a with the rest of multislice JobSet default/train: ", 0),
             0u)
       << upkeep.notices[1].message;
-  for (const auto& slice : json::parse(service.debug_slices())["slices"]) EXPECT_EQ(slice["heldBy"], "");
+  const json slices = json::parse(service.debug_slices());  // a temporary here would die before the loop ran
+  for (const auto& slice : slices["slices"]) EXPECT_EQ(slice["heldBy"], "");
 }
 
 kube::ClusterConfig cluster_at(const std::string& url) {

@@ -81,8 +81,11 @@ class MirroredReservations : public ::testing::Test {
   }
   std::vector<std::string> nodes() { return testing::node_names(state); }
   std::vector<std::string> passed(const TpuPod& pod) {
+    // The outcome's names view into the list it was given, which must outlive them (a temporary in the for
+    // statement would not: ASan found it).
+    const std::vector<std::string> candidates = nodes();
     std::vector<std::string> names;
-    for (auto name : filter_nodes(analyze_pod(pod, state.index()), state.index(), nodes()).passed) {
+    for (auto name : filter_nodes(analyze_pod(pod, state.index()), state.index(), candidates).passed) {
       names.emplace_back(name);
     }
     return names;
