@@ -17,8 +17,11 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libutf8proc-dev libopenblas-dev libdnnl-dev
-  clang-format python3 python3-numpy python3-prometheus-client curl nodejs npm
+  clang-format python3 python3-numpy python3-prometheus-client curl
 )
+# The npm client tests (the OpenAI and Hugging Face SDKs) need node and npm. A machine with them from elsewhere keeps
+# them: NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
+if [ "${1:-}" != --packages ] && ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 bash "$root/scripts/install-missing.sh" setup "${packages[@]}"
 [ "${1:-}" = --packages ] && exit 0
