@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "inferd/registry/partial_file.h"
 #include "inferd/registry/sha256.h"
@@ -196,9 +197,10 @@ Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& opt
     auto files = files_for_variant(*manifest, options.variant);
     if (!files) return files.error();
     const fs::path target = options.dest / model;
-    const bool current = std::all_of(files->begin(), files->end(),
-                                     [&](const ManifestFile& file) { return !verify(target / file.name, file); });
-    if (current) {
+    // Each file of the present version is hashed once: a multi-gigabyte weights file is not read again to link it.
+    std::vector<bool> present;
+    for (const ManifestFile& file : *files) present.push_back(!verify(target / file.name, file));
+    if (std::all_of(present.begin(), present.end(), [](bool ok) { return ok; })) {
       report.skipped += files->size();
       spdlog::info("model {} ({}) in {} is complete already", model, options.variant, target.string());
       continue;
@@ -207,14 +209,19 @@ Result<PullReport> pull_from_registry(BlobSource& source, const PullOptions& opt
     if (auto made = make_staging(options.dest, staging); !made)
       return Error{"model " + model + ": " + made.error().message};
     std::set<std::string> names;
-    for (const ManifestFile& file : *files) {
+    for (size_t i = 0; i < files->size(); ++i) {
+      const ManifestFile& file = (*files)[i];
       names.insert(file.name);
       const fs::path staged = staging / file.name;
       std::error_code ec;
       // A file the present version already has right is linked, not fetched again.
-      if (!fs::exists(fs::symlink_status(staged, ec)) && !verify(target / file.name, file)) {
+      if (present[i] && !fs::exists(fs::symlink_status(staged, ec))) {
         fs::create_directories(staged.parent_path(), ec);
         fs::create_hard_link(target / file.name, staged, ec);
+        if (!ec) {
+          ++report.skipped;
+          continue;
+        }
       }
       auto fetched = fetch_file(source, "blobs/sha256/" + file.sha256, staged, file, options, report);
       if (!fetched) return Error{"model " + model + ": " + fetched.error().message};

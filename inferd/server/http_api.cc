@@ -92,13 +92,6 @@ json model_type(const CatalogEntry& entry) {
   return type;
 }
 
-// TEI's model_dtype names for the number formats inferd computes in.
-std::string model_dtype(const std::string& variant) {
-  if (variant == "bf16") return "bfloat16";
-  if (variant == "i8") return "int8";
-  return "float32";
-}
-
 // A path segment as clients encode it (OpenAI's SDKs send "owner/name" as "owner%2Fname"); a malformed escape
 // stays as it is.
 int hex_digit(char c) {
@@ -414,13 +407,10 @@ HttpReply HttpApi::info(const HttpCall&) const {
   }
   // TEI's Info (every field its OpenAPI marks required) describes the primary model; `models` lists them all.
   const std::string& primary = primary_model(catalog);
-  auto resident = service_.pool().resident(primary);
-  const std::string variant =
-      resident ? std::string(engine::precision_name(resident->model().precision())) : info_.variant;
   return json_reply({
       {"model_id", served_name(catalog, primary)},
       {"model_sha", nullptr},
-      {"model_dtype", model_dtype(variant)},
+      {"model_dtype", tei_model_dtype(service_.pool(), primary, info_.variant)},
       {"model_type", model_type(catalog.at(primary))},
       {"served_model_name", served_name(catalog, primary)},
       {"max_concurrent_requests", info_.max_concurrent_requests},

@@ -306,9 +306,7 @@ Answer<PredictResult> InferenceService::predict(const PredictRequest& request, c
 
 Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request) {
   if (auto bad = check_input_count(request.inputs.size(), limits_)) return *bad;
-  // Every model tokenizes: a named one serves whatever its task; unnamed, the default embedder does.
-  const auto* named = request.model ? find_model(pool_.catalog(), *request.model) : nullptr;
-  auto acquired = acquire(request.model, named && !can_serve(named->second, Task::embed) ? Task::predict : Task::embed);
+  auto acquired = acquire(request.model, tokenizing_task(pool_.catalog(), request.model));
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();

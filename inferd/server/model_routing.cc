@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "inferd/engine/weight_precision.h"
+
 namespace inferd::server {
 
 const char* task_verb(Task task) {
@@ -80,6 +82,25 @@ std::variant<ModelChoice, RequestError> choose_model(const ModelCatalog& catalog
                                          : std::to_string(able.size()) + " models can " + verb + ": " + names;
   if (named) return RequestError{404, "not_found", "no model named \"" + *asked + "\" (" + which + ")", "model"};
   return RequestError{400, "validation", which + "; name one with \"model\"", "model"};
+}
+
+Task tokenizing_task(const ModelCatalog& catalog, const std::optional<std::string>& asked) {
+  const auto* named = asked ? find_model(catalog, *asked) : nullptr;
+  return named && !can_serve(named->second, Task::embed) ? Task::predict : Task::embed;
+}
+
+std::string tei_model_dtype(const ModelPool& pool, const std::string& name, const std::string& variant) {
+  const auto resident = pool.resident(name);
+  const auto precision = resident ? std::optional(resident->model().precision()) : engine::parse_precision(variant);
+  switch (precision.value_or(engine::WeightPrecision::f32)) {
+    case engine::WeightPrecision::bf16:
+      return "bfloat16";
+    case engine::WeightPrecision::i8:
+      return "int8";
+    case engine::WeightPrecision::f32:
+      break;
+  }
+  return "float32";
 }
 
 }  // namespace inferd::server

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "inferd/server/model_catalog.h"
+#include "inferd/server/model_pool.h"
 #include "inferd/server/request_error.h"
 
 namespace inferd::server {
@@ -34,6 +35,14 @@ const std::string& primary_model(const ModelCatalog& catalog);
 // POST /'s task (TEI's default route is the model's task): a rerank body ({query, texts}) reranks; otherwise the
 // model named, or the primary one, embeds when it is an embedder and predicts when it is a classifier.
 Task task_of_root(const ModelCatalog& catalog, const std::optional<std::string>& asked, bool rerank_body);
+
+// The task whose model tokenizes (and decodes) for a request naming `asked`: every model tokenizes, so a named
+// one serves whatever its task; unnamed, the default embedder does.
+Task tokenizing_task(const ModelCatalog& catalog, const std::optional<std::string>& asked);
+
+// TEI's model_dtype ("float32", "bfloat16", "int8") of a model: what it computes in when resident, else what
+// `variant` (--variant) asks for ("auto" is decided at load, and counts as float32 until then).
+std::string tei_model_dtype(const ModelPool& pool, const std::string& name, const std::string& variant);
 
 // The catalog entry a served or catalog name names, or null.
 const ModelCatalog::value_type* find_model(const ModelCatalog& catalog, const std::string& name);

@@ -4,7 +4,6 @@
 #include <limits>
 #include <map>
 
-#include "inferd/engine/weight_precision.h"
 #include "inferd/server/grpc_call.h"
 #include "inferd/server/input_limits.h"
 #include "inferd/server/model_routing.h"
@@ -168,9 +167,7 @@ grpc::Status decode_one(const TeiServing& serving, grpc::ServerContext* context,
   // The model Tokenize would use: a named one whatever its task, else the default embedder.
   const auto asked = asked_model(context);
   const auto& catalog = serving.service.pool().catalog();
-  const auto* named = asked ? find_model(catalog, *asked) : nullptr;
-  auto chosen =
-      choose_model(catalog, asked, named && !can_serve(named->second, Task::embed) ? Task::predict : Task::embed);
+  auto chosen = choose_model(catalog, asked, tokenizing_task(catalog, asked));
   if (auto* error = std::get_if<RequestError>(&chosen)) return status_of(*error);
   auto acquired = serving.service.pool().acquire(std::get<ModelChoice>(chosen).name);
   if (auto* error = std::get_if<RequestError>(&acquired)) return status_of(*error);
@@ -186,18 +183,6 @@ grpc::Status decode_one(const TeiServing& serving, grpc::ServerContext* context,
   if (!text) return invalid(text.error().message);
   response.set_text(std::move(text).value());
   return grpc::Status::OK;
-}
-
-std::string dtype(engine::WeightPrecision precision) {
-  switch (precision) {
-    case engine::WeightPrecision::f32:
-      return "float32";
-    case engine::WeightPrecision::bf16:
-      return "bfloat16";
-    case engine::WeightPrecision::i8:
-      return "int8";
-  }
-  return "float32";
 }
 
 // One of the functions above bound to a service's TeiServing, as a stream's handler calls it for each message.
@@ -228,11 +213,7 @@ grpc::Status TeiInfoService::Info(grpc::ServerContext*, const tei::v1::InfoReque
   response->set_model_type(!entry.reranker                 ? tei::v1::MODEL_TYPE_EMBEDDING
                            : entry.card.labels.size() <= 1 ? tei::v1::MODEL_TYPE_RERANKER
                                                            : tei::v1::MODEL_TYPE_CLASSIFIER);
-  // The model in memory says what it computes in; one not loaded yet, what was asked for.
-  const auto resident = pool.resident(primary);
-  const auto asked = engine::parse_precision(info.variant);
-  response->set_model_dtype(resident ? dtype(resident->model().precision())
-                                     : dtype(asked.value_or(engine::WeightPrecision::f32)));
+  response->set_model_dtype(tei_model_dtype(pool, primary, info.variant));
   response->set_max_input_length(
       static_cast<uint32_t>(std::min(entry.card.max_input_length, info.limits.max_batch_tokens)));
   response->set_max_concurrent_requests(static_cast<uint32_t>(info.max_concurrent_requests));
