@@ -9,7 +9,6 @@
 #include "common/cli/command_line.h"
 #include "common/config/config_document.h"
 #include "common/logging/logging.h"
-#include "common/topology/topology_error.h"
 #include "deviceplugin/cli/host_description.h"
 #include "deviceplugin/cli/plugin_settings.h"
 #include "deviceplugin/cli/serve.h"
@@ -46,8 +45,18 @@ int main(int argc, char** argv) {
   try {
     // Errors in the flags or config file are logged to stderr like everything else.
     logging::setup_logging({}, "tpu-device-plugin");
-    const auto config = config_file.empty() ? config::ConfigDocument{} : config::ConfigDocument::load_file(config_file);
-    const PluginSettings settings = resolve_settings(flags, config::SettingResolver(config));
+    const auto config = config_file.empty() ? Result<config::ConfigDocument>(config::ConfigDocument{})
+                                            : config::ConfigDocument::load_file(config_file);
+    if (!config) {
+      spdlog::error("{}", config.error().message);
+      return 2;
+    }
+    const auto resolved = resolve_settings(flags, config::SettingResolver(*config));
+    if (!resolved) {
+      spdlog::error("{}", resolved.error().message);
+      return 2;
+    }
+    const PluginSettings& settings = *resolved;
     logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin");
     if (describe) {
       if (!settings.simulate) {  // `--simulate node` needs the labels, which --describe does not read

@@ -37,11 +37,21 @@ struct PlanOptions {
 
 int plan(const PlanOptions& options) {
   extender::ClusterState state;
-  auto objects = [](const std::string& path, const char* what) {
-    return extender::parse_object_list(files::read_file_text(path, what), path);
+  auto objects = [](const std::string& path, const char* what) -> Result<std::vector<nlohmann::json>> {
+    auto text = files::read_file_text(path, what);
+    if (!text) return text.error();
+    return extender::parse_object_list(*text, path);
   };
-  for (const auto& node : objects(options.nodes, "node list")) state.upsert_node(extender::parse_node(node));
-  for (const auto& pod : objects(options.pods, "pod list")) state.upsert_pod(extender::parse_pod(pod));
+  const auto nodes = objects(options.nodes, "node list");
+  const auto pods = objects(options.pods, "pod list");
+  for (const auto* read : {&nodes, &pods}) {
+    if (!*read) {
+      std::cerr << "tpu-extender: " << read->error().message << "\n";
+      return 1;
+    }
+  }
+  for (const auto& node : *nodes) state.upsert_node(extender::parse_node(node));
+  for (const auto& pod : *pods) state.upsert_pod(extender::parse_pod(pod));
   std::cout << extender::render_plan(extender::plan_cluster(state));
   return 0;
 }
@@ -130,23 +140,38 @@ std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting&
 int serve(const CLI::App& app, ServeFlags& flags) {
   // Before any thread starts, so that every thread inherits the blocked signals.
   const lifecycle::ShutdownSignals signals;
+  const auto bad_config = [](const Error& error) {
+    std::cerr << "tpu-extender: " << error.message << "\n";
+    return 1;
+  };
   config::ConfigDocument config;
   if (!flags.config.empty()) {
-    config = config::ConfigDocument::load_file(flags.config);
+    auto loaded = config::ConfigDocument::load_file(flags.config);
+    if (!loaded) return bad_config(loaded.error());
+    config = std::move(*loaded);
     std::set<std::string> known = {"logFormat",           "listen",        "metricsAddr",     "logLevel",
                                    "kubeconfig",          "groupTimeout",  "schedulerNames",  "tlsCertFile",
                                    "tlsPrivateKeyFile",   "clientCAFile",  "debugEndpoints",  "maxRequestBytes",
                                    "maxInFlight",         "webhookListen", "webhookCertFile", "webhookKeyFile",
                                    "webhookSchedulerName"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
-    config.reject_unknown_keys(known);
+    if (auto checked = config.reject_unknown_keys(known); !checked) return bad_config(checked.error());
   }
   const config::SettingResolver resolver(config);
   auto& provisioning_options = flags.provisioning;
-  provisioning::apply_provisioner_config(resolver, app, provisioning_options);
+  if (auto applied = provisioning::apply_provisioner_config(resolver, app, provisioning_options); !applied) {
+    return bad_config(applied.error());
+  }
+  // The first setting whose config key holds a bad value, reported once every setting is read.
+  std::optional<Error> bad_setting;
+  const auto or_fallback = [&]<class T>(Result<T> value, T fallback) -> T {
+    if (value) return std::move(*value);
+    if (!bad_setting) bad_setting = value.error();
+    return fallback;
+  };
   Setting setting = [&](const std::string& flag, const std::string& value, const std::string& key,
                         std::string fallback) {
-    return resolver.resolve<std::string>({flag, key}, cli::given(app, flag, value), std::move(fallback));
+    return or_fallback(resolver.resolve<std::string>({flag, key}, cli::given(app, flag, value), fallback), fallback);
   };
   logging::LoggingOptions log;
   log.level = setting("--log-level", flags.log_level, "logLevel", "info");
@@ -154,7 +179,6 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   logging::setup_logging(log, "tpu-extender");
 
   std::string kubeconfig = setting("--kubeconfig", flags.kubeconfig, "kubeconfig", "");
-  auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
   extender::ServeOptions options;
   auto& verbs = options.verbs;
   verbs.listen = setting("--listen", flags.listen, "listen", verbs.listen);
@@ -168,35 +192,52 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     throw std::invalid_argument("--client-ca-file needs --tls-cert-file and --tls-private-key-file");
   }
   if (!cert.empty()) verbs.tls = http::TlsFiles{cert, key, client_ca};
-  verbs.debug_endpoints = resolver.resolve<bool>({"--debug-endpoints", "debugEndpoints"},
-                                                 cli::given(app, "--debug-endpoints", flags.debug_endpoints), false);
+  verbs.debug_endpoints =
+      or_fallback(resolver.resolve<bool>({"--debug-endpoints", "debugEndpoints"},
+                                         cli::given(app, "--debug-endpoints", flags.debug_endpoints), false),
+                  false);
   verbs.max_request_bytes = config::parse_byte_size(setting(
       "--max-request-bytes", flags.max_request_bytes, "maxRequestBytes", std::to_string(verbs.max_request_bytes)));
-  verbs.max_in_flight = resolver.resolve<int>(
-      {"--max-in-flight", "maxInFlight"}, cli::given(app, "--max-in-flight", flags.max_in_flight), verbs.max_in_flight);
+  verbs.max_in_flight =
+      or_fallback(resolver.resolve<int>({"--max-in-flight", "maxInFlight"},
+                                        cli::given(app, "--max-in-flight", flags.max_in_flight), verbs.max_in_flight),
+                  verbs.max_in_flight);
   if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
   options.group_timeout = config::parse_duration(
       setting("--group-timeout", flags.group_timeout, "groupTimeout", config::format_duration(options.group_timeout)));
-  options.scheduler_names = resolver.resolve<std::vector<std::string>>(
-      {"--scheduler-name", "schedulerNames"}, cli::given(app, "--scheduler-name", flags.scheduler_names),
-      options.scheduler_names);
+  options.scheduler_names =
+      or_fallback(resolver.resolve<std::vector<std::string>>({"--scheduler-name", "schedulerNames"},
+                                                             cli::given(app, "--scheduler-name", flags.scheduler_names),
+                                                             options.scheduler_names),
+                  options.scheduler_names);
   if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
   const auto webhook_settings = webhook_options(setting, flags);
+  if (bad_setting) return bad_config(*bad_setting);
+  auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
+  if (!cluster) return bad_config(cluster.error());
 
   // The reservations every replica shares live beside the provisioner's Lease.
   options.reservations_namespace = provisioning::lease_namespace(provisioning_options);
   spdlog::info("open-file limit {} (each scheduler connection holds one)", http::raise_open_file_limit());
-  extender::ExtenderRuntime runtime(std::move(cluster), options);
+  extender::ExtenderRuntime runtime(std::move(*cluster), options);
   runtime.start();
-  auto provisioner = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
+  auto started = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
+  if (!started) {
+    std::cerr << "tpu-extender: " << started.error().message << "\n";
+    return 1;
+  }
+  auto provisioner = std::move(*started);
   if (provisioner) {
     runtime.set_readiness_check([&controller = provisioner->controller()] { return controller.unready_reason(); });
   }
   std::optional<admission::AdmissionWebhook> webhook;
   if (webhook_settings) {
     webhook.emplace(*webhook_settings, runtime.client());
-    webhook->start();
+    if (auto started_webhook = webhook->start(); !started_webhook) {
+      std::cerr << "tpu-extender: " << started_webhook.error().message << "\n";
+      return 1;
+    }
   }
   std::optional<std::string> signal;
   for (int tick = 0; !(signal = signals.wait_for(std::chrono::milliseconds(200))); ++tick) {

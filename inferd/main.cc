@@ -1,9 +1,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <iostream>
-#include <string>
-#include <string_view>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "common/cli/command_line.h"
@@ -11,18 +10,6 @@
 #include "inferd/cli/bench_command.h"
 #include "inferd/cli/pull_command.h"
 #include "inferd/cli/serve_command.h"
-
-namespace {
-
-constexpr std::string_view usage =
-    "usage: inferd <command> [options]\n"
-    "commands:\n"
-    "  bench   measure embedding or reranking throughput of a model directory\n"
-    "  pull    fetch models from a registry, a Hugging Face-style endpoint or a directory\n"
-    "  serve   serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC\n"
-    "Run 'inferd <command> --help' for a command's options.\n";
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // libgomp reads its waiting policy once, when it loads. Its default (spinning 300,000 rounds before sleeping)
@@ -35,20 +22,21 @@ int main(int argc, char** argv) {
     execv("/proc/self/exe", argv);
   }
   tpustack::logging::setup_logging({}, "inferd");
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && (args.front() == "--help" || args.front() == "-h")) {
-    std::cout << usage;
-    return 0;
+  CLI::App app{"inferd: embeddings and reranking over HTTP (TEI, OpenAI and Termite routes) and gRPC", "inferd"};
+  app.require_subcommand(1);
+  const std::vector<std::pair<CLI::App*, std::function<int()>>> commands = [&app] {
+    auto* bench = app.add_subcommand("bench", "measure embedding or reranking throughput of a model directory");
+    auto* pull =
+        app.add_subcommand("pull", "fetch models from a registry, a Hugging Face-style endpoint or a directory");
+    auto* serve = app.add_subcommand("serve", "serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC");
+    return std::vector<std::pair<CLI::App*, std::function<int()>>>{
+        {bench, tpustack::inferd::cli::add_bench_command(*bench)},
+        {pull, tpustack::inferd::cli::add_pull_command(*pull)},
+        {serve, tpustack::inferd::cli::add_serve_command(*serve)}};
+  }();
+  if (auto code = tpustack::cli::parse_command_line(app, argc, argv)) return *code;
+  for (const auto& [command, run] : commands) {
+    if (*command) return run();
   }
-  if (args.empty()) {
-    std::cerr << "inferd: a command is required\n\n" << usage;
-    return tpustack::cli::kUsageError;
-  }
-  const std::string& command = args.front();
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (command == "bench") return inferd::cli::run_bench(rest);
-  if (command == "pull") return inferd::cli::run_pull(rest);
-  if (command == "serve") return inferd::cli::run_serve(rest);
-  std::cerr << "inferd: unknown command '" << command << "'\n\n" << usage;
-  return tpustack::cli::kUsageError;
+  return tpustack::cli::kUsageError;  // require_subcommand(1) leaves none unparsed
 }

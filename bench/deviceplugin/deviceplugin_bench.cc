@@ -119,8 +119,10 @@ int main(int argc, char** argv) {
     // Health: a device node disappears; until ListAndWatch carries Unhealthy (and back).
     const auto interval = 250ms;
     const auto host = deviceplugin::testing::write_fake_tpu_host(dir + "/host", topology::Generation::kV6e, 4);
-    HostInventory inventory{
-        parse_simulate_spec("v6e:4x4:4"), scan_sysfs_chips(host.sysfs_root).chips, std::vector<bool>(4, true), {}};
+    HostInventory inventory{parse_simulate_spec("v6e:4x4:4").value(),
+                            scan_sysfs_chips(host.sysfs_root).value().chips,
+                            std::vector<bool>(4, true),
+                            {}};
     fakes::FakeKubelet kubelet(dir + "/plugins2");
     deviceplugin::testing::RunningPlugin plugin(dir + "/plugins2", std::move(inventory));
     HealthCheckSettings health;

@@ -19,8 +19,8 @@
 
 namespace {
 
-using inferd::engine::WeightPrecision;
-using inferd::engine::cpu::Linear;
+using tpustack::inferd::engine::WeightPrecision;
+using tpustack::inferd::engine::cpu::Linear;
 
 template <typename Gemm>
 double gflops(int m, int n, int k, Gemm gemm) {
@@ -59,12 +59,12 @@ int main(int argc, char** argv) {
           gflops(tokens, n, k, [](int m, int n, int k, const float* a, const float* b, float* c) {
             dnnl_sgemm('N', 'N', m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
           });
-      inferd::model::DenseWeights dense{{}, std::vector<float>(n, 0.0f), size_t(n), size_t(k)};
+      tpustack::inferd::model::DenseWeights dense{{}, std::vector<float>(n, 0.0f), size_t(n), size_t(k)};
       for (int i = 0; i < n * k; ++i) dense.weight.push_back(uniform(random));
       for (auto precision : {WeightPrecision::f32, WeightPrecision::bf16, WeightPrecision::i8}) {
-        if (precision == WeightPrecision::bf16 && !inferd::engine::cpu::has_native_bf16()) continue;
+        if (precision == WeightPrecision::bf16 && !tpustack::inferd::engine::cpu::has_native_bf16()) continue;
         const Linear linear({&dense}, precision);
-        const std::string name(inferd::engine::precision_name(precision));
+        const std::string name(tpustack::inferd::engine::precision_name(precision));
         line["engine_" + name + "_gflop_per_s"] =
             gflops(tokens, n, k, [&](int m, int, int, const float* a, const float*, float* c) {
 #pragma omp parallel

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/cli/command_line.h"
-#include "inferd/api/encoder_model.h"
+#include "inferd/encoder/encoder_model.h"
 #include "inferd/engine/variant_choice.h"
 
 int main(int argc, char** argv) {
@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
   }
   std::vector<std::vector<float>> embeddings;
   size_t dimensions = 0;
-  for (auto precision : {inferd::engine::WeightPrecision::f32, *inferd::engine::parse_precision(variant)}) {
-    auto model = inferd::EncoderModel::load(model_dir, {2, precision});
+  for (auto precision :
+       {tpustack::inferd::engine::WeightPrecision::f32, *tpustack::inferd::engine::parse_precision(variant)}) {
+    auto model = tpustack::inferd::EncoderModel::load(model_dir, {2, precision});
     if (!model) {
       std::cerr << model.error().message << "\n";
       return 1;
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     const auto row = [&](const std::vector<float>& all) {
       return std::span<const float>(all.data() + i * dimensions, dimensions);
     };
-    cosines.push_back(inferd::engine::min_row_cosine(row(embeddings[0]), row(embeddings[1]), dimensions));
+    cosines.push_back(tpustack::inferd::engine::min_row_cosine(row(embeddings[0]), row(embeddings[1]), dimensions));
   }
   std::sort(cosines.begin(), cosines.end());
   std::cout << nlohmann::ordered_json{{"variant", variant},

@@ -28,7 +28,12 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, const char* const
 }
 
 int usage_error(const CLI::App& app, const std::string& message) {
-  std::cerr << app.get_name() << ": " << message << "\n\n" << app.help();
+  // A subcommand is named with its program: "inferd pull: ...".
+  std::string name = app.get_name();
+  for (const CLI::App* parent = app.get_parent(); parent != nullptr; parent = parent->get_parent()) {
+    name = parent->get_name() + " " + name;
+  }
+  std::cerr << name << ": " << message << "\n\n" << app.help();
   return kUsageError;
 }
 

@@ -31,111 +31,118 @@ bool is_known(const std::set<std::string>& known, const std::string& key) {
 
 }  // namespace
 
-ConfigDocument ConfigDocument::load_file(const std::string& path) {
+Result<ConfigDocument> ConfigDocument::load_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": cannot open config file");
+  if (!in) return Error{path + ": cannot open config file"};
   std::stringstream text;
   text << in.rdbuf();
   return parse(text.str(), path);
 }
 
-ConfigDocument ConfigDocument::parse(std::string_view text, std::string source_name) {
+Result<ConfigDocument> ConfigDocument::parse(std::string_view text, std::string source_name) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+    return Error{source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg};
   }
   if (root && !root.IsNull() && !root.IsMap()) {
-    throw ConfigError(source_name + ":" + std::to_string(root.Mark().line + 1) +
-                      ": the top level must be a mapping of keys to values");
+    return Error{source_name + ":" + std::to_string(root.Mark().line + 1) +
+                 ": the top level must be a mapping of keys to values"};
   }
   return ConfigDocument(root, std::move(source_name));
 }
 
-void ConfigDocument::fail(const YAML::Node& node, std::string_view key, const std::string& what) const {
+Error ConfigDocument::fail(const YAML::Node& node, std::string_view key, const std::string& what) const {
   const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  throw ConfigError(source_ + ":" + std::to_string(line) + ": " + std::string(key) + ": " + what);
+  return Error{source_ + ":" + std::to_string(line) + ": " + std::string(key) + ": " + what};
 }
 
-std::optional<YAML::Node> ConfigDocument::find(std::string_view key) const {
-  if (empty()) return std::nullopt;
+Result<std::optional<YAML::Node>> ConfigDocument::find(std::string_view key) const {
+  if (empty()) return std::optional<YAML::Node>();
   // yaml-cpp's operator= on a Node writes through to the node it refers to; reset() rebinds.
   YAML::Node node;
   node.reset(root_);
   std::string walked;
   for (std::string_view part : split_key(key)) {
-    if (!node.IsMap()) fail(node, walked, "expected a mapping");
+    if (!node.IsMap()) return fail(node, walked, "expected a mapping");
     YAML::Node child = node[std::string(part)];
-    if (!child) return std::nullopt;
+    if (!child) return std::optional<YAML::Node>();
     if (!walked.empty()) walked += '.';
     walked += part;
     node.reset(child);
   }
-  if (node.IsNull()) return std::nullopt;
-  return node;
+  if (node.IsNull()) return std::optional<YAML::Node>();
+  return std::optional<YAML::Node>(node);
 }
 
-std::optional<std::string> ConfigDocument::get_string(std::string_view key) const {
+Result<std::optional<std::string>> ConfigDocument::get_string(std::string_view key) const {
   auto node = find(key);
-  if (!node) return std::nullopt;
-  if (!node->IsScalar()) fail(*node, key, "expected a string");
-  return node->Scalar();
+  if (!node) return node.error();
+  if (!*node) return std::optional<std::string>();
+  if (!(*node)->IsScalar()) return fail(**node, key, "expected a string");
+  return std::optional<std::string>((*node)->Scalar());
 }
 
 template <class Number>
-std::optional<Number> ConfigDocument::get_number(std::string_view key, const char* expected) const {
+Result<std::optional<Number>> ConfigDocument::get_number(std::string_view key, const char* expected) const {
   auto text = get_string(key);
-  if (!text) return std::nullopt;
+  if (!text) return text.error();
+  if (!*text) return std::optional<Number>();
+  const std::string& digits = **text;
   Number value{};
-  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || ptr != text->data() + text->size()) {
-    fail(*find(key), key, std::string("expected ") + expected + ", got '" + *text + "'");
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) {
+    return fail(*find(key).value(), key, std::string("expected ") + expected + ", got '" + digits + "'");
   }
-  return value;
+  return std::optional<Number>(value);
 }
 
-std::optional<long long> ConfigDocument::get_int(std::string_view key) const {
+Result<std::optional<long long>> ConfigDocument::get_int(std::string_view key) const {
   return get_number<long long>(key, "an integer");
 }
 
-std::optional<double> ConfigDocument::get_double(std::string_view key) const {
+Result<std::optional<double>> ConfigDocument::get_double(std::string_view key) const {
   return get_number<double>(key, "a number");
 }
 
-std::optional<bool> ConfigDocument::get_bool(std::string_view key) const {
+Result<std::optional<bool>> ConfigDocument::get_bool(std::string_view key) const {
   auto text = get_string(key);
-  if (!text) return std::nullopt;
-  if (*text == "true") return true;
-  if (*text == "false") return false;
-  fail(*find(key), key, "expected true or false, got '" + *text + "'");
+  if (!text) return text.error();
+  if (!*text) return std::optional<bool>();
+  if (**text == "true") return std::optional<bool>(true);
+  if (**text == "false") return std::optional<bool>(false);
+  return fail(*find(key).value(), key, "expected true or false, got '" + **text + "'");
 }
 
-std::optional<std::chrono::nanoseconds> ConfigDocument::get_duration(std::string_view key) const {
+Result<std::optional<std::chrono::nanoseconds>> ConfigDocument::get_duration(std::string_view key) const {
   auto text = get_string(key);
-  if (!text) return std::nullopt;
+  if (!text) return text.error();
+  if (!*text) return std::optional<std::chrono::nanoseconds>();
+  // parse_duration throws for text that is no duration; converted here, where the key is known.
   try {
-    return parse_duration(*text);
+    return std::optional<std::chrono::nanoseconds>(parse_duration(**text));
   } catch (const std::invalid_argument& e) {
-    fail(*find(key), key, e.what());
+    return fail(*find(key).value(), key, e.what());
   }
 }
 
-std::optional<std::vector<std::string>> ConfigDocument::get_string_list(std::string_view key) const {
+Result<std::optional<std::vector<std::string>>> ConfigDocument::get_string_list(std::string_view key) const {
   auto node = find(key);
-  if (!node) return std::nullopt;
-  if (!node->IsSequence()) fail(*node, key, "expected a list of strings");
+  if (!node) return node.error();
+  if (!*node) return std::optional<std::vector<std::string>>();
+  if (!(*node)->IsSequence()) return fail(**node, key, "expected a list of strings");
   std::vector<std::string> out;
-  for (const auto& item : *node) {
-    if (!item.IsScalar()) fail(item, key, "expected a list of strings");
+  for (const auto& item : **node) {
+    if (!item.IsScalar()) return fail(item, key, "expected a list of strings");
     out.push_back(item.Scalar());
   }
-  return out;
+  return std::optional<std::vector<std::string>>(std::move(out));
 }
 
-void ConfigDocument::reject_unknown_keys(const std::set<std::string>& known) const {
-  if (empty()) return;
-  const auto walk = [&](const auto& self, const YAML::Node& map, const std::string& prefix) -> void {
+Result<void> ConfigDocument::reject_unknown_keys(const std::set<std::string>& known) const {
+  if (empty()) return {};
+  const auto walk = [&](const auto& self, const YAML::Node& map, const std::string& prefix) -> Result<void> {
     for (const auto& entry : map) {
       const std::string key = prefix.empty() ? entry.first.Scalar() : prefix + "." + entry.first.Scalar();
       if (is_known(known, key)) continue;
@@ -145,14 +152,15 @@ void ConfigDocument::reject_unknown_keys(const std::set<std::string>& known) con
           if (k.rfind(key + ".", 0) == 0) has_known_children = true;
         }
         if (has_known_children) {
-          self(self, entry.second, key);
+          if (auto inner = self(self, entry.second, key); !inner) return inner;
           continue;
         }
       }
-      fail(entry.first, key, "unknown key");
+      return fail(entry.first, key, "unknown key");
     }
+    return {};
   };
-  walk(walk, root_, "");
+  return walk(walk, root_, "");
 }
 
 }  // namespace tpustack::config

@@ -28,8 +28,8 @@ struct SettingNames {
 };
 
 // Every program resolves its settings the same way: the flag when given, else the config file's key, else the
-// environment variable, else the default. A value of the wrong type in the file or the environment is a
-// ConfigError naming its source, never ignored. An empty environment variable counts as unset.
+// environment variable, else the default. A value of the wrong type in the file or the environment is an
+// Error naming its source, never ignored. An empty environment variable counts as unset.
 //
 // Types: std::string, int, long long, double, bool, std::chrono::nanoseconds, std::vector<std::string>
 // (a comma-separated list in the environment).
@@ -42,21 +42,25 @@ class SettingResolver {
 
   // The strongest source that has the setting, or nullopt.
   template <class T>
-  std::optional<Declared<T>> find(const SettingNames& names, const std::optional<T>& flag = std::nullopt) const;
+  Result<std::optional<Declared<T>>> find(const SettingNames& names, const std::optional<T>& flag = std::nullopt) const;
 
   // The strongest source's value, or `fallback`.
   template <class T>
-  T resolve(const SettingNames& names, const std::optional<T>& flag, T fallback) const {
+  Result<T> resolve(const SettingNames& names, const std::optional<T>& flag, T fallback) const {
     auto found = find<T>(names, flag);
-    return found ? std::move(found->value) : std::move(fallback);
+    if (!found) return found.error();
+    return *found ? std::move((*found)->value) : std::move(fallback);
   }
 
   // For parsers that write flags straight into their targets (CLI11): `target` holds the flag's value when
   // `flag_given`, else the default, which the config file or the environment replace.
   template <class T>
-  void apply(const SettingNames& names, bool flag_given, T& target) const {
-    if (flag_given) return;
-    if (auto found = find<T>(names)) target = std::move(found->value);
+  Result<void> apply(const SettingNames& names, bool flag_given, T& target) const {
+    if (flag_given) return {};
+    auto found = find<T>(names);
+    if (!found) return found.error();
+    if (*found) target = std::move((*found)->value);
+    return {};
   }
 
   const ConfigDocument& config() const { return config_; }

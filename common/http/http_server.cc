@@ -8,6 +8,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -175,6 +176,15 @@ class ServerCore {
 
   bool runs_inline(const Request& request) const { return options_.inline_route && options_.inline_route(request); }
 
+  // The largest body any path takes, and the one `path` takes.
+  std::size_t largest_body() const {
+    return options_.upload_route ? std::max(options_.max_body_bytes, options_.max_upload_bytes)
+                                 : options_.max_body_bytes;
+  }
+  std::size_t body_limit(std::string_view path) const {
+    return options_.upload_route && options_.upload_route(path) ? options_.max_upload_bytes : options_.max_body_bytes;
+  }
+
   static void attach_socket(Request& request, int socket) { request.socket_ = socket; }
 
  private:
@@ -334,7 +344,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void read_request() {
     parser_.emplace();
-    parser_->body_limit(server_.options().max_body_bytes);
+    parser_->body_limit(server_.largest_body());
+    body_limit_.reset();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     continue_sent_ = false;
     lowest().expires_after(server_.options().request_timeout);
@@ -348,7 +359,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_read(error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      return refuse(413, "request body larger than " + std::to_string(server_.options().max_body_bytes) + " bytes");
+      return refuse(413, "request body larger than " + std::to_string(server_.largest_body()) + " bytes");
     }
     if (ec == bhttp::error::header_limit) return refuse(431, "request header fields too large");
     if (ec) {
@@ -362,6 +373,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (!account_body()) {
       return refuse(503, "too many request bodies in transit; retry");
+    }
+    if (parser_->is_header_done()) {
+      // The path's own limit, below the parser's when another path takes larger bodies.
+      if (!body_limit_) {
+        const auto raw = parser_->get().target();
+        const std::string_view target(raw.data(), raw.size());
+        body_limit_ = server_.body_limit(target.substr(0, target.find('?')));
+      }
+      const auto length = parser_->content_length();
+      if ((length && *length > *body_limit_) || parser_->get().body().size() > *body_limit_) {
+        return refuse(413, "request body larger than " + std::to_string(*body_limit_) + " bytes");
+      }
     }
     if (!parser_->is_done()) {
       if (parser_->is_header_done() && !continue_sent_ &&
@@ -476,6 +499,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = true;
   bool head_ = false;
   bool continue_sent_ = false;
+  std::optional<std::size_t> body_limit_;  // the request's path's, once its header is read
   unsigned version_ = 11;
 };
 

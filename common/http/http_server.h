@@ -67,6 +67,9 @@ struct HttpServerOptions {
   // A body over this is refused with 413 as soon as its Content-Length says so, or, chunked, when its bytes
   // reach it; the connection is closed after the answer.
   std::size_t max_body_bytes = 1 << 20;
+  // Paths that take bodies up to max_upload_bytes instead (an upload route); every other path keeps max_body_bytes.
+  std::function<bool(std::string_view path)> upload_route;
+  std::size_t max_upload_bytes = 0;
   std::size_t max_header_bytes = 16 << 10;
   // Body bytes being received on all connections together. Past it a request is refused with 503 and its
   // connection closed, so many connections each sending a large body never add up to more than this.

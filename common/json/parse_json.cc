@@ -22,10 +22,10 @@ std::string depth_error_message(std::string_view what, int max_depth) {
 
 }  // namespace detail
 
-nlohmann::json parse_json(std::string_view text, std::string_view what, JsonLimits limits) {
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, JsonLimits limits) {
   nlohmann::json document;
   nlohmann::detail::json_sax_dom_parser<nlohmann::json> builder(document, false);
-  parse_json_sax(text, what, builder, limits);
+  if (auto parsed = parse_json_sax(text, what, builder, limits); !parsed) return parsed.error();
   return document;
 }
 

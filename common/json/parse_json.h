@@ -2,11 +2,12 @@
 
 #include <cstddef>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "common/result/result.h"
 
 // JSON from the network, read with limits checked while it is read. nlohmann's parser itself is not
 // recursive, but copying, comparing or dumping a value is: a body nested 100,000 deep would overflow the
@@ -20,16 +21,11 @@ struct JsonLimits {
   int max_depth = 64;
 };
 
-// A document that is not JSON or breaks a limit. what() names the document, e.g. "ExtenderArgs is not
-// valid JSON: syntax error while parsing value - unexpected end of input; expected '[', '{', or a literal
-// (byte 8)" or "ExtenderArgs is nested deeper than 64 levels". The message is ASCII.
-class JsonError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
-
-// Parses `text`, a document called `what` in errors. Throws JsonError.
-nlohmann::json parse_json(std::string_view text, std::string_view what, JsonLimits limits = {});
+// Parses `text`, a document called `what` in errors. A document that is not JSON or breaks a limit is an Error
+// naming the document, e.g. "ExtenderArgs is not valid JSON: syntax error while parsing value - unexpected end of
+// input; expected '[', '{', or a literal (byte 8)" or "ExtenderArgs is nested deeper than 64 levels"; the message
+// is ASCII.
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, JsonLimits limits = {});
 
 // object[key], or null where `object` is not an object or lacks the key (nlohmann's const operator[] requires it).
 const nlohmann::json& member(const nlohmann::json& object, std::string_view key);
@@ -91,14 +87,14 @@ class DepthLimitedSax {
 }  // namespace detail
 
 // parse_json for a reader of one's own: `sax` gets nlohmann's SAX events (nlohmann::json_sax) for a document
-// within the limits, and parsing stops at the first event that breaks them. Throws JsonError; a `sax` that
-// returns false from an event of its own ends the parse with "<what> was not accepted".
+// within the limits, and parsing stops at the first event that breaks them, with parse_json's Errors; a `sax`
+// that returns false from an event of its own ends the parse with "<what> was not accepted".
 template <class Sax>
-void parse_json_sax(std::string_view text, std::string_view what, Sax& sax, JsonLimits limits = {}) {
+Result<void> parse_json_sax(std::string_view text, std::string_view what, Sax& sax, JsonLimits limits = {}) {
   detail::DepthLimitedSax<Sax> limited(sax, what, limits.max_depth);
-  if (nlohmann::json::sax_parse(text, &limited)) return;
-  if (limited.error()) throw JsonError(*limited.error());
-  throw JsonError(std::string(what) + " was not accepted");
+  if (nlohmann::json::sax_parse(text, &limited)) return {};
+  if (limited.error()) return Error{*limited.error()};
+  return Error{std::string(what) + " was not accepted"};
 }
 
 }  // namespace tpustack::json

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result/result.h"
+
 namespace tpustack::kube {
 
 // Where the API server is and how to authenticate to it, from a kubeconfig or the in-cluster
@@ -23,18 +25,17 @@ struct ClusterConfig {
 inline constexpr std::string_view kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 // Reads the kubeconfig's `context` (its current-context when empty). Relative file paths are taken
-// from `base_dir`, as kubectl does. Throws std::runtime_error naming `source` and the missing or bad
-// entry.
-ClusterConfig parse_kubeconfig(std::string_view yaml_text, const std::string& source, const std::string& base_dir,
-                               std::string_view context = "");
-ClusterConfig load_kubeconfig(const std::string& path, std::string_view context = "");
+// from `base_dir`, as kubectl does. An Error names `source` and the missing or bad entry.
+Result<ClusterConfig> parse_kubeconfig(std::string_view yaml_text, const std::string& source,
+                                       const std::string& base_dir, std::string_view context = "");
+Result<ClusterConfig> load_kubeconfig(const std::string& path, std::string_view context = "");
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
 // KUBERNETES_SERVICE_HOST/PORT and the mounted service account (token, ca.crt, namespace).
-// Throws std::runtime_error when not running in a pod.
-ClusterConfig in_cluster_config(const EnvLookup& env, const std::string& service_account_dir);
-ClusterConfig in_cluster_config();
+// An Error when not running in a pod.
+Result<ClusterConfig> in_cluster_config(const EnvLookup& env, const std::string& service_account_dir);
+Result<ClusterConfig> in_cluster_config();
 
 // The namespace this process's pod runs in: POD_NAMESPACE (set from the downward API), else the mounted service
 // account's; empty when neither says.

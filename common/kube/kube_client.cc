@@ -256,13 +256,9 @@ void KubeClient::watch(const Resource& resource, std::string_view ns, const Watc
       return;
     }
     for (const std::string& line : lines.feed(std::string_view(buffer.data(), got))) {
-      WatchEvent event;
-      try {
-        event = parse_watch_event(line);
-      } catch (const std::invalid_argument& e) {
-        throw KubeError(502, "InvalidResponse", what + ": " + e.what());
-      }
-      if (!on_event(event)) return;
+      auto event = parse_watch_event(line);
+      if (!event) throw KubeError(502, "InvalidResponse", what + ": " + event.error().message);
+      if (!on_event(*event)) return;
     }
   }
 }

@@ -1,7 +1,6 @@
 #include "common/kube/watch_event.h"
 
 #include <initializer_list>
-#include <stdexcept>
 
 #include "common/json/parse_json.h"
 
@@ -24,22 +23,24 @@ std::string excerpt(std::string_view line) {
 
 // The fields the client, the informer and ObjectCache read of every event's object, checked here once so that
 // they can read them as the strings they must be.
-void check_object(const WatchEvent& event, std::string_view line) {
+Result<void> check_object(const WatchEvent& event, std::string_view line) {
   const auto must_be_strings = [&](const nlohmann::json& object, std::string_view where,
-                                   std::initializer_list<const char*> keys) {
+                                   std::initializer_list<const char*> keys) -> Result<void> {
     for (const char* key : keys) {
       if (auto value = object.find(key); value != object.end() && !value->is_string()) {
-        throw std::invalid_argument("watch event whose " + std::string(where) + key +
-                                    " is not a string: " + excerpt(line));
+        return Error{"watch event whose " + std::string(where) + key + " is not a string: " + excerpt(line)};
       }
     }
+    return {};
   };
   if (auto metadata = event.object.find("metadata"); metadata != event.object.end()) {
-    if (!metadata->is_object())
-      throw std::invalid_argument("watch event whose metadata is not an object: " + excerpt(line));
-    must_be_strings(*metadata, "metadata.", {"name", "namespace", "resourceVersion"});
+    if (!metadata->is_object()) return Error{"watch event whose metadata is not an object: " + excerpt(line)};
+    if (auto checked = must_be_strings(*metadata, "metadata.", {"name", "namespace", "resourceVersion"}); !checked) {
+      return checked;
+    }
   }
-  if (event.type == WatchEventType::kError) must_be_strings(event.object, "Status ", {"reason", "message"});
+  if (event.type == WatchEventType::kError) return must_be_strings(event.object, "Status ", {"reason", "message"});
+  return {};
 }
 
 }  // namespace
@@ -72,25 +73,22 @@ int WatchEvent::error_code() const {
   return code != object.end() && code->is_number_integer() ? code->get<int>() : 0;
 }
 
-WatchEvent parse_watch_event(std::string_view line) {
-  nlohmann::json doc;
-  try {
-    // Deeper than any Kubernetes object (a CRD's schema nests about 30 levels), shallow enough that copying the
-    // cached object can never overflow the stack.
-    doc = json::parse_json(line, "watch event", {.max_depth = 256});
-  } catch (const json::JsonError& e) {
-    throw std::invalid_argument(std::string(e.what()) + ": " + excerpt(line));
-  }
+Result<WatchEvent> parse_watch_event(std::string_view line) {
+  // Deeper than any Kubernetes object (a CRD's schema nests about 30 levels), shallow enough that copying the
+  // cached object can never overflow the stack.
+  auto parsed = json::parse_json(line, "watch event", {.max_depth = 256});
+  if (!parsed) return Error{parsed.error().message + ": " + excerpt(line)};
+  nlohmann::json& doc = *parsed;
   if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) {
-    throw std::invalid_argument("not a watch event: " + excerpt(line));
+    return Error{"not a watch event: " + excerpt(line)};
   }
   auto type = event_type(doc["type"].get<std::string>());
-  if (!type) throw std::invalid_argument("unknown watch event type in: " + excerpt(line));
+  if (!type) return Error{"unknown watch event type in: " + excerpt(line)};
   WatchEvent event;
   event.type = *type;
   if (auto object = doc.find("object"); object != doc.end()) event.object = std::move(*object);
-  if (!event.object.is_object()) throw std::invalid_argument("watch event without an object: " + excerpt(line));
-  check_object(event, line);
+  if (!event.object.is_object()) return Error{"watch event without an object: " + excerpt(line)};
+  if (auto checked = check_object(event, line); !checked) return checked.error();
   return event;
 }
 

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result/result.h"
+
 namespace tpustack::kube {
 
 enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };
@@ -23,8 +25,8 @@ struct WatchEvent {
   int error_code() const;
 };
 
-// Throws std::invalid_argument on a line that is not a watch event, quoting its start.
-WatchEvent parse_watch_event(std::string_view line);
+// The event on `line`, or an Error quoting the line's start where it is not a watch event.
+Result<WatchEvent> parse_watch_event(std::string_view line);
 
 // Splits the bytes of a stream into lines as they arrive; a line may span many reads.
 class LineSplitter {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -13,11 +14,19 @@ enum class ErrorKind {
   kFailedPrecondition,  // well formed, but the present state refuses it (an Unhealthy chip): FAILED_PRECONDITION
 };
 
+// What another service (the Kubernetes API server, GKE, a metadata server) answered a call that failed, for the
+// caller that decides by it whether to retry.
+struct PeerAnswer {
+  int http_status = 0;  // 0: no answer (refused, timed out)
+  std::string reason;   // machine-readable: a google.rpc status name ("RESOURCE_EXHAUSTED"), a Status reason
+};
+
 // What went wrong, worded for the person who supplied the input or runs the program: it names the file, field,
 // object or text at fault.
 struct Error {
   std::string message;
   ErrorKind kind = ErrorKind::kInvalidInput;
+  std::optional<PeerAnswer> peer = std::nullopt;  // set where the failure is another service's answer
 };
 
 // A value or the Error that prevented it: the return of every operation whose failure is expected (bad input,
@@ -59,5 +68,13 @@ class Result<void> {
  private:
   std::optional<Error> error_;
 };
+
+// The value, or the Error thrown as std::runtime_error: where a Result meets code that still reports failures by
+// exception to a request or thread boundary.
+template <typename T>
+T value_or_throw(Result<T> result) {
+  if (!result) throw std::runtime_error(result.error().message);
+  return std::move(result).value();
+}
 
 }  // namespace tpustack

@@ -6,7 +6,6 @@
 #include <tuple>
 
 #include "common/topology/host_grid.h"
-#include "common/topology/topology_error.h"
 
 namespace tpustack::topology {
 namespace {
@@ -16,32 +15,33 @@ struct Pool {
   std::set<int> must;
 };
 
-Pool validate(const ChipSearchRequest& r) {
-  (void)block_bounds(r.chips_per_host);
+Result<Pool> validate(const ChipSearchRequest& r) {
+  if (r.chips_per_host != 1 && r.chips_per_host != 2 && r.chips_per_host != 4 && r.chips_per_host != 8) {
+    return Error{"a TPU host has 1, 2, 4 or 8 chips, not " + std::to_string(r.chips_per_host)};
+  }
   Pool pool;
-  const auto check = [&](int chip) {
-    if (chip < 0 || chip >= r.chips_per_host) {
-      throw TopologyError("chip " + std::to_string(chip) + " does not exist on a " + std::to_string(r.chips_per_host) +
-                          "-chip host");
-    }
+  const auto exists = [&](int chip) { return chip >= 0 && chip < r.chips_per_host; };
+  const auto missing = [&](int chip) {
+    return Error{"chip " + std::to_string(chip) + " does not exist on a " + std::to_string(r.chips_per_host) +
+                 "-chip host"};
   };
   for (int c : r.available) {
-    check(c);
+    if (!exists(c)) return missing(c);
     pool.chips.insert(c);
   }
   // The kubelet's must-include devices are already the container's, so they count as available.
   for (int c : r.must_include) {
-    check(c);
+    if (!exists(c)) return missing(c);
     pool.chips.insert(c);
     pool.must.insert(c);
   }
   if (r.count < 1 || r.count > r.chips_per_host) {
-    throw TopologyError("cannot choose " + std::to_string(r.count) + " chips on a " + std::to_string(r.chips_per_host) +
-                        "-chip host");
+    return Error{"cannot choose " + std::to_string(r.count) + " chips on a " + std::to_string(r.chips_per_host) +
+                 "-chip host"};
   }
   if (static_cast<int>(pool.must.size()) > r.count) {
-    throw TopologyError(std::to_string(pool.must.size()) + " chips must be included but only " +
-                        std::to_string(r.count) + " are requested");
+    return Error{std::to_string(pool.must.size()) + " chips must be included but only " + std::to_string(r.count) +
+                 " are requested"};
   }
   return pool;
 }
@@ -95,27 +95,31 @@ std::optional<std::vector<int>> best_block(const ChipSearchRequest& r, const Poo
 
 }  // namespace
 
-std::optional<std::vector<int>> find_contiguous_block(const ChipSearchRequest& request) {
-  return best_block(request, validate(request));
+Result<std::optional<std::vector<int>>> find_contiguous_block(const ChipSearchRequest& request) {
+  const auto pool = validate(request);
+  if (!pool) return pool.error();
+  return best_block(request, *pool);
 }
 
-std::vector<int> preferred_chips(const ChipSearchRequest& request) {
-  const Pool pool = validate(request);
+Result<std::vector<int>> preferred_chips(const ChipSearchRequest& request) {
+  const auto valid = validate(request);
+  if (!valid) return valid.error();
+  const Pool& pool = *valid;
   const int count = request.count;
   if (count != request.chips_per_host && count != 1 && count != 2 && count != 4) {
-    throw TopologyError("a container gets 1, 2, 4 or all " + std::to_string(request.chips_per_host) +
-                        " chips of a host, not " + std::to_string(count));
+    return Error{"a container gets 1, 2, 4 or all " + std::to_string(request.chips_per_host) +
+                 " chips of a host, not " + std::to_string(count)};
   }
   if (static_cast<int>(pool.chips.size()) < count) {
-    throw TopologyError("requested " + std::to_string(count) + " chips but only " + std::to_string(pool.chips.size()) +
-                        " are available");
+    return Error{"requested " + std::to_string(count) + " chips but only " + std::to_string(pool.chips.size()) +
+                 " are available"};
   }
   if (auto block = best_block(request, pool)) return *block;
   const auto shape = block_bounds(count);
   std::string message = "no " + std::to_string(shape[0]) + "x" + std::to_string(shape[1]) +
                         " block of ICI neighbours is free among chips " + join_commas(pool.chips);
   if (!pool.must.empty()) message += " that holds chips " + join_commas(pool.must);
-  throw TopologyError(message);
+  return Error{message};
 }
 
 }  // namespace tpustack::topology

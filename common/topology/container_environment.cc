@@ -4,7 +4,6 @@
 #include <set>
 
 #include "common/topology/host_grid.h"
-#include "common/topology/topology_error.h"
 
 namespace tpustack::topology {
 namespace {
@@ -39,34 +38,34 @@ std::string runtime_metrics_ports(Generation generation, int chips) {
   return join_commas(ports);
 }
 
-std::map<std::string, std::string> container_environment(const SliceSpec& slice,
-                                                         const std::vector<AllocatedChip>& chips,
-                                                         const EnvironmentOptions& options) {
+Result<std::map<std::string, std::string>> container_environment(const SliceSpec& slice,
+                                                                 const std::vector<AllocatedChip>& chips,
+                                                                 const EnvironmentOptions& options) {
   const int per_host = slice.chips_per_host();
   const int count = static_cast<int>(chips.size());
   std::set<int> indices;
   std::set<int> numa_nodes;
   for (const auto& chip : chips) {
     if (chip.index < 0 || chip.index >= per_host) {
-      throw TopologyError("chip " + std::to_string(chip.index) + " does not exist on a " + std::to_string(per_host) +
-                          "-chip host");
+      return Error{"chip " + std::to_string(chip.index) + " does not exist on a " + std::to_string(per_host) +
+                   "-chip host"};
     }
     if (!indices.insert(chip.index).second) {
-      throw TopologyError("chip " + std::to_string(chip.index) + " is listed twice");
+      return Error{"chip " + std::to_string(chip.index) + " is listed twice"};
     }
     if (chip.numa_node >= 0) numa_nodes.insert(chip.numa_node);
   }
-  if (count == 0) throw TopologyError("no chips to allocate");
+  if (count == 0) return Error{"no chips to allocate"};
   const bool whole_host = count == per_host;
   if (!whole_host && count != 1 && count != 2 && count != 4) {
-    throw TopologyError("a container gets 1, 2, 4 or all " + std::to_string(per_host) + " chips of a host, not " +
-                        std::to_string(count));
+    return Error{"a container gets 1, 2, 4 or all " + std::to_string(per_host) + " chips of a host, not " +
+                 std::to_string(count)};
   }
   if (!is_chip_block(per_host, {indices.begin(), indices.end()})) {
     const auto shape = block_bounds(count);
-    throw TopologyError("chips " + join_commas(indices) + " are not a " + std::to_string(shape[0]) + "x" +
-                        std::to_string(shape[1]) + " block of ICI neighbours on a " + std::to_string(per_host) +
-                        "-chip host, the shape libtpu runs " + std::to_string(count) + " chips in");
+    return Error{"chips " + join_commas(indices) + " are not a " + std::to_string(shape[0]) + "x" +
+                 std::to_string(shape[1]) + " block of ICI neighbours on a " + std::to_string(per_host) +
+                 "-chip host, the shape libtpu runs " + std::to_string(count) + " chips in"};
   }
 
   const Generation generation = slice.generation();

@@ -4,7 +4,7 @@
 #include <array>
 #include <charconv>
 
-#include "common/topology/topology_error.h"
+#include <stdexcept>
 
 namespace tpustack::topology {
 namespace {
@@ -42,14 +42,14 @@ const GenerationInfo& info(Generation generation) {
   for (const auto& g : kGenerations) {
     if (g.generation == generation) return g;
   }
-  throw TopologyError("unknown TPU generation");
+  throw std::logic_error("Generation " + std::to_string(static_cast<int>(generation)) + " has no GenerationInfo");
 }
 
-Generation parse_generation(std::string_view text) {
+Result<Generation> parse_generation(std::string_view text) {
   for (const auto& g : kGenerations) {
     if (text == g.name || text == g.runtime_name || text == g.accelerator_label) return g.generation;
   }
-  throw TopologyError("unknown TPU generation '" + std::string(text) + "'; expected one of " + accepted_names());
+  return Error{"unknown TPU generation '" + std::string(text) + "'; expected one of " + accepted_names()};
 }
 
 bool generation_for_pci_device(std::uint16_t device_id, Generation& out) {
@@ -62,18 +62,18 @@ bool generation_for_pci_device(std::uint16_t device_id, Generation& out) {
   return false;
 }
 
-std::string machine_type(Generation generation, int chips_per_vm) {
+Result<std::string> machine_type(Generation generation, int chips_per_vm) {
   const auto& g = info(generation);
   if (std::find(g.chips_per_vm.begin(), g.chips_per_vm.end(), chips_per_vm) == g.chips_per_vm.end()) {
     std::string sizes;
     for (int n : g.chips_per_vm) sizes += (sizes.empty() ? "" : ", ") + std::to_string(n);
-    throw TopologyError(std::string(g.name) + " has no VM with " + std::to_string(chips_per_vm) +
-                        " chips; its VMs have " + sizes + " chips");
+    return Error{std::string(g.name) + " has no VM with " + std::to_string(chips_per_vm) + " chips; its VMs have " +
+                 sizes + " chips"};
   }
   return std::string(g.machine_type_prefix) + std::to_string(chips_per_vm) + "t";
 }
 
-MachineType parse_machine_type(std::string_view text) {
+Result<MachineType> parse_machine_type(std::string_view text) {
   for (const auto& g : kGenerations) {
     if (!text.starts_with(g.machine_type_prefix) || !text.ends_with("t")) continue;
     const std::string_view digits =
@@ -81,13 +81,13 @@ MachineType parse_machine_type(std::string_view text) {
     int chips = 0;
     const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), chips);
     if (ec != std::errc() || ptr != digits.data() + digits.size()) break;
-    if (machine_type(g.generation, chips) == text) return {g.generation, chips};
+    if (auto name = machine_type(g.generation, chips); name && *name == text) return MachineType{g.generation, chips};
   }
   std::string known;
   for (const auto& g : kGenerations) {
-    for (int n : g.chips_per_vm) known += (known.empty() ? "" : ", ") + machine_type(g.generation, n);
+    for (int n : g.chips_per_vm) known += (known.empty() ? "" : ", ") + *machine_type(g.generation, n);
   }
-  throw TopologyError("unknown TPU machine type '" + std::string(text) + "'; expected one of " + known);
+  return Error{"unknown TPU machine type '" + std::string(text) + "'; expected one of " + known};
 }
 
 }  // namespace tpustack::topology

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result/result.h"
+
 namespace tpustack::topology {
 
 enum class Generation { kV4, kV5e, kV5p, kV6e, kTpu7x };
@@ -42,20 +44,20 @@ std::span<const GenerationInfo> all_generations();
 const GenerationInfo& info(Generation generation);
 
 // Accepts the short name ("v6e"), libtpu's name ("v5litepod") and the node label value
-// ("tpu-v6e-slice"). Throws TopologyError listing the accepted names.
-Generation parse_generation(std::string_view text);
+// ("tpu-v6e-slice"). An Error lists the accepted names.
+Result<Generation> parse_generation(std::string_view text);
 
 // PCI device ID (vendor 0x1ae0) to generation; false when the ID is not a TPU we support.
 bool generation_for_pci_device(std::uint16_t device_id, Generation& out);
 
-// "ct6e-standard-4t" for (v6e, 4). Throws TopologyError when the generation has no such VM.
-std::string machine_type(Generation generation, int chips_per_vm);
+// "ct6e-standard-4t" for (v6e, 4), or an Error when the generation has no such VM.
+Result<std::string> machine_type(Generation generation, int chips_per_vm);
 
 struct MachineType {
   Generation generation;
   int chips_per_vm;
 };
-// Inverse of machine_type(): "ct5lp-hightpu-8t" → {v5e, 8}. Throws TopologyError.
-MachineType parse_machine_type(std::string_view text);
+// Inverse of machine_type(): "ct5lp-hightpu-8t" → {v5e, 8}; an Error lists the machine types there are.
+Result<MachineType> parse_machine_type(std::string_view text);
 
 }  // namespace tpustack::topology

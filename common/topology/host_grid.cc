@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <string>
-
-#include "common/topology/topology_error.h"
 
 namespace tpustack::topology {
 namespace {
@@ -12,8 +11,8 @@ namespace {
 void check_index(int chips_per_host, int index) {
   (void)block_bounds(chips_per_host);
   if (index < 0 || index >= chips_per_host) {
-    throw TopologyError("chip " + std::to_string(index) + " does not exist on a host with " +
-                        std::to_string(chips_per_host) + " chips");
+    throw std::invalid_argument("chip " + std::to_string(index) + " does not exist on a host with " +
+                                std::to_string(chips_per_host) + " chips");
   }
 }
 
@@ -30,7 +29,7 @@ std::array<int, 3> block_bounds(int chips) {
     case 8:
       return {2, 4, 1};
     default:
-      throw TopologyError("a TPU process runs on 1, 2, 4 or 8 chips of one host, not " + std::to_string(chips));
+      throw std::invalid_argument("a TPU process runs on 1, 2, 4 or 8 chips of one host, not " + std::to_string(chips));
   }
 }
 
@@ -44,8 +43,9 @@ ChipCoord chip_coordinates(int chips_per_host, int index) {
 int chip_index(int chips_per_host, ChipCoord coord) {
   const auto bounds = block_bounds(chips_per_host);
   if (coord.x < 0 || coord.y < 0 || coord.z != 0 || coord.x >= bounds[0] || coord.y >= bounds[1]) {
-    throw TopologyError("chip coordinate (" + std::to_string(coord.x) + "," + std::to_string(coord.y) + "," +
-                        std::to_string(coord.z) + ") is outside a " + std::to_string(chips_per_host) + "-chip host");
+    throw std::invalid_argument("chip coordinate (" + std::to_string(coord.x) + "," + std::to_string(coord.y) + "," +
+                                std::to_string(coord.z) + ") is outside a " + std::to_string(chips_per_host) +
+                                "-chip host");
   }
   return (coord.y / 2) * 4 + coord.x * 2 + coord.y % 2;
 }

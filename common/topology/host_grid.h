@@ -14,14 +14,15 @@ struct ChipCoord {
 };
 
 // The libtpu bounds of a block of `chips` chips on one host: 1 → 1,1,1; 2 → 1,2,1; 4 → 2,2,1;
-// 8 → 2,4,1 (GKE's TPU_CHIPS_PER_HOST_BOUNDS). Throws TopologyError for any other count: libtpu
-// cannot run on 3, 5, 6 or 7 chips of one host.
+// 8 → 2,4,1 (GKE's TPU_CHIPS_PER_HOST_BOUNDS). libtpu cannot run on 3, 5, 6 or 7 chips of one host: callers
+// check counts that come from outside first, so any other count is a programming error (std::invalid_argument).
 std::array<int, 3> block_bounds(int chips);
 
 // Host-local chip numbering. Chips come in 2x2 tiles stacked along y; inside a tile the index runs
 // along y first. This is the one numbering under which both published facts hold: a 2-chip process
 // gets consecutive chips 0,1 with bounds 1,2,1 (GKE, Ray), and each NUMA half of an 8-chip host is a
-// 2x2 block, chips 0-3 and 4-7 (Cloud TPU v5e docs).
+// 2x2 block, chips 0-3 and 4-7 (Cloud TPU v5e docs). A chip outside the host is a programming error
+// (std::invalid_argument), as for block_bounds.
 ChipCoord chip_coordinates(int chips_per_host, int index);
 int chip_index(int chips_per_host, ChipCoord coord);
 

@@ -12,15 +12,15 @@ namespace tpustack::topology {
 // like to libtpu. Constructed only through make(), so every SliceSpec is real hardware.
 class SliceSpec {
  public:
-  // Throws TopologyError when the VM cannot build the topology, e.g. v6e 4x4 on ct6e-standard-8t
+  // An Error when the VM cannot build the topology, e.g. v6e 4x4 on ct6e-standard-8t
   // (multi-host slices use 4-chip VMs) or 2x2 on an 8-chip VM.
-  static SliceSpec make(Generation generation, const Topology& topology, int chips_per_host);
+  static Result<SliceSpec> make(Generation generation, const Topology& topology, int chips_per_host);
   // From strings as they appear in node labels / flags ("tpu-v6e-slice", "4x4").
-  static SliceSpec make(std::string_view generation, std::string_view topology, int chips_per_host);
+  static Result<SliceSpec> make(std::string_view generation, std::string_view topology, int chips_per_host);
   // The usual VM: the one that holds the whole slice if one exists (v5e/v6e 2x4 → 8 chips),
   // otherwise the generation's multi-host VM.
-  static SliceSpec with_default_host(Generation generation, const Topology& topology);
-  static SliceSpec for_machine_type(const Topology& topology, std::string_view machine_type);
+  static Result<SliceSpec> with_default_host(Generation generation, const Topology& topology);
+  static Result<SliceSpec> for_machine_type(const Topology& topology, std::string_view machine_type);
 
   Generation generation() const { return generation_; }
   const GenerationInfo& generation_info() const { return info(generation_); }

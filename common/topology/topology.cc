@@ -4,8 +4,6 @@
 #include <array>
 #include <charconv>
 
-#include "common/topology/topology_error.h"
-
 namespace tpustack::topology {
 namespace {
 
@@ -27,7 +25,7 @@ std::string Topology::to_string() const {
   return out;
 }
 
-Topology parse_topology_syntax(std::string_view text) {
+Result<Topology> parse_topology_syntax(std::string_view text) {
   Topology t;
   int count = 0;
   std::string_view rest = text;
@@ -37,33 +35,35 @@ Topology parse_topology_syntax(std::string_view text) {
     int value = 0;
     const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
     if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || value < 1 || count == 3) {
-      throw TopologyError("'" + std::string(text) +
-                          "' is not a TPU topology: expected AxB or AxBxC with positive integers, e.g. 4x4 or 2x2x4");
+      return Error{"'" + std::string(text) +
+                   "' is not a TPU topology: expected AxB or AxBxC with positive integers, e.g. 4x4 or 2x2x4"};
     }
     t.dims[count++] = value;
     if (x == std::string_view::npos) break;
     rest.remove_prefix(x + 1);
   }
   if (count < 2) {
-    throw TopologyError("'" + std::string(text) + "' is not a TPU topology: expected AxB or AxBxC, e.g. 4x4 or 2x2x4");
+    return Error{"'" + std::string(text) + "' is not a TPU topology: expected AxB or AxBxC, e.g. 4x4 or 2x2x4"};
   }
   t.rank = count;
   return t;
 }
 
-Topology parse_topology(Generation generation, std::string_view text) {
+Result<Topology> parse_topology(Generation generation, std::string_view text) {
   const auto& g = info(generation);
-  const Topology t = parse_topology_syntax(text);
+  const auto syntax = parse_topology_syntax(text);
+  if (!syntax) return syntax;
+  const Topology& t = *syntax;
   const std::string name(g.name);
   if (t.rank != g.topology_rank) {
-    throw TopologyError("topology '" + std::string(text) + "' has " + std::to_string(t.rank) + " dimensions but " +
-                        name + " slices are " + std::to_string(g.topology_rank) + "D, e.g. " +
-                        (g.topology_rank == 2 ? "4x4" : "2x2x4"));
+    return Error{"topology '" + std::string(text) + "' has " + std::to_string(t.rank) + " dimensions but " + name +
+                 " slices are " + std::to_string(g.topology_rank) + "D, e.g. " +
+                 (g.topology_rank == 2 ? "4x4" : "2x2x4")};
   }
   if (g.topology_rank == 2) {
     if (std::find(k2DShapes.begin(), k2DShapes.end(), t.to_string()) == k2DShapes.end()) {
-      throw TopologyError("topology '" + std::string(text) + "' is not a " + name + " slice shape; " + name +
-                          " offers " + join(k2DShapes));
+      return Error{"topology '" + std::string(text) + "' is not a " + name + " slice shape; " + name + " offers " +
+                   join(k2DShapes)};
     }
     return t;
   }
@@ -73,15 +73,15 @@ Topology parse_topology(Generation generation, std::string_view text) {
       (g.ordered_dims ? " in non-decreasing order" : "") + ", at most " + std::to_string(g.max_cubes) + " 4x4x4 cubes";
   int cubes = 1;
   for (int d : t.dims) {
-    if (d % 4 != 0 || d > 256) throw TopologyError("topology '" + std::string(text) + "' is not valid: " + rule);
+    if (d % 4 != 0 || d > 256) return Error{"topology '" + std::string(text) + "' is not valid: " + rule};
     cubes *= d / 4;
   }
   if (g.ordered_dims && !(t.dims[0] <= t.dims[1] && t.dims[1] <= t.dims[2])) {
-    throw TopologyError("topology '" + std::string(text) + "' is not valid: " + rule);
+    return Error{"topology '" + std::string(text) + "' is not valid: " + rule};
   }
   if (cubes > g.max_cubes) {
-    throw TopologyError("topology '" + std::string(text) + "' needs " + std::to_string(cubes) + " cubes, more than a " +
-                        name + " pod has: " + rule);
+    return Error{"topology '" + std::string(text) + "' needs " + std::to_string(cubes) + " cubes, more than a " + name +
+                 " pod has: " + rule};
   }
   return t;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/result/result.h"
 #include "common/topology/generation.h"
 
 namespace tpustack::topology {
@@ -18,12 +19,12 @@ struct Topology {
   bool operator==(const Topology&) const = default;
 };
 
-// Reads "AxB" / "AxBxC" without checking what any generation offers. Throws TopologyError.
-Topology parse_topology_syntax(std::string_view text);
+// Reads "AxB" / "AxBxC" without checking what any generation offers.
+Result<Topology> parse_topology_syntax(std::string_view text);
 
 // Reads a topology and checks it is a slice shape the generation offers (§C.3): v5e/v6e 1x1 .. 16x16;
 // v4/v5p/tpu7x 2x2x1, 2x2x2, 2x2x4, 2x4x4 and multiples of 4 up to the generation's cube limit.
-// Throws TopologyError naming the accepted shapes.
-Topology parse_topology(Generation generation, std::string_view text);
+// An Error names the accepted shapes.
+Result<Topology> parse_topology(Generation generation, std::string_view text);
 
 }  // namespace tpustack::topology

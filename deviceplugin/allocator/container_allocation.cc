@@ -5,8 +5,6 @@
 #include <set>
 #include <utility>
 
-#include "common/topology/topology_error.h"
-
 namespace tpustack::deviceplugin {
 
 Result<ContainerAllocation> allocate_container(const HostInventory& inventory, const std::vector<std::string>& ids) {
@@ -29,13 +27,13 @@ Result<ContainerAllocation> allocate_container(const HostInventory& inventory, c
       if (paths.insert(path).second) out.devices.push_back({path, path, "mrw"});
     }
   }
-  try {
-    out.envs = topology::container_environment(inventory.slice, allocated, inventory.environment);
-  } catch (const topology::TopologyError& e) {
+  auto envs = topology::container_environment(inventory.slice, allocated, inventory.environment);
+  if (!envs) {
     std::string names;
     for (int i : indices) names += (names.empty() ? "" : ", ") + inventory.chips[i].id;
-    return Error{"device IDs [" + names + "] are not a chip set libtpu can run on: " + e.what()};
+    return Error{"device IDs [" + names + "] are not a chip set libtpu can run on: " + envs.error().message};
   }
+  out.envs = std::move(*envs);
   out.mounts.push_back({kTpuLogsDir, kTpuLogsDir, false});
   return out;
 }

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "common/topology/chip_search.h"
-#include "common/topology/topology_error.h"
 
 namespace tpustack::deviceplugin {
 
@@ -29,14 +28,14 @@ Result<std::vector<std::string>> preferred_allocation(const HostInventory& inven
   std::copy_if(available->begin(), available->end(), std::back_inserter(search.available),
                [&](int i) { return inventory.healthy[i]; });
   for (const auto& chip : inventory.chips) search.numa_of_chip.push_back(chip.numa_node);
-  try {
-    std::vector<std::string> ids;
-    for (int i : topology::preferred_chips(search)) ids.push_back(inventory.chips[i].id);
-    return ids;
-  } catch (const topology::TopologyError& e) {
+  const auto chosen = topology::preferred_chips(search);
+  if (!chosen) {
     return Error{"cannot choose " + std::to_string(request.size) + " of " + std::to_string(search.available.size()) +
-                 " available healthy chips: " + e.what()};
+                 " available healthy chips: " + chosen.error().message};
   }
+  std::vector<std::string> ids;
+  for (int i : *chosen) ids.push_back(inventory.chips[i].id);
+  return ids;
 }
 
 Result<std::vector<std::vector<std::string>>> preferred_allocations(const HostInventory& inventory,

@@ -23,9 +23,12 @@ void print_environment(std::ostringstream& out, const topology::SliceSpec& slice
   }
   out << "\nA container given " << indices.size() << (indices.size() == 1 ? " chip" : " chips") << " (" << ids
       << ") gets:\n";
-  for (const auto& [name, value] : topology::container_environment(slice, allocated)) {
-    out << "  " << name << "=" << value << "\n";
+  const auto env = topology::container_environment(slice, allocated);
+  if (!env) {
+    out << "  nothing: " << env.error().message << "\n";
+    return;
   }
+  for (const auto& [name, value] : *env) out << "  " << name << "=" << value << "\n";
 }
 
 }  // namespace
@@ -57,7 +60,12 @@ std::string describe_host(const topology::SliceSpec& slice, const std::vector<Ch
   print_environment(out, slice, chips, all);
   for (int count : {1, 2, 4}) {
     if (count >= slice.chips_per_host()) break;
-    print_environment(out, slice, chips, topology::preferred_chips({slice.chips_per_host(), count, all, {}, numa}));
+    const auto chosen = topology::preferred_chips({slice.chips_per_host(), count, all, {}, numa});
+    if (chosen) {
+      print_environment(out, slice, chips, *chosen);
+    } else {
+      out << "\nNo container can be given " << count << " chips: " << chosen.error().message << "\n";
+    }
   }
   if (slice.multi_host()) {
     out << "\nThis slice spans " << slice.hosts()

@@ -53,9 +53,8 @@ struct PluginSettings {
 const std::set<std::string>& config_keys();
 
 // Flags over the config file over the environment (the node facts' TPUSTACK_ACCELERATOR, TPUSTACK_TOPOLOGY,
-// TPUSTACK_CHIPS_PER_HOST) over defaults. Throws config::ConfigError (file:line:key, or the variable), or
-// std::invalid_argument (TopologyError for --simulate) for a bad flag value or a lock file inside
-// the plugin directory.
-PluginSettings resolve_settings(const FlagValues& flags, const config::SettingResolver& resolver);
+// TPUSTACK_CHIPS_PER_HOST) over defaults. An Error names what to fix: file:line:key, the variable or the flag
+// of a bad value, or a lock file inside the plugin directory.
+Result<PluginSettings> resolve_settings(const FlagValues& flags, const config::SettingResolver& resolver);
 
 }  // namespace tpustack::deviceplugin

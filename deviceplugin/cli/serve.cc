@@ -11,7 +11,6 @@
 
 #include "common/lifecycle/shutdown_signals.h"
 #include "common/metrics/metrics_server.h"
-#include "common/topology/topology_error.h"
 #include "deviceplugin/discovery/node_labels.h"
 #include "deviceplugin/discovery/simulated_host.h"
 #include "deviceplugin/discovery/sysfs_chips.h"
@@ -44,25 +43,43 @@ class Readiness {
   std::string status_ = "starting";
 };
 
-HostInventory discover(const PluginSettings& settings, const NodeFacts& facts) {
+Result<HostInventory> discover(const PluginSettings& settings, const NodeFacts& facts) {
   const bool resilience_off = facts.ici_resiliency_disabled && facts.ici_resiliency_disabled->value;
   if (settings.simulate || settings.simulate_node) {
-    const auto slice = settings.simulate ? *settings.simulate : declared_slice(facts);
-    auto chips = simulated_chips(slice);
+    const auto slice = settings.simulate ? Result<topology::SliceSpec>(*settings.simulate) : declared_slice(facts);
+    if (!slice) return slice.error();
+    auto chips = simulated_chips(*slice);
     const size_t count = chips.size();
-    return {slice, std::move(chips), std::vector<bool>(count, true), {resilience_off}, settings.simulate_device_nodes};
+    return HostInventory{
+        *slice, std::move(chips), std::vector<bool>(count, true), {resilience_off}, settings.simulate_device_nodes};
   }
-  auto scan = scan_sysfs_chips(settings.health.sysfs_root);
+  auto scanned = scan_sysfs_chips(settings.health.sysfs_root);
+  if (!scanned) return scanned.error();
+  SysfsScan& scan = *scanned;
   for (const auto& problem : scan.problems) spdlog::warn("discovery: {}", problem);
   if (!scan.generation) {
-    throw topology::TopologyError("no TPU chips (PCI vendor 0x1ae0) under " + settings.health.sysfs_root +
-                                  "/bus/pci/devices");
+    return Error{"no TPU chips (PCI vendor 0x1ae0) under " + settings.health.sysfs_root + "/bus/pci/devices"};
   }
   const size_t count = scan.chips.size();
-  return {resolve_slice(facts, *scan.generation, static_cast<int>(count)),
-          std::move(scan.chips),
-          std::vector<bool>(count, true),
-          {resilience_off}};
+  auto slice = resolve_slice(facts, *scan.generation, static_cast<int>(count));
+  if (!slice) return slice.error();
+  return HostInventory{*slice, std::move(scan.chips), std::vector<bool>(count, true), {resilience_off}};
+}
+
+// The facts of node `node_name`'s labels.
+Result<NodeFacts> label_facts(const PluginSettings& settings, const char* node_name) {
+  const std::string reading = std::string("cannot read the labels of node ") + node_name + ": ";
+  const auto config = api_server_config(settings.kubeconfig);
+  if (!config) return Error{reading + config.error().message};
+  std::map<std::string, std::string> labels;
+  // The Kubernetes client reports an API server that refuses or does not answer by exception (KubeError);
+  // converted here, naming the node.
+  try {
+    labels = read_node_labels(*config, node_name);
+  } catch (const std::runtime_error& e) {
+    return Error{reading + e.what()};
+  }
+  return facts_from_node_labels(labels);
 }
 
 }  // namespace
@@ -109,29 +126,32 @@ int serve(const PluginSettings& settings) {
   const NodeFacts& declared = settings.node;
   const char* node_name = std::getenv("NODE_NAME");
   std::optional<NodeFacts> from_labels;
+  const auto discover_once = [&]() -> Result<HostInventory> {
+    if (node_name && *node_name && !from_labels) {
+      auto facts = label_facts(settings, node_name);
+      if (!facts) return facts.error();
+      from_labels = std::move(*facts);
+      spdlog::info("read the labels of node {}", node_name);
+    }
+    return discover(settings, from_labels ? overlay(declared, *from_labels) : declared);
+  };
   std::optional<HostInventory> inventory;
   std::string last_error;
   while (!inventory && !stopping) {
-    try {
-      if (node_name && *node_name && !from_labels) {
-        try {
-          from_labels = facts_from_node_labels(read_node_labels(api_server_config(settings.kubeconfig), node_name));
-        } catch (const std::runtime_error& e) {
-          throw std::runtime_error(std::string("cannot read the labels of node ") + node_name + ": " + e.what());
-        }
-        spdlog::info("read the labels of node {}", node_name);
-      }
-      inventory = discover(settings, from_labels ? overlay(declared, *from_labels) : declared);
-    } catch (const std::exception& e) {
-      if (e.what() != last_error) {
-        spdlog::error("discovery: {}; retrying every {}s", e.what(),
-                      std::chrono::duration_cast<std::chrono::seconds>(settings.discovery_retry).count());
-        last_error = e.what();
-      }
-      readiness.set(std::string("discovery: ") + e.what());
-      for (auto waited = 0ns; waited < settings.discovery_retry && !stopping; waited += 100ms) {
-        std::this_thread::sleep_for(100ms);
-      }
+    auto found = discover_once();
+    if (found) {
+      inventory = std::move(*found);
+      break;
+    }
+    const std::string& why = found.error().message;
+    if (why != last_error) {
+      spdlog::error("discovery: {}; retrying every {}s", why,
+                    std::chrono::duration_cast<std::chrono::seconds>(settings.discovery_retry).count());
+      last_error = why;
+    }
+    readiness.set("discovery: " + why);
+    for (auto waited = 0ns; waited < settings.discovery_retry && !stopping; waited += 100ms) {
+      std::this_thread::sleep_for(100ms);
     }
   }
   if (!inventory) return 0;

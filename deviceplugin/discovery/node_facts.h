@@ -25,17 +25,18 @@ struct NodeFacts {
 // Fields of `preferred` win; the rest come from `fallback`.
 NodeFacts overlay(const NodeFacts& preferred, const NodeFacts& fallback);
 
-// cloud.google.com/gke-tpu-accelerator, gke-tpu-topology, gke-accelerator-count, gke-tpu-ici-resiliency.
-NodeFacts facts_from_node_labels(const std::map<std::string, std::string>& labels);
+// cloud.google.com/gke-tpu-accelerator, gke-tpu-topology, gke-accelerator-count, gke-tpu-ici-resiliency; an
+// Error names the label whose value is not a count of chips.
+Result<NodeFacts> facts_from_node_labels(const std::map<std::string, std::string>& labels);
 
 // The slice this host belongs to, from declared facts checked against what discovery found
 // (`found` chips of generation `found_generation`). Without a declared topology the host is taken to
-// be a whole single-host slice of the chips found. Throws TopologyError naming the source of a
-// mismatch, e.g. "found 4 chips but node label cloud.google.com/gke-accelerator-count says 8".
-topology::SliceSpec resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found);
+// be a whole single-host slice of the chips found. An Error names the source of a mismatch, e.g.
+// "found 4 chips but node label cloud.google.com/gke-accelerator-count says 8".
+Result<topology::SliceSpec> resolve_slice(const NodeFacts& facts, topology::Generation found_generation, int found);
 
 // The slice the facts alone declare (for `--simulate node`): accelerator and topology are required,
-// chips per host defaults to the generation's usual VM for that topology. Throws TopologyError.
-topology::SliceSpec declared_slice(const NodeFacts& facts);
+// chips per host defaults to the generation's usual VM for that topology.
+Result<topology::SliceSpec> declared_slice(const NodeFacts& facts);
 
 }  // namespace tpustack::deviceplugin

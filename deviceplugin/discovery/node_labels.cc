@@ -7,7 +7,7 @@
 
 namespace tpustack::deviceplugin {
 
-kube::ClusterConfig api_server_config(const std::string& kubeconfig) {
+Result<kube::ClusterConfig> api_server_config(const std::string& kubeconfig) {
   if (!kubeconfig.empty()) return kube::load_kubeconfig(kubeconfig);
   if (const char* env = std::getenv("KUBECONFIG"); env && *env) return kube::load_kubeconfig(env);
   return kube::in_cluster_config();

@@ -8,8 +8,8 @@
 namespace tpustack::deviceplugin {
 
 // How to reach the API server: the kubeconfig at `kubeconfig` when given, else $KUBECONFIG when
-// set, else the pod's service account (in-cluster). Throws std::runtime_error when none applies.
-kube::ClusterConfig api_server_config(const std::string& kubeconfig);
+// set, else the pod's service account (in-cluster). An Error when none applies or the kubeconfig is bad.
+Result<kube::ClusterConfig> api_server_config(const std::string& kubeconfig);
 
 // The labels of Node `node_name` (one GET). Throws kube::KubeError when the API server refuses or
 // does not answer.

@@ -3,35 +3,34 @@
 #include <charconv>
 #include <cstdio>
 
-#include "common/topology/topology_error.h"
-
 namespace tpustack::deviceplugin {
 
 using topology::DeviceNodeStyle;
 using topology::SliceSpec;
-using topology::TopologyError;
 
-SliceSpec parse_simulate_spec(std::string_view text) {
+Result<SliceSpec> parse_simulate_spec(std::string_view text) {
   const size_t first = text.find(':');
   if (first == std::string_view::npos) {
-    throw TopologyError("--simulate '" + std::string(text) +
-                        "' must be GEN:TOPOLOGY[:CHIPS_PER_HOST], e.g. v6e:4x4:4 or v5e:2x4:8");
+    return Error{"--simulate '" + std::string(text) +
+                 "' must be GEN:TOPOLOGY[:CHIPS_PER_HOST], e.g. v6e:4x4:4 or v5e:2x4:8"};
   }
   const std::string_view generation_text = text.substr(0, first);
   std::string_view rest = text.substr(first + 1);
   const size_t second = rest.find(':');
   const std::string_view topology_text = rest.substr(0, second);
   const auto generation = topology::parse_generation(generation_text);
-  const auto shape = topology::parse_topology(generation, topology_text);
-  if (second == std::string_view::npos) return SliceSpec::with_default_host(generation, shape);
+  if (!generation) return generation.error();
+  const auto shape = topology::parse_topology(*generation, topology_text);
+  if (!shape) return shape.error();
+  if (second == std::string_view::npos) return SliceSpec::with_default_host(*generation, *shape);
   const std::string_view chips_text = rest.substr(second + 1);
   int chips = 0;
   const auto [ptr, ec] = std::from_chars(chips_text.data(), chips_text.data() + chips_text.size(), chips);
   if (ec != std::errc() || ptr != chips_text.data() + chips_text.size()) {
-    throw TopologyError("--simulate '" + std::string(text) + "': CHIPS_PER_HOST must be a number, got '" +
-                        std::string(chips_text) + "'");
+    return Error{"--simulate '" + std::string(text) + "': CHIPS_PER_HOST must be a number, got '" +
+                 std::string(chips_text) + "'"};
   }
-  return SliceSpec::make(generation, shape, chips);
+  return SliceSpec::make(*generation, *shape, chips);
 }
 
 std::vector<Chip> simulated_chips(const SliceSpec& slice) {

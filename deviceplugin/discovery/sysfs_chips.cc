@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <stdexcept>
 #include <tuple>
 
 namespace tpustack::deviceplugin {
@@ -49,7 +48,7 @@ std::string accel_name_of(const fs::path& function_dir) {
 
 }  // namespace
 
-SysfsScan scan_sysfs_chips(const std::string& sysfs_root) {
+Result<SysfsScan> scan_sysfs_chips(const std::string& sysfs_root) {
   SysfsScan scan;
   const fs::path devices = fs::path(sysfs_root) / "bus/pci/devices";
   std::map<std::string, std::vector<Function>> by_slot;
@@ -61,9 +60,9 @@ SysfsScan scan_sysfs_chips(const std::string& sysfs_root) {
     Generation generation;
     if (!device || !topology::generation_for_pci_device(static_cast<std::uint16_t>(*device), generation)) continue;
     if (scan.generation && *scan.generation != generation) {
-      throw std::runtime_error("sysfs " + devices.string() + " holds TPUs of two generations (" +
-                               std::string(topology::info(*scan.generation).name) + " and " +
-                               std::string(topology::info(generation).name) + "); one node serves one generation");
+      return Error{"sysfs " + devices.string() + " holds TPUs of two generations (" +
+                   std::string(topology::info(*scan.generation).name) + " and " +
+                   std::string(topology::info(generation).name) + "); one node serves one generation"};
     }
     scan.generation = generation;
     Function function;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result/result.h"
 #include "common/topology/generation.h"
 #include "deviceplugin/discovery/chip.h"
 
@@ -20,7 +21,7 @@ struct SysfsScan {
 // generation, grouped by slot (DDDD:BB:DD) into chips. Device nodes are /dev/accelN (from the
 // function's accel/ class directory) for v4 and /dev/vfio/<iommu group> plus /dev/vfio/vfio for
 // VFIO generations; chip IDs are "accelN" / "vfio<first group>", stable across restarts because the
-// kubelet checkpoints allocations by ID. Throws std::runtime_error when two generations are present.
-SysfsScan scan_sysfs_chips(const std::string& sysfs_root);
+// kubelet checkpoints allocations by ID. An Error when two generations are present.
+Result<SysfsScan> scan_sysfs_chips(const std::string& sysfs_root);
 
 }  // namespace tpustack::deviceplugin

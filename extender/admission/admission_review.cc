@@ -21,25 +21,22 @@ bool AdmissionRequest::creates_pod() const {
   return group.empty() && kind == "Pod" && operation == "CREATE" && sub_resource.empty() && object.is_object();
 }
 
-AdmissionRequest read_admission_review(std::string_view body) {
-  json review;
-  try {
-    review = tpustack::json::parse_json(body, "AdmissionReview");
-  } catch (const tpustack::json::JsonError& e) {
-    throw AdmissionReviewError(e.what());
-  }
-  if (!review.is_object()) throw AdmissionReviewError("AdmissionReview must be a JSON object");
+Result<AdmissionRequest> read_admission_review(std::string_view body) {
+  auto parsed = tpustack::json::parse_json(body, "AdmissionReview");
+  if (!parsed) return parsed.error();
+  const json& review = *parsed;
+  if (!review.is_object()) return Error{"AdmissionReview must be a JSON object"};
   if (text(review, "apiVersion") != kAdmissionApiVersion || text(review, "kind") != "AdmissionReview") {
-    throw AdmissionReviewError("expected apiVersion " + std::string(kAdmissionApiVersion) +
-                               " kind AdmissionReview, got apiVersion \"" + text(review, "apiVersion") + "\" kind \"" +
-                               text(review, "kind") + "\"");
+    return Error{"expected apiVersion " + std::string(kAdmissionApiVersion) +
+                 " kind AdmissionReview, got apiVersion \"" + text(review, "apiVersion") + "\" kind \"" +
+                 text(review, "kind") + "\""};
   }
   auto it = review.find("request");
-  if (it == review.end() || !it->is_object()) throw AdmissionReviewError("AdmissionReview without a request");
+  if (it == review.end() || !it->is_object()) return Error{"AdmissionReview without a request"};
   const json& request = *it;
   AdmissionRequest read;
   read.uid = text(request, "uid");
-  if (read.uid.empty()) throw AdmissionReviewError("AdmissionReview request without a uid");
+  if (read.uid.empty()) return Error{"AdmissionReview request without a uid"};
   if (auto kind = request.find("kind"); kind != request.end()) {
     read.group = text(*kind, "group");
     read.kind = text(*kind, "kind");
@@ -47,7 +44,7 @@ AdmissionRequest read_admission_review(std::string_view body) {
   read.operation = text(request, "operation");
   read.sub_resource = text(request, "subResource");
   read.ns = text(request, "namespace");
-  if (auto object = request.find("object"); object != request.end()) read.object = std::move(*object);
+  if (auto object = request.find("object"); object != request.end()) read.object = *object;
   return read;
 }
 

@@ -1,22 +1,17 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "common/result/result.h"
 
 // AdmissionReview admission.k8s.io/v1 as kube-apiserver sends it to a mutating webhook, and the review it
 // expects back.
 namespace tpustack::admission {
 
 inline constexpr std::string_view kAdmissionApiVersion = "admission.k8s.io/v1";
-
-// A body that is not an AdmissionReview admission.k8s.io/v1 with a request: answered 400 with what().
-class AdmissionReviewError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 // The parts of request a mutating webhook uses.
 struct AdmissionRequest {
@@ -32,9 +27,9 @@ struct AdmissionRequest {
   bool creates_pod() const;
 };
 
-// Throws AdmissionReviewError naming what is wrong: not JSON, nested too deep, another apiVersion or kind, no
-// request or request.uid.
-AdmissionRequest read_admission_review(std::string_view body);
+// The request of an AdmissionReview admission.k8s.io/v1, or an Error (answered 400) naming what is wrong: not
+// JSON, nested too deep, another apiVersion or kind, no request or request.uid.
+Result<AdmissionRequest> read_admission_review(std::string_view body);
 
 // The AdmissionReview answering `request`: allowed, with `patch` (JSON Patch operations) as base64 when it has
 // any.

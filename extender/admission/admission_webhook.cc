@@ -18,9 +18,11 @@ http::TlsCertificate serving_certificate(const WebhookCertificates& certificates
 AdmissionWebhook::AdmissionWebhook(AdmissionWebhookOptions options, kube::KubeClient& client)
     : options_(std::move(options)), secret_(client, options_.ns) {}
 
-void AdmissionWebhook::start() {
+Result<void> AdmissionWebhook::start() {
   if (!options_.cert_file.empty()) {
-    auto certificate = read_certificate_files(options_.cert_file, options_.key_file);
+    auto read = read_certificate_files(options_.cert_file, options_.key_file);
+    if (!read) return read.error();
+    const http::TlsCertificate& certificate = *read;
     listener_ = std::make_unique<WebhookListener>(options_.listener, certificate);
     file_watch_ = std::make_unique<CertificateFileWatch>(
         options_.cert_file, options_.key_file, certificate, options_.file_check_interval,
@@ -29,7 +31,7 @@ void AdmissionWebhook::start() {
     file_watch_->start();
     spdlog::info("admission webhook: certificate from {} (re-read every {} ms)", options_.cert_file,
                  options_.file_check_interval.count());
-    return;
+    return {};
   }
   auto certificates = secret_.ensure();
   serving_pem_ = certificates.serving.certificate_pem;
@@ -41,6 +43,7 @@ void AdmissionWebhook::start() {
   }
   spdlog::info("admission webhook: certificate from Secret {}/{}", secret_.ns(), kWebhookCaSecret);
   secret_keeper_ = std::jthread([this](std::stop_token stop) { keep_secret(stop); });
+  return {};
 }
 
 void AdmissionWebhook::stop() {

@@ -31,9 +31,10 @@ class AdmissionWebhook {
   AdmissionWebhook(AdmissionWebhookOptions options, kube::KubeClient& client);
   ~AdmissionWebhook() { stop(); }
 
-  // Reads or makes the certificate and starts serving. Throws std::runtime_error (unreadable files, a busy
-  // address) or kube::KubeError (the Secret cannot be read or written).
-  void start();
+  // Reads or makes the certificate and starts serving. An Error names certificate files that cannot be read;
+  // a busy address (std::runtime_error) and a Secret that cannot be read or written (kube::KubeError) are
+  // thrown.
+  Result<void> start();
   void stop();
   int port() const { return listener_ ? listener_->port() : 0; }
 

@@ -11,9 +11,12 @@
 
 namespace tpustack::admission {
 
-http::TlsCertificate read_certificate_files(const std::string& cert_file, const std::string& key_file) {
-  return {files::read_file_text(cert_file, "webhook certificate"),
-          files::read_file_text(key_file, "webhook private key")};
+Result<http::TlsCertificate> read_certificate_files(const std::string& cert_file, const std::string& key_file) {
+  auto chain = files::read_file_text(cert_file, "webhook certificate");
+  if (!chain) return chain.error();
+  auto key = files::read_file_text(key_file, "webhook private key");
+  if (!key) return key.error();
+  return http::TlsCertificate{std::move(*chain), std::move(*key)};
 }
 
 CertificateFileWatch::CertificateFileWatch(std::string cert_file, std::string key_file, http::TlsCertificate current,
@@ -33,13 +36,12 @@ void CertificateFileWatch::start() {
 void CertificateFileWatch::stop() { thread_ = {}; }
 
 void CertificateFileWatch::check() {
-  http::TlsCertificate now;
-  try {
-    now = read_certificate_files(cert_file_, key_file_);
-  } catch (const std::exception& e) {
-    spdlog::debug("webhook certificate files: {}", e.what());  // mid-swap; the next check sees both
+  const auto read = read_certificate_files(cert_file_, key_file_);
+  if (!read) {
+    spdlog::debug("webhook certificate files: {}", read.error().message);  // mid-swap; the next check sees both
     return;
   }
+  const http::TlsCertificate& now = *read;
   if (now.chain_pem == last_seen_.chain_pem && now.key_pem == last_seen_.key_pem) return;
   last_seen_ = now;
   try {

@@ -6,12 +6,13 @@
 #include <thread>
 
 #include "common/http/http_server.h"
+#include "common/result/result.h"
 
 namespace tpustack::admission {
 
-// The certificate and key files cert-manager keeps current in a mounted Secret. Throws std::runtime_error naming
-// a file that cannot be read.
-http::TlsCertificate read_certificate_files(const std::string& cert_file, const std::string& key_file);
+// The certificate and key files cert-manager keeps current in a mounted Secret, or an Error naming a file that
+// cannot be read.
+Result<http::TlsCertificate> read_certificate_files(const std::string& cert_file, const std::string& key_file);
 
 // Re-reads the two files every `interval` and hands a changed pair to `on_change` (the kubelet swaps a mounted
 // Secret's files through a symlink, so contents are compared, not modification times). A pair `on_change`

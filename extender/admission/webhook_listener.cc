@@ -55,13 +55,12 @@ http::Response WebhookListener::serve(const http::Request& request) const {
 }
 
 http::Response WebhookListener::mutate(const http::Request& request) const {
-  AdmissionRequest review;
-  try {
-    review = read_admission_review(request.body);
-  } catch (const AdmissionReviewError& e) {
-    spdlog::warn("admission webhook: refused a request: {}", e.what());
-    return text_reply(400, e.what());
+  auto read = read_admission_review(request.body);
+  if (!read) {
+    spdlog::warn("admission webhook: refused a request: {}", read.error().message);
+    return text_reply(400, read.error().message);
   }
+  const AdmissionRequest& review = *read;
   PodMutation mutation;
   if (review.creates_pod()) {
     try {

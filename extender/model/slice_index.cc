@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "common/topology/topology_error.h"
-
 namespace tpustack::extender {
 
 namespace {
@@ -70,10 +68,11 @@ void SliceIndex::add_pool(const std::vector<const TpuNode*>& nodes) {
   } else if (chips_per_host == 0) {
     shape.shape_problem = "no google.com/tpu allocatable yet (device plugin not registered?)";
   } else {
-    try {
-      shape.spec = topology::SliceSpec::make(first.accelerator, first.topology, chips_per_host);
-    } catch (const topology::TopologyError& e) {
-      shape.shape_problem = e.what();
+    auto spec = topology::SliceSpec::make(first.accelerator, first.topology, chips_per_host);
+    if (spec) {
+      shape.spec = std::move(*spec);
+    } else {
+      shape.shape_problem = spec.error().message;
     }
   }
 

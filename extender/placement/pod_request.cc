@@ -1,6 +1,5 @@
 #include "extender/placement/pod_request.h"
 
-#include "common/topology/topology_error.h"
 #include "extender/model/kube_names.h"
 #include "extender/placement/multislice_unit.h"
 
@@ -30,12 +29,12 @@ std::optional<std::string> check_group(const PodRequest& request) {
 
 // A pod may ask for a few chips of a single-host slice (1 chip of a v6e 2x2 host): its spec is the host's.
 std::optional<topology::SliceSpec> part_of_one_host(const TpuPod& pod) {
-  try {
-    auto generation = topology::parse_generation(pod.accelerator);
-    auto host = topology::SliceSpec::with_default_host(generation, topology::parse_topology(generation, pod.topology));
-    if (!host.multi_host() && pod.chips < host.chips_per_host()) return host;
-  } catch (const topology::TopologyError&) {
-  }
+  auto generation = topology::parse_generation(pod.accelerator);
+  if (!generation) return std::nullopt;
+  auto shape = topology::parse_topology(*generation, pod.topology);
+  if (!shape) return std::nullopt;
+  auto host = topology::SliceSpec::with_default_host(*generation, *shape);
+  if (host && !host->multi_host() && pod.chips < host->chips_per_host()) return *host;
   return std::nullopt;
 }
 
@@ -65,20 +64,20 @@ PodRequest analyze_pod(TpuPod pod, const SliceIndex& index) {
     return request;
   }
   if (p.topology.empty()) return request;
-  try {
-    request.spec = topology::SliceSpec::make(p.accelerator, p.topology, p.chips);
-  } catch (const topology::TopologyError& e) {
+  auto spec = topology::SliceSpec::make(p.accelerator, p.topology, p.chips);
+  if (!spec) {
     request.problem = "pod asks for " + p.accelerator + " " + p.topology + " with " + std::to_string(p.chips) +
-                      " chips per pod: " + e.what();
+                      " chips per pod: " + spec.error().message;
     request.spec = part_of_one_host(p);
     if (request.spec) request.problem.reset();
     return request;
   }
+  request.spec = *spec;
   if (!request.spec->multi_host()) return request;
   if (!p.group) {
     // Without a group, 4 chips of "2x4" means half of one 8-chip host, not a 2-host slice.
     if ((request.spec = part_of_one_host(p))) return request;
-    request.spec = topology::SliceSpec::make(p.accelerator, p.topology, p.chips);
+    request.spec = std::move(*spec);
     request.problem = request.wanted() + " spans several hosts, so its pods must form a group: a JobSet, an " +
                       "Indexed Job, or the labels " + std::string(names::kGroupLabel) + " and " +
                       std::string(names::kGroupSizeLabel);

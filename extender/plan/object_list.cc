@@ -1,7 +1,6 @@
 #include "extender/plan/object_list.h"
 
 #include <charconv>
-#include <stdexcept>
 
 #include <yaml-cpp/yaml.h>
 
@@ -39,28 +38,40 @@ nlohmann::json to_json(const YAML::Node& node) {
   }
 }
 
-void collect(const nlohmann::json& document, std::vector<nlohmann::json>& out, const std::string& source) {
-  if (document.is_null()) return;
+// Adds the objects of `document` to `out`; false when it holds something else.
+bool collect(const nlohmann::json& document, std::vector<nlohmann::json>& out) {
+  if (document.is_null()) return true;
   if (document.is_array()) {
-    for (const auto& item : document) collect(item, out, source);
-    return;
+    for (const auto& item : document) {
+      if (!collect(item, out)) return false;
+    }
+    return true;
   }
-  if (!document.is_object()) throw std::runtime_error(source + ": expected Kubernetes objects or a List of them");
+  if (!document.is_object()) return false;
   if (document.contains("items") && document["items"].is_array()) {
-    for (const auto& item : document["items"]) collect(item, out, source);
-    return;
+    for (const auto& item : document["items"]) {
+      if (!collect(item, out)) return false;
+    }
+    return true;
   }
   out.push_back(document);
+  return true;
 }
 
 }  // namespace
 
-std::vector<nlohmann::json> parse_object_list(std::string_view text, const std::string& source) {
+Result<std::vector<nlohmann::json>> parse_object_list(std::string_view text, const std::string& source) {
   std::vector<nlohmann::json> objects;
+  // yaml-cpp reports text that is not YAML by exception; converted here, naming the source and the line.
   try {
-    for (const auto& document : YAML::LoadAll(std::string(text))) collect(to_json(document), objects, source);
+    for (const auto& document : YAML::LoadAll(std::string(text))) {
+      if (!collect(to_json(document), objects)) {
+        return Error{source + ":" + std::to_string(document.Mark().line + 1) +
+                     ": expected Kubernetes objects or a List of them"};
+      }
+    }
   } catch (const YAML::Exception& e) {
-    throw std::runtime_error(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return Error{source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg};
   }
   return objects;
 }

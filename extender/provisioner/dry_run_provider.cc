@@ -7,14 +7,14 @@
 
 namespace tpustack::provisioning {
 
-std::vector<PoolState> DryRunProvider::list() {
+Result<std::vector<PoolState>> DryRunProvider::list() {
   std::lock_guard lock(mu_);
   std::vector<PoolState> out;
   for (const auto& [name, pool] : pools_) out.push_back(pool);
   return out;
 }
 
-void DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
+Result<void> DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
   std::string operation = fmt::format("create {} {} x{} {}", spec.name, spec.slice.machine_type(), spec.node_count,
                                       spec.slice.topology().to_string());
   GkePoolOptions gke;
@@ -23,23 +23,26 @@ void DryRunProvider::create(const PoolSpec& spec, std::stop_token) {
   std::lock_guard lock(mu_);
   operations_.push_back(operation);
   pools_[spec.name] = {spec.name, PoolStatus::kRunning, "", spec.labels, spec.node_count, spec.chips()};
+  return {};
 }
 
-void DryRunProvider::resize(const std::string& pool, int node_count, std::stop_token) {
+Result<void> DryRunProvider::resize(const std::string& pool, int node_count, std::stop_token) {
   spdlog::info("dry-run provider: would resize pool {} to {} nodes", pool, node_count);
   std::lock_guard lock(mu_);
   operations_.push_back(fmt::format("resize {} x{}", pool, node_count));
   auto it = pools_.find(pool);
-  if (it == pools_.end() || it->second.node_count == 0) return;
+  if (it == pools_.end() || it->second.node_count == 0) return {};
   it->second.chips = it->second.chips / it->second.node_count * node_count;
   it->second.node_count = node_count;
+  return {};
 }
 
-void DryRunProvider::remove(const std::string& pool, std::stop_token) {
+Result<void> DryRunProvider::remove(const std::string& pool, std::stop_token) {
   spdlog::info("dry-run provider: would delete pool {}", pool);
   std::lock_guard lock(mu_);
   operations_.push_back("delete " + pool);
   pools_.erase(pool);
+  return {};
 }
 
 std::vector<std::string> DryRunProvider::operations() const {

@@ -14,10 +14,10 @@ namespace tpustack::provisioning {
 class DryRunProvider : public NodePoolProvider {
  public:
   std::string name() const override { return "dry-run"; }
-  std::vector<PoolState> list() override;
-  void create(const PoolSpec& spec, std::stop_token stop) override;
-  void resize(const std::string& pool, int node_count, std::stop_token stop) override;
-  void remove(const std::string& pool, std::stop_token stop) override;
+  Result<std::vector<PoolState>> list() override;
+  Result<void> create(const PoolSpec& spec, std::stop_token stop) override;
+  Result<void> resize(const std::string& pool, int node_count, std::stop_token stop) override;
+  Result<void> remove(const std::string& pool, std::stop_token stop) override;
 
   // "create NAME MACHINE_TYPE xN TOPOLOGY", "resize NAME xN", "delete NAME", in order.
   std::vector<std::string> operations() const;

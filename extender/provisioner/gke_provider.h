@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,29 +38,32 @@ class GkeProvider : public NodePoolProvider {
  public:
   // Start: fills project, location and cluster from the metadata server where the settings leave them
   // empty, reads the cluster (zones, release channel) and decides how its pools are built (fit_cluster()),
-  // and lists the region's workload policies. Logs what the operator should know; throws ProviderError
-  // saying why when the cluster cannot be used or does not answer within start_patience.
-  explicit GkeProvider(GkeSettings settings);
+  // and lists the region's workload policies. Logs what the operator should know; a provider_error() says why
+  // the cluster cannot be used or did not answer within start_patience.
+  static Result<std::unique_ptr<GkeProvider>> start(GkeSettings settings);
 
   std::string name() const override { return "gke"; }
-  std::vector<PoolState> list() override;
+  Result<std::vector<PoolState>> list() override;
   // A tpu7x multi-host pool's workload policy is checked first: a missing one fails with the gcloud line.
-  void create(const PoolSpec& spec, std::stop_token stop) override;
-  void resize(const std::string& pool, int node_count, std::stop_token stop) override;
-  void remove(const std::string& pool, std::stop_token stop) override;
+  Result<void> create(const PoolSpec& spec, std::stop_token stop) override;
+  Result<void> resize(const std::string& pool, int node_count, std::stop_token stop) override;
+  Result<void> remove(const std::string& pool, std::stop_token stop) override;
 
   const GkeSettings& settings() const { return settings_; }
   const GkeCluster& cluster() const { return cluster_; }
   const ClusterFit& fit() const { return fit_; }
 
  private:
+  explicit GkeProvider(GkeSettings settings);
+  // What start() does once the settings are kept.
+  Result<void> connect();
   // One request to the container API (or `base`); a 401 fetches a new token and asks once more.
-  nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
-                      const std::string& base = "");
-  nlohmann::json call_once(const std::string& base, const std::string& method, const std::string& path,
-                           const nlohmann::json& body);
-  void wait_for(const nlohmann::json& operation, std::stop_token stop);
-  void require_workload_policy(const PoolSpec& spec);
+  Result<nlohmann::json> call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
+                              const std::string& base = "");
+  Result<nlohmann::json> call_once(const std::string& base, const std::string& method, const std::string& path,
+                                   const nlohmann::json& body);
+  Result<void> wait_for(const nlohmann::json& operation, std::stop_token stop);
+  Result<void> require_workload_policy(const PoolSpec& spec);
   void report_workload_policies();
   std::string cluster_path() const;
 

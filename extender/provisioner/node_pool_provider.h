@@ -4,13 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "common/result/result.h"
 #include "extender/provisioning/pool_spec.h"
 #include "extender/provisioning/pool_state.h"
 
 namespace tpustack::provisioning {
 
 // Where node pools come from: GKE, Node objects made up in the cluster, or nowhere (dry run).
-// create, resize and remove block until the operation is finished and throw ProviderError when it
+// create, resize and remove block until the operation is finished and return a provider_error() when it
 // failed; they are called from worker threads, a few at a time. A create of a pool that exists and a
 // remove of one that does not both succeed, and a resize sets an absolute size, so a retried operation
 // is harmless.
@@ -20,11 +21,11 @@ class NodePoolProvider {
 
   virtual std::string name() const = 0;
   // Every pool of the cluster, including ones still being created and ones not ours.
-  virtual std::vector<PoolState> list() = 0;
-  virtual void create(const PoolSpec& spec, std::stop_token stop) = 0;
+  virtual Result<std::vector<PoolState>> list() = 0;
+  virtual Result<void> create(const PoolSpec& spec, std::stop_token stop) = 0;
   // Gives the pool `node_count` nodes (per zone, as GKE's setSize does).
-  virtual void resize(const std::string& pool, int node_count, std::stop_token stop) = 0;
-  virtual void remove(const std::string& pool, std::stop_token stop) = 0;
+  virtual Result<void> resize(const std::string& pool, int node_count, std::stop_token stop) = 0;
+  virtual Result<void> remove(const std::string& pool, std::stop_token stop) = 0;
 };
 
 }  // namespace tpustack::provisioning

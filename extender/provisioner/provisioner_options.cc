@@ -95,11 +95,13 @@ const std::set<std::string>& provisioner_config_keys() {
   return keys;
 }
 
-void apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
-                              ProvisionerOptions& options) {
+Result<void> apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
+                                      ProvisionerOptions& options) {
+  std::optional<Error> failed;  // the first key that could not be read
   // A key without a flag (nullptr) is set from the file alone.
   auto set = [&](const char* key, const char* flag, auto& target) {
-    resolver.apply({flag == nullptr ? "" : flag, key}, flag != nullptr && app.count(flag) > 0, target);
+    auto applied = resolver.apply({flag == nullptr ? "" : flag, key}, flag != nullptr && app.count(flag) > 0, target);
+    if (!applied && !failed) failed = applied.error();
   };
   set("provisioner.provider", "--provisioner", options.provider);
   set("provisioner.gkeProject", "--gke-project", options.gke_project);
@@ -123,11 +125,13 @@ void apply_provisioner_config(const config::SettingResolver& resolver, const CLI
   set("provisioner.maxPodsPerNode", nullptr, options.pool_defaults.max_pods_per_node);
   set("provisioner.secureBoot", nullptr, options.pool_defaults.secure_boot);
   set("provisioner.workloadPolicyPrefix", nullptr, options.pool_defaults.workload_policy_prefix);
+  if (failed) return *failed;
   const std::set<std::string> providers = {"gke", "simulated", "dry-run", "none"};
   if (!providers.contains(options.provider)) {
-    throw config::ConfigError(resolver.config().source() + ": provisioner.provider: '" + options.provider +
-                              "' is not one of gke, simulated, dry-run, none");
+    return Error{resolver.config().source() + ": provisioner.provider: '" + options.provider +
+                 "' is not one of gke, simulated, dry-run, none"};
   }
+  return {};
 }
 
 std::string lease_namespace(const ProvisionerOptions& options) {
@@ -153,9 +157,9 @@ ControllerSettings controller_settings(const ProvisionerOptions& options) {
   return settings;
 }
 
-std::unique_ptr<Provisioner> Provisioner::start(const ProvisionerOptions& options, kube::KubeClient& client,
-                                                metrics::MetricsRegistry& registry) {
-  if (options.provider == "none") return nullptr;
+Result<std::unique_ptr<Provisioner>> Provisioner::start(const ProvisionerOptions& options, kube::KubeClient& client,
+                                                        metrics::MetricsRegistry& registry) {
+  if (options.provider == "none") return std::unique_ptr<Provisioner>();
   std::unique_ptr<Provisioner> provisioner(new Provisioner());
   if (options.provider == "gke") {
     GkeSettings gke;
@@ -168,7 +172,9 @@ std::unique_ptr<Provisioner> Provisioner::start(const ProvisionerOptions& option
     gke.metadata_url = options.metadata_url;
     gke.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(options.gke_poll_interval);
     gke.defaults = options.pool_defaults;
-    provisioner->provider_ = std::make_unique<GkeProvider>(gke);
+    auto started = GkeProvider::start(gke);
+    if (!started) return started.error();
+    provisioner->provider_ = std::move(*started);
   } else if (options.provider == "simulated") {
     provisioner->provider_ = std::make_unique<SimulatedProvider>(client, options.simulated_node_delay);
   } else {

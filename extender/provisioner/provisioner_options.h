@@ -47,16 +47,17 @@ struct ProvisionerOptions {
 void add_provisioner_flags(CLI::App& app, ProvisionerOptions& options);
 
 // The same settings as YAML keys under `provisioner:` (see provisioner_config_keys()); a flag given on
-// the command line wins over the file. Throws config::ConfigError naming file, line and key.
-void apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
-                              ProvisionerOptions& options);
+// the command line wins over the file. An Error names file, line and key.
+Result<void> apply_provisioner_config(const config::SettingResolver& resolver, const CLI::App& app,
+                                      ProvisionerOptions& options);
 const std::set<std::string>& provisioner_config_keys();
 
-// The provider and controller `serve` runs; start() returns nullptr for --provisioner none.
+// The provider and controller `serve` runs; start() returns nullptr for --provisioner none, and the GKE
+// provider's Error when the cluster cannot be used.
 class Provisioner {
  public:
-  static std::unique_ptr<Provisioner> start(const ProvisionerOptions& options, kube::KubeClient& client,
-                                            metrics::MetricsRegistry& registry);
+  static Result<std::unique_ptr<Provisioner>> start(const ProvisionerOptions& options, kube::KubeClient& client,
+                                                    metrics::MetricsRegistry& registry);
   ~Provisioner();
 
   NodePoolProvider& provider() { return *provider_; }

@@ -207,7 +207,7 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
   return owners;
 }
 
-ClusterSnapshot ProvisioningController::read_cluster() {
+Result<ClusterSnapshot> ProvisioningController::read_cluster() {
   auto objects = [this](const std::unique_ptr<kube::Informer>& informer, const kube::Resource& resource) {
     return informer && informer->has_synced() ? informer->cache().list() : client_.list_all(resource, "").items;
   };
@@ -217,7 +217,9 @@ ClusterSnapshot ProvisioningController::read_cluster() {
     if (facts.tpu_chips > 0 || facts.group) snapshot.pods.push_back(std::move(facts));
   }
   for (const json& node : objects(nodes_, kube::resources::kNodes)) snapshot.nodes.push_back(node_facts(node));
-  snapshot.pools = provider_.list();
+  auto pools = provider_.list();
+  if (!pools) return Error{"listing node pools via " + provider_.name() + ": " + pools.error().message};
+  snapshot.pools = std::move(*pools);
   snapshot.owners = read_owners(snapshot.pools, snapshot.pods);
   std::lock_guard lock(mu_);
   snapshot.asked_nodes = asked_nodes_;
@@ -228,7 +230,13 @@ ClusterSnapshot ProvisioningController::read_cluster() {
 
 void ProvisioningController::reconcile_once() {
   reap_finished();
-  ClusterSnapshot snapshot = read_cluster();
+  auto read = read_cluster();
+  if (!read) {
+    // A round that cannot see the pools plans nothing; the next round asks again.
+    spdlog::warn("provisioner: round failed: {}", read.error().message);
+    return;
+  }
+  ClusterSnapshot& snapshot = *read;
   const auto now = Clock::now();
   ProvisioningPlan plan;
   {
@@ -289,13 +297,20 @@ void ProvisioningController::launch(PoolOperation operation) {
   if (operations_.contains(operation.pool)) return;
   in_flight_gauge_.inc();
   const std::string pool = operation.pool;
-  operations_[pool] = Operation{std::jthread([this, operation = std::move(operation), done](std::stop_token stop) {
-                                  execute(operation, stop);
-                                  in_flight_gauge_.dec();
-                                  done->store(true);
-                                  notify();
-                                }),
-                                done};
+  operations_[pool] =
+      Operation{std::jthread([this, operation = std::move(operation), done](std::stop_token stop) {
+                  // The thread's entry point: a programming error ends the operation, not the
+                  // process.
+                  try {
+                    execute(operation, stop);
+                  } catch (const std::exception& e) {
+                    spdlog::error("provisioner: {} stopped by an unexpected error: {}", operation.started, e.what());
+                  }
+                  in_flight_gauge_.dec();
+                  done->store(true);
+                  notify();
+                }),
+                done};
 }
 
 ProvisioningController::PoolOperation ProvisioningController::create_operation(const CreateAction& action,
@@ -311,7 +326,7 @@ ProvisioningController::PoolOperation ProvisioningController::create_operation(c
           "creating node pool " + spec.name + " (" + shape + ") via " + provider_.name(),
           "node pool " + spec.name + " (" + shape + ") created",
           &created_,
-          [this, spec](std::stop_token stop) { provider_.create(spec, stop); },
+          [this, spec](std::stop_token stop) { return provider_.create(spec, stop); },
           [this, spec, triggered] {
             awaiting_ready_[spec.name] = {triggered, spec.node_count};
             if (spec.for_workload) asked_nodes_[spec.name] = spec.node_count;
@@ -329,7 +344,7 @@ ProvisioningController::PoolOperation ProvisioningController::resize_operation(c
       fmt::format("resizing node pool {} from {} to {} nodes: {}", action.pool, action.from, action.to, action.reason),
       fmt::format("node pool {} resized to {} nodes", action.pool, action.to),
       &resized_,
-      [this, action](std::stop_token stop) { provider_.resize(action.pool, action.to, stop); },
+      [this, action](std::stop_token stop) { return provider_.resize(action.pool, action.to, stop); },
       [this, action] {
         asked_nodes_[action.pool] = action.to;
         surplus_since_.erase(action.pool);
@@ -346,7 +361,7 @@ ProvisioningController::PoolOperation ProvisioningController::delete_operation(c
           "deleting node pool " + action.pool + ": " + action.reason,
           "node pool " + action.pool + " deleted",
           &deleted_,
-          [this, action](std::stop_token stop) { provider_.remove(action.pool, stop); },
+          [this, action](std::stop_token stop) { return provider_.remove(action.pool, stop); },
           [this, action] {
             surplus_since_.erase(action.pool);
             awaiting_ready_.erase(action.pool);
@@ -357,16 +372,16 @@ ProvisioningController::PoolOperation ProvisioningController::delete_operation(c
 void ProvisioningController::execute(const PoolOperation& operation, std::stop_token stop) {
   spdlog::info("provisioner: {}{}", operation.started, operation.what_for.empty() ? "" : " for " + operation.what_for);
   event(operation.involved, kube::EventType::kNormal, operation.event_prefix + "Started", operation.started);
-  try {
-    operation.work(stop);
-  } catch (const ProviderError& e) {
+  if (const Result<void> done = operation.work(stop); !done) {
     if (stop.stop_requested()) return;
-    auto delay = record_failure(operation.pool, e.kind());
-    failed_.labels({operation.kind, to_string(e.kind())}).inc();
-    spdlog::warn("provisioner: {} failed ({}): {}; retrying in {}", operation.started, to_string(e.kind()), e.what(),
+    const FailureKind kind = failure_kind(done.error());
+    const std::string& why = done.error().message;
+    auto delay = record_failure(operation.pool, kind);
+    failed_.labels({operation.kind, to_string(kind)}).inc();
+    spdlog::warn("provisioner: {} failed ({}): {}; retrying in {}", operation.started, to_string(kind), why,
                  seconds_text(delay));
     event(operation.involved, kube::EventType::kWarning, operation.event_prefix + "Failed",
-          fmt::format("node pool {}: {}; retrying in {}", operation.pool, e.what(), seconds_text(delay)));
+          fmt::format("node pool {}: {}; retrying in {}", operation.pool, why, seconds_text(delay)));
     return;
   }
   operation.succeeded_total->inc();

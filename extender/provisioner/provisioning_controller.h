@@ -87,7 +87,7 @@ class ProvisioningController {
     std::string started;       // "creating node pool P (...) via gke"
     std::string succeeded;     // "node pool P (...) created"
     metrics::Counter* succeeded_total;
-    std::function<void(std::stop_token)> work;
+    std::function<Result<void>(std::stop_token)> work;
     std::function<void()> on_success;  // bookkeeping, with mu_ held
   };
 
@@ -95,7 +95,7 @@ class ProvisioningController {
   // Renews the Lease on its own thread, so a long round never lets it lapse.
   void keep_lease(std::stop_token stop);
   void note_lease(const LeaseAttempt& attempt);
-  ClusterSnapshot read_cluster();
+  Result<ClusterSnapshot> read_cluster();
   std::map<std::string, OwnerState> read_owners(const std::vector<PoolState>& pools, const std::vector<PodFacts>& pods);
   void report_blocked(const std::vector<Blocked>& blocked);
   void observe_ready(const std::vector<NodeFacts>& nodes);

@@ -8,7 +8,6 @@
 #include "common/kube/event.h"
 #include "common/lifecycle/interruptible_sleep.h"
 #include "common/topology/slice_spec.h"
-#include "common/topology/topology_error.h"
 #include "extender/provisioning/provider_error.h"
 
 namespace tpustack::provisioning {
@@ -35,17 +34,13 @@ json copy_of(const json& node, const std::string& name) {
 
 // Hosts the slice named by a node's labels has, or 0 when the labels name no slice we know.
 int expected_hosts(const NodeFacts& node) {
-  try {
-    return topology::SliceSpec::make(node.label(kAcceleratorLabel), node.label(kTopologyLabel),
-                                     std::atoi(node.label(kAcceleratorCountLabel).c_str()))
-        .hosts();
-  } catch (const topology::TopologyError&) {
-    return 0;  // not a TPU slice we model: nothing to compare the node count with
-  }
+  auto slice = topology::SliceSpec::make(node.label(kAcceleratorLabel), node.label(kTopologyLabel),
+                                         std::atoi(node.label(kAcceleratorCountLabel).c_str()));
+  return slice ? slice->hosts() : 0;  // 0: not a TPU slice we model, nothing to compare the node count with
 }
 
-[[noreturn]] void rethrow(const kube::KubeError& e, const std::string& what) {
-  throw ProviderError(e.code(), e.reason(), what + ": " + e.what());
+Error provider_error_of(const kube::KubeError& e, const std::string& what) {
+  return provider_error(e.code(), e.reason(), what + ": " + e.what());
 }
 
 }  // namespace
@@ -96,7 +91,7 @@ std::vector<json> simulated_nodes(const PoolSpec& spec) {
 SimulatedProvider::SimulatedProvider(kube::KubeClient& client, std::chrono::nanoseconds node_delay)
     : client_(client), node_delay_(node_delay) {}
 
-std::vector<PoolState> SimulatedProvider::list() {
+Result<std::vector<PoolState>> SimulatedProvider::list() {
   std::map<std::string, PoolState> pools;
   std::map<std::string, int> hosts;
   std::unique_lock nodes_lock(nodes_mu_);
@@ -117,7 +112,7 @@ std::vector<PoolState> SimulatedProvider::list() {
       pool.chips += std::atoi(facts.label(kAcceleratorCountLabel).c_str());
     }
   } catch (const kube::KubeError& e) {
-    rethrow(e, "listing nodes");
+    return provider_error_of(e, "listing nodes");
   }
   nodes_lock.unlock();
   std::lock_guard lock(mu_);
@@ -141,8 +136,8 @@ std::vector<PoolState> SimulatedProvider::list() {
   return out;
 }
 
-void SimulatedProvider::operate(const PoolState& pending, const std::string& what, std::stop_token stop,
-                                const std::function<void()>& work) {
+Result<void> SimulatedProvider::operate(const PoolState& pending, const std::string& what, std::stop_token stop,
+                                        const std::function<Result<void>()>& work) {
   {
     std::lock_guard lock(mu_);
     pending_[pending.name] = pending;
@@ -152,20 +147,21 @@ void SimulatedProvider::operate(const PoolState& pending, const std::string& wha
     pending_.erase(pending.name);
   };
   bool waited = lifecycle::sleep_unless_stopped(stop, node_delay_);
+  Result<void> done;
   try {
     if (waited) {
       std::lock_guard nodes_lock(nodes_mu_);
-      work();
+      done = work();
     }
   } catch (const kube::KubeError& e) {
-    finished();
-    rethrow(e, what + " " + pending.name);
+    done = provider_error_of(e, what + " " + pending.name);
   } catch (...) {
     finished();
     throw;
   }
   finished();
-  if (!waited) throw ProviderError(0, "CANCELLED", "stopped before " + what + " " + pending.name + " finished");
+  if (!waited) return provider_error(0, "CANCELLED", "stopped before " + what + " " + pending.name + " finished");
+  return done;
 }
 
 void SimulatedProvider::write_node(const json& node) {
@@ -185,18 +181,19 @@ std::vector<json> SimulatedProvider::nodes_of(const std::string& pool) {
   return client_.list_all(kube::resources::kNodes, "", options).items;
 }
 
-void SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
-  operate({spec.name, PoolStatus::kProvisioning, "", spec.labels, spec.node_count, spec.chips()}, "creating pool", stop,
-          [&] {
-            for (const json& node : simulated_nodes(spec)) write_node(node);
-            spdlog::info("simulated provider: pool {} has {} Ready nodes", spec.name, spec.node_count);
-          });
+Result<void> SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
+  return operate({spec.name, PoolStatus::kProvisioning, "", spec.labels, spec.node_count, spec.chips()},
+                 "creating pool", stop, [&] {
+                   for (const json& node : simulated_nodes(spec)) write_node(node);
+                   spdlog::info("simulated provider: pool {} has {} Ready nodes", spec.name, spec.node_count);
+                   return Result<void>();
+                 });
 }
 
-void SimulatedProvider::resize(const std::string& pool, int node_count, std::stop_token stop) {
-  operate({pool, PoolStatus::kReconciling, "", {}, node_count, 0}, "resizing pool", stop, [&] {
+Result<void> SimulatedProvider::resize(const std::string& pool, int node_count, std::stop_token stop) {
+  return operate({pool, PoolStatus::kReconciling, "", {}, node_count, 0}, "resizing pool", stop, [&]() -> Result<void> {
     std::vector<json> nodes = nodes_of(pool);
-    if (nodes.empty()) throw ProviderError(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
+    if (nodes.empty()) return provider_error(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
     std::set<std::string> names;
     for (const json& node : nodes) names.insert(node["metadata"]["name"].get<std::string>());
     for (int i = 0; static_cast<int>(names.size()) < node_count; ++i) {
@@ -221,11 +218,12 @@ void SimulatedProvider::resize(const std::string& pool, int node_count, std::sto
       }
     }
     spdlog::info("simulated provider: pool {} has {} nodes", pool, node_count);
+    return {};
   });
 }
 
-void SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
-  operate({pool, PoolStatus::kStopping, "", {}, 0, 0}, "deleting pool", stop, [&] {
+Result<void> SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
+  return operate({pool, PoolStatus::kStopping, "", {}, 0, 0}, "deleting pool", stop, [&]() -> Result<void> {
     for (const json& node : nodes_of(pool)) {
       try {
         client_.remove(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>());
@@ -234,6 +232,7 @@ void SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
       }
     }
     spdlog::info("simulated provider: pool {} deleted", pool);
+    return {};
   });
 }
 

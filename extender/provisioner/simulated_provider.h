@@ -33,16 +33,17 @@ class SimulatedProvider : public NodePoolProvider {
   SimulatedProvider(kube::KubeClient& client, std::chrono::nanoseconds node_delay);
 
   std::string name() const override { return "simulated"; }
-  std::vector<PoolState> list() override;
-  void create(const PoolSpec& spec, std::stop_token stop) override;
-  void resize(const std::string& pool, int node_count, std::stop_token stop) override;
-  void remove(const std::string& pool, std::stop_token stop) override;
+  Result<std::vector<PoolState>> list() override;
+  Result<void> create(const PoolSpec& spec, std::stop_token stop) override;
+  Result<void> resize(const std::string& pool, int node_count, std::stop_token stop) override;
+  Result<void> remove(const std::string& pool, std::stop_token stop) override;
 
  private:
   kube::KubeClient& client_;
-  // Lists the pool as `pending` while it waits node_delay_, then runs `work` with nodes_mu_ held.
-  void operate(const PoolState& pending, const std::string& what, std::stop_token stop,
-               const std::function<void()>& work);
+  // Lists the pool as `pending` while it waits node_delay_, then runs `work` with nodes_mu_ held. The
+  // Kubernetes client's failures (KubeError) become provider_error()s here.
+  Result<void> operate(const PoolState& pending, const std::string& what, std::stop_token stop,
+                       const std::function<Result<void>()>& work);
   // Creates the node, or keeps it when it exists, and writes its status.
   void write_node(const nlohmann::json& node);
   std::vector<nlohmann::json> nodes_of(const std::string& pool);

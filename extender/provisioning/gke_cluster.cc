@@ -72,13 +72,13 @@ ClusterFit fit_cluster(const GkeCluster& cluster, const std::vector<std::string>
   return fit;
 }
 
-std::string pool_zone(const PoolSpec& spec, const GkeCluster& cluster, const ClusterFit& fit) {
+Result<std::string> pool_zone(const PoolSpec& spec, const GkeCluster& cluster, const ClusterFit& fit) {
   auto selected = spec.labels.find(kZoneSelector);
   if (selected == spec.labels.end()) return fit.default_zone;
   if (!has_zone(cluster, selected->second)) {
-    throw ProviderError(400, "INVALID_ARGUMENT",
-                        fmt::format("the pod selects zone {}, which is not one of the cluster's zones ({})",
-                                    selected->second, fmt::join(cluster.zones, ", ")));
+    return provider_error(400, "INVALID_ARGUMENT",
+                          fmt::format("the pod selects zone {}, which is not one of the cluster's zones ({})",
+                                      selected->second, fmt::join(cluster.zones, ", ")));
   }
   return selected->second;
 }

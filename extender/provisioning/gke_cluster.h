@@ -42,8 +42,8 @@ struct ClusterFit {
 // configured) the cluster's first zone, with a warning. A configured zone outside the cluster is unusable.
 ClusterFit fit_cluster(const GkeCluster& cluster, const std::vector<std::string>& configured_zones);
 
-// The zone of one pool: the zone its pod selects (kZoneSelector) or the default. Throws ProviderError
+// The zone of one pool: the zone its pod selects (kZoneSelector) or the default. A provider_error
 // (INVALID_ARGUMENT, permanent) when the pod selects a zone the cluster does not have.
-std::string pool_zone(const PoolSpec& spec, const GkeCluster& cluster, const ClusterFit& fit);
+Result<std::string> pool_zone(const PoolSpec& spec, const GkeCluster& cluster, const ClusterFit& fit);
 
 }  // namespace tpustack::provisioning

@@ -72,12 +72,16 @@ PoolState parse_node_pool(const json& node_pool) {
   for (const auto& [key, value] : labels.items()) {
     if (value.is_string()) state.labels[key] = value.get<std::string>();
   }
+  // A pool that is not a TPU pool never counts against the chip cap. nlohmann's value() throws where machineType or
+  // locations has another type, converted here where the pool is read.
+  state.chips = 0;
   try {
-    auto machine = topology::parse_machine_type(config.value("machineType", ""));
-    const std::size_t zones = node_pool.value("locations", json::array()).size();
-    state.chips = machine.chips_per_vm * state.node_count * static_cast<int>(std::max<std::size_t>(zones, 1));
-  } catch (const std::exception&) {
-    state.chips = 0;  // not a TPU pool; it never counts against the chip cap
+    if (auto machine = topology::parse_machine_type(config.value("machineType", ""))) {
+      const std::size_t zones = node_pool.value("locations", json::array()).size();
+      state.chips = machine->chips_per_vm * state.node_count * static_cast<int>(std::max<std::size_t>(zones, 1));
+    }
+  } catch (const json::exception&) {
+    state.chips = 0;
   }
   return state;
 }

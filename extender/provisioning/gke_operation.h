@@ -14,6 +14,6 @@ bool operation_finished(const nlohmann::json& operation);
 
 // Why a finished operation failed: its `error` {code, message} (a cancelled one is CANCELLED, retried soon),
 // else a non-empty `statusMessage` (the older field that carries the error's text); nullopt when it succeeded.
-std::optional<ProviderError> operation_failure(const nlohmann::json& operation);
+std::optional<Error> operation_failure(const nlohmann::json& operation);
 
 }  // namespace tpustack::provisioning

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "common/topology/topology.h"
-#include "common/topology/topology_error.h"
 
 namespace tpustack::provisioning {
 namespace {
@@ -91,40 +90,45 @@ std::string spec_hash(const PoolSpec& spec) {
   return hex8(fnv1a32(canonical));
 }
 
-topology::SliceSpec requested_slice(const PodFacts& pod) {
+Result<topology::SliceSpec> requested_slice(const PodFacts& pod) {
   std::string accelerator = selector(pod, kAcceleratorLabel);
   std::string topology_text = selector(pod, kTopologyLabel);
   if (accelerator.empty() || topology_text.empty()) {
-    throw PoolSpecError(fmt::format("pod {} must select both {} and {}", pod.name, kAcceleratorLabel, kTopologyLabel));
+    return Error{fmt::format("pod {} must select both {} and {}", pod.name, kAcceleratorLabel, kTopologyLabel)};
   }
-  if (pod.tpu_chips <= 0) throw PoolSpecError(fmt::format("pod {} requests no {}", pod.name, kTpuResource));
+  if (pod.tpu_chips <= 0) return Error{fmt::format("pod {} requests no {}", pod.name, kTpuResource)};
 
   std::string refusal;  // why the request is no whole-host slice
-  try {
-    auto slice = topology::SliceSpec::make(accelerator, topology_text, pod.tpu_chips);
-    if (!slice.multi_host() || pod.group) return slice;
-  } catch (const topology::TopologyError& e) {
-    refusal = e.what();
-  }
-  try {
+  auto slice = topology::SliceSpec::make(accelerator, topology_text, pod.tpu_chips);
+  if (slice && (!slice->multi_host() || pod.group)) return slice;
+  if (!slice) refusal = slice.error().message;
+  // The whole topology on one host, from the generation and shape read again.
+  auto host = [&]() -> Result<topology::SliceSpec> {
     auto generation = topology::parse_generation(accelerator);
-    auto host = topology::SliceSpec::with_default_host(generation, topology::parse_topology(generation, topology_text));
-    if (!host.multi_host() && pod.tpu_chips <= host.chips_per_host()) return host;
+    if (!generation) return generation.error();
+    auto shape = topology::parse_topology(*generation, topology_text);
+    if (!shape) return shape.error();
+    return topology::SliceSpec::with_default_host(*generation, *shape);
+  }();
+  if (host) {
+    if (!host->multi_host() && pod.tpu_chips <= host->chips_per_host()) return host;
     if (refusal.empty()) {
-      throw PoolSpecError(fmt::format(
+      return Error{fmt::format(
           "pod {}: {} {} spans {} hosts, so its pods must form a group: a JobSet, an Indexed Job, or the labels {} "
           "and {}",
-          pod.name, accelerator, topology_text, host.hosts(), kGroupLabel, extender::names::kGroupSizeLabel));
+          pod.name, accelerator, topology_text, host->hosts(), kGroupLabel, extender::names::kGroupSizeLabel)};
     }
-  } catch (const topology::TopologyError& e) {
-    if (refusal.empty()) refusal = e.what();
+  } else if (refusal.empty()) {
+    refusal = host.error().message;
   }
-  throw PoolSpecError(fmt::format("pod {}: {} {} with {} chips per host: {}", pod.name, accelerator, topology_text,
-                                  pod.tpu_chips, refusal));
+  return Error{fmt::format("pod {}: {} {} with {} chips per host: {}", pod.name, accelerator, topology_text,
+                           pod.tpu_chips, refusal)};
 }
 
-PoolSpec build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults) {
-  const topology::SliceSpec slice = requested_slice(pod);
+Result<PoolSpec> build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults) {
+  auto requested = requested_slice(pod);
+  if (!requested) return requested.error();
+  const topology::SliceSpec& slice = *requested;
   PoolSpec spec{"", slice, slice.hosts(), !slice.multi_host(), false, "", "", {}, {}, ""};
   spec.spot = selector(pod, kSpotSelector) == "true";
   if (std::string reservation = selector(pod, kReservationSelector); !reservation.empty()) {

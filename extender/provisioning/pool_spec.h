@@ -1,10 +1,10 @@
 #pragma once
 
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/result/result.h"
 #include "common/topology/slice_spec.h"
 #include "extender/provisioning/cluster_facts.h"
 #include "extender/provisioning/group_identity.h"
@@ -31,12 +31,6 @@ struct Taint {
   std::string value;
   std::string effect;  // Kubernetes spelling: "NoSchedule"
   bool operator==(const Taint&) const = default;
-};
-
-// A pod's wish that cannot become a node pool; the message is for the pod's owner.
-class PoolSpecError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // Cluster-wide choices for the pools we create (issue 5 flags and YAML keys).
@@ -77,15 +71,15 @@ std::string pool_name(const Workload& workload, const std::string& spec_hash);
 // The slice a pod asks for. With a group, chips per host come from its request, as GKE picks the
 // machine type. A pod whose request makes a single host, or that is in no group, runs on one host
 // holding the whole topology, shared with other pods when it asks for fewer chips (4 chips of a v6e 2x4:
-// half a ct6e-standard-8t), as the extender places it. Throws PoolSpecError when no accelerator or
-// topology is selected, no chips are requested, the shape cannot be built, or a multi-host topology is
-// asked for outside a group.
-topology::SliceSpec requested_slice(const PodFacts& pod);
+// half a ct6e-standard-8t), as the extender places it. A pod's wish that cannot become a node pool is an Error
+// for the pod's owner: no accelerator or topology is selected, no chips are requested, the shape cannot be
+// built, or a multi-host topology is asked for outside a group.
+Result<topology::SliceSpec> requested_slice(const PodFacts& pod);
 
 // The pool a waiting pod asks for: its group's slice when requested_slice() spans several hosts, else
 // single-host nodes for its workload (node_count 1: the plan sizes it by all the workload's pods).
-// Throws PoolSpecError as requested_slice() does.
-PoolSpec build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults);
+// Its Errors are requested_slice()'s.
+Result<PoolSpec> build_pool_spec(const PodFacts& pod, const PoolDefaults& defaults);
 
 // FNV-1a 32 over what makes two pools interchangeable, as 8 hex digits.
 std::string spec_hash(const PoolSpec& spec);

@@ -65,10 +65,13 @@ FailureKind classify_failure(int http_status, const std::string& rpc_status, con
   return FailureKind::kPermanent;
 }
 
-ProviderError::ProviderError(int http_status, std::string rpc_status, const std::string& message)
-    : std::runtime_error(message),
-      http_status_(http_status),
-      rpc_status_(std::move(rpc_status)),
-      kind_(classify_failure(http_status_, rpc_status_, message)) {}
+Error provider_error(int http_status, std::string rpc_status, std::string message) {
+  return Error{std::move(message), ErrorKind::kFailedPrecondition, PeerAnswer{http_status, std::move(rpc_status)}};
+}
+
+FailureKind failure_kind(const Error& error) {
+  if (!error.peer) return FailureKind::kPermanent;
+  return classify_failure(error.peer->http_status, error.peer->reason, error.message);
+}
 
 }  // namespace tpustack::provisioning

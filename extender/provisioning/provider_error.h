@@ -1,7 +1,8 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
+
+#include "common/result/result.h"
 
 namespace tpustack::provisioning {
 
@@ -22,19 +23,11 @@ std::string rpc_status_name(int code);
 // and the message of a GKE reply or of a finished operation's `error`.
 FailureKind classify_failure(int http_status, const std::string& rpc_status, const std::string& message);
 
-// A pool operation that did not succeed, with what a user needs to act on it.
-class ProviderError : public std::runtime_error {
- public:
-  ProviderError(int http_status, std::string rpc_status, const std::string& message);
+// A pool operation that did not succeed: the message a user needs to act on it, and what the provider answered
+// (the HTTP status, 0 for no answer, and the google.rpc status name) in its peer.
+Error provider_error(int http_status, std::string rpc_status, std::string message);
 
-  int http_status() const { return http_status_; }
-  const std::string& rpc_status() const { return rpc_status_; }
-  FailureKind kind() const { return kind_; }
-
- private:
-  int http_status_;
-  std::string rpc_status_;
-  FailureKind kind_;
-};
+// How `error` is retried, by classify_failure() of its peer's answer; an Error without one is kPermanent.
+FailureKind failure_kind(const Error& error);
 
 }  // namespace tpustack::provisioning

@@ -195,12 +195,8 @@ class Planner {
         const PoolState* pool = find_pool(snapshot_.pools, placed_in);
         if (pool == nullptr || !workload_pool(*pool)) continue;
       }
-      std::optional<PoolSpec> spec;
-      try {
-        spec = build_pool_spec(pod, settings_.defaults);
-      } catch (const PoolSpecError&) {
-        continue;  // a waiting pod hears why from serve_waiting_pods(); a bound one needs nothing
-      }
+      auto spec = build_pool_spec(pod, settings_.defaults);
+      if (!spec) continue;  // a waiting pod hears why from serve_waiting_pods(); a bound one needs nothing
       if (!spec->for_workload || (!placed_in.empty() && placed_in != spec->name)) continue;
       WorkloadDemand& demand = demands_.try_emplace(spec->name, WorkloadDemand{*spec, 0, {}}).first->second;
       demand.chips += pod.tpu_chips;
@@ -284,13 +280,13 @@ class Planner {
 
   // A waiting pod's wish that can never be met; each such pod hears it.
   bool blocked_for_good(const PodFacts& pod, std::optional<PoolSpec>& spec) {
-    try {
-      spec = build_pool_spec(pod, settings_.defaults);
-      return false;
-    } catch (const PoolSpecError& e) {
-      plan_.blocked.push_back({pod, e.what(), true});
+    auto built = build_pool_spec(pod, settings_.defaults);
+    if (!built) {
+      plan_.blocked.push_back({pod, built.error().message, true});
       return true;
     }
+    spec = std::move(*built);
+    return false;
   }
 
   // Waiting pods whose wish can never be met hear why; leaders waiting for a group slice get one unless
@@ -438,10 +434,9 @@ std::optional<std::string_view> trigger_blocker(const PodFacts& pod) {
     return "selects no TPU accelerator and topology";
   }
   if (pod.opted_out) return "opted out of provisioning";
-  try {
-    if (requested_slice(pod).multi_host() && !pod.group->leader()) return "not the leader of its group";
-  } catch (const PoolSpecError&) {
-    // It triggers, and the plan tells the pod why it gets nothing.
+  // A pod whose slice cannot be built triggers, and the plan tells it why it gets nothing.
+  if (auto slice = requested_slice(pod); slice && slice->multi_host() && !pod.group->leader()) {
+    return "not the leader of its group";
   }
   return std::nullopt;
 }

@@ -44,6 +44,7 @@ int error_status(const std::exception& error) {
   if (dynamic_cast<const std::invalid_argument*>(&error)) return 400;
   return 500;
 }
+int error_status(const Error& error) { return error.kind == ErrorKind::kInvalidInput ? 400 : 409; }
 
 std::string object_name(const nlohmann::json& object) {
   const auto& metadata = object.value("metadata", nlohmann::json::object());
@@ -129,9 +130,10 @@ void ExtenderService::observe(const char* verb, const char* outcome, double seco
   latency_.labels({verb}).observe(seconds);
 }
 
-ExtenderService::Reply ExtenderService::verb_error(const char* verb, const std::exception& error, double seconds) {
+ExtenderService::Reply ExtenderService::verb_error(const char* verb, int status, std::string_view message,
+                                                   double seconds) {
   observe(verb, "error", seconds);
-  return {error_status(error), wire::encode_verb_error(verb, error.what())};
+  return {status, wire::encode_verb_error(verb, message)};
 }
 
 ExtenderService::Reply ExtenderService::filter(std::string_view body) {
@@ -140,7 +142,12 @@ ExtenderService::Reply ExtenderService::filter(std::string_view body) {
   const char* outcome = "ok";
   try {
     if (!synced_) throw NotSynced();
-    auto args = wire::parse_extender_args(body);
+    auto parsed = wire::parse_extender_args(body);
+    if (!parsed) {
+      observe("filter", "error", watch.seconds());
+      return {200, wire::encode_filter_error(parsed.error().message)};
+    }
+    auto& args = *parsed;
     auto pod = parse_pod(args.pod);
     std::unique_lock lock(mu_);
     // kube-scheduler's pod watch may be ahead of ours: the request's own object stands in until the informer
@@ -168,24 +175,27 @@ ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
   try {
     if (!synced_) throw NotSynced();
     auto args = wire::parse_extender_args(body);
-    auto pod = parse_pod(args.pod);
+    if (!args) return verb_error("prioritize", error_status(args.error()), args.error().message, watch.seconds());
+    auto pod = parse_pod(args->pod);
     std::string out;
     {
       std::lock_guard lock(mu_);
       const auto& index = state_.index();
-      out = wire::encode_host_priorities(prioritize_nodes(analyze_pod(std::move(pod), index), index, args.node_names));
+      out = wire::encode_host_priorities(prioritize_nodes(analyze_pod(std::move(pod), index), index, args->node_names));
     }
     observe("prioritize", "ok", watch.seconds());
     return {200, std::move(out)};
   } catch (const std::exception& e) {
     // A prioritize error is dropped by kube-scheduler; a non-200 status at least shows in its log.
-    return verb_error("prioritize", e, watch.seconds());
+    return verb_error("prioritize", error_status(e), e.what(), watch.seconds());
   }
 }
 
 Result<void> ExtenderService::bind_pod(std::string_view body) {
   if (!synced_) return Error{kNotSynced};
-  auto args = wire::parse_binding_args(body);
+  auto parsed = wire::parse_binding_args(body);
+  if (!parsed) return parsed.error();
+  const auto& args = *parsed;
   std::string key = args.pod_namespace + "/" + args.pod_name;
   Placement placement;
   std::string uid = args.pod_uid;
@@ -237,7 +247,9 @@ ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
   Stopwatch watch;
   try {
     if (!synced_) throw NotSynced();
-    auto args = wire::parse_preemption_args(body);
+    auto parsed = wire::parse_preemption_args(body);
+    if (!parsed) return verb_error("preempt", error_status(parsed.error()), parsed.error().message, watch.seconds());
+    auto& args = *parsed;
     auto pod = parse_pod(args.pod);
     if (auto why = not_ours(pod, scheduler_names_)) {
       throw std::invalid_argument("tpu-extender does not preempt for it: " + *why);
@@ -254,7 +266,7 @@ ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
     observe("preempt", "ok", watch.seconds());
     return {200, wire::encode_preemption_result(result)};
   } catch (const std::exception& e) {
-    return verb_error("preempt", e, watch.seconds());
+    return verb_error("preempt", error_status(e), e.what(), watch.seconds());
   }
 }
 

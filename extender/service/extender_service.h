@@ -111,7 +111,7 @@ class ExtenderService {
   // Takes a copy of the ledger newer than the one mirrored into state_. Needs mu_.
   void mirror(const ReservationLedger& ledger);
   void observe(const char* verb, const char* outcome, double seconds);
-  Reply verb_error(const char* verb, const std::exception& error, double seconds);
+  Reply verb_error(const char* verb, int status, std::string_view message, double seconds);
 
   // A TPU pod the last filter found no node for: kube-scheduler has parked it and will not ask again
   // on its own until an event it knows of, or its periodic flush (5 minutes since 1.22).

@@ -28,31 +28,26 @@ Json* field(Json& object, std::string_view key) {
 }
 
 // Every verb body is read through here or parse_json_sax, so no body nests deeper than json::JsonLimits.
-nlohmann::json parse_object(std::string_view body, std::string_view what) {
-  nlohmann::json document;
-  try {
-    document = json::parse_json(body, what);
-  } catch (const json::JsonError& e) {
-    throw WireError(e.what());
-  }
-  if (!document.is_object()) throw WireError(std::string(what) + " must be a JSON object");
+Result<nlohmann::json> parse_object(std::string_view body, std::string_view what) {
+  auto document = json::parse_json(body, what);
+  if (document && !document->is_object()) return Error{std::string(what) + " must be a JSON object"};
   return document;
 }
 
-// The member `key` when present and not null, which must then be of the kind `is` accepts, as Go's decoder
-// requires of a struct field; `name` is the field's path for the error.
-const nlohmann::json* checked_field(const nlohmann::json& object, std::string_view key,
-                                    bool (nlohmann::json::*is)() const noexcept, std::string_view kind,
-                                    const std::string& name) {
+// The member `key` when present and not null (else nullptr), which must then be of the kind `is` accepts, as
+// Go's decoder requires of a struct field; `name` is the field's path for the error.
+Result<const nlohmann::json*> checked_field(const nlohmann::json& object, std::string_view key,
+                                            bool (nlohmann::json::*is)() const noexcept, std::string_view kind,
+                                            const std::string& name) {
   const auto* value = field(object, key);
-  if (value && !(value->*is)()) throw WireError(name + " must be " + std::string(kind));
+  if (value && !(value->*is)()) return Error{name + " must be " + std::string(kind)};
   return value;
 }
 
-std::string string_field(const nlohmann::json& object, std::string_view key, std::string_view what) {
+Result<std::string> string_field(const nlohmann::json& object, std::string_view key, std::string_view what) {
   const auto* value = field(object, key);
   if (!value || !value->is_string() || value->get_ref<const std::string&>().empty()) {
-    throw WireError(std::string(what) + " has no " + std::string(key));
+    return Error{std::string(what) + " has no " + std::string(key)};
   }
   return value->get<std::string>();
 }
@@ -97,11 +92,11 @@ void append_reasons(std::string& out, const std::vector<std::pair<std::string_vi
   out += '}';
 }
 
-std::string node_name(const nlohmann::json& node) {
+// metadata.name of a Node object, or nullptr.
+const std::string* node_name(const nlohmann::json& node) {
   const auto* metadata = field(node, "metadata");
   const auto* name = metadata ? field(*metadata, "name") : nullptr;
-  if (!name || !name->is_string()) throw WireError("a node in Nodes.items has no metadata.name");
-  return name->get<std::string>();
+  return name && name->is_string() ? &name->get_ref<const std::string&>() : nullptr;
 }
 
 // Per top-level NodeNames member in body order: its names when find_plain_name_lists took them out.
@@ -408,39 +403,39 @@ Value* pick(std::map<std::string, Value, std::less<>>& found, std::string_view k
 
 }  // namespace
 
-ExtenderArgs parse_extender_args(std::string_view body) {
+Result<ExtenderArgs> parse_extender_args(std::string_view body) {
   PlainNameLists plain(body);
   ExtenderArgsReader reader(plain.found);
   std::string_view text = plain.cuts_made() ? std::string_view(plain.rest) : body;
-  try {
-    json::parse_json_sax(text, "ExtenderArgs", reader);
-  } catch (const json::JsonError& e) {
-    throw WireError(e.what());
-  }
-  if (!reader.root_is_object()) throw WireError("ExtenderArgs must be a JSON object");
+  if (auto parsed = json::parse_json_sax(text, "ExtenderArgs", reader); !parsed) return parsed.error();
+  if (!reader.root_is_object()) return Error{"ExtenderArgs must be a JSON object"};
   auto json_null = [](const nlohmann::json& value) { return value.is_null(); };
   ExtenderArgs args;
   auto* pod = pick(reader.pods, "Pod", json_null);
-  if (!pod || !pod->is_object()) throw WireError("ExtenderArgs has no Pod");
+  if (!pod || !pod->is_object()) return Error{"ExtenderArgs has no Pod"};
   args.pod = std::move(*pod);
   using NameList = ExtenderArgsReader::NameList;
   auto* names =
       pick(reader.node_names, "NodeNames", [](const NameList& list) { return list.shape == NameList::Shape::kNull; });
   if (names) {
     if (names->shape != NameList::Shape::kArray || !names->all_strings) {
-      throw WireError("ExtenderArgs.NodeNames must be a list of node names");
+      return Error{"ExtenderArgs.NodeNames must be a list of node names"};
     }
     args.node_names = std::move(names->names);
     return args;
   }
   auto* nodes = pick(reader.nodes, "Nodes", json_null);
-  if (!nodes) throw WireError("ExtenderArgs has neither NodeNames nor Nodes");
-  if (!nodes->is_object()) throw WireError("ExtenderArgs.Nodes must be a NodeList object");
+  if (!nodes) return Error{"ExtenderArgs has neither NodeNames nor Nodes"};
+  if (!nodes->is_object()) return Error{"ExtenderArgs.Nodes must be a NodeList object"};
   auto* items = field(*nodes, "items");
-  if (items && !items->is_array()) throw WireError("ExtenderArgs.Nodes.items must be a list");
+  if (items && !items->is_array()) return Error{"ExtenderArgs.Nodes.items must be a list"};
   args.nodes_form = true;
   args.node_items = items ? std::move(*items) : nlohmann::json::array();
-  for (const auto& node : args.node_items) args.node_names.push_back(node_name(node));
+  for (const auto& node : args.node_items) {
+    const std::string* name = node_name(node);
+    if (!name) return Error{"a node in Nodes.items has no metadata.name"};
+    args.node_names.push_back(*name);
+  }
   return args;
 }
 
@@ -458,7 +453,8 @@ std::string encode_filter_result(const FilterOutcome& outcome, const ExtenderArg
     nlohmann::json items = nlohmann::json::array();
     std::size_t next = 0;  // passed keeps the order of the request
     for (const auto& node : args.node_items) {
-      if (next < outcome.passed.size() && node_name(node) == outcome.passed[next]) {
+      // parse_extender_args has read every item's name.
+      if (next < outcome.passed.size() && *node_name(node) == outcome.passed[next]) {
         items.push_back(node);
         ++next;
       }
@@ -500,16 +496,19 @@ std::string encode_host_priorities(const std::vector<HostScore>& scores) {
   return out;
 }
 
-BindingArgs parse_binding_args(std::string_view body) {
+Result<BindingArgs> parse_binding_args(std::string_view body) {
   auto document = parse_object(body, "ExtenderBindingArgs");
+  if (!document) return document.error();
   BindingArgs args;
-  args.pod_name = string_field(document, "PodName", "ExtenderBindingArgs");
-  args.pod_namespace = string_field(document, "PodNamespace", "ExtenderBindingArgs");
-  args.node = string_field(document, "Node", "ExtenderBindingArgs");
-  if (const auto* uid =
-          checked_field(document, "PodUID", &nlohmann::json::is_string, "a string", "ExtenderBindingArgs.PodUID")) {
-    args.pod_uid = uid->get<std::string>();
+  for (auto [key, target] : {std::pair{"PodName", &args.pod_name}, std::pair{"PodNamespace", &args.pod_namespace},
+                             std::pair{"Node", &args.node}}) {
+    auto value = string_field(*document, key, "ExtenderBindingArgs");
+    if (!value) return value.error();
+    *target = std::move(*value);
   }
+  auto uid = checked_field(*document, "PodUID", &nlohmann::json::is_string, "a string", "ExtenderBindingArgs.PodUID");
+  if (!uid) return uid.error();
+  if (*uid) args.pod_uid = (*uid)->get<std::string>();
   return args;
 }
 
@@ -520,37 +519,39 @@ std::string encode_binding_result(std::string_view error) {
   return out;
 }
 
-PreemptionArgs parse_preemption_args(std::string_view body) {
+Result<PreemptionArgs> parse_preemption_args(std::string_view body) {
   auto document = parse_object(body, "ExtenderPreemptionArgs");
+  if (!document) return document.error();
   PreemptionArgs args;
-  auto* pod = field(document, "Pod");
-  if (!pod || !pod->is_object()) throw WireError("ExtenderPreemptionArgs has no Pod");
+  auto* pod = field(*document, "Pod");
+  if (!pod || !pod->is_object()) return Error{"ExtenderPreemptionArgs has no Pod"};
   args.pod = std::move(*pod);
-  const auto* meta = field(document, "NodeNameToMetaVictims");
-  const auto* full = meta ? nullptr : field(document, "NodeNameToVictims");
+  const auto* meta = field(*document, "NodeNameToMetaVictims");
+  const auto* full = meta ? nullptr : field(*document, "NodeNameToVictims");
   const auto* map = meta ? meta : full;
   if (!map) return args;
   const std::string map_name =
       std::string("ExtenderPreemptionArgs.") + (meta ? "NodeNameToMetaVictims" : "NodeNameToVictims");
-  if (!map->is_object()) throw WireError(map_name + " must be a map of node name to victims");
+  if (!map->is_object()) return Error{map_name + " must be a map of node name to victims"};
   for (const auto& [node, victims] : map->items()) {
     const std::string name = map_name + "[" + node + "]";
-    if (!victims.is_object()) throw WireError(name + " must be an object");
+    if (!victims.is_object()) return Error{name + " must be an object"};
     MetaVictims entry;
-    if (const auto* pdb = checked_field(victims, "NumPDBViolations", &nlohmann::json::is_number_integer, "an integer",
-                                        name + ".NumPDBViolations")) {
-      entry.num_pdb_violations = pdb->get<std::int64_t>();
-    }
-    const auto* pods = checked_field(victims, "Pods", &nlohmann::json::is_array, "a list", name + ".Pods");
+    auto pdb = checked_field(victims, "NumPDBViolations", &nlohmann::json::is_number_integer, "an integer",
+                             name + ".NumPDBViolations");
+    if (!pdb) return pdb.error();
+    if (*pdb) entry.num_pdb_violations = (*pdb)->get<std::int64_t>();
+    auto pods = checked_field(victims, "Pods", &nlohmann::json::is_array, "a list", name + ".Pods");
+    if (!pods) return pods.error();
     static const nlohmann::json kNoPods = nlohmann::json::array();
-    for (const auto& victim : pods ? *pods : kNoPods) {  // both lvalues: no copy of the list
+    for (const auto& victim : *pods ? **pods : kNoPods) {  // both lvalues: no copy of the list
       const nlohmann::json* uid = nullptr;
       if (meta) {
         uid = field(victim, "UID");
       } else if (const auto* metadata = field(victim, "metadata")) {
         uid = field(*metadata, "uid");
       }
-      if (!uid || !uid->is_string()) throw WireError("a victim of node " + node + " has no UID");
+      if (!uid || !uid->is_string()) return Error{"a victim of node " + node + " has no UID"};
       entry.pod_uids.push_back(uid->get<std::string>());
     }
     args.victims.emplace(node, std::move(entry));

@@ -3,13 +3,13 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/result/result.h"
 #include "extender/placement/node_judge.h"
 
 // The scheduler extender v1 wire format (k8s.io/kube-scheduler/extender/v1). Those Go structs have
@@ -17,12 +17,8 @@
 // case, so keys are read case-insensitively and written in PascalCase.
 namespace tpustack::extender::wire {
 
-// A request body that is not valid JSON, nests deeper than json::JsonLimits, lacks a field or has one of
-// the wrong type; what() says which, for the Error field.
-class WireError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
+// Each parse_* returns an Error (kInvalidInput) for a body that is not valid JSON, nests deeper than
+// json::JsonLimits, lacks a field or has one of the wrong type; its message says which, for the Error field.
 
 // ExtenderArgs for filter and prioritize: the NodeNames form (nodeCacheCapable) or the Nodes form.
 struct ExtenderArgs {
@@ -31,7 +27,7 @@ struct ExtenderArgs {
   nlohmann::json node_items;            // Nodes form only: the Node objects as sent, echoed back by filter
   bool nodes_form = false;
 };
-ExtenderArgs parse_extender_args(std::string_view body);
+Result<ExtenderArgs> parse_extender_args(std::string_view body);
 
 // ExtenderFilterResult in the form of the request: Nodes echoes the passing Node objects.
 std::string encode_filter_result(const FilterOutcome& outcome, const ExtenderArgs& args);
@@ -45,7 +41,7 @@ struct BindingArgs {
   std::string pod_uid;
   std::string node;
 };
-BindingArgs parse_binding_args(std::string_view body);
+Result<BindingArgs> parse_binding_args(std::string_view body);
 std::string encode_binding_result(std::string_view error);
 
 struct MetaVictims {
@@ -57,7 +53,7 @@ struct PreemptionArgs {
   nlohmann::json pod;
   std::map<std::string, MetaVictims> victims;
 };
-PreemptionArgs parse_preemption_args(std::string_view body);
+Result<PreemptionArgs> parse_preemption_args(std::string_view body);
 // ExtenderPreemptionResult, always in the meta form.
 std::string encode_preemption_result(const std::map<std::string, MetaVictims>& victims);
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 
 namespace {
 
@@ -64,4 +64,4 @@ BatchChoice choose_batch(std::span<const Waiting> queue, const BatchLimits& limi
   return choice;
 }
 
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 
 using Clock = std::chrono::steady_clock;
 
@@ -54,4 +54,4 @@ Admission admit(const QueueLoad& queued, const QueueLoad& request, const QueueLi
 // ready once nothing more fits or the oldest has waited max_wait.
 BatchChoice choose_batch(std::span<const Waiting> queue, const BatchLimits& limits, Clock::time_point now);
 
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

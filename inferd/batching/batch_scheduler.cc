@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 
 BatchScheduler::BatchScheduler(BatchLimits limits, QueueLimits max_queue, BatchRunner runner, SchedulerEvents events)
     : limits_(limits), max_queue_(max_queue), runner_(std::move(runner)), events_(std::move(events)) {
@@ -12,16 +12,19 @@ BatchScheduler::BatchScheduler(BatchLimits limits, QueueLimits max_queue, BatchR
 
 BatchScheduler::~BatchScheduler() { stop(); }
 
-Admission BatchScheduler::submit(const std::shared_ptr<Ticket>& ticket, std::vector<tokenizer::Encoding> inputs) {
+Admission BatchScheduler::submit(const std::shared_ptr<Ticket>& ticket, std::vector<tokenizer::Encoding> inputs,
+                                 Priority priority) {
   const Clock::time_point now = Clock::now();
   std::lock_guard lock(mu_);
   if (stopping_) return Admission::stopped;
+  std::deque<Queued>& queue = priority == Priority::interactive ? queue_ : background_;
+  size_t& queued_tokens = priority == Priority::interactive ? queued_tokens_ : background_tokens_;
   QueueLoad request{inputs.size(), 0};
   for (const tokenizer::Encoding& input : inputs) request.tokens += input.ids.size();
-  const Admission admission = admit({queue_.size(), queued_tokens_}, request, max_queue_);
+  const Admission admission = admit({queue.size(), queued_tokens}, request, max_queue_);
   if (admission != Admission::accepted) return admission;
-  for (size_t i = 0; i < inputs.size(); ++i) queue_.push_back({ticket, i, std::move(inputs[i]), now});
-  queued_tokens_ += request.tokens;
+  for (size_t i = 0; i < inputs.size(); ++i) queue.push_back({ticket, i, std::move(inputs[i]), now});
+  queued_tokens += request.tokens;
   report_queue();
   work_cv_.notify_all();
   return Admission::accepted;
@@ -29,13 +32,15 @@ Admission BatchScheduler::submit(const std::shared_ptr<Ticket>& ticket, std::vec
 
 size_t BatchScheduler::queued() const {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queue_.size() + background_.size();
 }
 
 size_t BatchScheduler::pending() const {
   std::lock_guard lock(mu_);
-  return queue_.size() + (next_ ? next_->size() : 0) + running_;
+  return queue_.size() + background_.size() + (next_ ? next_->size() : 0) + running_;
 }
+
+bool BatchScheduler::may_form() const { return !next_ && (!queue_.empty() || (!background_.empty() && running_ == 0)); }
 
 void BatchScheduler::stop() {
   {
@@ -43,8 +48,10 @@ void BatchScheduler::stop() {
     if (stopping_) return;
     stopping_ = true;
     for (Queued& item : queue_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
+    for (Queued& item : background_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
     queue_.clear();
-    queued_tokens_ = 0;
+    background_.clear();
+    queued_tokens_ = background_tokens_ = 0;
     if (next_) {
       for (Queued& item : *next_) item.ticket->fail(Failure::shutting_down, "the server is shutting down");
       next_.reset();
@@ -57,12 +64,12 @@ void BatchScheduler::stop() {
 }
 
 void BatchScheduler::report_queue() {
-  if (events_.queue_size) events_.queue_size(queue_.size());
+  if (events_.queue_size) events_.queue_size(queue_.size() + background_.size());
 }
 
-void BatchScheduler::drop_unwanted(Clock::time_point now) {
+void BatchScheduler::drop_unwanted(std::deque<Queued>& queue, size_t& tokens, Clock::time_point now) {
   size_t dropped = 0;
-  std::erase_if(queue_, [&](const Queued& item) {
+  std::erase_if(queue, [&](const Queued& item) {
     if (item.ticket->abandoned()) {
       ++dropped;
     } else if (item.ticket->deadline() <= now) {
@@ -71,7 +78,7 @@ void BatchScheduler::drop_unwanted(Clock::time_point now) {
     } else {
       return false;
     }
-    queued_tokens_ -= item.input.ids.size();
+    tokens -= item.input.ids.size();
     return true;
   });
   if (dropped > 0) {
@@ -84,12 +91,17 @@ void BatchScheduler::form_batches() {
   std::unique_lock lock(mu_);
   std::vector<Waiting> waiting;
   while (true) {
-    work_cv_.wait(lock, [&] { return stopping_ || (!next_ && !queue_.empty()); });
+    work_cv_.wait(lock, [&] { return stopping_ || may_form(); });
     if (stopping_) return;
     const Clock::time_point now = Clock::now();
-    drop_unwanted(now);
+    drop_unwanted(queue_, queued_tokens_, now);
+    drop_unwanted(background_, background_tokens_, now);
+    if (!may_form()) continue;
+    const bool interactive = !queue_.empty();
+    std::deque<Queued>& queue = interactive ? queue_ : background_;
+    size_t& queued_tokens = interactive ? queued_tokens_ : background_tokens_;
     waiting.clear();
-    for (const Queued& item : queue_) waiting.push_back({item.input.ids.size(), item.enqueued});
+    for (const Queued& item : queue) waiting.push_back({item.input.ids.size(), item.enqueued});
     BatchChoice choice = choose_batch(waiting, limits_, now);
     if (!choice.ready) {
       if (choice.wake_at != Clock::time_point::max()) work_cv_.wait_until(lock, choice.wake_at);
@@ -99,16 +111,16 @@ void BatchScheduler::form_batches() {
     batch.reserve(choice.members.size());
     std::deque<Queued> rest;
     size_t next_member = 0;
-    for (size_t i = 0; i < queue_.size(); ++i) {
+    for (size_t i = 0; i < queue.size(); ++i) {
       if (next_member < choice.members.size() && choice.members[next_member] == i) {
-        queued_tokens_ -= queue_[i].input.ids.size();
-        batch.push_back(std::move(queue_[i]));
+        queued_tokens -= queue[i].input.ids.size();
+        batch.push_back(std::move(queue[i]));
         ++next_member;
       } else {
-        rest.push_back(std::move(queue_[i]));
+        rest.push_back(std::move(queue[i]));
       }
     }
-    queue_ = std::move(rest);
+    queue = std::move(rest);
     next_ = std::move(batch);
     report_queue();
     work_cv_.notify_all();
@@ -151,6 +163,7 @@ void BatchScheduler::run_batches() {
         std::lock_guard idle(mu_);
         running_ = 0;
       }
+      work_cv_.notify_all();  // background work may form now
       for (size_t i = 0; i < batch.size(); ++i) {
         if (!rows) {
           batch[i].ticket->fail(Failure::engine, rows.error().message);
@@ -165,7 +178,8 @@ void BatchScheduler::run_batches() {
     lock.lock();
     running_ = 0;
     if (stopping_) return;
+    work_cv_.notify_all();
   }
 }
 
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 
 std::optional<Completion> Ticket::wait_until(Clock::time_point until) {
   std::unique_lock lock(mu_);
@@ -37,4 +37,4 @@ void Ticket::fail(Failure failure, const std::string& message) {
   done_cv_.notify_all();
 }
 
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

@@ -11,7 +11,7 @@
 
 #include "inferd/batching/batch_policy.h"
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 
 // `width` floats per sequence: an embedding, or one rerank score.
 struct Rows {
@@ -61,4 +61,4 @@ class Ticket {
   std::atomic<bool> abandoned_{false};
 };
 
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

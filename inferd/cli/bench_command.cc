@@ -6,15 +6,16 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/cli/command_line.h"
-#include "inferd/api/encoder_model.h"
+#include "inferd/encoder/encoder_model.h"
 
-namespace inferd::cli {
+namespace tpustack::inferd::cli {
 
 namespace {
 
@@ -94,12 +95,7 @@ double percentile(std::vector<double> values, double fraction) {
 
 }  // namespace
 
-int run_bench(const std::vector<std::string>& args) {
-  CLI::App app("Measure embedding or reranking throughput of a model directory; prints one JSON line", "inferd bench");
-  BenchOptions options;
-  std::string variant = "f32";
-  add_flags(app, options, variant);
-  if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
+int run_bench(BenchOptions options, const std::string& variant) {
   options.precision = engine::parse_precision(variant);
   auto model = EncoderModel::load(options.model, {options.threads, options.precision});
   if (!model) {
@@ -164,4 +160,11 @@ int run_bench(const std::vector<std::string>& args) {
   return 0;
 }
 
-}  // namespace inferd::cli
+std::function<int()> add_bench_command(CLI::App& command) {
+  auto options = std::make_shared<BenchOptions>();
+  auto variant = std::make_shared<std::string>("f32");
+  add_flags(command, *options, *variant);
+  return [options, variant] { return run_bench(*options, *variant); };
+}
+
+}  // namespace tpustack::inferd::cli

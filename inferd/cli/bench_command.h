@@ -1,12 +1,14 @@
 #pragma once
 
-#include <string>
-#include <vector>
+#include <functional>
 
-namespace inferd::cli {
+#include <CLI/CLI.hpp>
+
+namespace tpustack::inferd::cli {
 
 // `inferd bench --model DIR [--batch N] [--seq-len N | --texts FILE] [--threads N] [--seconds S]
-// [--variant f32|i8]`: prints one JSON line with throughput and latency; returns the process exit code.
-int run_bench(const std::vector<std::string>& args);
+// [--variant f32|bf16|i8|auto]`: prints one JSON line with throughput and latency. Adds the flags to `command`,
+// inferd's `bench` subcommand; the returned function runs it once the command line is parsed.
+std::function<int()> add_bench_command(CLI::App& command);
 
-}  // namespace inferd::cli
+}  // namespace tpustack::inferd::cli

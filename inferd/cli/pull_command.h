@@ -1,12 +1,14 @@
 #pragma once
 
-#include <string>
-#include <vector>
+#include <functional>
 
-namespace inferd::cli {
+#include <CLI/CLI.hpp>
+
+namespace tpustack::inferd::cli {
 
 // `inferd pull (--registry URL | --hf-endpoint URL | --from-dir DIR) --models a,b [--variant f32|f16|i8] --dest DIR`:
-// puts each model in DEST/<model>/, verified; returns the process exit code (so it can run as an init container).
-int run_pull(const std::vector<std::string>& args);
+// puts each model in DEST/<model>/, verified. Adds the flags to `command`, inferd's `pull` subcommand; the returned
+// function runs it once the command line is parsed and returns the exit code (so it can run as an init container).
+std::function<int()> add_pull_command(CLI::App& command);
 
-}  // namespace inferd::cli
+}  // namespace tpustack::inferd::cli

@@ -5,25 +5,32 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "common/cli/command_line.h"
+#include "common/cli/option_sources.h"
+#include "common/config/config_document.h"
 #include "common/config/duration.h"
 #include "common/http/http_server.h"
 #include "common/lifecycle/shutdown_signals.h"
 #include "common/logging/logging.h"
 #include "common/metrics/metrics_server.h"
+#include "inferd/batch_jobs/job_runner.h"
+#include "inferd/batch_jobs/jobs_api.h"
 #include "inferd/server/grpc_front.h"
 #include "inferd/server/http_front.h"
+#include "inferd/server/version_follower.h"
 
-namespace inferd::cli {
+namespace tpustack::inferd::cli {
 
 namespace {
 
-using namespace inferd::server;
+using namespace tpustack::inferd::server;
 
 struct ServeOptions {
+  std::string config_file;
   std::string models_dir;
   std::vector<std::string> models;
   std::string listen = "0.0.0.0:8080";
@@ -46,9 +53,15 @@ struct ServeOptions {
   std::string variant = "f32";
   std::string log_format = "text";
   bool log_json = false;
+  std::string data_dir;
+  size_t max_file_bytes = 200 << 20;
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
+  app.add_option("--config", o.config_file,
+                 "YAML file of settings, each named after its flag in lowerCamelCase (--max-batch-tokens: "
+                 "maxBatchTokens); a flag beats the file, and the file beats the INFERD_* environment variables "
+                 "(INFERD_MAX_BATCH_TOKENS)");
   app.add_option("--models-dir", o.models_dir, "directory of model directories (name or owner/name)");
   app.add_option("--model", o.models, "NAME=DIR, repeatable");
   app.add_option("--listen", o.listen, "HTTP address")->capture_default_str();
@@ -77,6 +90,11 @@ void add_flags(CLI::App& app, ServeOptions& o) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--payload-limit", o.input.max_body_bytes, "request body bytes")->capture_default_str();
+  app.add_option("--data-dir", o.data_dir,
+                 "directory of the Files and Batch APIs' state (an SQLite database); without it /v1/files and "
+                 "/v1/batches answer 404");
+  app.add_option("--max-file-bytes", o.max_file_bytes, "bytes of one file uploaded to /v1/files")
+      ->capture_default_str();
   app.add_option("--preload", o.preload, "models to load at start; /ready waits for them")->delimiter(',');
   app.add_option("--memory-budget", o.memory_budget, "bytes of weights loaded at once; 0: no limit")
       ->capture_default_str();
@@ -146,7 +164,11 @@ int serve(const ServeOptions& o) {
     spdlog::error("{}", role.error().message);
     return 1;
   }
-  auto catalog = discover_models(o.models_dir, o.models);
+  tpustack::metrics::MetricsRegistry registry;
+  ServerMetrics metrics(registry);
+  // It also decides every later version: the catalog at start follows the rules of every rescan.
+  ModelVersionFollower follower({o.models_dir, o.models}, metrics);
+  auto catalog = follower.initial_catalog();
   if (!catalog) {
     spdlog::error("{}", catalog.error().message);
     return 1;
@@ -171,12 +193,19 @@ int serve(const ServeOptions& o) {
     spdlog::error("{}", e.what());
     return 1;
   }
+  std::unique_ptr<batch_jobs::JobStore> store;
+  if (!o.data_dir.empty()) {
+    auto opened = batch_jobs::JobStore::open(o.data_dir);
+    if (!opened) {
+      spdlog::error("{}", opened.error().message);
+      return 1;
+    }
+    store = std::move(opened).value();
+  }
   spdlog::info("backend {} ({}); worker {} of {} ({})", backend->backend, backend->reason, role->worker_id,
                role->workers, role->role);
   spdlog::info("open-file limit {} (each HTTP connection holds one)", tpustack::http::raise_open_file_limit());
 
-  tpustack::metrics::MetricsRegistry registry;
-  ServerMetrics metrics(registry);
   const auto precision = engine::parse_precision(o.variant);  // none for auto
   // A queue of a few batches' tokens: past it a client waits longer than a retry costs.
   const size_t max_queue_tokens = o.max_queue_tokens ? o.max_queue_tokens : 8 * limits.max_batch_tokens;
@@ -192,7 +221,22 @@ int serve(const ServeOptions& o) {
   info.max_queue_tokens = max_queue_tokens;
   ServingState state;
   HttpApi api(service, info, state, registry, metrics, request_timeout);
-  HttpFront http({o.listen, o.input.max_body_bytes, o.max_concurrent_requests}, api);
+  std::unique_ptr<batch_jobs::JobRunner> runner;
+  std::unique_ptr<batch_jobs::JobsApi> jobs;
+  if (store) {
+    // One engine batch of lines at a time, in the capacity interactive requests leave.
+    runner = std::make_unique<batch_jobs::JobRunner>(
+        *store,
+        [&api](const std::string& url, const std::string& body) {
+          HttpReply reply = api.serve_background(url, body);
+          return batch_jobs::EndpointAnswer{reply.status, std::move(reply.body)};
+        },
+        batch_jobs::JobRunnerOptions{limits.max_batch_requests});
+    jobs = std::make_unique<batch_jobs::JobsApi>(
+        *store, [&runner] { runner->wake(); }, o.max_file_bytes);
+    api.serve_jobs(jobs.get());
+  }
+  HttpFront http({o.listen, o.input.max_body_bytes, o.max_concurrent_requests, o.max_file_bytes}, api);
   GrpcFront grpc(o.grpc_listen, service, info, state);
   auto grpc_port = grpc.start();
   if (!grpc_port) {
@@ -206,6 +250,11 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   spdlog::info("inferd serving {} models: HTTP on {}, gRPC on port {}", catalog->size(), o.listen, *grpc_port);
+  if (runner) {
+    runner->start();
+    spdlog::info("batch jobs kept in {}", o.data_dir);
+  }
+  follower.start(pool);
 
   std::thread preloader([&] {
     for (const std::string& name : o.preload) {
@@ -225,6 +274,9 @@ int serve(const ServeOptions& o) {
   const auto until = std::chrono::steady_clock::now() + grace;
   ShutdownDeadline deadline(until + std::chrono::seconds(1));
   state.draining = true;
+  // Batch lines in flight answer and are recorded; the rest wait in the store for the next start.
+  if (runner) runner->stop();
+  follower.stop();  // no version switches while the last requests finish
   grpc.update_health();
   drain(state, pool, until);
   // What is still queued fails now, so the handlers waiting for it answer 503 and the HTTP server stops at once.
@@ -238,18 +290,27 @@ int serve(const ServeOptions& o) {
 
 }  // namespace
 
-int run_serve(const std::vector<std::string>& args) {
-  CLI::App app("Serve embedding and reranking models over HTTP and gRPC", "inferd serve");
-  ServeOptions options;
-  add_flags(app, options);
-  if (auto code = tpustack::cli::parse_command_line(app, args)) return *code;
-  try {
-    const bool json = options.log_json || tpustack::logging::parse_json_format(options.log_format);
-    tpustack::logging::setup_logging({options.log_level, json}, "inferd");
-  } catch (const std::invalid_argument& e) {
-    return tpustack::cli::usage_error(app, e.what());
-  }
-  return serve(options);
+std::function<int()> add_serve_command(CLI::App& command) {
+  auto options = std::make_shared<ServeOptions>();
+  add_flags(command, *options);
+  return [&command, options] {
+    config::ConfigDocument config;
+    if (!options->config_file.empty()) {
+      auto loaded = config::ConfigDocument::load_file(options->config_file);
+      if (!loaded) return tpustack::cli::usage_error(command, loaded.error().message);
+      config = std::move(loaded).value();
+    }
+    if (auto filled = tpustack::cli::fill_unset_flags(command, config, "INFERD_"); !filled) {
+      return tpustack::cli::usage_error(command, filled.error().message);
+    }
+    try {
+      const bool json = options->log_json || tpustack::logging::parse_json_format(options->log_format);
+      tpustack::logging::setup_logging({options->log_level, json}, "inferd");
+    } catch (const std::invalid_argument& e) {
+      return tpustack::cli::usage_error(command, e.what());
+    }
+    return serve(*options);
+  };
 }
 
-}  // namespace inferd::cli
+}  // namespace tpustack::inferd::cli

@@ -9,7 +9,7 @@
 #include "inferd/engine/weight_precision.h"
 #include "inferd/model/model_directory.h"
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 struct EncoderOptions {
   size_t threads = 1;
@@ -32,4 +32,4 @@ class EncoderBackend {
   virtual std::vector<float> classify(const TokenBatch& batch) = 0;
 };
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

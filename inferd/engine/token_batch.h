@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 // Sequences of different lengths stored back to back with no padding; sequence i spans
 // [offsets[i], offsets[i + 1]) of ids and type_ids.
@@ -24,4 +24,4 @@ struct TokenBatch {
   size_t length(size_t sequence) const { return offsets[sequence + 1] - offsets[sequence]; }
 };
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 double accuracy_bar(WeightPrecision precision) {
   switch (precision) {
@@ -40,4 +40,4 @@ double min_row_cosine(std::span<const float> a, std::span<const float> b, size_t
   return lowest;
 }
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

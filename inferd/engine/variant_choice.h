@@ -6,7 +6,7 @@
 
 #include "inferd/engine/weight_precision.h"
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 // How a variant did on the calibration batch at load: its speed, and how closely its embeddings follow fp32's.
 struct VariantTrial {
@@ -24,4 +24,4 @@ WeightPrecision fastest_accurate(std::span<const VariantTrial> trials);
 // Lowest cosine between matching rows of two row-major matrices of `columns` columns.
 double min_row_cosine(std::span<const float> a, std::span<const float> b, size_t columns);
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

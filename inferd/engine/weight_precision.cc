@@ -1,6 +1,6 @@
 #include "inferd/engine/weight_precision.h"
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 std::string_view precision_name(WeightPrecision precision) {
   switch (precision) {
@@ -21,4 +21,4 @@ std::optional<WeightPrecision> parse_precision(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string_view>
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 
 // The number formats a backend computes in (the `--variant` values): fp32 throughout; bf16 products with fp32
 // accumulation, norms and softmax; or int8 products (weights per output channel, activations per row) likewise.
@@ -12,4 +12,4 @@ enum class WeightPrecision { f32, bf16, i8 };
 std::string_view precision_name(WeightPrecision precision);
 std::optional<WeightPrecision> parse_precision(std::string_view name);
 
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 enum class Activation { gelu, gelu_tanh, relu };
 enum class BertHead { none, sequence_classification };
@@ -31,4 +31,4 @@ Result<BertConfig> read_bert_config(const std::filesystem::path& path);
 // config.json's text; `source` names it in errors.
 Result<BertConfig> parse_bert_config(std::string_view text, const std::string& source);
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 namespace {
 
@@ -73,4 +73,4 @@ Result<BertWeights> load_bert_weights(const SafetensorsFile& file, const BertCon
   return w;
 }
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

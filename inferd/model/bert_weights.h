@@ -3,11 +3,11 @@
 #include <optional>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/model/bert_config.h"
 #include "inferd/model/safetensors_file.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 // A fully connected layer as PyTorch stores it: weight is [out, in] row-major.
 struct DenseWeights {
@@ -43,4 +43,4 @@ struct BertWeights {
 // Reads every tensor config implies, accepting names with or without the `bert.` prefix.
 Result<BertWeights> load_bert_weights(const SafetensorsFile& file, const BertConfig& config);
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inferd/common/file_text.h"
+#include "common/files/file_text.h"
 #include "inferd/model/model_directory.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 namespace {
 
@@ -76,7 +76,7 @@ Result<void> parse_prompts(std::string_view text, const std::string& source, Mod
 static Result<std::optional<std::string>> optional_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return std::optional<std::string>();
-  auto text = read_file_text(path);
+  auto text = files::read_file_text(path);
   if (!text) return text.error();
   return std::optional<std::string>(std::move(text).value());
 }
@@ -110,4 +110,4 @@ Result<std::string> prompt_text(const ModelCard& card, const std::optional<std::
                (known.empty() ? std::string(" (it has no prompts)") : " (it has: " + known + ")")};
 }
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 // What a model directory tells a server before its weights load: the head (and so the tasks), the labels, the
 // pooling, the longest input and the sentence-transformers prompts. Read from the directory's small JSON files.
@@ -34,4 +34,4 @@ Result<void> parse_prompts(std::string_view text, const std::string& source, Mod
 // sentence-transformers' encode does). An unknown name is an error listing the known ones.
 Result<std::string> prompt_text(const ModelCard& card, const std::optional<std::string>& name);
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -2,14 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inferd/common/file_text.h"
+#include "common/files/file_text.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 namespace {
 
 Result<nlohmann::json> read_json(const std::filesystem::path& path) {
-  auto text = read_file_text(path);
+  auto text = files::read_file_text(path);
   if (!text) return text.error();
   auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (doc.is_discarded()) return Error{path.string() + " is not valid JSON"};
@@ -74,4 +74,4 @@ Result<ModelDirectory> load_model_directory(const std::filesystem::path& directo
   return ModelDirectory{std::move(weights).value(), std::move(tokenizer).value(), pooling->pooling, pooling->normalize};
 }
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

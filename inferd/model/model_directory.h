@@ -2,11 +2,11 @@
 
 #include <filesystem>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/model/bert_weights.h"
 #include "inferd/tokenizer/tokenizer.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 enum class Pooling { cls, mean };
 
@@ -31,4 +31,4 @@ struct ModelDirectory {
 // sentence-transformers modules.json; errors name the file and, for weights, the tensor.
 Result<ModelDirectory> load_model_directory(const std::filesystem::path& directory);
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -3,10 +3,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "inferd/common/file_text.h"
-#include "inferd/common/json_document.h"
+#include "common/files/file_text.h"
+#include "common/json/json_document.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 namespace {
 
@@ -43,7 +43,7 @@ float half_to_float(uint16_t h) {
 }  // namespace
 
 Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
-  auto bytes = read_file_text(path);
+  auto bytes = files::read_file_text(path);
   if (!bytes) return bytes.error();
   return parse(std::move(bytes).value(), path);
 }
@@ -59,7 +59,7 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::string bytes, const std::fil
   if (header_length > file.bytes_.size() - 8) return fail("header length runs past the end of the file");
   file.data_start_ = 8 + header_length;
   const size_t data_size = file.bytes_.size() - file.data_start_;
-  auto entries = read_json_document<std::map<std::string, TensorEntry>>(
+  auto entries = tpustack::json::read_json_document<std::map<std::string, TensorEntry>>(
       std::string_view(file.bytes_).substr(8, header_length), path.string() + " header",
       [&](const nlohmann::json& header) -> Result<std::map<std::string, TensorEntry>> {
         if (!header.is_object()) return fail("header is not a JSON object");
@@ -70,14 +70,14 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::string bytes, const std::fil
           TensorEntry entry;
           entry.dtype = info.value("dtype", "");
           for (const auto& dim : tpustack::json::member(info, "shape")) {
-            entry.shape.push_back(json_integer<size_t>(dim, "tensor '" + name + "' shape"));
+            entry.shape.push_back(tpustack::json::json_integer<size_t>(dim, "tensor '" + name + "' shape"));
           }
           const auto& offsets = tpustack::json::member(info, "data_offsets");
           if (!offsets.is_array() || offsets.size() != 2) {
             return fail("tensor '" + name + "' needs data_offsets [begin, end]");
           }
-          entry.begin = json_integer<size_t>(offsets[0], "tensor '" + name + "' data_offsets");
-          entry.end = json_integer<size_t>(offsets[1], "tensor '" + name + "' data_offsets");
+          entry.begin = tpustack::json::json_integer<size_t>(offsets[0], "tensor '" + name + "' data_offsets");
+          entry.end = tpustack::json::json_integer<size_t>(offsets[1], "tensor '" + name + "' data_offsets");
           if (entry.begin > entry.end || entry.end > data_size) {
             return fail("tensor '" + name + "' has data offsets outside the file");
           }
@@ -130,4 +130,4 @@ Result<std::vector<float>> SafetensorsFile::read_f32(const std::string& name,
   return values;
 }
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 
 struct TensorEntry {
   std::string dtype;
@@ -40,4 +40,4 @@ class SafetensorsFile {
   std::map<std::string, TensorEntry> entries_;
 };
 
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 struct Download {
   bool found = true;  // false: the source has no such file (HTTP 404, or no file in the directory)
@@ -35,4 +35,4 @@ class BlobSource {
 std::unique_ptr<BlobSource> make_http_source(const std::string& base_url);
 std::unique_ptr<BlobSource> make_directory_source(const std::filesystem::path& root);
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

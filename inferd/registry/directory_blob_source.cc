@@ -5,7 +5,7 @@
 #include "inferd/registry/blob_source.h"
 #include "inferd/registry/partial_file.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 namespace {
 
@@ -50,4 +50,4 @@ std::unique_ptr<BlobSource> make_directory_source(const std::filesystem::path& r
   return std::make_unique<DirectoryBlobSource>(root);
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -5,7 +5,7 @@
 #include "inferd/registry/blob_source.h"
 #include "inferd/registry/partial_file.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 namespace {
 
@@ -115,4 +115,4 @@ std::unique_ptr<BlobSource> make_http_source(const std::string& base_url) {
   return std::make_unique<HttpBlobSource>(base_url);
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -16,7 +16,7 @@
 #include "inferd/registry/partial_file.h"
 #include "inferd/registry/sha256.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 namespace {
 
@@ -281,4 +281,4 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
   return report;
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

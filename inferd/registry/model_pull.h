@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "common/result/result.h"
 #include "common/retry/backoff.h"
-#include "inferd/common/result.h"
 #include "inferd/registry/blob_source.h"
 #include "inferd/registry/registry_manifest.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 struct PullOptions {
   std::vector<std::string> models;
@@ -48,4 +48,4 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
 Result<bool> fetch_file(BlobSource& source, const std::string& source_path, const std::filesystem::path& target,
                         const std::optional<ManifestFile>& expected, const PullOptions& options, PullReport& report);
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

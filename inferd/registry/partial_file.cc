@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 namespace fs = std::filesystem;
 
@@ -83,4 +83,4 @@ void remove_partial(const fs::path& partial) {
   fs::remove(validator_path(partial), ec);
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <string>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 // The file a download writes into. Opened with O_NOFOLLOW: a models directory is shared with other pods, and a
 // symlink planted where a partial file goes must be refused, not written through.
@@ -41,4 +41,4 @@ std::string read_validator(const std::filesystem::path& partial);
 Result<void> write_validator(const std::filesystem::path& partial, const std::string& validator);
 void remove_partial(const std::filesystem::path& partial);
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 namespace {
 
@@ -114,4 +114,4 @@ Result<std::vector<ManifestFile>> files_for_variant(const Manifest& manifest, co
   return files;
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 // One file of a model: where it goes in the model directory, and the blob that fills it.
 struct ManifestFile {
@@ -36,4 +36,4 @@ Result<std::vector<ManifestFile>> files_for_variant(const Manifest& manifest, co
 // A model name or file name that stays inside the directory it is joined to: relative, no "..", no odd characters.
 bool is_safe_relative_path(const std::string& path);
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <vector>
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 struct Sha256::State {
   EVP_MD_CTX* context = EVP_MD_CTX_new();
@@ -50,4 +50,4 @@ Result<std::string> sha256_file(const std::filesystem::path& path) {
   return hash.hex_digest();
 }
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 
 // Incremental SHA-256 (OpenSSL), as lower-case hex.
 class Sha256 {
@@ -29,4 +29,4 @@ class Sha256 {
 std::string sha256_hex(std::string_view data);
 Result<std::string> sha256_file(const std::filesystem::path& path);
 
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -80,4 +80,4 @@ Result<WorkerRole> worker_role(const DeviceEnvironment& environment) {
   return role;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -3,9 +3,9 @@
 #include <set>
 #include <string>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // What the device plugin put in the container's environment.
 struct DeviceEnvironment {
@@ -40,4 +40,4 @@ struct WorkerRole {
 
 Result<WorkerRole> worker_role(const DeviceEnvironment& environment);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

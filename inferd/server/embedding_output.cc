@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -57,4 +57,4 @@ std::vector<float> similarities_to_first(const batching::Rows& rows) {
   return scores;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

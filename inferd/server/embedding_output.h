@@ -4,11 +4,11 @@
 #include <optional>
 #include <vector>
 
+#include "common/result/result.h"
 #include "inferd/batching/ticket.h"
-#include "inferd/common/result.h"
 
 // What is done to pooled embeddings before they go back: Matryoshka truncation, L2 normalisation, similarity.
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // `dimensions` (OpenAI's and TEI's field) against the model's width: at least 1, at most the width.
 Result<void> check_dimensions(std::optional<size_t> dimensions, size_t width);
@@ -18,4 +18,4 @@ void l2_normalize(batching::Rows& rows);
 // Cosine similarity of row 0 with each later row, in row order (TEI's /similarity).
 std::vector<float> similarities_to_first(const batching::Rows& rows);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

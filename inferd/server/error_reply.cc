@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -47,4 +47,4 @@ ErrorBody error_body(const RequestError& error, ErrorShape shape) {
   return reply;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -6,7 +6,7 @@
 
 #include "inferd/server/request_error.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // The error formats of the APIs inferd speaks: TEI's {error, error_type}, OpenAI's
 // {"error": {message, type, param, code}}, Termite's {error}.
@@ -23,4 +23,4 @@ struct ErrorBody {
 
 ErrorBody error_body(const RequestError& error, ErrorShape shape);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 std::optional<std::vector<std::string>> choose_evictions(std::vector<ResidentModel> resident, uint64_t incoming,
                                                          uint64_t budget) {
@@ -22,4 +22,4 @@ std::optional<std::vector<std::string>> choose_evictions(std::vector<ResidentMod
   return evict;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 struct ResidentModel {
   std::string name;
@@ -19,4 +19,4 @@ struct ResidentModel {
 std::optional<std::vector<std::string>> choose_evictions(std::vector<ResidentModel> resident, uint64_t incoming,
                                                          uint64_t budget);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

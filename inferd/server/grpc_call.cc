@@ -1,6 +1,6 @@
 #include "inferd/server/grpc_call.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -42,4 +42,4 @@ CallContext call_context(grpc::ServerContext* context, const char* method) {
 
 grpc::Status draining_status() { return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"}; }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -7,7 +7,7 @@
 
 #include "inferd/server/inference_service.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // What inferd's two gRPC APIs (inferd.v1 and TEI's tei.v1) share around a call to the InferenceService.
 
@@ -49,4 +49,4 @@ void fill_simple_token(const SimpleToken& token, Message* simple) {
   }
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -5,7 +5,7 @@
 
 #include "inferd/server/malformed_message_interceptor.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -69,4 +69,4 @@ void GrpcFront::stop(std::chrono::milliseconds grace) {
   server_.reset();
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -11,7 +11,7 @@
 #include "inferd/server/grpc_service.h"
 #include "inferd/server/tei_grpc_service.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // inferd's gRPC port: inferd.v1 and TEI's tei.v1 side by side, grpc.health.v1.Health (NOT_SERVING until told
 // otherwise, so Kubernetes' gRPC probes follow readiness) and server reflection (grpcurl, Postman).
@@ -41,4 +41,4 @@ class GrpcFront {
   std::unique_ptr<grpc::Server> server_;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -13,7 +13,7 @@
 #include <system_error>
 #include <thread>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // A streaming method whose messages the service parses itself. grpc++ ends a stream at a message it cannot parse as
 // if the client had finished: the handler sees no error and the call ends OK with the rest unanswered. Reading bytes
@@ -127,4 +127,4 @@ grpc::internal::MethodHandler* each_message_handler(Service* service, Answer ans
       service);
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -12,8 +12,8 @@ std::optional<std::string> model_name(const std::string& model) {
 
 }  // namespace
 
-grpc::Status GrpcService::Embed(grpc::ServerContext* context, const inferd::v1::EmbedRequest* request,
-                                inferd::v1::EmbedResponse* response) {
+grpc::Status GrpcService::Embed(grpc::ServerContext* context, const ::inferd::v1::EmbedRequest* request,
+                                ::inferd::v1::EmbedResponse* response) {
   if (state_.draining) return draining_status();
   InFlight counted(state_);
   EmbedRequest call;
@@ -36,8 +36,8 @@ grpc::Status GrpcService::Embed(grpc::ServerContext* context, const inferd::v1::
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const inferd::v1::RerankRequest* request,
-                                 inferd::v1::RerankResponse* response) {
+grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const ::inferd::v1::RerankRequest* request,
+                                 ::inferd::v1::RerankResponse* response) {
   if (state_.draining) return draining_status();
   InFlight counted(state_);
   RerankRequest call{model_name(request->model()),
@@ -62,8 +62,8 @@ grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const inferd::v1:
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::TokenizeRequest* request,
-                                   inferd::v1::TokenizeResponse* response) {
+grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const ::inferd::v1::TokenizeRequest* request,
+                                   ::inferd::v1::TokenizeResponse* response) {
   TokenizeRequest call{model_name(request->model()),
                        {request->inputs().begin(), request->inputs().end()},
                        !request->has_add_special_tokens() || request->add_special_tokens()};
@@ -83,14 +83,16 @@ grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const inferd::v1::Token
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcService::Info(grpc::ServerContext*, const inferd::v1::InfoRequest*,
-                               inferd::v1::InfoResponse* response) {
+grpc::Status GrpcService::Info(grpc::ServerContext*, const ::inferd::v1::InfoRequest*,
+                               ::inferd::v1::InfoResponse* response) {
   response->set_version(info_.version);
   response->set_backend(info_.backend);
   const std::vector<std::string> loaded = service_.pool().loaded();
-  for (const auto& [name, entry] : service_.pool().catalog()) {
+  const auto catalog = service_.pool().catalog();
+  for (const auto& [name, entry] : *catalog) {
     auto* model = response->add_models();
     model->set_id(name);
+    model->set_digest(entry.digest);
     model->set_type(entry.reranker ? "reranker" : "embedding");
     model->set_loaded(std::find(loaded.begin(), loaded.end(), name) != loaded.end());
   }
@@ -105,11 +107,11 @@ grpc::Status GrpcService::Info(grpc::ServerContext*, const inferd::v1::InfoReque
   return grpc::Status::OK;
 }
 
-grpc::Status GrpcService::Health(grpc::ServerContext*, const inferd::v1::HealthRequest*,
-                                 inferd::v1::HealthResponse* response) {
+grpc::Status GrpcService::Health(grpc::ServerContext*, const ::inferd::v1::HealthRequest*,
+                                 ::inferd::v1::HealthResponse* response) {
   response->set_serving(!state_.draining);
   response->set_ready(state_.ready && !state_.draining);
   return grpc::Status::OK;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -12,7 +12,7 @@
 #include "inferd/server/request_body.h"
 #include "inferd/server/wire_requests.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -146,10 +146,12 @@ const std::map<std::string, HttpApi::InferenceRoute> HttpApi::inference_ = {
 };
 
 std::string HttpApi::route_of(const std::string& path) {
+  if (batch_jobs::is_jobs_path(path)) return batch_jobs::jobs_route_label(path);
   return path.starts_with(models_prefix) && path.size() > std::string_view(models_prefix).size() ? models_prefix : path;
 }
 
 std::string HttpApi::allowed_methods(const std::string& path) {
+  if (batch_jobs::is_jobs_path(path)) return batch_jobs::jobs_allowed_methods(path);
   const std::string route = route_of(path);
   const bool reads = reads_.contains(route), posts = inference_.contains(route) || route == "/tokenize";
   if (route == "*" || (reads && posts)) return "GET, HEAD, POST, OPTIONS";  // OPTIONS * asks about the whole server
@@ -193,6 +195,7 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   }
   label = route_of(call.path);
   if (call.method == "OPTIONS") return {204, "", "", {{"Allow", allow}}};
+  if (batch_jobs::is_jobs_path(call.path)) return jobs(call);
   const auto read = reads_.find(label);
   if (read != reads_.end() && call.method == "GET") return (this->*read->second)(call);
   const auto inference = inference_.find(label);
@@ -226,6 +229,40 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   return reply;
 }
 
+HttpReply HttpApi::serve_background(const std::string& path, const std::string& body) {
+  // Longer than a client waits: a line behind interactive work is late, not failed (a timeout is retried anyway).
+  constexpr auto background_timeout = std::chrono::minutes(10);
+  const ErrorShape shape = shape_of(path);
+  const auto found = inference_.find(path);
+  if (found == inference_.end()) return error_reply({404, "not_found", path + " is no inference route"}, shape);
+  CallContext context{Clock::now() + background_timeout, nullptr, found->second.method};
+  context.priority = batching::Priority::background;
+  HttpReply reply;
+  auto parsed = parse_body(body, service_.limits());
+  if (const json* doc = value_or_reply(parsed, shape, reply)) {
+    HttpCall call{"POST", path, body, {}, nullptr, ""};
+    reply = (this->*found->second.serve)(*doc, call, context);
+  }
+  return reply;
+}
+
+HttpReply HttpApi::jobs(const HttpCall& call) {
+  if (!jobs_) {
+    return error_reply(
+        {404, "not_found", call.path + " needs somewhere to keep files and batches: start inferd with --data-dir DIR"},
+        ErrorShape::openai);
+  }
+  const auto content_type = call.headers.find("content-type");
+  auto answer = jobs_->handle(
+      {call.method, call.path, call.query, content_type == call.headers.end() ? "" : content_type->second, call.body});
+  if (auto* error = std::get_if<batch_jobs::JobsError>(&answer)) {
+    return error_for(call.path,
+                     {error->status, error->status == 404 ? "not_found" : "validation", error->message, error->param});
+  }
+  auto& reply = std::get<batch_jobs::JobsReply>(answer);
+  return {reply.status, std::move(reply.body), std::move(reply.content_type), {}};
+}
+
 HttpReply HttpApi::health(const HttpCall&) const {
   if (state_.draining) return error_reply({503, "unhealthy", "draining"}, ErrorShape::tei);
   return json_reply({{"status", "ok"}});
@@ -245,7 +282,7 @@ HttpReply HttpApi::task_of_model(const json& body, const HttpCall& call, const C
   const auto model = body.contains("model") && body["model"].is_string()
                          ? std::optional(body["model"].get<std::string>())
                          : std::nullopt;
-  switch (task_of_root(service_.pool().catalog(), model, body.contains("query") && body.contains("texts"))) {
+  switch (task_of_root(*service_.pool().catalog(), model, body.contains("query") && body.contains("texts"))) {
     case Task::embed:
       return embed_tei(body, call, context);
     case Task::rerank:
@@ -388,14 +425,17 @@ HttpReply HttpApi::tokenize(const HttpCall& call) {
 }
 
 HttpReply HttpApi::info(const HttpCall&) const {
-  const auto& catalog = service_.pool().catalog();
+  const auto snapshot = service_.pool().catalog();
+  const ModelCatalog& catalog = *snapshot;
   json models = json::array();
   size_t max_input_length = 0;
   for (const auto& [name, entry] : catalog) {
     json model = {{"id", served_name(catalog, name)},
                   {"type", entry.reranker ? "reranker" : "embedding"},
                   {"model_type", model_type(entry)},
-                  {"max_input_length", entry.card.max_input_length}};
+                  {"max_input_length", entry.card.max_input_length},
+                  {"digest", entry.digest}};
+    if (!entry.refusal.empty()) model["refused"] = entry.refusal;
     if (auto resident = service_.pool().resident(name)) {
       model["variant"] = engine::precision_name(resident->model().precision());
       model["kernel"] = resident->model().kernel();
@@ -409,7 +449,7 @@ HttpReply HttpApi::info(const HttpCall&) const {
   const std::string& primary = primary_model(catalog);
   return json_reply({
       {"model_id", served_name(catalog, primary)},
-      {"model_sha", nullptr},
+      {"model_sha", catalog.at(primary).digest},
       {"model_dtype", tei_model_dtype(service_.pool(), primary, info_.variant)},
       {"model_type", model_type(catalog.at(primary))},
       {"served_model_name", served_name(catalog, primary)},
@@ -436,15 +476,15 @@ HttpReply HttpApi::info(const HttpCall&) const {
 
 HttpReply HttpApi::models_openai(const HttpCall&) const {
   json data = json::array();
-  for (const auto& [name, entry] : service_.pool().catalog()) {
-    data.push_back(openai_model(served_name(service_.pool().catalog(), name)));
-  }
+  const auto catalog = service_.pool().catalog();
+  for (const auto& [name, entry] : *catalog) data.push_back(openai_model(served_name(*catalog, name)));
   return json_reply({{"object", "list"}, {"data", std::move(data)}});
 }
 
 HttpReply HttpApi::model_openai(const HttpCall& call) const {
   const std::string id = percent_decoded(std::string_view(call.path).substr(std::string_view(models_prefix).size()));
-  const auto& catalog = service_.pool().catalog();
+  const auto snapshot = service_.pool().catalog();
+  const ModelCatalog& catalog = *snapshot;
   const auto* found = find_model(catalog, id);
   if (!found) {
     return error_reply({404, "not_found", "The model '" + id + "' does not exist", "model"}, ErrorShape::openai);
@@ -454,10 +494,11 @@ HttpReply HttpApi::model_openai(const HttpCall& call) const {
 
 HttpReply HttpApi::models_termite(const HttpCall&) const {
   json embedders = json::array(), rerankers = json::array();
-  const auto& catalog = service_.pool().catalog();
+  const auto snapshot = service_.pool().catalog();
+  const ModelCatalog& catalog = *snapshot;
   for (const auto& [name, entry] : catalog)
     (entry.reranker ? rerankers : embedders).push_back(served_name(catalog, name));
   return json_reply({{"embedders", std::move(embedders)}, {"rerankers", std::move(rerankers)}});
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

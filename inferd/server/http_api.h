@@ -9,11 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/metrics/metrics_registry.h"
+#include "inferd/batch_jobs/jobs_api.h"
 #include "inferd/server/inference_service.h"
 #include "inferd/server/server_info.h"
 #include "inferd/server/serving_state.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 struct HttpCall {
   std::string method;  // "GET", "POST"
@@ -21,6 +22,7 @@ struct HttpCall {
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
   std::function<bool()> client_gone;           // may be empty: then only the deadline ends a wait
+  std::string query;                           // the target after '?', "" when none
 };
 
 struct HttpReply {
@@ -31,9 +33,9 @@ struct HttpReply {
 };
 
 // Every HTTP route, as plain calls to replies: TEI (POST / for the model's task, /embed, /rerank, /predict,
-// /similarity, /tokenize, /info, /health, /metrics), OpenAI (/v1/embeddings, /v1/models, /v1/models/{id}), Termite
-// (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS is answered with the route's methods (`Allow`), another
-// method with 405; a HEAD request arrives as GET.
+// /similarity, /tokenize, /info, /health, /metrics), OpenAI (/v1/embeddings, /v1/models, /v1/models/{id}; /v1/files
+// and /v1/batches through batch_jobs::JobsApi), Termite (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS
+// is answered with the route's methods (`Allow`), another method with 405; a HEAD request arrives as GET.
 class HttpApi {
  public:
   HttpApi(InferenceService& service, const ServerInfo& info, ServingState& state,
@@ -50,6 +52,11 @@ class HttpApi {
   // The answer to a request the HTTP server refused before it reached a route (400, 405, 413, 431, 503), in
   // the error format of the route it asked for.
   HttpReply refusal(const std::string& method, const std::string& path, int status, const std::string& reason);
+
+  // The Files and Batch APIs (/v1/files, /v1/batches), served with --data-dir; null: they answer 404 saying so.
+  void serve_jobs(batch_jobs::JobsApi* jobs) { jobs_ = jobs; }
+  // A batch job's line: the inference route `path` answers `body` as it answers a client, at background priority.
+  HttpReply serve_background(const std::string& path, const std::string& body);
 
  private:
   using Read = HttpReply (HttpApi::*)(const HttpCall&) const;
@@ -79,6 +86,7 @@ class HttpApi {
   HttpReply predict_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
   HttpReply similarity_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
   HttpReply tokenize(const HttpCall& call);
+  HttpReply jobs(const HttpCall& call);
   HttpReply health(const HttpCall&) const;
   HttpReply ready(const HttpCall&) const;
   HttpReply metrics(const HttpCall&) const;
@@ -93,6 +101,7 @@ class HttpApi {
   const tpustack::metrics::MetricsRegistry& registry_;
   ServerMetrics& metrics_;
   std::chrono::nanoseconds default_timeout_;
+  batch_jobs::JobsApi* jobs_ = nullptr;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -21,11 +21,17 @@ http::HttpServerOptions server_options(const HttpFrontOptions& options) {
   server.listen = options.listen;
   server.what = "the inferd HTTP API";
   server.max_body_bytes = options.max_body_bytes;
+  server.upload_route = [](std::string_view path) { return path == "/v1/files"; };
+  server.max_upload_bytes = options.max_file_bytes;
   // Room for bodies in transit beside the largest one allowed.
-  server.max_buffered_bytes = std::max(server.max_buffered_bytes, 2 * options.max_body_bytes);
+  server.max_buffered_bytes =
+      std::max({server.max_buffered_bytes, 2 * options.max_body_bytes, 2 * options.max_file_bytes});
   server.max_in_flight = options.max_concurrent_requests;
   server.workers = options.max_concurrent_requests;
-  server.inline_route = [](const http::Request& request) { return request.method != "POST"; };
+  // The Files and Batch APIs read SQLite, which may wait for the batch runner's transaction: never on the reader.
+  server.inline_route = [](const http::Request& request) {
+    return request.method != "POST" && !batch_jobs::is_jobs_path(request.path);
+  };
   return server;
 }
 
@@ -33,6 +39,8 @@ HttpReply serve(HttpApi& api, const http::Request& request) {
   HttpCall call;
   call.method = request.method;
   call.path = request.path;
+  if (const size_t mark = request.target.find('?'); mark != std::string::npos)
+    call.query = request.target.substr(mark + 1);
   call.body = request.body;
   for (const auto& [name, value] : request.headers) {
     std::string lower = name;
@@ -56,4 +64,4 @@ HttpFront::HttpFront(const HttpFrontOptions& options, HttpApi& api)
             return response_of(api.refusal(request.method, request.path, status, reason));
           }) {}
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

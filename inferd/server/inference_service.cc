@@ -9,7 +9,7 @@
 
 #include "inferd/server/embedding_output.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -116,7 +116,7 @@ size_t InferenceService::max_input_length(const LoadedModel& model) const {
 }
 
 Answer<std::shared_ptr<LoadedModel>> InferenceService::acquire(const std::optional<std::string>& asked, Task task) {
-  auto chosen = choose_model(pool_.catalog(), asked, task);
+  auto chosen = choose_model(*pool_.catalog(), asked, task);
   if (auto* error = std::get_if<RequestError>(&chosen)) return *error;
   const ModelChoice& choice = std::get<ModelChoice>(chosen);
   if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
@@ -150,7 +150,7 @@ Answer<batching::Rows> InferenceService::run_part(LoadedModel& model, std::vecto
   if (context.cancelled && context.cancelled()) return client_went_away();
   const size_t sequences = encodings.size(), request_tokens = tokens(encodings);
   auto ticket = std::make_shared<batching::Ticket>(sequences, context.deadline);
-  switch (model.scheduler().submit(ticket, std::move(encodings))) {
+  switch (model.scheduler().submit(ticket, std::move(encodings), context.priority)) {
     case batching::Admission::accepted:
       break;
     case batching::Admission::queue_full:
@@ -221,7 +221,7 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
   if (auto bad = check_dimensions(request.dimensions, model.model().dimensions()); !bad) {
     return invalid(bad.error(), "dimensions");
   }
-  auto prompt = model::prompt_text(entry(model).card, request.prompt_name);
+  auto prompt = model::prompt_text(model.entry().card, request.prompt_name);
   if (!prompt) return invalid(prompt.error(), "prompt_name");
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   auto text = [&](size_t i) { return *prompt + request.inputs[i]; };
@@ -236,7 +236,7 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
                                   request.truncation_direction);
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
-  EmbedResult result{served_name(pool_.catalog(), model.name()), {}, {}};
+  EmbedResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.inputs);
   auto rows = infer(model, encodings, start, context, result.timing);
   if (auto* error = std::get_if<RequestError>(&rows)) return *error;
@@ -260,7 +260,7 @@ Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, cons
       [&](size_t i) { return query_pieces + piece_count(tokenizer, request.texts[i]) + 3; });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
-  RerankResult result{served_name(pool_.catalog(), model.name()), {}, {}};
+  RerankResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.texts) + request.query.size() * request.texts.size();
   auto rows = infer(model, encodings, start, context, result.timing);
   if (auto* error = std::get_if<RequestError>(&rows)) return *error;
@@ -293,24 +293,24 @@ Answer<PredictResult> InferenceService::predict(const PredictRequest& request, c
       });
   if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
   auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
-  PredictResult result{served_name(pool_.catalog(), model.name()), {}, {}};
+  PredictResult result{model.served_name(), {}, {}};
   for (const auto& sequence : texts) result.timing.characters += characters(sequence);
   auto rows = infer(model, encodings, start, context, result.timing);
   if (auto* error = std::get_if<RequestError>(&rows)) return *error;
   const auto& logits = std::get<batching::Rows>(rows);
   for (size_t i = 0; i < logits.size(); ++i) {
-    result.predictions.push_back(predictions(logits.row(i), entry(model).card.labels, request.raw_scores));
+    result.predictions.push_back(predictions(logits.row(i), model.entry().card.labels, request.raw_scores));
   }
   return result;
 }
 
 Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request) {
   if (auto bad = check_input_count(request.inputs.size(), limits_)) return *bad;
-  auto acquired = acquire(request.model, tokenizing_task(pool_.catalog(), request.model));
+  auto acquired = acquire(request.model, tokenizing_task(*pool_.catalog(), request.model));
   if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
   LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
-  TokenizeResult result{served_name(pool_.catalog(), model.name()), {}, {}};
+  TokenizeResult result{model.served_name(), {}, {}};
   size_t total = 0;
   for (size_t i = 0; i < request.inputs.size(); ++i) {
     const std::string_view input = request.inputs[i];
@@ -333,4 +333,4 @@ Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request
   return result;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

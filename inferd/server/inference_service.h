@@ -15,7 +15,7 @@
 #include "inferd/server/server_metrics.h"
 #include "inferd/server/truncation.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 template <class T>
 using Answer = std::variant<T, RequestError>;
@@ -28,6 +28,8 @@ struct CallContext {
   // Inputs one request may carry when more than --max-client-batch-size (OpenAI's route takes 2,048); they go to the
   // queue in parts of --max-client-batch-size.
   size_t max_inputs = 0;
+  // Background: a batch job's line, run only in capacity interactive requests leave.
+  batching::Priority priority = batching::Priority::interactive;
 };
 
 struct Timing {
@@ -123,7 +125,6 @@ class InferenceService {
  private:
   // The model that serves `task` for a request naming `asked` (model_routing.h), loaded.
   Answer<std::shared_ptr<LoadedModel>> acquire(const std::optional<std::string>& asked, Task task);
-  const CatalogEntry& entry(const LoadedModel& model) const { return pool_.catalog().at(model.name()); }
   // The longest input, in tokens, as TEI counts it: the model's maximum, and never more than a batch holds
   // (--max-batch-tokens).
   size_t max_input_length(const LoadedModel& model) const;
@@ -143,4 +144,4 @@ class InferenceService {
   ServerMetrics& metrics_;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -72,4 +72,4 @@ std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max
                           " (send \"truncate\": true to cut it)"};
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -6,7 +6,7 @@
 
 #include "inferd/server/request_error.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // OpenAI's embeddings API takes up to 2,048 inputs per request (LangChain sends 512 at a time).
 constexpr size_t openai_max_inputs = 2048;
@@ -27,4 +27,4 @@ std::optional<RequestError> check_token_count(size_t tokens, const InputLimits& 
 // `tokens` counts special tokens; over-long inputs are an error unless the client asked to truncate.
 std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -40,4 +40,4 @@ grpc::experimental::Interceptor* MalformedMessageInterceptorFactory::CreateServe
   return new MalformedMessageInterceptor(info->method());
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // grpc++ answers a unary call whose request bytes do not parse with INTERNAL and an empty message, before any
 // handler runs. This interceptor notices the failed parse and answers INVALID_ARGUMENT, naming the method, instead.
@@ -12,4 +12,4 @@ class MalformedMessageInterceptorFactory final : public grpc::experimental::Serv
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -1,6 +1,6 @@
 #include "inferd/server/model_catalog.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -18,7 +18,7 @@ uint64_t weight_bytes(const fs::path& directory) {
 // A card that cannot be read leaves the defaults: loading the model reports what is wrong with it.
 CatalogEntry entry_for(const fs::path& directory) {
   auto card = model::read_model_card(directory);
-  CatalogEntry entry{directory, weight_bytes(directory), false, card ? *card : model::ModelCard{}, ""};
+  CatalogEntry entry{directory, weight_bytes(directory), false, card ? *card : model::ModelCard{}, "", "", ""};
   entry.reranker = entry.card.classifier;
   return entry;
 }
@@ -34,7 +34,18 @@ bool is_hidden(const fs::path& directory) { return directory.filename().string()
 
 }  // namespace
 
+std::optional<CatalogEntry> catalog_entry(const fs::path& directory) {
+  if (!is_model_directory(directory)) return std::nullopt;
+  return entry_for(directory);
+}
+
 Result<ModelCatalog> discover_models(const fs::path& models_dir, const std::vector<std::string>& named) {
+  auto catalog = discover_model_directories(models_dir, named);
+  if (catalog && catalog->empty()) return Error{"no models to serve: give --models-dir DIR or --model NAME=DIR"};
+  return catalog;
+}
+
+Result<ModelCatalog> discover_model_directories(const fs::path& models_dir, const std::vector<std::string>& named) {
   ModelCatalog catalog;
   if (!models_dir.empty()) {
     std::error_code ec;
@@ -63,7 +74,6 @@ Result<ModelCatalog> discover_models(const fs::path& models_dir, const std::vect
     if (!is_model_directory(directory)) return Error{"--model " + pair + ": no config.json in " + directory.string()};
     catalog[pair.substr(0, equals)] = entry_for(directory);
   }
-  if (catalog.empty()) return Error{"no models to serve: give --models-dir DIR or --model NAME=DIR"};
   return catalog;
 }
 
@@ -98,4 +108,4 @@ const std::string& served_name(const ModelCatalog& catalog, const std::string& n
   return entry.served_name.empty() ? name : entry.served_name;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "inferd/server/eviction.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -18,11 +21,21 @@ batching::BatchRunner engine_runner(EncoderModel& model) {
   };
 }
 
+// One input through the engine before any request reaches the model: its weights are all in place and the
+// kernels set up, so the first request is not the one that finds out.
+Result<void> warm_up(EncoderModel& model) {
+  auto encoding = model.tokenize("warm-up");
+  if (!encoding) return encoding.error();
+  auto rows = engine_runner(model)({*encoding});
+  if (!rows) return Error{"its warm-up run failed: " + rows.error().message};
+  return {};
+}
+
 }  // namespace
 
-LoadedModel::LoadedModel(std::string name, std::unique_ptr<EncoderModel> model, const batching::BatchLimits& limits,
-                         batching::QueueLimits max_queue, ServerMetrics& metrics)
-    : name_(std::move(name)), model_(std::move(model)) {
+LoadedModel::LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<EncoderModel> model,
+                         const batching::BatchLimits& limits, batching::QueueLimits max_queue, ServerMetrics& metrics)
+    : name_(std::move(name)), entry_(std::move(entry)), model_(std::move(model)) {
   auto& queue = metrics.queue_size.labels({name_});
   auto& batch_size = metrics.batch_next_size.labels({name_});
   auto& batch_tokens = metrics.batch_next_tokens.labels({name_});
@@ -38,54 +51,135 @@ LoadedModel::LoadedModel(std::string name, std::unique_ptr<EncoderModel> model, 
 }
 
 ModelPool::ModelPool(ModelCatalog catalog, PoolOptions options, ServerMetrics& metrics)
-    : catalog_(std::move(catalog)), options_(options), metrics_(metrics) {
-  for (const auto& [name, entry] : catalog_) slots_[name] = std::make_unique<Slot>();
-}
+    : options_(options), metrics_(metrics), catalog_(std::make_shared<const ModelCatalog>(std::move(catalog))) {}
 
 ModelPool::~ModelPool() { stop(); }
+
+std::shared_ptr<const ModelCatalog> ModelPool::catalog() const {
+  std::lock_guard lock(mu_);
+  return catalog_;
+}
 
 std::variant<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(const std::optional<std::string>& name) {
   std::string chosen;
   if (name && !name->empty()) {
     chosen = *name;
-  } else if (catalog_.size() == 1) {
-    chosen = catalog_.begin()->first;
+  } else if (const auto catalog = this->catalog(); catalog->size() == 1) {
+    chosen = catalog->begin()->first;
   } else {
     return RequestError{400, "validation",
-                        "this server has " + std::to_string(catalog_.size()) + " models; name one with \"model\""};
+                        "this server has " + std::to_string(catalog->size()) + " models; name one with \"model\""};
   }
-  auto found = catalog_.find(chosen);
-  if (found == catalog_.end()) return RequestError{404, "not_found", "no model named \"" + chosen + "\""};
-  Slot& slot = *slots_.at(chosen);
-  {
+  // Again when the catalog changed the version while this one loaded: the request gets the one served now.
+  for (;;) {
+    std::shared_ptr<Slot> slot;
+    CatalogEntry entry;
+    {
+      std::lock_guard lock(mu_);
+      auto found = catalog_->find(chosen);
+      if (found == catalog_->end()) return RequestError{404, "not_found", "no model named \"" + chosen + "\""};
+      auto& owned = slots_[chosen];
+      if (!owned) owned = std::make_shared<Slot>();
+      slot = owned;
+      slot->last_used = ++clock_;
+      if (slot->model) return slot->model;
+      entry = found->second;
+    }
+    std::lock_guard load_lock(slot->load_mu);
+    {
+      std::lock_guard lock(mu_);
+      if (slot->model) return slot->model;
+    }
+    if (auto full = make_room(chosen, entry.bytes)) return *full;
+    auto loaded = load(chosen, entry);
+    if (!loaded) {
+      spdlog::error("model {} failed to load: {}", chosen, loaded.error().message);
+      return RequestError{500, "backend", "model \"" + chosen + "\" failed to load: " + loaded.error().message};
+    }
     std::lock_guard lock(mu_);
-    slot.last_used = ++clock_;
-    if (slot.model) return slot.model;
+    auto served = catalog_->find(chosen);
+    auto current = slots_.find(chosen);
+    if (served != catalog_->end() && served->second.digest == entry.digest && current != slots_.end() &&
+        current->second == slot) {
+      slot->model = std::move(loaded).value();
+      metrics_.models_loaded.unlabelled().inc();
+      return slot->model;
+    }
   }
-  std::lock_guard load_lock(slot.load_mu);
-  {
-    std::lock_guard lock(mu_);
-    if (slot.model) return slot.model;
-  }
-  if (auto full = make_room(chosen)) return *full;
-  const auto start = batching::Clock::now();
-  auto loaded = EncoderModel::load(found->second.directory, {options_.threads, options_.precision});
-  if (!loaded) {
-    spdlog::error("model {} failed to load: {}", chosen, loaded.error().message);
-    return RequestError{500, "backend", "model \"" + chosen + "\" failed to load: " + loaded.error().message};
-  }
-  auto model =
-      std::make_shared<LoadedModel>(chosen, std::make_unique<EncoderModel>(std::move(loaded).value()), options_.limits,
-                                    batching::QueueLimits(options_.max_queue, options_.max_queue_tokens), metrics_);
-  spdlog::info("model {} loaded from {} in {:.2f}s ({} bytes of weights)", chosen, found->second.directory.string(),
-               std::chrono::duration<double>(batching::Clock::now() - start).count(), found->second.bytes);
-  std::lock_guard lock(mu_);
-  slot.model = model;
-  metrics_.models_loaded.unlabelled().inc();
-  return model;
 }
 
-std::optional<RequestError> ModelPool::make_room(const std::string& name) {
+Result<std::shared_ptr<LoadedModel>> ModelPool::load(const std::string& name, const CatalogEntry& entry) {
+  const auto start = batching::Clock::now();
+  auto loaded = EncoderModel::load(entry.directory, {options_.threads, options_.precision});
+  if (!loaded) return loaded.error();
+  auto model = std::make_unique<EncoderModel>(std::move(loaded).value());
+  if (auto warm = warm_up(*model); !warm) return warm.error();
+  spdlog::info("model {} ({}) loaded from {} in {:.2f}s ({} bytes of weights)", name, entry.digest,
+               entry.directory.string(), std::chrono::duration<double>(batching::Clock::now() - start).count(),
+               entry.bytes);
+  return std::make_shared<LoadedModel>(name, entry, std::move(model), options_.limits,
+                                       batching::QueueLimits(options_.max_queue, options_.max_queue_tokens), metrics_);
+}
+
+std::map<std::string, std::string> ModelPool::update(ModelCatalog next) {
+  std::map<std::string, std::string> failed;
+  std::map<std::string, std::shared_ptr<LoadedModel>> replacements;
+  const auto current = catalog();
+  for (auto& [name, entry] : next) {
+    auto old = current->find(name);
+    if (old == current->end() || old->second.digest == entry.digest || !resident(name)) continue;
+    auto loaded = load(name, entry);
+    if (!loaded) {
+      spdlog::error("model {}: version {} failed to load, still serving {}: {}", name, entry.digest, old->second.digest,
+                    loaded.error().message);
+      failed[name] = loaded.error().message;
+      const std::string wanted = entry.digest;
+      entry = old->second;
+      entry.refusal = "version " + wanted + " failed to load: " + loaded.error().message;
+      continue;
+    }
+    replacements[name] = std::move(loaded).value();
+  }
+  std::lock_guard lock(mu_);
+  catalog_ = std::make_shared<const ModelCatalog>(std::move(next));
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    Slot& slot = *it->second;
+    const auto served = catalog_->find(it->first);
+    const auto replacement = replacements.find(it->first);
+    // A version the catalog no longer names: replaced, removed, or loaded on first use while this update loaded.
+    if (slot.model && (served == catalog_->end() || served->second.digest != slot.model->entry().digest)) {
+      draining_.push_back(std::move(slot.model));
+      metrics_.models_loaded.unlabelled().dec();
+    }
+    if (replacement != replacements.end()) {
+      slot.model = replacement->second;
+      metrics_.models_loaded.unlabelled().inc();
+    }
+    it = served == catalog_->end() ? slots_.erase(it) : std::next(it);
+  }
+  return failed;
+}
+
+size_t ModelPool::release_drained() {
+  std::vector<std::shared_ptr<LoadedModel>> drained;  // released outside the lock: their schedulers join threads
+  {
+    std::lock_guard lock(mu_);
+    // Only the pool holds it and its queue is empty: nothing can reach it again.
+    auto idle = std::stable_partition(draining_.begin(), draining_.end(), [](const auto& model) {
+      return model.use_count() > 1 || model->scheduler().pending() > 0;
+    });
+    drained.assign(std::make_move_iterator(idle), std::make_move_iterator(draining_.end()));
+    draining_.erase(idle, draining_.end());
+  }
+  for (const auto& model : drained) {
+    spdlog::info("model {} ({}) drained and unloaded", model->name(), model->entry().digest);
+  }
+  drained.clear();
+  std::lock_guard lock(mu_);
+  return draining_.size();
+}
+
+std::optional<RequestError> ModelPool::make_room(const std::string& name, uint64_t bytes) {
   std::vector<std::shared_ptr<LoadedModel>> unloading;  // released outside the lock: their schedulers join threads
   {
     std::lock_guard lock(mu_);
@@ -94,9 +188,11 @@ std::optional<RequestError> ModelPool::make_room(const std::string& name) {
       if (!slot->model) continue;
       // Held elsewhere (a request in flight) or with queued work: busy.
       const bool busy = slot->model.use_count() > 1 || slot->model->scheduler().pending() > 0;
-      resident.push_back({other, catalog_.at(other).bytes, slot->last_used, busy});
+      resident.push_back({other, slot->model->entry().bytes, slot->last_used, busy});
     }
-    auto evict = choose_evictions(resident, catalog_.at(name).bytes, options_.memory_budget);
+    // Versions still draining hold their memory until they are released.
+    for (const auto& model : draining_) resident.push_back({"", model->entry().bytes, 0, true});
+    auto evict = choose_evictions(resident, bytes, options_.memory_budget);
     if (!evict) {
       return RequestError{503, "overloaded",
                           "model \"" + name + "\" does not fit in --memory-budget while the loaded models are busy"};
@@ -131,6 +227,7 @@ size_t ModelPool::pending() const {
   for (const auto& [name, slot] : slots_) {
     if (slot->model) total += slot->model->scheduler().pending();
   }
+  for (const auto& model : draining_) total += model->scheduler().pending();
   return total;
 }
 
@@ -139,6 +236,7 @@ void ModelPool::stop() {
   for (const auto& [name, slot] : slots_) {
     if (slot->model) slot->model->scheduler().stop();
   }
+  for (const auto& model : draining_) model->scheduler().stop();
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -10,27 +10,32 @@
 #include <variant>
 #include <vector>
 
-#include "inferd/api/encoder_model.h"
 #include "inferd/batching/batch_scheduler.h"
+#include "inferd/encoder/encoder_model.h"
 #include "inferd/server/model_catalog.h"
 #include "inferd/server/request_error.h"
 #include "inferd/server/server_metrics.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
-// A model in memory with its own batch queue. Request threads tokenize with it (const); only the scheduler's run
-// thread calls the engine.
+// A version of a model in memory with its own batch queue. Request threads tokenize with it (const); only the
+// scheduler's run thread calls the engine.
 class LoadedModel {
  public:
-  LoadedModel(std::string name, std::unique_ptr<EncoderModel> model, const batching::BatchLimits& limits,
-              batching::QueueLimits max_queue, ServerMetrics& metrics);
+  LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<EncoderModel> model,
+              const batching::BatchLimits& limits, batching::QueueLimits max_queue, ServerMetrics& metrics);
 
   const std::string& name() const { return name_; }
+  // The version loaded: its directory, card and digest (the catalog may name a newer one by now).
+  const CatalogEntry& entry() const { return entry_; }
+  // The name clients see (--served-model-name).
+  const std::string& served_name() const { return entry_.served_name.empty() ? name_ : entry_.served_name; }
   const EncoderModel& model() const { return *model_; }
   batching::BatchScheduler& scheduler() { return *scheduler_; }
 
  private:
   std::string name_;
+  CatalogEntry entry_;
   std::unique_ptr<EncoderModel> model_;
   std::unique_ptr<batching::BatchScheduler> scheduler_;
 };
@@ -44,8 +49,9 @@ struct PoolOptions {
   size_t max_queue_tokens = 0;  // tokens queued per model; 0: no bound
 };
 
-// The models this process serves: loaded on first use or by preload, unloaded least-recently-used first when the
-// memory budget needs room. A model with work in its queue is never unloaded.
+// The models this process serves: loaded (and warmed up) on first use or by preload, unloaded least-recently-used
+// first when the memory budget needs room. A model with work in its queue is never unloaded. The catalog can change
+// while serving (update): a request holds the version it acquired until it is answered.
 class ModelPool {
  public:
   ModelPool(ModelCatalog catalog, PoolOptions options, ServerMetrics& metrics);
@@ -54,13 +60,23 @@ class ModelPool {
   // `name` may be omitted when the catalog has one model.
   std::variant<std::shared_ptr<LoadedModel>, RequestError> acquire(const std::optional<std::string>& name);
 
-  const ModelCatalog& catalog() const { return catalog_; }
+  // What is served now; the next call may return a newer catalog.
+  std::shared_ptr<const ModelCatalog> catalog() const;
   std::vector<std::string> loaded() const;
   // The model if it is in memory now; null otherwise (never loads it).
   std::shared_ptr<LoadedModel> resident(const std::string& name) const;
-  // Sequences queued or running across all loaded models.
+  // Sequences queued or running across all loaded models, the versions still draining included.
   size_t pending() const;
   const PoolOptions& options() const { return options_; }
+
+  // Serves `next` from now on. A name in memory whose digest changed has its new version loaded and warmed up beside
+  // the old one before new requests go to it (the memory budget is exceeded by that version meanwhile); one not in
+  // memory loads its new version on first use. Replaced and removed versions keep answering what they hold, and are
+  // unloaded by release_drained. Returns, by name, why a new version failed to load: that name keeps its old one.
+  // Called from one thread at a time.
+  std::map<std::string, std::string> update(ModelCatalog next);
+  // Unloads the replaced and removed versions that no request holds any more; returns how many still drain.
+  size_t release_drained();
   // Fails queued work and stops every model's scheduler.
   void stop();
 
@@ -70,14 +86,17 @@ class ModelPool {
     std::shared_ptr<LoadedModel> model;
     uint64_t last_used = 0;
   };
-  std::optional<RequestError> make_room(const std::string& name);
+  // The version `entry` of model `name`, loaded and warmed up.
+  Result<std::shared_ptr<LoadedModel>> load(const std::string& name, const CatalogEntry& entry);
+  std::optional<RequestError> make_room(const std::string& name, uint64_t bytes);
 
-  const ModelCatalog catalog_;
   const PoolOptions options_;
   ServerMetrics& metrics_;
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Slot>> slots_;
+  std::shared_ptr<const ModelCatalog> catalog_;
+  std::map<std::string, std::shared_ptr<Slot>> slots_;  // a name's slot lives while the catalog serves it
+  std::vector<std::shared_ptr<LoadedModel>> draining_;  // replaced or removed versions still answering requests
   uint64_t clock_ = 0;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

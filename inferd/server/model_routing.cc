@@ -4,7 +4,7 @@
 
 #include "inferd/engine/weight_precision.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 const char* task_verb(Task task) {
   switch (task) {
@@ -103,4 +103,4 @@ std::string tei_model_dtype(const ModelPool& pool, const std::string& name, cons
   return "float32";
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -8,7 +8,7 @@
 #include "inferd/server/model_pool.h"
 #include "inferd/server/request_error.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // What a route asks of a model. A *ForSequenceClassification model predicts; with one label it also reranks (TEI's
 // reranker); every other model embeds.
@@ -47,4 +47,4 @@ std::string tei_model_dtype(const ModelPool& pool, const std::string& name, cons
 // The catalog entry a served or catalog name names, or null.
 const ModelCatalog::value_type* find_model(const ModelCatalog& catalog, const std::string& name);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

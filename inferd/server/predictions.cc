@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 std::vector<Prediction> predictions(std::span<const float> logits, const std::vector<std::string>& labels,
                                     bool raw_scores) {
@@ -25,4 +25,4 @@ std::vector<Prediction> predictions(std::span<const float> logits, const std::ve
   return answer;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

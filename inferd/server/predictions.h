@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // One label's score, as TEI's /predict answers it.
 struct Prediction {
@@ -17,4 +17,4 @@ struct Prediction {
 std::vector<Prediction> predictions(std::span<const float> logits, const std::vector<std::string>& labels,
                                     bool raw_scores);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 using nlohmann::json;
 
@@ -123,4 +123,4 @@ std::optional<size_t> OptionReader::count(const char* field) {
   return std::nullopt;
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

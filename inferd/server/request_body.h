@@ -13,7 +13,7 @@
 
 // The body of an inference request (TEI, OpenAI and Termite alike) and the fields each route reads of it: the bytes
 // from the network are read here and nowhere else (tests/fuzz/inferd_request_fuzz.cc fuzzes them).
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // The body as a JSON object, or why not: size, UTF-8 and syntax are checked in that order.
 std::variant<nlohmann::json, RequestError> parse_body(std::string_view body, const InputLimits& limits);
@@ -62,4 +62,4 @@ class OptionReader {
   std::optional<RequestError> error_;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // Why a request was refused, in words for the client; `status` is the HTTP status, from which gRPC codes derive.
 struct RequestError {
@@ -17,4 +17,4 @@ struct RequestError {
   std::string param;  // the request field at fault, when one is (OpenAI's error names it)
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -6,7 +6,7 @@
 #include "inferd/batching/batch_policy.h"
 #include "inferd/server/backend_selection.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // What /info and the gRPC Info call report about this process.
 struct ServerInfo {
@@ -24,4 +24,4 @@ struct ServerInfo {
   size_t max_queue_tokens = 0;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

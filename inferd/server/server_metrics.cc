@@ -1,6 +1,6 @@
 #include "inferd/server/server_metrics.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -28,6 +28,9 @@ ServerMetrics::ServerMetrics(tpustack::metrics::MetricsRegistry& r)
       batch_next_tokens(
           r.histogram("inferd_batch_next_tokens", "Tokens per batch", {"model"}, exponential_buckets(1, 2, 18))),
       http_requests(r.counter("inferd_http_requests_total", "HTTP requests by route and status", {"route", "status"})),
-      models_loaded(r.gauge("inferd_models_loaded", "Models loaded in memory")) {}
+      models_loaded(r.gauge("inferd_models_loaded", "Models loaded in memory")),
+      model_version(r.gauge("inferd_model_version_info", "The version each model serves (1) and served before (0)",
+                            {"model", "digest"})),
+      model_switches(r.counter("inferd_model_switches_total", "Switches of a model to another version", {"model"})) {}
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -2,7 +2,7 @@
 
 #include "common/metrics/metrics_registry.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // inferd's Prometheus metrics: TEI's te_* set under Prometheus' naming rules (counters end in _total, durations in
 // _seconds), so `promtool check metrics` passes; README's Metrics section maps each TEI name to its inferd name.
@@ -22,6 +22,8 @@ struct ServerMetrics {
   tpustack::metrics::Family<tpustack::metrics::Histogram>& batch_next_tokens;              // {model}
   tpustack::metrics::Family<tpustack::metrics::Counter>& http_requests;                    // {route, status}
   tpustack::metrics::Family<tpustack::metrics::Gauge>& models_loaded;
+  tpustack::metrics::Family<tpustack::metrics::Gauge>& model_version;     // {model, digest}: 1 served, 0 past
+  tpustack::metrics::Family<tpustack::metrics::Counter>& model_switches;  // {model}
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

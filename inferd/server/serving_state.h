@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstddef>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // Lifecycle flags the HTTP and gRPC fronts share.
 struct ServingState {
@@ -24,4 +24,4 @@ class InFlight {
   ServingState& state_;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

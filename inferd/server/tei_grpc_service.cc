@@ -9,7 +9,7 @@
 #include "inferd/server/model_routing.h"
 #include "inferd/tokenizer/token_decoder.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -166,7 +166,8 @@ grpc::Status decode_one(const TeiServing& serving, grpc::ServerContext* context,
                         tei::v1::DecodeResponse& response) {
   // The model Tokenize would use: a named one whatever its task, else the default embedder.
   const auto asked = asked_model(context);
-  const auto& catalog = serving.service.pool().catalog();
+  const auto snapshot = serving.service.pool().catalog();
+  const ModelCatalog& catalog = *snapshot;
   auto chosen = choose_model(catalog, asked, tokenizing_task(catalog, asked));
   if (auto* error = std::get_if<RequestError>(&chosen)) return status_of(*error);
   auto acquired = serving.service.pool().acquire(std::get<ModelChoice>(chosen).name);
@@ -205,11 +206,13 @@ grpc::Status TeiInfoService::Info(grpc::ServerContext*, const tei::v1::InfoReque
   const ServerInfo& info = serving_.info;
   ModelPool& pool = serving_.service.pool();
   response->set_version(info.version);
-  if (pool.catalog().empty()) return grpc::Status::OK;
+  const auto catalog = pool.catalog();
+  if (catalog->empty()) return grpc::Status::OK;
   // TEI describes its one model; here the primary one, as HTTP /info does.
-  const std::string& primary = primary_model(pool.catalog());
-  const CatalogEntry& entry = pool.catalog().at(primary);
-  response->set_model_id(served_name(pool.catalog(), primary));
+  const std::string& primary = primary_model(*catalog);
+  const CatalogEntry& entry = catalog->at(primary);
+  response->set_model_id(served_name(*catalog, primary));
+  response->set_model_sha(entry.digest);
   response->set_model_type(!entry.reranker                 ? tei::v1::MODEL_TYPE_EMBEDDING
                            : entry.card.labels.size() <= 1 ? tei::v1::MODEL_TYPE_RERANKER
                                                            : tei::v1::MODEL_TYPE_CLASSIFIER);
@@ -323,4 +326,4 @@ grpc::Status TeiTokenizeService::Decode(grpc::ServerContext* context, const tei:
   return decode_one(serving_, context, *request, *response);
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

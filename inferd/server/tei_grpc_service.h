@@ -6,7 +6,7 @@
 #include "inferd/server/serving_state.h"
 #include "proto/tei/v1/tei.grpc.pb.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // TEI's gRPC API (tei.v1: Info, Embed, Predict, Rerank, Tokenize) over the same InferenceService as inferd.v1 and HTTP,
 // so TEI's clients work unchanged. TEI serves one model and its messages name none: a call uses the model named in its
@@ -84,4 +84,4 @@ class TeiTokenizeService final : public tei::v1::Tokenize::Service {
   TeiServing serving_;
 };
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

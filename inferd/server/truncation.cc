@@ -1,6 +1,6 @@
 #include "inferd/server/truncation.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 Result<TruncationDirection> parse_truncation_direction(const std::string& text) {
   if (text == "Right" || text == "right") return TruncationDirection::right;
@@ -26,4 +26,4 @@ void cut_ids(std::vector<tokenizer::TokenId>& ids, size_t max_length, Truncation
   }
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

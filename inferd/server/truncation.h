@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <string>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/tokenizer/tokenizer.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 // Which end of an over-long input is cut (TEI's truncation_direction).
 enum class TruncationDirection { right, left };
@@ -21,4 +21,4 @@ tokenizer::Encoding keep_end(tokenizer::Encoding encoding, size_t max_length);
 // Token ids a client sent, cut to `max_length` from the given end.
 void cut_ids(std::vector<tokenizer::TokenId>& ids, size_t max_length, TruncationDirection direction);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

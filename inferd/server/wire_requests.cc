@@ -2,7 +2,7 @@
 
 #include "inferd/server/request_body.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 namespace {
 
@@ -144,4 +144,4 @@ std::variant<RerankRequest, RequestError> termite_rerank_request(const json& bod
                        true, false};
 }
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

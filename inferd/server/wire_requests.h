@@ -10,7 +10,7 @@
 // The request bodies of TEI's and OpenAI's routes as the service's requests (TEI keeps its wire types in one file,
 // router/src/http/types.rs; so does inferd). `auto_truncate` is --auto-truncate: what `truncate` is when the body
 // does not say. A field of the wrong type is refused with 422.
-namespace inferd::server {
+namespace tpustack::inferd::server {
 
 std::variant<EmbedRequest, RequestError> tei_embed_request(const nlohmann::json& body, bool auto_truncate);
 
@@ -41,4 +41,4 @@ bool is_similarity_body(const nlohmann::json& body);
 std::variant<EmbedRequest, RequestError> termite_embed_request(const nlohmann::json& body);
 std::variant<RerankRequest, RequestError> termite_rerank_request(const nlohmann::json& body);
 
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -4,7 +4,7 @@
 
 #include "inferd/tokenizer/unicode_text.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 namespace {
 
@@ -77,4 +77,4 @@ std::u32string normalize_bert(std::u32string_view text, const BertNormalizerOpti
   return out;
 }
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

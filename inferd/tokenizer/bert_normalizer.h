@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 // BertNormalizer of Hugging Face tokenizers; strip_accents follows lowercase unless tokenizer.json says otherwise.
 struct BertNormalizerOptions {
@@ -21,4 +21,4 @@ struct BertNormalizerOptions {
 std::u32string normalize_bert(std::u32string_view text, const BertNormalizerOptions& options,
                               std::vector<size_t>* origins = nullptr);
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

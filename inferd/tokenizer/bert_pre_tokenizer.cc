@@ -2,7 +2,7 @@
 
 #include "inferd/tokenizer/unicode_text.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 std::vector<std::u32string_view> split_bert_words(std::u32string_view text) {
   std::vector<std::u32string_view> words;
@@ -18,4 +18,4 @@ std::vector<std::u32string_view> split_bert_words(std::u32string_view text) {
   return words;
 }
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

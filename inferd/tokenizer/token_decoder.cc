@@ -3,7 +3,7 @@
 #include <string_view>
 #include <utility>
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 namespace {
 
@@ -46,4 +46,4 @@ Result<std::string> decode_tokens(const Tokenizer& tokenizer, const std::vector<
   return text;
 }
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/tokenizer/tokenizer.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 // Text of token ids as Hugging Face's WordPiece decoder writes it (what TEI's Decode answers): pieces joined by
 // spaces, "##" continuations glued to the piece before, and its cleanup of spaces before punctuation and
@@ -14,4 +14,4 @@ namespace inferd::tokenizer {
 Result<std::string> decode_tokens(const Tokenizer& tokenizer, const std::vector<TokenId>& ids,
                                   bool skip_special_tokens);
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "inferd/common/file_text.h"
-#include "inferd/common/json_document.h"
+#include "common/files/file_text.h"
+#include "common/json/json_document.h"
 #include "inferd/tokenizer/bert_pre_tokenizer.h"
 #include "inferd/tokenizer/unicode_text.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 struct TextPieces {
   std::vector<TokenId> ids;
@@ -27,32 +27,13 @@ PostProcessor bert_template(TokenId cls, TokenId sep) {
   return {{cls_item, {true, 0, -1, 0}, sep_item}, {cls_item, {true, 0, -1, 0}, sep_item, {true, 1, -1, 1}, sep_second}};
 }
 
-Result<TemplateItem> parse_template_item(const json& item, const json& special_tokens) {
-  if (item.contains("Sequence")) {
-    const json& sequence = item["Sequence"];
-    return TemplateItem{true, sequence.value("id", "A") == "B" ? 1 : 0, -1,
-                        json_integer_member<TokenId>(sequence, "type_id", 0, 0)};
-  }
-  if (item.contains("SpecialToken")) {
-    const json& special = item["SpecialToken"];
-    std::string name = special.value("id", "");
-    const json& ids = member(member(special_tokens, name), "ids");
-    if (!ids.is_array() || ids.size() != 1) {
-      return Error{"post_processor special token '" + name + "' must map to exactly one id"};
-    }
-    return TemplateItem{false, 0, json_integer<TokenId>(ids[0], "special token ids", 0),
-                        json_integer_member<TokenId>(special, "type_id", 0, 0)};
-  }
-  return Error{"post_processor template item is neither Sequence nor SpecialToken: " + item.dump()};
-}
-
 // BertProcessing's "cls" or "sep": ["[CLS]", 101].
 TokenId bert_processing_id(const json& processor, const char* key) {
   const json& token = member(processor, key);
   if (!token.is_array() || token.size() != 2) {
-    throw JsonValueError(std::string("post_processor.") + key + " must be [token, id]");
+    throw tpustack::json::JsonValueError(std::string("post_processor.") + key + " must be [token, id]");
   }
-  return json_integer<TokenId>(token[1], std::string("post_processor.") + key + " id", 0);
+  return tpustack::json::json_integer<TokenId>(token[1], std::string("post_processor.") + key + " id", 0);
 }
 
 Result<PostProcessor> parse_post_processor(const json& processor, const WordPiece& model) {
@@ -60,17 +41,7 @@ Result<PostProcessor> parse_post_processor(const json& processor, const WordPiec
   if (type == "BertProcessing") {
     return bert_template(bert_processing_id(processor, "cls"), bert_processing_id(processor, "sep"));
   }
-  if (type == "TemplateProcessing") {
-    PostProcessor result;
-    for (auto [key, items] : {std::pair{"single", &result.single}, std::pair{"pair", &result.pair}}) {
-      for (const json& item : member(processor, key)) {
-        auto parsed = parse_template_item(item, member(processor, "special_tokens"));
-        if (!parsed) return parsed.error();
-        items->push_back(*parsed);
-      }
-    }
-    return result;
-  }
+  if (type == "TemplateProcessing") return parse_template_processing(processor);
   if (processor.is_null()) {
     TokenId cls = model.find("[CLS]"), sep = model.find("[SEP]");
     if (cls < 0 || sep < 0) return Error{"vocabulary has no [CLS] or [SEP] token"};
@@ -143,13 +114,13 @@ bool Tokenizer::is_special(TokenId id) const {
 }
 
 Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& path) {
-  auto text = read_file_text(path);
+  auto text = files::read_file_text(path);
   if (!text) return text.error();
   return parse_tokenizer_json(*text, path.string());
 }
 
 Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const std::string& source) {
-  return read_json_document<Tokenizer>(text, source, [&](const json& doc) -> Result<Tokenizer> {
+  return tpustack::json::read_json_document<Tokenizer>(text, source, [&](const json& doc) -> Result<Tokenizer> {
     auto fail = [&](const std::string& what) { return Error{source + ": " + what}; };
     const json& model_json = member(doc, "model");
     if (!model_json.is_object() || model_json.value("type", "") != "WordPiece") {
@@ -158,13 +129,14 @@ Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const s
     const json& vocab_json = member(model_json, "vocab");
     if (!vocab_json.is_object()) return fail("model.vocab must map tokens to ids");
     std::unordered_map<std::string, TokenId> vocab;
-    for (auto& [token, id] : vocab_json.items()) vocab.emplace(token, json_integer<TokenId>(id, "model.vocab ids", 0));
+    for (auto& [token, id] : vocab_json.items())
+      vocab.emplace(token, tpustack::json::json_integer<TokenId>(id, "model.vocab ids", 0));
     WordPieceOptions options;
     options.unk_token = model_json.value("unk_token", options.unk_token);
     options.continuing_subword_prefix =
         model_json.value("continuing_subword_prefix", options.continuing_subword_prefix);
-    options.max_input_chars_per_word =
-        json_integer_member<size_t>(model_json, "max_input_chars_per_word", options.max_input_chars_per_word);
+    options.max_input_chars_per_word = tpustack::json::json_integer_member<size_t>(
+        model_json, "max_input_chars_per_word", options.max_input_chars_per_word);
     auto model = WordPiece::create(std::move(vocab), options);
     if (!model) return fail(model.error().message);
 
@@ -192,7 +164,8 @@ Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const s
     std::vector<AddedToken> added_tokens;
     for (const json& token : member(doc, "added_tokens")) {
       if (!token.value("normalized", false)) {
-        added_tokens.push_back({token.value("content", ""), json_integer_member<TokenId>(token, "id", -1)});
+        added_tokens.push_back(
+            {token.value("content", ""), tpustack::json::json_integer_member<TokenId>(token, "id", -1)});
       }
     }
 
@@ -200,7 +173,7 @@ Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const s
     TruncationSide side = TruncationSide::right;
     const json& truncation = member(doc, "truncation");
     if (truncation.is_object()) {
-      max_length = json_integer_member<size_t>(truncation, "max_length", no_limit);
+      max_length = tpustack::json::json_integer_member<size_t>(truncation, "max_length", no_limit);
       side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
     }
     return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
@@ -209,7 +182,7 @@ Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const s
 }
 
 Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, bool lowercase) {
-  auto text = read_file_text(path);
+  auto text = files::read_file_text(path);
   if (!text) return text.error();
   std::unordered_map<std::string, TokenId> vocab;
   size_t start = 0;
@@ -347,4 +320,4 @@ Result<EncodingWithOffsets> Tokenizer::encode_with_offsets(std::string_view text
   return EncodingWithOffsets{std::move(encoding).value(), std::move(offsets)};
 }
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

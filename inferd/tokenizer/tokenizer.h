@@ -8,11 +8,12 @@
 #include <utility>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/tokenizer/bert_normalizer.h"
+#include "inferd/tokenizer/post_processor.h"
 #include "inferd/tokenizer/wordpiece.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 // Model input for one text or text pair, special tokens included.
 struct Encoding {
@@ -37,19 +38,6 @@ struct EncodingWithOffsets {
 // The tokens of one text before the template adds its special tokens (defined where they are made).
 struct TextPieces;
 
-// One element of a post-processing template: a special token, or the pieces of sequence A (0) or B (1).
-struct TemplateItem {
-  bool is_sequence = false;
-  int sequence = 0;
-  TokenId special_id = -1;
-  TokenId type_id = 0;
-};
-
-struct PostProcessor {
-  std::vector<TemplateItem> single;
-  std::vector<TemplateItem> pair;
-};
-
 enum class TruncationSide { right, left };
 
 // A token matched verbatim in the raw text before normalisation, as [SEP] or [MASK] are.
@@ -63,7 +51,8 @@ class Tokenizer {
  public:
   static constexpr size_t no_limit = std::numeric_limits<size_t>::max();
 
-  // tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing or BertProcessing.
+  // tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece, TemplateProcessing or BertProcessing
+  // (read_tokenizer_json, tokenizer_json.h, reads a file of either model type).
   static Result<Tokenizer> from_tokenizer_json(const std::filesystem::path& path);
   // tokenizer.json's text; `source` names it in errors.
   static Result<Tokenizer> parse_tokenizer_json(std::string_view text, const std::string& source);
@@ -108,4 +97,4 @@ class Tokenizer {
   TruncationSide side_;
 };
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -2,7 +2,7 @@
 
 #include <utf8proc.h>
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 Result<std::u32string> decode_utf8(std::string_view text, std::vector<size_t>* byte_offsets) {
   std::u32string out;
@@ -87,4 +87,28 @@ bool is_cjk_ideograph(char32_t c) {
 
 bool is_nonspacing_mark(char32_t c) { return category(c) == UTF8PROC_CATEGORY_MN; }
 
-}  // namespace inferd::tokenizer
+bool is_letter(char32_t c) {
+  switch (category(c)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_number(char32_t c) {
+  switch (category(c)) {
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace tpustack::inferd::tokenizer

@@ -4,9 +4,9 @@
 #include <string_view>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 // Code points of UTF-8 text; malformed bytes, surrogates and overlong forms give an Error with the byte offset.
 // With byte_offsets, also where each code point starts in text, and text.size() last, so that code points [i, j)
@@ -22,5 +22,7 @@ bool is_control(char32_t c);      // categories Cc, Cf, Cs, Co, Cn except tab, n
 bool is_punctuation(char32_t c);  // ASCII punctuation or any Unicode P* category
 bool is_cjk_ideograph(char32_t c);
 bool is_nonspacing_mark(char32_t c);  // category Mn, what accent stripping removes after NFD
+bool is_letter(char32_t c);           // \p{L}: categories Lu, Ll, Lt, Lm, Lo
+bool is_number(char32_t c);           // \p{N}: categories Nd, Nl, No
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

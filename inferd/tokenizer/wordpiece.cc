@@ -2,7 +2,7 @@
 
 #include "inferd/tokenizer/unicode_text.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 Result<WordPiece> WordPiece::create(std::unordered_map<std::string, TokenId> vocab, WordPieceOptions options) {
   auto unk = vocab.find(options.unk_token);
@@ -74,4 +74,4 @@ void WordPiece::append_pieces(std::u32string_view word, std::vector<TokenId>& ou
   }
 }
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

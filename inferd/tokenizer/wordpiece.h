@@ -6,9 +6,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 
 using TokenId = int32_t;
 
@@ -49,4 +49,4 @@ class WordPiece {
   TokenId unk_id_;
 };
 
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -171,6 +171,29 @@ TEST(HttpServerTest, CutsAChunkedBodyOffAtTheLimit) {
   EXPECT_EQ(connection.read_response(2s).status, 413);
 }
 
+TEST(HttpServerTest, AnUploadRouteTakesLargerBodiesThanEveryOtherPath) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1000;
+  options.upload_route = [](std::string_view path) { return path == "/upload"; };
+  options.max_upload_bytes = 5000;
+  HttpServer server(local(options), echo, json_refusal);
+  server.start();
+  const std::string body(3000, 'a');
+  EXPECT_EQ(round_trip(server.port(), "POST", "/upload?purpose=batch", body).status, 200);
+  const auto refused = round_trip(server.port(), "POST", "/filter", body);
+  EXPECT_EQ(refused.status, 413);
+  EXPECT_NE(refused.body.find("larger than 1000 bytes"), std::string::npos) << refused.body;
+  RawConnection chunked(server.port());
+  ASSERT_TRUE(chunked.send("POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "200\r\n" + std::string(0x200, 'a') + "\r\n";
+  bool refused_early = false;
+  for (int i = 0; i < 4 && !refused_early; ++i) refused_early = !chunked.send(chunk);
+  EXPECT_EQ(chunked.read_response(2s).status, 413);
+  RawConnection too_big(server.port());
+  ASSERT_TRUE(too_big.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 6000\r\n\r\n"));
+  EXPECT_EQ(too_big.read_response(2s).status, 413);
+}
+
 TEST(HttpServerTest, AnswersMalformedRequestsWith400) {
   HttpServer server(local(), echo, json_refusal);
   server.start();

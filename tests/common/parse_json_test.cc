@@ -11,18 +11,15 @@ namespace {
 std::string nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 std::string error_of(std::string_view text, JsonLimits limits = {}) {
-  try {
-    parse_json(text, "TestArgs", limits);
-  } catch (const JsonError& e) {
-    return e.what();
-  }
-  return "";
+  auto parsed = parse_json(text, "TestArgs", limits);
+  return parsed ? "" : parsed.error().message;
 }
 
 TEST(ParseJson, ReadsDocumentsWithinTheLimit) {
-  EXPECT_EQ(parse_json(R"({"a":[1,{"b":null}]})", "TestArgs"), nlohmann::json::parse(R"({"a":[1,{"b":null}]})"));
-  EXPECT_EQ(parse_json(nested(64), "TestArgs").dump(), nested(64));
-  EXPECT_EQ(parse_json("7", "TestArgs"), 7);
+  EXPECT_EQ(parse_json(R"({"a":[1,{"b":null}]})", "TestArgs").value(),
+            nlohmann::json::parse(R"({"a":[1,{"b":null}]})"));
+  EXPECT_EQ(parse_json(nested(64), "TestArgs")->dump(), nested(64));
+  EXPECT_EQ(parse_json("7", "TestArgs").value(), 7);
 }
 
 TEST(ParseJson, StopsAtTheFirstContainerTooDeepWithoutBuildingIt) {
@@ -71,14 +68,11 @@ struct CountingReader : nlohmann::json_sax<nlohmann::json> {
 
 TEST(ParseJson, LimitsASaxReaderOfOnesOwn) {
   CountingReader reader;
-  parse_json_sax("[1,[2,[3]]]", "TestArgs", reader);
+  EXPECT_TRUE(parse_json_sax("[1,[2,[3]]]", "TestArgs", reader));
   EXPECT_EQ(reader.numbers, 3);
-  try {
-    parse_json_sax(nested(100), "TestArgs", reader);
-    FAIL() << "no error";
-  } catch (const JsonError& e) {
-    EXPECT_STREQ(e.what(), "TestArgs is nested deeper than 64 levels");
-  }
+  auto deep = parse_json_sax(nested(100), "TestArgs", reader);
+  ASSERT_FALSE(deep) << "no error";
+  EXPECT_EQ(deep.error().message, "TestArgs is nested deeper than 64 levels");
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ TEST(AllocateTest, SubHostSetsGetTheSharedModelEnvironment) {
     const auto out = value_of(allocate_container(inv, ids));
     std::vector<topology::AllocatedChip> chips;
     for (const auto& id : ids) chips.push_back({std::stoi(id.substr(4)), 1});
-    EXPECT_EQ(out.envs, topology::container_environment(inv.slice, chips));
+    EXPECT_EQ(out.envs, topology::container_environment(inv.slice, chips).value());
     EXPECT_TRUE(out.envs.contains("TPU_VISIBLE_CHIPS"));
   }
 }

@@ -23,7 +23,7 @@ class ChipChecksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     host_ = testing::write_fake_tpu_host(dir_.path(), topology::Generation::kV6e, 4);
-    chips_ = scan_sysfs_chips(host_.sysfs_root).chips;
+    chips_ = scan_sysfs_chips(host_.sysfs_root).value().chips;
     settings_.sysfs_root = host_.sysfs_root;
     settings_.dev_root = host_.dev_root;
   }
@@ -75,7 +75,7 @@ TEST(CheckCommandTest, TimesOutAndKillsTheGroup) {
 
 TEST(HealthMonitorTest, SimulatedChipsFollowTheCommandBothWays) {
   TempDir dir;
-  const auto slice = parse_simulate_spec("v6e:4x4:4");
+  const auto slice = parse_simulate_spec("v6e:4x4:4").value();
   DeviceState state({slice, simulated_chips(slice), std::vector<bool>(4, true), {}});
   metrics::MetricsRegistry registry;
   PluginMetrics plugin_metrics(registry);

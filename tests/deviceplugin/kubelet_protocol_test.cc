@@ -104,8 +104,8 @@ TEST(KubeletProtocolTest, HealthChangesReachListAndWatchBothWays) {
 TEST(KubeletProtocolTest, SysfsHostHealthFlipsWithTheDeviceNode) {
   TempDir dir;
   const auto host = testing::write_fake_tpu_host(dir / "host", topology::Generation::kV5p, 4);
-  auto scan = scan_sysfs_chips(host.sysfs_root);
-  HostInventory inventory{parse_simulate_spec("v5p:2x2x1:4"), scan.chips, std::vector<bool>(4, true), {}};
+  auto scan = scan_sysfs_chips(host.sysfs_root).value();
+  HostInventory inventory{parse_simulate_spec("v5p:2x2x1:4").value(), scan.chips, std::vector<bool>(4, true), {}};
   FakeKubelet kubelet(dir / "plugins");
   RunningPlugin plugin(dir / "plugins", std::move(inventory));
   HealthCheckSettings settings;
@@ -215,7 +215,7 @@ TEST(KubeletProtocolTest, AllocateAndPreferredForEveryGenerationAndHostSize) {
     ASSERT_TRUE(kubelet.allocate(ids, &response).ok());
     std::vector<topology::AllocatedChip> all;
     for (const auto& chip : inventory.chips) all.push_back({chip.index, chip.numa_node});
-    const auto expected = topology::container_environment(inventory.slice, all);
+    const auto expected = topology::container_environment(inventory.slice, all).value();
     const std::map<std::string, std::string> envs(response.envs().begin(), response.envs().end());
     EXPECT_EQ(envs, expected);
     ASSERT_EQ(response.mounts_size(), 1);

@@ -16,7 +16,7 @@ RegistrationSettings quick_retries(const std::string& plugin_dir) {
 }  // namespace
 
 HostInventory simulated_inventory(const std::string& spec) {
-  const auto slice = parse_simulate_spec(spec);
+  const auto slice = parse_simulate_spec(spec).value();
   auto chips = simulated_chips(slice);
   const auto n = chips.size();
   return {slice, std::move(chips), std::vector<bool>(n, true), {}};

@@ -19,7 +19,7 @@ using Paths = std::vector<std::string>;
 TEST(SysfsChipsTest, V4HostUsesAccelNodes) {
   TempDir dir;
   const auto host = testing::write_fake_tpu_host(dir.path(), Generation::kV4, 4);
-  const auto scan = scan_sysfs_chips(host.sysfs_root);
+  const auto scan = scan_sysfs_chips(host.sysfs_root).value();
   ASSERT_EQ(scan.generation, Generation::kV4);
   ASSERT_EQ(scan.chips.size(), 4u);
   EXPECT_TRUE(scan.problems.empty());
@@ -36,7 +36,7 @@ TEST(SysfsChipsTest, V4HostUsesAccelNodes) {
 TEST(SysfsChipsTest, V5eEightChipHostHasTwoNumaNodesAndVfioGroups) {
   TempDir dir;
   const auto host = testing::write_fake_tpu_host(dir.path(), Generation::kV5e, 8);
-  const auto scan = scan_sysfs_chips(host.sysfs_root);
+  const auto scan = scan_sysfs_chips(host.sysfs_root).value();
   ASSERT_EQ(scan.generation, Generation::kV5e);
   ASSERT_EQ(scan.chips.size(), 8u);
   EXPECT_EQ(scan.chips[5].id, "vfio5");
@@ -49,7 +49,7 @@ TEST(SysfsChipsTest, V5pAndV6eFourChipHosts) {
   for (const auto generation : {Generation::kV5p, Generation::kV6e}) {
     TempDir dir;
     const auto host = testing::write_fake_tpu_host(dir.path(), generation, 4);
-    const auto scan = scan_sysfs_chips(host.sysfs_root);
+    const auto scan = scan_sysfs_chips(host.sysfs_root).value();
     EXPECT_EQ(scan.generation, generation);
     ASSERT_EQ(scan.chips.size(), 4u);
     EXPECT_EQ(scan.chips[0].id, "vfio0");
@@ -60,7 +60,7 @@ TEST(SysfsChipsTest, V5pAndV6eFourChipHosts) {
 TEST(SysfsChipsTest, Tpu7xGroupsTwoFunctionsPerChip) {
   TempDir dir;
   const auto host = testing::write_fake_tpu_host(dir.path(), Generation::kTpu7x, 4);
-  const auto scan = scan_sysfs_chips(host.sysfs_root);
+  const auto scan = scan_sysfs_chips(host.sysfs_root).value();
   ASSERT_EQ(scan.chips.size(), 4u);
   EXPECT_EQ(scan.chips[1].id, "vfio2");
   EXPECT_EQ(scan.chips[1].pci_functions, (Paths{"0000:00:05.0", "0000:00:05.1"}));
@@ -69,7 +69,7 @@ TEST(SysfsChipsTest, Tpu7xGroupsTwoFunctionsPerChip) {
 
 TEST(SysfsChipsTest, NoTpuIsAnEmptyScan) {
   TempDir dir;
-  const auto scan = scan_sysfs_chips(dir.path());
+  const auto scan = scan_sysfs_chips(dir.path()).value();
   EXPECT_FALSE(scan.generation);
   EXPECT_TRUE(scan.chips.empty());
 }
@@ -78,7 +78,7 @@ TEST(SysfsChipsTest, ChipWithoutIommuGroupIsAProblemNotAChip) {
   TempDir dir;
   const auto host = testing::write_fake_tpu_host(dir.path(), Generation::kV6e, 4);
   std::filesystem::remove(host.sysfs_root + "/bus/pci/devices/0000:00:05.0/iommu_group");
-  const auto scan = scan_sysfs_chips(host.sysfs_root);
+  const auto scan = scan_sysfs_chips(host.sysfs_root).value();
   EXPECT_EQ(scan.chips.size(), 3u);
   ASSERT_EQ(scan.problems.size(), 1u);
   EXPECT_THAT(scan.problems[0], ::testing::HasSubstr("0000:00:05"));
@@ -91,7 +91,9 @@ TEST(SysfsChipsTest, TwoGenerationsAreRefused) {
   std::filesystem::create_directories(odd);
   std::ofstream(odd + "/vendor") << "0x1ae0\n";
   std::ofstream(odd + "/device") << "0x0062\n";
-  EXPECT_THROW(scan_sysfs_chips(host.sysfs_root), std::runtime_error);
+  const auto scan = scan_sysfs_chips(host.sysfs_root);
+  ASSERT_FALSE(scan);
+  EXPECT_THAT(scan.error().message, ::testing::HasSubstr("holds TPUs of two generations"));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "common/topology/topology.h"
-#include "common/topology/topology_error.h"
 #include "tests/e2e/http_call.h"
 #include "tests/e2e/jobset_group.h"
 #include "tests/support/free_port.h"
@@ -49,11 +48,8 @@ int slice_hosts(const json& node) {
   const int per_host = std::atoi(label(node, "cloud.google.com/gke-accelerator-count").c_str());
   const std::string topology = label(node, "cloud.google.com/gke-tpu-topology");
   if (per_host <= 0 || topology.empty()) return 0;
-  try {
-    return topology::parse_topology_syntax(topology).chips() / per_host;
-  } catch (const topology::TopologyError&) {
-    return 0;
-  }
+  const auto shape = topology::parse_topology_syntax(topology);
+  return shape ? shape->chips() / per_host : 0;
 }
 
 }  // namespace

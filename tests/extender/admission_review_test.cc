@@ -22,7 +22,7 @@ const json kPodCreate = {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
                          {"object", {{"metadata", {{"generateName", "train-"}}}}}};
 
 TEST(AdmissionReview, ReadsAPodCreate) {
-  auto request = read_admission_review(review(kPodCreate).dump());
+  auto request = read_admission_review(review(kPodCreate).dump()).value();
   EXPECT_EQ(request.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_EQ(request.ns, "ml");
   EXPECT_TRUE(request.creates_pod());
@@ -32,17 +32,17 @@ TEST(AdmissionReview, ReadsAPodCreate) {
 TEST(AdmissionReview, OnlyPodCreatesAreMutated) {
   json update = kPodCreate;
   update["operation"] = "UPDATE";
-  EXPECT_FALSE(read_admission_review(review(update).dump()).creates_pod());
+  EXPECT_FALSE(read_admission_review(review(update).dump())->creates_pod());
   json binding = kPodCreate;
   binding["subResource"] = "binding";
-  EXPECT_FALSE(read_admission_review(review(binding).dump()).creates_pod());
+  EXPECT_FALSE(read_admission_review(review(binding).dump())->creates_pod());
   json job = kPodCreate;
   job["kind"] = {{"group", "batch"}, {"version", "v1"}, {"kind", "Job"}};
-  EXPECT_FALSE(read_admission_review(review(job).dump()).creates_pod());
+  EXPECT_FALSE(read_admission_review(review(job).dump())->creates_pod());
 }
 
 TEST(AdmissionReview, TheAnswerEchoesTheUidAndCarriesThePatchAsBase64) {
-  auto request = read_admission_review(review(kPodCreate).dump());
+  auto request = read_admission_review(review(kPodCreate).dump()).value();
   const json patch = json::array({{{"op", "add"}, {"path", "/spec/schedulerName"}, {"value", "tpu-scheduler"}}});
   auto answer = json::parse(admission_review_response(request, patch));
   EXPECT_EQ(answer["apiVersion"], "admission.k8s.io/v1");
@@ -58,12 +58,8 @@ TEST(AdmissionReview, TheAnswerEchoesTheUidAndCarriesThePatchAsBase64) {
 
 TEST(AdmissionReview, RefusesWhatIsNotAnAdmissionReviewV1WithAReason) {
   auto refusal = [](const std::string& body) {
-    try {
-      read_admission_review(body);
-    } catch (const AdmissionReviewError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
+    auto read = read_admission_review(body);
+    return read ? std::string("accepted") : read.error().message;
   };
   EXPECT_NE(refusal("{\"apiVersion\":").find("AdmissionReview is not valid JSON"), std::string::npos);
   EXPECT_NE(refusal(std::string(100, '[') + std::string(100, ']')).find("nested deeper"), std::string::npos);

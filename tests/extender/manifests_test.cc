@@ -39,7 +39,7 @@ constexpr std::string_view kServerSecret = "tpu-extender-tls";
 constexpr std::string_view kClientSecret = "tpu-scheduler-client-tls";
 
 std::vector<json> read_objects(const std::string& path) {
-  return parse_object_list(files::read_file_text(path, "manifest"), path);
+  return parse_object_list(files::read_file_text(path, "manifest").value(), path).value();
 }
 
 std::vector<json> load(const std::string& file) { return read_objects(kDir + file); }
@@ -101,7 +101,8 @@ void apply_patches(const json& kustomization, const fs::path& dir, std::vector<j
     const std::string text =
         entry.contains("patch") ? entry["patch"].get<std::string>() : read_text(dir / entry["path"].get<std::string>());
     json operations = json::array();
-    for (auto& operation : parse_object_list(text, dir.string() + " patch")) operations.push_back(operation);
+    const auto patch = parse_object_list(text, dir.string() + " patch").value();
+    for (const auto& operation : patch) operations.push_back(operation);
     int matched = 0;
     for (auto& object : objects) {
       if (!selects(entry["target"], object)) continue;
@@ -329,7 +330,7 @@ const json& pod_labels(const json& workload) { return workload["spec"]["template
 
 json scheduler_config(const std::vector<json>& objects) {
   const auto& config_map = find(objects, "ConfigMap", "tpu-scheduler-config", "tpu-system");
-  return parse_object_list(config_map["data"]["config.yaml"].get<std::string>(), "config.yaml").at(0);
+  return parse_object_list(config_map["data"]["config.yaml"].get<std::string>(), "config.yaml").value().at(0);
 }
 
 std::string fieldpath_for(const std::string_view annotation) {
@@ -1166,7 +1167,7 @@ std::optional<std::vector<json>> kubectl_kustomize(const fs::path& dir) {
   char buffer[4096];
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) text.append(buffer, n);
   if (pclose(pipe.release()) != 0) return std::nullopt;
-  return parse_object_list(text, "kubectl kustomize " + dir.string());
+  return parse_object_list(text, "kubectl kustomize " + dir.string()).value();
 }
 
 TEST(Manifests, TheSmallKustomizeRendersWhatKubectlRenders) {

@@ -10,7 +10,7 @@ namespace {
 
 std::vector<nlohmann::json> data(const std::string& name) {
   const std::string path = std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/" + name;
-  return parse_object_list(files::read_file_text(path, "test data"), path);
+  return parse_object_list(files::read_file_text(path, "test data").value(), path).value();
 }
 
 ClusterState snapshot() {
@@ -21,20 +21,20 @@ ClusterState snapshot() {
 }
 
 TEST(ObjectList, ReadsListsBareListsAndDocumentsWithYamlTypes) {
-  auto objects = parse_object_list("kind: List\nitems:\n- {kind: Node, metadata: {name: a}}\n", "x.yaml");
+  auto objects = parse_object_list("kind: List\nitems:\n- {kind: Node, metadata: {name: a}}\n", "x.yaml").value();
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects[0]["metadata"]["name"], "a");
-  objects = parse_object_list("- kind: Pod\n  spec: {hostNetwork: true, n: 4, q: '4'}\n---\nkind: Pod\n", "x.yaml");
+  objects =
+      parse_object_list("- kind: Pod\n  spec: {hostNetwork: true, n: 4, q: '4'}\n---\nkind: Pod\n", "x.yaml").value();
   ASSERT_EQ(objects.size(), 2u);
   EXPECT_EQ(objects[0]["spec"]["hostNetwork"], true);
   EXPECT_EQ(objects[0]["spec"]["n"], 4);
   EXPECT_EQ(objects[0]["spec"]["q"], "4");
-  try {
-    parse_object_list("a: [1, 2\n", "bad.yaml");
-    FAIL() << "no error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("bad.yaml:", 0), 0u) << e.what();
-  }
+  const auto bad = parse_object_list("a: [1, 2\n", "bad.yaml");
+  ASSERT_FALSE(bad) << "no error";
+  EXPECT_EQ(bad.error().message.rfind("bad.yaml:", 0), 0u) << bad.error().message;
+  EXPECT_EQ(parse_object_list("kind: List\n---\n- 7\n", "odd.yaml").error().message,
+            "odd.yaml:3: expected Kubernetes objects or a List of them");
 }
 
 TEST(ClusterPlan, PlacesOneGroupPerSliceBinPacksAndNamesThePoolsNeeded) {

@@ -138,7 +138,7 @@ TEST_F(WebhookFilesTest, MutatesOverTlsAndRefusesWhatIsNotAReview) {
   auto certificates = localhost_certificates();
   install(certificates);
   AdmissionWebhook webhook(options_, unused_client_);
-  webhook.start();
+  ASSERT_TRUE(webhook.start());
   const auto& ca = certificates.authority.certificate_pem;
   auto reply = https(webhook.port(), ca, "POST", "/mutate", kJobSetPodReview.dump());
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -165,7 +165,7 @@ TEST_F(WebhookFilesTest, ACertificateReplacedOnDiskServesNewConnections) {
   auto first = localhost_certificates();
   install(first);
   AdmissionWebhook webhook(options_, unused_client_);
-  webhook.start();
+  ASSERT_TRUE(webhook.start());
   ASSERT_EQ(https(webhook.port(), first.authority.certificate_pem, "GET", "/healthz").status, 200);
 
   auto second = localhost_certificates();  // another CA: only the new certificate verifies against it
@@ -186,12 +186,9 @@ TEST_F(WebhookFilesTest, ACertificateReplacedOnDiskServesNewConnections) {
 
 TEST_F(WebhookFilesTest, UnreadableFilesStopTheStartWithTheirName) {
   AdmissionWebhook webhook(options_, unused_client_);
-  try {
-    webhook.start();
-    FAIL() << "started without certificate files";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(options_.cert_file), std::string::npos) << e.what();
-  }
+  const auto started = webhook.start();
+  ASSERT_FALSE(started) << "started without certificate files";
+  EXPECT_NE(started.error().message.find(options_.cert_file), std::string::npos) << started.error().message;
 }
 
 class WebhookSecretTest : public ::testing::Test {
@@ -285,7 +282,7 @@ TEST_F(WebhookSecretTest, ASelfKeptWebhookServesTheSecretsCertificateForItsServi
   options.listener.listen = "127.0.0.1:0";
   options.ns = "tpu-system";
   AdmissionWebhook webhook(options, client);
-  webhook.start();
+  ASSERT_TRUE(webhook.start());
   auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
   const auto ca = base64_decode(secret["data"]["ca.crt"].get<std::string>());
   EXPECT_EQ(stored_ca_bundle(), ca);

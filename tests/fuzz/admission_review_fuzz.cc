@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes as the body of a POST /mutate, taken as tpu-extender's admission webhook takes
 // it: read_admission_review, mutate_pod for a pod being created, then the AdmissionReview answered. A refusal
-// (AdmissionReviewError) is the documented answer to a bad body; mutate_pod never fails, and the answer is always
+// (an Error) is the documented answer to a bad body; mutate_pod never fails, and the answer is always
 // an AdmissionReview that echoes the uid.
 //   scripts/fuzz.sh admission_review_fuzzer 300
 //   admission_review_fuzz_replay tests/fuzz/corpus/admission_review
@@ -17,12 +17,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace tpustack::admission;
-  AdmissionRequest review;
-  try {
-    review = read_admission_review(std::string_view(reinterpret_cast<const char*>(data), size));
-  } catch (const AdmissionReviewError&) {
-    return 0;
-  }
+  auto read = read_admission_review(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!read) return 0;
+  const AdmissionRequest& review = *read;
   PodMutation mutation;
   if (review.creates_pod()) mutation = mutate_pod(review.object, review.ns, PodMutationSettings{});
   const std::string answer = admission_review_response(review, mutation.patch);

@@ -17,7 +17,7 @@
 #include "inferd/server/input_limits.h"
 #include "inferd/server/request_body.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 namespace {
 
 void check_refusal(const RequestError& error) {
@@ -33,10 +33,10 @@ void check_text(const std::string& text) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace inferd::server;
+  using namespace tpustack::inferd::server;
   const auto body = parse_body(std::string_view(reinterpret_cast<const char*>(data), size), InputLimits{});
   if (const auto* error = std::get_if<RequestError>(&body)) {
     check_refusal(*error);

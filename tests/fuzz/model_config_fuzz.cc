@@ -11,8 +11,8 @@
 #include "inferd/model/bert_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto config =
-      inferd::model::parse_bert_config(std::string_view(reinterpret_cast<const char*>(data), size), "config.json");
+  const auto config = tpustack::inferd::model::parse_bert_config(
+      std::string_view(reinterpret_cast<const char*>(data), size), "config.json");
   if (config && (config->num_heads == 0 || config->hidden_size % config->num_heads != 0)) std::abort();
   return 0;
 }

@@ -13,7 +13,7 @@
 #include "inferd/registry/registry_manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace inferd::registry;
+  using namespace tpustack::inferd::registry;
   const std::string text(reinterpret_cast<const char*>(data), size);
   parse_index(text);
   const auto manifest = parse_manifest(text);

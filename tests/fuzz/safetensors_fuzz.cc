@@ -10,7 +10,7 @@
 #include "inferd/model/safetensors_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using inferd::model::SafetensorsFile;
+  using tpustack::inferd::model::SafetensorsFile;
   const auto file = SafetensorsFile::parse(std::string(reinterpret_cast<const char*>(data), size), "model.safetensors");
   if (!file) return 0;
   for (const auto& [name, entry] : file->tensors()) file->read_f32(name, entry.shape);

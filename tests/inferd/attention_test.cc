@@ -5,7 +5,7 @@
 
 #include "inferd/engine/cpu/kernels.h"
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 namespace {
 
 // softmax(q kᵀ / sqrt(d)) v per head of each sequence, in double, straight from the definition.
@@ -63,4 +63,4 @@ TEST(FusedAttention, MatchesTheDefinitionForEveryHeadSizeAndLength) {
 }
 
 }  // namespace
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

@@ -1,4 +1,4 @@
-#include "inferd/api/encoder_model.h"
+#include "inferd/encoder/encoder_model.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "tests/inferd/tiny_models.h"
 
-namespace inferd {
+namespace tpustack::inferd {
 namespace {
 
 using testing::tiny_golden;
@@ -230,4 +230,4 @@ TEST(EncoderModel, RerankingTextPairsUsesSegmentTypeIds) {
 }
 
 }  // namespace
-}  // namespace inferd
+}  // namespace tpustack::inferd

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 namespace {
 
 model::DenseWeights random_dense(size_t out, size_t in, std::mt19937& random) {
@@ -63,4 +63,4 @@ TEST(Linear, EveryRowCountGivesTheProductForEveryVariant) {
 }
 
 }  // namespace
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

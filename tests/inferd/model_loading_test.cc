@@ -8,10 +8,10 @@
 #include "inferd/model/safetensors_file.h"
 #include "tests/inferd/tiny_models.h"
 
-namespace inferd::model {
+namespace tpustack::inferd::model {
 namespace {
 
-using inferd::testing::tiny_model;
+using tpustack::inferd::testing::tiny_model;
 
 class BrokenModelDirectory : public ::testing::Test {
  protected:
@@ -129,4 +129,4 @@ TEST(ModelDirectoryLoading, MissingDirectoryIsAnError) {
 }
 
 }  // namespace
-}  // namespace inferd::model
+}  // namespace tpustack::inferd::model

@@ -10,7 +10,7 @@
 #include "tests/support/required_tool.h"
 
 // Where the build wrote the tiny models, and the goldens the numpy reference computed for them.
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 
 inline std::filesystem::path tiny_model(const std::string& name) {
 #ifdef INFERD_TINY_MODELS
@@ -30,7 +30,8 @@ inline const nlohmann::json& tiny_golden() {
   return golden;
 }
 
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing
 
-#define INFERD_REQUIRE_TINY_MODELS() \
-  TPUSTACK_REQUIRE_SETUP(::inferd::testing::tiny_models_available(), "python3-numpy (it writes the tiny models)")
+#define INFERD_REQUIRE_TINY_MODELS()                                           \
+  TPUSTACK_REQUIRE_SETUP(::tpustack::inferd::testing::tiny_models_available(), \
+                         "python3-numpy (it writes the tiny models)")

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-namespace inferd::tokenizer {
+namespace tpustack::inferd::tokenizer {
 namespace {
 
 const Tokenizer& bert_uncased() {
@@ -45,4 +45,4 @@ TEST(TokenDecoder, AnIdOutsideTheVocabularyIsAnError) {
 }
 
 }  // namespace
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -10,7 +10,9 @@
 #include <ostream>
 #include <string>
 
-namespace inferd::tokenizer {
+#include "inferd/tokenizer/tokenizer_json.h"
+
+namespace tpustack::inferd::tokenizer {
 namespace {
 
 const std::filesystem::path data_dir = std::filesystem::path(TPUSTACK_SOURCE_DIR) / "tests/inferd/data";
@@ -236,7 +238,10 @@ TEST(Vocabulary, GivesTheTextOfAnIdAndNothingForAnIdItLacks) {
 class TokenizerJsonFile : public ::testing::Test {
  protected:
   std::filesystem::path write(const nlohmann::json& doc) {
-    auto path = std::filesystem::path(TPUSTACK_BINARY_DIR) / "inferd_tokenizer_test.json";
+    // One file per test: ctest runs the cases of this suite side by side.
+    auto path = std::filesystem::path(TPUSTACK_BINARY_DIR) /
+                ("inferd_tokenizer_test-" +
+                 std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".json");
     std::ofstream(path) << doc.dump();
     return path;
   }
@@ -295,13 +300,15 @@ TEST_F(TokenizerJsonFile, OffsetsAreOfTheWholeTextWithTheTemplatesOwnSpecialToke
                                                                               {1, "</s>", true, 0, 0}}));
 }
 
-TEST_F(TokenizerJsonFile, RejectsOtherModelsNamingTheFile) {
+TEST_F(TokenizerJsonFile, RejectsModelsOfOtherKindsNamingTheFile) {
   nlohmann::json doc = small_tokenizer();
-  doc["model"]["type"] = "BPE";
-  auto tokenizer = Tokenizer::from_tokenizer_json(write(doc));
+  doc["model"]["type"] = "Unigram";
+  auto tokenizer = read_tokenizer_json(write(doc));
   ASSERT_FALSE(tokenizer.ok());
-  EXPECT_NE(tokenizer.error().message.find("inferd_tokenizer_test.json"), std::string::npos);
-  EXPECT_NE(tokenizer.error().message.find("WordPiece"), std::string::npos);
+  EXPECT_NE(tokenizer.error().message.find("inferd_tokenizer_test-RejectsModelsOfOtherKindsNamingTheFile.json"),
+            std::string::npos);
+  EXPECT_NE(tokenizer.error().message.find("model type 'Unigram' is not supported (WordPiece and BPE are)"),
+            std::string::npos);
 }
 
 TEST_F(TokenizerJsonFile, ValuesOfTheWrongTypeAreErrorsNamingTheFile) {
@@ -344,4 +351,4 @@ TEST(TokenizerFiles, MissingVocabularyIsAnErrorNamingThePath) {
 }
 
 }  // namespace
-}  // namespace inferd::tokenizer
+}  // namespace tpustack::inferd::tokenizer

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace inferd::engine {
+namespace tpustack::inferd::engine {
 namespace {
 
 TEST(VariantChoice, TheFastestVariantThatMeetsItsBarWins) {
@@ -34,4 +34,4 @@ TEST(VariantChoice, RowCosineIsTheLowestOverRows) {
 }
 
 }  // namespace
-}  // namespace inferd::engine
+}  // namespace tpustack::inferd::engine

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 namespace {
 
 using std::chrono::milliseconds;
@@ -69,4 +69,4 @@ TEST(BatchPolicy, OldestAlwaysGoesFirstSoNothingStarves) {
 }
 
 }  // namespace
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <future>
 
-namespace inferd::batching {
+namespace tpustack::inferd::batching {
 namespace {
 
 using std::chrono::milliseconds;
@@ -23,6 +23,7 @@ struct RecordingRunner {
   explicit RecordingRunner(bool hold_runs = false) : hold(hold_runs) {}
   std::mutex mu;
   std::vector<size_t> batch_sizes;
+  std::vector<int> first_ids;  // each batch's first sequence's id, in run order
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<bool> hold;
@@ -34,6 +35,7 @@ struct RecordingRunner {
       if (hold) released.wait();
       std::lock_guard lock(mu);
       batch_sizes.push_back(inputs.size());
+      first_ids.push_back(inputs.front().ids[0]);
       Rows rows{2, {}};
       for (const auto& e : inputs) {
         rows.values.push_back(static_cast<float>(e.ids[0]));
@@ -125,6 +127,42 @@ TEST(BatchScheduler, DeadlineAndAbandonedWorkIsNotComputed) {
   EXPECT_EQ(recorder.started.load(), 2);  // the running one and `kept`; `late` and `gone` never ran
 }
 
+TEST(BatchScheduler, BackgroundWorkRunsOnlyWhenNoInteractiveWorkWaits) {
+  RecordingRunner recorder(/*hold_runs=*/true);
+  BatchScheduler scheduler(one_at_a_time(), 100, recorder.runner());
+  auto running = occupy_runner(scheduler, recorder);  // interactive, id 1
+  std::vector<std::shared_ptr<Ticket>> background;
+  for (int id : {10, 11}) {
+    background.push_back(std::make_shared<Ticket>(1, in(seconds(30))));
+    ASSERT_EQ(scheduler.submit(background.back(), {sequence(id, 4)}, Priority::background), Admission::accepted);
+  }
+  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_EQ(scheduler.queued(), 2u);  // not formed while the model is busy
+  auto interactive = std::make_shared<Ticket>(1, in(seconds(30)));
+  ASSERT_EQ(scheduler.submit(interactive, {sequence(2, 4)}), Admission::accepted);
+  recorder.release.set_value();
+  for (const auto& ticket : background) ASSERT_TRUE(ticket->wait_until(in(seconds(30))));
+  std::lock_guard lock(recorder.mu);
+  EXPECT_EQ(recorder.first_ids, (std::vector<int>{1, 2, 10, 11}));
+}
+
+TEST(BatchScheduler, AnInteractiveRequestWaitsForAtMostOneBackgroundBatch) {
+  RecordingRunner recorder(/*hold_runs=*/true);
+  BatchScheduler scheduler(one_at_a_time(), 100, recorder.runner());
+  std::vector<std::shared_ptr<Ticket>> background;
+  for (int id : {10, 11, 12}) {
+    background.push_back(std::make_shared<Ticket>(1, in(seconds(30))));
+    ASSERT_EQ(scheduler.submit(background.back(), {sequence(id, 4)}, Priority::background), Admission::accepted);
+  }
+  while (recorder.started == 0) std::this_thread::sleep_for(milliseconds(1));  // 10 runs
+  auto interactive = std::make_shared<Ticket>(1, in(seconds(30)));
+  ASSERT_EQ(scheduler.submit(interactive, {sequence(2, 4)}), Admission::accepted);
+  recorder.release.set_value();
+  for (const auto& ticket : background) ASSERT_TRUE(ticket->wait_until(in(seconds(30))));
+  std::lock_guard lock(recorder.mu);
+  EXPECT_EQ(recorder.first_ids, (std::vector<int>{10, 2, 11, 12}));
+}
+
 TEST(BatchScheduler, EngineErrorsReachTheClient) {
   BatchScheduler scheduler({100, 8, milliseconds(0)}, 10,
                            [](const std::vector<tokenizer::Encoding>&) -> Result<Rows> { return Error{"boom"}; });
@@ -154,4 +192,4 @@ TEST(BatchScheduler, StopFailsQueuedWorkAndRefusesMore) {
 }
 
 }  // namespace
-}  // namespace inferd::batching
+}  // namespace tpustack::inferd::batching

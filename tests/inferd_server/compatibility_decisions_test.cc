@@ -14,7 +14,7 @@
 #include "inferd/server/truncation.h"
 #include "inferd/server/wire_requests.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 namespace {
 
 using nlohmann::json;
@@ -263,4 +263,4 @@ TEST(ModelCard, LabelsInIdOrderAndSentenceTransformersPrompts) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

@@ -13,7 +13,7 @@
 #include "served_inferd.h"
 #include "tests/support/required_tool.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 using nlohmann::json;
@@ -321,4 +321,4 @@ TEST(CompatibilityProcess, NoInputIsLongerThanABatchHolds) {
 }
 
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

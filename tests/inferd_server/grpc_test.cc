@@ -18,7 +18,7 @@
 #include "served_inferd.h"
 #include "tests/support/required_tool.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
@@ -372,4 +372,4 @@ TEST(GrpcHealth, FollowsReadinessFromStartToDrain) {
 }
 
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

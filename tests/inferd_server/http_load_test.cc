@@ -18,7 +18,7 @@
 #include "tests/support/raw_http_client.h"
 #include "tests/support/required_tool.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 using tpustack::testing::RawConnection;
@@ -150,4 +150,4 @@ TEST(InferdHttpLoad, AGigabyteBodyIsRefusedAsItArrives) {
 }
 
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

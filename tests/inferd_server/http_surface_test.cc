@@ -14,7 +14,7 @@
 #include "tests/support/raw_http_client.h"
 #include "tests/support/required_tool.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 using nlohmann::json;
@@ -227,4 +227,4 @@ TEST(HttpSurfaceProcess, ASecondServerOnTheSameGrpcPortFailsToStart) {
 }
 
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 namespace {
 
 TEST(InputLimits, Utf8) {
@@ -45,4 +45,4 @@ TEST(InputLimits, Length) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

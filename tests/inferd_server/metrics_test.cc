@@ -11,7 +11,7 @@
 #include "tests/support/required_tool.h"
 #include "tests/support/temp_dir.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 // The names README's Metrics section documents and manifests/inferd/hpa.yaml scales on.
@@ -29,6 +29,8 @@ const std::vector<std::string> documented_families{
     "inferd_batch_next_tokens",
     "inferd_http_requests_total",
     "inferd_models_loaded",
+    "inferd_model_version_info",
+    "inferd_model_switches_total",
 };
 
 // The metrics the HPAs scale on, as manifests/inferd/hpa.yaml names them.
@@ -80,4 +82,4 @@ TEST(Metrics, ExpositionParsesAndFollowsPrometheusNaming) {
 }
 
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

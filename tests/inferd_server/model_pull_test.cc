@@ -14,7 +14,7 @@
 #include "inferd/registry/sha256.h"
 #include "tests/support/child_process.h"
 
-namespace inferd::registry {
+namespace tpustack::inferd::registry {
 namespace {
 
 namespace fs = std::filesystem;
@@ -338,4 +338,4 @@ TEST(RegistryManifest, RejectsPathsThatLeaveTheModelDirectory) {
 }
 
 }  // namespace
-}  // namespace inferd::registry
+}  // namespace tpustack::inferd::registry

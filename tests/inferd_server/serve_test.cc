@@ -1,17 +1,20 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "proto/inferd/v1/inferd.grpc.pb.h"
 #include "served_inferd.h"
 #include "tests/support/required_tool.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 namespace {
 
 using nlohmann::json;
@@ -227,14 +230,14 @@ TEST_F(ServeRoutes, ConcurrentClientsAllGetTheirOwnAnswers) {
 
 TEST_F(ServeRoutes, GrpcTokenizeGivesTeiSimpleTokens) {
   auto stub =
-      inferd::v1::Inferd::NewStub(grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
+      ::inferd::v1::Inferd::NewStub(grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  inferd::v1::TokenizeRequest request;
+  ::inferd::v1::TokenizeRequest request;
   request.set_model("f32-mean");
   request.add_inputs("hello world");
-  inferd::v1::TokenizeResponse response;
+  ::inferd::v1::TokenizeResponse response;
   ASSERT_TRUE(stub->Tokenize(&context, request, &response).ok());
-  const inferd::v1::Tokens& tokens = response.tokens(0);
+  const ::inferd::v1::Tokens& tokens = response.tokens(0);
   EXPECT_EQ(tokens.ids_size(), 4);
   ASSERT_EQ(tokens.simple_tokens_size(), 4);  // [CLS] hello world [SEP]
   EXPECT_EQ(tokens.simple_tokens(0).text(), "[CLS]");
@@ -253,14 +256,14 @@ TEST_F(ServeRoutes, GrpcTokenizeGivesTeiSimpleTokens) {
 
 TEST_F(ServeRoutes, GrpcCallsAndErrorCodes) {
   auto channel = grpc::CreateChannel(server_->grpc_address(), grpc::InsecureChannelCredentials());
-  auto stub = inferd::v1::Inferd::NewStub(channel);
+  auto stub = ::inferd::v1::Inferd::NewStub(channel);
   {
     grpc::ClientContext context;
-    inferd::v1::EmbedRequest request;
+    ::inferd::v1::EmbedRequest request;
     request.set_model("f32-mean");
     request.add_inputs("hello");
     request.add_inputs("world");
-    inferd::v1::EmbedResponse response;
+    ::inferd::v1::EmbedResponse response;
     grpc::Status status = stub->Embed(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     ASSERT_EQ(response.embeddings_size(), 2);
@@ -269,42 +272,42 @@ TEST_F(ServeRoutes, GrpcCallsAndErrorCodes) {
   }
   {
     grpc::ClientContext context;
-    inferd::v1::RerankRequest request;
+    ::inferd::v1::RerankRequest request;
     request.set_model("cross-encoder");
     request.set_query("cat");
     request.add_texts("a cat");
     request.add_texts("a dog");
-    inferd::v1::RerankResponse response;
+    ::inferd::v1::RerankResponse response;
     ASSERT_TRUE(stub->Rerank(&context, request, &response).ok());
     ASSERT_EQ(response.ranks_size(), 2);
     EXPECT_GE(response.ranks(0).score(), response.ranks(1).score());
   }
   {
     grpc::ClientContext context;
-    inferd::v1::InfoResponse info;
+    ::inferd::v1::InfoResponse info;
     ASSERT_TRUE(stub->Info(&context, {}, &info).ok());
     EXPECT_EQ(info.models_size(), 4);
     EXPECT_EQ(info.worker_role(), "single");
     grpc::ClientContext health_context;
-    inferd::v1::HealthResponse health;
+    ::inferd::v1::HealthResponse health;
     ASSERT_TRUE(stub->Health(&health_context, {}, &health).ok());
     EXPECT_TRUE(health.ready());
   }
   {
     grpc::ClientContext context;
-    inferd::v1::EmbedRequest request;
+    ::inferd::v1::EmbedRequest request;
     request.set_model("nope");
     request.add_inputs("x");
-    inferd::v1::EmbedResponse response;
+    ::inferd::v1::EmbedResponse response;
     EXPECT_EQ(stub->Embed(&context, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   }
   {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    inferd::v1::EmbedRequest request;
+    ::inferd::v1::EmbedRequest request;
     request.set_model("f32-mean");
     request.add_inputs(long_text(100));
-    inferd::v1::EmbedResponse response;
+    ::inferd::v1::EmbedResponse response;
     EXPECT_EQ(stub->Embed(&context, request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
 }
@@ -345,18 +348,18 @@ TEST(ServeProcess, FullQueueAnswersGrpcResourceExhausted) {
   ServedInferd server({"--model", "m=" + ServedInferd::tiny_models() + "/f32-mean", "--preload", "m", "--threads", "1",
                        "--max-queue", "2", "--max-batch-requests", "1"});
   auto stub =
-      inferd::v1::Inferd::NewStub(grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials()));
+      ::inferd::v1::Inferd::NewStub(grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials()));
   std::atomic<int> ok{0}, exhausted{0}, other{0};
   std::vector<std::thread> clients;
   for (int c = 0; c < 24; ++c) {
     clients.emplace_back([&] {
       for (int r = 0; r < 4; ++r) {
         grpc::ClientContext context;
-        inferd::v1::EmbedRequest request;
+        ::inferd::v1::EmbedRequest request;
         request.add_inputs(long_text(60));
         request.add_inputs(long_text(60));
         request.set_truncate(true);
-        inferd::v1::EmbedResponse response;
+        ::inferd::v1::EmbedResponse response;
         const grpc::Status status = stub->Embed(&context, request, &response);
         (status.ok() ? ok : status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? exhausted : other)++;
       }
@@ -450,5 +453,23 @@ TEST(ServeProcess, UnavailableBackendFailsAtStartSayingWhy) {
   EXPECT_NE(process.output().find("built without the tpu backend"), std::string::npos) << process.output();
 }
 
+TEST(ServeProcess, SettingsComeFromTheConfigFileAndTheEnvironmentToo) {
+  // The environment names the backend as the flag would: refused at start like --backend tpu.
+  ChildProcess from_env({ServedInferd::binary(), "serve", "--model", "m=/nonexistent"}, {"INFERD_BACKEND=tpu"});
+  EXPECT_EQ(from_env.wait(std::chrono::seconds(20)), 1);
+  from_env.wait_for_line("", std::chrono::seconds(1));
+  EXPECT_NE(from_env.output().find("built without the tpu backend"), std::string::npos) << from_env.output();
+
+  // A key that is no flag's stops the start, naming the file and line; the flag beats the environment.
+  const auto config = std::filesystem::temp_directory_path() / ("inferd-config-" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(config) << "threads: 2\nmaxBatchTokenz: 9\n";
+  ChildProcess typo({ServedInferd::binary(), "serve", "--config", config.string(), "--backend", "cpu"},
+                    {"INFERD_BACKEND=tpu"});
+  EXPECT_EQ(typo.wait(std::chrono::seconds(20)), 2);  // a usage error
+  typo.wait_for_line("", std::chrono::seconds(1));
+  EXPECT_NE(typo.output().find(config.string() + ":2: maxBatchTokenz"), std::string::npos) << typo.output();
+  std::filesystem::remove(config);
+}
+
 }  // namespace
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 
 namespace http = web::http;
 
@@ -80,6 +80,17 @@ HttpResult ServedInferd::post(const std::string& path, const std::string& body,
   return send(http_base_, request);
 }
 
+HttpResult ServedInferd::call(const std::string& method, const std::string& path, const std::string& body,
+                              const std::string& content_type) {
+  http::http_request request(method);
+  request.set_request_uri(path);
+  if (!body.empty()) {
+    request.set_body(std::vector<unsigned char>(body.begin(), body.end()));
+    request.headers().set_content_type(content_type);
+  }
+  return send(http_base_, request);
+}
+
 void ServedInferd::post_and_hang_up(const std::string& path, const std::string& body) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
@@ -97,4 +108,4 @@ void ServedInferd::post_and_hang_up(const std::string& path, const std::string& 
   if (!sent) throw std::runtime_error("could not send " + path + " to inferd");
 }
 
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

@@ -8,7 +8,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 
-namespace inferd::testing {
+namespace tpustack::inferd::testing {
 
 using tpustack::testing::ChildProcess;
 using tpustack::testing::free_port;
@@ -28,6 +28,9 @@ class ServedInferd {
   HttpResult get(const std::string& path);
   HttpResult post(const std::string& path, const std::string& body,
                   const std::map<std::string, std::string>& headers = {});
+  // Any method; the body (when not empty) goes with `content_type`.
+  HttpResult call(const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& content_type = "");
 
   // A raw client that sends the request's headers, then its body, and hangs up without reading the answer.
   void post_and_hang_up(const std::string& path, const std::string& body);
@@ -48,4 +51,4 @@ class ServedInferd {
   std::unique_ptr<ChildProcess> process_;
 };
 
-}  // namespace inferd::testing
+}  // namespace tpustack::inferd::testing

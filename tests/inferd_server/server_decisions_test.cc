@@ -10,7 +10,7 @@
 #include "inferd/server/model_catalog.h"
 #include "tests/support/temp_dir.h"
 
-namespace inferd::server {
+namespace tpustack::inferd::server {
 namespace {
 
 const std::set<std::string> cpu_only{"cpu"};
@@ -88,4 +88,4 @@ TEST(GrpcCodes, FromHttpStatus) {
 }
 
 }  // namespace
-}  // namespace inferd::server
+}  // namespace tpustack::inferd::server

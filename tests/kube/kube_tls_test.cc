@@ -233,7 +233,7 @@ class KubeTlsTest : public ::testing::Test {
           "contexts:\n- name: test\n  context: {cluster: tls, user: tester}\n"
           "clusters:\n- name: tls\n  cluster:\n    server: " +
               server_->url() + "\n" + cluster + "users:\n- name: tester\n  user:\n" + user);
-    return load_kubeconfig((dir_ / "config").string());
+    return load_kubeconfig((dir_ / "config").string()).value();
   }
 
   // The client's error for a GET of the pod, or a failed expectation when it succeeds.

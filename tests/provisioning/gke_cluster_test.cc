@@ -1,5 +1,6 @@
 #include "extender/provisioning/gke_cluster.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "extender/provisioning/provider_error.h"
@@ -71,17 +72,15 @@ TEST(PoolZone, ThePodsZoneSelectorWinsWhenTheClusterHasIt) {
   GkeCluster cluster = regional();
   ClusterFit fit = fit_cluster(cluster, {"us-east5-a"});
   testing::PodBuilder builder;
-  PoolSpec spec = build_pool_spec(pod_facts(builder.build()), {});
-  EXPECT_EQ(pool_zone(spec, cluster, fit), "us-east5-a");
+  PoolSpec spec = build_pool_spec(pod_facts(builder.build()), {}).value();
+  EXPECT_EQ(pool_zone(spec, cluster, fit).value(), "us-east5-a");
   builder.extra_selector = {{kZoneSelector, "us-east5-c"}};
-  EXPECT_EQ(pool_zone(build_pool_spec(pod_facts(builder.build()), {}), cluster, fit), "us-east5-c");
+  EXPECT_EQ(pool_zone(build_pool_spec(pod_facts(builder.build()), {}).value(), cluster, fit).value(), "us-east5-c");
   builder.extra_selector = {{kZoneSelector, "us-west1-a"}};
-  try {
-    pool_zone(build_pool_spec(pod_facts(builder.build()), {}), cluster, fit);
-    FAIL() << "no error";
-  } catch (const ProviderError& e) {
-    EXPECT_EQ(e.kind(), FailureKind::kPermanent);
-  }
+  const auto zone = pool_zone(build_pool_spec(pod_facts(builder.build()), {}).value(), cluster, fit);
+  ASSERT_FALSE(zone) << "no error";
+  EXPECT_EQ(failure_kind(zone.error()), FailureKind::kPermanent);
+  EXPECT_THAT(zone.error().message, ::testing::HasSubstr("the pod selects zone us-west1-a"));
 }
 
 }  // namespace

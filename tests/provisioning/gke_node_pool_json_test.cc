@@ -64,12 +64,12 @@ void expect_reference_shape(const json& body, const PoolSpec& spec) {
 TEST(NodePoolCreateBody, MatchesTheReferenceShapeFieldByField) {
   PodBuilder builder;
   builder.extra_selector = {{"cloud.google.com/gke-spot", "true"}};
-  PoolSpec spec = build_pool_spec(pod_facts(builder.build()), reference_defaults());
+  PoolSpec spec = build_pool_spec(pod_facts(builder.build()), reference_defaults()).value();
   expect_reference_shape(node_pool_create_body(spec, reference_defaults(), in_zone("us-east5-b")), spec);
 }
 
 TEST(NodePoolCreateBody, OnAReleaseChannelAutoUpgradeIsLeftToGke) {
-  PoolSpec spec = build_pool_spec(pod_facts(PodBuilder().build()), {});
+  PoolSpec spec = build_pool_spec(pod_facts(PodBuilder().build()), {}).value();
   GkePoolOptions options = in_zone("us-east5-a");
   options.auto_upgrade_off = false;
   options.oauth_scopes = {"https://www.googleapis.com/auth/devstorage.read_only"};
@@ -82,7 +82,7 @@ TEST(NodePoolCreateBody, OnAReleaseChannelAutoUpgradeIsLeftToGke) {
 TEST(NodePoolCreateBody, AZoneThePodSelectsIsTheLocationNotANodeLabel) {
   PodBuilder builder;
   builder.extra_selector = {{"topology.kubernetes.io/zone", "us-east5-c"}};
-  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}), {}, in_zone("us-east5-c"));
+  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}).value(), {}, in_zone("us-east5-c"));
   EXPECT_EQ(body["nodePool"]["locations"], json::array({"us-east5-c"}));
   EXPECT_FALSE(body["nodePool"]["config"]["labels"].contains("topology.kubernetes.io/zone"));
 }
@@ -91,7 +91,7 @@ TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
   PodBuilder eight;
   eight.topology = "2x4";
   eight.chips = 8;
-  json body = node_pool_create_body(build_pool_spec(pod_facts(eight.build()), {}), {}, in_zone("us-east5-a"));
+  json body = node_pool_create_body(build_pool_spec(pod_facts(eight.build()), {}).value(), {}, in_zone("us-east5-a"));
   EXPECT_FALSE(body["nodePool"].contains("placementPolicy"));
   EXPECT_EQ(body["nodePool"]["locations"], json::array({"us-east5-a"}));  // one zone, even for a single host
   EXPECT_EQ(body["nodePool"]["initialNodeCount"], 1);
@@ -103,7 +103,7 @@ TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
   PodBuilder ironwood;
   ironwood.accelerator = "tpu7x";
   ironwood.topology = "2x2x2";
-  body = node_pool_create_body(build_pool_spec(pod_facts(ironwood.build()), {}), {}, in_zone("us-central1-c"));
+  body = node_pool_create_body(build_pool_spec(pod_facts(ironwood.build()), {}).value(), {}, in_zone("us-central1-c"));
   EXPECT_EQ(body["nodePool"]["placementPolicy"], (json{{"policyName", "tpustack-2x2x2"}}));
   EXPECT_EQ(body["nodePool"]["config"]["machineType"], "tpu7x-standard-4t");
 }
@@ -111,7 +111,7 @@ TEST(NodePoolCreateBody, SingleHostHasNoPlacementAndTpu7xNamesItsPolicy) {
 TEST(NodePoolCreateBody, Reservation) {
   PodBuilder builder;
   builder.extra_selector = {{"cloud.google.com/reservation-name", "r"}};
-  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}), {}, in_zone("us-east5-a"));
+  json body = node_pool_create_body(build_pool_spec(pod_facts(builder.build()), {}).value(), {}, in_zone("us-east5-a"));
   EXPECT_EQ(body["nodePool"]["config"]["reservationAffinity"], (json{{"consumeReservationType", "SPECIFIC_RESERVATION"},
                                                                      {"key", "compute.googleapis.com/reservation-name"},
                                                                      {"values", {"r"}}}));

@@ -20,28 +20,29 @@ TEST(GkeOperation, ErrorCodesKeepTheirNamesAndACancelIsRetriedSoon) {
   auto cancelled = operation_failure(
       {{"name", "op"}, {"status", "DONE"}, {"error", {{"code", 1}, {"message", "Operation was cancelled."}}}});
   ASSERT_TRUE(cancelled);
-  EXPECT_EQ(cancelled->rpc_status(), "CANCELLED");
-  EXPECT_EQ(cancelled->kind(), FailureKind::kTransient);
-  EXPECT_NE(std::string(cancelled->what()).find("Operation was cancelled."), std::string::npos);
+  EXPECT_EQ(cancelled->peer->reason, "CANCELLED");
+  EXPECT_EQ(failure_kind(*cancelled), FailureKind::kTransient);
+  EXPECT_NE(cancelled->message.find("Operation was cancelled."), std::string::npos);
 
   auto unauthenticated = operation_failure({{"status", "DONE"}, {"error", {{"code", 16}, {"message", "token"}}}});
-  EXPECT_EQ(unauthenticated->rpc_status(), "UNAUTHENTICATED");
-  EXPECT_EQ(unauthenticated->kind(), FailureKind::kTransient);
-  EXPECT_EQ(operation_failure({{"status", "DONE"}, {"error", {{"code", 3}, {"message", "bad"}}}})->kind(),
+  EXPECT_EQ(unauthenticated->peer->reason, "UNAUTHENTICATED");
+  EXPECT_EQ(failure_kind(*unauthenticated), FailureKind::kTransient);
+  EXPECT_EQ(failure_kind(*operation_failure({{"status", "DONE"}, {"error", {{"code", 3}, {"message", "bad"}}}})),
             FailureKind::kPermanent);
-  EXPECT_EQ(operation_failure({{"status", "DONE"}, {"error", {{"code", 8}, {"message", "GCE_STOCKOUT"}}}})->kind(),
-            FailureKind::kCapacity);
+  EXPECT_EQ(
+      failure_kind(*operation_failure({{"status", "DONE"}, {"error", {{"code", 8}, {"message", "GCE_STOCKOUT"}}}})),
+      FailureKind::kCapacity);
 }
 
 TEST(GkeOperation, AStatusMessageAloneIsAFailure) {
   auto failure =
       operation_failure({{"name", "op"}, {"status", "DONE"}, {"statusMessage", "ZONE_RESOURCE_POOL_EXHAUSTED"}});
   ASSERT_TRUE(failure);
-  EXPECT_EQ(failure->kind(), FailureKind::kCapacity);
-  EXPECT_NE(std::string(failure->what()).find("ZONE_RESOURCE_POOL_EXHAUSTED"), std::string::npos);
+  EXPECT_EQ(failure_kind(*failure), FailureKind::kCapacity);
+  EXPECT_NE(failure->message.find("ZONE_RESOURCE_POOL_EXHAUSTED"), std::string::npos);
   // An error without a message borrows the status message.
   failure = operation_failure({{"status", "DONE"}, {"statusMessage", "why"}, {"error", {{"code", 9}}}});
-  EXPECT_NE(std::string(failure->what()).find("why"), std::string::npos);
+  EXPECT_NE(failure->message.find("why"), std::string::npos);
 }
 
 }  // namespace

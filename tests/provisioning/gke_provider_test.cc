@@ -56,6 +56,13 @@ GkeSettings settings_for(const FakeGkeServer& gke, bool from_metadata = false) {
   return s;
 }
 
+// A provider that started; the test fails saying why when it did not.
+std::unique_ptr<GkeProvider> start_provider(GkeSettings settings) {
+  auto provider = GkeProvider::start(std::move(settings));
+  if (!provider) ADD_FAILURE() << provider.error().message;
+  return std::move(provider).value();
+}
+
 class GkeProviderTest : public ::testing::Test {
  protected:
   void SetUp() override { gke.start(); }
@@ -70,7 +77,7 @@ class GkeProviderTest : public ::testing::Test {
     builder.jobset = jobset;
     builder.job = jobset + "-workers-0";
     builder.extra_selector["cloud.google.com/gke-spot"] = "true";
-    return build_pool_spec(pod_facts(builder.build()), settings().defaults);
+    return build_pool_spec(pod_facts(builder.build()), settings().defaults).value();
   }
 
   // The body of the last create GKE was sent.
@@ -86,9 +93,10 @@ class GkeProviderTest : public ::testing::Test {
 };
 
 TEST_F(GkeProviderTest, CreatesWithTheReferenceBodyAndWaitsForTheOperation) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   PoolSpec pool = spec();
-  provider.create(pool, {});
+  EXPECT_TRUE(provider.create(pool, {}));
   auto pools = gke.pools();
   ASSERT_TRUE(pools.contains(pool.name));
   EXPECT_EQ(pools[pool.name]["status"], "RUNNING");
@@ -106,18 +114,19 @@ TEST_F(GkeProviderTest, CreatesWithTheReferenceBodyAndWaitsForTheOperation) {
   EXPECT_EQ(post->authorization, "Bearer token-1");
   EXPECT_GE(gke.count("GET", "/operations/operation-"), 1);
 
-  std::vector<PoolState> listed = provider.list();
+  std::vector<PoolState> listed = provider.list().value();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].label(kManagedByLabel), "tpu-extender");
   EXPECT_EQ(listed[0].chips, 16);
 }
 
 TEST_F(GkeProviderTest, ReadsClusterFromMetadataAndCachesTheToken) {
-  GkeProvider provider(settings(/*from_metadata=*/true));
+  const auto started = start_provider(settings(/*from_metadata=*/true));
+  GkeProvider& provider = *started;
   EXPECT_EQ(provider.settings().project, "proj");
   EXPECT_EQ(provider.settings().location, "us-east5");
   EXPECT_EQ(provider.settings().cluster, "tpu-cluster");
-  for (int i = 0; i < 5; ++i) provider.list();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(provider.list());
   EXPECT_EQ(gke.token_requests(), 1);
   for (const auto& request : gke.requests()) {
     if (request.path.rfind("/computeMetadata/", 0) == 0) {
@@ -136,75 +145,77 @@ TEST(GkeProviderToken, IsFetchedAgainWhenAboutToExpire) {
   s.location = "us-east5";
   s.cluster = "tpu-cluster";
   s.api_url = s.compute_url = s.metadata_url = gke.url();
-  GkeProvider provider(s);
+  const auto started = start_provider(s);
+  GkeProvider& provider = *started;
   const int at_start = gke.token_requests();
-  provider.list();
-  provider.list();
+  EXPECT_TRUE(provider.list());
+  EXPECT_TRUE(provider.list());
   EXPECT_EQ(gke.token_requests() - at_start, 2);
 }
 
 TEST_F(GkeProviderTest, AFailedOperationIsAFailureWithItsMessage) {
   gke.fail_next_creates(1, 8, "GCE_STOCKOUT: the zone does not have enough resources");
-  GkeProvider provider(settings());
-  try {
-    provider.create(spec(), {});
-    FAIL() << "create succeeded";
-  } catch (const ProviderError& e) {
-    EXPECT_EQ(e.kind(), FailureKind::kCapacity);
-    EXPECT_EQ(e.rpc_status(), "RESOURCE_EXHAUSTED");
-    EXPECT_NE(std::string(e.what()).find("GCE_STOCKOUT"), std::string::npos);
-  }
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
+  const auto created = provider.create(spec(), {});
+  ASSERT_FALSE(created) << "create succeeded";
+  EXPECT_EQ(failure_kind(created.error()), FailureKind::kCapacity);
+  EXPECT_EQ(created.error().peer->reason, "RESOURCE_EXHAUSTED");
+  EXPECT_NE(created.error().message.find("GCE_STOCKOUT"), std::string::npos);
   EXPECT_EQ(gke.pools()[spec().name]["status"], "ERROR");
 }
 
-// What `call` throws; fails the test when it does not throw.
-std::optional<ProviderError> error_of(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const ProviderError& e) {
-    return e;
+// The Error of `result`; fails the test when there is none.
+template <class T>
+std::optional<Error> error_of(const Result<T>& result) {
+  if (result) {
+    ADD_FAILURE() << "no error";
+    return std::nullopt;
   }
-  ADD_FAILURE() << "no ProviderError";
-  return std::nullopt;
+  return result.error();
 }
 
-std::optional<FailureKind> failure_of(const std::function<void()>& call) {
-  auto error = error_of(call);
-  return error ? std::optional(error->kind()) : std::nullopt;
+template <class T>
+std::optional<FailureKind> failure_of(const Result<T>& result) {
+  auto error = error_of(result);
+  return error ? std::optional(failure_kind(*error)) : std::nullopt;
 }
 
-std::string message_of(const std::function<void()>& call) {
-  auto error = error_of(call);
-  return error ? error->what() : "";
+template <class T>
+std::string message_of(const Result<T>& result) {
+  auto error = error_of(result);
+  return error ? error->message : "";
 }
 
 TEST_F(GkeProviderTest, RefusalsAreClassifiedAndRepeatsAreHarmless) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   gke.inject({"POST", "/nodePools", 429, "RESOURCE_EXHAUSTED", "Too many operations: quota 5", 1});
-  EXPECT_EQ(failure_of([&] { provider.create(spec(), {}); }), FailureKind::kTransient);
+  EXPECT_EQ(failure_of(provider.create(spec(), {})), FailureKind::kTransient);
   gke.inject({"POST", "/nodePools", 400, "FAILED_PRECONDITION", "Cluster is running incompatible operation", 1});
-  EXPECT_EQ(failure_of([&] { provider.create(spec(), {}); }), FailureKind::kTransient);
+  EXPECT_EQ(failure_of(provider.create(spec(), {})), FailureKind::kTransient);
   gke.inject({"POST", "/nodePools", 403, "PERMISSION_DENIED", "container.clusters.update denied", 1});
-  EXPECT_EQ(failure_of([&] { provider.create(spec(), {}); }), FailureKind::kPermanent);
-  provider.create(spec(), {});
-  provider.create(spec(), {});  // 409 ALREADY_EXISTS: done already
+  EXPECT_EQ(failure_of(provider.create(spec(), {})), FailureKind::kPermanent);
+  EXPECT_TRUE(provider.create(spec(), {}));
+  EXPECT_TRUE(provider.create(spec(), {}));  // 409 ALREADY_EXISTS: done already
   EXPECT_EQ(gke.creates_accepted(), 1);
-  provider.remove(spec().name, {});
+  EXPECT_TRUE(provider.remove(spec().name, {}));
   EXPECT_TRUE(gke.pools().empty());
-  provider.remove(spec().name, {});  // 404: gone already
+  EXPECT_TRUE(provider.remove(spec().name, {}));  // 404: gone already
 }
 
 TEST_F(GkeProviderTest, SetSizeResizesTheRunningPoolAndWaitsForTheOperation) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   PoolSpec pool = spec();
   gke.set_create_latency(300ms);
-  std::thread creator([&] { provider.create(pool, {}); });
+  std::thread creator([&] { EXPECT_TRUE(provider.create(pool, {})); });
   ASSERT_TRUE(testing::eventually([&] { return gke.pools().contains(pool.name); }));
   // While GKE is still creating it: refused as GKE does, and retried later.
-  EXPECT_EQ(failure_of([&] { provider.resize(pool.name, 6, {}); }), FailureKind::kTransient);
+  EXPECT_EQ(failure_of(provider.resize(pool.name, 6, {})), FailureKind::kTransient);
   creator.join();
 
-  provider.resize(pool.name, 6, {});
+  EXPECT_TRUE(provider.resize(pool.name, 6, {}));
   EXPECT_EQ(gke.pool_sizes()[pool.name], 6);
   EXPECT_EQ(gke.pools()[pool.name]["status"], "RUNNING");
   auto requests = gke.requests();
@@ -216,12 +227,13 @@ TEST_F(GkeProviderTest, SetSizeResizesTheRunningPoolAndWaitsForTheOperation) {
             "/v1/projects/proj/locations/us-east5/clusters/tpu-cluster/nodePools/" + pool.name + ":setSize");
   EXPECT_EQ(set_size->body, (nlohmann::json{{"nodeCount", 6}}));
 
-  EXPECT_EQ(failure_of([&] { provider.resize("tpu-nothing-00000000", 2, {}); }), FailureKind::kPermanent);
+  EXPECT_EQ(failure_of(provider.resize("tpu-nothing-00000000", 2, {})), FailureKind::kPermanent);
 }
 
 TEST_F(GkeProviderTest, TheFakeRefusesASizeThatIsNoCount) {
-  GkeProvider provider(settings());
-  provider.create(spec(), {});
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
+  EXPECT_TRUE(provider.create(spec(), {}));
   for (const char* body : {R"({"nodeCount": -1})", R"({"nodeCount": "3"})", R"({})"}) {
     EXPECT_EQ(post_to(gke, kCluster + "/nodePools/" + spec().name + ":setSize", nlohmann::json::parse(body)).status,
               400)
@@ -231,10 +243,11 @@ TEST_F(GkeProviderTest, TheFakeRefusesASizeThatIsNoCount) {
 }
 
 TEST_F(GkeProviderTest, PollingSurvivesTransientErrorsAndStopsWhenAsked) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   gke.set_create_latency(200ms);
   gke.inject({"GET", "/operations/", 503, "UNAVAILABLE", "try again", 2});
-  provider.create(spec("a"), {});
+  EXPECT_TRUE(provider.create(spec("a"), {}));
   EXPECT_EQ(gke.pools()[spec("a").name]["status"], "RUNNING");
 
   gke.set_create_latency(60s);
@@ -243,7 +256,7 @@ TEST_F(GkeProviderTest, PollingSurvivesTransientErrorsAndStopsWhenAsked) {
     std::this_thread::sleep_for(100ms);
     stop.request_stop();
   });
-  EXPECT_THROW(provider.create(spec("b"), stop.get_token()), ProviderError);
+  EXPECT_FALSE(provider.create(spec("b"), stop.get_token()));
   stopper.join();
 }
 
@@ -255,21 +268,23 @@ bool mentions(const std::vector<std::string>& lines, const std::string& text) {
 TEST_F(GkeProviderTest, ARegionalClusterGetsOneZonePoolsOfTheRightSize) {
   GkeSettings s = settings();
   s.defaults.node_locations.clear();
-  GkeProvider provider(s);
+  const auto started = start_provider(s);
+  GkeProvider& provider = *started;
   EXPECT_TRUE(provider.cluster().regional());
   EXPECT_EQ(provider.fit().default_zone, "us-east5-a");
   EXPECT_TRUE(mentions(provider.fit().warnings, "spans zones us-east5-a, us-east5-b, us-east5-c"));
 
   PoolSpec slice = spec("a");
-  provider.create(slice, {});
+  EXPECT_TRUE(provider.create(slice, {}));
   EXPECT_EQ(gke.pools()[slice.name]["locations"], nlohmann::json::array({"us-east5-a"}));
   EXPECT_EQ(gke.pool_sizes()[slice.name], 4);
   PodBuilder in_c;
   in_c.extra_selector = {{kZoneSelector, "us-east5-c"}};
   PoolSpec pinned = spec("c", in_c);
-  provider.create(pinned, {});
+  EXPECT_TRUE(provider.create(pinned, {}));
   EXPECT_EQ(gke.pools()[pinned.name]["locations"], nlohmann::json::array({"us-east5-c"}));
-  for (const PoolState& pool : provider.list()) EXPECT_EQ(pool.chips, 16) << pool.name;  // one 4x4 each
+  const std::vector<PoolState> pools = provider.list().value();
+  for (const PoolState& pool : pools) EXPECT_EQ(pool.chips, 16) << pool.name;  // one 4x4 each
 
   // What the old body did: no `locations` on a regional cluster makes a slice per zone, which GKE refuses.
   nlohmann::json body = {{"nodePool", last_create_body()}};
@@ -283,7 +298,7 @@ TEST_F(GkeProviderTest, ARegionalClusterGetsOneZonePoolsOfTheRightSize) {
 TEST_F(GkeProviderTest, AZoneOutsideTheClusterIsRefusedAtStart) {
   GkeSettings s = settings();
   s.defaults.node_locations = {"us-west1-a"};
-  std::string message = message_of([&] { GkeProvider provider(s); });
+  std::string message = message_of(GkeProvider::start(s));
   EXPECT_NE(message.find("cannot be used: configured node zone us-west1-a is not one of the cluster's zones"),
             std::string::npos)
       << message;
@@ -294,14 +309,15 @@ TEST(GkeProviderReleaseChannel, IsReportedAtStartAndItsPoolsAreBuiltWithoutAutoU
   options.release_channel = "REGULAR";
   FakeGkeServer gke(options);
   gke.start();
-  GkeProvider provider(settings_for(gke));
+  const auto started = start_provider(settings_for(gke));
+  GkeProvider& provider = *started;
   EXPECT_EQ(provider.cluster().release_channel, "REGULAR");
   EXPECT_FALSE(provider.fit().auto_upgrade_off);
   EXPECT_TRUE(mentions(provider.fit().warnings, "release channel REGULAR"));
 
   PodBuilder builder;
-  PoolSpec pool = build_pool_spec(pod_facts(builder.build()), {});
-  provider.create(pool, {});
+  PoolSpec pool = build_pool_spec(pod_facts(builder.build()), {}).value();
+  EXPECT_TRUE(provider.create(pool, {}));
   EXPECT_EQ(gke.pools()[pool.name]["status"], "RUNNING");
   EXPECT_FALSE(gke.pools()[pool.name]["management"].contains("autoUpgrade"));
 
@@ -316,38 +332,33 @@ TEST(GkeProviderReleaseChannel, IsReportedAtStartAndItsPoolsAreBuiltWithoutAutoU
 }
 
 TEST_F(GkeProviderTest, ABusyClusterAnswersAsGkeDoesAndThatIsTransient) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   gke.start_cluster_operation("UPGRADE_MASTER", 300ms);
-  auto refusal = error_of([&] { provider.create(spec(), {}); });
+  auto refusal = error_of(provider.create(spec(), {}));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->kind(), FailureKind::kTransient);
-  EXPECT_EQ(refusal->rpc_status(), "FAILED_PRECONDITION");
-  EXPECT_NE(std::string(refusal->what())
-                .find("is currently upgrading cluster tpu-cluster. Please wait and try again once it is done."),
-            std::string::npos)
-      << refusal->what();
-  ASSERT_TRUE(testing::eventually([&] {
-    try {
-      provider.create(spec(), {});
-      return true;
-    } catch (const ProviderError&) {
-      return false;
-    }
-  }));
+  EXPECT_EQ(failure_kind(*refusal), FailureKind::kTransient);
+  EXPECT_EQ(refusal->peer->reason, "FAILED_PRECONDITION");
+  EXPECT_NE(
+      refusal->message.find("is currently upgrading cluster tpu-cluster. Please wait and try again once it is done."),
+      std::string::npos)
+      << refusal->message;
+  ASSERT_TRUE(testing::eventually([&] { return static_cast<bool>(provider.create(spec(), {})); }));
 
   // A delete beside a create is refused too.
   gke.set_create_latency(300ms);
-  std::thread creator([&] { provider.create(spec("b"), {}); });
+  std::thread creator([&] { EXPECT_TRUE(provider.create(spec("b"), {})); });
   ASSERT_TRUE(testing::eventually([&] { return gke.pools().contains(spec("b").name); }));
-  std::string message = message_of([&] { provider.remove(spec().name, {}); });
+  std::string message = message_of(provider.remove(spec().name, {}));
   EXPECT_NE(message.find("is currently creating a node pool for cluster tpu-cluster"), std::string::npos) << message;
   creator.join();
-  provider.remove(spec().name, {});
+  EXPECT_TRUE(provider.remove(spec().name, {}));
   EXPECT_FALSE(gke.pools().contains(spec().name));
 }
 
 TEST_F(GkeProviderTest, ACancelledOperationIsATransientFailure) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   gke.set_create_latency(60s);
   std::thread canceller([&] {
     ASSERT_TRUE(testing::eventually([&] { return !gke.operation_of(spec().name).empty(); }));
@@ -356,45 +367,48 @@ TEST_F(GkeProviderTest, ACancelledOperationIsATransientFailure) {
                 nlohmann::json::object());
     EXPECT_EQ(reply.status, 200) << reply.body;
   });
-  auto cancelled = error_of([&] { provider.create(spec(), {}); });
+  auto cancelled = error_of(provider.create(spec(), {}));
   canceller.join();
   ASSERT_TRUE(cancelled);
-  EXPECT_EQ(cancelled->rpc_status(), "CANCELLED");
-  EXPECT_EQ(cancelled->kind(), FailureKind::kTransient);
+  EXPECT_EQ(cancelled->peer->reason, "CANCELLED");
+  EXPECT_EQ(failure_kind(*cancelled), FailureKind::kTransient);
   EXPECT_FALSE(gke.pools().contains(spec().name));
 }
 
 TEST_F(GkeProviderTest, ARefusedTokenIsFetchedAgain) {
-  GkeProvider provider(settings());
-  provider.list();
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
+  EXPECT_TRUE(provider.list());
   const int before = gke.token_requests();
   gke.revoke_tokens();
-  provider.list();
+  EXPECT_TRUE(provider.list());
   EXPECT_EQ(gke.token_requests(), before + 1);
-  provider.list();
+  EXPECT_TRUE(provider.list());
   EXPECT_EQ(gke.token_requests(), before + 1);
 }
 
 TEST_F(GkeProviderTest, ALateMetadataServerIsWaitedForAtStart) {
   gke.inject({"GET", "/computeMetadata/v1/project/project-id", 404, "NOT_FOUND", "not yet", 3});
-  GkeProvider provider(settings(/*from_metadata=*/true));
+  const auto started = start_provider(settings(/*from_metadata=*/true));
+  GkeProvider& provider = *started;
   EXPECT_EQ(provider.settings().project, "proj");
   EXPECT_EQ(gke.count("GET", "/computeMetadata/v1/project/project-id"), 4);
 
   gke.inject({"GET", "/computeMetadata/v1/project/project-id", 503, "UNAVAILABLE", "no", 1000});
   GkeSettings impatient = settings(/*from_metadata=*/true);
   impatient.start_patience = 200ms;
-  std::string message = message_of([&] { GkeProvider never(impatient); });
+  std::string message = message_of(GkeProvider::start(impatient));
   EXPECT_NE(message.find("asking the metadata server"), std::string::npos) << message;
 }
 
 TEST_F(GkeProviderTest, ATpu7xSliceWithoutItsWorkloadPolicyFailsWithTheCommandThatCreatesIt) {
-  GkeProvider provider(settings());
+  const auto started = start_provider(settings());
+  GkeProvider& provider = *started;
   PodBuilder ironwood;
   ironwood.accelerator = "tpu7x";
   ironwood.topology = "2x2x2";
   PoolSpec slice = spec("iron", ironwood);
-  std::string message = message_of([&] { provider.create(slice, {}); });
+  std::string message = message_of(provider.create(slice, {}));
   EXPECT_NE(
       message.find("gcloud compute resource-policies create workload-policy tpustack-2x2x2 --type=HIGH_THROUGHPUT "
                    "--accelerator-topology=2x2x2 --project=proj --region=us-east5"),
@@ -432,12 +446,13 @@ TEST(GkeProviderWorkloadPolicy, ATpu7xSliceWithItsPolicyIsCreated) {
   options.workload_policies = {{"tpustack-2x2x2", "2x2x2"}};
   FakeGkeServer gke(options);
   gke.start();
-  GkeProvider provider(settings_for(gke));
+  const auto started = start_provider(settings_for(gke));
+  GkeProvider& provider = *started;
   PodBuilder ironwood;
   ironwood.accelerator = "tpu7x";
   ironwood.topology = "2x2x2";
-  PoolSpec slice = build_pool_spec(pod_facts(ironwood.build()), {});
-  provider.create(slice, {});
+  PoolSpec slice = build_pool_spec(pod_facts(ironwood.build()), {}).value();
+  EXPECT_TRUE(provider.create(slice, {}));
   auto pool = gke.pools()[slice.name];
   EXPECT_EQ(pool["status"], "RUNNING");
   EXPECT_EQ(pool["placementPolicy"], (nlohmann::json{{"policyName", "tpustack-2x2x2"}}));

@@ -79,17 +79,17 @@ TEST(MultislicePlan, ACapThatLeavesRoomForOnePoolCreatesNone) {
 TEST(MultislicePlan, OnlyTheSliceWithoutAPoolGetsOne) {
   ClusterSnapshot snapshot;
   snapshot.pods = {slice_leader(0), slice_leader(1)};
-  const PoolSpec first = build_pool_spec(slice_leader(0), {});
+  const PoolSpec first = build_pool_spec(slice_leader(0), {}).value();
   snapshot.pools = {{first.name, PoolStatus::kProvisioning, "", first.labels, first.node_count, first.chips()}};
   auto plan = plan_provisioning(snapshot, {}, kNow, {});
   ASSERT_EQ(plan.creates.size(), 1u);
-  EXPECT_EQ(plan.creates[0].spec.name, build_pool_spec(slice_leader(1), {}).name);
+  EXPECT_EQ(plan.creates[0].spec.name, build_pool_spec(slice_leader(1), {}).value().name);
 }
 
 TEST(MultislicePlan, TheUnitsPoolsAreDeletedTogetherWhenTheJobSetEnds) {
   ClusterSnapshot snapshot;
   for (int slice : {0, 1}) {
-    const PoolSpec spec = build_pool_spec(slice_leader(slice), {});
+    const PoolSpec spec = build_pool_spec(slice_leader(slice), {}).value();
     snapshot.pools.push_back({spec.name, PoolStatus::kRunning, "", spec.labels, spec.node_count, spec.chips()});
   }
   snapshot.pools.insert(snapshot.pools.begin() + 1, PoolState{"foreign", PoolStatus::kRunning, "", {}, 1, 4});

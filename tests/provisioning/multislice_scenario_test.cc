@@ -74,8 +74,8 @@ TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTh
   }
   controller.start();
 
-  const std::string pool0 = build_pool_spec(pod_facts(slice_worker(0, 0).build()), {}).name;
-  const std::string pool1 = build_pool_spec(pod_facts(slice_worker(1, 0).build()), {}).name;
+  const std::string pool0 = build_pool_spec(pod_facts(slice_worker(0, 0).build()), {}).value().name;
+  const std::string pool1 = build_pool_spec(pod_facts(slice_worker(1, 0).build()), {}).value().name;
   ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));  // both at once
   // The simulated provider adds a pool's nodes one at a time: wait for all four of each.
   ASSERT_TRUE(testing::eventually([&] {

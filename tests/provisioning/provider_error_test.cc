@@ -50,10 +50,11 @@ TEST(ClassifyFailure, StockoutAndQuotaAreCapacity) {
 TEST(ClassifyFailure, EverythingElseIsPermanent) {
   EXPECT_EQ(classify_failure(400, "INVALID_ARGUMENT", "resource policy wp-2x2x2 not found"), FailureKind::kPermanent);
   EXPECT_EQ(classify_failure(403, "PERMISSION_DENIED", "container.clusters.update denied"), FailureKind::kPermanent);
-  ProviderError error(429, "", "slow down");
-  EXPECT_EQ(error.kind(), FailureKind::kTransient);
-  EXPECT_EQ(error.http_status(), 429);
-  EXPECT_STREQ(error.what(), "slow down");
+  const Error error = provider_error(429, "", "slow down");
+  EXPECT_EQ(failure_kind(error), FailureKind::kTransient);
+  EXPECT_EQ(error.peer->http_status, 429);
+  EXPECT_EQ(error.message, "slow down");
+  EXPECT_EQ(failure_kind(Error{"not an answer"}), FailureKind::kPermanent);
 }
 
 }  // namespace

@@ -91,10 +91,11 @@ TEST(ProvisionerConfig, FileSetsWhatFlagsDoNotAndFlagsWin) {
   nodeServiceAccount: sa@p.iam.gserviceaccount.com
   nodeLocations: [us-east5-b]
 )",
-                                                "serve.yaml");
-  document.reject_unknown_keys(provisioner_config_keys());
+                                                "serve.yaml")
+                      .value();
+  EXPECT_TRUE(document.reject_unknown_keys(provisioner_config_keys()));
   Parsed parsed({"--gke-project", "from-flag"});
-  apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options);
+  EXPECT_TRUE(apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options));
   const ProvisionerOptions& o = parsed.options;
   EXPECT_EQ(o.provider, "simulated");
   EXPECT_EQ(o.gke_project, "from-flag");
@@ -112,10 +113,11 @@ TEST(ProvisionerConfig, GkeNodeZoneFlagBeatsNodeLocationsAndScopesAndComputeUrlC
   nodeOauthScopes: [https://www.googleapis.com/auth/devstorage.read_only]
   computeApiUrl: http://127.0.0.1:9
 )",
-                                                "serve.yaml");
-  document.reject_unknown_keys(provisioner_config_keys());
+                                                "serve.yaml")
+                      .value();
+  EXPECT_TRUE(document.reject_unknown_keys(provisioner_config_keys()));
   Parsed parsed({"--gke-node-zone", "us-east5-c"});
-  apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options);
+  EXPECT_TRUE(apply_provisioner_config(config::SettingResolver(document), parsed.app, parsed.options));
   EXPECT_EQ(parsed.options.pool_defaults.node_locations, std::vector<std::string>{"us-east5-c"});
   EXPECT_EQ(parsed.options.node_oauth_scopes,
             std::vector<std::string>{"https://www.googleapis.com/auth/devstorage.read_only"});
@@ -123,11 +125,16 @@ TEST(ProvisionerConfig, GkeNodeZoneFlagBeatsNodeLocationsAndScopesAndComputeUrlC
 }
 
 TEST(ProvisionerConfig, UnknownKeysAndProvidersAreErrors) {
-  auto typo = config::ConfigDocument::parse("provisioner:\n  poolDeletonGrace: 5s\n", "serve.yaml");
-  EXPECT_THROW(typo.reject_unknown_keys(provisioner_config_keys()), config::ConfigError);
-  auto bad = config::ConfigDocument::parse("provisioner:\n  provider: aws\n", "serve.yaml");
+  auto typo = config::ConfigDocument::parse("provisioner:\n  poolDeletonGrace: 5s\n", "serve.yaml").value();
+  EXPECT_EQ(typo.reject_unknown_keys(provisioner_config_keys()).error().message,
+            "serve.yaml:2: provisioner.poolDeletonGrace: unknown key");
+  auto bad = config::ConfigDocument::parse("provisioner:\n  provider: aws\n", "serve.yaml").value();
   Parsed parsed({});
-  EXPECT_THROW(apply_provisioner_config(config::SettingResolver(bad), parsed.app, parsed.options), config::ConfigError);
+  EXPECT_EQ(apply_provisioner_config(config::SettingResolver(bad), parsed.app, parsed.options).error().message,
+            "serve.yaml: provisioner.provider: 'aws' is not one of gke, simulated, dry-run, none");
+  auto wrong_type = config::ConfigDocument::parse("provisioner:\n  maxPoolOperations: many\n", "serve.yaml").value();
+  EXPECT_EQ(apply_provisioner_config(config::SettingResolver(wrong_type), parsed.app, parsed.options).error().message,
+            "serve.yaml:2: provisioner.maxPoolOperations: expected an integer, got 'many'");
 }
 
 TEST(Provisioner, NoneStartsNothing) {
@@ -136,7 +143,7 @@ TEST(Provisioner, NoneStartsNothing) {
   config.server = "http://127.0.0.1:1";
   kube::KubeClient client(config);
   metrics::MetricsRegistry registry;
-  EXPECT_EQ(Provisioner::start(options, client, registry), nullptr);
+  EXPECT_EQ(Provisioner::start(options, client, registry).value(), nullptr);
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ PodFacts leader(const std::string& jobset = "train") {
 }
 
 PoolState our_pool(const PodFacts& pod, PoolStatus status = PoolStatus::kRunning, int nodes = 0) {
-  PoolSpec spec = build_pool_spec(pod, {});
+  PoolSpec spec = build_pool_spec(pod, {}).value();
   if (nodes > 0) spec.node_count = nodes;
   return {spec.name, status, "", spec.labels, spec.node_count, spec.chips()};
 }
@@ -108,7 +108,7 @@ TEST(Plan, AnExistingOrBusyPoolIsNeverCreatedAgain) {
   snapshot.pools = {our_pool(leader(), PoolStatus::kProvisioning)};
   EXPECT_TRUE(plan_provisioning(snapshot, {}, kNow, {}).creates.empty());
   snapshot.pools.clear();
-  snapshot.busy_pools = {build_pool_spec(leader(), {}).name};
+  snapshot.busy_pools = {build_pool_spec(leader(), {}).value().name};
   EXPECT_TRUE(plan_provisioning(snapshot, {}, kNow, {}).creates.empty());
 }
 
@@ -148,7 +148,7 @@ TEST(Plan, CapsCleanupOnlyAndBackoffHoldCreatesBack) {
   EXPECT_TRUE(plan.creates.empty());
   EXPECT_EQ(plan.blocked.size(), 2u);
 
-  snapshot.retry_not_before[build_pool_spec(leader("a"), {}).name] = kNow + 1s;
+  snapshot.retry_not_before[build_pool_spec(leader("a"), {}).value().name] = kNow + 1s;
   plan = plan_provisioning(snapshot, {}, kNow, {});
   ASSERT_EQ(plan.creates.size(), 1u);
   EXPECT_EQ(plan.creates[0].pod.name, "b-workers-0-0");

@@ -109,7 +109,7 @@ class ProvisioningScenario : public ::testing::Test {
   }
 
   std::string pool_for(const std::string& jobset, const std::string& topology = "4x4", int chips = 4) {
-    return build_pool_spec(pod_facts(worker(jobset, 0, topology, chips).build()), {}).name;
+    return build_pool_spec(pod_facts(worker(jobset, 0, topology, chips).build()), {}).value().name;
   }
 
   std::string pool_status(const std::string& pool) {
@@ -214,13 +214,15 @@ TEST_F(ProvisioningScenario, RestartMidCreateDoesNotCreateTwice) {
   gke.set_create_latency(800ms);
   submit_jobset("train");
   {
-    GkeProvider provider(gke_settings());
+    const auto provider_started = GkeProvider::start(gke_settings()).value();
+    GkeProvider& provider = *provider_started;
     ProvisioningController first(client(), provider, fast_settings(), registry);
     first.start();
     ASSERT_TRUE(eventually([&] { return gke.creates_accepted() == 1; }));
     first.stop();  // dies while GKE is still creating
   }
-  GkeProvider provider(gke_settings());
+  const auto provider_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider = *provider_started;
   ProvisioningController second(client(), provider, fast_settings(), registry);
   second.start();
   const std::string pool = pool_for("train");
@@ -250,7 +252,7 @@ TEST_F(ProvisioningScenario, SimulatedRestartMidCreateLeavesOneSetOfNodes) {
 
 TEST_F(ProvisioningScenario, SimulatedPoolLeftWithSomeNodesByAKilledProcessIsReplacedWhole) {
   submit_jobset("train");
-  auto nodes = simulated_nodes(build_pool_spec(pod_facts(worker("train", 0).build()), {}));
+  auto nodes = simulated_nodes(build_pool_spec(pod_facts(worker("train", 0).build()), {}).value());
   nodes.pop_back();  // killed while writing the last node
   for (const json& node : nodes) client().create(kube::resources::kNodes, "", node);
 
@@ -275,8 +277,10 @@ TEST_F(ProvisioningScenario, HundredLeadersAtOnceTwoReplicasEachPoolCreatedOnce)
     s.lease = LeaseSettings{"kube-system", "tpu-extender-provisioner", identity, 2s};
     return s;
   };
-  GkeProvider provider_a(gke_settings());
-  GkeProvider provider_b(gke_settings());
+  const auto provider_a_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider_a = *provider_a_started;
+  const auto provider_b_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider_b = *provider_b_started;
   metrics::MetricsRegistry registry_b;
   ProvisioningController a(client(), provider_a, replica("a"), registry);
   ProvisioningController b(client(), provider_b, replica("b"), registry_b);
@@ -311,7 +315,8 @@ TEST_F(ProvisioningScenario, GkeErrorStormEndsWithOnePoolAndEventsOnTheLeader) {
   gke.inject({"GET", "/operations/", 503, "UNAVAILABLE", "try again", 3});
   gke.fail_next_creates(1, 8, "GCE_STOCKOUT: the zone does not have enough resources");
   submit_jobset("train");
-  GkeProvider provider(gke_settings());
+  const auto provider_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider = *provider_started;
   ProvisioningController controller(client(), provider, fast_settings(), registry);
   controller.start();
 
@@ -334,7 +339,8 @@ TEST_F(ProvisioningScenario, ABusyGkeClusterIsAskedAgainWithinAMinute) {
   gke.start();
   gke.start_cluster_operation("UPGRADE_MASTER", 1500ms);
   submit_jobset("train");
-  GkeProvider provider(gke_settings());
+  const auto provider_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider = *provider_started;
   auto settings = fast_settings();
   settings.transient_retry = ControllerSettings{}.transient_retry;
   ProvisioningController controller(client(), provider, settings, registry);
@@ -352,7 +358,8 @@ TEST_F(ProvisioningScenario, ACancelledGkeCreateIsRetried) {
   gke.set_create_latency(60s);
   gke.start();
   submit_jobset("train");
-  GkeProvider provider(gke_settings());
+  const auto provider_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider = *provider_started;
   ProvisioningController controller(client(), provider, fast_settings(), registry);
   controller.start();
 
@@ -366,8 +373,8 @@ TEST_F(ProvisioningScenario, ACancelledGkeCreateIsRetried) {
 
 TEST_F(ProvisioningScenario, CleanupOnlyDeletesButNeverCreates) {
   SimulatedProvider provider(client(), 10ms);
-  PoolSpec old = build_pool_spec(pod_facts(worker("gone", 0).build()), {});
-  provider.create(old, {});  // a pool whose JobSet no longer exists
+  PoolSpec old = build_pool_spec(pod_facts(worker("gone", 0).build()), {}).value();
+  EXPECT_TRUE(provider.create(old, {}));  // a pool whose JobSet no longer exists
   submit_jobset("train");
   auto settings = fast_settings();
   settings.plan.cleanup_only = true;
@@ -386,7 +393,7 @@ TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWith
   for (int i = 0; i < 3; ++i) client().create(kube::resources::kPods, "default", replica("web", i).build());
   controller.start();
 
-  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).name;
+  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 3; }));
   for (const NodeFacts& node : nodes_of(pool)) {
     EXPECT_EQ(node.label("node.kubernetes.io/instance-type"), "ct5lp-hightpu-4t");
@@ -422,7 +429,8 @@ TEST_F(ProvisioningScenario, ABareEightChipV6ePodGetsOneEightChipNode) {
   ProvisioningController controller(client(), provider, fast_settings(), registry);
   client().create(kube::resources::kPods, "default", replica("", 0, "tpu-v6e-slice", "2x4", 8).build());
   controller.start();
-  const std::string pool = build_pool_spec(pod_facts(replica("", 0, "tpu-v6e-slice", "2x4", 8).build()), {}).name;
+  const std::string pool =
+      build_pool_spec(pod_facts(replica("", 0, "tpu-v6e-slice", "2x4", 8).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
   const json node = client().get(kube::resources::kNodes, "", "gke-" + pool + "-0");
   EXPECT_EQ(node["metadata"]["labels"]["node.kubernetes.io/instance-type"], "ct6e-standard-8t");
@@ -434,11 +442,12 @@ TEST_F(ProvisioningScenario, ABareEightChipV6ePodGetsOneEightChipNode) {
 
 TEST_F(ProvisioningScenario, AGkePoolOfAWorkloadIsGrownAndShrunkWithSetSize) {
   gke.start();
-  GkeProvider provider(gke_settings());
+  const auto provider_started = GkeProvider::start(gke_settings()).value();
+  GkeProvider& provider = *provider_started;
   ProvisioningController controller(client(), provider, fast_settings(), registry);
   client().create(kube::resources::kPods, "default", replica("web", 0).build());
   controller.start();
-  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).name;
+  const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return pool_status(pool) == "RUNNING"; }));
   EXPECT_EQ(gke.pools()[pool]["initialNodeCount"], 1);
   EXPECT_EQ(gke.pools()[pool]["config"]["machineType"], "ct5lp-hightpu-4t");

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::PodBuilder;
 
-PoolSpec spec_4x4() { return build_pool_spec(pod_facts(PodBuilder{}.build()), {}); }
+PoolSpec spec_4x4() { return build_pool_spec(pod_facts(PodBuilder{}.build()), {}).value(); }
 
 TEST(SimulatedNodes, LookLikeARealTpuPool) {
   PoolSpec spec = spec_4x4();
@@ -43,12 +43,12 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   testing::FakeCluster cluster;
   SimulatedProvider provider(*cluster.client, 10ms);
   PoolSpec spec = spec_4x4();
-  provider.create(spec, {});
+  EXPECT_TRUE(provider.create(spec, {}));
   auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
   ASSERT_EQ(nodes.size(), 4u);
   EXPECT_EQ(node_facts(nodes[0]).ready, true);
 
-  auto pools = provider.list();
+  auto pools = provider.list().value();
   ASSERT_EQ(pools.size(), 1u);
   EXPECT_EQ(pools[0].name, spec.name);
   EXPECT_EQ(pools[0].status, PoolStatus::kRunning);
@@ -56,23 +56,23 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   EXPECT_EQ(pools[0].chips, 16);
   EXPECT_EQ(pools[0].label(kSpecHashLabel), spec.hash);
 
-  provider.create(spec, {});  // again: the nodes exist, nothing changes
+  EXPECT_TRUE(provider.create(spec, {}));  // again: the nodes exist, nothing changes
   EXPECT_EQ(cluster.client->list_all(kube::resources::kNodes, "").items.size(), 4u);
 
-  provider.remove(spec.name, {});
+  EXPECT_TRUE(provider.remove(spec.name, {}));
   EXPECT_TRUE(cluster.client->list_all(kube::resources::kNodes, "").items.empty());
-  EXPECT_TRUE(provider.list().empty());
+  EXPECT_TRUE(provider.list()->empty());
 }
 
 TEST(SimulatedProvider, APoolWaitingForItsDelayIsListedAsProvisioning) {
   testing::FakeCluster cluster;
   SimulatedProvider provider(*cluster.client, 300ms);
   PoolSpec spec = spec_4x4();
-  std::thread creator([&] { provider.create(spec, {}); });
-  ASSERT_TRUE(testing::eventually([&] { return !provider.list().empty(); }));
-  EXPECT_EQ(provider.list()[0].status, PoolStatus::kProvisioning);
+  std::thread creator([&] { EXPECT_TRUE(provider.create(spec, {})); });
+  ASSERT_TRUE(testing::eventually([&] { return !provider.list()->empty(); }));
+  EXPECT_EQ(provider.list().value()[0].status, PoolStatus::kProvisioning);
   creator.join();
-  EXPECT_EQ(provider.list()[0].status, PoolStatus::kRunning);
+  EXPECT_EQ(provider.list().value()[0].status, PoolStatus::kRunning);
 }
 
 TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
@@ -83,14 +83,14 @@ TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
   for (const json& node : nodes) cluster.client->create(kube::resources::kNodes, "", node);
 
   SimulatedProvider restarted(*cluster.client, 10ms);
-  auto pools = restarted.list();
+  auto pools = restarted.list().value();
   ASSERT_EQ(pools.size(), 1u);
   EXPECT_EQ(pools[0].status, PoolStatus::kError);
   EXPECT_EQ(pools[0].node_count, 3);
   EXPECT_THAT(pools[0].status_message, ::testing::HasSubstr("3 of 4 nodes"));
 
-  restarted.create(spec, {});  // finishing it heals the listing
-  EXPECT_EQ(restarted.list()[0].status, PoolStatus::kRunning);
+  EXPECT_TRUE(restarted.create(spec, {}));  // finishing it heals the listing
+  EXPECT_EQ(restarted.list().value()[0].status, PoolStatus::kRunning);
 }
 
 TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
@@ -103,10 +103,10 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
   replica.name = "web-0";
   replica.accelerator = "tpu-v5-lite-podslice";
   replica.topology = "2x2";
-  PoolSpec spec = build_pool_spec(pod_facts(replica.build()), {});
-  provider.create(spec, {});
+  PoolSpec spec = build_pool_spec(pod_facts(replica.build()), {}).value();
+  EXPECT_TRUE(provider.create(spec, {}));
 
-  provider.resize(spec.name, 3, {});
+  EXPECT_TRUE(provider.resize(spec.name, 3, {}));
   auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
   ASSERT_EQ(nodes.size(), 3u);
   for (const json& node : nodes) {
@@ -117,14 +117,14 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
     EXPECT_EQ(facts.label("kubernetes.io/hostname"), facts.name);
     EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "4");
   }
-  EXPECT_EQ(provider.list()[0].node_count, 3);
+  EXPECT_EQ(provider.list().value()[0].node_count, 3);
 
   // web-0 runs on the newest node: the two others go.
   replica.unschedulable = false;
   replica.phase = "Running";
   replica.node_name = "gke-" + spec.name + "-2";
   cluster.client->create(kube::resources::kPods, "default", replica.build());
-  provider.resize(spec.name, 1, {});
+  EXPECT_TRUE(provider.resize(spec.name, 1, {}));
   nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0]["metadata"]["name"], "gke-" + spec.name + "-2");

@@ -22,11 +22,10 @@ std::string label(const json& node, const std::string& key) {
 // count label says; 0 for a node that is no TPU host.
 int chips_of(const json& node) {
   const std::string machine_type = label(node, "node.kubernetes.io/instance-type");
-  try {
-    if (!machine_type.empty()) return topology::parse_machine_type(machine_type).chips_per_vm;
-  } catch (const std::exception&) {
-    // Not a TPU VM: fall back to the label.
+  if (auto machine = topology::parse_machine_type(machine_type); !machine_type.empty() && machine) {
+    return machine->chips_per_vm;
   }
+  // Not a TPU VM: the label says.
   return std::atoi(label(node, "cloud.google.com/gke-accelerator-count").c_str());
 }
 

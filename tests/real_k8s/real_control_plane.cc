@@ -245,7 +245,7 @@ void RealControlPlane::start_scheduler(const SchedulerOptions& options) {
   wait_until_ok(*scheduler_, "kube-scheduler", "http://" + health + "/healthz", "", "", options_.start_timeout);
 }
 
-kube::ClusterConfig RealControlPlane::cluster_config() const { return kube::load_kubeconfig(kubeconfig_); }
+kube::ClusterConfig RealControlPlane::cluster_config() const { return kube::load_kubeconfig(kubeconfig_).value(); }
 
 json RealControlPlane::create_tpu_node(const TpuNodeSpec& spec) {
   const std::string chips = std::to_string(spec.chips);
@@ -258,7 +258,7 @@ json RealControlPlane::create_tpu_node(const TpuNodeSpec& spec) {
                  {"cloud.google.com/gke-accelerator-count", chips}};
   try {
     labels["node.kubernetes.io/instance-type"] =
-        topology::SliceSpec::make(spec.accelerator, spec.topology, spec.chips).machine_type();
+        topology::SliceSpec::make(spec.accelerator, spec.topology, spec.chips).value().machine_type();
   } catch (const std::exception&) {
     // A shape no VM builds: a test of how the extender treats odd nodes; no machine type then.
   }

@@ -11,7 +11,7 @@
 #include "inferd/engine/cpu/kernels.h"
 #include "inferd/engine/cpu/linear.h"
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 
 namespace {
 
@@ -175,4 +175,4 @@ Result<std::unique_ptr<EncoderBackend>> make_cpu_backend(std::shared_ptr<const m
   }
 }
 
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 
 namespace {
 
@@ -468,4 +468,4 @@ void l2_normalize(float* rows, size_t count, size_t cols) {
   }
 }
 
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

@@ -12,7 +12,7 @@
 
 // Element-wise and row-wise CPU kernels of the BERT forward pass. Each works serially on the rows it is given:
 // the backend hands every thread its own rows (see cpu_backend.cc).
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 
 // out[t - first] = LayerNorm(word[id] + position[t - sequence start] + type[type id]) for tokens
 // first .. first + count - 1 of the batch.
@@ -53,4 +53,4 @@ void pool_cls(const float* hidden_states, const TokenBatch& batch, size_t cols, 
 void pool_mean(const float* hidden_states, const TokenBatch& batch, size_t cols, float* out);
 void l2_normalize(float* rows, size_t count, size_t cols);
 
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

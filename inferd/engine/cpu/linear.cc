@@ -9,7 +9,7 @@
 
 #include "inferd/engine/cpu/kernels.h"
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 
 namespace {
 
@@ -224,4 +224,4 @@ std::string cpu_isa_name() {
   }
 }
 
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

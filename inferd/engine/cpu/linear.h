@@ -13,7 +13,7 @@
 #include "inferd/engine/encoder_backend.h"
 #include "inferd/model/bert_weights.h"
 
-namespace inferd::engine::cpu {
+namespace tpustack::inferd::engine::cpu {
 
 // The matrix product of a fully connected layer, y = x · Wᵀ, as a oneDNN matmul primitive. The weights are
 // reordered once, at load, into the blocked format of the kernel oneDNN chose for this CPU (AMX tiles, AVX-512
@@ -80,4 +80,4 @@ std::string cpu_isa_name();
 bool has_native_bf16();
 bool has_vnni();
 
-}  // namespace inferd::engine::cpu
+}  // namespace tpustack::inferd::engine::cpu

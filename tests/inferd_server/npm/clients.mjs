@@ -1,5 +1,8 @@
 // The official OpenAI Node SDK and @huggingface/inference against a running inferd (its base URL is argv[2]),
 // used as LangChain and Hugging Face's examples use them. Exits 1 naming the first check that failed.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import OpenAI from "openai";
 import { InferenceClient } from "@huggingface/inference";
 
@@ -67,5 +70,47 @@ const routed = await hf.sentenceSimilarity({
   inputs: { source_sentence: "a cat", sentences: ["fast engines"] },
 });
 check(Math.abs(routed[0] - scores[1]) < 1e-5, "/similarity answers as POST / does");
+
+// The Batch API end to end, as OpenAI's batch guide drives it: upload JSONL, create, retrieve until done, read the
+// output file.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inferd-batch-"));
+const input = path.join(dir, "batch.jsonl");
+const requests = Array.from({ length: 20 }, (_, i) => ({
+  custom_id: `line-${i}`,
+  method: "POST",
+  url: "/v1/embeddings",
+  body: { model: "e", input: `batch text ${i}` },
+}));
+fs.writeFileSync(input, requests.map((r) => JSON.stringify(r)).join("\n") + "\n");
+const uploaded = await openai.files.create({ file: fs.createReadStream(input), purpose: "batch" });
+check(uploaded.id.startsWith("file-") && uploaded.purpose === "batch", `files.create: ${JSON.stringify(uploaded)}`);
+check(uploaded.filename === "batch.jsonl", `the upload keeps its filename, got ${uploaded.filename}`);
+let batch = await openai.batches.create({
+  input_file_id: uploaded.id,
+  endpoint: "/v1/embeddings",
+  completion_window: "24h",
+  metadata: { purpose: "npm test" },
+});
+check(batch.id.startsWith("batch_") && batch.status === "validating", `batches.create: ${JSON.stringify(batch)}`);
+const deadline = Date.now() + 60000;
+while (!["completed", "failed", "expired", "cancelled"].includes(batch.status) && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  batch = await openai.batches.retrieve(batch.id);
+}
+check(batch.status === "completed", `the batch completed: ${JSON.stringify(batch)}`);
+check(batch.request_counts.completed === 20 && batch.request_counts.failed === 0, "20 lines answered");
+check(batch.metadata.purpose === "npm test", "the batch keeps its metadata");
+const output = await openai.files.content(batch.output_file_id);
+const answers = (await output.text()).trim().split("\n").map((line) => JSON.parse(line));
+check(answers.length === 20 && new Set(answers.map((a) => a.custom_id)).size === 20, "each custom_id answered once");
+const line3 = answers.find((a) => a.custom_id === "line-3");
+const direct = await openai.embeddings.create({ model: "e", input: "batch text 3", encoding_format: "float" });
+check(line3.response.status_code === 200 && line3.error === null, "a successful line's response");
+check(close(line3.response.body.data[0].embedding, direct.data[0].embedding), "a line embeds as /v1/embeddings does");
+const listed_batches = await openai.batches.list();
+check(listed_batches.data.some((b) => b.id === batch.id), "batches.list names the batch");
+const deleted = await openai.files.delete(uploaded.id);
+check(deleted.deleted === true, "files.delete");
+fs.rmSync(dir, { recursive: true });
 
 console.log("npm clients: all checks passed");

@@ -1,6 +1,6 @@
-#include "inferd/common/json_document.h"
+#include "common/json/json_document.h"
 
-namespace inferd {
+namespace tpustack::json {
 
 std::string json_value_error(const std::string& source, const nlohmann::json::exception& error) {
   // nlohmann says "[json.exception.type_error.302] type must be string, but is number".
@@ -11,4 +11,4 @@ std::string json_value_error(const std::string& source, const nlohmann::json::ex
   return source + ": " + std::string(reason);
 }
 
-}  // namespace inferd
+}  // namespace tpustack::json

@@ -9,12 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 #include "inferd/engine/encoder_backend.h"
 #include "inferd/model/model_directory.h"
 #include "inferd/tokenizer/tokenizer.h"
 
-namespace inferd {
+namespace tpustack::inferd {
 
 struct LoadOptions {
   size_t threads = 1;
@@ -73,4 +73,4 @@ class EncoderModel {
   engine::WeightPrecision precision_;
 };
 
-}  // namespace inferd
+}  // namespace tpustack::inferd

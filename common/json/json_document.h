@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json/parse_json.h"
-#include "inferd/common/result.h"
+#include "common/result/result.h"
 
-namespace inferd {
+namespace tpustack::json {
 
 // A value that read_json_document's `read` cannot use; it becomes the Error.
 class JsonValueError : public std::invalid_argument {
@@ -24,16 +24,16 @@ class JsonValueError : public std::invalid_argument {
 std::string json_value_error(const std::string& source, const nlohmann::json::exception& error);
 
 // A JSON file that comes with a model (config.json, tokenizer.json, a safetensors header) read by `read`, which
-// takes the document and returns Result<T>. The document is parsed within tpustack::json::JsonLimits, and `read`
+// takes the document and returns Result<T>. The document is parsed within JsonLimits, and `read`
 // may use nlohmann's typed accessors: text that is not JSON, nests too deep, or has a value of a type `read` does
 // not expect becomes an Error naming `source`, never an exception.
 template <class T, class Read>
 Result<T> read_json_document(std::string_view text, const std::string& source, Read read) {
+  auto document = parse_json(text, source);
+  if (!document) return document.error();
+  // `read` may use nlohmann's typed accessors, whose exceptions are converted here, where the document is read.
   try {
-    nlohmann::json document = tpustack::json::parse_json(text, source);
-    return read(document);
-  } catch (const tpustack::json::JsonError& e) {
-    return Error{e.what()};
+    return read(*document);
   } catch (const nlohmann::json::exception& e) {
     return Error{json_value_error(source, e)};
   } catch (const JsonValueError& e) {
@@ -63,8 +63,8 @@ Int json_integer(const nlohmann::json& value, std::string_view what, Int min = s
 template <class Int>
 Int json_integer_member(const nlohmann::json& object, std::string_view key, Int fallback,
                         Int min = std::numeric_limits<Int>::min(), Int max = std::numeric_limits<Int>::max()) {
-  const nlohmann::json& value = tpustack::json::member(object, key);
+  const nlohmann::json& value = member(object, key);
   return value.is_null() ? fallback : json_integer<Int>(value, key, min, max);
 }
 
-}  // namespace inferd
+}  // namespace tpustack::json

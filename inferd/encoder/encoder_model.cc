@@ -1,4 +1,4 @@
-#include "inferd/api/encoder_model.h"
+#include "inferd/encoder/encoder_model.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include "inferd/engine/cpu/cpu_backend.h"
 #include "inferd/engine/variant_choice.h"
 
-namespace inferd {
+namespace tpustack::inferd {
 
 namespace {
 
@@ -184,4 +184,4 @@ Result<Embeddings> EncoderModel::classify(const std::vector<tokenizer::Encoding>
   return Embeddings{labels, backend_->classify(*tokens)};
 }
 
-}  // namespace inferd
+}  // namespace tpustack::inferd
