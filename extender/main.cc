@@ -35,6 +35,12 @@ struct PlanOptions {
   std::string pods;
 };
 
+// Reports an error that stops the command on stderr; returns the exit status.
+int report_failure(const Error& error) {
+  std::cerr << "tpu-extender: " << error.message << "\n";
+  return 1;
+}
+
 int plan(const PlanOptions& options) {
   extender::ClusterState state;
   auto objects = [](const std::string& path, const char* what) -> Result<std::vector<nlohmann::json>> {
@@ -45,10 +51,7 @@ int plan(const PlanOptions& options) {
   const auto nodes = objects(options.nodes, "node list");
   const auto pods = objects(options.pods, "pod list");
   for (const auto* read : {&nodes, &pods}) {
-    if (!*read) {
-      std::cerr << "tpu-extender: " << read->error().message << "\n";
-      return 1;
-    }
+    if (!*read) return report_failure(read->error());
   }
   for (const auto& node : *nodes) state.upsert_node(extender::parse_node(node));
   for (const auto& pod : *pods) state.upsert_pod(extender::parse_pod(pod));
@@ -140,14 +143,10 @@ std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting&
 int serve(const CLI::App& app, ServeFlags& flags) {
   // Before any thread starts, so that every thread inherits the blocked signals.
   const lifecycle::ShutdownSignals signals;
-  const auto bad_config = [](const Error& error) {
-    std::cerr << "tpu-extender: " << error.message << "\n";
-    return 1;
-  };
   config::ConfigDocument config;
   if (!flags.config.empty()) {
     auto loaded = config::ConfigDocument::load_file(flags.config);
-    if (!loaded) return bad_config(loaded.error());
+    if (!loaded) return report_failure(loaded.error());
     config = std::move(*loaded);
     std::set<std::string> known = {"logFormat",           "listen",        "metricsAddr",     "logLevel",
                                    "kubeconfig",          "groupTimeout",  "schedulerNames",  "tlsCertFile",
@@ -155,12 +154,12 @@ int serve(const CLI::App& app, ServeFlags& flags) {
                                    "maxInFlight",         "webhookListen", "webhookCertFile", "webhookKeyFile",
                                    "webhookSchedulerName"};
     known.insert(provisioning::provisioner_config_keys().begin(), provisioning::provisioner_config_keys().end());
-    if (auto checked = config.reject_unknown_keys(known); !checked) return bad_config(checked.error());
+    if (auto checked = config.reject_unknown_keys(known); !checked) return report_failure(checked.error());
   }
   const config::SettingResolver resolver(config);
   auto& provisioning_options = flags.provisioning;
   if (auto applied = provisioning::apply_provisioner_config(resolver, app, provisioning_options); !applied) {
-    return bad_config(applied.error());
+    return report_failure(applied.error());
   }
   // The first setting whose config key holds a bad value, reported once every setting is read.
   std::optional<Error> bad_setting;
@@ -213,9 +212,9 @@ int serve(const CLI::App& app, ServeFlags& flags) {
                   options.scheduler_names);
   if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
   const auto webhook_settings = webhook_options(setting, flags);
-  if (bad_setting) return bad_config(*bad_setting);
+  if (bad_setting) return report_failure(*bad_setting);
   auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
-  if (!cluster) return bad_config(cluster.error());
+  if (!cluster) return report_failure(cluster.error());
 
   // The reservations every replica shares live beside the provisioner's Lease.
   options.reservations_namespace = provisioning::lease_namespace(provisioning_options);
@@ -223,10 +222,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   extender::ExtenderRuntime runtime(std::move(*cluster), options);
   runtime.start();
   auto started = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
-  if (!started) {
-    std::cerr << "tpu-extender: " << started.error().message << "\n";
-    return 1;
-  }
+  if (!started) return report_failure(started.error());
   auto provisioner = std::move(*started);
   if (provisioner) {
     runtime.set_readiness_check([&controller = provisioner->controller()] { return controller.unready_reason(); });
@@ -234,10 +230,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   std::optional<admission::AdmissionWebhook> webhook;
   if (webhook_settings) {
     webhook.emplace(*webhook_settings, runtime.client());
-    if (auto started_webhook = webhook->start(); !started_webhook) {
-      std::cerr << "tpu-extender: " << started_webhook.error().message << "\n";
-      return 1;
-    }
+    if (auto started_webhook = webhook->start(); !started_webhook) return report_failure(started_webhook.error());
   }
   std::optional<std::string> signal;
   for (int tick = 0; !(signal = signals.wait_for(std::chrono::milliseconds(200))); ++tick) {

@@ -119,12 +119,9 @@ Result<std::optional<std::chrono::nanoseconds>> ConfigDocument::get_duration(std
   auto text = get_string(key);
   if (!text) return text.error();
   if (!*text) return std::optional<std::chrono::nanoseconds>();
-  // parse_duration throws for text that is no duration; converted here, where the key is known.
-  try {
-    return std::optional<std::chrono::nanoseconds>(parse_duration(**text));
-  } catch (const std::invalid_argument& e) {
-    return fail(*find(key).value(), key, e.what());
-  }
+  auto parsed = try_parse_duration(**text);
+  if (!parsed) return fail(*find(key).value(), key, parsed.error().message);
+  return std::optional<std::chrono::nanoseconds>(*parsed);
 }
 
 Result<std::optional<std::vector<std::string>>> ConfigDocument::get_string_list(std::string_view key) const {

@@ -23,25 +23,25 @@ constexpr std::array<Unit, 7> kUnits{{
     {"h", 3600e9},
 }};
 
-[[noreturn]] void fail(std::string_view text) {
-  throw std::invalid_argument("invalid duration '" + std::string(text) +
-                              "' (expected a number with a unit, e.g. 500ms, 1s, 1m30s; units ns, us, ms, s, m, h)");
+Error fail(std::string_view text) {
+  return Error{"invalid duration '" + std::string(text) +
+               "' (expected a number with a unit, e.g. 500ms, 1s, 1m30s; units ns, us, ms, s, m, h)"};
 }
 
 }  // namespace
 
-std::chrono::nanoseconds parse_duration(std::string_view text) {
-  if (text.empty()) fail(text);
+Result<std::chrono::nanoseconds> try_parse_duration(std::string_view text) {
+  if (text.empty()) return fail(text);
   if (text == "0") return std::chrono::nanoseconds(0);
   std::string_view rest = text;
   double total = 0;
   while (!rest.empty()) {
     size_t digits = 0;
     while (digits < rest.size() && ((rest[digits] >= '0' && rest[digits] <= '9') || rest[digits] == '.')) ++digits;
-    if (digits == 0) fail(text);
+    if (digits == 0) return fail(text);
     double value = 0;
     const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + digits, value);
-    if (ec != std::errc() || ptr != rest.data() + digits) fail(text);
+    if (ec != std::errc() || ptr != rest.data() + digits) return fail(text);
     rest.remove_prefix(digits);
     const Unit* unit = nullptr;
     for (const auto& u : kUnits) {
@@ -52,12 +52,18 @@ std::chrono::nanoseconds parse_duration(std::string_view text) {
         break;
       }
     }
-    if (unit == nullptr) fail(text);
+    if (unit == nullptr) return fail(text);
     rest.remove_prefix(unit->suffix.size());
     total += value * unit->nanos;
   }
-  if (!std::isfinite(total) || total > 9.2e18) fail(text);
+  if (!std::isfinite(total) || total > 9.2e18) return fail(text);
   return std::chrono::nanoseconds(static_cast<long long>(std::llround(total)));
+}
+
+std::chrono::nanoseconds parse_duration(std::string_view text) {
+  auto parsed = try_parse_duration(text);
+  if (!parsed) throw std::invalid_argument(parsed.error().message);
+  return *parsed;
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {

@@ -4,10 +4,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/result/result.h"
+
 namespace tpustack::config {
 
 // Parses Go-style durations as Kubernetes users write them: "1s", "500ms", "1m30s", "2h", "250us".
-// Throws std::invalid_argument with the text and the accepted units.
+// An Error naming the text and the accepted units for text that is no duration.
+Result<std::chrono::nanoseconds> try_parse_duration(std::string_view text);
+
+// try_parse_duration(), throwing std::invalid_argument with its Error's message.
 std::chrono::nanoseconds parse_duration(std::string_view text);
 
 // "1.5s", "250ms", "0s": the shortest form parse_duration reads back.

@@ -89,12 +89,9 @@ Result<bool> from_environment(const std::string& text, const std::string& origin
 }
 template <>
 Result<std::chrono::nanoseconds> from_environment(const std::string& text, const std::string& origin) {
-  // parse_duration throws for text that is no duration; converted here, where the variable is known.
-  try {
-    return parse_duration(text);
-  } catch (const std::invalid_argument& e) {
-    return Error{origin + ": " + e.what()};
-  }
+  auto parsed = try_parse_duration(text);
+  if (!parsed) return Error{origin + ": " + parsed.error().message};
+  return parsed;
 }
 template <>
 Result<std::vector<std::string>> from_environment(const std::string& text, const std::string&) {

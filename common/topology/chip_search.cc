@@ -16,7 +16,7 @@ struct Pool {
 };
 
 Result<Pool> validate(const ChipSearchRequest& r) {
-  if (r.chips_per_host != 1 && r.chips_per_host != 2 && r.chips_per_host != 4 && r.chips_per_host != 8) {
+  if (!valid_chips_per_host(r.chips_per_host)) {
     return Error{"a TPU host has 1, 2, 4 or 8 chips, not " + std::to_string(r.chips_per_host)};
   }
   Pool pool;

@@ -18,7 +18,12 @@ void check_index(int chips_per_host, int index) {
 
 }  // namespace
 
+bool valid_chips_per_host(int chips) { return chips == 1 || chips == 2 || chips == 4 || chips == 8; }
+
 std::array<int, 3> block_bounds(int chips) {
+  if (!valid_chips_per_host(chips)) {
+    throw std::invalid_argument("a TPU process runs on 1, 2, 4 or 8 chips of one host, not " + std::to_string(chips));
+  }
   switch (chips) {
     case 1:
       return {1, 1, 1};
@@ -26,10 +31,8 @@ std::array<int, 3> block_bounds(int chips) {
       return {1, 2, 1};
     case 4:
       return {2, 2, 1};
-    case 8:
-      return {2, 4, 1};
     default:
-      throw std::invalid_argument("a TPU process runs on 1, 2, 4 or 8 chips of one host, not " + std::to_string(chips));
+      return {2, 4, 1};
   }
 }
 

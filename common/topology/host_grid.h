@@ -13,6 +13,9 @@ struct ChipCoord {
   bool operator==(const ChipCoord&) const = default;
 };
 
+// True for the chip counts libtpu runs on within one host (and a TPU host has): 1, 2, 4 or 8.
+bool valid_chips_per_host(int chips);
+
 // The libtpu bounds of a block of `chips` chips on one host: 1 → 1,1,1; 2 → 1,2,1; 4 → 2,2,1;
 // 8 → 2,4,1 (GKE's TPU_CHIPS_PER_HOST_BOUNDS). libtpu cannot run on 3, 5, 6 or 7 chips of one host: callers
 // check counts that come from outside first, so any other count is a programming error (std::invalid_argument).

@@ -44,6 +44,14 @@ Result<SliceSpec> SliceSpec::with_default_host(Generation generation, const Topo
   return make(generation, topology, one_vm ? topology.chips() : g.multi_host_chips_per_vm);
 }
 
+Result<SliceSpec> SliceSpec::with_default_host(std::string_view generation, std::string_view topology) {
+  const auto g = parse_generation(generation);
+  if (!g) return g.error();
+  const auto shape = parse_topology(*g, topology);
+  if (!shape) return shape.error();
+  return with_default_host(*g, *shape);
+}
+
 Result<SliceSpec> SliceSpec::for_machine_type(const Topology& topology, std::string_view machine_type) {
   const auto m = parse_machine_type(machine_type);
   if (!m) return m.error();

@@ -20,6 +20,8 @@ class SliceSpec {
   // The usual VM: the one that holds the whole slice if one exists (v5e/v6e 2x4 → 8 chips),
   // otherwise the generation's multi-host VM.
   static Result<SliceSpec> with_default_host(Generation generation, const Topology& topology);
+  // From strings as they appear in node labels / flags ("tpu-v6e-slice", "4x4").
+  static Result<SliceSpec> with_default_host(std::string_view generation, std::string_view topology);
   static Result<SliceSpec> for_machine_type(const Topology& topology, std::string_view machine_type);
 
   Generation generation() const { return generation_; }

@@ -16,13 +16,9 @@ bool inside(const std::string& path, const std::string& dir) {
 }
 
 Result<std::chrono::nanoseconds> positive_duration(const std::string& text, const std::string& what) {
-  std::chrono::nanoseconds d;
-  // parse_duration throws for text that is no duration; converted here, where the flag is known.
-  try {
-    d = config::parse_duration(text);
-  } catch (const std::invalid_argument& e) {
-    return Error{what + ": " + e.what()};
-  }
+  auto parsed = config::try_parse_duration(text);
+  if (!parsed) return Error{what + ": " + parsed.error().message};
+  const std::chrono::nanoseconds d = *parsed;
   if (d <= std::chrono::nanoseconds::zero()) return Error{what + " must be positive, got '" + text + "'"};
   return d;
 }

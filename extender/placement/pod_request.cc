@@ -29,11 +29,7 @@ std::optional<std::string> check_group(const PodRequest& request) {
 
 // A pod may ask for a few chips of a single-host slice (1 chip of a v6e 2x2 host): its spec is the host's.
 std::optional<topology::SliceSpec> part_of_one_host(const TpuPod& pod) {
-  auto generation = topology::parse_generation(pod.accelerator);
-  if (!generation) return std::nullopt;
-  auto shape = topology::parse_topology(*generation, pod.topology);
-  if (!shape) return std::nullopt;
-  auto host = topology::SliceSpec::with_default_host(*generation, *shape);
+  auto host = topology::SliceSpec::with_default_host(pod.accelerator, pod.topology);
   if (host && !host->multi_host() && pod.chips < host->chips_per_host()) return *host;
   return std::nullopt;
 }

@@ -99,7 +99,7 @@ Result<json> GkeProvider::call(const std::string& method, const std::string& pat
                                const std::string& base) {
   const std::string& url = base.empty() ? settings_.api_url : base;
   auto reply = call_once(url, method, path, body);
-  if (reply || !reply.error().peer || reply.error().peer->http_status != 401) return reply;
+  if (reply || peer_status(reply.error()) != 401) return reply;
   spdlog::warn("gke provider: {}; fetching a new token", reply.error().message);
   metadata_.invalidate_token();
   return call_once(url, method, path, body);
@@ -192,7 +192,7 @@ Result<void> GkeProvider::require_workload_policy(const PoolSpec& spec) {
            nullptr, settings_.compute_url);
   if (read) {
     policy = std::move(*read);
-  } else if (!read.error().peer || read.error().peer->http_status != 404) {
+  } else if (peer_status(read.error()) != 404) {
     spdlog::warn("gke provider: cannot read workload policy {} ({}); GKE will say", ref.name, read.error().message);
     return {};
   }
@@ -218,8 +218,8 @@ Result<void> GkeProvider::create(const PoolSpec& spec, std::stop_token stop) {
   auto operation =
       call("POST", cluster_path() + "/nodePools", node_pool_create_body(spec, settings_.defaults, options));
   if (!operation) {
-    if (operation.error().peer && operation.error().peer->http_status == 409) return {};  // created earlier, by us
-    return operation.error();                                                             // before a restart or a retry
+    if (peer_status(operation.error()) == 409) return {};  // created earlier, by us
+    return operation.error();                              // before a restart or a retry
   }
   return wait_for(*operation, stop);
 }
@@ -233,11 +233,11 @@ Result<void> GkeProvider::resize(const std::string& pool, int node_count, std::s
 Result<void> GkeProvider::remove(const std::string& pool, std::stop_token stop) {
   auto operation = call("DELETE", cluster_path() + "/nodePools/" + pool);
   if (!operation) {
-    if (operation.error().peer && operation.error().peer->http_status == 404) return {};
+    if (peer_status(operation.error()) == 404) return {};
     return operation.error();
   }
   auto waited = wait_for(*operation, stop);
-  if (!waited && waited.error().peer && waited.error().peer->reason == "NOT_FOUND") return {};
+  if (!waited && peer_reason(waited.error()) == "NOT_FOUND") return {};
   return waited;
 }
 

@@ -19,11 +19,9 @@ void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanosecon
   app.add_option_function<std::string>(
          flag,
          [&target, flag](const std::string& text) {
-           try {
-             target = config::parse_duration(text);
-           } catch (const std::invalid_argument& e) {
-             throw CLI::ValidationError(flag, e.what());
-           }
+           auto parsed = config::try_parse_duration(text);
+           if (!parsed) throw CLI::ValidationError(flag, parsed.error().message);
+           target = *parsed;
          },
          help)
       ->default_str(config::format_duration(target));

@@ -103,13 +103,7 @@ Result<topology::SliceSpec> requested_slice(const PodFacts& pod) {
   if (slice && (!slice->multi_host() || pod.group)) return slice;
   if (!slice) refusal = slice.error().message;
   // The whole topology on one host, from the generation and shape read again.
-  auto host = [&]() -> Result<topology::SliceSpec> {
-    auto generation = topology::parse_generation(accelerator);
-    if (!generation) return generation.error();
-    auto shape = topology::parse_topology(*generation, topology_text);
-    if (!shape) return shape.error();
-    return topology::SliceSpec::with_default_host(*generation, *shape);
-  }();
+  auto host = topology::SliceSpec::with_default_host(accelerator, topology_text);
   if (host) {
     if (!host->multi_host() && pod.tpu_chips <= host->chips_per_host()) return host;
     if (refusal.empty()) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "common/encoding/percent_encoding.h"
 #include "common/json/parse_json.h"
 #include "inferd/batch_jobs/batch_input.h"
 #include "inferd/batch_jobs/job_runner.h"
@@ -44,36 +45,14 @@ Route route_of(std::string_view path) {
   return {};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string form_decoded(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // The value of `key` in a query string, "" when absent.
 std::string query_value(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const size_t equals = pair.find('=');
-    if (form_decoded(pair.substr(0, equals)) == key) {
-      return equals == std::string_view::npos ? "" : form_decoded(pair.substr(equals + 1));
+    if (percent_decoded(pair.substr(0, equals), PlusSign::space) == key) {
+      return equals == std::string_view::npos ? "" : percent_decoded(pair.substr(equals + 1), PlusSign::space);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -82,6 +61,14 @@ std::string query_value(std::string_view query, std::string_view key) {
 }
 
 JobsReply json_reply(const json& body) { return {200, body.dump(), "application/json"}; }
+
+// OpenAI's list object: the page's objects and the ids that bound it (null for an empty page).
+JobsReply list_reply(json data, bool has_more) {
+  json first = data.empty() ? json(nullptr) : data.front()["id"];
+  json last = data.empty() ? json(nullptr) : data.back()["id"];
+  return json_reply(
+      {{"object", "list"}, {"data", std::move(data)}, {"first_id", first}, {"last_id", last}, {"has_more", has_more}});
+}
 
 JobsError no_file(const std::string& id) { return {404, "No such File object: " + id, "id"}; }
 JobsError no_batch(const std::string& id) { return {404, "No batch found with id '" + id + "'.", "batch_id"}; }
@@ -232,10 +219,7 @@ JobsAnswer JobsApi::upload(const JobsCall& call) {
 JobsAnswer JobsApi::list_files(const JobsCall& call) {
   json data = json::array();
   for (const FileRecord& file : store_.files(query_value(call.query, "purpose"))) data.push_back(file_json(file));
-  json first = data.empty() ? json(nullptr) : data.front()["id"];
-  json last = data.empty() ? json(nullptr) : data.back()["id"];
-  return json_reply(
-      {{"object", "list"}, {"data", std::move(data)}, {"first_id", first}, {"last_id", last}, {"has_more", false}});
+  return list_reply(std::move(data), false);
 }
 
 JobsAnswer JobsApi::create_batch(const JobsCall& call) {
@@ -285,13 +269,7 @@ JobsAnswer JobsApi::list_batches(const JobsCall& call) {
   BatchPage page = store_.batches(query_value(call.query, "after"), limit);
   json data = json::array();
   for (const Batch& batch : page.batches) data.push_back(batch_json(batch));
-  json first = data.empty() ? json(nullptr) : data.front()["id"];
-  json last = data.empty() ? json(nullptr) : data.back()["id"];
-  return json_reply({{"object", "list"},
-                     {"data", std::move(data)},
-                     {"first_id", first},
-                     {"last_id", last},
-                     {"has_more", page.has_more}});
+  return list_reply(std::move(data), page.has_more);
 }
 
 JobsAnswer JobsApi::cancel_batch(const std::string& id) {

@@ -2,19 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferd/registry/sha256.h"
+
 namespace tpustack::inferd::registry {
 
 namespace {
 
 using nlohmann::json;
-
-bool is_sha256_hex(const std::string& text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 Result<std::vector<ManifestFile>> parse_files(const json& files, const std::string& where) {
   if (!files.is_array()) return Error{where + ": \"files\" must be an array"};

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
@@ -48,6 +49,11 @@ Result<std::string> sha256_file(const std::filesystem::path& path) {
   }
   if (in.bad()) return Error{"error while reading " + path.string()};
   return hash.hex_digest();
+}
+
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace tpustack::inferd::registry

@@ -27,6 +27,8 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+// Whether `text` is a SHA-256 as sha256_hex writes it: 64 lower-case hex digits.
+bool is_sha256_hex(std::string_view text);
 Result<std::string> sha256_file(const std::filesystem::path& path);
 
 }  // namespace tpustack::inferd::registry

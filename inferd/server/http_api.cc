@@ -7,6 +7,7 @@
 
 #include "common/config/duration.h"
 #include "common/encoding/base64.h"
+#include "common/encoding/percent_encoding.h"
 #include "inferd/server/embedding_output.h"
 #include "inferd/server/error_reply.h"
 #include "inferd/server/request_body.h"
@@ -90,30 +91,6 @@ json model_type(const CatalogEntry& entry) {
   type[entry.card.labels.size() <= 1 ? "reranker" : "classifier"] = {{"id2label", std::move(id2label)},
                                                                      {"label2id", std::move(label2id)}};
   return type;
-}
-
-// A path segment as clients encode it (OpenAI's SDKs send "owner/name" as "owner%2Fname"); a malformed escape
-// stays as it is.
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decoded(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const int high = text[i] == '%' && i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
-    const int low = high >= 0 ? hex_digit(text[i + 2]) : -1;
-    if (low < 0) {
-      out += text[i];
-      continue;
-    }
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
 }
 
 json openai_model(const std::string& id) {
@@ -482,6 +459,7 @@ HttpReply HttpApi::models_openai(const HttpCall&) const {
 }
 
 HttpReply HttpApi::model_openai(const HttpCall& call) const {
+  // OpenAI's SDKs send "owner/name" as "owner%2Fname".
   const std::string id = percent_decoded(std::string_view(call.path).substr(std::string_view(models_prefix).size()));
   const auto snapshot = service_.pool().catalog();
   const ModelCatalog& catalog = *snapshot;

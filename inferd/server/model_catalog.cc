@@ -104,7 +104,10 @@ Result<void> apply_served_names(ModelCatalog& catalog, const std::vector<std::st
 }
 
 const std::string& served_name(const ModelCatalog& catalog, const std::string& name) {
-  const CatalogEntry& entry = catalog.at(name);
+  return served_name(name, catalog.at(name));
+}
+
+const std::string& served_name(const std::string& name, const CatalogEntry& entry) {
   return entry.served_name.empty() ? name : entry.served_name;
 }
 

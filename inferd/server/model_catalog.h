@@ -40,5 +40,7 @@ Result<void> apply_served_names(ModelCatalog& catalog, const std::vector<std::st
 
 // The name clients see for catalog entry `name`.
 const std::string& served_name(const ModelCatalog& catalog, const std::string& name);
+// The name clients see for `entry`, catalogued as `name`.
+const std::string& served_name(const std::string& name, const CatalogEntry& entry);
 
 }  // namespace tpustack::inferd::server

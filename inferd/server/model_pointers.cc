@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json/json_document.h"
+#include "inferd/registry/sha256.h"
 
 namespace tpustack::inferd::server {
 
@@ -11,11 +12,9 @@ namespace {
 using nlohmann::json;
 using tpustack::json::JsonValueError;
 
-bool is_sha256_digest(const std::string& digest) {
+bool is_sha256_digest(std::string_view digest) {
   constexpr std::string_view prefix = "sha256:";
-  return digest.size() == prefix.size() + 64 && digest.starts_with(prefix) &&
-         std::all_of(digest.begin() + prefix.size(), digest.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return digest.starts_with(prefix) && registry::is_sha256_hex(digest.substr(prefix.size()));
 }
 
 ModelPointer read_pointer(const std::string& name, const json& value) {

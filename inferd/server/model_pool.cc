@@ -11,6 +11,11 @@ namespace tpustack::inferd::server {
 
 namespace {
 
+// Held by something besides the pool (a request in flight) or with queued work: not to be unloaded yet.
+bool in_use(const std::shared_ptr<LoadedModel>& model) {
+  return model.use_count() > 1 || model->scheduler().pending() > 0;
+}
+
 // A classifier's rows are every label's logit; an embedder's are its pooled vectors, unnormalised (the service
 // normalises after any Matryoshka truncation, and not when the client asks for raw vectors).
 batching::BatchRunner engine_runner(EncoderModel& model) {
@@ -165,9 +170,7 @@ size_t ModelPool::release_drained() {
   {
     std::lock_guard lock(mu_);
     // Only the pool holds it and its queue is empty: nothing can reach it again.
-    auto idle = std::stable_partition(draining_.begin(), draining_.end(), [](const auto& model) {
-      return model.use_count() > 1 || model->scheduler().pending() > 0;
-    });
+    auto idle = std::stable_partition(draining_.begin(), draining_.end(), in_use);
     drained.assign(std::make_move_iterator(idle), std::make_move_iterator(draining_.end()));
     draining_.erase(idle, draining_.end());
   }
@@ -186,9 +189,7 @@ std::optional<RequestError> ModelPool::make_room(const std::string& name, uint64
     std::vector<ResidentModel> resident;
     for (const auto& [other, slot] : slots_) {
       if (!slot->model) continue;
-      // Held elsewhere (a request in flight) or with queued work: busy.
-      const bool busy = slot->model.use_count() > 1 || slot->model->scheduler().pending() > 0;
-      resident.push_back({other, slot->model->entry().bytes, slot->last_used, busy});
+      resident.push_back({other, slot->model->entry().bytes, slot->last_used, in_use(slot->model)});
     }
     // Versions still draining hold their memory until they are released.
     for (const auto& model : draining_) resident.push_back({"", model->entry().bytes, 0, true});

@@ -29,7 +29,7 @@ class LoadedModel {
   // The version loaded: its directory, card and digest (the catalog may name a newer one by now).
   const CatalogEntry& entry() const { return entry_; }
   // The name clients see (--served-model-name).
-  const std::string& served_name() const { return entry_.served_name.empty() ? name_ : entry_.served_name; }
+  const std::string& served_name() const { return server::served_name(name_, entry_); }
   const EncoderModel& model() const { return *model_; }
   batching::BatchScheduler& scheduler() { return *scheduler_; }
 

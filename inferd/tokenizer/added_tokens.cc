@@ -19,8 +19,8 @@ char32_t code_point_before(std::string_view text, size_t at) {
 
 char32_t code_point_at(std::string_view text, size_t at) {
   if (at >= text.size()) return 0;
-  const auto lead = static_cast<unsigned char>(text[at]);
-  const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  const size_t length = utf8_sequence_length(static_cast<unsigned char>(text[at]));
+  if (length == 0) return 0;  // decoding it would fail too
   auto decoded = decode_utf8(text.substr(at, length));
   return decoded && !decoded->empty() ? decoded->front() : 0;
 }
@@ -36,7 +36,7 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedTokenSpec> tokens) : token
   for (size_t i = 0; i < tokens_.size(); ++i) {
     by_first_byte_[static_cast<unsigned char>(tokens_[i].content[0])].push_back(i);
   }
-  for (auto& [byte, indices] : by_first_byte_) {
+  for (auto& indices : by_first_byte_) {
     std::stable_sort(indices.begin(), indices.end(),
                      [&](size_t a, size_t b) { return tokens_[a].content.size() > tokens_[b].content.size(); });
   }
@@ -46,9 +46,7 @@ std::vector<TextSegment> AddedTokenMatcher::split(std::string_view text) const {
   std::vector<TextSegment> out;
   size_t text_start = 0;  // of the pending run of plain text
   for (size_t at = 0; at < text.size(); ++at) {
-    auto candidates = by_first_byte_.find(static_cast<unsigned char>(text[at]));
-    if (candidates == by_first_byte_.end()) continue;
-    for (size_t index : candidates->second) {
+    for (size_t index : by_first_byte_[static_cast<unsigned char>(text[at])]) {
       const AddedTokenSpec& token = tokens_[index];
       if (!text.substr(at).starts_with(token.content)) continue;
       size_t end = at + token.content.size();

@@ -1,8 +1,8 @@
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "inferd/tokenizer/wordpiece.h"
@@ -36,7 +36,7 @@ class AddedTokenMatcher {
 
  private:
   std::vector<AddedTokenSpec> tokens_;
-  std::unordered_map<unsigned char, std::vector<size_t>> by_first_byte_;  // longest first
+  std::array<std::vector<size_t>, 256> by_first_byte_;  // longest first
 };
 
 }  // namespace tpustack::inferd::tokenizer

@@ -4,6 +4,7 @@
 
 #include "common/json/json_document.h"
 #include "inferd/tokenizer/byte_level.h"
+#include "inferd/tokenizer/unicode_text.h"
 
 namespace tpustack::inferd::tokenizer {
 
@@ -80,12 +81,7 @@ std::string BpeDecoder::token_bytes(std::string_view token, int fallback_byte) c
 size_t append_complete_utf8(std::string_view bytes, bool final, std::string& out) {
   size_t at = 0;
   while (at < bytes.size()) {
-    const auto lead = static_cast<unsigned char>(bytes[at]);
-    const size_t length = lead < 0x80                   ? 1
-                          : lead >= 0xC2 && lead < 0xE0 ? 2
-                          : lead >= 0xE0 && lead < 0xF0 ? 3
-                          : lead >= 0xF0 && lead < 0xF5 ? 4
-                                                        : 0;
+    const size_t length = utf8_sequence_length(static_cast<unsigned char>(bytes[at]));
     if (length == 0) {
       out += replacement_character;
       ++at;

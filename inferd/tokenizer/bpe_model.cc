@@ -1,5 +1,6 @@
 #include "inferd/tokenizer/bpe_model.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <queue>
@@ -72,15 +73,19 @@ void BpeModel::append_ids(std::string_view word, std::vector<TokenId>& out) cons
     merge_word(word, out);
     return;
   }
+  bool full = false;
   {
     std::shared_lock lock(cache_->mutex);
     if (auto found = cache_->ids.find(word); found != cache_->ids.end()) {
       out.insert(out.end(), found->second.begin(), found->second.end());
       return;
     }
+    full = cache_->ids.size() >= cached_words;
   }
   const size_t start = out.size();
   merge_word(word, out);
+  // Entries are never removed, so a full cache stays full: no need for the exclusive lock.
+  if (full) return;
   std::unique_lock lock(cache_->mutex);
   if (cache_->ids.size() < cached_words) {
     cache_->ids.try_emplace(std::string(word), out.begin() + static_cast<std::ptrdiff_t>(start), out.end());
@@ -110,7 +115,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<TokenId>& out) cons
   bool last_was_unk = false;
   for (size_t at = 0; at < word.size();) {
     const auto lead = static_cast<unsigned char>(word[at]);
-    const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    // Words come from text checked to be UTF-8; a stray byte would be taken as a character of its own.
+    const size_t length = std::max<size_t>(1, utf8_sequence_length(lead));
     const std::string_view character = word.substr(at, length);
     at += length;
     const char32_t code_point = length == 1   ? lead

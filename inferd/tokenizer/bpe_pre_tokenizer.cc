@@ -13,7 +13,8 @@ using tpustack::json::member;
 
 // The runs of digits (or each digit) of word and the text between them, in order.
 void split_digits(const std::string& word, bool individual, std::vector<std::string>& out) {
-  auto code_points = decode_utf8(word);
+  std::vector<size_t> offsets;
+  auto code_points = decode_utf8(word, &offsets);
   if (!code_points) {
     out.push_back(word);
     return;
@@ -24,16 +25,22 @@ void split_digits(const std::string& word, bool individual, std::vector<std::str
     const bool boundary =
         at == text.size() || is_number(text[at]) != is_number(text[at - 1]) || (individual && is_number(text[at]));
     if (!boundary) continue;
-    out.push_back(encode_utf8(text.substr(start, at - start)));
+    out.push_back(word.substr(offsets[start], offsets[at] - offsets[start]));
     start = at;
   }
 }
 
 std::vector<std::string> split_word(const std::string& word, const SplitPattern& pattern) {
   std::vector<std::string> out;
-  auto code_points = decode_utf8(word);
+  std::vector<size_t> offsets;
+  auto code_points = decode_utf8(word, &offsets);
   if (!code_points) return {word};
-  for (std::u32string_view piece : pattern.split(*code_points)) out.push_back(encode_utf8(piece));
+  const char32_t* base = code_points->data();
+  for (std::u32string_view piece : pattern.split(*code_points)) {
+    // The pieces are views of code_points: their code point range gives their bytes in word.
+    const auto first = static_cast<size_t>(piece.data() - base);
+    out.push_back(word.substr(offsets[first], offsets[first + piece.size()] - offsets[first]));
+  }
   return out;
 }
 

@@ -120,65 +120,67 @@ Result<Tokenizer> Tokenizer::from_tokenizer_json(const std::filesystem::path& pa
 }
 
 Result<Tokenizer> Tokenizer::parse_tokenizer_json(std::string_view text, const std::string& source) {
-  return tpustack::json::read_json_document<Tokenizer>(text, source, [&](const json& doc) -> Result<Tokenizer> {
-    auto fail = [&](const std::string& what) { return Error{source + ": " + what}; };
-    const json& model_json = member(doc, "model");
-    if (!model_json.is_object() || model_json.value("type", "") != "WordPiece") {
-      return fail("model type must be WordPiece");
-    }
-    const json& vocab_json = member(model_json, "vocab");
-    if (!vocab_json.is_object()) return fail("model.vocab must map tokens to ids");
-    std::unordered_map<std::string, TokenId> vocab;
-    for (auto& [token, id] : vocab_json.items())
-      vocab.emplace(token, tpustack::json::json_integer<TokenId>(id, "model.vocab ids", 0));
-    WordPieceOptions options;
-    options.unk_token = model_json.value("unk_token", options.unk_token);
-    options.continuing_subword_prefix =
-        model_json.value("continuing_subword_prefix", options.continuing_subword_prefix);
-    options.max_input_chars_per_word = tpustack::json::json_integer_member<size_t>(
-        model_json, "max_input_chars_per_word", options.max_input_chars_per_word);
-    auto model = WordPiece::create(std::move(vocab), options);
-    if (!model) return fail(model.error().message);
+  return tpustack::json::read_json_document<Tokenizer>(text, source,
+                                                       [&](const json& doc) { return from_json(doc, source); });
+}
 
-    BertNormalizerOptions normalizer;
-    const json& normalizer_json = member(doc, "normalizer");
-    if (normalizer_json.is_object()) {
-      if (normalizer_json.value("type", "") != "BertNormalizer") return fail("normalizer type must be BertNormalizer");
-      normalizer.clean_text = normalizer_json.value("clean_text", true);
-      normalizer.handle_chinese_chars = normalizer_json.value("handle_chinese_chars", true);
-      normalizer.lowercase = normalizer_json.value("lowercase", true);
-      const json& strip = member(normalizer_json, "strip_accents");
-      normalizer.strip_accents = strip.is_boolean() ? strip.get<bool>() : normalizer.lowercase;
-    } else if (!normalizer_json.is_null()) {
-      return fail("normalizer must be BertNormalizer");
-    }
-    const json& pre_tokenizer = member(doc, "pre_tokenizer");
-    if (!pre_tokenizer.is_null() && pre_tokenizer.value("type", "") != "BertPreTokenizer") {
-      return fail("pre_tokenizer type must be BertPreTokenizer");
-    }
-    auto post_processor = parse_post_processor(member(doc, "post_processor"), *model);
-    if (!post_processor) return fail(post_processor.error().message);
+Result<Tokenizer> Tokenizer::from_json(const json& doc, const std::string& source) {
+  auto fail = [&](const std::string& what) { return Error{source + ": " + what}; };
+  const json& model_json = member(doc, "model");
+  if (!model_json.is_object() || model_json.value("type", "") != "WordPiece") {
+    return fail("model type must be WordPiece");
+  }
+  const json& vocab_json = member(model_json, "vocab");
+  if (!vocab_json.is_object()) return fail("model.vocab must map tokens to ids");
+  std::unordered_map<std::string, TokenId> vocab;
+  for (auto& [token, id] : vocab_json.items())
+    vocab.emplace(token, tpustack::json::json_integer<TokenId>(id, "model.vocab ids", 0));
+  WordPieceOptions options;
+  options.unk_token = model_json.value("unk_token", options.unk_token);
+  options.continuing_subword_prefix = model_json.value("continuing_subword_prefix", options.continuing_subword_prefix);
+  options.max_input_chars_per_word = tpustack::json::json_integer_member<size_t>(model_json, "max_input_chars_per_word",
+                                                                                 options.max_input_chars_per_word);
+  auto model = WordPiece::create(std::move(vocab), options);
+  if (!model) return fail(model.error().message);
 
-    // Rust matches added tokens in the raw text; those marked normalized would be matched after normalisation,
-    // which BERT's special tokens never are, so only the raw-text ones are kept.
-    std::vector<AddedToken> added_tokens;
-    for (const json& token : member(doc, "added_tokens")) {
-      if (!token.value("normalized", false)) {
-        added_tokens.push_back(
-            {token.value("content", ""), tpustack::json::json_integer_member<TokenId>(token, "id", -1)});
-      }
-    }
+  BertNormalizerOptions normalizer;
+  const json& normalizer_json = member(doc, "normalizer");
+  if (normalizer_json.is_object()) {
+    if (normalizer_json.value("type", "") != "BertNormalizer") return fail("normalizer type must be BertNormalizer");
+    normalizer.clean_text = normalizer_json.value("clean_text", true);
+    normalizer.handle_chinese_chars = normalizer_json.value("handle_chinese_chars", true);
+    normalizer.lowercase = normalizer_json.value("lowercase", true);
+    const json& strip = member(normalizer_json, "strip_accents");
+    normalizer.strip_accents = strip.is_boolean() ? strip.get<bool>() : normalizer.lowercase;
+  } else if (!normalizer_json.is_null()) {
+    return fail("normalizer must be BertNormalizer");
+  }
+  const json& pre_tokenizer = member(doc, "pre_tokenizer");
+  if (!pre_tokenizer.is_null() && pre_tokenizer.value("type", "") != "BertPreTokenizer") {
+    return fail("pre_tokenizer type must be BertPreTokenizer");
+  }
+  auto post_processor = parse_post_processor(member(doc, "post_processor"), *model);
+  if (!post_processor) return fail(post_processor.error().message);
 
-    size_t max_length = no_limit;
-    TruncationSide side = TruncationSide::right;
-    const json& truncation = member(doc, "truncation");
-    if (truncation.is_object()) {
-      max_length = tpustack::json::json_integer_member<size_t>(truncation, "max_length", no_limit);
-      side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
+  // Rust matches added tokens in the raw text; those marked normalized would be matched after normalisation,
+  // which BERT's special tokens never are, so only the raw-text ones are kept.
+  std::vector<AddedToken> added_tokens;
+  for (const json& token : member(doc, "added_tokens")) {
+    if (!token.value("normalized", false)) {
+      added_tokens.push_back(
+          {token.value("content", ""), tpustack::json::json_integer_member<TokenId>(token, "id", -1)});
     }
-    return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
-                     max_length, side);
-  });
+  }
+
+  size_t max_length = no_limit;
+  TruncationSide side = TruncationSide::right;
+  const json& truncation = member(doc, "truncation");
+  if (truncation.is_object()) {
+    max_length = tpustack::json::json_integer_member<size_t>(truncation, "max_length", no_limit);
+    side = truncation.value("direction", "Right") == "Left" ? TruncationSide::left : TruncationSide::right;
+  }
+  return Tokenizer(normalizer, std::move(model).value(), std::move(post_processor).value(), std::move(added_tokens),
+                   max_length, side);
 }
 
 Result<Tokenizer> Tokenizer::from_vocab_txt(const std::filesystem::path& path, bool lowercase) {

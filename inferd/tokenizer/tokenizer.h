@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/result/result.h"
 #include "inferd/tokenizer/bert_normalizer.h"
 #include "inferd/tokenizer/post_processor.h"
@@ -56,6 +58,9 @@ class Tokenizer {
   static Result<Tokenizer> from_tokenizer_json(const std::filesystem::path& path);
   // tokenizer.json's text; `source` names it in errors.
   static Result<Tokenizer> parse_tokenizer_json(std::string_view text, const std::string& source);
+  // The parsed document, inside tpustack::json::read_json_document (whose conversions of nlohmann's and
+  // json_integer's exceptions it relies on).
+  static Result<Tokenizer> from_json(const nlohmann::json& doc, const std::string& source);
   // vocab.txt, one token a line, id = line number; [CLS] text [SEP] with the given case handling.
   static Result<Tokenizer> from_vocab_txt(const std::filesystem::path& path, bool lowercase);
 

@@ -17,8 +17,7 @@ Result<AnyTokenizer> parse_any_tokenizer_json(std::string_view text, const std::
         const nlohmann::json& model = tpustack::json::member(doc, "model");
         const std::string type = model.is_object() ? model.value("type", "") : "";
         if (type == "WordPiece") {
-          // Tokenizer reads its own text; a BERT file is small enough that parsing it twice costs nothing.
-          auto tokenizer = Tokenizer::parse_tokenizer_json(text, source);
+          auto tokenizer = Tokenizer::from_json(doc, source);
           if (!tokenizer) return tokenizer.error();
           return AnyTokenizer(std::move(tokenizer).value());
         }

@@ -15,6 +15,9 @@ Result<std::u32string> decode_utf8(std::string_view text, std::vector<size_t>* b
 
 void append_utf8(std::string& out, char32_t code_point);
 std::string encode_utf8(std::u32string_view code_points);
+// How many bytes the UTF-8 sequence that starts with lead takes, or 0 when lead cannot start one (a continuation
+// byte, an overlong 0xC0/0xC1, or 0xF5 and up).
+size_t utf8_sequence_length(unsigned char lead);
 
 // Character classes as Hugging Face's Rust tokenizers define them for BERT.
 bool is_whitespace(char32_t c);   // Unicode White_Space, tab, newline, carriage return
