@@ -30,12 +30,13 @@ struct Error {
 };
 
 // A value or the Error that prevented it: the return of every operation whose failure is expected (bad input,
-// a refused request, an unreachable peer). Exceptions are left for programming errors.
-template <typename T = void>
+// a refused request, an unreachable peer). Exceptions are left for programming errors. `E` is Error everywhere but
+// where a protocol's answer must carry more than Error does (inferd's RequestError: status, error type, field).
+template <typename T = void, typename E = Error>
 class Result {
  public:
   Result(T value) : state_(std::move(value)) {}
-  Result(Error error) : state_(std::move(error)) {}
+  Result(E error) : state_(std::move(error)) {}
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -48,25 +49,25 @@ class Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { return std::get<1>(state_); }
+  const E& error() const { return std::get<1>(state_); }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
 // Success with nothing to return, or the Error.
-template <>
-class Result<void> {
+template <typename E>
+class Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)) {}
+  Result(E error) : error_(std::move(error)) {}
 
   bool ok() const { return !error_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { return *error_; }
+  const E& error() const { return *error_; }
 
  private:
-  std::optional<Error> error_;
+  std::optional<E> error_;
 };
 
 // The value, or the Error thrown as std::runtime_error: where a Result meets code that still reports failures by

@@ -12,8 +12,8 @@ using nlohmann::json;
 
 bool blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
-// Why one parsed line cannot be sent, or "" when it can.
-std::optional<BatchError> check_line(const json& request, std::string_view endpoint, int64_t line) {
+// Whether one parsed line can be sent, or why not.
+Result<void, BatchError> check_line(const json& request, std::string_view endpoint, int64_t line) {
   auto missing = [&](const char* param) {
     return BatchError{"missing_required_parameter",
                       std::string("This line is missing the required parameter '") + param + "'.", line, param};
@@ -36,15 +36,15 @@ std::optional<BatchError> check_line(const json& request, std::string_view endpo
   }
   const json& body = tpustack::json::member(request, "body");
   if (!body.is_object()) return missing("body");
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
 
 bool is_batch_endpoint(std::string_view endpoint) { return endpoint == "/v1/embeddings"; }
 
-std::variant<std::vector<InputLine>, std::vector<BatchError>> read_input_file(std::string_view text,
-                                                                              std::string_view endpoint) {
+Result<std::vector<InputLine>, std::vector<BatchError>> read_input_file(std::string_view text,
+                                                                        std::string_view endpoint) {
   std::vector<InputLine> lines;
   std::vector<BatchError> errors;
   std::unordered_set<std::string> seen;
@@ -62,8 +62,8 @@ std::variant<std::vector<InputLine>, std::vector<BatchError>> read_input_file(st
           {"invalid_json_line", "This line is not parseable as valid JSON: " + parsed.error().message, number, ""});
       continue;
     }
-    if (auto error = check_line(*parsed, endpoint, number)) {
-      errors.push_back(std::move(*error));
+    if (auto checked = check_line(*parsed, endpoint, number); !checked) {
+      errors.push_back(checked.error());
       continue;
     }
     std::string custom_id = (*parsed)["custom_id"].get<std::string>();

@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "common/result/result.h"
 #include "inferd/batch_jobs/batch_lifecycle.h"
 
 namespace tpustack::inferd::batch_jobs {
@@ -26,7 +26,7 @@ constexpr size_t max_reported_errors = 10;
 // Reads a batch's input file (JSON Lines, blank lines ignored): every line an object with a unique string `custom_id`,
 // `method` "POST", `url` equal to `endpoint` and an object `body`. The lines, or the errors that refuse the file
 // (validation stops after max_reported_errors).
-std::variant<std::vector<InputLine>, std::vector<BatchError>> read_input_file(std::string_view text,
-                                                                              std::string_view endpoint);
+Result<std::vector<InputLine>, std::vector<BatchError>> read_input_file(std::string_view text,
+                                                                        std::string_view endpoint);
 
 }  // namespace tpustack::inferd::batch_jobs

@@ -102,21 +102,22 @@ bool JobRunner::advance(const std::string& id) {
 
 void JobRunner::validate(const Batch& batch) {
   const std::optional<std::string> content = store_.file_content(batch.input_file_id);
-  auto lines = content ? read_input_file(*content, batch.endpoint)
-                       : decltype(read_input_file("", "")){std::vector<BatchError>{
-                             {"invalid_file", "The input file " + batch.input_file_id + " no longer exists.",
-                              std::nullopt, "input_file_id"}}};
+  auto lines =
+      content ? read_input_file(*content, batch.endpoint)
+              : std::vector<BatchError>{{"invalid_file", "The input file " + batch.input_file_id + " no longer exists.",
+                                         std::nullopt, "input_file_id"}};
   const UnixSeconds now = unix_now();
-  if (auto* errors = std::get_if<std::vector<BatchError>>(&lines)) {
+  if (!lines) {
+    const std::vector<BatchError>& errors = lines.error();
     auto failed = store_.update_batch(batch.id, [&](Batch& stored) -> Result<void> {
       if (stored.status != BatchStatus::validating) return changed(stored);
-      mark_validation_failed(stored, *errors, now);
+      mark_validation_failed(stored, errors, now);
       return {};
     });
-    if (failed) spdlog::info("batch {} failed validation: {}", batch.id, errors->front().message);
+    if (failed) spdlog::info("batch {} failed validation: {}", batch.id, errors.front().message);
     return;
   }
-  const auto& valid = std::get<std::vector<InputLine>>(lines);
+  const std::vector<InputLine>& valid = *lines;
   auto started = store_.start_batch(batch.id, valid, [&](Batch& stored) -> Result<void> {
     if (stored.status == BatchStatus::validating) {
       mark_validated(stored, static_cast<int64_t>(valid.size()), now);

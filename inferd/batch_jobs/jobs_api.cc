@@ -78,8 +78,8 @@ JobsError not_allowed(const JobsCall& call) {
 }
 
 // The metadata a batch may carry: null, or an object of at most 16 string values.
-std::optional<JobsError> check_metadata(const json& metadata) {
-  if (metadata.is_null()) return std::nullopt;
+Result<void, JobsError> check_metadata(const json& metadata) {
+  if (metadata.is_null()) return {};
   if (!metadata.is_object() || metadata.size() > 16) {
     return JobsError{400, "metadata must be an object of at most 16 keys", "metadata"};
   }
@@ -88,7 +88,7 @@ std::optional<JobsError> check_metadata(const json& metadata) {
       return JobsError{400, "metadata values must be strings (keys up to 64 characters, values up to 512)", "metadata"};
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
@@ -245,7 +245,7 @@ JobsAnswer JobsApi::create_batch(const JobsCall& call) {
     return JobsError{400, "completion_window must be '24h', not '" + *window + "'.", "completion_window"};
   }
   const json& metadata = tpustack::json::member(body, "metadata");
-  if (auto bad = check_metadata(metadata)) return *bad;
+  if (auto checked = check_metadata(metadata); !checked) return checked.error();
   const auto file = store_.file(*input_file_id);
   if (!file) return JobsError{404, "No such File object: " + *input_file_id, "input_file_id"};
   if (file->purpose != "batch") {

@@ -4,8 +4,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "common/result/result.h"
 #include "inferd/batch_jobs/job_store.h"
 
 namespace tpustack::inferd::batch_jobs {
@@ -31,7 +31,7 @@ struct JobsError {
   std::string param;  // the field at fault, "" when none
 };
 
-using JobsAnswer = std::variant<JobsReply, JobsError>;
+using JobsAnswer = Result<JobsReply, JobsError>;
 
 // Whether `path` is one of the Files or Batch API's routes.
 bool is_jobs_path(std::string_view path);

@@ -259,8 +259,8 @@ int serve(const ServeOptions& o) {
   std::thread preloader([&] {
     for (const std::string& name : o.preload) {
       auto acquired = pool.acquire(name);
-      if (auto* error = std::get_if<RequestError>(&acquired)) {
-        spdlog::error("preload of {} failed: {}", name, error->message);
+      if (!acquired) {
+        spdlog::error("preload of {} failed: {}", name, acquired.error().message);
         return;  // never ready: the startup probe fails and Kubernetes restarts us with the reason in the log
       }
     }

@@ -25,8 +25,8 @@ grpc::Status GrpcService::Embed(grpc::ServerContext* context, const ::inferd::v1
     if (!is_valid_utf8(input)) return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
   }
   auto answer = service_.embed(call, call_context(context, "embed"));
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  const auto& result = std::get<EmbedResult>(answer);
+  if (!answer) return status_of(answer.error());
+  const auto& result = answer.value();
   response->set_model(result.model);
   for (size_t i = 0; i < result.embeddings.size(); ++i) {
     auto row = result.embeddings.row(i);
@@ -49,8 +49,8 @@ grpc::Status GrpcService::Rerank(grpc::ServerContext* context, const ::inferd::v
     return {grpc::StatusCode::INVALID_ARGUMENT, "the query or a text is not valid UTF-8"};
   }
   auto answer = service_.rerank(call, call_context(context, "rerank"));
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  const auto& result = std::get<RerankResult>(answer);
+  if (!answer) return status_of(answer.error());
+  const auto& result = answer.value();
   response->set_model(result.model);
   for (size_t i : best_first(result.scores)) {
     auto* rank = response->add_ranks();
@@ -71,8 +71,8 @@ grpc::Status GrpcService::Tokenize(grpc::ServerContext*, const ::inferd::v1::Tok
     return {grpc::StatusCode::INVALID_ARGUMENT, "an input is not valid UTF-8"};
   }
   auto answer = service_.tokenize(call);
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  const auto& result = std::get<TokenizeResult>(answer);
+  if (!answer) return status_of(answer.error());
+  const auto& result = answer.value();
   response->set_model(result.model);
   for (size_t i = 0; i < result.encodings.size(); ++i) {
     auto* tokens = response->add_tokens();

@@ -55,18 +55,18 @@ json rows_json(const batching::Rows& rows) {
 
 // The value of a request's result, or the reply for its error in `shape`.
 template <class T>
-const T* value_or_reply(const std::variant<T, RequestError>& answer, ErrorShape shape, HttpReply& reply) {
-  if (const auto* error = std::get_if<RequestError>(&answer)) {
-    reply = error_reply(*error, shape);
+const T* value_or_reply(const Result<T, RequestError>& answer, ErrorShape shape, HttpReply& reply) {
+  if (!answer) {
+    reply = error_reply(answer.error(), shape);
     return nullptr;
   }
-  return &std::get<T>(answer);
+  return &answer.value();
 }
 
 // A route's work once its body is parsed: the request from the body, the service's answer to it, the reply
 // `render` makes of that, with TEI's timing headers; a failure at either step is answered in `shape`.
 template <class Request, class Serve, class Render>
-HttpReply respond(const std::string& backend, ErrorShape shape, const std::variant<Request, RequestError>& parsed,
+HttpReply respond(const std::string& backend, ErrorShape shape, const Result<Request, RequestError>& parsed,
                   Serve serve, Render render) {
   HttpReply reply;
   const Request* request = value_or_reply(parsed, shape, reply);
@@ -232,11 +232,12 @@ HttpReply HttpApi::jobs(const HttpCall& call) {
   const auto content_type = call.headers.find("content-type");
   auto answer = jobs_->handle(
       {call.method, call.path, call.query, content_type == call.headers.end() ? "" : content_type->second, call.body});
-  if (auto* error = std::get_if<batch_jobs::JobsError>(&answer)) {
+  if (!answer) {
+    const batch_jobs::JobsError& error = answer.error();
     return error_for(call.path,
-                     {error->status, error->status == 404 ? "not_found" : "validation", error->message, error->param});
+                     {error.status, error.status == 404 ? "not_found" : "validation", error.message, error.param});
   }
-  auto& reply = std::get<batch_jobs::JobsReply>(answer);
+  auto& reply = *answer;
   return {reply.status, std::move(reply.body), std::move(reply.content_type), {}};
 }
 

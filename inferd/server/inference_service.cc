@@ -37,7 +37,8 @@ Answer<std::vector<tokenizer::Encoding>> encode_all(size_t count, size_t max_len
     auto encoding = encode(i, max_length);
     if (!encoding) return tokenizer_error(i, encoding.error());
     if (!truncate && encoding->ids.size() >= max_length) {
-      if (auto too_long = check_length(i, untruncated_length(i), max_length, truncate)) return *too_long;
+      if (auto too_long = check_length(i, untruncated_length(i), max_length, truncate); !too_long)
+        return too_long.error();
     }
     encodings.push_back(std::move(encoding).value());
   }
@@ -72,7 +73,7 @@ Answer<std::vector<tokenizer::Encoding>> encode_ids(std::vector<std::vector<toke
                             "input"};
       }
     }
-    if (auto too_long = check_length(i, ids.size(), max_length, truncate)) return *too_long;
+    if (auto too_long = check_length(i, ids.size(), max_length, truncate); !too_long) return too_long.error();
     cut_ids(ids, max_length, direction);
     const size_t length = ids.size();
     encodings.push_back({std::move(ids), std::vector<tokenizer::TokenId>(length, 0)});
@@ -117,12 +118,12 @@ size_t InferenceService::max_input_length(const LoadedModel& model) const {
 
 Answer<std::shared_ptr<LoadedModel>> InferenceService::acquire(const std::optional<std::string>& asked, Task task) {
   auto chosen = choose_model(*pool_.catalog(), asked, task);
-  if (auto* error = std::get_if<RequestError>(&chosen)) return *error;
-  const ModelChoice& choice = std::get<ModelChoice>(chosen);
+  if (!chosen) return chosen.error();
+  const ModelChoice& choice = chosen.value();
   if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
   auto acquired = pool_.acquire(choice.name);
-  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
-  return std::get<std::shared_ptr<LoadedModel>>(std::move(acquired));
+  if (!acquired) return acquired.error();
+  return std::move(acquired).value();
 }
 
 Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
@@ -135,8 +136,8 @@ Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tok
     const auto last = encodings.begin() + static_cast<std::ptrdiff_t>(std::min(encodings.size(), start + part));
     Timing part_timing;
     auto rows = run_part(model, {std::make_move_iterator(first), std::make_move_iterator(last)}, context, part_timing);
-    if (auto* error = std::get_if<RequestError>(&rows)) return *error;
-    auto& got = std::get<batching::Rows>(rows);
+    if (!rows) return rows.error();
+    auto& got = rows.value();
     timing.queue += part_timing.queue;
     timing.inference += part_timing.inference;
     all.width = got.width;
@@ -197,7 +198,7 @@ Answer<batching::Rows> InferenceService::infer(LoadedModel& model, const std::ve
   timing.tokens = tokens(encodings);
   auto rows = run(model, encodings, context, timing);
   timing.total = Clock::now() - start;
-  if (std::holds_alternative<batching::Rows>(rows)) record(context, timing, encodings);
+  if (rows.ok()) record(context, timing, encodings);
   return rows;
 }
 
@@ -214,10 +215,10 @@ void InferenceService::record(const CallContext& context, const Timing& timing,
 Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const CallContext& context) {
   const Clock::time_point start = Clock::now();
   const size_t count = request.token_ids.empty() ? request.inputs.size() : request.token_ids.size();
-  if (auto bad = check_input_count(count, with_max_inputs(limits_, context))) return *bad;
+  if (auto bad = check_input_count(count, with_max_inputs(limits_, context)); !bad) return bad.error();
   auto acquired = acquire(request.model, Task::embed);
-  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
-  LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
+  if (!acquired) return acquired.error();
+  LoadedModel& model = *acquired.value();
   if (auto bad = check_dimensions(request.dimensions, model.model().dimensions()); !bad) {
     return invalid(bad.error(), "dimensions");
   }
@@ -234,13 +235,13 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
                            [&](size_t i) { return piece_count(tokenizer, text(i)) + 2; })
                      : encode_ids(request.token_ids, model.model(), max_input_length(model), request.truncate,
                                   request.truncation_direction);
-  if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
-  auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
+  if (!encoded) return encoded.error();
+  auto& encodings = encoded.value();
   EmbedResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.inputs);
   auto rows = infer(model, encodings, start, context, result.timing);
-  if (auto* error = std::get_if<RequestError>(&rows)) return *error;
-  result.embeddings = std::move(std::get<batching::Rows>(rows));
+  if (!rows) return rows.error();
+  result.embeddings = std::move(rows).value();
   if (request.dimensions) keep_dimensions(result.embeddings, *request.dimensions);
   if (request.normalize) l2_normalize(result.embeddings);
   return result;
@@ -248,23 +249,23 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
 
 Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, const CallContext& context) {
   const Clock::time_point start = Clock::now();
-  if (auto bad = check_input_count(request.texts.size(), with_max_inputs(limits_, context))) return *bad;
+  if (auto bad = check_input_count(request.texts.size(), with_max_inputs(limits_, context)); !bad) return bad.error();
   auto acquired = acquire(request.model, Task::rerank);
-  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
-  LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
+  if (!acquired) return acquired.error();
+  LoadedModel& model = *acquired.value();
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   const size_t query_pieces = piece_count(tokenizer, request.query);
   auto encoded = encode_all(
       request.texts.size(), max_input_length(model), request.truncate,
       [&](size_t i, size_t max) { return tokenizer.encode_pair(request.query, request.texts[i], max); },
       [&](size_t i) { return query_pieces + piece_count(tokenizer, request.texts[i]) + 3; });
-  if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
-  auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
+  if (!encoded) return encoded.error();
+  auto& encodings = encoded.value();
   RerankResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.texts) + request.query.size() * request.texts.size();
   auto rows = infer(model, encodings, start, context, result.timing);
-  if (auto* error = std::get_if<RequestError>(&rows)) return *error;
-  const auto& logits = std::get<batching::Rows>(rows);
+  if (!rows) return rows.error();
+  const auto& logits = rows.value();
   for (size_t i = 0; i < logits.size(); ++i) {
     const float logit = logits.row(i)[0];  // a reranker's one label
     result.scores.push_back(request.raw_scores ? logit : 1.0f / (1.0f + std::exp(-logit)));
@@ -274,10 +275,11 @@ Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, cons
 
 Answer<PredictResult> InferenceService::predict(const PredictRequest& request, const CallContext& context) {
   const Clock::time_point start = Clock::now();
-  if (auto bad = check_input_count(request.sequences.size(), with_max_inputs(limits_, context))) return *bad;
+  if (auto bad = check_input_count(request.sequences.size(), with_max_inputs(limits_, context)); !bad)
+    return bad.error();
   auto acquired = acquire(request.model, Task::predict);
-  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
-  LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
+  if (!acquired) return acquired.error();
+  LoadedModel& model = *acquired.value();
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   const auto& texts = request.sequences;
   auto encoded = encode_all(
@@ -291,13 +293,13 @@ Answer<PredictResult> InferenceService::predict(const PredictRequest& request, c
         for (const std::string& text : texts[i]) pieces += piece_count(tokenizer, text) + 1;
         return pieces + 1;
       });
-  if (auto* error = std::get_if<RequestError>(&encoded)) return *error;
-  auto& encodings = std::get<std::vector<tokenizer::Encoding>>(encoded);
+  if (!encoded) return encoded.error();
+  auto& encodings = encoded.value();
   PredictResult result{model.served_name(), {}, {}};
   for (const auto& sequence : texts) result.timing.characters += characters(sequence);
   auto rows = infer(model, encodings, start, context, result.timing);
-  if (auto* error = std::get_if<RequestError>(&rows)) return *error;
-  const auto& logits = std::get<batching::Rows>(rows);
+  if (!rows) return rows.error();
+  const auto& logits = rows.value();
   for (size_t i = 0; i < logits.size(); ++i) {
     result.predictions.push_back(predictions(logits.row(i), model.entry().card.labels, request.raw_scores));
   }
@@ -305,10 +307,10 @@ Answer<PredictResult> InferenceService::predict(const PredictRequest& request, c
 }
 
 Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request) {
-  if (auto bad = check_input_count(request.inputs.size(), limits_)) return *bad;
+  if (auto bad = check_input_count(request.inputs.size(), limits_); !bad) return bad.error();
   auto acquired = acquire(request.model, tokenizing_task(*pool_.catalog(), request.model));
-  if (auto* error = std::get_if<RequestError>(&acquired)) return *error;
-  LoadedModel& model = *std::get<std::shared_ptr<LoadedModel>>(acquired);
+  if (!acquired) return acquired.error();
+  LoadedModel& model = *acquired.value();
   const tokenizer::Tokenizer& tokenizer = model.model().tokenizer();
   TokenizeResult result{model.served_name(), {}, {}};
   size_t total = 0;
@@ -319,7 +321,7 @@ Answer<TokenizeResult> InferenceService::tokenize(const TokenizeRequest& request
     const std::vector<tokenizer::TokenId>& ids = encoded->encoding.ids;
     // The answer grows about 60 bytes a token: refuse before building it.
     total += ids.size();
-    if (auto too_many = check_token_count(total, limits_)) return *too_many;
+    if (auto too_many = check_token_count(total, limits_); !too_many) return too_many.error();
     std::vector<SimpleToken>& tokens = result.tokens.emplace_back();
     for (size_t t = 0; t < ids.size(); ++t) {
       const tokenizer::TokenOffsets& at = encoded->offsets[t];

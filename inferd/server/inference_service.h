@@ -18,7 +18,7 @@
 namespace tpustack::inferd::server {
 
 template <class T>
-using Answer = std::variant<T, RequestError>;
+using Answer = Result<T, RequestError>;
 
 // How long the caller may wait, and whether it is still there.
 struct CallContext {

@@ -37,35 +37,35 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-std::optional<RequestError> check_body(std::string_view body, const InputLimits& limits) {
+Result<void, RequestError> check_body(std::string_view body, const InputLimits& limits) {
   if (body.size() > limits.max_body_bytes) {
     return RequestError{413, "payload_too_large",
                         "the request body has " + std::to_string(body.size()) + " bytes; the limit is " +
                             std::to_string(limits.max_body_bytes)};
   }
   if (!is_valid_utf8(body)) return RequestError{400, "validation", "the request body is not valid UTF-8"};
-  return std::nullopt;
+  return {};
 }
 
-std::optional<RequestError> check_input_count(size_t inputs, const InputLimits& limits) {
+Result<void, RequestError> check_input_count(size_t inputs, const InputLimits& limits) {
   if (inputs == 0) return RequestError{400, "empty", "the request has no inputs"};
   if (inputs > limits.max_inputs) {
     return RequestError{413, "validation",
                         "the request has " + std::to_string(inputs) + " inputs; the limit is " +
                             std::to_string(limits.max_inputs) + " per request"};
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<RequestError> check_token_count(size_t tokens, const InputLimits& limits) {
-  if (tokens <= limits.max_tokens) return std::nullopt;
+Result<void, RequestError> check_token_count(size_t tokens, const InputLimits& limits) {
+  if (tokens <= limits.max_tokens) return {};
   return RequestError{413, "validation",
                       "the inputs have more than " + std::to_string(limits.max_tokens) +
                           " tokens; that is the limit per request (--max-batch-tokens): split the text"};
 }
 
-std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate) {
-  if (tokens <= max_tokens || truncate) return std::nullopt;
+Result<void, RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate) {
+  if (tokens <= max_tokens || truncate) return {};
   return RequestError{422, "validation",
                       "input " + std::to_string(index) + " has " + std::to_string(tokens) +
                           " tokens; the model takes at most " + std::to_string(max_tokens) +

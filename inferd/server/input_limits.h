@@ -20,11 +20,11 @@ struct InputLimits {
 // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 
-std::optional<RequestError> check_body(std::string_view body, const InputLimits& limits);
-std::optional<RequestError> check_input_count(size_t inputs, const InputLimits& limits);
+Result<void, RequestError> check_body(std::string_view body, const InputLimits& limits);
+Result<void, RequestError> check_input_count(size_t inputs, const InputLimits& limits);
 // `tokens`, counted so far over a request's inputs, against the tokens one request may have answered one by one.
-std::optional<RequestError> check_token_count(size_t tokens, const InputLimits& limits);
+Result<void, RequestError> check_token_count(size_t tokens, const InputLimits& limits);
 // `tokens` counts special tokens; over-long inputs are an error unless the client asked to truncate.
-std::optional<RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate);
+Result<void, RequestError> check_length(size_t index, size_t tokens, size_t max_tokens, bool truncate);
 
 }  // namespace tpustack::inferd::server

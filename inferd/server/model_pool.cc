@@ -65,7 +65,7 @@ std::shared_ptr<const ModelCatalog> ModelPool::catalog() const {
   return catalog_;
 }
 
-std::variant<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(const std::optional<std::string>& name) {
+Result<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(const std::optional<std::string>& name) {
   std::string chosen;
   if (name && !name->empty()) {
     chosen = *name;
@@ -95,7 +95,7 @@ std::variant<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(cons
       std::lock_guard lock(mu_);
       if (slot->model) return slot->model;
     }
-    if (auto full = make_room(chosen, entry.bytes)) return *full;
+    if (auto full = make_room(chosen, entry.bytes); !full) return full.error();
     auto loaded = load(chosen, entry);
     if (!loaded) {
       spdlog::error("model {} failed to load: {}", chosen, loaded.error().message);
@@ -182,7 +182,7 @@ size_t ModelPool::release_drained() {
   return draining_.size();
 }
 
-std::optional<RequestError> ModelPool::make_room(const std::string& name, uint64_t bytes) {
+Result<void, RequestError> ModelPool::make_room(const std::string& name, uint64_t bytes) {
   std::vector<std::shared_ptr<LoadedModel>> unloading;  // released outside the lock: their schedulers join threads
   {
     std::lock_guard lock(mu_);
@@ -204,7 +204,7 @@ std::optional<RequestError> ModelPool::make_room(const std::string& name, uint64
       metrics_.models_loaded.unlabelled().dec();
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 std::vector<std::string> ModelPool::loaded() const {

@@ -58,7 +58,7 @@ class ModelPool {
   ~ModelPool();
 
   // `name` may be omitted when the catalog has one model.
-  std::variant<std::shared_ptr<LoadedModel>, RequestError> acquire(const std::optional<std::string>& name);
+  Result<std::shared_ptr<LoadedModel>, RequestError> acquire(const std::optional<std::string>& name);
 
   // What is served now; the next call may return a newer catalog.
   std::shared_ptr<const ModelCatalog> catalog() const;
@@ -88,7 +88,7 @@ class ModelPool {
   };
   // The version `entry` of model `name`, loaded and warmed up.
   Result<std::shared_ptr<LoadedModel>> load(const std::string& name, const CatalogEntry& entry);
-  std::optional<RequestError> make_room(const std::string& name, uint64_t bytes);
+  Result<void, RequestError> make_room(const std::string& name, uint64_t bytes);
 
   const PoolOptions options_;
   ServerMetrics& metrics_;

@@ -56,8 +56,8 @@ Task task_of_root(const ModelCatalog& catalog, const std::optional<std::string>&
   return can_serve(entry, Task::embed) ? Task::embed : Task::predict;
 }
 
-std::variant<ModelChoice, RequestError> choose_model(const ModelCatalog& catalog,
-                                                     const std::optional<std::string>& asked, Task task) {
+Result<ModelChoice, RequestError> choose_model(const ModelCatalog& catalog, const std::optional<std::string>& asked,
+                                               Task task) {
   const std::string verb = task_verb(task);
   std::vector<std::string> able;
   for (const auto& [name, entry] : catalog) {

@@ -25,8 +25,8 @@ struct ModelChoice {
 // The model a request for `task` goes to. A name (catalog or served) picks that model; none, or one this server
 // does not have, picks the only model that can serve the task when there is exactly one (TEI serves any name with
 // a warning); otherwise the request is refused saying which models there are.
-std::variant<ModelChoice, RequestError> choose_model(const ModelCatalog& catalog,
-                                                     const std::optional<std::string>& asked, Task task);
+Result<ModelChoice, RequestError> choose_model(const ModelCatalog& catalog, const std::optional<std::string>& asked,
+                                               Task task);
 
 // The model that answers POST / (and /info's model_id) when a request names none: the only model, else the only
 // embedder, else the first by name.

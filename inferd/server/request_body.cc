@@ -7,15 +7,15 @@ namespace tpustack::inferd::server {
 
 using nlohmann::json;
 
-std::variant<json, RequestError> parse_body(std::string_view body, const InputLimits& limits) {
-  if (auto bad = check_body(body, limits)) return *bad;
+Result<json, RequestError> parse_body(std::string_view body, const InputLimits& limits) {
+  if (auto bad = check_body(body, limits); !bad) return bad.error();
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return RequestError{400, "validation", "the request body is not valid JSON"};
   if (!parsed.is_object()) return RequestError{400, "validation", "the request body must be a JSON object"};
   return parsed;
 }
 
-std::variant<std::vector<std::string>, RequestError> string_list(const json& body, const char* field) {
+Result<std::vector<std::string>, RequestError> string_list(const json& body, const char* field) {
   if (!body.contains(field)) return RequestError{400, "validation", std::string("\"") + field + "\" is missing"};
   const json& value = body[field];
   if (value.is_string()) return std::vector<std::string>{value.get<std::string>()};
@@ -65,7 +65,7 @@ std::vector<std::string> sequence_of(const json& value) {
 
 }  // namespace
 
-std::variant<EmbeddingInputs, RequestError> embedding_inputs(const json& body, const char* field) {
+Result<EmbeddingInputs, RequestError> embedding_inputs(const json& body, const char* field) {
   if (!body.contains(field)) return RequestError{400, "validation", std::string("\"") + field + "\" is missing", field};
   const json& value = body[field];
   EmbeddingInputs inputs;
@@ -75,15 +75,15 @@ std::variant<EmbeddingInputs, RequestError> embedding_inputs(const json& body, c
     for (const json& ids : value) inputs.token_ids.push_back(token_ids(ids));
   } else {
     auto texts = string_list(body, field);
-    if (std::holds_alternative<RequestError>(texts)) {
+    if (!texts) {
       return wrong_inputs(field, "a string, an array of strings, an array of token ids or an array of those");
     }
-    inputs.texts = std::move(std::get<std::vector<std::string>>(texts));
+    inputs.texts = std::move(texts).value();
   }
   return inputs;
 }
 
-std::variant<PredictInputs, RequestError> predict_inputs(const json& body, const char* field) {
+Result<PredictInputs, RequestError> predict_inputs(const json& body, const char* field) {
   if (!body.contains(field)) return RequestError{400, "validation", std::string("\"") + field + "\" is missing", field};
   const json& value = body[field];
   // ["a", "b"] is one pair, as TEI reads it; a list of anything else is a batch.

@@ -16,10 +16,10 @@
 namespace tpustack::inferd::server {
 
 // The body as a JSON object, or why not: size, UTF-8 and syntax are checked in that order.
-std::variant<nlohmann::json, RequestError> parse_body(std::string_view body, const InputLimits& limits);
+Result<nlohmann::json, RequestError> parse_body(std::string_view body, const InputLimits& limits);
 
 // "text" or ["a", "b"] under `field`.
-std::variant<std::vector<std::string>, RequestError> string_list(const nlohmann::json& body, const char* field);
+Result<std::vector<std::string>, RequestError> string_list(const nlohmann::json& body, const char* field);
 
 // `field` when it is a string.
 std::optional<std::string> optional_string(const nlohmann::json& body, const char* field);
@@ -33,7 +33,7 @@ struct EmbeddingInputs {
   std::vector<std::string> texts;
   std::vector<std::vector<int32_t>> token_ids;
 };
-std::variant<EmbeddingInputs, RequestError> embedding_inputs(const nlohmann::json& body, const char* field);
+Result<EmbeddingInputs, RequestError> embedding_inputs(const nlohmann::json& body, const char* field);
 
 // TEI's /predict inputs: a text, a pair ["a", "b"], or a list of texts and pairs. Each sequence has one or two
 // texts; `batch` tells whether the answer is a list per sequence (a list was sent) or one list.
@@ -41,7 +41,7 @@ struct PredictInputs {
   std::vector<std::vector<std::string>> sequences;
   bool batch = false;
 };
-std::variant<PredictInputs, RequestError> predict_inputs(const nlohmann::json& body, const char* field);
+Result<PredictInputs, RequestError> predict_inputs(const nlohmann::json& body, const char* field);
 
 // A request's options read by type, as TEI's typed bodies are: an absent or null option gives the fallback, one of
 // another type is refused with 422 naming it (the first such is kept).

@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "common/result/result.h"
+
 namespace tpustack::inferd::server {
 
 // Why a request was refused, in words for the client; `status` is the HTTP status, from which gRPC codes derive.

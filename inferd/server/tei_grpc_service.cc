@@ -58,8 +58,8 @@ grpc::Status embed_one(const TeiServing& serving, grpc::ServerContext* context, 
   call.truncation_direction = direction(request.truncation_direction());
   if (request.has_prompt_name()) call.prompt_name = request.prompt_name();
   auto answer = serving.service.embed(call, call_context(context, "embed"));
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  const auto& result = std::get<EmbedResult>(answer);
+  if (!answer) return status_of(answer.error());
+  const auto& result = answer.value();
   auto row = result.embeddings.row(0);
   response.mutable_embeddings()->Add(row.begin(), row.end());
   fill_metadata(result.timing, response.mutable_metadata());
@@ -99,8 +99,8 @@ grpc::Status rerank_pairs(const TeiServing& serving, grpc::ServerContext* contex
     call.raw_scores = raw_scores;
     for (size_t i : indices) call.texts.push_back(pairs[i].text);
     auto answer = serving.service.rerank(call, call_context(context, "rerank"));
-    if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-    const auto& result = std::get<RerankResult>(answer);
+    if (!answer) return status_of(answer.error());
+    const auto& result = answer.value();
     for (size_t k = 0; k < indices.size(); ++k) scores[indices[k]] = result.scores[k];
     add(timing, result.timing);
   }
@@ -129,8 +129,8 @@ grpc::Status predict_one(const TeiServing& serving, grpc::ServerContext* context
   call.raw_scores = request.raw_scores();
   call.truncation_direction = direction(request.truncation_direction());
   auto answer = serving.service.predict(call, call_context(context, "predict"));
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  const auto& result = std::get<PredictResult>(answer);
+  if (!answer) return status_of(answer.error());
+  const auto& result = answer.value();
   for (const Prediction& prediction : result.predictions.at(0)) {
     auto* added = response.add_predictions();
     added->set_label(prediction.label);
@@ -155,8 +155,8 @@ grpc::Status tokenize_one(const TeiServing& serving, grpc::ServerContext* contex
   if (request.has_prompt_name()) return invalid("prompt_name is not supported by Tokenize yet");
   if (!is_valid_utf8(request.inputs())) return not_utf8("inputs");
   auto answer = serving.service.tokenize({asked_model(context), {request.inputs()}, request.add_special_tokens()});
-  if (auto* error = std::get_if<RequestError>(&answer)) return status_of(*error);
-  for (const SimpleToken& token : std::get<TokenizeResult>(answer).tokens.at(0)) {
+  if (!answer) return status_of(answer.error());
+  for (const SimpleToken& token : answer.value().tokens.at(0)) {
     fill_simple_token(token, response.add_tokens());
   }
   return grpc::Status::OK;
@@ -169,10 +169,10 @@ grpc::Status decode_one(const TeiServing& serving, grpc::ServerContext* context,
   const auto snapshot = serving.service.pool().catalog();
   const ModelCatalog& catalog = *snapshot;
   auto chosen = choose_model(catalog, asked, tokenizing_task(catalog, asked));
-  if (auto* error = std::get_if<RequestError>(&chosen)) return status_of(*error);
-  auto acquired = serving.service.pool().acquire(std::get<ModelChoice>(chosen).name);
-  if (auto* error = std::get_if<RequestError>(&acquired)) return status_of(*error);
-  const auto& model = std::get<std::shared_ptr<LoadedModel>>(acquired);
+  if (!chosen) return status_of(chosen.error());
+  auto acquired = serving.service.pool().acquire(chosen.value().name);
+  if (!acquired) return status_of(acquired.error());
+  const auto& model = acquired.value();
   std::vector<tokenizer::TokenId> ids;
   for (uint32_t id : request.ids()) {
     if (id > static_cast<uint32_t>(std::numeric_limits<tokenizer::TokenId>::max())) {

@@ -12,33 +12,33 @@
 // does not say. A field of the wrong type is refused with 422.
 namespace tpustack::inferd::server {
 
-std::variant<EmbedRequest, RequestError> tei_embed_request(const nlohmann::json& body, bool auto_truncate);
+Result<EmbedRequest, RequestError> tei_embed_request(const nlohmann::json& body, bool auto_truncate);
 
 struct OpenAiEmbedRequest {
   EmbedRequest embed;
   bool base64 = false;  // encoding_format "base64": little-endian float32 bytes, base64-encoded
 };
-std::variant<OpenAiEmbedRequest, RequestError> openai_embed_request(const nlohmann::json& body, bool auto_truncate);
+Result<OpenAiEmbedRequest, RequestError> openai_embed_request(const nlohmann::json& body, bool auto_truncate);
 
 struct TeiRerankRequest {
   RerankRequest rerank;
   bool return_text = false;
 };
-std::variant<TeiRerankRequest, RequestError> tei_rerank_request(const nlohmann::json& body, bool auto_truncate);
+Result<TeiRerankRequest, RequestError> tei_rerank_request(const nlohmann::json& body, bool auto_truncate);
 
 struct TeiPredictRequest {
   PredictRequest predict;
   bool batch = false;  // a list of sequences was sent: the answer is a list per sequence
 };
-std::variant<TeiPredictRequest, RequestError> tei_predict_request(const nlohmann::json& body, bool auto_truncate);
+Result<TeiPredictRequest, RequestError> tei_predict_request(const nlohmann::json& body, bool auto_truncate);
 
 // {"inputs": {"source_sentence": ..., "sentences": [...]}}: the source sentence is the first input, the sentences
 // follow; the answer is the cosine of each with the source.
-std::variant<EmbedRequest, RequestError> tei_similarity_request(const nlohmann::json& body, bool auto_truncate);
+Result<EmbedRequest, RequestError> tei_similarity_request(const nlohmann::json& body, bool auto_truncate);
 bool is_similarity_body(const nlohmann::json& body);
 
 // Termite's /api/embed ({input, model?, truncate = true}) and /api/rerank ({query, prompts, model?}).
-std::variant<EmbedRequest, RequestError> termite_embed_request(const nlohmann::json& body);
-std::variant<RerankRequest, RequestError> termite_rerank_request(const nlohmann::json& body);
+Result<EmbedRequest, RequestError> termite_embed_request(const nlohmann::json& body);
+Result<RerankRequest, RequestError> termite_rerank_request(const nlohmann::json& body);
 
 }  // namespace tpustack::inferd::server

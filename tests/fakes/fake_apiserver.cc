@@ -142,8 +142,9 @@ bool FakeApiServer::handle(int fd, const HttpRequest& request) {
     requests_.push_back(
         {request.method, request.target, request.header("authorization"), request.header("content-type")});
   }
-  if (!apply_fault(fd, request, path)) return false;
   const bool keep_alive = request.header("connection") != "close";
+  // As the API server, which keeps the connection after an error status: a client reuses it for its retry.
+  if (auto answered = answer_fault(fd, request, path)) return *answered && keep_alive;
   Reply reply;
   if (starts_with(path, "/fake/")) {
     reply = control(path);
@@ -161,23 +162,22 @@ bool FakeApiServer::handle(int fd, const HttpRequest& request) {
   return send_all(fd, format_response(reply.status, reply.content_type, reply.body)) && keep_alive;
 }
 
-bool FakeApiServer::apply_fault(int fd, const HttpRequest& request, const std::string& path) {
+std::optional<bool> FakeApiServer::answer_fault(int fd, const HttpRequest& request, const std::string& path) {
   Fault fault;
   {
     std::lock_guard lock(mu_);
     auto it = std::find_if(faults_.begin(), faults_.end(), [&](const Fault& f) {
       return (f.method.empty() || f.method == request.method) && starts_with(path, f.path_prefix);
     });
-    if (it == faults_.end()) return true;
+    if (it == faults_.end()) return std::nullopt;
     fault = *it;
     if (it->times > 0 && --it->times == 0) faults_.erase(it);
   }
   if (fault.latency.count() > 0) std::this_thread::sleep_for(fault.latency);
-  if (fault.status == 0) return true;
+  if (fault.status == 0) return std::nullopt;
   std::string body =
       fault.body.empty() ? status_object(fault.status, "InternalError", "injected fault").dump() : fault.body;
-  send_all(fd, format_response(fault.status, fault.content_type, body));
-  return false;
+  return send_all(fd, format_response(fault.status, fault.content_type, body));
 }
 
 FakeApiServer::Reply FakeApiServer::control(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,7 +95,9 @@ class FakeApiServer {
   void serve(Connection& connection);
   // Returns false when the connection must close.
   bool handle(int fd, const HttpRequest& request);
-  bool apply_fault(int fd, const HttpRequest& request, const std::string& path);
+  // Sleeps an injected fault's latency and answers its status: nothing when no fault with a status matches,
+  // else whether the answer was sent.
+  std::optional<bool> answer_fault(int fd, const HttpRequest& request, const std::string& path);
   Reply dispatch(const HttpRequest& request, const ApiPath& path);
   Reply control(const std::string& path);
   bool serve_watch(int fd, const ApiPath& path);

@@ -13,14 +13,13 @@ std::string request(const std::string& custom_id, const std::string& url = "/v1/
 
 std::vector<BatchError> errors_of(const std::string& text) {
   auto read = read_input_file(text, "/v1/embeddings");
-  auto* errors = std::get_if<std::vector<BatchError>>(&read);
-  return errors ? *errors : std::vector<BatchError>{};
+  return read ? std::vector<BatchError>{} : read.error();
 }
 
 TEST(BatchInput, ReadsEveryLineWithItsCustomIdAndBody) {
   auto read = read_input_file(request("r1") + "\n\n" + request("r2") + "\r\n", "/v1/embeddings");
-  ASSERT_TRUE(std::holds_alternative<std::vector<InputLine>>(read));
-  const auto& lines = std::get<std::vector<InputLine>>(read);
+  ASSERT_TRUE(read);
+  const std::vector<InputLine>& lines = *read;
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].line, 1);
   EXPECT_EQ(lines[0].custom_id, "r1");

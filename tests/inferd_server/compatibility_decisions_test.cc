@@ -29,23 +29,21 @@ CatalogEntry classifier(size_t labels) {
   return entry;
 }
 
-const RequestError& error_of(const std::variant<ModelChoice, RequestError>& chosen) {
-  return std::get<RequestError>(chosen);
-}
+const RequestError& error_of(const Result<ModelChoice, RequestError>& chosen) { return chosen.error(); }
 
 TEST(ModelRouting, TheOnlyModelThatCanServeARouteIsItsDefault) {
   const ModelCatalog catalog{{"bge", embedder()}, {"ce", classifier(1)}};
-  EXPECT_EQ(std::get<ModelChoice>(choose_model(catalog, std::nullopt, Task::embed)).name, "bge");
-  EXPECT_EQ(std::get<ModelChoice>(choose_model(catalog, std::nullopt, Task::rerank)).name, "ce");
-  EXPECT_EQ(std::get<ModelChoice>(choose_model(catalog, "", Task::predict)).name, "ce");
+  EXPECT_EQ(choose_model(catalog, std::nullopt, Task::embed).value().name, "bge");
+  EXPECT_EQ(choose_model(catalog, std::nullopt, Task::rerank).value().name, "ce");
+  EXPECT_EQ(choose_model(catalog, "", Task::predict).value().name, "ce");
 }
 
 TEST(ModelRouting, AnUnknownNameIsServedWithAWarningWhenOneModelCan) {
   const ModelCatalog catalog{{"bge", embedder()}, {"ce", classifier(1)}};
-  const auto chosen = std::get<ModelChoice>(choose_model(catalog, "text-embedding-3-small", Task::embed));
+  const auto chosen = choose_model(catalog, "text-embedding-3-small", Task::embed).value();
   EXPECT_EQ(chosen.name, "bge");
   EXPECT_NE(chosen.warning.find("text-embedding-3-small"), std::string::npos) << chosen.warning;
-  EXPECT_TRUE(std::get<ModelChoice>(choose_model(catalog, "bge", Task::embed)).warning.empty());
+  EXPECT_TRUE(choose_model(catalog, "bge", Task::embed).value().warning.empty());
 }
 
 TEST(ModelRouting, AmbiguityAndTheWrongTaskAreRefusedNamingTheModels) {
@@ -61,7 +59,7 @@ TEST(ModelRouting, AmbiguityAndTheWrongTaskAreRefusedNamingTheModels) {
   EXPECT_NE(
       error_of(choose_model(catalog, std::nullopt, Task::rerank)).message.find("no model of this server can rerank"),
       std::string::npos);
-  EXPECT_EQ(std::get<ModelChoice>(choose_model(catalog, std::nullopt, Task::predict)).name, "c");
+  EXPECT_EQ(choose_model(catalog, std::nullopt, Task::predict).value().name, "c");
 }
 
 TEST(ModelRouting, ServedNamesAreAliasesOfTheirModel) {
@@ -69,7 +67,7 @@ TEST(ModelRouting, ServedNamesAreAliasesOfTheirModel) {
   ASSERT_TRUE(apply_served_names(catalog, {"text-embedding-3-small=bge"}));
   EXPECT_EQ(served_name(catalog, "bge"), "text-embedding-3-small");
   EXPECT_EQ(served_name(catalog, "ce"), "ce");
-  EXPECT_EQ(std::get<ModelChoice>(choose_model(catalog, "text-embedding-3-small", Task::embed)).name, "bge");
+  EXPECT_EQ(choose_model(catalog, "text-embedding-3-small", Task::embed).value().name, "bge");
   EXPECT_FALSE(apply_served_names(catalog, {"alias"}));      // two models: say which
   EXPECT_FALSE(apply_served_names(catalog, {"ce=bge"}));     // another model's name
   EXPECT_FALSE(apply_served_names(catalog, {"x=missing"}));  // no such model
@@ -156,24 +154,25 @@ TEST(WireRequests, TeiOptionsOfTheWrongTypeAre422) {
                            json{{"inputs", "x"}, {"prompt_name", 3}},
                            json{{"inputs", "x"}, {"truncation_direction", "Up"}}, json{{"inputs", 5}}}) {
     auto parsed = tei_embed_request(body, true);
-    ASSERT_TRUE(std::holds_alternative<RequestError>(parsed)) << body;
-    EXPECT_EQ(std::get<RequestError>(parsed).status, 422) << body;
+    ASSERT_TRUE(!parsed) << body;
+    EXPECT_EQ(parsed.error().status, 422) << body;
   }
 }
 
 TEST(WireRequests, TeiDefaultsFollowAutoTruncate) {
-  auto request = std::get<EmbedRequest>(tei_embed_request({{"inputs", {"a", "b"}}}, true));
+  auto request = tei_embed_request({{"inputs", {"a", "b"}}}, true).value();
   EXPECT_TRUE(request.truncate);
   EXPECT_TRUE(request.normalize);
-  EXPECT_FALSE(std::get<EmbedRequest>(tei_embed_request({{"inputs", "a"}}, false)).truncate);
-  auto explicit_options = std::get<EmbedRequest>(tei_embed_request({{"inputs", "a"},
-                                                                    {"truncate", false},
-                                                                    {"normalize", false},
-                                                                    {"truncation_direction", "Left"},
-                                                                    {"prompt_name", "query"},
-                                                                    {"dimensions", 8},
-                                                                    {"model", nullptr}},
-                                                                   true));
+  EXPECT_FALSE(tei_embed_request({{"inputs", "a"}}, false).value().truncate);
+  auto explicit_options = tei_embed_request({{"inputs", "a"},
+                                             {"truncate", false},
+                                             {"normalize", false},
+                                             {"truncation_direction", "Left"},
+                                             {"prompt_name", "query"},
+                                             {"dimensions", 8},
+                                             {"model", nullptr}},
+                                            true)
+                              .value();
   EXPECT_FALSE(explicit_options.truncate);
   EXPECT_FALSE(explicit_options.normalize);
   EXPECT_EQ(explicit_options.truncation_direction, TruncationDirection::left);
@@ -183,47 +182,41 @@ TEST(WireRequests, TeiDefaultsFollowAutoTruncate) {
 }
 
 TEST(WireRequests, OpenAiTakesTokenIdsAndBase64) {
-  auto ids =
-      std::get<OpenAiEmbedRequest>(openai_embed_request({{"input", {1, 2, 3}}, {"encoding_format", "base64"}}, true));
+  auto ids = openai_embed_request({{"input", {1, 2, 3}}, {"encoding_format", "base64"}}, true).value();
   EXPECT_TRUE(ids.base64);
   EXPECT_TRUE(ids.embed.inputs.empty());
   EXPECT_EQ(ids.embed.token_ids, (std::vector<std::vector<tokenizer::TokenId>>{{1, 2, 3}}));
-  auto lists = std::get<OpenAiEmbedRequest>(openai_embed_request(json::parse(R"({"input": [[1, 2], [3]]})"), true));
+  auto lists = openai_embed_request(json::parse(R"({"input": [[1, 2], [3]]})"), true).value();
   EXPECT_EQ(lists.embed.token_ids.size(), 2u);
-  auto texts = std::get<OpenAiEmbedRequest>(
-      openai_embed_request({{"input", {"a", "b"}}, {"dimensions", 16}, {"user", "u-1"}}, true));
+  auto texts = openai_embed_request({{"input", {"a", "b"}}, {"dimensions", 16}, {"user", "u-1"}}, true).value();
   EXPECT_EQ(texts.embed.inputs.size(), 2u);
   EXPECT_EQ(texts.embed.dimensions, 16u);
   EXPECT_FALSE(texts.base64);
-  EXPECT_EQ(std::get<RequestError>(openai_embed_request({{"input", "a"}, {"encoding_format", "int8"}}, true)).param,
-            "encoding_format");
-  EXPECT_TRUE(std::holds_alternative<RequestError>(openai_embed_request(json::parse(R"({"input": [1, "a"]})"), true)));
+  EXPECT_EQ(openai_embed_request({{"input", "a"}, {"encoding_format", "int8"}}, true).error().param, "encoding_format");
+  EXPECT_FALSE(openai_embed_request(json::parse(R"({"input": [1, "a"]})"), true).ok());
 }
 
 TEST(WireRequests, PredictInputsAreATextAPairOrAList) {
-  auto single = std::get<TeiPredictRequest>(tei_predict_request({{"inputs", "good"}}, true));
+  auto single = tei_predict_request({{"inputs", "good"}}, true).value();
   EXPECT_FALSE(single.batch);
   EXPECT_EQ(single.predict.sequences, (std::vector<std::vector<std::string>>{{"good"}}));
-  auto pair = std::get<TeiPredictRequest>(tei_predict_request({{"inputs", {"a", "b"}}}, true));
+  auto pair = tei_predict_request({{"inputs", {"a", "b"}}}, true).value();
   EXPECT_FALSE(pair.batch);
   EXPECT_EQ(pair.predict.sequences[0].size(), 2u);
-  auto batch = std::get<TeiPredictRequest>(
-      tei_predict_request(json::parse(R"({"inputs": ["a", ["b", "c"], "d"], "raw_scores": true})"), true));
+  auto batch =
+      tei_predict_request(json::parse(R"({"inputs": ["a", ["b", "c"], "d"], "raw_scores": true})"), true).value();
   EXPECT_TRUE(batch.batch);
   EXPECT_TRUE(batch.predict.raw_scores);
   EXPECT_EQ(batch.predict.sequences.size(), 3u);
-  EXPECT_EQ(std::get<RequestError>(tei_predict_request({{"inputs", {1, 2}}}, true)).status, 422);
+  EXPECT_EQ(tei_predict_request({{"inputs", {1, 2}}}, true).error().status, 422);
 }
 
 TEST(WireRequests, SimilarityPutsTheSourceFirst) {
   const json body = json::parse(R"({"inputs": {"source_sentence": "s", "sentences": ["a", "b"]}})");
   EXPECT_TRUE(is_similarity_body(body));
-  EXPECT_EQ(std::get<EmbedRequest>(tei_similarity_request(body, true)).inputs,
-            (std::vector<std::string>{"s", "a", "b"}));
+  EXPECT_EQ(tei_similarity_request(body, true).value().inputs, (std::vector<std::string>{"s", "a", "b"}));
   EXPECT_FALSE(is_similarity_body({{"inputs", "x"}}));
-  EXPECT_EQ(
-      std::get<RequestError>(tei_similarity_request(json::parse(R"({"inputs": {"source_sentence": 1}})"), true)).status,
-      422);
+  EXPECT_EQ(tei_similarity_request(json::parse(R"({"inputs": {"source_sentence": 1}})"), true).error().status, 422);
 }
 
 TEST(ErrorReply, OpenAiRoutesAnswerOpenAisErrorObject) {

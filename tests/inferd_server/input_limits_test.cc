@@ -20,28 +20,28 @@ TEST(InputLimits, Utf8) {
 
 TEST(InputLimits, Body) {
   InputLimits limits{4, 10};
-  EXPECT_FALSE(check_body("{}", limits));
-  EXPECT_EQ(check_body(std::string(11, 'x'), limits)->status, 413);
-  EXPECT_EQ(check_body("\xff", limits)->status, 400);
+  EXPECT_TRUE(check_body("{}", limits).ok());
+  EXPECT_EQ(check_body(std::string(11, 'x'), limits).error().status, 413);
+  EXPECT_EQ(check_body("\xff", limits).error().status, 400);
 }
 
 TEST(InputLimits, Count) {
   InputLimits limits{4, 10};
-  EXPECT_EQ(check_input_count(0, limits)->status, 400);
-  EXPECT_FALSE(check_input_count(4, limits));
+  EXPECT_EQ(check_input_count(0, limits).error().status, 400);
+  EXPECT_TRUE(check_input_count(4, limits).ok());
   auto too_many = check_input_count(5, limits);
-  ASSERT_TRUE(too_many);
-  EXPECT_EQ(too_many->status, 413);
-  EXPECT_NE(too_many->message.find("limit is 4"), std::string::npos);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().status, 413);
+  EXPECT_NE(too_many.error().message.find("limit is 4"), std::string::npos);
 }
 
 TEST(InputLimits, Length) {
-  EXPECT_FALSE(check_length(0, 512, 512, false));
-  EXPECT_FALSE(check_length(0, 600, 512, true));
+  EXPECT_TRUE(check_length(0, 512, 512, false).ok());
+  EXPECT_TRUE(check_length(0, 600, 512, true).ok());
   auto over = check_length(3, 600, 512, false);
-  ASSERT_TRUE(over);
-  EXPECT_EQ(over->status, 422);
-  EXPECT_NE(over->message.find("input 3 has 600 tokens"), std::string::npos);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().status, 422);
+  EXPECT_NE(over.error().message.find("input 3 has 600 tokens"), std::string::npos);
 }
 
 }  // namespace
