@@ -53,8 +53,16 @@ int plan(const PlanOptions& options) {
   for (const auto* read : {&nodes, &pods}) {
     if (!*read) return report_failure(read->error());
   }
-  for (const auto& node : *nodes) state.upsert_node(extender::parse_node(node));
-  for (const auto& pod : *pods) state.upsert_pod(extender::parse_pod(pod));
+  for (const auto& node : *nodes) {
+    auto parsed = extender::parse_node(node);
+    if (!parsed) return report_failure(Error{options.nodes + ": " + parsed.error().message});
+    state.upsert_node(std::move(*parsed));
+  }
+  for (const auto& pod : *pods) {
+    auto parsed = extender::parse_pod(pod);
+    if (!parsed) return report_failure(Error{options.pods + ": " + parsed.error().message});
+    state.upsert_pod(std::move(*parsed));
+  }
   std::cout << extender::render_plan(extender::plan_cluster(state));
   return 0;
 }

@@ -13,7 +13,9 @@ namespace tpustack::extender::bench {
 
 // Binds nothing: the benchmarks time the verbs, not the API server.
 struct NoBinder : PodBinder {
-  void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
+  Result<void> bind(const std::string&, const std::string&, const std::string&, const std::string&,
+                    const StringMap&) override {
+    return {};
   }
 };
 

@@ -1,5 +1,6 @@
 #include "common/kube/informer.h"
 
+#include <optional>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -59,25 +60,27 @@ void Informer::dispatch(const CacheChange& change) {
   }
 }
 
-void Informer::relist() {
+Result<void> Informer::relist() {
   ListOptions list_options;
   list_options.label_selector = options_.label_selector;
   list_options.field_selector = options_.field_selector;
   list_options.limit = options_.page_size;
-  ObjectList list = client_.list_all(resource_, options_.ns, list_options);
+  auto list = client_.list_all(resource_, options_.ns, list_options);
+  if (!list) return list.error();
   ++lists_;
-  for (const auto& change : cache_.replace(list.items)) dispatch(change);
+  for (const auto& change : cache_.replace(list->items)) dispatch(change);
   {
     std::lock_guard lock(mu_);
-    resource_version_ = list.resource_version;
+    resource_version_ = list->resource_version;
     synced_ = true;
   }
   cv_.notify_all();
-  spdlog::debug("informer {}: listed {} objects at version {}", resource_.plural, list.items.size(),
-                list.resource_version);
+  spdlog::debug("informer {}: listed {} objects at version {}", resource_.plural, list->items.size(),
+                list->resource_version);
+  return {};
 }
 
-bool Informer::watch_once(std::stop_token stop, bool& saw_event) {
+Result<bool> Informer::watch_once(std::stop_token stop, bool& saw_event) {
   WatchOptions watch_options;
   watch_options.label_selector = options_.label_selector;
   watch_options.field_selector = options_.field_selector;
@@ -88,16 +91,18 @@ bool Informer::watch_once(std::stop_token stop, bool& saw_event) {
   watch_options.timeout_seconds = min_timeout + std::uniform_int_distribution<int>(0, min_timeout)(rng);
   ++watches_;
   bool expired = false;
-  client_.watch(
+  std::optional<Error> refused;  // an ERROR event other than 410 Gone
+  auto watched = client_.watch(
       resource_, options_.ns, watch_options,
       [&](const WatchEvent& event) {
         if (event.type == WatchEventType::kError) {
           const int code = event.error_code();
           if (code == 410) {
             expired = true;
-            return false;
+          } else {
+            refused = api_error(code, event.object.value("reason", ""), event.object.value("message", "watch error"));
           }
-          throw KubeError(code, event.object.value("reason", ""), event.object.value("message", "watch error"));
+          return false;
         }
         saw_event = true;
         if (auto change = cache_.apply(event)) dispatch(*change);
@@ -108,35 +113,47 @@ bool Informer::watch_once(std::stop_token stop, bool& saw_event) {
         return true;
       },
       stop);
+  if (!watched) return watched.error();
+  if (refused) return *refused;
   return expired;
+}
+
+Result<bool> Informer::follow_once(std::stop_token stop, bool& need_list, bool& saw_event) {
+  if (need_list) {
+    if (auto listed = relist(); !listed) return listed.error();
+    need_list = false;
+  }
+  return watch_once(stop, saw_event);
 }
 
 void Informer::run(std::stop_token stop) {
   bool need_list = true;
   while (!stop.stop_requested()) {
+    bool saw_event = false;
+    Result<bool> expired = Error{};
     try {
-      if (need_list) {
-        relist();
-        need_list = false;
-      }
-      bool saw_event = false;
-      need_list = watch_once(stop, saw_event);
-      if (need_list) {
-        spdlog::info("informer {}: version {} is too old, listing again", resource_.plural, resource_version());
-      } else if (saw_event) {
-        backoff_.reset();
-      } else if (!stop.stop_requested()) {
-        // A watch that ends with nothing to say: do not reconnect in a tight loop.
-        sleep(stop, backoff_.next());
-      }
+      expired = follow_once(stop, need_list, saw_event);
     } catch (const std::exception& e) {
-      if (const auto* error = dynamic_cast<const KubeError*>(&e); error != nullptr && error->gone()) {
+      expired = Error{std::string("informer failed: ") + e.what()};  // this thread's boundary: retry, do not die
+    }
+    if (!expired) {
+      if (gone(expired.error())) {
         need_list = true;
         continue;
       }
       auto delay = backoff_.next();
-      spdlog::warn("informer {}: {}; retrying in {} ms", resource_.plural, e.what(), delay.count());
+      spdlog::warn("informer {}: {}; retrying in {} ms", resource_.plural, expired.error().message, delay.count());
       sleep(stop, delay);
+      continue;
+    }
+    need_list = *expired;
+    if (need_list) {
+      spdlog::info("informer {}: version {} is too old, listing again", resource_.plural, resource_version());
+    } else if (saw_event) {
+      backoff_.reset();
+    } else if (!stop.stop_requested()) {
+      // A watch that ends with nothing to say: do not reconnect in a tight loop.
+      sleep(stop, backoff_.next());
     }
   }
 }

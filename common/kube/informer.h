@@ -63,9 +63,11 @@ class Informer {
 
  private:
   void run(std::stop_token stop);
-  void relist();
-  // Returns true when the version is too old and a list is needed.
-  bool watch_once(std::stop_token stop, bool& saw_event);
+  Result<void> relist();
+  // True when the version is too old and a list is needed.
+  Result<bool> watch_once(std::stop_token stop, bool& saw_event);
+  // A list when `need_list` (then cleared), and one watch: whether the next pass must list again.
+  Result<bool> follow_once(std::stop_token stop, bool& need_list, bool& saw_event);
   void dispatch(const CacheChange& change);
   void sleep(std::stop_token stop, std::chrono::milliseconds delay);
 

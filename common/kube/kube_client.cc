@@ -80,31 +80,30 @@ struct KubeClient::Transport {
     return request;
   }
 
-  Reply send(const http::method& method, const std::string& target, const std::string* body = nullptr,
-             std::string_view type = kJson) {
+  Result<Reply> send(const http::method& method, const std::string& target, const std::string* body = nullptr,
+                     std::string_view type = kJson) {
     throttle();
     try {
       auto response = client.request(make_request(method, target, body, type)).get();
       Reply reply{response.status_code(), response.extract_utf8string(/*ignore_content_type=*/true).get()};
       spdlog::debug("kube {} -> {}", describe(method, target), reply.status);
       return reply;
-    } catch (const KubeError&) {
-      throw;
     } catch (const std::exception& e) {
-      throw KubeError(0, "", describe(method, target) + ": " + e.what());
+      return api_error(0, "", describe(method, target) + ": " + e.what());
     }
   }
 
-  json call(const http::method& method, const std::string& target, const json* body = nullptr,
-            std::string_view type = kJson) {
+  Result<json> call(const http::method& method, const std::string& target, const json* body = nullptr,
+                    std::string_view type = kJson) {
     std::string text = body ? body->dump() : "";
-    Reply reply = send(method, target, body ? &text : nullptr, type);
-    if (reply.status < 200 || reply.status > 299) {
-      throw error_from_response(reply.status, reply.body, describe(method, target));
+    auto reply = send(method, target, body ? &text : nullptr, type);
+    if (!reply) return reply.error();
+    if (reply->status < 200 || reply->status > 299) {
+      return error_from_response(reply->status, reply->body, describe(method, target));
     }
-    auto doc = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+    auto doc = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded())
-      throw error_from_response(502, reply.body, describe(method, target) + ": reply is not JSON");
+      return error_from_response(502, reply->body, describe(method, target) + ": reply is not JSON");
     return doc;
   }
 
@@ -124,76 +123,82 @@ KubeClient::~KubeClient() = default;
 
 const ClusterConfig& KubeClient::config() const { return transport_->config; }
 
-json KubeClient::get(const Resource& resource, std::string_view ns, std::string_view name,
-                     std::string_view subresource) {
+Result<json> KubeClient::get(const Resource& resource, std::string_view ns, std::string_view name,
+                             std::string_view subresource) {
   return transport_->call(http::methods::GET, object_path(resource, ns, name, subresource));
 }
 
-ObjectList KubeClient::list(const Resource& resource, std::string_view ns, const ListOptions& options) {
-  json reply = transport_->call(http::methods::GET, collection_path(resource, ns) + list_query(options));
+Result<ObjectList> KubeClient::list(const Resource& resource, std::string_view ns, const ListOptions& options) {
+  auto reply = transport_->call(http::methods::GET, collection_path(resource, ns) + list_query(options));
+  if (!reply) return reply.error();
   ObjectList list;
-  if (auto items = reply.find("items"); items != reply.end() && items->is_array()) {
+  if (auto items = reply->find("items"); items != reply->end() && items->is_array()) {
     list.items.reserve(items->size());
     for (auto& item : *items) list.items.push_back(std::move(item));
   }
-  if (auto metadata = reply.find("metadata"); metadata != reply.end() && metadata->is_object()) {
+  if (auto metadata = reply->find("metadata"); metadata != reply->end() && metadata->is_object()) {
     list.resource_version = metadata->value("resourceVersion", "");
     list.continue_token = metadata->value("continue", "");
   }
   return list;
 }
 
-ObjectList KubeClient::list_all(const Resource& resource, std::string_view ns, ListOptions options) {
-  ObjectList all = list(resource, ns, options);
-  while (!all.continue_token.empty()) {
-    options.continue_token = all.continue_token;
-    ObjectList page = list(resource, ns, options);
-    std::move(page.items.begin(), page.items.end(), std::back_inserter(all.items));
-    all.continue_token = page.continue_token;
+Result<ObjectList> KubeClient::list_all(const Resource& resource, std::string_view ns, ListOptions options) {
+  auto all = list(resource, ns, options);
+  if (!all) return all;
+  while (!all->continue_token.empty()) {
+    options.continue_token = all->continue_token;
+    auto page = list(resource, ns, options);
+    if (!page) return page;
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(all->items));
+    all->continue_token = page->continue_token;
   }
   return all;
 }
 
-json KubeClient::create(const Resource& resource, std::string_view ns, const json& object) {
+Result<json> KubeClient::create(const Resource& resource, std::string_view ns, const json& object) {
   return transport_->call(http::methods::POST, collection_path(resource, ns), &object);
 }
 
-json KubeClient::replace(const Resource& resource, std::string_view ns, std::string_view name, const json& object,
-                         std::string_view subresource) {
+Result<json> KubeClient::replace(const Resource& resource, std::string_view ns, std::string_view name,
+                                 const json& object, std::string_view subresource) {
   return transport_->call(http::methods::PUT, object_path(resource, ns, name, subresource), &object);
 }
 
-json KubeClient::patch(const Resource& resource, std::string_view ns, std::string_view name, const json& patch,
-                       PatchType type, std::string_view subresource) {
+Result<json> KubeClient::patch(const Resource& resource, std::string_view ns, std::string_view name, const json& patch,
+                               PatchType type, std::string_view subresource) {
   return transport_->call(http::methods::PATCH, object_path(resource, ns, name, subresource), &patch,
                           content_type(type));
 }
 
-json KubeClient::remove(const Resource& resource, std::string_view ns, std::string_view name,
-                        const DeleteOptions& options) {
+Result<json> KubeClient::remove(const Resource& resource, std::string_view ns, std::string_view name,
+                                const DeleteOptions& options) {
   json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (options.grace_period_seconds >= 0) body["gracePeriodSeconds"] = options.grace_period_seconds;
   return transport_->call(http::methods::DEL, object_path(resource, ns, name), &body);
 }
 
-void KubeClient::bind_pod(std::string_view ns, std::string_view pod, std::string_view node) {
+Result<void> KubeClient::bind_pod(std::string_view ns, std::string_view pod, std::string_view node) {
   json binding = {{"apiVersion", "v1"},
                   {"kind", "Binding"},
                   {"metadata", {{"name", pod}, {"namespace", ns}}},
                   {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
-  transport_->call(http::methods::POST, object_path(resources::kPods, ns, pod, "binding"), &binding);
+  auto bound = transport_->call(http::methods::POST, object_path(resources::kPods, ns, pod, "binding"), &binding);
+  if (!bound) return bound.error();
+  return {};
 }
 
-json KubeClient::create_event(const json& involved, EventType type, std::string_view reason, std::string_view message) {
+Result<json> KubeClient::create_event(const json& involved, EventType type, std::string_view reason,
+                                      std::string_view message) {
   json event =
       make_event(involved, type, reason, message, transport_->options.component, std::chrono::system_clock::now());
   const std::string ns = event["metadata"]["namespace"];
   return create(resources::kEvents, ns, event);
 }
 
-void KubeClient::watch(const Resource& resource, std::string_view ns, const WatchOptions& options,
-                       const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) {
+Result<void> KubeClient::watch(const Resource& resource, std::string_view ns, const WatchOptions& options,
+                               const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) {
   Transport& t = *transport_;
   const std::string target = collection_path(resource, ns) + watch_query(options);
   const std::string what = describe(http::methods::GET, target);
@@ -208,15 +213,15 @@ void KubeClient::watch(const Resource& resource, std::string_view ns, const Watc
     std::lock_guard lock(body_mu);
     if (body) body->close(std::ios_base::out).wait();
   });
-  if (stop.stop_requested()) return;
+  if (stop.stop_requested()) return {};
 
   http::http_response response;
   try {
     response =
         t.watch_client.request(t.make_request(http::methods::GET, target, nullptr, kJson), cancel.get_token()).get();
   } catch (const std::exception& e) {
-    if (stop.stop_requested()) return;
-    throw KubeError(0, "", what + ": " + e.what());
+    if (stop.stop_requested()) return {};
+    return api_error(0, "", what + ": " + e.what());
   }
   if (response.status_code() != http::status_codes::OK) {
     std::string text;
@@ -225,12 +230,12 @@ void KubeClient::watch(const Resource& resource, std::string_view ns, const Watc
     } catch (const std::exception&) {
       // The status alone still says what went wrong.
     }
-    throw error_from_response(response.status_code(), text, what);
+    return error_from_response(response.status_code(), text, what);
   }
   {
     std::lock_guard lock(body_mu);
     body = response.body().streambuf();
-    if (stop.stop_requested()) return;
+    if (stop.stop_requested()) return {};
   }
 
   LineSplitter lines;
@@ -241,26 +246,27 @@ void KubeClient::watch(const Resource& resource, std::string_view ns, const Watc
       std::size_t want = std::clamp<std::size_t>(body->in_avail(), 1, buffer.size());
       got = body->getn(reinterpret_cast<uint8_t*>(buffer.data()), want).get();
     } catch (const std::exception& e) {
-      if (stop.stop_requested()) return;
-      throw KubeError(0, "", what + ": watch stream broke: " + e.what());
+      if (stop.stop_requested()) return {};
+      return api_error(0, "", what + ": watch stream broke: " + e.what());
     }
     if (got == 0) {
-      if (stop.stop_requested()) return;
+      if (stop.stop_requested()) return {};
       // A clean end leaves no partial line; a stream cut mid-event is a broken one.
-      if (lines.pending() > 0) throw KubeError(0, "", what + ": watch stream ended inside an event");
+      if (lines.pending() > 0) return api_error(0, "", what + ": watch stream ended inside an event");
       try {
         response.content_ready().wait();
       } catch (const std::exception& e) {
-        throw KubeError(0, "", what + ": watch stream broke: " + e.what());
+        return api_error(0, "", what + ": watch stream broke: " + e.what());
       }
-      return;
+      return {};
     }
     for (const std::string& line : lines.feed(std::string_view(buffer.data(), got))) {
       auto event = parse_watch_event(line);
-      if (!event) throw KubeError(502, "InvalidResponse", what + ": " + event.error().message);
-      if (!on_event(*event)) return;
+      if (!event) return api_error(502, "InvalidResponse", what + ": " + event.error().message);
+      if (!on_event(*event)) return {};
     }
   }
+  return {};
 }
 
 }  // namespace tpustack::kube

@@ -44,8 +44,8 @@ struct DeleteOptions {
 };
 
 // A Kubernetes REST client for any resource. Every call is synchronous, thread-safe, passes the
-// client-side QPS limit, and throws KubeError on failure (a non-2xx reply, a reply that is not JSON,
-// or no reply at all, code 0).
+// client-side QPS limit, and fails with an api_error() (kube_error.h): a non-2xx reply, a reply that is not JSON,
+// or no reply at all (status 0).
 class KubeClient {
  public:
   explicit KubeClient(ClusterConfig config, ClientOptions options = {});
@@ -55,33 +55,33 @@ class KubeClient {
 
   const ClusterConfig& config() const;
 
-  nlohmann::json get(const Resource& resource, std::string_view ns, std::string_view name,
-                     std::string_view subresource = "");
+  Result<nlohmann::json> get(const Resource& resource, std::string_view ns, std::string_view name,
+                             std::string_view subresource = "");
   // One page; see ObjectList::continue_token.
-  ObjectList list(const Resource& resource, std::string_view ns, const ListOptions& options = {});
+  Result<ObjectList> list(const Resource& resource, std::string_view ns, const ListOptions& options = {});
   // Every page, following continue tokens; the resource version is the first page's.
-  ObjectList list_all(const Resource& resource, std::string_view ns, ListOptions options = {});
-  nlohmann::json create(const Resource& resource, std::string_view ns, const nlohmann::json& object);
+  Result<ObjectList> list_all(const Resource& resource, std::string_view ns, ListOptions options = {});
+  Result<nlohmann::json> create(const Resource& resource, std::string_view ns, const nlohmann::json& object);
   // PUT: fails with 409 Conflict when metadata.resourceVersion is stale.
-  nlohmann::json replace(const Resource& resource, std::string_view ns, std::string_view name,
-                         const nlohmann::json& object, std::string_view subresource = "");
-  nlohmann::json patch(const Resource& resource, std::string_view ns, std::string_view name,
-                       const nlohmann::json& patch, PatchType type, std::string_view subresource = "");
-  nlohmann::json remove(const Resource& resource, std::string_view ns, std::string_view name,
-                        const DeleteOptions& options = {});
+  Result<nlohmann::json> replace(const Resource& resource, std::string_view ns, std::string_view name,
+                                 const nlohmann::json& object, std::string_view subresource = "");
+  Result<nlohmann::json> patch(const Resource& resource, std::string_view ns, std::string_view name,
+                               const nlohmann::json& patch, PatchType type, std::string_view subresource = "");
+  Result<nlohmann::json> remove(const Resource& resource, std::string_view ns, std::string_view name,
+                                const DeleteOptions& options = {});
 
   // POST pods/NAME/binding; 409 Conflict when the pod is already bound.
-  void bind_pod(std::string_view ns, std::string_view pod, std::string_view node);
+  Result<void> bind_pod(std::string_view ns, std::string_view pod, std::string_view node);
   // Records a core/v1 Event about `involved`; returns the created Event.
-  nlohmann::json create_event(const nlohmann::json& involved, EventType type, std::string_view reason,
-                              std::string_view message);
+  Result<nlohmann::json> create_event(const nlohmann::json& involved, EventType type, std::string_view reason,
+                                      std::string_view message);
 
   // Streams one watch: calls on_event for each event until the server ends the stream (returns),
   // on_event returns false (returns), `stop` is requested (returns promptly), or the stream breaks
-  // (throws KubeError code 0). A refused watch throws KubeError with its status, e.g. 410 Gone;
+  // (an error with status 0). A refused watch is an error with its status, e.g. 410 Gone;
   // ERROR events are passed to on_event like any other.
-  void watch(const Resource& resource, std::string_view ns, const WatchOptions& options,
-             const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop = {});
+  Result<void> watch(const Resource& resource, std::string_view ns, const WatchOptions& options,
+                     const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop = {});
 
  private:
   struct Transport;

@@ -47,24 +47,23 @@ std::string reason_for_code(int code) {
 
 }  // namespace
 
-KubeError::KubeError(int code, std::string reason, std::string message)
-    : std::runtime_error(describe(code, reason, message)),
-      code_(code),
-      reason_(std::move(reason)),
-      message_(std::move(message)) {}
+Error api_error(int http_status, std::string reason, std::string_view message) {
+  std::string text = describe(http_status, reason, std::string(message));
+  return Error{std::move(text), ErrorKind::kFailedPrecondition, PeerAnswer{http_status, std::move(reason)}};
+}
 
-KubeError error_from_response(int http_status, std::string_view body, std::string_view what) {
+Error error_from_response(int http_status, std::string_view body, std::string_view what) {
   auto status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (status.is_object() && status.value("kind", "") == "Status") {
     std::string reason = status.value("reason", "");
     std::string message = status.value("message", "");
-    return KubeError(http_status, reason.empty() ? reason_for_code(http_status) : reason,
+    return api_error(http_status, reason.empty() ? reason_for_code(http_status) : reason,
                      message.empty() ? std::string(what) : message);
   }
   constexpr std::size_t kBodyShown = 200;
   std::string excerpt(body.substr(0, kBodyShown));
   std::string message = std::string(what) + ": " + (excerpt.empty() ? "empty response body" : excerpt);
-  return KubeError(http_status, reason_for_code(http_status), message);
+  return api_error(http_status, reason_for_code(http_status), message);
 }
 
 }  // namespace tpustack::kube

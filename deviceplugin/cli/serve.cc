@@ -71,15 +71,9 @@ Result<NodeFacts> label_facts(const PluginSettings& settings, const char* node_n
   const std::string reading = std::string("cannot read the labels of node ") + node_name + ": ";
   const auto config = api_server_config(settings.kubeconfig);
   if (!config) return Error{reading + config.error().message};
-  std::map<std::string, std::string> labels;
-  // The Kubernetes client reports an API server that refuses or does not answer by exception (KubeError);
-  // converted here, naming the node.
-  try {
-    labels = read_node_labels(*config, node_name);
-  } catch (const std::runtime_error& e) {
-    return Error{reading + e.what()};
-  }
-  return facts_from_node_labels(labels);
+  const auto labels = read_node_labels(*config, node_name);
+  if (!labels) return Error{reading + labels.error().message};
+  return facts_from_node_labels(*labels);
 }
 
 }  // namespace

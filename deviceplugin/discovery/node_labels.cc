@@ -13,16 +13,18 @@ Result<kube::ClusterConfig> api_server_config(const std::string& kubeconfig) {
   return kube::in_cluster_config();
 }
 
-std::map<std::string, std::string> read_node_labels(const kube::ClusterConfig& config, const std::string& node_name) {
+Result<std::map<std::string, std::string>> read_node_labels(const kube::ClusterConfig& config,
+                                                            const std::string& node_name) {
   kube::ClientOptions options;
   options.request_timeout = std::chrono::seconds(10);
   options.user_agent = "tpu-device-plugin";
   options.component = "tpu-device-plugin";
   kube::KubeClient client(config, options);
   const auto node = client.get(kube::resources::kNodes, "", node_name);
+  if (!node) return node.error();
   std::map<std::string, std::string> labels;
-  const auto metadata = node.find("metadata");
-  if (metadata == node.end()) return labels;
+  const auto metadata = node->find("metadata");
+  if (metadata == node->end() || !metadata->is_object()) return labels;
   const auto found = metadata->find("labels");
   if (found == metadata->end() || !found->is_object()) return labels;
   for (auto it = found->begin(); it != found->end(); ++it) {

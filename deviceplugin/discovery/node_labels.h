@@ -11,8 +11,8 @@ namespace tpustack::deviceplugin {
 // set, else the pod's service account (in-cluster). An Error when none applies or the kubeconfig is bad.
 Result<kube::ClusterConfig> api_server_config(const std::string& kubeconfig);
 
-// The labels of Node `node_name` (one GET). Throws kube::KubeError when the API server refuses or
-// does not answer.
-std::map<std::string, std::string> read_node_labels(const kube::ClusterConfig& config, const std::string& node_name);
+// The labels of Node `node_name` (one GET), or the API server's refusal or silence.
+Result<std::map<std::string, std::string>> read_node_labels(const kube::ClusterConfig& config,
+                                                            const std::string& node_name);
 
 }  // namespace tpustack::deviceplugin

@@ -33,11 +33,19 @@ Result<void> AdmissionWebhook::start() {
                  options_.file_check_interval.count());
     return {};
   }
-  auto certificates = secret_.ensure();
+  auto ensured = secret_.ensure();
+  if (!ensured) {
+    return Error{"admission webhook: the certificates in Secret " + secret_.ns() + "/" + std::string(kWebhookCaSecret) +
+                 ": " + ensured.error().message};
+  }
+  const WebhookCertificates& certificates = *ensured;
   serving_pem_ = certificates.serving.certificate_pem;
   listener_ = std::make_unique<WebhookListener>(options_.listener, serving_certificate(certificates));
   listener_->start();
-  if (!secret_.publish_ca_bundle(certificates.authority.certificate_pem)) {
+  auto published = secret_.publish_ca_bundle(certificates.authority.certificate_pem);
+  if (!published) {
+    spdlog::warn("admission webhook: cannot set the caBundle yet (retrying): {}", published.error().message);
+  } else if (!*published) {
     spdlog::warn("admission webhook: no MutatingWebhookConfiguration {} yet; caBundle set once it exists",
                  kWebhookConfiguration);
   }
@@ -54,25 +62,32 @@ void AdmissionWebhook::stop() {
 
 void AdmissionWebhook::keep_secret(std::stop_token stop) {
   while (lifecycle::sleep_unless_stopped(stop, options_.secret_check_interval)) {
+    Result<void> checked = Error{};
     try {
-      check_secret();
+      checked = check_secret();
     } catch (const std::exception& e) {
+      checked = Error{e.what()};  // this thread's boundary: keep checking
+    }
+    if (!checked) {
       spdlog::warn("admission webhook: checking the certificates in Secret {}/{} failed, retrying: {}", secret_.ns(),
-                   kWebhookCaSecret, e.what());
+                   kWebhookCaSecret, checked.error().message);
     }
   }
 }
 
-void AdmissionWebhook::check_secret() {
+Result<void> AdmissionWebhook::check_secret() {
   auto certificates = secret_.ensure();
-  if (certificates.serving.certificate_pem != serving_pem_) {
-    listener_->use_certificate(serving_certificate(certificates));
-    serving_pem_ = certificates.serving.certificate_pem;
+  if (!certificates) return certificates.error();
+  if (certificates->serving.certificate_pem != serving_pem_) {
+    listener_->use_certificate(serving_certificate(*certificates));
+    serving_pem_ = certificates->serving.certificate_pem;
     spdlog::info("admission webhook: serving the renewed certificate from Secret {}/{}", secret_.ns(),
                  kWebhookCaSecret);
   }
   // Every check, not only after a change: someone may have re-applied the manifests with an empty caBundle.
-  secret_.publish_ca_bundle(certificates.authority.certificate_pem);
+  auto published = secret_.publish_ca_bundle(certificates->authority.certificate_pem);
+  if (!published) return published.error();
+  return {};
 }
 
 }  // namespace tpustack::admission

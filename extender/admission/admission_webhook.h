@@ -31,16 +31,15 @@ class AdmissionWebhook {
   AdmissionWebhook(AdmissionWebhookOptions options, kube::KubeClient& client);
   ~AdmissionWebhook() { stop(); }
 
-  // Reads or makes the certificate and starts serving. An Error names certificate files that cannot be read;
-  // a busy address (std::runtime_error) and a Secret that cannot be read or written (kube::KubeError) are
-  // thrown.
+  // Reads or makes the certificate and starts serving. An Error names certificate files that cannot be read or
+  // a Secret that cannot be read or written; a busy address (std::runtime_error) is thrown.
   Result<void> start();
   void stop();
   int port() const { return listener_ ? listener_->port() : 0; }
 
  private:
   void keep_secret(std::stop_token stop);
-  void check_secret();
+  Result<void> check_secret();
 
   AdmissionWebhookOptions options_;
   WebhookCaSecret secret_;

@@ -52,11 +52,8 @@ bool requests_tpu(const json& container) {
   for (const char* kind : {"limits", "requests"}) {
     const auto& quantity = member(member(resources, kind), names::kTpuResource);
     if (quantity.is_null()) continue;
-    try {
-      return extender::parse_count_quantity(quantity) > 0;
-    } catch (const std::invalid_argument&) {
-      return true;  // unreadable, but asked for: the API server's validation answers that, not us
-    }
+    auto chips = extender::parse_count_quantity(quantity);
+    return !chips || *chips > 0;  // unreadable, but asked for: the API server's validation answers that, not us
   }
   return false;
 }
@@ -68,14 +65,13 @@ int slice_hosts(const json& pod, const std::string& ns) {
   // Job controllers create pods by generateName: admission sees them before the name is given.
   if (text(member(pod, "metadata"), "name").empty()) named["metadata"]["name"] = "(being created)";
   if (text(member(pod, "metadata"), "namespace").empty()) named["metadata"]["namespace"] = ns;
-  try {
-    const std::map<std::string, extender::TpuNode> no_nodes;
-    const std::map<std::string, extender::TpuPod> no_pods;
-    extender::SliceIndex nothing_placed(no_nodes, no_pods);
-    auto request = extender::analyze_pod(extender::parse_pod(named), nothing_placed);
-    if (request.role == extender::PodRole::kGroupMember && request.spec) return request.spec->hosts();
-  } catch (const std::exception&) {
-  }
+  auto parsed = extender::parse_pod(named);
+  if (!parsed) return 1;
+  const std::map<std::string, extender::TpuNode> no_nodes;
+  const std::map<std::string, extender::TpuPod> no_pods;
+  extender::SliceIndex nothing_placed(no_nodes, no_pods);
+  auto request = extender::analyze_pod(std::move(*parsed), nothing_placed);
+  if (request.role == extender::PodRole::kGroupMember && request.spec) return request.spec->hosts();
   return 1;
 }
 

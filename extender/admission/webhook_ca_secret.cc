@@ -47,59 +47,57 @@ json secret_data(const WebhookCertificates& certificates) {
 WebhookCaSecret::WebhookCaSecret(kube::KubeClient& client, std::string ns, Now now)
     : client_(client), ns_(std::move(ns)), now_(std::move(now)) {}
 
-WebhookCertificates WebhookCaSecret::ensure() {
+Result<WebhookCertificates> WebhookCaSecret::ensure() {
   for (int attempt = 1;; ++attempt) {
+    auto read = client_.get(kSecrets, ns_, kWebhookCaSecret);
+    if (!read && !kube::not_found(read.error())) return read.error();
     std::optional<json> secret;
-    try {
-      secret = client_.get(kSecrets, ns_, kWebhookCaSecret);
-    } catch (const kube::KubeError& e) {
-      if (!e.not_found()) throw;
-    }
+    if (read) secret = std::move(*read);
     std::optional<WebhookCertificates> stored;
     if (secret) stored = certificates_in(*secret);
     const auto now = now_();
     const auto decision = decide_certificates(stored, ns_, now);
     if (decision.action == CertificateAction::kKeep) return *stored;
     auto renewed = apply_certificate_decision(stored, decision, ns_, now);
-    try {
-      if (secret) {
-        (*secret)["data"] = secret_data(renewed);
-        client_.replace(kSecrets, ns_, kWebhookCaSecret, *secret);
-      } else {
-        client_.create(kSecrets, ns_,
-                       {{"apiVersion", "v1"},
-                        {"kind", "Secret"},
-                        {"metadata",
-                         {{"name", kWebhookCaSecret},
-                          {"namespace", ns_},
-                          {"labels", {{"app.kubernetes.io/managed-by", "tpu-extender"}}}}},
-                        {"type", "Opaque"},
-                        {"data", secret_data(renewed)}});
-      }
+    Result<json> written = Error{};
+    if (secret) {
+      (*secret)["data"] = secret_data(renewed);
+      written = client_.replace(kSecrets, ns_, kWebhookCaSecret, *secret);
+    } else {
+      written = client_.create(kSecrets, ns_,
+                               {{"apiVersion", "v1"},
+                                {"kind", "Secret"},
+                                {"metadata",
+                                 {{"name", kWebhookCaSecret},
+                                  {"namespace", ns_},
+                                  {"labels", {{"app.kubernetes.io/managed-by", "tpu-extender"}}}}},
+                                {"type", "Opaque"},
+                                {"data", secret_data(renewed)}});
+    }
+    if (written) {
       spdlog::info("webhook certificates: {} in Secret {}/{} ({})",
                    decision.action == CertificateAction::kNewAuthority ? "new CA and serving certificate"
                                                                        : "new serving certificate",
                    ns_, kWebhookCaSecret, decision.reason);
       return renewed;
-    } catch (const kube::KubeError& e) {
-      // Another replica wrote first: use (or judge) what it wrote.
-      if (!e.conflict() || attempt == kAttempts) throw;
-      spdlog::debug("webhook certificates: Secret {}/{} written by another replica; reading it", ns_, kWebhookCaSecret);
     }
+    // Another replica wrote first: use (or judge) what it wrote.
+    if (!kube::conflict(written.error()) || attempt == kAttempts) return written.error();
+    spdlog::debug("webhook certificates: Secret {}/{} written by another replica; reading it", ns_, kWebhookCaSecret);
   }
 }
 
-bool WebhookCaSecret::publish_ca_bundle(const std::string& ca_pem) {
-  json configuration;
-  try {
-    configuration = client_.get(kMutatingWebhookConfigurations, "", kWebhookConfiguration);
-  } catch (const kube::KubeError& e) {
-    if (e.not_found()) return false;
-    throw;
+Result<bool> WebhookCaSecret::publish_ca_bundle(const std::string& ca_pem) {
+  auto configuration = client_.get(kMutatingWebhookConfigurations, "", kWebhookConfiguration);
+  if (!configuration) {
+    if (kube::not_found(configuration.error())) return false;
+    return configuration.error();
   }
-  auto patch = ca_bundle_patch(configuration, ca_pem);
+  auto patch = ca_bundle_patch(*configuration, ca_pem);
   if (patch.empty()) return true;
-  client_.patch(kMutatingWebhookConfigurations, "", kWebhookConfiguration, patch, kube::PatchType::kJson);
+  auto patched =
+      client_.patch(kMutatingWebhookConfigurations, "", kWebhookConfiguration, patch, kube::PatchType::kJson);
+  if (!patched) return patched.error();
   spdlog::info("webhook certificates: caBundle of MutatingWebhookConfiguration {} set to the CA in {}/{}",
                kWebhookConfiguration, ns_, kWebhookCaSecret);
   return true;

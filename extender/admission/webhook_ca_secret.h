@@ -12,7 +12,7 @@ namespace tpustack::admission {
 // and the caBundle of the MutatingWebhookConfiguration tpu-extender-webhook. Every replica calls ensure(): the
 // first to find no Secret creates it, the others lose the create (409) and read the winner's; a renewal is a
 // PUT with the resourceVersion read, so two replicas never keep different certificates. Every call is blocking
-// I/O and throws kube::KubeError when the API refuses or is away.
+// I/O and fails when the API refuses or is away.
 class WebhookCaSecret {
  public:
   using Now = std::function<Clock::time_point()>;
@@ -21,10 +21,10 @@ class WebhookCaSecret {
   WebhookCaSecret(kube::KubeClient& client, std::string ns, Now now = Clock::now);
 
   // The certificates as stored after creating or renewing what needed it.
-  WebhookCertificates ensure();
+  Result<WebhookCertificates> ensure();
   // Sets caBundle on every webhook of the configuration lacking `ca_pem`; false when the configuration does not
   // exist (yet: the manifests may be applied after tpu-extender starts).
-  bool publish_ca_bundle(const std::string& ca_pem);
+  Result<bool> publish_ca_bundle(const std::string& ca_pem);
 
   const std::string& ns() const { return ns_; }
 

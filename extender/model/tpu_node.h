@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result/result.h"
+
 namespace tpustack::extender {
 
 struct Taint {
@@ -38,12 +40,12 @@ struct TpuNode {
   bool is_tpu() const { return !accelerator.empty(); }
 };
 
-// Throws std::invalid_argument when the object has no metadata.name or a google.com/tpu quantity
-// that is not a whole number.
-TpuNode parse_node(const nlohmann::json& node);
+// The node, or an Error when the object has no metadata.name or a google.com/tpu quantity that is not a whole
+// number. Fields of the wrong type read as absent, as the API server would never send them.
+Result<TpuNode> parse_node(const nlohmann::json& node);
 
-// A Kubernetes quantity of a countable resource ("4", 4); throws std::invalid_argument otherwise.
-int parse_count_quantity(const nlohmann::json& quantity);
+// A Kubernetes quantity of a countable resource ("4", 4), or an Error naming the quantity.
+Result<int> parse_count_quantity(const nlohmann::json& quantity);
 
 // The first NoSchedule/NoExecute taint none of the tolerations accept, or nullptr.
 const Taint* untolerated_taint(const std::vector<Taint>& taints, const std::vector<Toleration>& tolerations);

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <stdexcept>
+#include <limits>
+#include <string_view>
 
 #include "common/json/parse_json.h"
 #include "extender/model/kube_names.h"
@@ -27,27 +28,31 @@ StringMap string_map(const nlohmann::json& object) {
   return map;
 }
 
-int container_chips(const nlohmann::json& container) {
+Result<int> container_chips(const nlohmann::json& container) {
   const auto& resources = member(container, "resources");
   for (const char* kind : {"requests", "limits"}) {
-    const auto& quantities = member(resources, kind);
-    if (!quantities.is_object()) continue;
-    auto it = quantities.find(names::kTpuResource);
-    if (it != quantities.end()) return parse_count_quantity(*it);
+    const auto& quantity = member(member(resources, kind), names::kTpuResource);
+    if (!quantity.is_null()) return parse_count_quantity(quantity);
   }
   return 0;
 }
 
-int requested_chips(const nlohmann::json& spec) {
+// Chips the pod holds while it runs: its containers' together, or its largest init container's.
+Result<int> requested_chips(const nlohmann::json& spec) {
   int sum = 0;
-  const auto& containers = member(spec, "containers");
-  if (containers.is_array()) {
-    for (const auto& container : containers) sum += container_chips(container);
-  }
   int init_max = 0;
-  const auto& init = member(spec, "initContainers");
-  if (init.is_array()) {
-    for (const auto& container : init) init_max = std::max(init_max, container_chips(container));
+  for (const char* list : {"containers", "initContainers"}) {
+    const auto& containers = member(spec, list);
+    if (!containers.is_array()) continue;
+    for (const auto& container : containers) {
+      auto chips = container_chips(container);
+      if (!chips) return chips;
+      if (list == std::string_view("containers")) {
+        sum += std::min(*chips, std::numeric_limits<int>::max() - sum);
+      } else {
+        init_max = std::max(init_max, *chips);
+      }
+    }
   }
   return std::max(sum, init_max);
 }
@@ -83,13 +88,13 @@ std::optional<Placement> read_placement(const StringMap& annotations) {
 
 }  // namespace
 
-TpuPod parse_pod(const nlohmann::json& object) {
-  if (!object.is_object()) throw std::invalid_argument("a Pod must be a JSON object");
+Result<TpuPod> parse_pod(const nlohmann::json& object) {
+  if (!object.is_object()) return Error{"a Pod must be a JSON object"};
   const auto& metadata = member(object, "metadata");
   const auto& spec = member(object, "spec");
   TpuPod pod;
   pod.name = text(metadata, "name");
-  if (pod.name.empty()) throw std::invalid_argument("a Pod without metadata.name");
+  if (pod.name.empty()) return Error{"a Pod without metadata.name"};
   pod.ns = text(metadata, "namespace");
   if (pod.ns.empty()) pod.ns = "default";
   pod.uid = text(metadata, "uid");
@@ -106,7 +111,9 @@ TpuPod parse_pod(const nlohmann::json& object) {
                                 text(condition, "reason") == "Unschedulable");
     }
   }
-  pod.chips = requested_chips(spec);
+  auto chips = requested_chips(spec);
+  if (!chips) return Error{"pod " + pod.ns + "/" + pod.name + ": " + chips.error().message};
+  pod.chips = *chips;
   const auto& selector = member(spec, "nodeSelector");
   pod.accelerator = text(selector, std::string(names::kAcceleratorLabel).c_str());
   pod.topology = text(selector, std::string(names::kTopologyLabel).c_str());

@@ -45,8 +45,8 @@ struct TpuPod {
   bool active() const { return !terminated; }
 };
 
-// Throws std::invalid_argument when the object has no metadata.name or a bad google.com/tpu quantity.
-TpuPod parse_pod(const nlohmann::json& pod);
+// The pod, or an Error when the object has no metadata.name or a bad google.com/tpu quantity.
+Result<TpuPod> parse_pod(const nlohmann::json& pod);
 
 // The annotations recording `placement` (tpustack.dev/slice, worker-id, worker-hostnames).
 StringMap placement_annotations(const Placement& placement);

@@ -24,61 +24,61 @@ LeaseAttempt LeaseElector::try_acquire_or_renew() {
                {"leaseDurationSeconds", settings_.duration.count()},
                {"renewTime", micro_time(now)}};
   leading_ = false;
-  try {
-    json lease;
-    try {
-      lease = client_.get(kube::resources::kLeases, settings_.ns, settings_.name);
-    } catch (const kube::KubeError& e) {
-      if (!e.not_found()) throw;
-      spec["acquireTime"] = micro_time(now);
-      spec["leaseTransitions"] = 0;
-      client_.create(kube::resources::kLeases, settings_.ns,
-                     {{"apiVersion", "coordination.k8s.io/v1"},
-                      {"kind", "Lease"},
-                      {"metadata", {{"name", settings_.name}, {"namespace", settings_.ns}}},
-                      {"spec", spec}});
-      observed_at_ = steady_now;
-      leading_ = true;
-      spdlog::info("leader election: {} created lease {}/{}", settings_.identity, settings_.ns, settings_.name);
-      return {LeaseOutcome::kLeading, settings_.identity};
-    }
-    const json current = lease.value("spec", json::object());
-    const std::string holder = current.value("holderIdentity", "");
-    const std::string record = holder + "@" + current.value("renewTime", "");
-    if (record != observed_record_) {
-      observed_record_ = record;
-      observed_at_ = steady_now;
-    }
-    const bool mine = holder == settings_.identity;
-    const bool expired = holder.empty() || steady_now - observed_at_ >= settings_.duration;
-    if (!mine && !expired) return {LeaseOutcome::kHeldByAnother, holder};
-    spec["acquireTime"] = mine ? current.value("acquireTime", micro_time(now)) : micro_time(now);
-    spec["leaseTransitions"] = current.value("leaseTransitions", 0) + (mine ? 0 : 1);
-    lease["spec"] = spec;
-    json written = client_.replace(kube::resources::kLeases, settings_.ns, settings_.name, lease);
-    observed_record_ = settings_.identity + "@" + written["spec"].value("renewTime", "");
+  // A conflict means another replica wrote the lease first: it leads, nothing is wrong.
+  const auto refused = [](const Error& error) -> LeaseAttempt {
+    if (kube::conflict(error)) return {LeaseOutcome::kHeldByAnother, "another replica, which wrote it first"};
+    return {LeaseOutcome::kFailed, error.message};
+  };
+  auto lease = client_.get(kube::resources::kLeases, settings_.ns, settings_.name);
+  if (!lease && !kube::not_found(lease.error())) return refused(lease.error());
+  if (!lease) {
+    spec["acquireTime"] = micro_time(now);
+    spec["leaseTransitions"] = 0;
+    auto created = client_.create(kube::resources::kLeases, settings_.ns,
+                                  {{"apiVersion", "coordination.k8s.io/v1"},
+                                   {"kind", "Lease"},
+                                   {"metadata", {{"name", settings_.name}, {"namespace", settings_.ns}}},
+                                   {"spec", spec}});
+    if (!created) return refused(created.error());
     observed_at_ = steady_now;
-    if (!mine) spdlog::info("leader election: {} took lease over from '{}'", settings_.identity, holder);
     leading_ = true;
+    spdlog::info("leader election: {} created lease {}/{}", settings_.identity, settings_.ns, settings_.name);
     return {LeaseOutcome::kLeading, settings_.identity};
-  } catch (const kube::KubeError& e) {
-    // A conflict means another replica wrote the lease first: it leads, nothing is wrong.
-    if (e.conflict()) return {LeaseOutcome::kHeldByAnother, "another replica, which wrote it first"};
-    return {LeaseOutcome::kFailed, e.what()};
   }
+  const json current = lease->value("spec", json::object());
+  const std::string holder = current.value("holderIdentity", "");
+  const std::string record = holder + "@" + current.value("renewTime", "");
+  if (record != observed_record_) {
+    observed_record_ = record;
+    observed_at_ = steady_now;
+  }
+  const bool mine = holder == settings_.identity;
+  const bool expired = holder.empty() || steady_now - observed_at_ >= settings_.duration;
+  if (!mine && !expired) return {LeaseOutcome::kHeldByAnother, holder};
+  spec["acquireTime"] = mine ? current.value("acquireTime", micro_time(now)) : micro_time(now);
+  spec["leaseTransitions"] = current.value("leaseTransitions", 0) + (mine ? 0 : 1);
+  (*lease)["spec"] = spec;
+  auto written = client_.replace(kube::resources::kLeases, settings_.ns, settings_.name, *lease);
+  if (!written) return refused(written.error());
+  observed_record_ = settings_.identity + "@" + written->value("spec", json::object()).value("renewTime", "");
+  observed_at_ = steady_now;
+  if (!mine) spdlog::info("leader election: {} took lease over from '{}'", settings_.identity, holder);
+  leading_ = true;
+  return {LeaseOutcome::kLeading, settings_.identity};
 }
 
 void LeaseElector::release() {
   if (!leading_) return;
-  try {
-    json lease = client_.get(kube::resources::kLeases, settings_.ns, settings_.name);
-    if (lease["spec"].value("holderIdentity", "") != settings_.identity) return;
-    lease["spec"]["holderIdentity"] = "";
-    client_.replace(kube::resources::kLeases, settings_.ns, settings_.name, lease);
-  } catch (const kube::KubeError& e) {
-    spdlog::warn("leader election: releasing the lease: {}", e.what());
-  }
   leading_ = false;
+  auto lease = client_.get(kube::resources::kLeases, settings_.ns, settings_.name);
+  if (lease && lease->value("spec", json::object()).value("holderIdentity", "") != settings_.identity) return;
+  if (lease) {
+    (*lease)["spec"]["holderIdentity"] = "";
+    if (auto written = client_.replace(kube::resources::kLeases, settings_.ns, settings_.name, *lease); !written) {
+      lease = written.error();
+    }
+  }
+  if (!lease) spdlog::warn("leader election: releasing the lease: {}", lease.error().message);
 }
 
 }  // namespace tpustack::provisioning

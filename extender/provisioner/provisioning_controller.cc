@@ -186,17 +186,14 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
   std::map<std::string, OwnerState> owners;
   for (const auto& [kind, keys] : wanted) {
     const kube::Resource& resource = kind == OwnerKind::kJobSet ? kube::resources::kJobSets : kube::resources::kJobs;
-    std::vector<json> objects;
-    try {
-      objects = client_.list_all(resource, "").items;
-    } catch (const kube::KubeError& e) {
-      // Without the JobSet CRD there are no JobSets: their pools are orphans. Any other failure leaves
-      // the owners unknown, hence active: a failed lookup must never delete a pool.
-      if (!e.not_found()) {
-        spdlog::warn("provisioner: listing {}: {}", resource.plural, e.what());
-        continue;
-      }
+    auto listed = client_.list_all(resource, "");
+    // Without the JobSet CRD there are no JobSets: their pools are orphans. Any other failure leaves
+    // the owners unknown, hence active: a failed lookup must never delete a pool.
+    if (!listed && !kube::not_found(listed.error())) {
+      spdlog::warn("provisioner: listing {}: {}", resource.plural, listed.error().message);
+      continue;
     }
+    const std::vector<json> objects = listed ? std::move(listed->items) : std::vector<json>{};
     for (const json& owner : objects) {
       const json& meta = owner.value("metadata", json::object());
       std::string key = owner_key(kind, meta.value("namespace", "default"), meta.value("name", ""));
@@ -208,15 +205,23 @@ std::map<std::string, OwnerState> ProvisioningController::read_owners(const std:
 }
 
 Result<ClusterSnapshot> ProvisioningController::read_cluster() {
-  auto objects = [this](const std::unique_ptr<kube::Informer>& informer, const kube::Resource& resource) {
-    return informer && informer->has_synced() ? informer->cache().list() : client_.list_all(resource, "").items;
+  auto objects = [this](const std::unique_ptr<kube::Informer>& informer,
+                        const kube::Resource& resource) -> Result<std::vector<json>> {
+    if (informer && informer->has_synced()) return informer->cache().list();
+    auto listed = client_.list_all(resource, "");
+    if (!listed) return Error{"listing " + resource.plural + ": " + listed.error().message};
+    return std::move(listed->items);
   };
+  auto pods = objects(pods_, kube::resources::kPods);
+  if (!pods) return pods.error();
+  auto nodes = objects(nodes_, kube::resources::kNodes);
+  if (!nodes) return nodes.error();
   ClusterSnapshot snapshot;
-  for (const json& pod : objects(pods_, kube::resources::kPods)) {
+  for (const json& pod : *pods) {
     PodFacts facts = pod_facts(pod);
     if (facts.tpu_chips > 0 || facts.group) snapshot.pods.push_back(std::move(facts));
   }
-  for (const json& node : objects(nodes_, kube::resources::kNodes)) snapshot.nodes.push_back(node_facts(node));
+  for (const json& node : *nodes) snapshot.nodes.push_back(node_facts(node));
   auto pools = provider_.list();
   if (!pools) return Error{"listing node pools via " + provider_.name() + ": " + pools.error().message};
   snapshot.pools = std::move(*pools);
@@ -442,10 +447,8 @@ void ProvisioningController::report_blocked(const std::vector<Blocked>& blocked)
 
 void ProvisioningController::event(const json& involved, kube::EventType type, const std::string& reason,
                                    const std::string& message) {
-  try {
-    client_.create_event(involved, type, reason, message);
-  } catch (const kube::KubeError& e) {
-    spdlog::warn("provisioner: could not record Event {}: {}", reason, e.what());
+  if (auto recorded = client_.create_event(involved, type, reason, message); !recorded) {
+    spdlog::warn("provisioner: could not record Event {}: {}", reason, recorded.error().message);
   }
 }
 

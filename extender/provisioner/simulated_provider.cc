@@ -39,8 +39,8 @@ int expected_hosts(const NodeFacts& node) {
   return slice ? slice->hosts() : 0;  // 0: not a TPU slice we model, nothing to compare the node count with
 }
 
-Error provider_error_of(const kube::KubeError& e, const std::string& what) {
-  return provider_error(e.code(), e.reason(), what + ": " + e.what());
+Error provider_error_of(const Error& e, const std::string& what) {
+  return provider_error(peer_status(e), std::string(peer_reason(e)), what + ": " + e.message);
 }
 
 }  // namespace
@@ -95,24 +95,22 @@ Result<std::vector<PoolState>> SimulatedProvider::list() {
   std::map<std::string, PoolState> pools;
   std::map<std::string, int> hosts;
   std::unique_lock nodes_lock(nodes_mu_);
-  try {
-    kube::ListOptions options;
-    options.label_selector = kNodePoolLabel;
-    for (const json& node : client_.list_all(kube::resources::kNodes, "", options).items) {
-      NodeFacts facts = node_facts(node);
-      PoolState& pool = pools[facts.label(kNodePoolLabel)];
-      if (pool.name.empty()) {
-        pool.name = facts.label(kNodePoolLabel);
-        pool.status = PoolStatus::kRunning;
-        pool.labels = facts.labels;
-        pool.labels.erase("kubernetes.io/hostname");
-        hosts[pool.name] = expected_hosts(facts);
-      }
-      ++pool.node_count;
-      pool.chips += std::atoi(facts.label(kAcceleratorCountLabel).c_str());
+  kube::ListOptions options;
+  options.label_selector = kNodePoolLabel;
+  auto nodes = client_.list_all(kube::resources::kNodes, "", options);
+  if (!nodes) return provider_error_of(nodes.error(), "listing nodes");
+  for (const json& node : nodes->items) {
+    NodeFacts facts = node_facts(node);
+    PoolState& pool = pools[facts.label(kNodePoolLabel)];
+    if (pool.name.empty()) {
+      pool.name = facts.label(kNodePoolLabel);
+      pool.status = PoolStatus::kRunning;
+      pool.labels = facts.labels;
+      pool.labels.erase("kubernetes.io/hostname");
+      hosts[pool.name] = expected_hosts(facts);
     }
-  } catch (const kube::KubeError& e) {
-    return provider_error_of(e, "listing nodes");
+    ++pool.node_count;
+    pool.chips += std::atoi(facts.label(kAcceleratorCountLabel).c_str());
   }
   nodes_lock.unlock();
   std::lock_guard lock(mu_);
@@ -153,55 +151,67 @@ Result<void> SimulatedProvider::operate(const PoolState& pending, const std::str
       std::lock_guard nodes_lock(nodes_mu_);
       done = work();
     }
-  } catch (const kube::KubeError& e) {
-    done = provider_error_of(e, what + " " + pending.name);
   } catch (...) {
-    finished();
+    finished();  // the pool is no longer pending; the caller's thread boundary reports the exception
     throw;
   }
   finished();
   if (!waited) return provider_error(0, "CANCELLED", "stopped before " + what + " " + pending.name + " finished");
+  if (!done) return provider_error_of(done.error(), what + " " + pending.name);
   return done;
 }
 
-void SimulatedProvider::write_node(const json& node) {
-  try {
-    client_.create(kube::resources::kNodes, "", node);
-  } catch (const kube::KubeError& e) {
-    if (!e.already_exists()) throw;
-  }
+Result<void> SimulatedProvider::write_node(const json& node) {
+  auto created = client_.create(kube::resources::kNodes, "", node);
+  if (!created && !kube::already_exists(created.error())) return created.error();
   // Status is a subresource: a server that drops it on create gets it here.
-  client_.patch(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>(), {{"status", node["status"]}},
-                kube::PatchType::kMerge, "status");
+  auto patched = client_.patch(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>(),
+                               {{"status", node["status"]}}, kube::PatchType::kMerge, "status");
+  if (!patched) return patched.error();
+  return {};
 }
 
-std::vector<json> SimulatedProvider::nodes_of(const std::string& pool) {
+Result<std::vector<json>> SimulatedProvider::nodes_of(const std::string& pool) {
   kube::ListOptions options;
   options.label_selector = std::string(kNodePoolLabel) + "=" + pool;
-  return client_.list_all(kube::resources::kNodes, "", options).items;
+  auto nodes = client_.list_all(kube::resources::kNodes, "", options);
+  if (!nodes) return nodes.error();
+  return std::move(nodes->items);
+}
+
+Result<void> SimulatedProvider::remove_node(const std::string& name) {
+  auto removed = client_.remove(kube::resources::kNodes, "", name);
+  if (!removed && !kube::not_found(removed.error())) return removed.error();
+  return {};
 }
 
 Result<void> SimulatedProvider::create(const PoolSpec& spec, std::stop_token stop) {
   return operate({spec.name, PoolStatus::kProvisioning, "", spec.labels, spec.node_count, spec.chips()},
-                 "creating pool", stop, [&] {
-                   for (const json& node : simulated_nodes(spec)) write_node(node);
+                 "creating pool", stop, [&]() -> Result<void> {
+                   for (const json& node : simulated_nodes(spec)) {
+                     if (auto written = write_node(node); !written) return written;
+                   }
                    spdlog::info("simulated provider: pool {} has {} Ready nodes", spec.name, spec.node_count);
-                   return Result<void>();
+                   return {};
                  });
 }
 
 Result<void> SimulatedProvider::resize(const std::string& pool, int node_count, std::stop_token stop) {
   return operate({pool, PoolStatus::kReconciling, "", {}, node_count, 0}, "resizing pool", stop, [&]() -> Result<void> {
-    std::vector<json> nodes = nodes_of(pool);
-    if (nodes.empty()) return provider_error(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
+    auto nodes = nodes_of(pool);
+    if (!nodes) return nodes.error();
+    if (nodes->empty()) return provider_error(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
     std::set<std::string> names;
-    for (const json& node : nodes) names.insert(node["metadata"]["name"].get<std::string>());
+    for (const json& node : *nodes) names.insert(node["metadata"]["name"].get<std::string>());
     for (int i = 0; static_cast<int>(names.size()) < node_count; ++i) {
       std::string name = "gke-" + pool + "-" + std::to_string(i);
-      if (names.insert(name).second) write_node(copy_of(nodes.front(), name));
+      if (!names.insert(name).second) continue;
+      if (auto written = write_node(copy_of(nodes->front(), name)); !written) return written;
     }
+    auto pods = client_.list_all(kube::resources::kPods, "");
+    if (!pods) return pods.error();
     std::set<std::string> busy;
-    for (const json& pod : client_.list_all(kube::resources::kPods, "").items) {
+    for (const json& pod : pods->items) {
       PodFacts facts = pod_facts(pod);
       if (!facts.terminated()) busy.insert(facts.node_name);
     }
@@ -211,11 +221,7 @@ Result<void> SimulatedProvider::resize(const std::string& pool, int node_count, 
       return std::make_pair(busy.contains(a), -node_index(a)) < std::make_pair(busy.contains(b), -node_index(b));
     });
     for (std::size_t i = 0; static_cast<int>(names.size() - i) > node_count; ++i) {
-      try {
-        client_.remove(kube::resources::kNodes, "", order[i]);
-      } catch (const kube::KubeError& e) {
-        if (!e.not_found()) throw;
-      }
+      if (auto removed = remove_node(order[i]); !removed) return removed;
     }
     spdlog::info("simulated provider: pool {} has {} nodes", pool, node_count);
     return {};
@@ -224,12 +230,10 @@ Result<void> SimulatedProvider::resize(const std::string& pool, int node_count, 
 
 Result<void> SimulatedProvider::remove(const std::string& pool, std::stop_token stop) {
   return operate({pool, PoolStatus::kStopping, "", {}, 0, 0}, "deleting pool", stop, [&]() -> Result<void> {
-    for (const json& node : nodes_of(pool)) {
-      try {
-        client_.remove(kube::resources::kNodes, "", node["metadata"]["name"].get<std::string>());
-      } catch (const kube::KubeError& e) {
-        if (!e.not_found()) throw;
-      }
+    auto nodes = nodes_of(pool);
+    if (!nodes) return nodes.error();
+    for (const json& node : *nodes) {
+      if (auto removed = remove_node(node["metadata"]["name"].get<std::string>()); !removed) return removed;
     }
     spdlog::info("simulated provider: pool {} deleted", pool);
     return {};

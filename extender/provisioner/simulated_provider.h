@@ -41,12 +41,14 @@ class SimulatedProvider : public NodePoolProvider {
  private:
   kube::KubeClient& client_;
   // Lists the pool as `pending` while it waits node_delay_, then runs `work` with nodes_mu_ held. The
-  // Kubernetes client's failures (KubeError) become provider_error()s here.
+  // Kubernetes client's failures become provider_error()s naming the operation here.
   Result<void> operate(const PoolState& pending, const std::string& what, std::stop_token stop,
                        const std::function<Result<void>()>& work);
   // Creates the node, or keeps it when it exists, and writes its status.
-  void write_node(const nlohmann::json& node);
-  std::vector<nlohmann::json> nodes_of(const std::string& pool);
+  Result<void> write_node(const nlohmann::json& node);
+  Result<std::vector<nlohmann::json>> nodes_of(const std::string& pool);
+  // Deletes the node; one already gone is success.
+  Result<void> remove_node(const std::string& name);
 
   std::chrono::nanoseconds node_delay_;
   // Held while this process writes or reads a pool's nodes, so list() never sees a half-written pool of

@@ -69,10 +69,6 @@ Error provider_error(int http_status, std::string rpc_status, std::string messag
   return Error{std::move(message), ErrorKind::kFailedPrecondition, PeerAnswer{http_status, std::move(rpc_status)}};
 }
 
-int peer_status(const Error& error) { return error.peer ? error.peer->http_status : 0; }
-
-std::string_view peer_reason(const Error& error) { return error.peer ? std::string_view(error.peer->reason) : ""; }
-
 FailureKind failure_kind(const Error& error) {
   // No peer is kPermanent, not classify_failure(0, ...) (which reads "no answer" as transient).
   if (!error.peer) return FailureKind::kPermanent;

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/result/result.h"
+#include "common/result/peer_answer.h"
 
 namespace tpustack::provisioning {
 
@@ -27,12 +27,6 @@ FailureKind classify_failure(int http_status, const std::string& rpc_status, con
 // A pool operation that did not succeed: the message a user needs to act on it, and what the provider answered
 // (the HTTP status, 0 for no answer, and the google.rpc status name) in its peer.
 Error provider_error(int http_status, std::string rpc_status, std::string message);
-
-// The HTTP status of `error`'s peer answer (0 where it has none, or there was no answer).
-int peer_status(const Error& error);
-
-// The machine-readable reason of `error`'s peer answer ("" where it has none).
-std::string_view peer_reason(const Error& error);
 
 // How `error` is retried, by classify_failure() of its peer's answer; an Error without one is kPermanent.
 FailureKind failure_kind(const Error& error);

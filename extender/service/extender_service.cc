@@ -32,18 +32,8 @@ constexpr std::chrono::seconds kAbandonedGrace{60};
 constexpr std::chrono::seconds kFirstRetry{5};
 constexpr std::chrono::minutes kLastRetry{5};
 
-class NotSynced : public std::runtime_error {
- public:
-  NotSynced() : std::runtime_error(kNotSynced) {}
-};
-
-// The status of prioritize's and preempt's errors, which kube-scheduler logs as the extender's: 503 while
-// the cache fills, 400 for what the request got wrong (its body, a pod that is not ours), 500 for the rest.
-int error_status(const std::exception& error) {
-  if (dynamic_cast<const NotSynced*>(&error)) return 503;
-  if (dynamic_cast<const std::invalid_argument*>(&error)) return 400;
-  return 500;
-}
+// The status of prioritize's and preempt's errors, which kube-scheduler logs as the extender's: 400 for what the
+// request got wrong (its body, a pod that is not ours), 409 for what the present state refuses.
 int error_status(const Error& error) { return error.kind == ErrorKind::kInvalidInput ? 400 : 409; }
 
 std::string object_name(const nlohmann::json& object) {
@@ -80,14 +70,14 @@ ExtenderService::ExtenderService(PodBinder& binder, metrics::MetricsRegistry& re
       slices_(registry.gauge("tpu_extender_slices", "TPU slices by state (free, reserved, in_use)", {"state"})) {}
 
 void ExtenderService::apply_node(const nlohmann::json& node) {
-  try {
-    auto parsed = parse_node(node);
-    std::lock_guard lock(mu_);
-    ++generation_;
-    state_.upsert_node(std::move(parsed));
-  } catch (const std::exception& e) {
-    spdlog::warn("skipping node {}: {}", object_name(node), e.what());
+  auto parsed = parse_node(node);
+  if (!parsed) {
+    spdlog::warn("skipping node {}: {}", object_name(node), parsed.error().message);
+    return;
   }
+  std::lock_guard lock(mu_);
+  ++generation_;
+  state_.upsert_node(std::move(*parsed));
 }
 
 void ExtenderService::delete_node(const nlohmann::json& node) {
@@ -97,22 +87,23 @@ void ExtenderService::delete_node(const nlohmann::json& node) {
 }
 
 void ExtenderService::apply_pod(const nlohmann::json& pod) {
-  try {
-    auto parsed = parse_pod(pod);
-    std::lock_guard lock(mu_);
-    ++generation_;
-    if (parsed.bound() || !parsed.active()) {
-      waiting_.erase(parsed.key());
-      if (shared_ && !parsed.active() && parsed.group) groups_left_.insert(parsed.group->key);
-    } else if (parsed.unschedulable && !not_ours(parsed, scheduler_names_)) {
-      // Parked by kube-scheduler, possibly without asking the extender (no node passed its own filters, as
-      // while a pool is being created): nudged once it fits. Other schedulers' pods are never touched.
-      waiting_.try_emplace(parsed.key());
-    }
-    state_.upsert_pod(std::move(parsed));
-  } catch (const std::exception& e) {
-    spdlog::warn("skipping pod {}: {}", object_name(pod), e.what());
+  auto read = parse_pod(pod);
+  if (!read) {
+    spdlog::warn("skipping pod {}: {}", object_name(pod), read.error().message);
+    return;
   }
+  TpuPod& parsed = *read;
+  std::lock_guard lock(mu_);
+  ++generation_;
+  if (parsed.bound() || !parsed.active()) {
+    waiting_.erase(parsed.key());
+    if (shared_ && !parsed.active() && parsed.group) groups_left_.insert(parsed.group->key);
+  } else if (parsed.unschedulable && !not_ours(parsed, scheduler_names_)) {
+    // Parked by kube-scheduler, possibly without asking the extender (no node passed its own filters, as
+    // while a pool is being created): nudged once it fits. Other schedulers' pods are never touched.
+    waiting_.try_emplace(parsed.key());
+  }
+  state_.upsert_pod(std::move(parsed));
 }
 
 void ExtenderService::delete_pod(const nlohmann::json& pod) {
@@ -138,57 +129,69 @@ ExtenderService::Reply ExtenderService::verb_error(const char* verb, int status,
 
 ExtenderService::Reply ExtenderService::filter(std::string_view body) {
   Stopwatch watch;
-  std::string out;
-  const char* outcome = "ok";
+  Result<std::string> answer = Error{};
   try {
-    if (!synced_) throw NotSynced();
-    auto parsed = wire::parse_extender_args(body);
-    if (!parsed) {
-      observe("filter", "error", watch.seconds());
-      return {200, wire::encode_filter_error(parsed.error().message)};
-    }
-    auto& args = *parsed;
-    auto pod = parse_pod(args.pod);
-    std::unique_lock lock(mu_);
-    // kube-scheduler's pod watch may be ahead of ours: the request's own object stands in until the informer
-    // delivers it, so that a reservation for its group holds and its bind finds it.
-    if (pod.chips > 0 && state_.find_pod(pod.key()) == nullptr) state_.upsert_pod(pod);
-    auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
-    if (shared_ && !filtered.reserved.empty()) filtered = reserve_shared(lock, pod, args.node_names, filtered);
-    if (!filtered.reserved.empty()) {
-      ++generation_;
-      spdlog::info("reserved slice {} for {} (first seen: {})", slice_list(filtered.reserved),
-                   pod.group->unit ? pod.group->unit->name : pod.group->name, pod.key());
-    }
-    if (pod.chips > 0) note_filter_answer(pod.key(), filtered.outcome.passed.empty(), std::chrono::steady_clock::now());
-    out = wire::encode_filter_result(filtered.outcome, args);
+    answer = filter_answer(body);
   } catch (const std::exception& e) {
-    outcome = "error";
-    out = wire::encode_filter_error(e.what());
+    answer = Error{std::string("tpu-extender failed: ") + e.what()};  // the request's boundary
   }
-  observe("filter", outcome, watch.seconds());
-  return {200, std::move(out)};
+  observe("filter", answer ? "ok" : "error", watch.seconds());
+  // The extender protocol carries a filter's failure in the result's Error field, with status 200.
+  return {200, answer ? std::move(*answer) : wire::encode_filter_error(answer.error().message)};
+}
+
+Result<std::string> ExtenderService::filter_answer(std::string_view body) {
+  if (!synced_) return Error{kNotSynced};
+  auto parsed = wire::parse_extender_args(body);
+  if (!parsed) return parsed.error();
+  auto& args = *parsed;
+  auto read = parse_pod(args.pod);
+  if (!read) return read.error();
+  const TpuPod& pod = *read;
+  std::unique_lock lock(mu_);
+  // kube-scheduler's pod watch may be ahead of ours: the request's own object stands in until the informer
+  // delivers it, so that a reservation for its group holds and its bind finds it.
+  if (pod.chips > 0 && state_.find_pod(pod.key()) == nullptr) state_.upsert_pod(pod);
+  auto filtered = filter_reserving(state_, pod, args.node_names, std::chrono::steady_clock::now());
+  if (shared_ && !filtered.reserved.empty()) {
+    auto reserved = reserve_shared(lock, pod, args.node_names, std::move(filtered));
+    if (!reserved) return reserved.error();
+    filtered = std::move(*reserved);
+  }
+  if (!filtered.reserved.empty()) {
+    ++generation_;
+    spdlog::info("reserved slice {} for {} (first seen: {})", slice_list(filtered.reserved),
+                 pod.group->unit ? pod.group->unit->name : pod.group->name, pod.key());
+  }
+  if (pod.chips > 0) note_filter_answer(pod.key(), filtered.outcome.passed.empty(), std::chrono::steady_clock::now());
+  return wire::encode_filter_result(filtered.outcome, args);
+}
+
+ExtenderService::Reply ExtenderService::answer_verb(const char* verb,
+                                                    const std::function<Result<std::string>()>& decide) {
+  Stopwatch watch;
+  // kube-scheduler drops a prioritize or preempt error; a non-200 status at least shows in its log.
+  if (!synced_) return verb_error(verb, 503, kNotSynced, watch.seconds());
+  try {
+    auto out = decide();
+    if (!out) return verb_error(verb, error_status(out.error()), out.error().message, watch.seconds());
+    observe(verb, "ok", watch.seconds());
+    return {200, std::move(*out)};
+  } catch (const std::exception& e) {
+    return verb_error(verb, 500, std::string("tpu-extender failed: ") + e.what(), watch.seconds());
+  }
 }
 
 ExtenderService::Reply ExtenderService::prioritize(std::string_view body) {
-  Stopwatch watch;
-  try {
-    if (!synced_) throw NotSynced();
+  return answer_verb("prioritize", [&]() -> Result<std::string> {
     auto args = wire::parse_extender_args(body);
-    if (!args) return verb_error("prioritize", error_status(args.error()), args.error().message, watch.seconds());
+    if (!args) return args.error();
     auto pod = parse_pod(args->pod);
-    std::string out;
-    {
-      std::lock_guard lock(mu_);
-      const auto& index = state_.index();
-      out = wire::encode_host_priorities(prioritize_nodes(analyze_pod(std::move(pod), index), index, args->node_names));
-    }
-    observe("prioritize", "ok", watch.seconds());
-    return {200, std::move(out)};
-  } catch (const std::exception& e) {
-    // A prioritize error is dropped by kube-scheduler; a non-200 status at least shows in its log.
-    return verb_error("prioritize", error_status(e), e.what(), watch.seconds());
-  }
+    if (!pod) return pod.error();
+    std::lock_guard lock(mu_);
+    const auto& index = state_.index();
+    return wire::encode_host_priorities(prioritize_nodes(analyze_pod(std::move(*pod), index), index, args->node_names));
+  });
 }
 
 Result<void> ExtenderService::bind_pod(std::string_view body) {
@@ -219,12 +222,10 @@ Result<void> ExtenderService::bind_pod(std::string_view body) {
   if (auto confirmed = confirm_shared(key, placement); !confirmed) return confirmed;
   StringMap annotations;
   if (!placement.slice.empty()) annotations = placement_annotations(placement);
-  try {
-    binder_.bind(args.pod_namespace, args.pod_name, uid, args.node, annotations);
-  } catch (const std::exception& e) {
+  if (auto bound = binder_.bind(args.pod_namespace, args.pod_name, uid, args.node, annotations); !bound) {
     std::lock_guard lock(mu_);
     state_.forget(key);
-    return Error{"binding " + key + " to " + args.node + " failed: " + e.what()};
+    return Error{"binding " + key + " to " + args.node + " failed: " + bound.error().message};
   }
   spdlog::info("bound {} to {} (slice {}, worker {})", key, args.node, placement.slice, placement.worker_id);
   return {};
@@ -244,30 +245,24 @@ ExtenderService::Reply ExtenderService::bind(std::string_view body) {
 }
 
 ExtenderService::Reply ExtenderService::preempt(std::string_view body) {
-  Stopwatch watch;
-  try {
-    if (!synced_) throw NotSynced();
+  return answer_verb("preempt", [&]() -> Result<std::string> {
     auto parsed = wire::parse_preemption_args(body);
-    if (!parsed) return verb_error("preempt", error_status(parsed.error()), parsed.error().message, watch.seconds());
+    if (!parsed) return parsed.error();
     auto& args = *parsed;
     auto pod = parse_pod(args.pod);
-    if (auto why = not_ours(pod, scheduler_names_)) {
-      throw std::invalid_argument("tpu-extender does not preempt for it: " + *why);
-    }
+    if (!pod) return pod.error();
+    if (auto why = not_ours(*pod, scheduler_names_)) return Error{"tpu-extender does not preempt for it: " + *why};
     VictimsByNode candidates;
     for (const auto& [node, victims] : args.victims) candidates.emplace(node, victims.pod_uids);
     VictimsByNode kept;
     {
       std::lock_guard lock(mu_);
-      kept = select_preemption(state_, pod, candidates);
+      kept = select_preemption(state_, *pod, candidates);
     }
     std::map<std::string, wire::MetaVictims> result;
     for (const auto& [node, uids] : kept) result.emplace(node, args.victims.at(node));
-    observe("preempt", "ok", watch.seconds());
-    return {200, wire::encode_preemption_result(result)};
-  } catch (const std::exception& e) {
-    return verb_error("preempt", error_status(e), e.what(), watch.seconds());
-  }
+    return wire::encode_preemption_result(result);
+  });
 }
 
 std::string ExtenderService::debug_slices() {
@@ -513,8 +508,9 @@ void ExtenderService::mirror(const ReservationLedger& ledger) {
   ++generation_;
 }
 
-ReservingFilter ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
-                                                const std::vector<std::string>& nodes, ReservingFilter filtered) {
+Result<ReservingFilter> ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
+                                                        const std::vector<std::string>& nodes,
+                                                        ReservingFilter filtered) {
   Reservations granted;
   const std::string& who = pod.group->unit ? pod.group->unit->name : pod.group->name;
   for (int claims = 0; !filtered.reserved.empty(); ++claims) {
@@ -524,20 +520,18 @@ ReservingFilter ExtenderService::reserve_shared(std::unique_lock<std::mutex>& lo
     for (const auto& [group, slice] : wanted) state_.release(group);
     if (claims == kMaxClaimsPerFilter) {
       waiting_.try_emplace(pod.key());
-      throw std::runtime_error("the shared reservations changed " + std::to_string(claims) + " times while placing " +
-                               who + "; try again");
+      return Error{"the shared reservations changed " + std::to_string(claims) + " times while placing " + who +
+                   "; try again"};
     }
     lock.unlock();
-    SharedReservations::Claim claim;
-    try {
-      claim = shared_->claim_all(wanted);
-    } catch (const std::exception& e) {
-      lock.lock();
-      waiting_.try_emplace(pod.key());
-      throw std::runtime_error("cannot reserve slice " + slice_list(wanted) + " for " + who +
-                               " in the shared reservations: " + e.what());
-    }
+    auto claimed = shared_->claim_all(wanted);
     lock.lock();
+    if (!claimed) {
+      waiting_.try_emplace(pod.key());
+      return Error{"cannot reserve slice " + slice_list(wanted) + " for " + who +
+                   " in the shared reservations: " + claimed.error().message};
+    }
+    const SharedReservations::Claim& claim = *claimed;
     mirror(claim.ledger);
     if (claim.outcome.kind == ClaimOutcome::Kind::kGranted) {
       granted = wanted;
@@ -567,16 +561,15 @@ Result<void> ExtenderService::confirm_shared(const std::string& pod_key, const P
   // Bind is the commit point: the ledger, read fresh, must give this group the node's slice (claimed now when
   // nobody holds it, as after a restart between filter and bind).
   std::string refused;
-  try {
-    auto claim = shared_->claim(group, placement.slice);
+  if (auto claim = shared_->claim(group, placement.slice); claim) {
     std::lock_guard lock(mu_);
-    mirror(claim.ledger);
-    if (claim.outcome.granted()) return {};
-    refused = claim.outcome.kind == ClaimOutcome::Kind::kSliceTaken
-                  ? "slice " + placement.slice + " is reserved by " + claim.outcome.other
-                  : "its group holds slice " + claim.outcome.other;
-  } catch (const std::exception& e) {
-    refused = std::string("the shared reservations cannot be read: ") + e.what();
+    mirror(claim->ledger);
+    if (claim->outcome.granted()) return {};
+    refused = claim->outcome.kind == ClaimOutcome::Kind::kSliceTaken
+                  ? "slice " + placement.slice + " is reserved by " + claim->outcome.other
+                  : "its group holds slice " + claim->outcome.other;
+  } else {
+    refused = "the shared reservations cannot be read: " + claim.error().message;
   }
   std::lock_guard lock(mu_);
   state_.forget(pod_key);
@@ -607,24 +600,22 @@ std::vector<ExtenderService::GroupNotice> ExtenderService::release_shared(std::c
   }
   if (expected.empty() && abandoned_entries.empty()) return {};
   std::set<std::string> released;
-  ReservationLedger stored;
-  try {
-    stored = shared_->modify([&](ReservationLedger& ledger) {
-      released.clear();
-      for (const auto& [group, entry] : expected) {
-        if (ledger.release(group, entry)) released.insert(group);
-      }
-      for (const auto& [group, entry] : abandoned_entries) {
-        if (ledger.release(group, entry)) released.insert(group);
-      }
-      return !released.empty();
-    });
-  } catch (const std::exception& e) {
-    spdlog::warn("cannot release reservations in the shared ledger (next try in a moment): {}", e.what());
+  auto stored = shared_->modify([&](ReservationLedger& ledger) {
+    released.clear();
+    for (const auto& [group, entry] : expected) {
+      if (ledger.release(group, entry)) released.insert(group);
+    }
+    for (const auto& [group, entry] : abandoned_entries) {
+      if (ledger.release(group, entry)) released.insert(group);
+    }
+    return !released.empty();
+  });
+  if (!stored) {
+    spdlog::warn("cannot release reservations in the shared ledger (next try in a moment): {}", stored.error().message);
     return {};
   }
   std::lock_guard lock(mu_);
-  mirror(stored);
+  mirror(*stored);
   for (const auto& [group, entry] : abandoned_entries) {
     if (released.contains(group)) {
       spdlog::info("dropped the reservation of {} on slice {}: none of its pods is left", group, entry.slice);

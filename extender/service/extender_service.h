@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -99,9 +100,14 @@ class ExtenderService {
 
  private:
   Result<void> bind_pod(std::string_view body);
+  // The ExtenderFilterResult to answer, or the Error for its Error field.
+  Result<std::string> filter_answer(std::string_view body);
+  // prioritize's and preempt's shell: 503 until synced, `decide`'s answer or its Error as 400/409, 500 for an
+  // exception (a fault of ours), each observed in the metrics.
+  Reply answer_verb(const char* verb, const std::function<Result<std::string>()>& decide);
   // The shared ledger's part of each verb (share_reservations); the lock is not held while they call the API.
-  ReservingFilter reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
-                                 const std::vector<std::string>& nodes, ReservingFilter filtered);
+  Result<ReservingFilter> reserve_shared(std::unique_lock<std::mutex>& lock, const TpuPod& pod,
+                                         const std::vector<std::string>& nodes, ReservingFilter filtered);
   Result<void> confirm_shared(const std::string& pod_key, const Placement& placement);
   std::vector<GroupNotice> release_shared(std::chrono::steady_clock::time_point now,
                                           std::chrono::nanoseconds group_timeout);

@@ -11,8 +11,8 @@ namespace tpustack::extender {
 class KubePodBinder : public PodBinder {
  public:
   explicit KubePodBinder(kube::KubeClient& client) : client_(client) {}
-  void bind(const std::string& ns, const std::string& pod, const std::string& uid, const std::string& node,
-            const StringMap& annotations) override;
+  Result<void> bind(const std::string& ns, const std::string& pod, const std::string& uid, const std::string& node,
+                    const StringMap& annotations) override;
 
  private:
   kube::KubeClient& client_;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/result/result.h"
 #include "extender/model/pod_group.h"
 
 namespace tpustack::extender {
@@ -11,9 +12,9 @@ class PodBinder {
  public:
   virtual ~PodBinder() = default;
   // Writes `annotations` on the pod, then creates its Binding to `node`. Idempotent: a pod already
-  // bound to `node` is success. Throws std::runtime_error with a message for the scheduler's log.
-  virtual void bind(const std::string& ns, const std::string& pod, const std::string& uid, const std::string& node,
-                    const StringMap& annotations) = 0;
+  // bound to `node` is success. A failure's message is for the scheduler's log.
+  virtual Result<void> bind(const std::string& ns, const std::string& pod, const std::string& uid,
+                            const std::string& node, const StringMap& annotations) = 0;
 };
 
 }  // namespace tpustack::extender

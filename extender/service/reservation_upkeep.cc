@@ -41,11 +41,11 @@ void ReservationUpkeep::run_once() {
   for (const auto& notice : upkeep.notices) {
     spdlog::warn("{}: {}", notice.reason, notice.message);
     for (const auto& pod : notice.pods) {
-      try {
-        client_.create_event(pod_reference(pod), notice.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
-                             notice.reason, notice.message);
-      } catch (const std::exception& e) {
-        spdlog::warn("cannot record event {} on {}/{}: {}", notice.reason, pod.ns, pod.name, e.what());
+      auto recorded = client_.create_event(pod_reference(pod),
+                                           notice.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+                                           notice.reason, notice.message);
+      if (!recorded) {
+        spdlog::warn("cannot record event {} on {}/{}: {}", notice.reason, pod.ns, pod.name, recorded.error().message);
       }
     }
   }
@@ -58,10 +58,9 @@ void ReservationUpkeep::run_once() {
     const nlohmann::json patch = {
         {"metadata",
          {{"uid", pod.uid}, {"annotations", {{std::string(names::kNudgeAnnotation), std::to_string(++nudges_)}}}}}};
-    try {
-      client_.patch(kube::resources::kPods, pod.ns, pod.name, patch, kube::PatchType::kMerge);
-    } catch (const std::exception& e) {
-      spdlog::debug("cannot nudge {}/{}: {}", pod.ns, pod.name, e.what());
+    if (auto nudged = client_.patch(kube::resources::kPods, pod.ns, pod.name, patch, kube::PatchType::kMerge);
+        !nudged) {
+      spdlog::debug("cannot nudge {}/{}: {}", pod.ns, pod.name, nudged.error().message);
     }
   }
 }

@@ -57,45 +57,42 @@ json SharedReservations::config_map(const ReservationLedger& ledger) const {
           {"data", {{kReservationsKey, entries.dump()}}}};
 }
 
-ReservationLedger SharedReservations::read() {
-  try {
-    return ledger_from_config_map(client_.get(kube::resources::kConfigMaps, ns_, name_));
-  } catch (const kube::KubeError& e) {
-    if (!e.not_found()) throw;
-    return {};
-  }
+Result<ReservationLedger> SharedReservations::read() {
+  auto stored = client_.get(kube::resources::kConfigMaps, ns_, name_);
+  if (stored) return ledger_from_config_map(*stored);
+  if (kube::not_found(stored.error())) return ReservationLedger{};
+  return stored.error();
 }
 
-ReservationLedger SharedReservations::modify(const std::function<bool(ReservationLedger&)>& change) {
+Result<ReservationLedger> SharedReservations::modify(const std::function<bool(ReservationLedger&)>& change) {
   retry::Backoff backoff({std::chrono::milliseconds(5), std::chrono::milliseconds(100), 2.0, 0.5});
   for (int conflicts = 0;; ++conflicts) {
-    ReservationLedger ledger = read();
-    if (!change(ledger)) return ledger;
-    try {
-      const json written = ledger.version().empty()
-                               ? client_.create(kube::resources::kConfigMaps, ns_, config_map(ledger))
-                               : client_.replace(kube::resources::kConfigMaps, ns_, name_, config_map(ledger));
-      return ledger_from_config_map(written);
-    } catch (const kube::KubeError& e) {
-      // Conflict on PUT, AlreadyExists on POST: another replica wrote first; decide again on what it wrote.
-      if (!e.conflict() || conflicts + 1 >= kMaxConflicts) throw;
-      spdlog::debug("reservations {}/{}: another replica wrote first ({}); reading again", ns_, name_, e.reason());
-    }
+    auto ledger = read();
+    if (!ledger || !change(*ledger)) return ledger;
+    const auto written = ledger->version().empty()
+                             ? client_.create(kube::resources::kConfigMaps, ns_, config_map(*ledger))
+                             : client_.replace(kube::resources::kConfigMaps, ns_, name_, config_map(*ledger));
+    if (written) return ledger_from_config_map(*written);
+    // Conflict on PUT, AlreadyExists on POST: another replica wrote first; decide again on what it wrote.
+    if (!kube::conflict(written.error()) || conflicts + 1 >= kMaxConflicts) return written.error();
+    spdlog::debug("reservations {}/{}: another replica wrote first ({}); reading again", ns_, name_,
+                  peer_reason(written.error()));
     std::this_thread::sleep_for(backoff.next());
   }
 }
 
-SharedReservations::Claim SharedReservations::claim(const std::string& group, const std::string& slice) {
+Result<SharedReservations::Claim> SharedReservations::claim(const std::string& group, const std::string& slice) {
   return claim_all({{group, slice}});
 }
 
-SharedReservations::Claim SharedReservations::claim_all(const std::map<std::string, std::string>& slices) {
-  Claim result;
-  result.ledger = modify([&](ReservationLedger& ledger) {
-    result.outcome = ledger.claim_all(slices, std::chrono::system_clock::now());
-    return result.outcome.kind == ClaimOutcome::Kind::kGranted;
+Result<SharedReservations::Claim> SharedReservations::claim_all(const std::map<std::string, std::string>& slices) {
+  ClaimOutcome outcome;
+  auto stored = modify([&](ReservationLedger& ledger) {
+    outcome = ledger.claim_all(slices, std::chrono::system_clock::now());
+    return outcome.kind == ClaimOutcome::Kind::kGranted;
   });
-  return result;
+  if (!stored) return stored.error();
+  return Claim{std::move(outcome), std::move(*stored)};
 }
 
 }  // namespace tpustack::extender

@@ -30,22 +30,22 @@ class SharedReservations {
   const std::string& ns() const { return ns_; }
   const std::string& name() const { return name_; }
 
-  // A fresh GET; an absent ConfigMap is an empty ledger. Throws kube::KubeError when the API refuses or is away.
-  ReservationLedger read();
+  // A fresh GET; an absent ConfigMap is an empty ledger. An error when the API refuses or is away.
+  Result<ReservationLedger> read();
   // Applies `change` to a fresh copy; when it says it changed something, writes the copy back (PUT with the
   // copy's resourceVersion, or POST when there is no ConfigMap yet). A 409 (another replica wrote first)
   // re-reads and applies `change` again, so `change` must decide on what it is given. Returns the ledger as
-  // stored afterwards. Throws kube::KubeError when the API refuses or is away, or keeps conflicting.
-  ReservationLedger modify(const std::function<bool(ReservationLedger&)>& change);
+  // stored afterwards. An error when the API refuses or is away, or keeps conflicting.
+  Result<ReservationLedger> modify(const std::function<bool(ReservationLedger&)>& change);
 
   struct Claim {
     ClaimOutcome outcome;
     ReservationLedger ledger;  // as stored after the claim
   };
   // ReservationLedger::claim on the stored ledger, written when granted anew.
-  Claim claim(const std::string& group, const std::string& slice);
+  Result<Claim> claim(const std::string& group, const std::string& slice);
   // ReservationLedger::claim_all on the stored ledger: every entry written in one update, or none.
-  Claim claim_all(const std::map<std::string, std::string>& slices);
+  Result<Claim> claim_all(const std::map<std::string, std::string>& slices);
 
  private:
   nlohmann::json config_map(const ReservationLedger& ledger) const;

@@ -113,8 +113,8 @@ PodFields multislice_worker(const std::string& jobset, int slices, int slice, in
 void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
                const std::string& topology, int hosts, int chips_per_host) {
   for (int i = 0; i < hosts; ++i) {
-    state.upsert_node(
-        parse_node(node_json(pool + "-" + std::to_string(i), accelerator, topology, pool, chips_per_host)));
+    state.upsert_node(value_or_throw(
+        parse_node(node_json(pool + "-" + std::to_string(i), accelerator, topology, pool, chips_per_host))));
   }
 }
 

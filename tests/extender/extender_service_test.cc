@@ -14,11 +14,12 @@ namespace {
 using testing::captured_scheduler_body;
 
 struct RecordingBinder : PodBinder {
-  void bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
-            const StringMap& annotations) override {
-    if (fail) throw std::runtime_error("API server unavailable");
+  Result<void> bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
+                    const StringMap& annotations) override {
+    if (fail) return Error{"API server unavailable"};
     binds.push_back(ns + "/" + pod + "@" + node);
     last_annotations = annotations;
+    return {};
   }
   bool fail = false;
   std::vector<std::string> binds;

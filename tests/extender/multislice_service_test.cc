@@ -21,7 +21,9 @@ using testing::pod_json;
 using Clock = std::chrono::steady_clock;
 
 struct NoBinder : PodBinder {
-  void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
+  Result<void> bind(const std::string&, const std::string&, const std::string&, const std::string&,
+                    const StringMap&) override {
+    return {};
   }
 };
 

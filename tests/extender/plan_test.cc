@@ -15,8 +15,8 @@ std::vector<nlohmann::json> data(const std::string& name) {
 
 ClusterState snapshot() {
   ClusterState state;
-  for (const auto& node : data("plan-nodes.yaml")) state.upsert_node(parse_node(node));
-  for (const auto& pod : data("plan-pods.json")) state.upsert_pod(parse_pod(pod));
+  for (const auto& node : data("plan-nodes.yaml")) state.upsert_node(value_or_throw(parse_node(node)));
+  for (const auto& pod : data("plan-pods.json")) state.upsert_pod(value_or_throw(parse_pod(pod)));
   return state;
 }
 

@@ -95,7 +95,7 @@ class MirroredReservations : public ::testing::Test {
 
 TEST_F(MirroredReservations, AReservationOfAGroupWithNoPodHereYetStillHoldsItsSlice) {
   state.mirror_reservations({{"default/job:elsewhere", {"a", std::chrono::steady_clock::now()}}});
-  auto pod = parse_pod(pod_json(job_worker("here", 0, "tpu-v6e-slice", "4x4", 4)));
+  auto pod = value_or_throw(parse_pod(pod_json(job_worker("here", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(pod);
   EXPECT_EQ(passed(pod), (std::vector<std::string>{"b-0"}));
   EXPECT_EQ(state.index().slices()[state.index().slice_named("a")].holder, "default/job:elsewhere");
@@ -104,11 +104,11 @@ TEST_F(MirroredReservations, AReservationOfAGroupWithNoPodHereYetStillHoldsItsSl
 }
 
 TEST_F(MirroredReservations, InMemoryAReservationOfAGroupWhosePodsAreGoneIsDropped) {
-  auto pod = parse_pod(pod_json(job_worker("gone", 0, "tpu-v6e-slice", "4x4", 4)));
+  auto pod = value_or_throw(parse_pod(pod_json(job_worker("gone", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(pod);
   ASSERT_EQ(filter_reserving(state, pod, nodes(), std::chrono::steady_clock::now()).reserved_slice, "a");
   state.remove_pod(pod.key());
-  auto other = parse_pod(pod_json(job_worker("next", 0, "tpu-v6e-slice", "4x4", 4)));
+  auto other = value_or_throw(parse_pod(pod_json(job_worker("next", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(other);
   EXPECT_EQ(passed(other), (std::vector<std::string>{"a-0", "b-0"}));
   EXPECT_TRUE(state.reservations().empty());

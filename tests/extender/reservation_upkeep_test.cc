@@ -21,7 +21,9 @@ using ::testing::Contains;
 using ::testing::Field;
 
 struct NoBinder : PodBinder {
-  void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
+  Result<void> bind(const std::string&, const std::string&, const std::string&, const std::string&,
+                    const StringMap&) override {
+    return {};
   }
 };
 

@@ -11,6 +11,7 @@
 #include "extender/service/shared_reservations.h"
 #include "tests/extender/cluster_fixture.h"
 #include "tests/fakes/fake_apiserver.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
@@ -19,6 +20,7 @@ using nlohmann::json;
 using testing::job_worker;
 using testing::node_json;
 using testing::pod_json;
+using tpustack::testing::Succeeds;
 using Kind = ClaimOutcome::Kind;
 
 const fakes::GroupResource kFakeConfigMaps{"", "configmaps"};
@@ -43,15 +45,16 @@ class SharedReservationsTest : public ::testing::Test {
 TEST_F(SharedReservationsTest, AClaimIsWrittenToTheConfigMapBeforeItIsGranted) {
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
-  EXPECT_TRUE(ledger.read().entries().empty()) << "no ConfigMap yet: nothing reserved";
-  auto claim = ledger.claim("ml/job:a", "slice-1");
+  EXPECT_TRUE(value_or_throw(ledger.read()).entries().empty()) << "no ConfigMap yet: nothing reserved";
+  auto claim = value_or_throw(ledger.claim("ml/job:a", "slice-1"));
   EXPECT_EQ(claim.outcome.kind, Kind::kGranted);
   EXPECT_EQ(stored()["ml/job:a"]["slice"], "slice-1");
   EXPECT_FALSE(stored()["ml/job:a"]["since"].get<std::string>().empty());
   EXPECT_EQ(claim.ledger.version(),
             api_.store().get(kFakeConfigMaps, "tpu-system", kReservationsConfigMap)["metadata"]["resourceVersion"]);
-  EXPECT_EQ(ledger.claim("ml/job:b", "slice-2").outcome.kind, Kind::kGranted);  // PUT onto the existing one
-  EXPECT_EQ(ledger.claim("ml/job:b", "slice-1").outcome.kind, Kind::kGroupHoldsAnother);
+  // PUT onto the existing one.
+  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
+  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-1")).outcome.kind, Kind::kGroupHoldsAnother);
   EXPECT_EQ(stored().size(), 2u);
   EXPECT_EQ(api_.request_count("POST", "/api/v1/namespaces/tpu-system/configmaps"), 1u);
   EXPECT_EQ(api_.request_count("PUT", "/api/v1/namespaces/tpu-system/configmaps/tpu-extender-reservations"), 1u);
@@ -66,7 +69,9 @@ TEST_F(SharedReservationsTest, GroupsRacingForOneSliceOnTwoReplicasExactlyOneGet
   for (int i = 0; i < 8; ++i) {
     racers.emplace_back([&, i] {
       auto& ledger = i % 2 == 0 ? replica_1 : replica_2;
-      if (ledger.claim("ml/job:g" + std::to_string(i), "the-slice").outcome.granted()) ++granted;
+      auto claim = ledger.claim("ml/job:g" + std::to_string(i), "the-slice");
+      ASSERT_TRUE(claim) << claim.error().message;
+      if (claim->outcome.granted()) ++granted;
     });
   }
   racers.clear();
@@ -84,8 +89,9 @@ TEST_F(SharedReservationsTest, OneGroupRacingForManySlicesOnTwoReplicasGetsExact
     racers.emplace_back([&, i] {
       auto& ledger = i % 2 == 0 ? replica_1 : replica_2;
       auto claim = ledger.claim("ml/job:g", "slice-" + std::to_string(i));
-      if (claim.outcome.kind == Kind::kGranted) ++granted_anew;
-      held[i] = claim.ledger.find("ml/job:g")->slice;
+      ASSERT_TRUE(claim) << claim.error().message;
+      if (claim->outcome.kind == Kind::kGranted) ++granted_anew;
+      held[i] = claim->ledger.find("ml/job:g")->slice;
     });
   }
   racers.clear();
@@ -97,20 +103,21 @@ TEST_F(SharedReservationsTest, OneGroupRacingForManySlicesOnTwoReplicasGetsExact
 TEST_F(SharedReservationsTest, AConflictIsDecidedAgainOnWhatTheOtherReplicaWrote) {
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
-  ledger.claim("ml/job:a", "slice-1");
+  ASSERT_THAT(ledger.claim("ml/job:a", "slice-1"), Succeeds());
   // Another replica wrote between our read and our write: the API server answers 409 Conflict once.
   api_.inject({"PUT", "/api/v1/namespaces/tpu-system/configmaps/", 409,
                fakes::status_object(409, "Conflict", "the object has been modified").dump(), "application/json",
                std::chrono::milliseconds(0), 1});
-  EXPECT_EQ(ledger.claim("ml/job:b", "slice-2").outcome.kind, Kind::kGranted);
+  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
   EXPECT_EQ(stored().size(), 2u);
 }
 
 TEST_F(SharedReservationsTest, ReleasingKeepsWhatChangedSinceTheDecision) {
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
-  const LedgerEntry decided_on = *ledger.claim("ml/job:a", "slice-1").ledger.find("ml/job:a");
-  auto after = ledger.modify([&](ReservationLedger& copy) { return copy.release("ml/job:a", decided_on); });
+  const LedgerEntry decided_on = *value_or_throw(ledger.claim("ml/job:a", "slice-1")).ledger.find("ml/job:a");
+  auto after =
+      value_or_throw(ledger.modify([&](ReservationLedger& copy) { return copy.release("ml/job:a", decided_on); }));
   EXPECT_TRUE(after.entries().empty());
   EXPECT_TRUE(stored().empty());
 }
@@ -119,15 +126,16 @@ TEST_F(SharedReservationsTest, AnUnreachableApiServerIsAnErrorNotAnEmptyLedger) 
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
   api_.stop();
-  EXPECT_THROW(ledger.read(), kube::KubeError);
-  EXPECT_THROW(ledger.claim("ml/job:a", "slice-1"), kube::KubeError);
+  EXPECT_FALSE(ledger.read().ok());
+  EXPECT_FALSE(ledger.claim("ml/job:a", "slice-1").ok());
 }
 
 struct RecordingBinder : PodBinder {
-  void bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
-            const StringMap&) override {
+  Result<void> bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
+                    const StringMap&) override {
     std::lock_guard lock(mu);
     binds.push_back(ns + "/" + pod + "@" + node);
+    return {};
   }
   std::mutex mu;
   std::vector<std::string> binds;

@@ -23,9 +23,10 @@ using testing::PodFields;
 using testing::single_pod;
 
 struct RecordingBinder : PodBinder {
-  void bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
-            const StringMap&) override {
+  Result<void> bind(const std::string& ns, const std::string& pod, const std::string&, const std::string& node,
+                    const StringMap&) override {
     binds.push_back(ns + "/" + pod + "@" + node);
+    return {};
   }
   std::vector<std::string> binds;
 };

@@ -221,8 +221,8 @@ TEST_F(WebhookSecretTest, TheFirstReplicaCreatesTheSecretAndTheSecondReusesIt) {
   kube::KubeClient second_client(cluster());
   WebhookCaSecret first(first_client, "tpu-system");
   WebhookCaSecret second(second_client, "tpu-system");
-  auto made = first.ensure();
-  auto reused = second.ensure();
+  auto made = value_or_throw(first.ensure());
+  auto reused = value_or_throw(second.ensure());
   EXPECT_EQ(reused.authority.certificate_pem, made.authority.certificate_pem);
   EXPECT_EQ(reused.serving.certificate_pem, made.serving.certificate_pem);
   EXPECT_EQ(api_.request_count("POST", "/api/v1/namespaces/tpu-system/secrets"), 1u);
@@ -240,7 +240,9 @@ TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates)
     for (auto& result : results) {
       replicas.emplace_back([&] {
         kube::KubeClient client(cluster());
-        result = WebhookCaSecret(client, "tpu-system").ensure();
+        auto ensured = WebhookCaSecret(client, "tpu-system").ensure();
+        ASSERT_TRUE(ensured) << ensured.error().message;
+        result = std::move(*ensured);
       });
     }
     for (auto& replica : replicas) replica.join();
@@ -252,12 +254,12 @@ TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates)
 
 TEST_F(WebhookSecretTest, ARenewalKeepsTheCaAndIsWrittenOnce) {
   kube::KubeClient client(cluster());
-  auto made = WebhookCaSecret(client, "tpu-system").ensure();
+  auto made = value_or_throw(WebhookCaSecret(client, "tpu-system").ensure());
   const auto later = [] { return Clock::now() + std::chrono::days(340); };
-  auto renewed = WebhookCaSecret(client, "tpu-system", later).ensure();
+  auto renewed = value_or_throw(WebhookCaSecret(client, "tpu-system", later).ensure());
   EXPECT_EQ(renewed.authority.certificate_pem, made.authority.certificate_pem);
   EXPECT_NE(renewed.serving.certificate_pem, made.serving.certificate_pem);
-  EXPECT_EQ(WebhookCaSecret(client, "tpu-system", later).ensure().serving.certificate_pem,
+  EXPECT_EQ(value_or_throw(WebhookCaSecret(client, "tpu-system", later).ensure()).serving.certificate_pem,
             renewed.serving.certificate_pem);
   EXPECT_EQ(api_.request_count("PUT", "/api/v1/namespaces/tpu-system/secrets/tpu-extender-webhook-ca"), 1u);
 }
@@ -265,13 +267,13 @@ TEST_F(WebhookSecretTest, ARenewalKeepsTheCaAndIsWrittenOnce) {
 TEST_F(WebhookSecretTest, TheCaBundleIsPublishedOnceTheConfigurationExists) {
   kube::KubeClient client(cluster());
   WebhookCaSecret secret(client, "tpu-system");
-  auto certificates = secret.ensure();
-  EXPECT_FALSE(secret.publish_ca_bundle(certificates.authority.certificate_pem));
+  auto certificates = value_or_throw(secret.ensure());
+  EXPECT_FALSE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   add_configuration();
-  EXPECT_TRUE(secret.publish_ca_bundle(certificates.authority.certificate_pem));
+  EXPECT_TRUE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   EXPECT_EQ(stored_ca_bundle(), certificates.authority.certificate_pem);
   api_.clear_requests();
-  EXPECT_TRUE(secret.publish_ca_bundle(certificates.authority.certificate_pem));
+  EXPECT_TRUE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   EXPECT_EQ(api_.request_count("PATCH", "/apis/admissionregistration.k8s.io"), 0u) << "already set: no write";
 }
 

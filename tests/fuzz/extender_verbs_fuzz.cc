@@ -86,7 +86,9 @@ struct Cluster {
 };
 
 struct DiscardingBinder : PodBinder {
-  void bind(const std::string&, const std::string&, const std::string&, const std::string&, const StringMap&) override {
+  Result<void> bind(const std::string&, const std::string&, const std::string&, const std::string&,
+                    const StringMap&) override {
+    return {};
   }
 };
 

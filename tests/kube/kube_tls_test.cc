@@ -237,15 +237,12 @@ class KubeTlsTest : public ::testing::Test {
   }
 
   // The client's error for a GET of the pod, or a failed expectation when it succeeds.
-  KubeError get_error(const ClusterConfig& config) {
+  Error get_error(const ClusterConfig& config) {
     KubeClient client(config, {.request_timeout = std::chrono::seconds(10)});
-    try {
-      client.get(resources::kPods, "default", "p");
-    } catch (const KubeError& e) {
-      return e;
-    }
+    auto pod = client.get(resources::kPods, "default", "p");
+    if (!pod.ok()) return pod.error();
     ADD_FAILURE() << "the GET succeeded";
-    return KubeError(-1, "", "");
+    return api_error(-1, "", "");
   }
 
   Credential ca_ = issue("test-ca", nullptr, "");
@@ -260,7 +257,7 @@ TEST_F(KubeTlsTest, FilePathsVerifyTheServerAndPresentTheClientCertificate) {
   ClusterConfig config =
       load("    certificate-authority: ca.crt\n", "    client-certificate: client.crt\n    client-key: client.key\n");
   KubeClient client(config);
-  json pod = client.get(resources::kPods, "default", "p");
+  json pod = value_or_throw(client.get(resources::kPods, "default", "p"));
   EXPECT_EQ(pod["metadata"]["name"], "p");
   SeenRequest seen = server_->last_request();
   EXPECT_EQ(seen.client_common_name, "tester");
@@ -273,7 +270,7 @@ TEST_F(KubeTlsTest, Base64DataFormsAndBearerToken) {
            "    client-certificate-data: " + base64_encode(client_.cert_pem()) +
                "\n    client-key-data: " + base64_encode(client_.key_pem()) + "\n    token: s3cret\n");
   KubeClient client(config);
-  EXPECT_EQ(client.get(resources::kPods, "default", "p")["kind"], "Pod");
+  EXPECT_EQ(value_or_throw(client.get(resources::kPods, "default", "p"))["kind"], "Pod");
   SeenRequest seen = server_->last_request();
   EXPECT_EQ(seen.request_line.substr(0, 42), "GET /api/v1/namespaces/default/pods/p HTTP");
   EXPECT_EQ(seen.client_common_name, "tester");
@@ -283,17 +280,17 @@ TEST_F(KubeTlsTest, Base64DataFormsAndBearerToken) {
 TEST_F(KubeTlsTest, ServerFromAnotherCaIsRefused) {
   Credential other_ca = issue("other-ca", nullptr, "");
   write("other-ca.crt", other_ca.cert_pem());
-  KubeError error = get_error(load("    certificate-authority: other-ca.crt\n",
-                                   "    client-certificate: client.crt\n    client-key: client.key\n"));
-  EXPECT_EQ(error.code(), 0);
-  EXPECT_NE(error.message().find("GET /api/v1/namespaces/default/pods/p"), std::string::npos) << error.message();
+  Error error = get_error(load("    certificate-authority: other-ca.crt\n",
+                               "    client-certificate: client.crt\n    client-key: client.key\n"));
+  EXPECT_EQ(peer_status(error), 0);
+  EXPECT_NE(error.message.find("GET /api/v1/namespaces/default/pods/p"), std::string::npos) << error.message;
   // cpprestsdk's wording: the handshake is named, the verification detail is not.
-  EXPECT_NE(error.message().find("SSL handshake"), std::string::npos) << error.message();
+  EXPECT_NE(error.message.find("SSL handshake"), std::string::npos) << error.message;
 }
 
 TEST_F(KubeTlsTest, ServerRefusesAClientWithoutACertificate) {
-  KubeError error = get_error(load("    certificate-authority: ca.crt\n", "    token: s3cret\n"));
-  EXPECT_EQ(error.code(), 0) << error.message();
+  Error error = get_error(load("    certificate-authority: ca.crt\n", "    token: s3cret\n"));
+  EXPECT_EQ(peer_status(error), 0) << error.message;
   EXPECT_EQ(server_->last_request().request_line, "");
 }
 

@@ -24,7 +24,8 @@ TEST(LeaseElector, OneReplicaLeadsAndReleasesToTheOther) {
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
   EXPECT_TRUE(a.try_acquire_or_renew().leading());
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
-  auto stored = cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner");
+  auto stored =
+      value_or_throw(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
   EXPECT_EQ(stored["spec"]["holderIdentity"], "a");
   EXPECT_EQ(stored["spec"]["leaseDurationSeconds"], 15);
   a.release();
@@ -60,7 +61,8 @@ TEST(LeaseElector, TakesOverALeaseThatStopsBeingRenewed) {
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
   std::this_thread::sleep_for(1100ms);  // a is gone and renews no more
   EXPECT_TRUE(b.try_acquire_or_renew().leading());
-  auto stored = cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner");
+  auto stored =
+      value_or_throw(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
   EXPECT_EQ(stored["spec"]["holderIdentity"], "b");
   EXPECT_EQ(stored["spec"]["leaseTransitions"], 1);
 }

@@ -11,6 +11,7 @@
 #include "extender/provisioner/simulated_provider.h"
 #include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::provisioning {
 namespace {
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::PodBuilder;
+using tpustack::testing::Succeeds;
 
 PodBuilder slice_worker(int slice, int index) {
   PodBuilder builder;
@@ -36,7 +38,7 @@ class MultisliceScenario : public ::testing::Test {
   // Nodes in the API server, by the pool they belong to.
   std::map<std::string, int> nodes_per_pool() {
     std::map<std::string, int> pools;
-    for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
+    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
       ++pools[node_facts(node).label(kNodePoolLabel)];
     }
     return pools;
@@ -45,11 +47,11 @@ class MultisliceScenario : public ::testing::Test {
   // The extender's model of what the API server holds now.
   extender::ClusterState extender_view() {
     extender::ClusterState state;
-    for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
-      state.upsert_node(extender::parse_node(node));
+    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
+      state.upsert_node(value_or_throw(extender::parse_node(node)));
     }
-    for (const json& pod : client().list_all(kube::resources::kPods, "").items) {
-      state.upsert_pod(extender::parse_pod(pod));
+    for (const json& pod : value_or_throw(client().list_all(kube::resources::kPods, "")).items) {
+      state.upsert_pod(value_or_throw(extender::parse_pod(pod)));
     }
     return state;
   }
@@ -64,13 +66,15 @@ TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTh
   settings.resync = 50ms;
   settings.plan.deletion_grace = 200ms;
   ProvisioningController controller(client(), provider, settings, registry);
-  client().create(kube::resources::kJobSets, "default",
-                  {{"apiVersion", "jobset.x-k8s.io/v1alpha2"},
-                   {"kind", "JobSet"},
-                   {"metadata", {{"name", "train"}, {"namespace", "default"}}},
-                   {"spec", json::object()}});
+  ASSERT_THAT(client().create(kube::resources::kJobSets, "default",
+                              {{"apiVersion", "jobset.x-k8s.io/v1alpha2"},
+                               {"kind", "JobSet"},
+                               {"metadata", {{"name", "train"}, {"namespace", "default"}}},
+                               {"spec", json::object()}}),
+              Succeeds());
   for (int slice : {0, 1}) {
-    for (int i = 0; i < 4; ++i) client().create(kube::resources::kPods, "default", slice_worker(slice, i).build());
+    for (int i = 0; i < 4; ++i)
+      ASSERT_THAT(client().create(kube::resources::kPods, "default", slice_worker(slice, i).build()), Succeeds());
   }
   controller.start();
 
@@ -94,13 +98,14 @@ TEST_F(MultisliceScenario, BothPoolsAppearTogetherBothSlicesPlaceAndBothGoWhenTh
       auto filtered = extender::filter_reserving(state, *pod, nodes, std::chrono::steady_clock::now());
       ASSERT_EQ(filtered.outcome.passed.size(), 1u) << pod->name;
       EXPECT_EQ(filtered.outcome.passed.front(), "gke-" + pool + "-" + std::to_string(i));
-      client().bind_pod("default", pod->name, std::string(filtered.outcome.passed.front()));
+      ASSERT_THAT(client().bind_pod("default", pod->name, std::string(filtered.outcome.passed.front())), Succeeds());
     }
   }
 
-  client().patch(kube::resources::kJobSets, "default", "train",
-                 {{"status", {{"conditions", {{{"type", "Completed"}, {"status", "True"}}}}}}}, kube::PatchType::kMerge,
-                 "status");
+  ASSERT_THAT(client().patch(kube::resources::kJobSets, "default", "train",
+                             {{"status", {{"conditions", {{{"type", "Completed"}, {"status", "True"}}}}}}},
+                             kube::PatchType::kMerge, "status"),
+              Succeeds());
   // Both deletes at once as well.
   ASSERT_TRUE(testing::eventually([&] { return controller.operations_in_flight() == 2; }, 10s));
   EXPECT_TRUE(testing::eventually([&] { return nodes_per_pool().empty(); }));

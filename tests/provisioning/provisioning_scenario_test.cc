@@ -8,6 +8,7 @@
 #include "tests/fakes/gke/fake_gke_server.h"
 #include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::provisioning {
 namespace {
@@ -16,6 +17,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::eventually;
 using testing::PodBuilder;
+using tpustack::testing::Succeeds;
 
 ControllerSettings fast_settings() {
   ControllerSettings settings;
@@ -34,12 +36,14 @@ class ProvisioningScenario : public ::testing::Test {
   // A JobSet with one replicated job of `hosts` workers; only the leader exists yet, Unschedulable,
   // as JobSet holds followers back until the leader is placed.
   void submit_jobset(const std::string& name, const std::string& topology = "4x4", int chips = 4) {
-    client().create(kube::resources::kJobSets, "default",
-                    {{"apiVersion", "jobset.x-k8s.io/v1alpha2"},
-                     {"kind", "JobSet"},
-                     {"metadata", {{"name", name}, {"namespace", "default"}}},
-                     {"spec", json::object()}});
-    client().create(kube::resources::kPods, "default", worker(name, 0, topology, chips).build());
+    ASSERT_THAT(client().create(kube::resources::kJobSets, "default",
+                                {{"apiVersion", "jobset.x-k8s.io/v1alpha2"},
+                                 {"kind", "JobSet"},
+                                 {"metadata", {{"name", name}, {"namespace", "default"}}},
+                                 {"spec", json::object()}}),
+                Succeeds());
+    ASSERT_THAT(client().create(kube::resources::kPods, "default", worker(name, 0, topology, chips).build()),
+                Succeeds());
   }
 
   PodBuilder worker(const std::string& jobset, int index, const std::string& topology = "4x4", int chips = 4) {
@@ -69,10 +73,11 @@ class ProvisioningScenario : public ::testing::Test {
   }
 
   void run_on(const std::string& pod, const std::string& node) {
-    client().bind_pod("default", pod, node);
-    client().patch(kube::resources::kPods, "default", pod,
-                   {{"status", {{"phase", "Running"}, {"conditions", json::array()}}}}, kube::PatchType::kMerge,
-                   "status");
+    ASSERT_THAT(client().bind_pod("default", pod, node), Succeeds());
+    ASSERT_THAT(client().patch(kube::resources::kPods, "default", pod,
+                               {{"status", {{"phase", "Running"}, {"conditions", json::array()}}}},
+                               kube::PatchType::kMerge, "status"),
+                Succeeds());
   }
 
   int count_events(const std::string& reason) {
@@ -81,14 +86,15 @@ class ProvisioningScenario : public ::testing::Test {
   }
 
   void set_jobset_condition(const std::string& name, const std::string& type) {
-    client().patch(kube::resources::kJobSets, "default", name,
-                   {{"status", {{"conditions", {{{"type", type}, {"status", "True"}}}}}}}, kube::PatchType::kMerge,
-                   "status");
+    ASSERT_THAT(client().patch(kube::resources::kJobSets, "default", name,
+                               {{"status", {{"conditions", {{{"type", type}, {"status", "True"}}}}}}},
+                               kube::PatchType::kMerge, "status"),
+                Succeeds());
   }
 
   std::vector<NodeFacts> nodes_of(const std::string& pool) {
     std::vector<NodeFacts> out;
-    for (const json& node : client().list_all(kube::resources::kNodes, "").items) {
+    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
       NodeFacts facts = node_facts(node);
       if (facts.label(kNodePoolLabel) == pool) out.push_back(facts);
     }
@@ -97,7 +103,7 @@ class ProvisioningScenario : public ::testing::Test {
 
   std::vector<std::string> event_reasons() {
     std::vector<std::string> reasons;
-    for (const json& event : client().list_all(kube::resources::kEvents, "").items) {
+    for (const json& event : value_or_throw(client().list_all(kube::resources::kEvents, "")).items) {
       reasons.push_back(event.value("reason", ""));
     }
     return reasons;
@@ -147,15 +153,18 @@ TEST_F(ProvisioningScenario, SimulatedPoolAppearsServesItsGroupAndGoesAfterTheGr
   EXPECT_TRUE(has_event("NodePoolCreationStarted"));
 
   // The extender's part, played here: worker i on host i; followers are created once the leader is placed.
-  client().bind_pod("default", "train-workers-0-0", "gke-" + pool + "-0");
+  ASSERT_THAT(client().bind_pod("default", "train-workers-0-0", "gke-" + pool + "-0"), Succeeds());
   for (int i = 1; i < 4; ++i) {
-    client().create(kube::resources::kPods, "default", worker("train", i).build());
-    client().bind_pod("default", "train-workers-0-" + std::to_string(i), "gke-" + pool + "-" + std::to_string(i));
+    ASSERT_THAT(client().create(kube::resources::kPods, "default", worker("train", i).build()), Succeeds());
+    ASSERT_THAT(
+        client().bind_pod("default", "train-workers-0-" + std::to_string(i), "gke-" + pool + "-" + std::to_string(i)),
+        Succeeds());
   }
   for (int i = 0; i < 4; ++i) {
-    client().patch(kube::resources::kPods, "default", "train-workers-0-" + std::to_string(i),
-                   {{"status", {{"phase", "Running"}, {"conditions", json::array()}}}}, kube::PatchType::kMerge,
-                   "status");
+    ASSERT_THAT(client().patch(kube::resources::kPods, "default", "train-workers-0-" + std::to_string(i),
+                               {{"status", {{"phase", "Running"}, {"conditions", json::array()}}}},
+                               kube::PatchType::kMerge, "status"),
+                Succeeds());
   }
   std::this_thread::sleep_for(200ms);  // a few rounds with a running group: the pool stays
   EXPECT_EQ(nodes_of(pool).size(), 4u);
@@ -192,8 +201,8 @@ TEST_F(ProvisioningScenario, ARestartingJobSetKeepsItsPoolAndADeletedOneLosesIt)
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 4; }));
 
   // Deleted and submitted again within the grace period (a restart from outside): same pool.
-  client().remove(kube::resources::kJobSets, "default", "train");
-  client().remove(kube::resources::kPods, "default", "train-workers-0-0");
+  ASSERT_THAT(client().remove(kube::resources::kJobSets, "default", "train"), Succeeds());
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "train-workers-0-0"), Succeeds());
   std::this_thread::sleep_for(200ms);
   submit_jobset("train");
   std::this_thread::sleep_for(1500ms);
@@ -201,7 +210,7 @@ TEST_F(ProvisioningScenario, ARestartingJobSetKeepsItsPoolAndADeletedOneLosesIt)
   EXPECT_FALSE(has_event("NodePoolDeletionStarted"));
 
   // Gone for good while its leader pod lingers: the pool goes and is not created again.
-  client().remove(kube::resources::kJobSets, "default", "train");
+  ASSERT_THAT(client().remove(kube::resources::kJobSets, "default", "train"), Succeeds());
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).empty(); }));
   std::this_thread::sleep_for(300ms);
   EXPECT_TRUE(nodes_of(pool).empty());
@@ -247,14 +256,14 @@ TEST_F(ProvisioningScenario, SimulatedRestartMidCreateLeavesOneSetOfNodes) {
   const std::string pool = pool_for("train");
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 4; }));
   std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(client().list_all(kube::resources::kNodes, "").items.size(), 4u);
+  EXPECT_EQ(value_or_throw(client().list_all(kube::resources::kNodes, "")).items.size(), 4u);
 }
 
 TEST_F(ProvisioningScenario, SimulatedPoolLeftWithSomeNodesByAKilledProcessIsReplacedWhole) {
   submit_jobset("train");
   auto nodes = simulated_nodes(build_pool_spec(pod_facts(worker("train", 0).build()), {}).value());
   nodes.pop_back();  // killed while writing the last node
-  for (const json& node : nodes) client().create(kube::resources::kNodes, "", node);
+  for (const json& node : nodes) ASSERT_THAT(client().create(kube::resources::kNodes, "", node), Succeeds());
 
   SimulatedProvider provider(client(), 10ms);
   ProvisioningController controller(client(), provider, fast_settings(), registry);
@@ -390,7 +399,8 @@ TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWith
   auto settings = fast_settings();
   settings.plan.deletion_grace = 1s;
   ProvisioningController controller(client(), provider, settings, registry);
-  for (int i = 0; i < 3; ++i) client().create(kube::resources::kPods, "default", replica("web", i).build());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_THAT(client().create(kube::resources::kPods, "default", replica("web", i).build()), Succeeds());
   controller.start();
 
   const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).value().name;
@@ -409,8 +419,8 @@ TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWith
 
   // Scaled to 1: the StatefulSet controller deletes the two highest replicas.
   const auto scaled = std::chrono::steady_clock::now();
-  client().remove(kube::resources::kPods, "default", "web-2");
-  client().remove(kube::resources::kPods, "default", "web-1");
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-2"), Succeeds());
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-1"), Succeeds());
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
   EXPECT_GE(std::chrono::steady_clock::now() - scaled, settings.plan.deletion_grace);
   EXPECT_EQ(nodes_of(pool)[0].name, "gke-" + pool + "-0");  // where web-0 runs
@@ -419,7 +429,7 @@ TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWith
       [&] { return registry.render().find("tpustack_provisioner_pools_resized_total 1") != std::string::npos; }));
 
   // Deleted: the pool goes too.
-  client().remove(kube::resources::kPods, "default", "web-0");
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-0"), Succeeds());
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).empty(); }));
   EXPECT_TRUE(eventually([&] { return has_event("NodePoolDeletionSucceeded"); }));
 }
@@ -427,12 +437,13 @@ TEST_F(ProvisioningScenario, AStatefulSetGetsOnePoolOfItsReplicasThatShrinksWith
 TEST_F(ProvisioningScenario, ABareEightChipV6ePodGetsOneEightChipNode) {
   SimulatedProvider provider(client(), 10ms);
   ProvisioningController controller(client(), provider, fast_settings(), registry);
-  client().create(kube::resources::kPods, "default", replica("", 0, "tpu-v6e-slice", "2x4", 8).build());
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", replica("", 0, "tpu-v6e-slice", "2x4", 8).build()),
+              Succeeds());
   controller.start();
   const std::string pool =
       build_pool_spec(pod_facts(replica("", 0, "tpu-v6e-slice", "2x4", 8).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
-  const json node = client().get(kube::resources::kNodes, "", "gke-" + pool + "-0");
+  const json node = value_or_throw(client().get(kube::resources::kNodes, "", "gke-" + pool + "-0"));
   EXPECT_EQ(node["metadata"]["labels"]["node.kubernetes.io/instance-type"], "ct6e-standard-8t");
   EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "8");
   std::this_thread::sleep_for(200ms);
@@ -445,7 +456,7 @@ TEST_F(ProvisioningScenario, AGkePoolOfAWorkloadIsGrownAndShrunkWithSetSize) {
   const auto provider_started = GkeProvider::start(gke_settings()).value();
   GkeProvider& provider = *provider_started;
   ProvisioningController controller(client(), provider, fast_settings(), registry);
-  client().create(kube::resources::kPods, "default", replica("web", 0).build());
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", replica("web", 0).build()), Succeeds());
   controller.start();
   const std::string pool = build_pool_spec(pod_facts(replica("web", 0).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return pool_status(pool) == "RUNNING"; }));
@@ -453,17 +464,17 @@ TEST_F(ProvisioningScenario, AGkePoolOfAWorkloadIsGrownAndShrunkWithSetSize) {
   EXPECT_EQ(gke.pools()[pool]["config"]["machineType"], "ct5lp-hightpu-4t");
 
   // Two more replicas pend: the pool grows to 3 (no nodes register here, so they keep waiting).
-  client().create(kube::resources::kPods, "default", replica("web", 1).build());
-  client().create(kube::resources::kPods, "default", replica("web", 2).build());
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", replica("web", 1).build()), Succeeds());
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", replica("web", 2).build()), Succeeds());
   ASSERT_TRUE(eventually([&] { return gke.pool_sizes()[pool] == 3; }));
   const int set_sizes = gke.count("POST", ":setSize");
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(gke.count("POST", ":setSize"), set_sizes);  // not asked again on every round while nodes come
 
-  client().remove(kube::resources::kPods, "default", "web-2");
-  client().remove(kube::resources::kPods, "default", "web-1");
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-2"), Succeeds());
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-1"), Succeeds());
   ASSERT_TRUE(eventually([&] { return gke.pool_sizes()[pool] == 1; }));
-  client().remove(kube::resources::kPods, "default", "web-0");
+  ASSERT_THAT(client().remove(kube::resources::kPods, "default", "web-0"), Succeeds());
   ASSERT_TRUE(eventually([&] { return gke.pools().empty(); }));
   EXPECT_EQ(gke.creates_accepted(), 1);
 }

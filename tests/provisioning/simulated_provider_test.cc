@@ -5,6 +5,7 @@
 
 #include "tests/provisioning/fake_cluster.h"
 #include "tests/provisioning/pod_builder.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::provisioning {
 namespace {
@@ -12,6 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::PodBuilder;
+using tpustack::testing::Succeeds;
 
 PoolSpec spec_4x4() { return build_pool_spec(pod_facts(PodBuilder{}.build()), {}).value(); }
 
@@ -44,7 +46,7 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   SimulatedProvider provider(*cluster.client, 10ms);
   PoolSpec spec = spec_4x4();
   EXPECT_TRUE(provider.create(spec, {}));
-  auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  auto nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 4u);
   EXPECT_EQ(node_facts(nodes[0]).ready, true);
 
@@ -57,10 +59,10 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   EXPECT_EQ(pools[0].label(kSpecHashLabel), spec.hash);
 
   EXPECT_TRUE(provider.create(spec, {}));  // again: the nodes exist, nothing changes
-  EXPECT_EQ(cluster.client->list_all(kube::resources::kNodes, "").items.size(), 4u);
+  EXPECT_EQ(value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items.size(), 4u);
 
   EXPECT_TRUE(provider.remove(spec.name, {}));
-  EXPECT_TRUE(cluster.client->list_all(kube::resources::kNodes, "").items.empty());
+  EXPECT_TRUE(value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items.empty());
   EXPECT_TRUE(provider.list()->empty());
 }
 
@@ -80,7 +82,7 @@ TEST(SimulatedProvider, APoolLeftHalfCreatedByAStoppedProcessIsListedInError) {
   PoolSpec spec = spec_4x4();
   auto nodes = simulated_nodes(spec);
   nodes.pop_back();  // the process that was creating them died after three of four
-  for (const json& node : nodes) cluster.client->create(kube::resources::kNodes, "", node);
+  for (const json& node : nodes) ASSERT_THAT(cluster.client->create(kube::resources::kNodes, "", node), Succeeds());
 
   SimulatedProvider restarted(*cluster.client, 10ms);
   auto pools = restarted.list().value();
@@ -107,7 +109,7 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
   EXPECT_TRUE(provider.create(spec, {}));
 
   EXPECT_TRUE(provider.resize(spec.name, 3, {}));
-  auto nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  auto nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 3u);
   for (const json& node : nodes) {
     NodeFacts facts = node_facts(node);
@@ -123,9 +125,9 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
   replica.unschedulable = false;
   replica.phase = "Running";
   replica.node_name = "gke-" + spec.name + "-2";
-  cluster.client->create(kube::resources::kPods, "default", replica.build());
+  ASSERT_THAT(cluster.client->create(kube::resources::kPods, "default", replica.build()), Succeeds());
   EXPECT_TRUE(provider.resize(spec.name, 1, {}));
-  nodes = cluster.client->list_all(kube::resources::kNodes, "").items;
+  nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0]["metadata"]["name"], "gke-" + spec.name + "-2");
 }

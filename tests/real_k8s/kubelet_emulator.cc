@@ -58,15 +58,16 @@ void KubeletEmulator::serve(const json& node) {
     ready_since_.try_emplace(name, Clock::now());
     return;
   }
-  try {
-    client_.patch(kube::resources::kNodes, "", name, kubelet_node_status(name, chips), kube::PatchType::kMerge,
-                  "status");
+  auto written = client_.patch(kube::resources::kNodes, "", name, kubelet_node_status(name, chips),
+                               kube::PatchType::kMerge, "status");
+  if (written) {
     std::lock_guard lock(mu_);
     ++made_ready_;
-  } catch (const kube::KubeError& e) {
-    // Deleted meanwhile: a kubelet whose VM is gone reports nothing either.
-    if (!e.not_found())
-      std::cerr << "kubelet emulator: cannot write the status of " << name << ": " << e.what() << "\n";
+    return;
+  }
+  // Deleted meanwhile: a kubelet whose VM is gone reports nothing either.
+  if (!kube::not_found(written.error())) {
+    std::cerr << "kubelet emulator: cannot write the status of " << name << ": " << written.error().message << "\n";
   }
 }
 

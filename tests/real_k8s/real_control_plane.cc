@@ -265,14 +265,14 @@ json RealControlPlane::create_tpu_node(const TpuNodeSpec& spec) {
   for (const auto& [key, value] : spec.labels) labels[key] = value;
   json taints = json::array();
   if (spec.tpu_taint) taints.push_back({{"key", "google.com/tpu"}, {"value", "present"}, {"effect", "NoSchedule"}});
-  client_->create(kube::resources::kNodes, "",
-                  {{"apiVersion", "v1"},
-                   {"kind", "Node"},
-                   {"metadata", {{"name", spec.name}, {"labels", labels}}},
-                   {"spec", {{"taints", taints}}}});
+  value_or_throw(client_->create(kube::resources::kNodes, "",
+                                 {{"apiVersion", "v1"},
+                                  {"kind", "Node"},
+                                  {"metadata", {{"name", spec.name}, {"labels", labels}}},
+                                  {"spec", {{"taints", taints}}}}));
   // Nothing else updates the status, so the node stays Ready.
-  return client_->patch(kube::resources::kNodes, "", spec.name, kubelet_node_status(spec.name, spec.chips),
-                        kube::PatchType::kMerge, "status");
+  return value_or_throw(client_->patch(kube::resources::kNodes, "", spec.name,
+                                       kubelet_node_status(spec.name, spec.chips), kube::PatchType::kMerge, "status"));
 }
 
 void RealControlPlane::install_jobset_crd() {
@@ -287,19 +287,18 @@ void RealControlPlane::install_jobset_crd() {
                      {"scope", "Namespaced"},
                      {"names", {{"plural", "jobsets"}, {"singular", "jobset"}, {"kind", "JobSet"}}},
                      {"versions", json::array({version})}};
-  client_->create(crds, "",
-                  {{"apiVersion", crds.api_version()},
-                   {"kind", "CustomResourceDefinition"},
-                   {"metadata", {{"name", "jobsets." + kube::resources::kJobSets.group}}},
-                   {"spec", spec}});
+  value_or_throw(client_->create(crds, "",
+                                 {{"apiVersion", crds.api_version()},
+                                  {"kind", "CustomResourceDefinition"},
+                                  {"metadata", {{"name", "jobsets." + kube::resources::kJobSets.group}}},
+                                  {"spec", spec}}));
   // Established comes first; the REST path is served a moment later.
   const auto until = std::chrono::steady_clock::now() + options_.start_timeout;
   while (true) {
-    try {
-      client_->list(kube::resources::kJobSets, "default");
-      return;
-    } catch (const kube::KubeError& e) {
-      if (!e.not_found() || std::chrono::steady_clock::now() > until) throw;
+    auto jobsets = client_->list(kube::resources::kJobSets, "default");
+    if (jobsets) return;
+    if (!kube::not_found(jobsets.error()) || std::chrono::steady_clock::now() > until) {
+      throw std::runtime_error(jobsets.error().message);
     }
     std::this_thread::sleep_for(100ms);
   }

@@ -8,6 +8,7 @@
 
 #include "common/kube/resource.h"
 #include "tests/real_k8s/real_k8s_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::testing {
 namespace {
@@ -28,7 +29,7 @@ class RealK8sProvisioningTest : public RealK8sTest {
   std::vector<json> provisioned_nodes() {
     kube::ListOptions options;
     options.label_selector = "tpustack.dev/managed-by=tpu-extender";
-    std::vector<json> nodes = client().list(kube::resources::kNodes, "", options).items;
+    std::vector<json> nodes = value_or_throw(client().list(kube::resources::kNodes, "", options)).items;
     std::sort(nodes.begin(), nodes.end(), [](const json& a, const json& b) {
       return a["metadata"]["name"].get<std::string>() < b["metadata"]["name"].get<std::string>();
     });
@@ -83,7 +84,8 @@ TEST_F(RealK8sProvisioningTest, ASingleHostPodWithNoFreeHostGetsAPoolAndBinds) {
   ASSERT_NO_FATAL_FAILURE(start_provisioning_cluster());
   const auto created = Clock::now();
   // A v5e 2x2 inference server: one ct5lp-hightpu-4t host, no group.
-  client().create(kube::resources::kPods, "default", tpu_pod("server", "tpu-v5-lite-podslice", "2x2", 4));
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", tpu_pod("server", "tpu-v5-lite-podslice", "2x2", 4)),
+              Succeeds());
   ASSERT_TRUE(wait_until([&] { return !pod("server")["spec"].value("nodeName", "").empty(); }, 60s))
       << pod("server").dump(2) << "\n"
       << logs();

@@ -5,6 +5,7 @@
 
 #include "common/kube/resource.h"
 #include "tests/real_k8s/real_k8s_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::testing {
 namespace {
@@ -22,7 +23,8 @@ TEST_F(RealK8sSmokeTest, SchedulerBindsATpuPodThroughTheExtender) {
   node.tpu_taint = true;
   cluster().create_tpu_node(node);
 
-  client().create(kube::resources::kPods, "default", tpu_pod("single", "tpu-v6e-slice", "2x2", 4));
+  ASSERT_THAT(client().create(kube::resources::kPods, "default", tpu_pod("single", "tpu-v6e-slice", "2x2", 4)),
+              Succeeds());
 
   ASSERT_TRUE(wait_until([&] { return !pod("single")["spec"].value("nodeName", "").empty(); }, 60s))
       << pod("single").dump(2);

@@ -19,6 +19,13 @@ MATCHER_P(FailsWith, message, "fails with an error message that " + ::testing::D
   return ::testing::Matches(message)(arg.error().message);
 }
 
+// Matches a Result that succeeded, and shows the Error of one that did not: ASSERT_THAT(call(), Succeeds())
+MATCHER(Succeeds, "succeeds") {
+  if (arg.ok()) return true;
+  *result_listener << "whose error is \"" << arg.error().message << "\"";
+  return false;
+}
+
 // The value of a call that must succeed; otherwise the test fails with the Error's message.
 template <typename T>
 T value_of(Result<T> result) {
