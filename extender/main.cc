@@ -203,16 +203,20 @@ int serve(const CLI::App& app, ServeFlags& flags) {
       or_fallback(resolver.resolve<bool>({"--debug-endpoints", "debugEndpoints"},
                                          cli::given(app, "--debug-endpoints", flags.debug_endpoints), false),
                   false);
-  verbs.max_request_bytes = config::parse_byte_size(setting(
-      "--max-request-bytes", flags.max_request_bytes, "maxRequestBytes", std::to_string(verbs.max_request_bytes)));
+  verbs.max_request_bytes =
+      or_fallback(config::parse_byte_size(setting("--max-request-bytes", flags.max_request_bytes, "maxRequestBytes",
+                                                  std::to_string(verbs.max_request_bytes))),
+                  verbs.max_request_bytes);
   verbs.max_in_flight =
       or_fallback(resolver.resolve<int>({"--max-in-flight", "maxInFlight"},
                                         cli::given(app, "--max-in-flight", flags.max_in_flight), verbs.max_in_flight),
                   verbs.max_in_flight);
   if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
-  options.group_timeout = config::parse_duration(
-      setting("--group-timeout", flags.group_timeout, "groupTimeout", config::format_duration(options.group_timeout)));
+  options.group_timeout =
+      or_fallback(config::parse_duration(setting("--group-timeout", flags.group_timeout, "groupTimeout",
+                                                 config::format_duration(options.group_timeout))),
+                  options.group_timeout);
   options.scheduler_names =
       or_fallback(resolver.resolve<std::vector<std::string>>({"--scheduler-name", "schedulerNames"},
                                                              cli::given(app, "--scheduler-name", flags.scheduler_names),

@@ -119,7 +119,7 @@ Result<std::optional<std::chrono::nanoseconds>> ConfigDocument::get_duration(std
   auto text = get_string(key);
   if (!text) return text.error();
   if (!*text) return std::optional<std::chrono::nanoseconds>();
-  auto parsed = try_parse_duration(**text);
+  auto parsed = parse_duration(**text);
   if (!parsed) return fail(*find(key).value(), key, parsed.error().message);
   return std::optional<std::chrono::nanoseconds>(*parsed);
 }

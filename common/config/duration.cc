@@ -30,7 +30,7 @@ Error fail(std::string_view text) {
 
 }  // namespace
 
-Result<std::chrono::nanoseconds> try_parse_duration(std::string_view text) {
+Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   if (text.empty()) return fail(text);
   if (text == "0") return std::chrono::nanoseconds(0);
   std::string_view rest = text;
@@ -58,12 +58,6 @@ Result<std::chrono::nanoseconds> try_parse_duration(std::string_view text) {
   }
   if (!std::isfinite(total) || total > 9.2e18) return fail(text);
   return std::chrono::nanoseconds(static_cast<long long>(std::llround(total)));
-}
-
-std::chrono::nanoseconds parse_duration(std::string_view text) {
-  auto parsed = try_parse_duration(text);
-  if (!parsed) throw std::invalid_argument(parsed.error().message);
-  return *parsed;
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {

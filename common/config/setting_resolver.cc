@@ -89,7 +89,7 @@ Result<bool> from_environment(const std::string& text, const std::string& origin
 }
 template <>
 Result<std::chrono::nanoseconds> from_environment(const std::string& text, const std::string& origin) {
-  auto parsed = try_parse_duration(text);
+  auto parsed = parse_duration(text);
   if (!parsed) return Error{origin + ": " + parsed.error().message};
   return parsed;
 }

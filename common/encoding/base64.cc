@@ -20,7 +20,7 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-std::string base64_decode(std::string_view text) {
+Result<std::string> base64_decode(std::string_view text) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -35,7 +35,7 @@ std::string base64_decode(std::string_view text) {
   for (char c : text) {
     if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
     int v = value(c);
-    if (v < 0) throw std::invalid_argument(std::string("invalid base64 character '") + c + "'");
+    if (v < 0) return Error{std::string("invalid base64 character '") + c + "'"};
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {

@@ -62,7 +62,8 @@ class ServerCore {
  public:
   ServerCore(HttpServerOptions options, HttpServer::Handler handler, HttpServer::Refusal refuse)
       : options_(std::move(options)),
-        address_(parse_listen_address(options_.listen)),
+        // A server that cannot listen is the program's failure to start: thrown, as a busy address is.
+        address_(value_or_throw(parse_listen_address(options_.listen))),
         handler_(std::move(handler)),
         refuse_(std::move(refuse)),
         tls_(initial_tls(options_)),

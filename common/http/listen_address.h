@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/result/result.h"
+
 namespace tpustack::http {
 
 struct ListenAddress {
@@ -9,7 +11,7 @@ struct ListenAddress {
   int port = 0;
 };
 
-// "0.0.0.0:2112", ":2112", "[::1]:8080". Throws std::invalid_argument naming the address.
-ListenAddress parse_listen_address(const std::string& host_port);
+// "0.0.0.0:2112", ":2112", "[::1]:8080"; an Error naming the address for anything else.
+Result<ListenAddress> parse_listen_address(const std::string& host_port);
 
 }  // namespace tpustack::http

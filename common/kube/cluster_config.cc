@@ -55,12 +55,9 @@ Result<std::string> pem(const YAML::Node& map, const std::string& key, const std
                         const std::string& source) {
   std::string data = scalar(map, (key + "-data").c_str());
   if (!data.empty()) {
-    // base64_decode throws for text that is not base64; converted here, where the key is known.
-    try {
-      return base64_decode(data);
-    } catch (const std::invalid_argument& e) {
-      return Error{source + ": " + key + "-data: " + e.what()};
-    }
+    auto decoded = base64_decode(data);
+    if (!decoded) return Error{source + ": " + key + "-data: " + decoded.error().message};
+    return decoded;
   }
   std::string file = scalar(map, key.c_str());
   if (file.empty()) return std::string();

@@ -16,7 +16,7 @@ bool inside(const std::string& path, const std::string& dir) {
 }
 
 Result<std::chrono::nanoseconds> positive_duration(const std::string& text, const std::string& what) {
-  auto parsed = config::try_parse_duration(text);
+  auto parsed = config::parse_duration(text);
   if (!parsed) return Error{what + ": " + parsed.error().message};
   const std::chrono::nanoseconds d = *parsed;
   if (d <= std::chrono::nanoseconds::zero()) return Error{what + " must be positive, got '" + text + "'"};

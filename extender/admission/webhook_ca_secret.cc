@@ -23,11 +23,8 @@ std::string data_field(const json& secret, const char* key) {
   if (data == secret.end() || !data->is_object()) return "";
   const auto value = data->find(key);
   if (value == data->end() || !value->is_string()) return "";
-  try {
-    return base64_decode(value->get<std::string>());
-  } catch (const std::invalid_argument&) {
-    return "";  // unreadable is the same as missing: the decision replaces it
-  }
+  auto decoded = base64_decode(value->get<std::string>());
+  return decoded ? *decoded : "";  // unreadable is the same as missing: the decision replaces it
 }
 
 WebhookCertificates certificates_in(const json& secret) {

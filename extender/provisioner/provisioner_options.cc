@@ -19,7 +19,7 @@ void add_duration(CLI::App& app, const std::string& flag, std::chrono::nanosecon
   app.add_option_function<std::string>(
          flag,
          [&target, flag](const std::string& text) {
-           auto parsed = config::try_parse_duration(text);
+           auto parsed = config::parse_duration(text);
            if (!parsed) throw CLI::ValidationError(flag, parsed.error().message);
            target = *parsed;
          },

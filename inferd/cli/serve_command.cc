@@ -185,13 +185,14 @@ int serve(const ServeOptions& o) {
   }
   batching::BatchLimits limits = o.limits;
   std::chrono::nanoseconds request_timeout, grace;
-  try {
-    limits.max_wait = tpustack::config::parse_duration(o.max_wait);
-    request_timeout = tpustack::config::parse_duration(o.request_timeout);
-    grace = tpustack::config::parse_duration(o.grace_period);
-  } catch (const std::invalid_argument& e) {
-    spdlog::error("{}", e.what());
-    return 1;
+  for (auto [text, duration] : {std::pair{&o.max_wait, &limits.max_wait},
+                                std::pair{&o.request_timeout, &request_timeout}, std::pair{&o.grace_period, &grace}}) {
+    auto parsed = tpustack::config::parse_duration(*text);
+    if (!parsed) {
+      spdlog::error("{}", parsed.error().message);
+      return 1;
+    }
+    *duration = *parsed;
   }
   std::unique_ptr<batch_jobs::JobStore> store;
   if (!o.data_dir.empty()) {

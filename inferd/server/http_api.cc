@@ -185,11 +185,9 @@ HttpReply HttpApi::route(const HttpCall& call, std::string& label) {
   if (state_.draining) return error_reply({503, "unhealthy", "the server is shutting down"}, shape);
   CallContext context{Clock::now() + default_timeout_, call.client_gone, found.method};
   if (auto header = call.headers.find("x-request-timeout"); header != call.headers.end()) {
-    try {
-      context.deadline = Clock::now() + tpustack::config::parse_duration(header->second);
-    } catch (const std::invalid_argument& e) {
-      return error_reply({400, "validation", std::string("x-request-timeout: ") + e.what()}, shape);
-    }
+    auto timeout = tpustack::config::parse_duration(header->second);
+    if (!timeout) return error_reply({400, "validation", "x-request-timeout: " + timeout.error().message}, shape);
+    context.deadline = Clock::now() + *timeout;
   }
   metrics_.request_count.labels({context.method}).inc();
   HttpReply reply;

@@ -50,7 +50,7 @@ TEST(AdmissionReview, TheAnswerEchoesTheUidAndCarriesThePatchAsBase64) {
   EXPECT_EQ(answer["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_EQ(answer["response"]["allowed"], true);
   EXPECT_EQ(answer["response"]["patchType"], "JSONPatch");
-  EXPECT_EQ(json::parse(base64_decode(answer["response"]["patch"].get<std::string>())), patch);
+  EXPECT_EQ(json::parse(value_or_throw(base64_decode(answer["response"]["patch"].get<std::string>()))), patch);
 
   auto unchanged = json::parse(admission_review_response(request, json::array()));
   EXPECT_EQ(unchanged["response"], json({{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"}, {"allowed", true}}));

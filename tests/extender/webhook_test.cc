@@ -145,7 +145,7 @@ TEST_F(WebhookFilesTest, MutatesOverTlsAndRefusesWhatIsNotAReview) {
   auto response = json::parse(reply.body)["response"];
   EXPECT_EQ(response["uid"], "u-1");
   EXPECT_EQ(response["allowed"], true);
-  auto patch = json::parse(base64_decode(response["patch"].get<std::string>()));
+  auto patch = json::parse(value_or_throw(base64_decode(response["patch"].get<std::string>())));
   auto pod = kJobSetPodReview["request"]["object"].patch(patch);
   EXPECT_EQ(pod["spec"]["schedulerName"], "tpu-scheduler");
   EXPECT_EQ(pod["spec"]["containers"][0]["env"][1]["value"],
@@ -210,7 +210,7 @@ class WebhookSecretTest : public ::testing::Test {
   }
   std::string stored_ca_bundle() {
     auto configuration = api_.store().get(kFakeConfigurations, "", "tpu-extender-webhook");
-    return base64_decode(configuration["webhooks"][0]["clientConfig"].value("caBundle", ""));
+    return value_or_throw(base64_decode(configuration["webhooks"][0]["clientConfig"].value("caBundle", "")));
   }
 
   fakes::FakeApiServer api_;
@@ -227,9 +227,9 @@ TEST_F(WebhookSecretTest, TheFirstReplicaCreatesTheSecretAndTheSecondReusesIt) {
   EXPECT_EQ(reused.serving.certificate_pem, made.serving.certificate_pem);
   EXPECT_EQ(api_.request_count("POST", "/api/v1/namespaces/tpu-system/secrets"), 1u);
   auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-  EXPECT_EQ(base64_decode(secret["data"]["ca.crt"].get<std::string>()), made.authority.certificate_pem);
-  EXPECT_EQ(base64_decode(secret["data"]["tls.crt"].get<std::string>()), made.serving.certificate_pem);
-  EXPECT_EQ(base64_decode(secret["data"]["tls.key"].get<std::string>()), made.serving.key_pem);
+  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["ca.crt"].get<std::string>())), made.authority.certificate_pem);
+  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.crt"].get<std::string>())), made.serving.certificate_pem);
+  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.key"].get<std::string>())), made.serving.key_pem);
 }
 
 TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates) {
@@ -248,7 +248,8 @@ TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates)
     for (auto& replica : replicas) replica.join();
     EXPECT_EQ(results[0].serving.certificate_pem, results[1].serving.certificate_pem);
     auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-    EXPECT_EQ(base64_decode(secret["data"]["tls.crt"].get<std::string>()), results[0].serving.certificate_pem);
+    EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.crt"].get<std::string>())),
+              results[0].serving.certificate_pem);
   }
 }
 
@@ -286,7 +287,7 @@ TEST_F(WebhookSecretTest, ASelfKeptWebhookServesTheSecretsCertificateForItsServi
   AdmissionWebhook webhook(options, client);
   ASSERT_TRUE(webhook.start());
   auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-  const auto ca = base64_decode(secret["data"]["ca.crt"].get<std::string>());
+  const auto ca = value_or_throw(base64_decode(secret["data"]["ca.crt"].get<std::string>()));
   EXPECT_EQ(stored_ca_bundle(), ca);
   // Verified as kube-apiserver verifies it: against the caBundle, for the Service's DNS name.
   auto reply =
