@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
 
   try {
     // Errors in the flags or config file are logged to stderr like everything else.
-    logging::setup_logging({}, "tpu-device-plugin");
+    (void)logging::setup_logging({}, "tpu-device-plugin");  // the defaults always parse
     const auto config = config_file.empty() ? Result<config::ConfigDocument>(config::ConfigDocument{})
                                             : config::ConfigDocument::load_file(config_file);
     if (!config) {
@@ -57,7 +57,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     const PluginSettings& settings = *resolved;
-    logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin");
+    if (auto logged = logging::setup_logging({settings.log_level, settings.log_json}, "tpu-device-plugin"); !logged) {
+      spdlog::error("{}", logged.error().message);
+      return 2;
+    }
     if (describe) {
       if (!settings.simulate) {  // `--simulate node` needs the labels, which --describe does not read
         spdlog::error("--describe needs --simulate GEN:TOPOLOGY[:CHIPS_PER_HOST]");

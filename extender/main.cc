@@ -126,7 +126,9 @@ using Setting = std::function<std::string(const std::string& flag, const std::st
                                           std::string fallback)>;
 
 // The namespace tpu-extender runs in (the webhook's Service and CA Secret live there).
-std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting& setting, const ServeFlags& flags) {
+// The webhook's options, none without --webhook-listen, or the Error of flags that do not go together.
+Result<std::optional<admission::AdmissionWebhookOptions>> webhook_options(const Setting& setting,
+                                                                          const ServeFlags& flags) {
   admission::AdmissionWebhookOptions options;
   options.listener.listen = setting("--webhook-listen", flags.webhook_listen, "webhookListen", "");
   options.cert_file = setting("--webhook-cert-file", flags.webhook_cert_file, "webhookCertFile", "");
@@ -134,18 +136,16 @@ std::optional<admission::AdmissionWebhookOptions> webhook_options(const Setting&
   options.listener.mutation.scheduler_name = setting("--webhook-scheduler-name", flags.webhook_scheduler_name,
                                                      "webhookSchedulerName", options.listener.mutation.scheduler_name);
   if (options.cert_file.empty() != options.key_file.empty()) {
-    throw std::invalid_argument("--webhook-cert-file and --webhook-key-file go together");
+    return Error{"--webhook-cert-file and --webhook-key-file go together"};
   }
   if (options.listener.listen.empty()) {
-    if (!options.cert_file.empty()) throw std::invalid_argument("--webhook-cert-file needs --webhook-listen");
-    return std::nullopt;
+    if (!options.cert_file.empty()) return Error{"--webhook-cert-file needs --webhook-listen"};
+    return std::optional<admission::AdmissionWebhookOptions>();
   }
-  if (options.listener.mutation.scheduler_name.empty()) {
-    throw std::invalid_argument("--webhook-scheduler-name must not be empty");
-  }
+  if (options.listener.mutation.scheduler_name.empty()) return Error{"--webhook-scheduler-name must not be empty"};
   options.ns = kube::pod_namespace();
   if (options.ns.empty()) options.ns = "tpu-system";
-  return options;
+  return std::optional(std::move(options));
 }
 
 int serve(const CLI::App& app, ServeFlags& flags) {
@@ -182,8 +182,9 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   };
   logging::LoggingOptions log;
   log.level = setting("--log-level", flags.log_level, "logLevel", "info");
-  log.json = logging::parse_json_format(setting("--log-format", flags.log_format, "logFormat", "text"));
-  logging::setup_logging(log, "tpu-extender");
+  log.json =
+      or_fallback(logging::parse_json_format(setting("--log-format", flags.log_format, "logFormat", "text")), false);
+  if (auto logged = logging::setup_logging(log, "tpu-extender"); !logged) return report_failure(logged.error());
 
   std::string kubeconfig = setting("--kubeconfig", flags.kubeconfig, "kubeconfig", "");
   extender::ServeOptions options;
@@ -192,11 +193,10 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   const std::string cert = setting("--tls-cert-file", flags.tls_cert_file, "tlsCertFile", "");
   const std::string key = setting("--tls-private-key-file", flags.tls_private_key_file, "tlsPrivateKeyFile", "");
   const std::string client_ca = setting("--client-ca-file", flags.client_ca_file, "clientCAFile", "");
-  if (cert.empty() != key.empty()) {
-    throw std::invalid_argument("--tls-cert-file and --tls-private-key-file go together");
-  }
+  if (cert.empty() != key.empty())
+    return cli::usage_error(app, "--tls-cert-file and --tls-private-key-file go together");
   if (!client_ca.empty() && cert.empty()) {
-    throw std::invalid_argument("--client-ca-file needs --tls-cert-file and --tls-private-key-file");
+    return cli::usage_error(app, "--client-ca-file needs --tls-cert-file and --tls-private-key-file");
   }
   if (!cert.empty()) verbs.tls = http::TlsFiles{cert, key, client_ca};
   verbs.debug_endpoints =
@@ -211,7 +211,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
       or_fallback(resolver.resolve<int>({"--max-in-flight", "maxInFlight"},
                                         cli::given(app, "--max-in-flight", flags.max_in_flight), verbs.max_in_flight),
                   verbs.max_in_flight);
-  if (verbs.max_in_flight < 1) throw std::invalid_argument("--max-in-flight must be at least 1");
+  if (verbs.max_in_flight < 1) return cli::usage_error(app, "--max-in-flight must be at least 1");
   options.metrics_addr = setting("--metrics-addr", flags.metrics_addr, "metricsAddr", options.metrics_addr);
   options.group_timeout =
       or_fallback(config::parse_duration(setting("--group-timeout", flags.group_timeout, "groupTimeout",
@@ -222,8 +222,11 @@ int serve(const CLI::App& app, ServeFlags& flags) {
                                                              cli::given(app, "--scheduler-name", flags.scheduler_names),
                                                              options.scheduler_names),
                   options.scheduler_names);
-  if (options.scheduler_names.empty()) throw std::invalid_argument("schedulerNames: give at least one scheduler name");
+  if (options.scheduler_names.empty()) {
+    return cli::usage_error(app, "schedulerNames: give at least one scheduler name");
+  }
   const auto webhook_settings = webhook_options(setting, flags);
+  if (!webhook_settings) return cli::usage_error(app, webhook_settings.error().message);
   if (bad_setting) return report_failure(*bad_setting);
   auto cluster = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
   if (!cluster) return report_failure(cluster.error());
@@ -240,8 +243,8 @@ int serve(const CLI::App& app, ServeFlags& flags) {
     runtime.set_readiness_check([&controller = provisioner->controller()] { return controller.unready_reason(); });
   }
   std::optional<admission::AdmissionWebhook> webhook;
-  if (webhook_settings) {
-    webhook.emplace(*webhook_settings, runtime.client());
+  if (*webhook_settings) {
+    webhook.emplace(**webhook_settings, runtime.client());
     if (auto started_webhook = webhook->start(); !started_webhook) return report_failure(started_webhook.error());
   }
   std::optional<std::string> signal;
@@ -273,8 +276,6 @@ int main(int argc, char** argv) {
   try {
     if (*plan_command) return plan(plan_options);
     return serve(*serve_command, serve_flags);
-  } catch (const std::invalid_argument& e) {
-    return cli::usage_error(app, e.what());
   } catch (const std::exception& e) {
     std::cerr << "tpu-extender: " << e.what() << "\n";
     return 1;

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     setenv("GOMP_SPINCOUNT", "10000", 1);
     execv("/proc/self/exe", argv);
   }
-  tpustack::logging::setup_logging({}, "inferd");
+  (void)tpustack::logging::setup_logging({}, "inferd");  // the defaults always parse
   CLI::App app{"inferd: embeddings and reranking over HTTP (TEI, OpenAI and Termite routes) and gRPC", "inferd"};
   app.require_subcommand(1);
   const std::vector<std::pair<CLI::App*, std::function<int()>>> commands = [&app] {

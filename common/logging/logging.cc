@@ -74,13 +74,13 @@ class JsonLineFormatter final : public spdlog::formatter {
 
 }  // namespace
 
-bool parse_json_format(std::string_view text) {
+Result<bool> parse_json_format(std::string_view text) {
   if (text == "text") return false;
   if (text == "json") return true;
-  throw std::invalid_argument("unknown log format '" + std::string(text) + "' (expected text or json)");
+  return Error{"unknown log format '" + std::string(text) + "' (expected text or json)"};
 }
 
-spdlog::level::level_enum parse_level(std::string_view text) {
+Result<spdlog::level::level_enum> parse_level(std::string_view text) {
   static constexpr std::array<std::pair<std::string_view, spdlog::level::level_enum>, 7> kLevels{{
       {"trace", spdlog::level::trace},
       {"debug", spdlog::level::debug},
@@ -93,11 +93,13 @@ spdlog::level::level_enum parse_level(std::string_view text) {
   for (const auto& [name, level] : kLevels) {
     if (name == text) return level;
   }
-  throw std::invalid_argument("unknown log level '" + std::string(text) +
-                              "' (expected trace, debug, info, warn, error, critical or off)");
+  return Error{"unknown log level '" + std::string(text) +
+               "' (expected trace, debug, info, warn, error, critical or off)"};
 }
 
-void setup_logging(const LoggingOptions& options, std::string_view program) {
+Result<void> setup_logging(const LoggingOptions& options, std::string_view program) {
+  auto level = parse_level(options.level);
+  if (!level) return level.error();
   auto logger =
       std::make_shared<spdlog::logger>(std::string(program), std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (options.json) {
@@ -105,9 +107,10 @@ void setup_logging(const LoggingOptions& options, std::string_view program) {
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %n: %v");
   }
-  logger->set_level(parse_level(options.level));
+  logger->set_level(*level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
+  return {};
 }
 
 }  // namespace tpustack::logging

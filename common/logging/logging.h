@@ -5,6 +5,8 @@
 
 #include <spdlog/common.h>
 
+#include "common/result/result.h"
+
 namespace tpustack::logging {
 
 struct LoggingOptions {
@@ -12,13 +14,14 @@ struct LoggingOptions {
   bool json = false;           // one JSON object per line instead of human-readable text
 };
 
-// Parses a --log-level value; throws std::invalid_argument naming the accepted values.
-spdlog::level::level_enum parse_level(std::string_view text);
+// Parses a --log-level value; an Error naming the accepted values.
+Result<spdlog::level::level_enum> parse_level(std::string_view text);
 
-// Parses a --log-format value, "text" or "json" (true); throws std::invalid_argument naming both.
-bool parse_json_format(std::string_view text);
+// Parses a --log-format value, "text" or "json" (true); an Error naming both.
+Result<bool> parse_json_format(std::string_view text);
 
-// Configures the default spdlog logger for a program: stderr, one line per event.
-void setup_logging(const LoggingOptions& options, std::string_view program);
+// Configures the default spdlog logger for a program: stderr, one line per event. An Error (and nothing
+// changed) for a level parse_level refuses.
+Result<void> setup_logging(const LoggingOptions& options, std::string_view program);
 
 }  // namespace tpustack::logging

@@ -77,12 +77,9 @@ Result<PluginSettings> resolve_settings(const FlagValues& flags, const config::S
   resolve(Names{"--metrics-addr", "metricsAddr"}, flags.metrics_addr, s.metrics_addr);
   resolve(Names{"--log-level", "logLevel"}, flags.log_level, s.log_level);
   if (const auto format = find(Names{"--log-format", "logFormat"}, flags.log_format)) {
-    // parse_json_format throws for a word it does not know; converted here, where its source is known.
-    try {
-      s.log_json = logging::parse_json_format(format->value);
-    } catch (const std::invalid_argument& e) {
-      return Error{format->origin + ": " + e.what()};
-    }
+    auto json = logging::parse_json_format(format->value);
+    if (!json) return Error{format->origin + ": " + json.error().message};
+    s.log_json = *json;
   }
   resolve(Names{"", "podResourcesSocket"}, std::optional<std::string>(), s.pod_resources_socket);
   resolve(Names{"--lock-file", "lockFile"}, flags.lock_file, s.lock_file);

@@ -21,7 +21,9 @@ int run_pull(const CLI::App& command, const PullFlags& flags) {
   if (flags.registry.empty() && flags.hub.empty() && flags.from_dir.empty()) {
     return tpustack::cli::usage_error(command, "one of --registry URL, --hf-endpoint URL or --from-dir DIR is needed");
   }
-  tpustack::logging::setup_logging({flags.log_level, false}, "inferd");
+  if (auto logged = tpustack::logging::setup_logging({flags.log_level, false}, "inferd"); !logged) {
+    return tpustack::cli::usage_error(command, logged.error().message);
+  }
 
   std::unique_ptr<registry::BlobSource> source = !flags.registry.empty() ? registry::make_http_source(flags.registry)
                                                  : !flags.hub.empty()    ? registry::make_http_source(flags.hub)

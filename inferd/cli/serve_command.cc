@@ -304,11 +304,11 @@ std::function<int()> add_serve_command(CLI::App& command) {
     if (auto filled = tpustack::cli::fill_unset_flags(command, config, "INFERD_"); !filled) {
       return tpustack::cli::usage_error(command, filled.error().message);
     }
-    try {
-      const bool json = options->log_json || tpustack::logging::parse_json_format(options->log_format);
-      tpustack::logging::setup_logging({options->log_level, json}, "inferd");
-    } catch (const std::invalid_argument& e) {
-      return tpustack::cli::usage_error(command, e.what());
+    auto json = tpustack::logging::parse_json_format(options->log_format);
+    if (!json) return tpustack::cli::usage_error(command, json.error().message);
+    if (auto logged = tpustack::logging::setup_logging({options->log_level, options->log_json || *json}, "inferd");
+        !logged) {
+      return tpustack::cli::usage_error(command, logged.error().message);
     }
     return serve(*options);
   };

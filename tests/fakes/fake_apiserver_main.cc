@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
       return usage("bad value '" + value + "' for " + flag);
     }
   }
-  tpustack::logging::setup_logging(logging, "fake-apiserver");
+  if (auto logged = tpustack::logging::setup_logging(logging, "fake-apiserver"); !logged) {
+    return usage(logged.error().message);
+  }
 
   sigset_t signals;
   sigemptyset(&signals);
