@@ -41,27 +41,32 @@ int report_failure(const Error& error) {
   return 1;
 }
 
+// Reads the object list in `path` and hands each object, as `parse` reads it, to `add`; an Error names the file.
+template <typename Parse, typename Add>
+Result<void> add_objects(const std::string& path, const char* what, Parse parse, Add add) {
+  auto text = files::read_file_text(path, what);
+  if (!text) return text.error();
+  auto objects = extender::parse_object_list(*text, path);
+  if (!objects) return objects.error();
+  for (const auto& object : *objects) {
+    auto parsed = parse(object);
+    if (!parsed) return Error{path + ": " + parsed.error().message};
+    add(std::move(*parsed));
+  }
+  return {};
+}
+
 int plan(const PlanOptions& options) {
   extender::ClusterState state;
-  auto objects = [](const std::string& path, const char* what) -> Result<std::vector<nlohmann::json>> {
-    auto text = files::read_file_text(path, what);
-    if (!text) return text.error();
-    return extender::parse_object_list(*text, path);
-  };
-  const auto nodes = objects(options.nodes, "node list");
-  const auto pods = objects(options.pods, "pod list");
-  for (const auto* read : {&nodes, &pods}) {
-    if (!*read) return report_failure(read->error());
+  if (auto added = add_objects(options.nodes, "node list", extender::parse_node,
+                               [&](extender::TpuNode node) { state.upsert_node(std::move(node)); });
+      !added) {
+    return report_failure(added.error());
   }
-  for (const auto& node : *nodes) {
-    auto parsed = extender::parse_node(node);
-    if (!parsed) return report_failure(Error{options.nodes + ": " + parsed.error().message});
-    state.upsert_node(std::move(*parsed));
-  }
-  for (const auto& pod : *pods) {
-    auto parsed = extender::parse_pod(pod);
-    if (!parsed) return report_failure(Error{options.pods + ": " + parsed.error().message});
-    state.upsert_pod(std::move(*parsed));
+  if (auto added = add_objects(options.pods, "pod list", extender::parse_pod,
+                               [&](extender::TpuPod pod) { state.upsert_pod(std::move(pod)); });
+      !added) {
+    return report_failure(added.error());
   }
   std::cout << extender::render_plan(extender::plan_cluster(state));
   return 0;
@@ -235,7 +240,7 @@ int serve(const CLI::App& app, ServeFlags& flags) {
   options.reservations_namespace = provisioning::lease_namespace(provisioning_options);
   spdlog::info("open-file limit {} (each scheduler connection holds one)", http::raise_open_file_limit());
   extender::ExtenderRuntime runtime(std::move(*cluster), options);
-  runtime.start();
+  if (auto serving = runtime.start(); !serving) return report_failure(serving.error());
   auto started = provisioning::Provisioner::start(provisioning_options, runtime.client(), runtime.registry());
   if (!started) return report_failure(started.error());
   auto provisioner = std::move(*started);

@@ -62,39 +62,43 @@ class ServerCore {
  public:
   ServerCore(HttpServerOptions options, HttpServer::Handler handler, HttpServer::Refusal refuse)
       : options_(std::move(options)),
-        // A server that cannot listen is the program's failure to start: thrown, as a busy address is.
-        address_(value_or_throw(parse_listen_address(options_.listen))),
         handler_(std::move(handler)),
         refuse_(std::move(refuse)),
-        tls_(initial_tls(options_)),
         workers_(static_cast<std::size_t>(std::max(1, options_.workers))),
         acceptor_(io_) {}
 
   ~ServerCore() { stop(); }
 
-  void start() {
-    try {
-      error_code ec;
-      auto ip = asio::ip::make_address(address_.host, ec);
-      tcp::endpoint endpoint;
-      if (ec) {
-        tcp::resolver resolver(io_);
-        endpoint = *resolver.resolve(address_.host, std::to_string(address_.port)).begin();
-      } else {
-        endpoint = tcp::endpoint(ip, static_cast<unsigned short>(address_.port));
-      }
-      acceptor_.open(endpoint.protocol());
-      acceptor_.set_option(asio::socket_base::reuse_address(true));
-      acceptor_.bind(endpoint);
-      acceptor_.listen(asio::socket_base::max_listen_connections);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot serve " + options_.what + " on " + options_.listen + ": " + e.what());
+  // Everything a server cannot start without: its address, its certificate, its port.
+  Result<void> start() {
+    auto failed = [this](const std::string& reason) {
+      return Error{"cannot serve " + options_.what + " on " + options_.listen + ": " + reason};
+    };
+    auto address = parse_listen_address(options_.listen);
+    if (!address) return failed(address.error().message);
+    address_ = *address;
+    auto tls = initial_tls(options_);
+    if (!tls) return failed(tls.error().message);
+    tls_ = *tls;
+    error_code ec;
+    tcp::endpoint endpoint(asio::ip::make_address(address_.host, ec), static_cast<unsigned short>(address_.port));
+    if (ec) {
+      tcp::resolver resolver(io_);
+      auto found = resolver.resolve(address_.host, std::to_string(address_.port), ec);
+      if (ec || found.empty()) return failed("cannot resolve " + address_.host + ": " + ec.message());
+      endpoint = *found.begin();
+    }
+    if (acceptor_.open(endpoint.protocol(), ec) || acceptor_.set_option(asio::socket_base::reuse_address(true), ec) ||
+        acceptor_.bind(endpoint, ec) || acceptor_.listen(asio::socket_base::max_listen_connections, ec)) {
+      acceptor_.close(ec);
+      return failed(ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
     accept();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) io_threads_.emplace_back([this] { io_.run(); });
     running_ = true;
-    spdlog::info("serving {} on {}{}:{}", options_.what, tls() ? "https://" : "http://", address_.host, port_);
+    spdlog::info("serving {} on {}{}:{}", options_.what, tls_ ? "https://" : "http://", address_.host, port_);
+    return {};
   }
 
   void stop() {
@@ -196,55 +200,68 @@ class ServerCore {
     return context;
   }
 
-  static void require_client_certificates(ssl::context& context, const std::string& client_ca_file) {
-    if (client_ca_file.empty()) return;
-    try {
-      context.load_verify_file(client_ca_file);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot read client CA " + client_ca_file + ": " + e.what());
-    }
-    context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  using TlsContext = std::shared_ptr<ssl::context>;
+
+  // OpenSSL's reason for what `step` failed to do, as the Error of `what`.
+  static Result<void> tls_step(const std::string& what, const std::function<void(error_code&)>& step) {
+    error_code ec;
+    step(ec);
+    if (ec) return Error{what + ": " + ec.message()};
+    return {};
   }
 
-  static std::shared_ptr<ssl::context> load_tls(const TlsFiles& files) {
+  static Result<void> require_client_certificates(ssl::context& context, const std::string& client_ca_file) {
+    if (client_ca_file.empty()) return {};
+    auto loaded = tls_step("cannot read client CA " + client_ca_file,
+                           [&](error_code& ec) { context.load_verify_file(client_ca_file, ec); });
+    if (!loaded) return loaded;
+    context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    return {};
+  }
+
+  static Result<TlsContext> load_tls(const TlsFiles& files) {
     auto context = server_context();
-    try {
-      context->use_certificate_chain_file(files.cert_file);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot read TLS certificate " + files.cert_file + ": " + e.what());
+    if (auto read = tls_step("cannot read TLS certificate " + files.cert_file,
+                             [&](error_code& ec) { context->use_certificate_chain_file(files.cert_file, ec); });
+        !read) {
+      return read.error();
     }
-    try {
-      context->use_private_key_file(files.key_file, ssl::context::pem);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot read TLS private key " + files.key_file + ": " + e.what());
+    if (auto read =
+            tls_step("cannot read TLS private key " + files.key_file,
+                     [&](error_code& ec) { context->use_private_key_file(files.key_file, ssl::context::pem, ec); });
+        !read) {
+      return read.error();
     }
-    require_client_certificates(*context, files.client_ca_file);
+    if (auto required = require_client_certificates(*context, files.client_ca_file); !required) return required.error();
     return context;
   }
 
-  static std::shared_ptr<ssl::context> load_tls(const TlsCertificate& certificate, const std::string& client_ca_file) {
+  static Result<TlsContext> load_tls(const TlsCertificate& certificate, const std::string& client_ca_file) {
     auto context = server_context();
-    try {
-      context->use_certificate_chain(asio::buffer(certificate.chain_pem));
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("cannot use the TLS certificate: ") + e.what());
+    if (auto used =
+            tls_step("cannot use the TLS certificate",
+                     [&](error_code& ec) { context->use_certificate_chain(asio::buffer(certificate.chain_pem), ec); });
+        !used) {
+      return used.error();
     }
-    try {
-      context->use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("cannot use the TLS private key: ") + e.what());
+    if (auto used = tls_step("cannot use the TLS private key",
+                             [&](error_code& ec) {
+                               context->use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem, ec);
+                             });
+        !used) {
+      return used.error();
     }
     if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
-      throw std::runtime_error("the TLS private key does not belong to the certificate");
+      return Error{"the TLS private key does not belong to the certificate"};
     }
-    require_client_certificates(*context, client_ca_file);
+    if (auto required = require_client_certificates(*context, client_ca_file); !required) return required.error();
     return context;
   }
 
-  static std::shared_ptr<ssl::context> initial_tls(const HttpServerOptions& options) {
+  static Result<TlsContext> initial_tls(const HttpServerOptions& options) {
     if (options.tls) return load_tls(*options.tls);
     if (options.tls_certificate) return load_tls(*options.tls_certificate, "");
-    return nullptr;
+    return TlsContext{};
   }
 
  public:
@@ -254,11 +271,15 @@ class ServerCore {
     return tls_;
   }
 
-  void use_certificate(const TlsCertificate& certificate) {
-    if (!tls()) throw std::logic_error(options_.what + " is not served over TLS: no certificate to replace");
+  Result<void> use_certificate(const TlsCertificate& certificate) {
+    if (!options_.tls && !options_.tls_certificate) {
+      throw std::logic_error(options_.what + " is not served over TLS: no certificate to replace");
+    }
     auto context = load_tls(certificate, options_.tls ? options_.tls->client_ca_file : std::string());
+    if (!context) return context.error();
     std::lock_guard lock(tls_mu_);
-    tls_ = std::move(context);
+    tls_ = std::move(*context);
+    return {};
   }
 
  private:
@@ -534,10 +555,12 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, Refusal refus
 
 HttpServer::~HttpServer() = default;
 
-void HttpServer::start() { core_->start(); }
+Result<void> HttpServer::start() { return core_->start(); }
 void HttpServer::stop() { core_->stop(); }
 int HttpServer::port() const { return core_->port(); }
-void HttpServer::use_certificate(const TlsCertificate& certificate) { core_->use_certificate(certificate); }
+Result<void> HttpServer::use_certificate(const TlsCertificate& certificate) {
+  return core_->use_certificate(certificate);
+}
 HttpServer::Counters HttpServer::counters() const { return core_->counters(); }
 
 }  // namespace tpustack::http

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/result/result.h"
+
 namespace tpustack::http {
 
 namespace detail {
@@ -99,22 +101,21 @@ class HttpServer {
   // was read of it (method and target at least). Nullptr: plain text.
   using Refusal = std::function<Response(const Request&, int status, const std::string& reason)>;
 
-  // Throws std::invalid_argument for a bad HOST:PORT, std::runtime_error for TLS files that cannot be read.
   HttpServer(HttpServerOptions options, Handler handler, Refusal refuse = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving. Throws std::runtime_error "cannot serve <what> on <address>: <reason>".
-  void start();
+  // Reads the TLS files, binds and starts serving; or the Error "cannot serve <what> on <address>: <reason>" (a bad
+  // HOST:PORT, an address in use, an unreadable certificate).
+  Result<void> start();
   // Stops accepting, closes every connection and waits for running handlers. Idempotent.
   void stop();
   // The bound port (after start()).
   int port() const;
   // Serves `certificate` to connections accepted from now on (a renewed or rotated one); open connections keep
-  // theirs. Throws std::runtime_error, changing nothing, when it cannot be used, and std::logic_error on a
-  // server without TLS.
-  void use_certificate(const TlsCertificate& certificate);
+  // theirs. An Error, changing nothing, when it cannot be used; std::logic_error on a server without TLS.
+  Result<void> use_certificate(const TlsCertificate& certificate);
 
   struct Counters {
     std::size_t connections = 0;

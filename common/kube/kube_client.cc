@@ -68,14 +68,15 @@ struct KubeClient::Transport {
     if (wait > TokenBucket::Clock::duration::zero()) std::this_thread::sleep_for(wait);
   }
 
-  http::http_request make_request(const http::method& method, const std::string& target, const std::string* body,
-                                  std::string_view type) {
+  Result<http::http_request> make_request(const http::method& method, const std::string& target,
+                                          const std::string* body, std::string_view type) {
     http::http_request request(method);
     request.set_request_uri(target);
     request.headers().add("Accept", std::string(kJson));
     request.headers().add("User-Agent", options.user_agent);
-    std::string token = token_file ? token_file->get() : config.token;
-    if (!token.empty()) request.headers().add("Authorization", "Bearer " + token);
+    auto token = token_file ? token_file->get() : Result<std::string>(config.token);
+    if (!token) return token.error();
+    if (!token->empty()) request.headers().add("Authorization", "Bearer " + *token);
     if (body != nullptr) request.set_body(*body, std::string(type));
     return request;
   }
@@ -83,8 +84,10 @@ struct KubeClient::Transport {
   Result<Reply> send(const http::method& method, const std::string& target, const std::string* body = nullptr,
                      std::string_view type = kJson) {
     throttle();
+    auto request = make_request(method, target, body, type);
+    if (!request) return api_error(0, "", describe(method, target) + ": " + request.error().message);
     try {
-      auto response = client.request(make_request(method, target, body, type)).get();
+      auto response = client.request(*request).get();
       Reply reply{response.status_code(), response.extract_utf8string(/*ignore_content_type=*/true).get()};
       spdlog::debug("kube {} -> {}", describe(method, target), reply.status);
       return reply;
@@ -215,10 +218,11 @@ Result<void> KubeClient::watch(const Resource& resource, std::string_view ns, co
   });
   if (stop.stop_requested()) return {};
 
+  auto request = t.make_request(http::methods::GET, target, nullptr, kJson);
+  if (!request) return api_error(0, "", what + ": " + request.error().message);
   http::http_response response;
   try {
-    response =
-        t.watch_client.request(t.make_request(http::methods::GET, target, nullptr, kJson), cancel.get_token()).get();
+    response = t.watch_client.request(*request, cancel.get_token()).get();
   } catch (const std::exception& e) {
     if (stop.stop_requested()) return {};
     return api_error(0, "", what + ": " + e.what());

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "common/result/result.h"
+
 namespace tpustack::kube {
 
 // A bearer token file that the kubelet rewrites as the projected service account token rotates
@@ -16,9 +18,9 @@ class RotatingToken {
 
   explicit RotatingToken(std::string path, Clock::duration max_age = std::chrono::minutes(1));
 
-  // The current token, without surrounding whitespace. Thread-safe. Throws std::runtime_error when
-  // the file cannot be read and no token was read before; afterwards keeps the last good token.
-  std::string get(Clock::time_point now = Clock::now());
+  // The current token, without surrounding whitespace. Thread-safe. An Error when the file cannot be read and no
+  // token was read before; afterwards the last good token is kept.
+  Result<std::string> get(Clock::time_point now = Clock::now());
 
   const std::string& path() const { return path_; }
 

@@ -23,8 +23,8 @@ class MetricsServer {
   MetricsServer(const std::string& host_port, const MetricsRegistry& registry,
                 std::map<std::string, Handler> handlers = {});
 
-  // Throws std::runtime_error when the address cannot be bound.
-  void start() { server_.start(); }
+  // An Error when the address cannot be bound (or, over TLS, the certificate used).
+  Result<void> start() { return server_.start(); }
   void stop() { server_.stop(); }
   int port() const { return server_.port(); }
 

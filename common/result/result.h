@@ -1,7 +1,6 @@
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -69,13 +68,5 @@ class Result<void, E> {
  private:
   std::optional<E> error_;
 };
-
-// The value, or the Error thrown as std::runtime_error: where a Result meets code that still reports failures by
-// exception to a request or thread boundary.
-template <typename T>
-T value_or_throw(Result<T> result) {
-  if (!result) throw std::runtime_error(result.error().message);
-  return std::move(result).value();
-}
 
 }  // namespace tpustack

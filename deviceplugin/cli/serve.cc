@@ -106,15 +106,25 @@ int serve(const PluginSettings& settings) {
                                                                   std::lock_guard guard(loop_mu);
                                                                   return readiness.reply(loop);
                                                                 }}});
-    http->start();
+    if (auto serving = http->start(); !serving) {
+      spdlog::error("{}", serving.error().message);
+      return 1;
+    }
     spdlog::info("metrics and /healthz on {}", settings.metrics_addr);
   }
 
-  // The kubelet creates its plugin directory, but the plugin may start first.
-  std::filesystem::create_directories(settings.registration.plugin_dir);
+  // The kubelet creates its plugin directory, but the plugin may start first; one we cannot create is reported by
+  // the server that cannot listen there, and retried.
+  std::error_code not_created;
+  std::filesystem::create_directories(settings.registration.plugin_dir, not_created);
   readiness.set("waiting for the instance lock " + settings.lock_file);
   InstanceLock lock;
-  if (!lock.acquire(settings.lock_file, [&] { return stopping.load(); })) return 0;
+  auto locked = lock.acquire(settings.lock_file, [&] { return stopping.load(); });
+  if (!locked) {
+    spdlog::error("{}", locked.error().message);
+    return 1;
+  }
+  if (!*locked) return 0;
 
   // Declared facts, strongest first: flags, config file, environment (settings.node), then the node's labels.
   const NodeFacts& declared = settings.node;
@@ -157,7 +167,12 @@ int serve(const PluginSettings& settings) {
 
   DeviceState state(std::move(*inventory));
   HealthMonitor monitor(state, settings.health, plugin_metrics);
-  RegistrationLoop registration(settings.registration, state, plugin_metrics);
+  auto opened = RegistrationLoop::open(settings.registration, state, plugin_metrics);
+  if (!opened) {
+    spdlog::error("{}", opened.error().message);
+    return 1;
+  }
+  RegistrationLoop& registration = **opened;
   set_loop(&registration);
   if (!stopping) {
     Ticker health_ticker(settings.health_interval, [&] { monitor.check_all(); });

@@ -6,19 +6,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 namespace tpustack::deviceplugin {
 
-bool InstanceLock::acquire(const std::string& path, const std::function<bool()>& stopping) {
+Result<bool> InstanceLock::acquire(const std::string& path, const std::function<bool()>& stopping) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error("cannot open lock file " + path + ": " + std::strerror(errno));
+  if (fd_ < 0) return Error{"cannot open lock file " + path + ": " + std::strerror(errno)};
   bool told = false;
   while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) throw std::runtime_error("cannot lock " + path + ": " + std::strerror(errno));
+    if (errno != EWOULDBLOCK) return Error{"cannot lock " + path + ": " + std::strerror(errno)};
     if (!told) {
       spdlog::warn("another tpu-device-plugin holds {}; waiting for it to exit", path);
       told = true;

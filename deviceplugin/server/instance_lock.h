@@ -3,6 +3,8 @@
 #include <functional>
 #include <string>
 
+#include "common/result/result.h"
+
 namespace tpustack::deviceplugin {
 
 // An exclusive flock on a file, held for the life of the process, so an old and a new plugin pod (a
@@ -12,8 +14,9 @@ namespace tpustack::deviceplugin {
 // lock there would let a new instance lock a fresh file while the old one still serves.
 class InstanceLock {
  public:
-  // Blocks until the lock is ours, or returns false when `stopping()` becomes true first.
-  bool acquire(const std::string& path, const std::function<bool()>& stopping);
+  // Blocks until the lock is ours (true), or false when `stopping()` becomes true first; an Error when the file
+  // cannot be opened or locked at all.
+  Result<bool> acquire(const std::string& path, const std::function<bool()>& stopping);
   ~InstanceLock();
 
  private:

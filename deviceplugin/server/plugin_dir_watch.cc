@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <stdexcept>
 
 namespace tpustack::deviceplugin {
 namespace {
@@ -23,13 +22,25 @@ bool exists_no_follow(const std::string& path) {
 
 }  // namespace
 
-PluginDirWatch::PluginDirWatch(std::string kubelet_socket, std::string our_socket)
-    : kubelet_socket_(std::move(kubelet_socket)), our_socket_(std::move(our_socket)) {
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (inotify_fd_ < 0 || wake_fd_ < 0) {
-    throw std::runtime_error(std::string("cannot watch the plugin directory: ") + std::strerror(errno));
+Result<std::unique_ptr<PluginDirWatch>> PluginDirWatch::open(std::string kubelet_socket, std::string our_socket) {
+  const int inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  const int inotify_errno = errno;
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (inotify_fd < 0 || wake_fd < 0) {
+    const int reason = inotify_fd < 0 ? inotify_errno : errno;
+    if (inotify_fd >= 0) ::close(inotify_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+    return Error{std::string("cannot watch the plugin directory: ") + std::strerror(reason)};
   }
+  return std::unique_ptr<PluginDirWatch>(
+      new PluginDirWatch(std::move(kubelet_socket), std::move(our_socket), inotify_fd, wake_fd));
+}
+
+PluginDirWatch::PluginDirWatch(std::string kubelet_socket, std::string our_socket, int inotify_fd, int wake_fd)
+    : kubelet_socket_(std::move(kubelet_socket)),
+      our_socket_(std::move(our_socket)),
+      inotify_fd_(inotify_fd),
+      wake_fd_(wake_fd) {
   watch_directories();
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "common/result/result.h"
 
 namespace tpustack::deviceplugin {
 
@@ -13,7 +16,8 @@ class PluginDirWatch {
  public:
   enum class Event { kNone, kKubeletSocketCreated, kOurSocketRemoved, kWoken };
 
-  PluginDirWatch(std::string kubelet_socket, std::string our_socket);
+  // An Error when the process cannot have an inotify instance (out of file descriptors or watches).
+  static Result<std::unique_ptr<PluginDirWatch>> open(std::string kubelet_socket, std::string our_socket);
   ~PluginDirWatch();
   PluginDirWatch(const PluginDirWatch&) = delete;
   PluginDirWatch& operator=(const PluginDirWatch&) = delete;
@@ -26,13 +30,14 @@ class PluginDirWatch {
   void wake();
 
  private:
+  PluginDirWatch(std::string kubelet_socket, std::string our_socket, int inotify_fd, int wake_fd);
   void watch_directories();
   Event read_events();
 
   std::string kubelet_socket_;
   std::string our_socket_;
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  int inotify_fd_;
+  int wake_fd_;
   std::vector<int> watches_;
 };
 

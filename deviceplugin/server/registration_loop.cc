@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -22,21 +21,30 @@ constexpr size_t kMaxSocketPath = 107;
 
 }  // namespace
 
-RegistrationLoop::RegistrationLoop(RegistrationSettings settings, const DeviceState& state, PluginMetrics& metrics)
-    : settings_(with_defaults(std::move(settings))),
+Result<std::unique_ptr<RegistrationLoop>> RegistrationLoop::open(RegistrationSettings settings,
+                                                                 const DeviceState& state, PluginMetrics& metrics) {
+  settings = with_defaults(std::move(settings));
+  const std::string socket_path = settings.plugin_dir + "/" + settings.socket_name;
+  if (socket_path.size() > kMaxSocketPath) {
+    return Error{"plugin socket path " + socket_path + " is longer than the 107 bytes a unix socket allows"};
+  }
+  auto watch = PluginDirWatch::open(settings.kubelet_socket, socket_path);
+  if (!watch) return watch.error();
+  return std::unique_ptr<RegistrationLoop>(
+      new RegistrationLoop(std::move(settings), state, metrics, std::move(*watch)));
+}
+
+RegistrationLoop::RegistrationLoop(RegistrationSettings settings, const DeviceState& state, PluginMetrics& metrics,
+                                   std::unique_ptr<PluginDirWatch> watch)
+    : settings_(std::move(settings)),
       state_(state),
       metrics_(metrics),
       socket_path_(settings_.plugin_dir + "/" + settings_.socket_name),
-      watch_(settings_.kubelet_socket, socket_path_) {
-  if (socket_path_.size() > kMaxSocketPath) {
-    throw std::invalid_argument("plugin socket path " + socket_path_ +
-                                " is longer than the 107 bytes a unix socket allows");
-  }
-}
+      watch_(std::move(watch)) {}
 
 RegistrationLoop::~RegistrationLoop() { stop_server(); }
 
-void RegistrationLoop::start_server() {
+Result<void> RegistrationLoop::start_server() {
   stop_server();
   ::unlink(socket_path_.c_str());  // left by an earlier instance of ours; the instance lock rules out a live one
   service_ = std::make_unique<DevicePluginService>(state_, metrics_);
@@ -44,9 +52,10 @@ void RegistrationLoop::start_server() {
   builder.AddListeningPort("unix:" + socket_path_, grpc::InsecureServerCredentials());
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
-  if (!server_) throw std::runtime_error("cannot serve the device-plugin API on " + socket_path_);
+  if (!server_) return Error{"cannot serve the device-plugin API on " + socket_path_};
   serving_ = true;
   spdlog::info("serving v1beta1.DevicePlugin on {}", socket_path_);
+  return {};
 }
 
 void RegistrationLoop::stop_server() {
@@ -67,17 +76,15 @@ void RegistrationLoop::run() {
   bool need_server = true;
   while (!stopping_) {
     if (need_server || ::access(socket_path_.c_str(), F_OK) != 0) {
-      try {
-        start_server();
-      } catch (const std::exception& e) {
+      if (auto started = start_server(); !started) {
         // E.g. the plugin directory was removed; it comes back with the next kubelet.
-        spdlog::error("{}; retrying", e.what());
-        watch_.wait(settings_.register_retry.max);
+        spdlog::error("{}; retrying", started.error().message);
+        watch_->wait(settings_.register_retry.max);
         continue;
       }
     }
     need_server = false;
-    watch_.drain();
+    watch_->drain();
     const grpc::Status status =
         register_with_kubelet(settings_.kubelet_socket, settings_.socket_name, settings_.register_timeout);
     if (!status.ok()) {
@@ -90,7 +97,7 @@ void RegistrationLoop::run() {
       } else {
         spdlog::debug("register retry failed: {}", status.error_message());
       }
-      const auto event = watch_.wait(backoff.next());
+      const auto event = watch_->wait(backoff.next());
       if (event == PluginDirWatch::Event::kKubeletSocketCreated) backoff.reset();
       if (event == PluginDirWatch::Event::kOurSocketRemoved) need_server = true;
       continue;
@@ -101,7 +108,7 @@ void RegistrationLoop::run() {
     backoff.reset();
     spdlog::info("registered {} with the kubelet at {}", kResourceName, settings_.kubelet_socket);
     for (;;) {
-      const auto event = watch_.wait(std::chrono::seconds(1));
+      const auto event = watch_->wait(std::chrono::seconds(1));
       if (event == PluginDirWatch::Event::kNone) continue;
       if (event == PluginDirWatch::Event::kOurSocketRemoved) {
         spdlog::info("our socket {} vanished (kubelet restart?); serving again and re-registering", socket_path_);
@@ -119,7 +126,7 @@ void RegistrationLoop::run() {
 
 void RegistrationLoop::stop() {
   stopping_ = true;
-  watch_.wake();
+  watch_->wake();
 }
 
 }  // namespace tpustack::deviceplugin

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/result/result.h"
 #include "common/retry/backoff.h"
 #include "deviceplugin/server/device_plugin_service.h"
 #include "deviceplugin/server/device_state.h"
@@ -29,7 +30,9 @@ struct RegistrationSettings {
 // with backoff while no kubelet answers. run() returns after stop(), with our socket removed.
 class RegistrationLoop {
  public:
-  RegistrationLoop(RegistrationSettings settings, const DeviceState& state, PluginMetrics& metrics);
+  // An Error for a socket path longer than a unix socket allows, or when the plugin directory cannot be watched.
+  static Result<std::unique_ptr<RegistrationLoop>> open(RegistrationSettings settings, const DeviceState& state,
+                                                        PluginMetrics& metrics);
   ~RegistrationLoop();
 
   void run();
@@ -42,14 +45,16 @@ class RegistrationLoop {
   const std::string& kubelet_socket() const { return settings_.kubelet_socket; }
 
  private:
-  void start_server();
+  RegistrationLoop(RegistrationSettings settings, const DeviceState& state, PluginMetrics& metrics,
+                   std::unique_ptr<PluginDirWatch> watch);
+  Result<void> start_server();
   void stop_server();
 
   RegistrationSettings settings_;
   const DeviceState& state_;
   PluginMetrics& metrics_;
   std::string socket_path_;
-  PluginDirWatch watch_;
+  std::unique_ptr<PluginDirWatch> watch_;
   std::unique_ptr<DevicePluginService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> stopping_{false};

@@ -26,8 +26,8 @@ Result<void> AdmissionWebhook::start() {
     listener_ = std::make_unique<WebhookListener>(options_.listener, certificate);
     file_watch_ = std::make_unique<CertificateFileWatch>(
         options_.cert_file, options_.key_file, certificate, options_.file_check_interval,
-        [this](const http::TlsCertificate& changed) { listener_->use_certificate(changed); });
-    listener_->start();
+        [this](const http::TlsCertificate& changed) { return listener_->use_certificate(changed); });
+    if (auto started = listener_->start(); !started) return started.error();
     file_watch_->start();
     spdlog::info("admission webhook: certificate from {} (re-read every {} ms)", options_.cert_file,
                  options_.file_check_interval.count());
@@ -41,7 +41,7 @@ Result<void> AdmissionWebhook::start() {
   const WebhookCertificates& certificates = *ensured;
   serving_pem_ = certificates.serving.certificate_pem;
   listener_ = std::make_unique<WebhookListener>(options_.listener, serving_certificate(certificates));
-  listener_->start();
+  if (auto started = listener_->start(); !started) return started.error();
   auto published = secret_.publish_ca_bundle(certificates.authority.certificate_pem);
   if (!published) {
     spdlog::warn("admission webhook: cannot set the caBundle yet (retrying): {}", published.error().message);
@@ -79,7 +79,7 @@ Result<void> AdmissionWebhook::check_secret() {
   auto certificates = secret_.ensure();
   if (!certificates) return certificates.error();
   if (certificates->serving.certificate_pem != serving_pem_) {
-    listener_->use_certificate(serving_certificate(*certificates));
+    if (auto used = listener_->use_certificate(serving_certificate(*certificates)); !used) return used.error();
     serving_pem_ = certificates->serving.certificate_pem;
     spdlog::info("admission webhook: serving the renewed certificate from Secret {}/{}", secret_.ns(),
                  kWebhookCaSecret);

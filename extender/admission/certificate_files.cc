@@ -44,13 +44,12 @@ void CertificateFileWatch::check() {
   const http::TlsCertificate& now = *read;
   if (now.chain_pem == last_seen_.chain_pem && now.key_pem == last_seen_.key_pem) return;
   last_seen_ = now;
-  try {
-    on_change_(now);
-    spdlog::info("webhook certificate reloaded from {}", cert_file_);
-  } catch (const std::exception& e) {
+  if (auto used = on_change_(now); !used) {
     spdlog::warn("webhook certificate files {} and {} changed but cannot be used, keeping the previous one: {}",
-                 cert_file_, key_file_, e.what());
+                 cert_file_, key_file_, used.error().message);
+    return;
   }
+  spdlog::info("webhook certificate reloaded from {}", cert_file_);
 }
 
 }  // namespace tpustack::admission

@@ -19,7 +19,7 @@ Result<http::TlsCertificate> read_certificate_files(const std::string& cert_file
 // refuses (half-written, key of another certificate) is logged once and tried again when the files change next.
 class CertificateFileWatch {
  public:
-  using OnChange = std::function<void(const http::TlsCertificate&)>;
+  using OnChange = std::function<Result<void>(const http::TlsCertificate&)>;
 
   // `current`: the pair in use now.
   CertificateFileWatch(std::string cert_file, std::string key_file, http::TlsCertificate current,

@@ -55,7 +55,9 @@ Result<WebhookCertificates> WebhookCaSecret::ensure() {
     const auto now = now_();
     const auto decision = decide_certificates(stored, ns_, now);
     if (decision.action == CertificateAction::kKeep) return *stored;
-    auto renewed = apply_certificate_decision(stored, decision, ns_, now);
+    auto issued = apply_certificate_decision(stored, decision, ns_, now);
+    if (!issued) return issued.error();
+    const WebhookCertificates& renewed = *issued;
     Result<json> written = Error{};
     if (secret) {
       (*secret)["data"] = secret_data(renewed);

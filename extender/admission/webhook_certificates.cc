@@ -65,15 +65,19 @@ CertificateDecision decide_certificates(const std::optional<WebhookCertificates>
   return {CertificateAction::kKeep, ""};
 }
 
-WebhookCertificates apply_certificate_decision(const std::optional<WebhookCertificates>& stored,
-                                               const CertificateDecision& decision, const std::string& ns,
-                                               Clock::time_point now) {
+Result<WebhookCertificates> apply_certificate_decision(const std::optional<WebhookCertificates>& stored,
+                                                       const CertificateDecision& decision, const std::string& ns,
+                                                       Clock::time_point now) {
   WebhookCertificates result = stored.value_or(WebhookCertificates{});
   if (decision.action == CertificateAction::kKeep) return result;
   if (decision.action == CertificateAction::kNewAuthority) {
-    result.authority = issue_certificate(authority_profile(), nullptr, now);
+    auto authority = issue_certificate(authority_profile(), nullptr, now);
+    if (!authority) return authority.error();
+    result.authority = std::move(*authority);
   }
-  result.serving = issue_certificate(serving_profile(ns), &result.authority, now);
+  auto serving = issue_certificate(serving_profile(ns), &result.authority, now);
+  if (!serving) return serving.error();
+  result.serving = std::move(*serving);
   return result;
 }
 

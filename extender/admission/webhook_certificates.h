@@ -49,9 +49,9 @@ CertificateDecision decide_certificates(const std::optional<WebhookCertificates>
                                         Clock::time_point now);
 
 // `stored` after `decision`: new certificates where it says so, the rest kept.
-WebhookCertificates apply_certificate_decision(const std::optional<WebhookCertificates>& stored,
-                                               const CertificateDecision& decision, const std::string& ns,
-                                               Clock::time_point now);
+Result<WebhookCertificates> apply_certificate_decision(const std::optional<WebhookCertificates>& stored,
+                                                       const CertificateDecision& decision, const std::string& ns,
+                                                       Clock::time_point now);
 
 // JSON Patch operations that set caBundle (base64 of `ca_pem`) on every webhook of a MutatingWebhookConfiguration
 // that does not carry it yet, each guarded by a test of the webhook's name so that a list reordered meanwhile

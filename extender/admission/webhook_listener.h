@@ -17,15 +17,14 @@ struct WebhookListenerOptions {
 // is created as it was sent (the webhook's failurePolicy is Ignore too).
 class WebhookListener {
  public:
-  // Throws std::invalid_argument for a bad HOST:PORT, std::runtime_error for a certificate that cannot be used.
   WebhookListener(WebhookListenerOptions options, const http::TlsCertificate& certificate);
 
-  // Throws std::runtime_error when the address cannot be bound.
-  void start() { server_.start(); }
+  // An Error when the address cannot be bound (or, over TLS, the certificate used).
+  Result<void> start() { return server_.start(); }
   void stop() { server_.stop(); }
   int port() const { return server_.port(); }
-  // For connections accepted from now on; throws std::runtime_error, keeping the old one, when it cannot be used.
-  void use_certificate(const http::TlsCertificate& certificate) { server_.use_certificate(certificate); }
+  // For connections accepted from now on; an Error, keeping the old one, when it cannot be used.
+  Result<void> use_certificate(const http::TlsCertificate& certificate) { return server_.use_certificate(certificate); }
 
  private:
   http::Response serve(const http::Request& request) const;

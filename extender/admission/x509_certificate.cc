@@ -29,12 +29,17 @@ using BigNumber = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using GeneralNames = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
 using Extension = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
 
+// OpenSSL's failure, thrown from deep inside the steps of issuing and turned into issue_certificate's Error there.
+struct OpenSslFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] void fail(const std::string& what) {
   const unsigned long code = ERR_get_error();
   char reason[256] = "unknown error";
   if (code != 0) ERR_error_string_n(code, reason, sizeof(reason));
   ERR_clear_error();
-  throw std::runtime_error("cannot " + what + ": " + reason);
+  throw OpenSslFailure("cannot " + what + ": " + reason);
 }
 
 Bio memory_of(std::string_view pem) {
@@ -75,10 +80,7 @@ void add_extension(X509* certificate, X509V3_CTX& context, int nid, const std::s
   if (!extension || !X509_add_ext(certificate, extension.get(), -1)) fail("add extension " + value);
 }
 
-}  // namespace
-
-IssuedCertificate issue_certificate(const CertificateProfile& profile, const IssuedCertificate* issuer,
-                                    Clock::time_point now) {
+IssuedCertificate issued(const CertificateProfile& profile, const IssuedCertificate* issuer, Clock::time_point now) {
   Key key(EVP_EC_gen("P-256"));
   if (!key) fail("generate an EC P-256 key");
   Certificate issuer_certificate;
@@ -86,7 +88,7 @@ IssuedCertificate issue_certificate(const CertificateProfile& profile, const Iss
   if (issuer) {
     issuer_certificate = certificate_of(issuer->certificate_pem);
     issuer_key = key_of(issuer->key_pem);
-    if (!issuer_certificate || !issuer_key) throw std::runtime_error("cannot read the issuing CA's certificate or key");
+    if (!issuer_certificate || !issuer_key) throw OpenSslFailure("cannot read the issuing CA's certificate or key");
   }
   Certificate certificate(X509_new());
   if (!certificate || !X509_set_version(certificate.get(), 2)) fail("make a certificate");
@@ -126,6 +128,17 @@ IssuedCertificate issue_certificate(const CertificateProfile& profile, const Iss
   return {pem_text([&](BIO* bio) { return PEM_write_bio_X509(bio, certificate.get()); }), pem_text([&](BIO* bio) {
             return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
           })};
+}
+
+}  // namespace
+
+Result<IssuedCertificate> issue_certificate(const CertificateProfile& profile, const IssuedCertificate* issuer,
+                                            Clock::time_point now) {
+  try {
+    return issued(profile, issuer, now);
+  } catch (const OpenSslFailure& e) {
+    return Error{e.what()};
+  }
 }
 
 std::optional<CertificateFacts> read_certificate(std::string_view pem) {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result/result.h"
+
 // X.509 certificates and EC P-256 keys with OpenSSL: issue one, read one back. No files, no network.
 namespace tpustack::admission {
 
@@ -26,10 +28,10 @@ struct IssuedCertificate {
 };
 
 // A new key and a certificate for it, signed by `issuer` (self-signed when null), valid from an hour before
-// `now` (clocks of the API server and this pod may differ) for the profile's validity. Throws std::runtime_error
-// when OpenSSL fails, or the issuer's PEM cannot be read.
-IssuedCertificate issue_certificate(const CertificateProfile& profile, const IssuedCertificate* issuer,
-                                    Clock::time_point now);
+// `now` (clocks of the API server and this pod may differ) for the profile's validity; an Error when OpenSSL fails,
+// or the issuer's PEM cannot be read.
+Result<IssuedCertificate> issue_certificate(const CertificateProfile& profile, const IssuedCertificate* issuer,
+                                            Clock::time_point now);
 
 // What a certificate says of itself.
 struct CertificateFacts {

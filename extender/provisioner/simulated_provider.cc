@@ -140,22 +140,25 @@ Result<void> SimulatedProvider::operate(const PoolState& pending, const std::str
     std::lock_guard lock(mu_);
     pending_[pending.name] = pending;
   }
-  auto finished = [&] {
-    std::lock_guard lock(mu_);
-    pending_.erase(pending.name);
+  // However the work ends, the pool is no longer pending.
+  struct Finished {
+    SimulatedProvider& provider;
+    const std::string& name;
+    ~Finished() {
+      std::lock_guard lock(provider.mu_);
+      provider.pending_.erase(name);
+    }
   };
-  bool waited = lifecycle::sleep_unless_stopped(stop, node_delay_);
+  bool waited = false;
   Result<void> done;
-  try {
+  {
+    const Finished finished{*this, pending.name};
+    waited = lifecycle::sleep_unless_stopped(stop, node_delay_);
     if (waited) {
       std::lock_guard nodes_lock(nodes_mu_);
       done = work();
     }
-  } catch (...) {
-    finished();  // the pool is no longer pending; the caller's thread boundary reports the exception
-    throw;
   }
-  finished();
   if (!waited) return provider_error(0, "CANCELLED", "stopped before " + what + " " + pending.name + " finished");
   if (!done) return provider_error_of(done.error(), what + " " + pending.name);
   return done;
@@ -200,7 +203,7 @@ Result<void> SimulatedProvider::resize(const std::string& pool, int node_count, 
   return operate({pool, PoolStatus::kReconciling, "", {}, node_count, 0}, "resizing pool", stop, [&]() -> Result<void> {
     auto nodes = nodes_of(pool);
     if (!nodes) return nodes.error();
-    if (nodes->empty()) return provider_error(404, "NOT_FOUND", "pool " + pool + " has no node to copy");
+    if (nodes->empty()) return provider_error(404, "NOT_FOUND", "it has no node to copy");
     std::set<std::string> names;
     for (const json& node : *nodes) names.insert(node["metadata"]["name"].get<std::string>());
     for (int i = 0; static_cast<int>(names.size()) < node_count; ++i) {

@@ -30,8 +30,8 @@ class ExtenderHttpServer {
   ExtenderHttpServer(const VerbsListenerOptions& options, ExtenderService& service,
                      const metrics::MetricsRegistry& registry);
 
-  // Throws std::runtime_error when the address cannot be bound.
-  void start() { server_.start(); }
+  // An Error when the address cannot be bound (or, over TLS, the certificate used).
+  Result<void> start() { return server_.start(); }
   void stop() { server_.stop(); }
   int port() const { return server_.port(); }
   std::size_t connections() const { return server_.counters().connections; }

@@ -82,9 +82,12 @@ metrics::MetricsServer::Reply ExtenderRuntime::readiness() const {
   return {200, "ok\n"};
 }
 
-void ExtenderRuntime::start() {
-  http_.start();
-  metrics_server_.start();
+Result<void> ExtenderRuntime::start() {
+  if (auto started = http_.start(); !started) return started;
+  if (auto started = metrics_server_.start(); !started) {
+    http_.stop();
+    return started;
+  }
   nodes_.start();
   pods_.start();
   ledger_informer_.start();
@@ -101,6 +104,7 @@ void ExtenderRuntime::start() {
       }
     }
   });
+  return {};
 }
 
 void ExtenderRuntime::stop() {

@@ -13,6 +13,7 @@
 #include "common/kube/kube_client.h"
 #include "common/metrics/metrics_registry.h"
 #include "common/metrics/metrics_server.h"
+#include "common/result/result.h"
 #include "extender/placement/bind_admission.h"
 #include "extender/service/extender_http_server.h"
 #include "extender/service/extender_service.h"
@@ -46,8 +47,8 @@ class ExtenderRuntime {
   ExtenderRuntime(kube::ClusterConfig cluster, ServeOptions options);
   ~ExtenderRuntime();
 
-  // Throws std::runtime_error when a listener cannot bind.
-  void start();
+  // An Error when a listener cannot bind; nothing is started then.
+  Result<void> start();
   void stop();
   bool synced() const { return service_.synced(); }
   // The verbs' bound port (after start) and their open connections.

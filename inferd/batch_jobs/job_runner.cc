@@ -60,13 +60,17 @@ void JobRunner::run() {
   while (true) {
     bool worked = false;
     try {
-      for (const std::string& id : store_.unfinished_batches()) {
+      auto unfinished = store_.unfinished_batches();
+      if (!unfinished) spdlog::error("batch jobs: {}", unfinished.error().message);
+      for (const std::string& id : unfinished ? *unfinished : std::vector<std::string>{}) {
         if (std::lock_guard lock(mu_); stopping_) return;
-        worked = advance(id) || worked;
+        auto advanced = advance(id);
+        // The store failed (a full disk): nothing was half-written; try again after a pause.
+        if (!advanced) spdlog::error("batch {}: {}", id, advanced.error().message);
+        worked = (advanced && *advanced) || worked;
       }
     } catch (const std::exception& e) {
-      // The store failed (a full disk): nothing was half-written; try again after a pause.
-      spdlog::error("batch jobs: {}", e.what());
+      spdlog::error("batch jobs: {}", e.what());  // this thread's boundary: keep running
       worked = false;
     }
     std::unique_lock lock(mu_);
@@ -76,8 +80,10 @@ void JobRunner::run() {
   }
 }
 
-bool JobRunner::advance(const std::string& id) {
-  const std::optional<Batch> batch = store_.batch(id);
+Result<bool> JobRunner::advance(const std::string& id) {
+  auto stored = store_.batch(id);
+  if (!stored) return stored.error();
+  const std::optional<Batch>& batch = *stored;
   if (!batch) return false;
   // The record counts every line answered, in the transaction that stores the answer: no need to count rows.
   const RequestCounts& counts = batch->request_counts;
@@ -87,21 +93,23 @@ bool JobRunner::advance(const std::string& id) {
     case BatchStep::none:
       return false;
     case BatchStep::validate:
-      validate(*batch);
+      if (auto validated = validate(*batch); !validated) return validated.error();
       return true;
     case BatchStep::run:
       return send_lines(*batch);
     case BatchStep::finalize:
     case BatchStep::cancel:
     case BatchStep::expire:
-      finish(*batch, step);
+      if (auto finished = finish(*batch, step); !finished) return finished.error();
       return true;
   }
   return false;
 }
 
-void JobRunner::validate(const Batch& batch) {
-  const std::optional<std::string> content = store_.file_content(batch.input_file_id);
+Result<void> JobRunner::validate(const Batch& batch) {
+  auto stored = store_.file_content(batch.input_file_id);
+  if (!stored) return stored.error();
+  const std::optional<std::string>& content = *stored;
   auto lines =
       content ? read_input_file(*content, batch.endpoint)
               : std::vector<BatchError>{{"invalid_file", "The input file " + batch.input_file_id + " no longer exists.",
@@ -115,7 +123,7 @@ void JobRunner::validate(const Batch& batch) {
       return {};
     });
     if (failed) spdlog::info("batch {} failed validation: {}", batch.id, errors.front().message);
-    return;
+    return {};
   }
   const std::vector<InputLine>& valid = *lines;
   auto started = store_.start_batch(batch.id, valid, [&](Batch& stored) -> Result<void> {
@@ -126,15 +134,15 @@ void JobRunner::validate(const Batch& batch) {
     }
     return {};
   });
-  if (!started) {
-    spdlog::error("batch {}: {}", batch.id, started.error().message);
-  } else {
-    spdlog::info("batch {} in progress: {} lines", batch.id, valid.size());
-  }
+  if (!started) return started.error();
+  spdlog::info("batch {} in progress: {} lines", batch.id, valid.size());
+  return {};
 }
 
-bool JobRunner::send_lines(const Batch& batch) {
-  const std::vector<PendingLine> lines = store_.pending_lines(batch.id, options_.lines_at_once);
+Result<bool> JobRunner::send_lines(const Batch& batch) {
+  auto pending = store_.pending_lines(batch.id, options_.lines_at_once);
+  if (!pending) return pending.error();
+  const std::vector<PendingLine>& lines = *pending;
   std::vector<std::future<EndpointAnswer>> sent;
   sent.reserve(lines.size());
   for (const PendingLine& line : lines) {
@@ -153,14 +161,11 @@ bool JobRunner::send_lines(const Batch& batch) {
     answers.push_back({lines[i].line, answer.status, std::move(answer.body)});
   }
   if (answers.empty()) return false;
-  if (auto recorded = store_.record_answers(batch.id, answers); !recorded) {
-    spdlog::error("batch {}: {}", batch.id, recorded.error().message);
-    return false;
-  }
+  if (auto recorded = store_.record_answers(batch.id, answers); !recorded) return recorded.error();
   return true;
 }
 
-void JobRunner::finish(const Batch& batch, BatchStep step) {
+Result<void> JobRunner::finish(const Batch& batch, BatchStep step) {
   UnixSeconds now = unix_now();
   if (step == BatchStep::finalize && batch.status == BatchStatus::in_progress) {
     auto finalizing = store_.update_batch(batch.id, [&](Batch& stored) -> Result<void> {
@@ -168,9 +173,11 @@ void JobRunner::finish(const Batch& batch, BatchStep step) {
       mark_finalizing(stored, now);
       return {};
     });
-    if (!finalizing) return;
+    if (!finalizing) return {};  // the batch changed meanwhile (a cancel): the next pass decides again
   }
-  OutputFiles files = assemble_output(store_.outcomes(batch.id), step, random_id);
+  auto outcomes = store_.outcomes(batch.id);
+  if (!outcomes) return outcomes.error();
+  OutputFiles files = assemble_output(*outcomes, step, random_id);
   now = unix_now();
   auto output = output_file(batch.id, "output", std::move(files.output), now);
   auto errors = output_file(batch.id, "error", std::move(files.errors), now);
@@ -192,6 +199,7 @@ void JobRunner::finish(const Batch& batch, BatchStep step) {
                                              : "expired",
                  files.output_lines, files.error_lines);
   }
+  return {};
 }
 
 }  // namespace tpustack::inferd::batch_jobs

@@ -49,11 +49,11 @@ class JobRunner {
  private:
   void run();
   // Takes `id` one step; false when there was nothing to do.
-  bool advance(const std::string& id);
-  void validate(const Batch& batch);
+  Result<bool> advance(const std::string& id);
+  Result<void> validate(const Batch& batch);
   // False when every line was refused for now (busy or stopping): the runner pauses before trying again.
-  bool send_lines(const Batch& batch);
-  void finish(const Batch& batch, BatchStep step);
+  Result<bool> send_lines(const Batch& batch);
+  Result<void> finish(const Batch& batch, BatchStep step);
 
   JobStore& store_;
   LineSender send_;

@@ -24,8 +24,13 @@ CREATE TABLE IF NOT EXISTS batch_lines(
   status_code INTEGER, answer TEXT, PRIMARY KEY(batch_id, line));
 )sql";
 
-// One prepared statement. Failures of SQLite itself (a full disk, a corrupt file) throw std::runtime_error: the
-// store's callers turn them into an Error or a 500 at their boundary.
+// A failure of SQLite itself, or a stored record that cannot be read back: thrown from deep inside a statement's
+// steps and turned into the Error of the store's public call that ran it (JobStore::locked), never further.
+struct StoreFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One prepared statement.
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {
@@ -74,7 +79,7 @@ class Statement {
     if (rc != SQLITE_OK) fail("bind");
   }
   [[noreturn]] void fail(const char* what) {
-    throw std::runtime_error(std::string("SQLite ") + what + ": " + sqlite3_errmsg(db_));
+    throw StoreFailure(std::string("SQLite ") + what + ": " + sqlite3_errmsg(db_));
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
@@ -85,7 +90,7 @@ void execute(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : sqlite3_errmsg(db);
     sqlite3_free(message);
-    throw std::runtime_error("SQLite: " + text);
+    throw StoreFailure("SQLite: " + text);
   }
 }
 
@@ -112,8 +117,10 @@ FileRecord file_from(const Statement& row) {
 
 Batch batch_from(const std::string& record) {
   auto parsed = tpustack::json::parse_json(record, "a stored batch");
-  if (!parsed) throw std::runtime_error(parsed.error().message);
-  return value_or_throw(batch_from_json(*parsed));
+  if (!parsed) throw StoreFailure(parsed.error().message);
+  auto batch = batch_from_json(*parsed);
+  if (!batch) throw StoreFailure("a stored batch: " + batch.error().message);
+  return std::move(*batch);
 }
 
 std::optional<Batch> read_batch(sqlite3* db, const std::string& id) {
@@ -149,120 +156,129 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::filesystem::path& di
     return Error{"cannot open " + path + ": " + message};
   }
   std::unique_ptr<JobStore> store(new JobStore(db));
-  try {
-    sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, 5000);
+  auto prepared = store->locked("set up " + path, [&]() -> Result<void> {
     // WAL: a commit is one append, and a reader never waits for the writer. A commit reaches the OS before it
     // returns, so a killed process loses nothing it committed.
     execute(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
     execute(db, schema);
-  } catch (const std::runtime_error& e) {
-    return Error{path + ": " + e.what()};
-  }
+    return {};
+  });
+  if (!prepared) return prepared.error();
   return store;
 }
 
 JobStore::~JobStore() { sqlite3_close(db_); }
 
-Result<void> JobStore::add_file(const FileRecord& file, std::string_view content) {
+template <typename Operation>
+auto JobStore::locked(const std::string& what, Operation operation) -> decltype(operation()) {
   std::lock_guard lock(mu_);
   try {
-    insert_file(db_, file, content);
-  } catch (const std::runtime_error& e) {
-    return Error{std::string("cannot store the file: ") + e.what()};
+    return operation();
+  } catch (const StoreFailure& e) {
+    return Error{"cannot " + what + ": " + e.what()};
   }
-  return {};
 }
 
-std::optional<FileRecord> JobStore::file(const std::string& id) {
-  std::lock_guard lock(mu_);
-  Statement select(db_, "SELECT id, filename, purpose, bytes, created_at FROM files WHERE id = ?");
-  select.bind(1, id);
-  if (!select.step()) return std::nullopt;
-  return file_from(select);
+Result<void> JobStore::add_file(const FileRecord& file, std::string_view content) {
+  return locked("store the file", [&]() -> Result<void> {
+    insert_file(db_, file, content);
+    return {};
+  });
 }
 
-std::optional<std::string> JobStore::file_content(const std::string& id) {
-  std::lock_guard lock(mu_);
-  Statement select(db_, "SELECT content FROM files WHERE id = ?");
-  select.bind(1, id);
-  if (!select.step()) return std::nullopt;
-  return select.text(0);
+Result<std::optional<FileRecord>> JobStore::file(const std::string& id) {
+  return locked("read the file", [&]() -> Result<std::optional<FileRecord>> {
+    Statement select(db_, "SELECT id, filename, purpose, bytes, created_at FROM files WHERE id = ?");
+    select.bind(1, id);
+    if (!select.step()) return std::optional<FileRecord>();
+    return std::optional(file_from(select));
+  });
 }
 
-std::vector<FileRecord> JobStore::files(const std::string& purpose) {
-  std::lock_guard lock(mu_);
-  Statement select(db_,
-                   "SELECT id, filename, purpose, bytes, created_at FROM files WHERE ?1 = '' OR purpose = ?1 "
-                   "ORDER BY seq DESC");
-  select.bind(1, purpose);
-  std::vector<FileRecord> files;
-  while (select.step()) files.push_back(file_from(select));
-  return files;
+Result<std::optional<std::string>> JobStore::file_content(const std::string& id) {
+  return locked("read the file's content", [&]() -> Result<std::optional<std::string>> {
+    Statement select(db_, "SELECT content FROM files WHERE id = ?");
+    select.bind(1, id);
+    if (!select.step()) return std::optional<std::string>();
+    return std::optional(select.text(0));
+  });
 }
 
-bool JobStore::delete_file(const std::string& id) {
-  std::lock_guard lock(mu_);
-  Statement remove(db_, "DELETE FROM files WHERE id = ?");
-  remove.bind(1, id).run();
-  return sqlite3_changes(db_) > 0;
+Result<std::vector<FileRecord>> JobStore::files(const std::string& purpose) {
+  return locked("list the files", [&]() -> Result<std::vector<FileRecord>> {
+    Statement select(db_,
+                     "SELECT id, filename, purpose, bytes, created_at FROM files WHERE ?1 = '' OR purpose = ?1 "
+                     "ORDER BY seq DESC");
+    select.bind(1, purpose);
+    std::vector<FileRecord> files;
+    while (select.step()) files.push_back(file_from(select));
+    return files;
+  });
+}
+
+Result<bool> JobStore::delete_file(const std::string& id) {
+  return locked("delete the file", [&]() -> Result<bool> {
+    Statement remove(db_, "DELETE FROM files WHERE id = ?");
+    remove.bind(1, id).run();
+    return sqlite3_changes(db_) > 0;
+  });
 }
 
 Result<void> JobStore::add_batch(const Batch& batch) {
-  std::lock_guard lock(mu_);
-  try {
+  return locked("store the batch", [&]() -> Result<void> {
     Statement insert(db_, "INSERT INTO batches(id, finished, record) VALUES(?, ?, ?)");
     insert.bind(1, batch.id).bind(2, int64_t{is_terminal(batch.status)}).bind(3, batch_json(batch).dump()).run();
-  } catch (const std::runtime_error& e) {
-    return Error{std::string("cannot store the batch: ") + e.what()};
-  }
-  return {};
+    return {};
+  });
 }
 
-std::optional<Batch> JobStore::batch(const std::string& id) {
-  std::lock_guard lock(mu_);
-  return read_batch(db_, id);
+Result<std::optional<Batch>> JobStore::batch(const std::string& id) {
+  return locked("read the batch", [&]() -> Result<std::optional<Batch>> { return read_batch(db_, id); });
 }
 
-BatchPage JobStore::batches(const std::string& after, size_t limit) {
-  std::lock_guard lock(mu_);
-  Statement select(db_,
-                   "SELECT record FROM batches WHERE ?1 = '' OR seq < (SELECT seq FROM batches WHERE id = ?1) "
-                   "ORDER BY seq DESC LIMIT ?2");
-  select.bind(1, after).bind(2, static_cast<int64_t>(limit) + 1);
-  BatchPage page;
-  while (select.step()) {
-    if (page.batches.size() == limit) {
-      page.has_more = true;
-      break;
+Result<BatchPage> JobStore::batches(const std::string& after, size_t limit) {
+  return locked("list the batches", [&]() -> Result<BatchPage> {
+    Statement select(db_,
+                     "SELECT record FROM batches WHERE ?1 = '' OR seq < (SELECT seq FROM batches WHERE id = ?1) "
+                     "ORDER BY seq DESC LIMIT ?2");
+    select.bind(1, after).bind(2, static_cast<int64_t>(limit) + 1);
+    BatchPage page;
+    while (select.step()) {
+      if (page.batches.size() == limit) {
+        page.has_more = true;
+        break;
+      }
+      page.batches.push_back(batch_from(select.text(0)));
     }
-    page.batches.push_back(batch_from(select.text(0)));
-  }
-  return page;
+    return page;
+  });
 }
 
-std::vector<std::string> JobStore::unfinished_batches() {
-  std::lock_guard lock(mu_);
-  Statement select(db_, "SELECT id FROM batches WHERE finished = 0 ORDER BY seq");
-  std::vector<std::string> ids;
-  while (select.step()) ids.push_back(select.text(0));
-  return ids;
+Result<std::vector<std::string>> JobStore::unfinished_batches() {
+  return locked("list the unfinished batches", [&]() -> Result<std::vector<std::string>> {
+    Statement select(db_, "SELECT id FROM batches WHERE finished = 0 ORDER BY seq");
+    std::vector<std::string> ids;
+    while (select.step()) ids.push_back(select.text(0));
+    return ids;
+  });
 }
 
 Result<Batch> JobStore::update_batch(const std::string& id, const std::function<Result<void>(Batch&)>& change) {
-  std::lock_guard lock(mu_);
-  Transaction transaction(db_);
-  std::optional<Batch> batch = read_batch(db_, id);
-  if (!batch) return Error{"No batch found with id '" + id + "'."};
-  if (auto changed = change(*batch); !changed) return changed.error();
-  write_batch(db_, *batch);
-  transaction.commit();
-  return *batch;
+  return locked("update the batch", [&]() -> Result<Batch> {
+    Transaction transaction(db_);
+    std::optional<Batch> batch = read_batch(db_, id);
+    if (!batch) return Error{"No batch found with id '" + id + "'."};
+    if (auto changed = change(*batch); !changed) return changed.error();
+    write_batch(db_, *batch);
+    transaction.commit();
+    return *batch;
+  });
 }
 
 Result<void> JobStore::start_batch(const std::string& id, const std::vector<InputLine>& lines,
                                    const std::function<Result<void>(Batch&)>& start) {
-  std::lock_guard lock(mu_);
-  try {
+  return locked("store the batch's lines", [&]() -> Result<void> {
     Transaction transaction(db_);
     std::optional<Batch> batch = read_batch(db_, id);
     if (!batch) return Error{"no batch " + id};
@@ -274,34 +290,33 @@ Result<void> JobStore::start_batch(const std::string& id, const std::vector<Inpu
     }
     write_batch(db_, *batch);
     transaction.commit();
-  } catch (const std::runtime_error& e) {
-    return Error{std::string("cannot store the batch's lines: ") + e.what()};
-  }
-  return {};
+    return {};
+  });
 }
 
-std::vector<PendingLine> JobStore::pending_lines(const std::string& batch_id, size_t limit) {
-  std::lock_guard lock(mu_);
-  Statement select(db_,
-                   "SELECT line, custom_id, body FROM batch_lines WHERE batch_id = ? AND status_code IS NULL "
-                   "ORDER BY line LIMIT ?");
-  select.bind(1, batch_id).bind(2, static_cast<int64_t>(limit));
-  std::vector<PendingLine> lines;
-  while (select.step()) lines.push_back({select.integer(0), select.text(1), select.text(2)});
-  return lines;
+Result<std::vector<PendingLine>> JobStore::pending_lines(const std::string& batch_id, size_t limit) {
+  return locked("read the pending lines", [&]() -> Result<std::vector<PendingLine>> {
+    Statement select(db_,
+                     "SELECT line, custom_id, body FROM batch_lines WHERE batch_id = ? AND status_code IS NULL "
+                     "ORDER BY line LIMIT ?");
+    select.bind(1, batch_id).bind(2, static_cast<int64_t>(limit));
+    std::vector<PendingLine> lines;
+    while (select.step()) lines.push_back({select.integer(0), select.text(1), select.text(2)});
+    return lines;
+  });
 }
 
-int64_t JobStore::lines_left(const std::string& batch_id) {
-  std::lock_guard lock(mu_);
-  Statement count(db_, "SELECT count(*) FROM batch_lines WHERE batch_id = ? AND status_code IS NULL");
-  count.bind(1, batch_id);
-  count.step();
-  return count.integer(0);
+Result<int64_t> JobStore::lines_left(const std::string& batch_id) {
+  return locked("count the pending lines", [&]() -> Result<int64_t> {
+    Statement count(db_, "SELECT count(*) FROM batch_lines WHERE batch_id = ? AND status_code IS NULL");
+    count.bind(1, batch_id);
+    count.step();
+    return count.integer(0);
+  });
 }
 
 Result<void> JobStore::record_answers(const std::string& batch_id, const std::vector<LineAnswer>& answers) {
-  std::lock_guard lock(mu_);
-  try {
+  return locked("record the answers", [&]() -> Result<void> {
     Transaction transaction(db_);
     std::optional<Batch> batch = read_batch(db_, batch_id);
     if (!batch) return Error{"no batch " + batch_id};
@@ -316,30 +331,28 @@ Result<void> JobStore::record_answers(const std::string& batch_id, const std::ve
     }
     write_batch(db_, *batch);
     transaction.commit();
-  } catch (const std::runtime_error& e) {
-    return Error{std::string("cannot record the answers: ") + e.what()};
-  }
-  return {};
+    return {};
+  });
 }
 
-std::vector<LineOutcome> JobStore::outcomes(const std::string& batch_id) {
-  std::lock_guard lock(mu_);
-  Statement select(db_, "SELECT custom_id, status_code, answer FROM batch_lines WHERE batch_id = ? ORDER BY line");
-  select.bind(1, batch_id);
-  std::vector<LineOutcome> lines;
-  while (select.step()) {
-    LineOutcome outcome{select.text(0), std::nullopt, select.text(2)};
-    if (!select.is_null(1)) outcome.status_code = static_cast<int>(select.integer(1));
-    lines.push_back(std::move(outcome));
-  }
-  return lines;
+Result<std::vector<LineOutcome>> JobStore::outcomes(const std::string& batch_id) {
+  return locked("read the batch's answers", [&]() -> Result<std::vector<LineOutcome>> {
+    Statement select(db_, "SELECT custom_id, status_code, answer FROM batch_lines WHERE batch_id = ? ORDER BY line");
+    select.bind(1, batch_id);
+    std::vector<LineOutcome> lines;
+    while (select.step()) {
+      LineOutcome outcome{select.text(0), std::nullopt, select.text(2)};
+      if (!select.is_null(1)) outcome.status_code = static_cast<int>(select.integer(1));
+      lines.push_back(std::move(outcome));
+    }
+    return lines;
+  });
 }
 
 Result<void> JobStore::finish_batch(const std::string& id, const std::function<Result<void>(Batch&)>& finish,
                                     const std::optional<std::pair<FileRecord, std::string>>& output,
                                     const std::optional<std::pair<FileRecord, std::string>>& errors) {
-  std::lock_guard lock(mu_);
-  try {
+  return locked("store the batch's output", [&]() -> Result<void> {
     Transaction transaction(db_);
     std::optional<Batch> batch = read_batch(db_, id);
     if (!batch) return Error{"no batch " + id};
@@ -350,10 +363,8 @@ Result<void> JobStore::finish_batch(const std::string& id, const std::function<R
     Statement remove(db_, "DELETE FROM batch_lines WHERE batch_id = ?");
     remove.bind(1, id).run();
     transaction.commit();
-  } catch (const std::runtime_error& e) {
-    return Error{std::string("cannot store the batch's output: ") + e.what()};
-  }
-  return {};
+    return {};
+  });
 }
 
 }  // namespace tpustack::inferd::batch_jobs

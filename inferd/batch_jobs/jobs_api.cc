@@ -73,6 +73,12 @@ JobsReply list_reply(json data, bool has_more) {
 JobsError no_file(const std::string& id) { return {404, "No such File object: " + id, "id"}; }
 JobsError no_batch(const std::string& id) { return {404, "No batch found with id '" + id + "'.", "batch_id"}; }
 
+// The store could not do its part (a full disk, a corrupt database): the server's fault, with SQLite's reason.
+JobsError store_failed(const Error& error) {
+  spdlog::error("batch store: {}", error.message);
+  return {500, "the batch store failed: " + error.message, ""};
+}
+
 JobsError not_allowed(const JobsCall& call) {
   return {405, call.path + " answers " + jobs_allowed_methods(call.path) + ", not " + call.method, ""};
 }
@@ -137,8 +143,8 @@ JobsAnswer JobsApi::handle(const JobsCall& call) {
   try {
     return route(call);
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", call.method, call.path, e.what());
-    return JobsError{500, std::string("the batch store failed: ") + e.what(), ""};
+    spdlog::error("{} {}: {}", call.method, call.path, e.what());  // a request's boundary
+    return JobsError{500, std::string("internal error: ") + e.what(), ""};
   }
 }
 
@@ -153,19 +159,23 @@ JobsAnswer JobsApi::route(const JobsCall& call) {
     case Resource::file:
       if (m == "GET") {
         auto file = store_.file(route.id);
-        if (!file) return no_file(route.id);
-        return json_reply(file_json(*file));
+        if (!file) return store_failed(file.error());
+        if (!*file) return no_file(route.id);
+        return json_reply(file_json(**file));
       }
       if (m == "DELETE") {
-        if (!store_.delete_file(route.id)) return no_file(route.id);
+        auto deleted = store_.delete_file(route.id);
+        if (!deleted) return store_failed(deleted.error());
+        if (!*deleted) return no_file(route.id);
         return json_reply({{"id", route.id}, {"object", "file"}, {"deleted", true}});
       }
       break;
     case Resource::file_content:
       if (m == "GET") {
         auto content = store_.file_content(route.id);
-        if (!content) return no_file(route.id);
-        return JobsReply{200, std::move(*content), "application/octet-stream"};
+        if (!content) return store_failed(content.error());
+        if (!*content) return no_file(route.id);
+        return JobsReply{200, std::move(**content), "application/octet-stream"};
       }
       break;
     case Resource::batches:
@@ -175,8 +185,9 @@ JobsAnswer JobsApi::route(const JobsCall& call) {
     case Resource::batch:
       if (m == "GET") {
         auto batch = store_.batch(route.id);
-        if (!batch) return no_batch(route.id);
-        return json_reply(batch_json(*batch));
+        if (!batch) return store_failed(batch.error());
+        if (!*batch) return no_batch(route.id);
+        return json_reply(batch_json(**batch));
       }
       break;
     case Resource::batch_cancel:
@@ -211,14 +222,16 @@ JobsAnswer JobsApi::upload(const JobsCall& call) {
                      "file"};
   }
   FileRecord record{random_id("file-"), file->filename, *purpose, static_cast<int64_t>(file->data.size()), unix_now()};
-  if (auto added = store_.add_file(record, file->data); !added) return JobsError{500, added.error().message, ""};
+  if (auto added = store_.add_file(record, file->data); !added) return store_failed(added.error());
   spdlog::info("file {} stored: {} ({} bytes)", record.id, record.filename, record.bytes);
   return json_reply(file_json(record));
 }
 
 JobsAnswer JobsApi::list_files(const JobsCall& call) {
+  auto files = store_.files(query_value(call.query, "purpose"));
+  if (!files) return store_failed(files.error());
   json data = json::array();
-  for (const FileRecord& file : store_.files(query_value(call.query, "purpose"))) data.push_back(file_json(file));
+  for (const FileRecord& file : *files) data.push_back(file_json(file));
   return list_reply(std::move(data), false);
 }
 
@@ -247,12 +260,13 @@ JobsAnswer JobsApi::create_batch(const JobsCall& call) {
   const json& metadata = tpustack::json::member(body, "metadata");
   if (auto checked = check_metadata(metadata); !checked) return checked.error();
   const auto file = store_.file(*input_file_id);
-  if (!file) return JobsError{404, "No such File object: " + *input_file_id, "input_file_id"};
-  if (file->purpose != "batch") {
-    return JobsError{400, "The input file must have purpose 'batch', not '" + file->purpose + "'.", "input_file_id"};
+  if (!file) return store_failed(file.error());
+  if (!*file) return JobsError{404, "No such File object: " + *input_file_id, "input_file_id"};
+  if ((*file)->purpose != "batch") {
+    return JobsError{400, "The input file must have purpose 'batch', not '" + (*file)->purpose + "'.", "input_file_id"};
   }
   Batch batch = new_batch(random_id("batch_"), *endpoint, *input_file_id, *window, metadata, unix_now());
-  if (auto added = store_.add_batch(batch); !added) return JobsError{500, added.error().message, ""};
+  if (auto added = store_.add_batch(batch); !added) return store_failed(added.error());
   spdlog::info("batch {} created for {} on {}", batch.id, batch.input_file_id, batch.endpoint);
   wake_runner_();
   return json_reply(batch_json(batch));
@@ -266,14 +280,17 @@ JobsAnswer JobsApi::list_batches(const JobsCall& call) {
       return JobsError{400, "limit must be a number from 1 to 100", "limit"};
     }
   }
-  BatchPage page = store_.batches(query_value(call.query, "after"), limit);
+  auto page = store_.batches(query_value(call.query, "after"), limit);
+  if (!page) return store_failed(page.error());
   json data = json::array();
-  for (const Batch& batch : page.batches) data.push_back(batch_json(batch));
-  return list_reply(std::move(data), page.has_more);
+  for (const Batch& batch : page->batches) data.push_back(batch_json(batch));
+  return list_reply(std::move(data), page->has_more);
 }
 
 JobsAnswer JobsApi::cancel_batch(const std::string& id) {
-  if (!store_.batch(id)) return no_batch(id);
+  auto batch = store_.batch(id);
+  if (!batch) return store_failed(batch.error());
+  if (!*batch) return no_batch(id);
   const UnixSeconds now = unix_now();
   auto cancelled = store_.update_batch(id, [now](Batch& batch) { return request_cancel(batch, now); });
   if (!cancelled) return JobsError{409, cancelled.error().message, ""};

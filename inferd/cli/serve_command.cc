@@ -244,10 +244,12 @@ int serve(const ServeOptions& o) {
     spdlog::error("{}", grpc_port.error().message);
     return 1;
   }
-  try {
-    http.start();
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+  if (auto serving = http.start(); !serving) {
+    spdlog::error("{}", serving.error().message);
+    return 1;
+  }
+  if (auto following = follower.start(pool); !following) {
+    spdlog::error("{}", following.error().message);
     return 1;
   }
   spdlog::info("inferd serving {} models: HTTP on {}, gRPC on port {}", catalog->size(), o.listen, *grpc_port);
@@ -255,7 +257,6 @@ int serve(const ServeOptions& o) {
     runner->start();
     spdlog::info("batch jobs kept in {}", o.data_dir);
   }
-  follower.start(pool);
 
   std::thread preloader([&] {
     for (const std::string& name : o.preload) {

@@ -1,8 +1,8 @@
 #include "inferd/server/backend_selection.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
-#include <stdexcept>
 
 namespace tpustack::inferd::server {
 
@@ -64,12 +64,10 @@ Result<WorkerRole> worker_role(const DeviceEnvironment& environment) {
   WorkerRole role;
   role.workers = std::max<size_t>(count_list(environment.tpu_worker_hostnames), 1);
   if (!environment.tpu_worker_id.empty()) {
-    try {
-      size_t used = 0;
-      role.worker_id = std::stoi(environment.tpu_worker_id, &used);
-      if (used != environment.tpu_worker_id.size() || role.worker_id < 0) throw std::invalid_argument("id");
-    } catch (const std::exception&) {
-      return Error{"TPU_WORKER_ID is \"" + environment.tpu_worker_id + "\", not a worker number"};
+    const std::string& id = environment.tpu_worker_id;
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), role.worker_id);
+    if (ec != std::errc() || end != id.data() + id.size() || role.worker_id < 0) {
+      return Error{"TPU_WORKER_ID is \"" + id + "\", not a worker number"};
     }
     if (static_cast<size_t>(role.worker_id) >= role.workers) {
       return Error{"TPU_WORKER_ID " + environment.tpu_worker_id + " is outside TPU_WORKER_HOSTNAMES (" +

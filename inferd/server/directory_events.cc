@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 
 namespace tpustack::inferd::server {
@@ -21,13 +20,10 @@ constexpr uint32_t kEntryChanges =
 
 }  // namespace
 
-DirectoryEvents::DirectoryEvents()
-    : inotify_fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (wake_fd_ < 0) {
-    const int error = errno;
-    if (inotify_fd_ >= 0) ::close(inotify_fd_);
-    throw std::runtime_error(std::string("eventfd failed: ") + std::strerror(error));
-  }
+Result<std::unique_ptr<DirectoryEvents>> DirectoryEvents::open() {
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) return Error{std::string("cannot follow the models directory: eventfd: ") + std::strerror(errno)};
+  return std::unique_ptr<DirectoryEvents>(new DirectoryEvents(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC), wake_fd));
 }
 
 DirectoryEvents::~DirectoryEvents() {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "common/result/result.h"
 
@@ -14,8 +15,9 @@ class DirectoryEvents {
  public:
   enum class Outcome { changed, overflowed, timed_out, stopped };
 
-  // Without inotify (its instance limit reached) every watch fails and wait only times out or stops.
-  DirectoryEvents();
+  // Without inotify (its instance limit reached) every watch fails and wait only times out or stops; an Error only
+  // when the process cannot have the eventfd that stops a wait (out of file descriptors).
+  static Result<std::unique_ptr<DirectoryEvents>> open();
   ~DirectoryEvents();
   DirectoryEvents(const DirectoryEvents&) = delete;
   DirectoryEvents& operator=(const DirectoryEvents&) = delete;
@@ -29,8 +31,10 @@ class DirectoryEvents {
   void stop();
 
  private:
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  DirectoryEvents(int inotify_fd, int wake_fd) : inotify_fd_(inotify_fd), wake_fd_(wake_fd) {}
+
+  int inotify_fd_;
+  int wake_fd_;
 };
 
 }  // namespace tpustack::inferd::server

@@ -23,8 +23,8 @@ class HttpFront {
  public:
   HttpFront(const HttpFrontOptions& options, HttpApi& api);
 
-  // Throws std::runtime_error when the address cannot be bound.
-  void start() { server_.start(); }
+  // An Error when the address cannot be bound (or, over TLS, the certificate used).
+  Result<void> start() { return server_.start(); }
   // Closes every connection and waits for running handlers.
   void stop() { server_.stop(); }
 

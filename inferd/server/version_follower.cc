@@ -76,14 +76,18 @@ Result<ModelCatalog> ModelVersionFollower::initial_catalog() {
   return std::move(plan->catalog);
 }
 
-void ModelVersionFollower::start(ModelPool& pool) {
+Result<void> ModelVersionFollower::start(ModelPool& pool) {
+  auto events = DirectoryEvents::open();
+  if (!events) return events.error();
+  events_ = std::move(*events);
   for (const auto& [name, entry] : *pool.catalog()) metrics_.model_version.labels({name, entry.digest}).set(1);
   watch_directories(*pool.catalog());
   thread_ = std::thread([this, &pool] { run(pool); });
+  return {};
 }
 
 void ModelVersionFollower::stop() {
-  events_.stop();
+  if (events_) events_->stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -106,7 +110,7 @@ void ModelVersionFollower::watch_directories(const ModelCatalog& serving) {
   }
   for (const fs::path& directory : directories) {
     if (directory.empty() || !fs::is_directory(directory, ec)) continue;  // a pointer's, not there yet
-    if (auto watched = events_.watch(directory); !watched) {
+    if (auto watched = events_->watch(directory); !watched) {
       spdlog::warn("{}; changes there are seen by the rescan every {}s", watched.error().message,
                    std::chrono::duration_cast<std::chrono::seconds>(options_.rescan).count());
     }
@@ -157,7 +161,7 @@ bool ModelVersionFollower::settle() {
   // A steady stream of events (a slow copy) is rescanned at this bound anyway; the next events rescan again.
   const auto give_up = Clock::now() + 10 * options_.settle;
   for (;;) {
-    const auto outcome = events_.wait(options_.settle);
+    const auto outcome = events_->wait(options_.settle);
     if (outcome == DirectoryEvents::Outcome::stopped) return false;
     if (outcome == DirectoryEvents::Outcome::timed_out || Clock::now() >= give_up) return true;
   }
@@ -170,7 +174,7 @@ void ModelVersionFollower::run(ModelPool& pool) {
     const auto until_rescan =
         std::max(std::chrono::duration_cast<std::chrono::milliseconds>(next_rescan - Clock::now()),
                  std::chrono::milliseconds(0));
-    const auto outcome = events_.wait(draining ? std::min(kDrainCheck, until_rescan) : until_rescan);
+    const auto outcome = events_->wait(draining ? std::min(kDrainCheck, until_rescan) : until_rescan);
     if (outcome == DirectoryEvents::Outcome::stopped) return;
     if (outcome == DirectoryEvents::Outcome::timed_out && Clock::now() < next_rescan) continue;
     if (outcome == DirectoryEvents::Outcome::changed && !settle()) return;

@@ -38,8 +38,8 @@ class ModelVersionFollower {
 
   // What to serve at start, by the rules of every rescan; an Error when it is nothing.
   Result<ModelCatalog> initial_catalog();
-  // Follows changes into `pool` until stop().
-  void start(ModelPool& pool);
+  // Follows changes into `pool` until stop(); an Error when directory events cannot be had at all.
+  Result<void> start(ModelPool& pool);
   void stop();
 
  private:
@@ -55,8 +55,8 @@ class ModelVersionFollower {
   const FollowOptions options_;
   ServerMetrics& metrics_;
   registry::DirectoryDigests digests_;
-  ModelPointers pointers_;  // the last models.json that could be read
-  DirectoryEvents events_;
+  ModelPointers pointers_;                   // the last models.json that could be read
+  std::unique_ptr<DirectoryEvents> events_;  // from start()
   std::thread thread_;
 };
 

@@ -1,4 +1,5 @@
 #include "common/config/byte_size.h"
+#include "tests/support/result_matchers.h"
 
 #include <stdexcept>
 
@@ -7,13 +8,15 @@
 namespace tpustack::config {
 namespace {
 
+using tpustack::testing::value_of;
+
 TEST(ByteSizeTest, ReadsKubernetesQuantities) {
-  EXPECT_EQ(value_or_throw(parse_byte_size("1048576")), 1048576u);
-  EXPECT_EQ(value_or_throw(parse_byte_size("48Mi")), 48u << 20);
-  EXPECT_EQ(value_or_throw(parse_byte_size("512Ki")), 512u << 10);
-  EXPECT_EQ(value_or_throw(parse_byte_size("1Gi")), 1u << 30);
-  EXPECT_EQ(value_or_throw(parse_byte_size("64M")), 64000000u);
-  EXPECT_EQ(value_or_throw(parse_byte_size("500k")), 500000u);
+  EXPECT_EQ(value_of(parse_byte_size("1048576")), 1048576u);
+  EXPECT_EQ(value_of(parse_byte_size("48Mi")), 48u << 20);
+  EXPECT_EQ(value_of(parse_byte_size("512Ki")), 512u << 10);
+  EXPECT_EQ(value_of(parse_byte_size("1Gi")), 1u << 30);
+  EXPECT_EQ(value_of(parse_byte_size("64M")), 64000000u);
+  EXPECT_EQ(value_of(parse_byte_size("500k")), 500000u);
 }
 
 TEST(ByteSizeTest, RefusesWhatIsNotASize) {

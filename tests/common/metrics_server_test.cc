@@ -10,21 +10,25 @@
 #include "common/http/listen_address.h"
 #include "common/metrics/metrics_server.h"
 #include "tests/support/free_port.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::metrics {
 namespace {
 
+using ::testing::HasSubstr;
+using tpustack::testing::FailsWith;
 using tpustack::testing::free_port;
+using tpustack::testing::value_of;
 
 TEST(ListenAddressTest, AcceptsHostPortForms) {
-  EXPECT_EQ(value_or_throw(http::parse_listen_address("0.0.0.0:2112")).host, "0.0.0.0");
-  EXPECT_EQ(value_or_throw(http::parse_listen_address("0.0.0.0:2112")).port, 2112);
-  EXPECT_EQ(value_or_throw(http::parse_listen_address(":8080")).host, "0.0.0.0");
-  EXPECT_EQ(value_or_throw(http::parse_listen_address("127.0.0.1:1")).port, 1);
+  EXPECT_EQ(value_of(http::parse_listen_address("0.0.0.0:2112")).host, "0.0.0.0");
+  EXPECT_EQ(value_of(http::parse_listen_address("0.0.0.0:2112")).port, 2112);
+  EXPECT_EQ(value_of(http::parse_listen_address(":8080")).host, "0.0.0.0");
+  EXPECT_EQ(value_of(http::parse_listen_address("127.0.0.1:1")).port, 1);
   for (const char* bad : {"8080", "host:", "host:80a", "host:70000"}) {
     EXPECT_FALSE(http::parse_listen_address(bad).ok()) << bad;
   }
-  EXPECT_EQ(value_or_throw(http::parse_listen_address("[::1]:8080")).host, "::1");
+  EXPECT_EQ(value_of(http::parse_listen_address("[::1]:8080")).host, "::1");
 }
 
 TEST(MetricsServerTest, ServesMetricsAndHandlers) {
@@ -63,7 +67,7 @@ TEST(MetricsServerTest, BusyPortIsAClearError) {
   MetricsServer first("127.0.0.1:" + std::to_string(port), registry);
   first.start();
   MetricsServer second("127.0.0.1:" + std::to_string(port), registry);
-  EXPECT_THROW(second.start(), std::runtime_error);
+  EXPECT_THAT(second.start(), FailsWith(HasSubstr("cannot serve /metrics on 127.0.0.1:")));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "tests/deviceplugin/temp_dir.h"
 #include "tests/fakes/kubelet/fake_kubelet.h"
 #include "tests/fakes/kubelet/fake_pod_resources.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::deviceplugin {
 namespace {
@@ -54,6 +55,17 @@ Ids ids_of(const HostInventory& inventory) {
   Ids ids;
   for (const auto& chip : inventory.chips) ids.push_back(chip.id);
   return ids;
+}
+
+// sockaddr_un takes 107 bytes of path: a longer --plugin-dir would serve nowhere the kubelet can dial.
+TEST(KubeletProtocolTest, APluginSocketPathTooLongForAUnixSocketIsAnErrorNamingIt) {
+  DeviceState state(simulated_inventory("v5e:2x2:4"));
+  metrics::MetricsRegistry registry;
+  PluginMetrics metrics(registry);
+  RegistrationSettings settings;
+  settings.plugin_dir = "/tmp/" + std::string(110, 'd');
+  EXPECT_THAT(RegistrationLoop::open(settings, state, metrics),
+              tpustack::testing::FailsWith(HasSubstr("is longer than the 107 bytes a unix socket allows")));
 }
 
 TEST(KubeletProtocolTest, RegistersAndAdvertisesEveryChipWithNuma) {

@@ -22,9 +22,12 @@
 #include "tests/fakes/kubelet/fake_pod_resources.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::deviceplugin {
 namespace {
+
+using tpustack::testing::value_of;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -259,7 +262,7 @@ TEST(NodeLabelsTest, ReadsTheNodesLabels) {
   server.start();
   server.store().create({"", "nodes"}, "", tpu_node("tpu-node-1"));
   const auto config = api_server_config(write_kubeconfig(dir, server.url())).value();
-  const auto labels = value_or_throw(read_node_labels(config, "tpu-node-1"));
+  const auto labels = value_of(read_node_labels(config, "tpu-node-1"));
   EXPECT_EQ(labels.at("cloud.google.com/gke-tpu-topology"), "4x4");
   EXPECT_FALSE(read_node_labels(config, "no-such-node").ok());
   server.stop();

@@ -1,9 +1,12 @@
 #include "tests/deviceplugin/running_plugin.h"
 
 #include "deviceplugin/discovery/simulated_host.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::deviceplugin::testing {
 namespace {
+
+using tpustack::testing::value_of;
 
 RegistrationSettings quick_retries(const std::string& plugin_dir) {
   RegistrationSettings s;
@@ -23,12 +26,14 @@ HostInventory simulated_inventory(const std::string& spec) {
 }
 
 RunningPlugin::RunningPlugin(const std::string& plugin_dir, HostInventory inventory)
-    : state_(std::move(inventory)), metrics_(registry_), loop_(quick_retries(plugin_dir), state_, metrics_) {
-  thread_ = std::thread([this] { loop_.run(); });
+    : state_(std::move(inventory)),
+      metrics_(registry_),
+      loop_(value_of(RegistrationLoop::open(quick_retries(plugin_dir), state_, metrics_))) {
+  thread_ = std::thread([this] { loop_->run(); });
 }
 
 RunningPlugin::~RunningPlugin() {
-  loop_.stop();
+  loop_->stop();
   thread_.join();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -24,13 +25,13 @@ class RunningPlugin {
 
   DeviceState& state() { return state_; }
   PluginMetrics& metrics() { return metrics_; }
-  RegistrationLoop& loop() { return loop_; }
+  RegistrationLoop& loop() { return *loop_; }
 
  private:
   DeviceState state_;
   metrics::MetricsRegistry registry_;
   PluginMetrics metrics_;
-  RegistrationLoop loop_;
+  std::unique_ptr<RegistrationLoop> loop_;
   std::thread thread_;
 };
 

@@ -11,8 +11,11 @@
 
 #include "extender/model/kube_names.h"
 #include "tests/support/free_port.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender::testing {
+
+using tpustack::testing::value_of;
 
 std::string captured_scheduler_body(const std::string& name) {
   const std::string path = std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/kube-scheduler-v1.20.2/" + name;
@@ -113,8 +116,8 @@ PodFields multislice_worker(const std::string& jobset, int slices, int slice, in
 void add_slice(ClusterState& state, const std::string& pool, const std::string& accelerator,
                const std::string& topology, int hosts, int chips_per_host) {
   for (int i = 0; i < hosts; ++i) {
-    state.upsert_node(value_or_throw(
-        parse_node(node_json(pool + "-" + std::to_string(i), accelerator, topology, pool, chips_per_host))));
+    state.upsert_node(
+        value_of(parse_node(node_json(pool + "-" + std::to_string(i), accelerator, topology, pool, chips_per_host))));
   }
 }
 

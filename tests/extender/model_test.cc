@@ -3,6 +3,7 @@
 #include "extender/model/cluster_state.h"
 #include "extender/model/kube_names.h"
 #include "tests/extender/cluster_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
@@ -13,9 +14,10 @@ using testing::node_json;
 using testing::pod_json;
 using testing::PodFields;
 using testing::single_pod;
+using tpustack::testing::value_of;
 
 TEST(TpuNode, ReadsLabelsChipsReadinessAndTaints) {
-  auto node = value_or_throw(parse_node(node_json("gke-a-1", "tpu-v6e-slice", "4x4", "pool-a", 4)));
+  auto node = value_of(parse_node(node_json("gke-a-1", "tpu-v6e-slice", "4x4", "pool-a", 4)));
   EXPECT_EQ(node.accelerator, "tpu-v6e-slice");
   EXPECT_EQ(node.topology, "4x4");
   EXPECT_EQ(node.pool, "pool-a");
@@ -30,16 +32,16 @@ TEST(TpuNode, APoolTheProvisionerCreatedSaysForWhichGroup) {
   auto json = node_json("gke-a-1", "tpu-v6e-slice", "4x4", "pool-a", 4);
   json["metadata"]["labels"][std::string(names::kGroupLabel)] = "train-workers-0";
   json["metadata"]["labels"][std::string(names::kGroupNamespaceLabel)] = "ml";
-  EXPECT_EQ(value_or_throw(parse_node(json)).created_for, "ml/train-workers-0");
+  EXPECT_EQ(value_of(parse_node(json)).created_for, "ml/train-workers-0");
   // The pod side names the same pool owner: the child Job's name in the pod's namespace.
-  auto member = value_or_throw(parse_pod(pod_json(job_worker("train-workers-0", 1, "tpu-v6e-slice", "4x4", 4))));
+  auto member = value_of(parse_pod(pod_json(job_worker("train-workers-0", 1, "tpu-v6e-slice", "4x4", 4))));
   EXPECT_EQ(member.group->pool_owner, "default/train-workers-0");
 }
 
 TEST(TpuNode, WithoutPoolLabelIsItsOwnPoolAndBadQuantityIsAnError) {
   auto json = node_json("n1", "tpu-v6e-slice", "2x4", "p", 8);
   json["metadata"]["labels"].erase(std::string(names::kNodePoolLabel));
-  EXPECT_EQ(value_or_throw(parse_node(json)).pool, "n1");
+  EXPECT_EQ(value_of(parse_node(json)).pool, "n1");
   json["status"]["allocatable"][std::string(names::kTpuResource)] = "four";
   EXPECT_FALSE(parse_node(json).ok());
   EXPECT_FALSE(parse_node(nlohmann::json::array()).ok());
@@ -50,7 +52,7 @@ TEST(TpuPod, ReadsRequestSelectorGroupAndPlacement) {
   fields.annotations = {{std::string(names::kSliceAnnotation), "pool-a"},
                         {std::string(names::kWorkerIdAnnotation), "2"},
                         {std::string(names::kWorkerHostnamesAnnotation), "a,b,c,d"}};
-  auto pod = value_or_throw(parse_pod(pod_json(fields)));
+  auto pod = value_of(parse_pod(pod_json(fields)));
   EXPECT_EQ(pod.chips, 4);
   EXPECT_EQ(pod.accelerator, "tpu-v6e-slice");
   ASSERT_TRUE(pod.group);
@@ -111,9 +113,9 @@ TEST(SliceIndex, CountsChipsOfActivePodsOnly) {
   add_slice(state, "p", "tpu-v6e-slice", "2x4", 1, 8);
   auto running = single_pod("a", "tpu-v6e-slice", "", 4, "p-0");
   auto done = single_pod("b", "tpu-v6e-slice", "", 4, "p-0");
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(running))));
+  state.upsert_pod(value_of(parse_pod(pod_json(running))));
   done.phase = "Succeeded";
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(done))));
+  state.upsert_pod(value_of(parse_pod(pod_json(done))));
   EXPECT_EQ(state.index().slices()[0].hosts[0].free(), 4);
 }
 
@@ -122,8 +124,8 @@ TEST(SliceIndex, GroupHoldsTheSliceItsBoundPodsAreOn) {
   add_slice(state, "a", "tpu-v5-lite-podslice", "4x4", 4, 4);
   auto leader = job_worker("train", 0, "tpu-v5-lite-podslice", "4x4", 4);
   leader.node = "a-2";
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(leader))));
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(job_worker("train", 1, "tpu-v5-lite-podslice", "4x4", 4)))));
+  state.upsert_pod(value_of(parse_pod(pod_json(leader))));
+  state.upsert_pod(value_of(parse_pod(pod_json(job_worker("train", 1, "tpu-v5-lite-podslice", "4x4", 4)))));
   const auto& index = state.index();
   EXPECT_EQ(index.slices()[0].holder, "default/job:train");
   const auto* group = index.group("default/job:train");
@@ -137,11 +139,11 @@ TEST(ClusterState, AssumedBindHoldsUntilTheApiServerShowsItOrItIsForgotten) {
   ClusterState state;
   add_slice(state, "a", "tpu-v5p-slice", "2x2x2", 2, 4);
   auto leader = job_worker("j", 0, "tpu-v5p-slice", "2x2x2", 4);
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(leader))));
+  state.upsert_pod(value_of(parse_pod(pod_json(leader))));
   state.assume_bound("default/" + leader.name, "a-0", Placement{"a", 0, {"j-0.j", "j-1.j"}});
   EXPECT_EQ(state.index().slices()[0].holder, "default/job:j");
   // A stale update without nodeName does not undo the assumption.
-  state.upsert_pod(value_or_throw(parse_pod(pod_json(leader))));
+  state.upsert_pod(value_of(parse_pod(pod_json(leader))));
   EXPECT_EQ(state.index().slices()[0].holder, "default/job:j");
   state.forget("default/" + leader.name);
   EXPECT_EQ(state.index().slices()[0].holder, "");

@@ -12,6 +12,7 @@
 #include "extender/placement/slice_reservation.h"
 #include "extender/plan/cluster_plan.h"
 #include "tests/extender/cluster_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
@@ -20,6 +21,7 @@ using testing::add_slice;
 using testing::multislice_worker;
 using testing::node_names;
 using testing::pod_json;
+using tpustack::testing::value_of;
 
 constexpr const char* kWaiting =
     "multislice JobSet default/train (2 slices of tpu-v6e-slice 4x4): 1 of 2 slices free; waiting for all";
@@ -33,8 +35,7 @@ class Multislice : public ::testing::Test {
     }
   }
   TpuPod add(int slice, int index) {
-    auto pod =
-        value_or_throw(parse_pod(pod_json(multislice_worker("train", 2, slice, index, "tpu-v6e-slice", "4x4", 4))));
+    auto pod = value_of(parse_pod(pod_json(multislice_worker("train", 2, slice, index, "tpu-v6e-slice", "4x4", 4))));
     state.upsert_pod(pod);
     return pod;
   }
@@ -52,8 +53,7 @@ class Multislice : public ::testing::Test {
 };
 
 TEST(UnitMembership, ReadFromTheJobSetLabelsOnlyForMoreThanOneReplica) {
-  auto member =
-      value_or_throw(parse_pod(pod_json(multislice_worker("train", 2, 1, 3, "tpu-v6e-slice", "4x4", 4)))).group;
+  auto member = value_of(parse_pod(pod_json(multislice_worker("train", 2, 1, 3, "tpu-v6e-slice", "4x4", 4)))).group;
   ASSERT_TRUE(member && member->unit);
   EXPECT_EQ(member->unit->key, "default/train/slice");
   EXPECT_EQ(member->unit->name, "multislice JobSet default/train");
@@ -62,22 +62,19 @@ TEST(UnitMembership, ReadFromTheJobSetLabelsOnlyForMoreThanOneReplica) {
   EXPECT_EQ(member->index, 3);
   EXPECT_EQ(member->key, "default/jobset-job:key-train-slice-1");
 
-  auto single =
-      value_or_throw(parse_pod(pod_json(multislice_worker("train", 1, 0, 0, "tpu-v6e-slice", "4x4", 4)))).group;
+  auto single = value_of(parse_pod(pod_json(multislice_worker("train", 1, 0, 0, "tpu-v6e-slice", "4x4", 4)))).group;
   ASSERT_TRUE(single);
   EXPECT_FALSE(single->unit);
 
   auto huge =
-      value_or_throw(parse_pod(pod_json(multislice_worker("train", 1'000'000'000, 0, 0, "tpu-v6e-slice", "4x4", 4))))
-          .group;
+      value_of(parse_pod(pod_json(multislice_worker("train", 1'000'000'000, 0, 0, "tpu-v6e-slice", "4x4", 4)))).group;
   ASSERT_TRUE(huge);
   EXPECT_FALSE(huge->unit);
   EXPECT_EQ(huge->problem,
             "jobset.sigs.k8s.io/replicatedjob-replicas 1000000000 is more slices than tpu-extender "
             "places together (4096)");
 
-  auto beyond =
-      value_or_throw(parse_pod(pod_json(multislice_worker("train", 2, 2, 0, "tpu-v6e-slice", "4x4", 4)))).group;
+  auto beyond = value_of(parse_pod(pod_json(multislice_worker("train", 2, 2, 0, "tpu-v6e-slice", "4x4", 4)))).group;
   ASSERT_TRUE(beyond && beyond->unit);
   EXPECT_EQ(beyond->problem,
             "jobset.sigs.k8s.io/job-index '2' is not a slice of the 2 of multislice JobSet "
@@ -137,7 +134,7 @@ TEST_F(Multislice, AnotherGroupCannotTakeASliceOfAUnitReservedWhole) {
   add_slice(state, "b", "tpu-v6e-slice", "4x4", 4, 4);
   submit_train();
   ASSERT_EQ(filter(pods[0][0]).reserved.size(), 2u);
-  auto other = value_or_throw(parse_pod(pod_json(testing::job_worker("other", 0, "tpu-v6e-slice", "4x4", 4))));
+  auto other = value_of(parse_pod(pod_json(testing::job_worker("other", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(other);
   EXPECT_TRUE(filter(other).outcome.passed.empty());
 }

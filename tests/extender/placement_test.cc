@@ -7,6 +7,7 @@
 #include "extender/placement/preemption.h"
 #include "extender/placement/slice_reservation.h"
 #include "tests/extender/cluster_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
@@ -17,6 +18,7 @@ using testing::node_names;
 using testing::pod_json;
 using testing::PodFields;
 using testing::single_pod;
+using tpustack::testing::value_of;
 
 std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string_view, Reason>>& reasons) {
   std::map<std::string, std::string> map;
@@ -29,7 +31,7 @@ std::vector<std::string> names_of(const std::vector<std::string_view>& nodes) { 
 class Placement : public ::testing::Test {
  protected:
   TpuPod add(const PodFields& fields) {
-    auto pod = value_or_throw(parse_pod(pod_json(fields)));
+    auto pod = value_of(parse_pod(pod_json(fields)));
     state.upsert_pod(pod);
     return pod;
   }
@@ -130,7 +132,7 @@ TEST_F(Placement, APoolCreatedForAGroupIsItsBeforeAnyMemberIsSeen) {
 }
 
 TEST(WorkerHostnames, PodDnsNamesWithASubdomainNodeNamesOnTheHostNetwork) {
-  auto pod = value_or_throw(parse_pod(pod_json(job_worker("train", 1, "tpu-v6e-slice", "4x4", 4))));
+  auto pod = value_of(parse_pod(pod_json(job_worker("train", 1, "tpu-v6e-slice", "4x4", 4))));
   std::vector<std::string> nodes{"n-0", "n-1"};
   EXPECT_EQ(worker_hostnames(pod, nodes), (std::vector<std::string>{"train-0.train", "train-1.train"}));
   pod.host_network = true;
@@ -199,7 +201,7 @@ TEST_F(Placement, ReservationsAreRebuiltFromBoundPodsAndAnnotationsAfterARestart
       auto annotations = placement_annotations(*known->placement);
       fields.annotations.assign(annotations.begin(), annotations.end());
     }
-    restarted.upsert_pod(value_or_throw(parse_pod(pod_json(fields))));
+    restarted.upsert_pod(value_of(parse_pod(pod_json(fields))));
   }
   const auto& index = restarted.index();
   auto restarted_names = node_names(restarted);
@@ -207,7 +209,7 @@ TEST_F(Placement, ReservationsAreRebuiltFromBoundPodsAndAnnotationsAfterARestart
   EXPECT_EQ(index.group("default/job:train")->worker_nodes, state.index().group("default/job:train")->worker_nodes);
   auto request = analyze_pod(pods[2], index);
   EXPECT_EQ(names_of(filter_nodes(request, index, restarted_names).passed), (std::vector<std::string>{"a-2"}));
-  auto intruder = value_or_throw(parse_pod(pod_json(job_worker("other", 0, "tpu-v6e-slice", "4x4", 4))));
+  auto intruder = value_of(parse_pod(pod_json(job_worker("other", 0, "tpu-v6e-slice", "4x4", 4))));
   restarted.upsert_pod(intruder);
   EXPECT_TRUE(
       filter_nodes(analyze_pod(intruder, restarted.index()), restarted.index(), restarted_names).passed.empty());
@@ -239,7 +241,7 @@ TEST_F(Placement, SliceWithAMissingOrUnreadyHostIsBusyForLeaders) {
   add_slice(state, "a", "tpu-v6e-slice", "4x4", 3, 4);
   auto leader = add(job_worker("j", 0, "tpu-v6e-slice", "4x4", 4));
   EXPECT_EQ(as_map(filter(leader).failed)["a-0"], "slice a has 3 of 4 hosts");
-  auto node = value_or_throw(parse_node(testing::node_json("a-3", "tpu-v6e-slice", "4x4", "a", 4)));
+  auto node = value_of(parse_node(testing::node_json("a-3", "tpu-v6e-slice", "4x4", "a", 4)));
   node.ready = false;
   state.upsert_node(node);
   EXPECT_EQ(as_map(filter(leader).failed)["a-0"], "host a-3 of slice a is not Ready");
@@ -260,7 +262,7 @@ TEST_F(Placement, AGroupsOwnPoolMissingAHostTakesNoMemberUntilItIsWhole) {
   EXPECT_EQ(bind(leader, "mine-0"),
             "cannot bind default/train-0-x7k2p to mine-0: slice mine of Job default/train has 3 of 4 hosts");
 
-  TpuNode last = value_or_throw(parse_node(testing::node_json("mine-3", "tpu-v6e-slice", "4x4", "mine", 4)));
+  TpuNode last = value_of(parse_node(testing::node_json("mine-3", "tpu-v6e-slice", "4x4", "mine", 4)));
   last.created_for = "default/train";
   state.upsert_node(last);
   EXPECT_EQ(names_of(filter(leader).passed), (std::vector<std::string>{"mine-0"}));

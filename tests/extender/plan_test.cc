@@ -4,9 +4,12 @@
 #include "extender/model/cluster_state.h"
 #include "extender/plan/cluster_plan.h"
 #include "extender/plan/object_list.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
+
+using tpustack::testing::value_of;
 
 std::vector<nlohmann::json> data(const std::string& name) {
   const std::string path = std::string(TPUSTACK_SOURCE_DIR) + "/tests/extender/data/" + name;
@@ -15,8 +18,8 @@ std::vector<nlohmann::json> data(const std::string& name) {
 
 ClusterState snapshot() {
   ClusterState state;
-  for (const auto& node : data("plan-nodes.yaml")) state.upsert_node(value_or_throw(parse_node(node)));
-  for (const auto& pod : data("plan-pods.json")) state.upsert_pod(value_or_throw(parse_pod(pod)));
+  for (const auto& node : data("plan-nodes.yaml")) state.upsert_node(value_of(parse_node(node)));
+  for (const auto& pod : data("plan-pods.json")) state.upsert_pod(value_of(parse_pod(pod)));
   return state;
 }
 

@@ -8,10 +8,12 @@
 #include "extender/placement/node_judge.h"
 #include "extender/placement/slice_reservation.h"
 #include "tests/extender/cluster_fixture.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::extender {
 namespace {
 
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 using Kind = ClaimOutcome::Kind;
 using testing::add_slice;
@@ -95,7 +97,7 @@ class MirroredReservations : public ::testing::Test {
 
 TEST_F(MirroredReservations, AReservationOfAGroupWithNoPodHereYetStillHoldsItsSlice) {
   state.mirror_reservations({{"default/job:elsewhere", {"a", std::chrono::steady_clock::now()}}});
-  auto pod = value_or_throw(parse_pod(pod_json(job_worker("here", 0, "tpu-v6e-slice", "4x4", 4))));
+  auto pod = value_of(parse_pod(pod_json(job_worker("here", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(pod);
   EXPECT_EQ(passed(pod), (std::vector<std::string>{"b-0"}));
   EXPECT_EQ(state.index().slices()[state.index().slice_named("a")].holder, "default/job:elsewhere");
@@ -104,11 +106,11 @@ TEST_F(MirroredReservations, AReservationOfAGroupWithNoPodHereYetStillHoldsItsSl
 }
 
 TEST_F(MirroredReservations, InMemoryAReservationOfAGroupWhosePodsAreGoneIsDropped) {
-  auto pod = value_or_throw(parse_pod(pod_json(job_worker("gone", 0, "tpu-v6e-slice", "4x4", 4))));
+  auto pod = value_of(parse_pod(pod_json(job_worker("gone", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(pod);
   ASSERT_EQ(filter_reserving(state, pod, nodes(), std::chrono::steady_clock::now()).reserved_slice, "a");
   state.remove_pod(pod.key());
-  auto other = value_or_throw(parse_pod(pod_json(job_worker("next", 0, "tpu-v6e-slice", "4x4", 4))));
+  auto other = value_of(parse_pod(pod_json(job_worker("next", 0, "tpu-v6e-slice", "4x4", 4))));
   state.upsert_pod(other);
   EXPECT_EQ(passed(other), (std::vector<std::string>{"a-0", "b-0"}));
   EXPECT_TRUE(state.reservations().empty());

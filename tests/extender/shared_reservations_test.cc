@@ -21,6 +21,7 @@ using testing::job_worker;
 using testing::node_json;
 using testing::pod_json;
 using tpustack::testing::Succeeds;
+using tpustack::testing::value_of;
 using Kind = ClaimOutcome::Kind;
 
 const fakes::GroupResource kFakeConfigMaps{"", "configmaps"};
@@ -45,16 +46,16 @@ class SharedReservationsTest : public ::testing::Test {
 TEST_F(SharedReservationsTest, AClaimIsWrittenToTheConfigMapBeforeItIsGranted) {
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
-  EXPECT_TRUE(value_or_throw(ledger.read()).entries().empty()) << "no ConfigMap yet: nothing reserved";
-  auto claim = value_or_throw(ledger.claim("ml/job:a", "slice-1"));
+  EXPECT_TRUE(value_of(ledger.read()).entries().empty()) << "no ConfigMap yet: nothing reserved";
+  auto claim = value_of(ledger.claim("ml/job:a", "slice-1"));
   EXPECT_EQ(claim.outcome.kind, Kind::kGranted);
   EXPECT_EQ(stored()["ml/job:a"]["slice"], "slice-1");
   EXPECT_FALSE(stored()["ml/job:a"]["since"].get<std::string>().empty());
   EXPECT_EQ(claim.ledger.version(),
             api_.store().get(kFakeConfigMaps, "tpu-system", kReservationsConfigMap)["metadata"]["resourceVersion"]);
   // PUT onto the existing one.
-  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
-  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-1")).outcome.kind, Kind::kGroupHoldsAnother);
+  EXPECT_EQ(value_of(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
+  EXPECT_EQ(value_of(ledger.claim("ml/job:b", "slice-1")).outcome.kind, Kind::kGroupHoldsAnother);
   EXPECT_EQ(stored().size(), 2u);
   EXPECT_EQ(api_.request_count("POST", "/api/v1/namespaces/tpu-system/configmaps"), 1u);
   EXPECT_EQ(api_.request_count("PUT", "/api/v1/namespaces/tpu-system/configmaps/tpu-extender-reservations"), 1u);
@@ -108,16 +109,15 @@ TEST_F(SharedReservationsTest, AConflictIsDecidedAgainOnWhatTheOtherReplicaWrote
   api_.inject({"PUT", "/api/v1/namespaces/tpu-system/configmaps/", 409,
                fakes::status_object(409, "Conflict", "the object has been modified").dump(), "application/json",
                std::chrono::milliseconds(0), 1});
-  EXPECT_EQ(value_or_throw(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
+  EXPECT_EQ(value_of(ledger.claim("ml/job:b", "slice-2")).outcome.kind, Kind::kGranted);
   EXPECT_EQ(stored().size(), 2u);
 }
 
 TEST_F(SharedReservationsTest, ReleasingKeepsWhatChangedSinceTheDecision) {
   kube::KubeClient client(cluster_at(api_.url()));
   SharedReservations ledger(client, "tpu-system");
-  const LedgerEntry decided_on = *value_or_throw(ledger.claim("ml/job:a", "slice-1")).ledger.find("ml/job:a");
-  auto after =
-      value_or_throw(ledger.modify([&](ReservationLedger& copy) { return copy.release("ml/job:a", decided_on); }));
+  const LedgerEntry decided_on = *value_of(ledger.claim("ml/job:a", "slice-1")).ledger.find("ml/job:a");
+  auto after = value_of(ledger.modify([&](ReservationLedger& copy) { return copy.release("ml/job:a", decided_on); }));
   EXPECT_TRUE(after.entries().empty());
   EXPECT_TRUE(stored().empty());
 }

@@ -5,17 +5,19 @@
 #include <gtest/gtest.h>
 
 #include "common/encoding/base64.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::admission {
 namespace {
 
 using nlohmann::json;
 using std::chrono::days;
+using tpustack::testing::value_of;
 
 const Clock::time_point kNow = Clock::from_time_t(1'800'000'000);  // 2027-01-15
 
 WebhookCertificates fresh(const std::string& ns = "tpu-system", Clock::time_point at = kNow) {
-  return apply_certificate_decision(std::nullopt, {CertificateAction::kNewAuthority, ""}, ns, at);
+  return value_of(apply_certificate_decision(std::nullopt, {CertificateAction::kNewAuthority, ""}, ns, at));
 }
 
 TEST(X509Certificate, IssuesACaAndAServingCertificateItSigned) {
@@ -52,7 +54,7 @@ TEST(WebhookCertificates, FreshOnesAreKeptUntilThirtyDaysBeforeTheServingOneExpi
   EXPECT_EQ(late.action, CertificateAction::kIssueServing);
   EXPECT_EQ(late.reason, "the serving certificate expires 2028-01-15");
   // The renewal keeps the CA, so the caBundle stays valid.
-  auto renewed = apply_certificate_decision(certificates, late, "tpu-system", kNow + days(336));
+  auto renewed = value_of(apply_certificate_decision(certificates, late, "tpu-system", kNow + days(336)));
   EXPECT_EQ(renewed.authority.certificate_pem, certificates.authority.certificate_pem);
   EXPECT_NE(renewed.serving.certificate_pem, certificates.serving.certificate_pem);
   EXPECT_EQ(decide_certificates(renewed, "tpu-system", kNow + days(336)).action, CertificateAction::kKeep);

@@ -17,12 +17,14 @@
 #include "extender/admission/webhook_ca_secret.h"
 #include "tests/fakes/fake_apiserver.h"
 #include "tests/support/raw_http_client.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace tpustack::admission {
 namespace {
 
 using nlohmann::json;
+using tpustack::testing::value_of;
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 
@@ -74,9 +76,10 @@ Reply https(int port, const std::string& ca_pem, const std::string& method, cons
 
 // A CA and a serving certificate for "localhost", as cert-manager would write them.
 WebhookCertificates localhost_certificates() {
-  auto authority = issue_certificate({"test webhook CA", {}, std::chrono::hours(24), true}, nullptr, Clock::now());
-  auto serving =
-      issue_certificate({"localhost", {"localhost"}, std::chrono::hours(24), false}, &authority, Clock::now());
+  auto authority =
+      value_of(issue_certificate({"test webhook CA", {}, std::chrono::hours(24), true}, nullptr, Clock::now()));
+  auto serving = value_of(
+      issue_certificate({"localhost", {"localhost"}, std::chrono::hours(24), false}, &authority, Clock::now()));
   return {authority, serving};
 }
 
@@ -145,7 +148,7 @@ TEST_F(WebhookFilesTest, MutatesOverTlsAndRefusesWhatIsNotAReview) {
   auto response = json::parse(reply.body)["response"];
   EXPECT_EQ(response["uid"], "u-1");
   EXPECT_EQ(response["allowed"], true);
-  auto patch = json::parse(value_or_throw(base64_decode(response["patch"].get<std::string>())));
+  auto patch = json::parse(value_of(base64_decode(response["patch"].get<std::string>())));
   auto pod = kJobSetPodReview["request"]["object"].patch(patch);
   EXPECT_EQ(pod["spec"]["schedulerName"], "tpu-scheduler");
   EXPECT_EQ(pod["spec"]["containers"][0]["env"][1]["value"],
@@ -210,7 +213,7 @@ class WebhookSecretTest : public ::testing::Test {
   }
   std::string stored_ca_bundle() {
     auto configuration = api_.store().get(kFakeConfigurations, "", "tpu-extender-webhook");
-    return value_or_throw(base64_decode(configuration["webhooks"][0]["clientConfig"].value("caBundle", "")));
+    return value_of(base64_decode(configuration["webhooks"][0]["clientConfig"].value("caBundle", "")));
   }
 
   fakes::FakeApiServer api_;
@@ -221,15 +224,15 @@ TEST_F(WebhookSecretTest, TheFirstReplicaCreatesTheSecretAndTheSecondReusesIt) {
   kube::KubeClient second_client(cluster());
   WebhookCaSecret first(first_client, "tpu-system");
   WebhookCaSecret second(second_client, "tpu-system");
-  auto made = value_or_throw(first.ensure());
-  auto reused = value_or_throw(second.ensure());
+  auto made = value_of(first.ensure());
+  auto reused = value_of(second.ensure());
   EXPECT_EQ(reused.authority.certificate_pem, made.authority.certificate_pem);
   EXPECT_EQ(reused.serving.certificate_pem, made.serving.certificate_pem);
   EXPECT_EQ(api_.request_count("POST", "/api/v1/namespaces/tpu-system/secrets"), 1u);
   auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["ca.crt"].get<std::string>())), made.authority.certificate_pem);
-  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.crt"].get<std::string>())), made.serving.certificate_pem);
-  EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.key"].get<std::string>())), made.serving.key_pem);
+  EXPECT_EQ(value_of(base64_decode(secret["data"]["ca.crt"].get<std::string>())), made.authority.certificate_pem);
+  EXPECT_EQ(value_of(base64_decode(secret["data"]["tls.crt"].get<std::string>())), made.serving.certificate_pem);
+  EXPECT_EQ(value_of(base64_decode(secret["data"]["tls.key"].get<std::string>())), made.serving.key_pem);
 }
 
 TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates) {
@@ -248,19 +251,19 @@ TEST_F(WebhookSecretTest, TwoReplicasStartingTogetherEndWithTheSameCertificates)
     for (auto& replica : replicas) replica.join();
     EXPECT_EQ(results[0].serving.certificate_pem, results[1].serving.certificate_pem);
     auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-    EXPECT_EQ(value_or_throw(base64_decode(secret["data"]["tls.crt"].get<std::string>())),
+    EXPECT_EQ(value_of(base64_decode(secret["data"]["tls.crt"].get<std::string>())),
               results[0].serving.certificate_pem);
   }
 }
 
 TEST_F(WebhookSecretTest, ARenewalKeepsTheCaAndIsWrittenOnce) {
   kube::KubeClient client(cluster());
-  auto made = value_or_throw(WebhookCaSecret(client, "tpu-system").ensure());
+  auto made = value_of(WebhookCaSecret(client, "tpu-system").ensure());
   const auto later = [] { return Clock::now() + std::chrono::days(340); };
-  auto renewed = value_or_throw(WebhookCaSecret(client, "tpu-system", later).ensure());
+  auto renewed = value_of(WebhookCaSecret(client, "tpu-system", later).ensure());
   EXPECT_EQ(renewed.authority.certificate_pem, made.authority.certificate_pem);
   EXPECT_NE(renewed.serving.certificate_pem, made.serving.certificate_pem);
-  EXPECT_EQ(value_or_throw(WebhookCaSecret(client, "tpu-system", later).ensure()).serving.certificate_pem,
+  EXPECT_EQ(value_of(WebhookCaSecret(client, "tpu-system", later).ensure()).serving.certificate_pem,
             renewed.serving.certificate_pem);
   EXPECT_EQ(api_.request_count("PUT", "/api/v1/namespaces/tpu-system/secrets/tpu-extender-webhook-ca"), 1u);
 }
@@ -268,13 +271,13 @@ TEST_F(WebhookSecretTest, ARenewalKeepsTheCaAndIsWrittenOnce) {
 TEST_F(WebhookSecretTest, TheCaBundleIsPublishedOnceTheConfigurationExists) {
   kube::KubeClient client(cluster());
   WebhookCaSecret secret(client, "tpu-system");
-  auto certificates = value_or_throw(secret.ensure());
-  EXPECT_FALSE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
+  auto certificates = value_of(secret.ensure());
+  EXPECT_FALSE(value_of(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   add_configuration();
-  EXPECT_TRUE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
+  EXPECT_TRUE(value_of(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   EXPECT_EQ(stored_ca_bundle(), certificates.authority.certificate_pem);
   api_.clear_requests();
-  EXPECT_TRUE(value_or_throw(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
+  EXPECT_TRUE(value_of(secret.publish_ca_bundle(certificates.authority.certificate_pem)));
   EXPECT_EQ(api_.request_count("PATCH", "/apis/admissionregistration.k8s.io"), 0u) << "already set: no write";
 }
 
@@ -287,7 +290,7 @@ TEST_F(WebhookSecretTest, ASelfKeptWebhookServesTheSecretsCertificateForItsServi
   AdmissionWebhook webhook(options, client);
   ASSERT_TRUE(webhook.start());
   auto secret = api_.store().get(kFakeSecrets, "tpu-system", "tpu-extender-webhook-ca");
-  const auto ca = value_or_throw(base64_decode(secret["data"]["ca.crt"].get<std::string>()));
+  const auto ca = value_of(base64_decode(secret["data"]["ca.crt"].get<std::string>()));
   EXPECT_EQ(stored_ca_bundle(), ca);
   // Verified as kube-apiserver verifies it: against the caBundle, for the Service's DNS name.
   auto reply =

@@ -15,11 +15,13 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/encoding/base64.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::fakes {
 namespace {
 
 using nlohmann::json;
+using tpustack::testing::value_of;
 namespace beast = boost::beast;
 namespace asio = boost::asio;
 
@@ -166,7 +168,7 @@ json call(const Call& c, const json& object, int counter) {
                    {"dryRun", false},
                    {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}}}};
   const std::string ca =
-      config.contains("caBundle") ? value_or_throw(base64_decode(config["caBundle"].get<std::string>())) : "";
+      config.contains("caBundle") ? value_of(base64_decode(config["caBundle"].get<std::string>())) : "";
   const json answer =
       json::parse(post_https(to, ca, std::chrono::seconds(c.webhook.value("timeoutSeconds", 10)), review.dump()));
   if (answer.value("apiVersion", "") != "admission.k8s.io/v1" || answer.value("kind", "") != "AdmissionReview") {
@@ -182,7 +184,7 @@ json call(const Call& c, const json& object, int counter) {
   }
   if (!response.contains("patch")) return object;
   if (response.value("patchType", "") != "JSONPatch") throw std::runtime_error("patchType must be JSONPatch");
-  return object.patch(json::parse(value_or_throw(base64_decode(response["patch"].get<std::string>()))));
+  return object.patch(json::parse(value_of(base64_decode(response["patch"].get<std::string>()))));
 }
 
 }  // namespace

@@ -1,17 +1,27 @@
 // The store and the runner together, with a fake endpoint: what a restart keeps, what a cancel leaves.
 #include "inferd/batch_jobs/job_runner.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
 #include "inferd/batch_jobs/jobs_api.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace tpustack::inferd::batch_jobs {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
+
 namespace {
 
 using nlohmann::json;
@@ -22,7 +32,7 @@ class JobRunnerTest : public ::testing::Test {
   void SetUp() override { dir_ = tpustack::testing::make_temp_dir("jobs"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<JobStore> open() { return value_or_throw(JobStore::open(dir_)); }
+  std::unique_ptr<JobStore> open() { return value_of(JobStore::open(dir_)); }
 
   // An input file of `lines` embedding requests, custom_ids "r0", "r1", ...; and a batch over it.
   std::string create_batch(JobStore& store, int lines) {
@@ -41,12 +51,12 @@ class JobRunnerTest : public ::testing::Test {
   Batch wait_for(JobStore& store, const std::string& id, BatchStatus status) {
     const auto until = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < until) {
-      auto batch = store.batch(id);
+      auto batch = value_of(store.batch(id));
       if (batch && batch->status == status) return *batch;
       std::this_thread::sleep_for(5ms);
     }
     ADD_FAILURE() << "batch " << id << " never reached " << status_name(status);
-    return *store.batch(id);
+    return *value_of(store.batch(id));
   }
 
   // custom_id → how many times the file names it.
@@ -81,15 +91,15 @@ TEST_F(JobRunnerTest, AnswersEveryLineOnceAndSplitsFailuresIntoTheErrorFile) {
   EXPECT_EQ(done.request_counts.completed, 99);
   EXPECT_EQ(done.request_counts.failed, 1);
   ASSERT_TRUE(done.output_file_id && done.error_file_id);
-  const std::string output = *store->file_content(*done.output_file_id);
+  const std::string output = *value_of(store->file_content(*done.output_file_id));
   const auto answered = custom_ids(output);
   EXPECT_EQ(answered.size(), 99u);
   for (const auto& [custom_id, count] : answered) EXPECT_EQ(count, 1) << custom_id;
   const json first = json::parse(output.substr(0, output.find('\n')));
   EXPECT_EQ(first["custom_id"], "r0");
   EXPECT_EQ(first["response"]["body"], json({{"echo", "0"}}));
-  EXPECT_EQ(custom_ids(*store->file_content(*done.error_file_id)), (std::map<std::string, int>{{"r7", 1}}));
-  EXPECT_EQ(store->file(*done.output_file_id)->purpose, "batch_output");
+  EXPECT_EQ(custom_ids(*value_of(store->file_content(*done.error_file_id))), (std::map<std::string, int>{{"r7", 1}}));
+  EXPECT_EQ(value_of(store->file(*done.output_file_id))->purpose, "batch_output");
 }
 
 TEST_F(JobRunnerTest, ARestartSendsOnlyTheLinesNotAnsweredBefore) {
@@ -107,8 +117,8 @@ TEST_F(JobRunnerTest, ARestartSendsOnlyTheLinesNotAnsweredBefore) {
     runner.start();
     while (sent < 80) std::this_thread::sleep_for(1ms);
     runner.stop();
-    EXPECT_EQ(store->batch(id)->status, BatchStatus::in_progress);
-    EXPECT_EQ(store->lines_left(id), 150);
+    EXPECT_EQ(value_of(store->batch(id))->status, BatchStatus::in_progress);
+    EXPECT_EQ(value_of(store->lines_left(id)), 150);
   }
   auto store = open();
   std::atomic<int> resent{0};
@@ -122,8 +132,8 @@ TEST_F(JobRunnerTest, ARestartSendsOnlyTheLinesNotAnsweredBefore) {
   const Batch done = wait_for(*store, id, BatchStatus::completed);
   EXPECT_EQ(resent, 150);
   EXPECT_EQ(done.request_counts.completed + done.request_counts.failed, 200);
-  auto answered = custom_ids(*store->file_content(*done.output_file_id));
-  for (const auto& [custom_id, count] : custom_ids(*store->file_content(*done.error_file_id))) {
+  auto answered = custom_ids(*value_of(store->file_content(*done.output_file_id)));
+  for (const auto& [custom_id, count] : custom_ids(*value_of(store->file_content(*done.error_file_id)))) {
     answered[custom_id] += count;
   }
   EXPECT_EQ(answered.size(), 200u);
@@ -151,7 +161,7 @@ TEST_F(JobRunnerTest, ACancelledBatchKeepsWhatWasAnswered) {
   const Batch cancelled = wait_for(*store, id, BatchStatus::cancelled);
   EXPECT_LT(cancelled.request_counts.completed, 1000);
   ASSERT_TRUE(cancelled.output_file_id);
-  EXPECT_EQ(custom_ids(*store->file_content(*cancelled.output_file_id)).size(),
+  EXPECT_EQ(custom_ids(*value_of(store->file_content(*cancelled.output_file_id))).size(),
             static_cast<size_t>(cancelled.request_counts.completed));
   const auto again = api.handle({"POST", "/v1/batches/" + id + "/cancel", "", "", ""});
   EXPECT_TRUE(again.ok());
@@ -192,6 +202,33 @@ TEST_F(JobRunnerTest, BatchesListNewestFirstInPages) {
   EXPECT_EQ(rest["first_id"], "batch_2");
   EXPECT_FALSE(rest["has_more"]);
   EXPECT_FALSE(api.handle({"GET", "/v1/batches", "limit=0", "", ""}).ok());
+}
+
+// A damaged database is an answer naming what failed (a 500 for the route, an Error for open), never an exception
+// escaping the store.
+TEST_F(JobRunnerTest, ADamagedStoreIsAnErrorNamingWhatFailed) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store->add_batch(new_batch("batch_1", "/v1/embeddings", "f", "24h", nullptr, 0)));
+  }
+  const std::string path = dir_ + "/inferd.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE batches SET record = 'not json'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = open();
+  JobsApi api(
+      *store, [] {}, 64);
+  const auto answer = api.handle({"GET", "/v1/batches/batch_1", "", "", ""});
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().status, 500);
+  EXPECT_THAT(answer.error().message, HasSubstr("cannot read the batch: a stored batch"));
+  EXPECT_THAT(store->unfinished_batches(), tpustack::testing::Succeeds());  // what is not damaged still reads
+
+  store.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  std::ofstream(path) << std::string(4096, 'x');
+  EXPECT_THAT(JobStore::open(dir_), FailsWith(AllOf(HasSubstr(path), HasSubstr("not a database"))));
 }
 
 TEST_F(JobRunnerTest, RoutesAnswerOpenAisShapesAndErrors) {

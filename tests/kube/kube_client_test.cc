@@ -18,6 +18,7 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using tpustack::testing::FailsWith;
 using tpustack::testing::Succeeds;
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 
 json pod(const std::string& name, json labels = json::object()) {
@@ -42,15 +43,14 @@ class KubeClientTest : public ::testing::Test {
 };
 
 TEST_F(KubeClientTest, CreateGetReplaceDelete) {
-  json created = value_or_throw(client_->create(resources::kPods, "default", pod("web")));
+  json created = value_of(client_->create(resources::kPods, "default", pod("web")));
   EXPECT_EQ(created["metadata"]["namespace"], "default");
   EXPECT_FALSE(created["metadata"]["resourceVersion"].get<std::string>().empty());
-  EXPECT_EQ(value_or_throw(client_->get(resources::kPods, "default", "web"))["metadata"]["uid"],
-            created["metadata"]["uid"]);
+  EXPECT_EQ(value_of(client_->get(resources::kPods, "default", "web"))["metadata"]["uid"], created["metadata"]["uid"]);
 
   json changed = created;
   changed["metadata"]["labels"]["tier"] = "front";
-  json replaced = value_or_throw(client_->replace(resources::kPods, "default", "web", changed));
+  json replaced = value_of(client_->replace(resources::kPods, "default", "web", changed));
   EXPECT_EQ(replaced["metadata"]["labels"]["tier"], "front");
   // The version in `changed` is stale now: optimistic concurrency refuses it.
   auto stale = client_->replace(resources::kPods, "default", "web", changed);
@@ -117,19 +117,19 @@ TEST_F(KubeClientTest, UnreachableServerIsCodeZero) {
 
 TEST_F(KubeClientTest, MergeAndJsonPatchAndStatus) {
   ASSERT_THAT(client_->create(resources::kPods, "default", pod("p", {{"app", "a"}})), Succeeds());
-  json merged = value_or_throw(client_->patch(resources::kPods, "default", "p",
-                                              {{"metadata", {{"annotations", {{"tpustack.dev/slice", "s1"}}}}}},
-                                              PatchType::kMerge));
+  json merged =
+      value_of(client_->patch(resources::kPods, "default", "p",
+                              {{"metadata", {{"annotations", {{"tpustack.dev/slice", "s1"}}}}}}, PatchType::kMerge));
   EXPECT_EQ(merged["metadata"]["annotations"]["tpustack.dev/slice"], "s1");
-  json patched = value_or_throw(client_->patch(
+  json patched = value_of(client_->patch(
       resources::kPods, "default", "p",
       json::array({{{"op", "replace"}, {"path", "/metadata/labels/app"}, {"value", "b"}}}), PatchType::kJson));
   EXPECT_EQ(patched["metadata"]["labels"]["app"], "b");
   // The status subresource changes status only; the main resource leaves status alone.
-  json status = value_or_throw(client_->patch(resources::kPods, "default", "p", {{"status", {{"phase", "Running"}}}},
-                                              PatchType::kMerge, "status"));
+  json status = value_of(client_->patch(resources::kPods, "default", "p", {{"status", {{"phase", "Running"}}}},
+                                        PatchType::kMerge, "status"));
   EXPECT_EQ(status["status"]["phase"], "Running");
-  json ignored = value_or_throw(
+  json ignored = value_of(
       client_->patch(resources::kPods, "default", "p", {{"status", {{"phase", "Failed"}}}}, PatchType::kMerge));
   EXPECT_EQ(ignored["status"]["phase"], "Running");
   EXPECT_EQ(server_.requests().back().content_type.rfind("application/merge-patch+json", 0), 0u);
@@ -141,15 +141,15 @@ TEST_F(KubeClientTest, MergeAndJsonPatchAndStatus) {
 }
 
 TEST_F(KubeClientTest, BindingAndEvents) {
-  json created = value_or_throw(client_->create(resources::kPods, "ml", pod("worker-0")));
+  json created = value_of(client_->create(resources::kPods, "ml", pod("worker-0")));
   ASSERT_THAT(client_->bind_pod("ml", "worker-0", "node-a"), Succeeds());
-  EXPECT_EQ(value_or_throw(client_->get(resources::kPods, "ml", "worker-0"))["spec"]["nodeName"], "node-a");
+  EXPECT_EQ(value_of(client_->get(resources::kPods, "ml", "worker-0"))["spec"]["nodeName"], "node-a");
   auto rebind = client_->bind_pod("ml", "worker-0", "node-b");
   ASSERT_FALSE(rebind.ok());
   EXPECT_EQ(peer_status(rebind.error()), 409);
   ASSERT_THAT(client_->create_event(created, EventType::kWarning, "FailedScheduling", "no free v6e 4x4 slice"),
               Succeeds());
-  auto events = value_or_throw(client_->list(resources::kEvents, "ml")).items;
+  auto events = value_of(client_->list(resources::kEvents, "ml")).items;
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["involvedObject"]["name"], "worker-0");
   EXPECT_EQ(events[0]["involvedObject"]["kind"], "Pod");
@@ -164,7 +164,7 @@ TEST_F(KubeClientTest, SelectorsAndPaging) {
   ASSERT_THAT(client_->bind_pod("a", "p2", "node-1"), Succeeds());
   auto names = [](Result<ObjectList> list) {
     std::vector<std::string> out;
-    for (const auto& item : value_or_throw(std::move(list)).items) out.push_back(item["metadata"]["name"]);
+    for (const auto& item : value_of(std::move(list)).items) out.push_back(item["metadata"]["name"]);
     return out;
   };
   EXPECT_EQ(names(client_->list(resources::kPods, "", {.label_selector = "app=web"})),
@@ -179,7 +179,7 @@ TEST_F(KubeClientTest, SelectorsAndPaging) {
   EXPECT_EQ(names(client_->list(resources::kPods, "", {.field_selector = "metadata.name=p3"})),
             (std::vector<std::string>{"p3"}));
 
-  ObjectList first = value_or_throw(client_->list(resources::kPods, "", {.limit = 2}));
+  ObjectList first = value_of(client_->list(resources::kPods, "", {.limit = 2}));
   EXPECT_EQ(first.items.size(), 2u);
   EXPECT_FALSE(first.continue_token.empty());
   EXPECT_EQ(first.resource_version, std::to_string(server_.store().resource_version()));
@@ -193,14 +193,13 @@ TEST_F(KubeClientTest, OtherGroupsAndClusterScope) {
                 {"metadata", {{"name", "tpu-extender"}}},
                 {"spec", {{"holderIdentity", "a"}}}};
   ASSERT_THAT(client_->create(resources::kLeases, "kube-system", lease), Succeeds());
-  EXPECT_EQ(value_or_throw(client_->get(resources::kLeases, "kube-system", "tpu-extender"))["spec"]["holderIdentity"],
-            "a");
+  EXPECT_EQ(value_of(client_->get(resources::kLeases, "kube-system", "tpu-extender"))["spec"]["holderIdentity"], "a");
   EXPECT_EQ(server_.requests().back().target,
             "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/tpu-extender");
   ASSERT_THAT(
       client_->create(resources::kNodes, "", {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", "n1"}}}}),
       Succeeds());
-  EXPECT_EQ(value_or_throw(client_->list(resources::kNodes, "")).items.size(), 1u);
+  EXPECT_EQ(value_of(client_->list(resources::kNodes, "")).items.size(), 1u);
 }
 
 TEST_F(KubeClientTest, WatchStreamsEventsAsTheyHappenWithBookmarks) {

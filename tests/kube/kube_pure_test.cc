@@ -13,11 +13,15 @@
 #include "common/kube/token_bucket.h"
 #include "common/kube/watch_event.h"
 #include "common/retry/backoff.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::kube {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
 
 TEST(ResourcePaths, CoreGroupsNamespacesAndQueries) {
   EXPECT_EQ(collection_path(resources::kPods, "ml"), "/api/v1/namespaces/ml/pods");
@@ -231,20 +235,25 @@ TEST_F(KubeconfigTest, RotatingTokenIsReReadWhenTheFileChangesOrAges) {
   write("token", "tok-1");
   RotatingToken token((dir_ / "token").string(), 60s);
   auto t0 = RotatingToken::Clock::now();
-  EXPECT_EQ(token.get(t0), "tok-1");
+  EXPECT_EQ(value_of(token.get(t0)), "tok-1");
   write("token", "tok-2\n");
   // A new modification time is noticed at once.
   std::filesystem::last_write_time(dir_ / "token", std::filesystem::file_time_type::clock::now() + 5s);
-  EXPECT_EQ(token.get(t0 + 1s), "tok-2");
+  EXPECT_EQ(value_of(token.get(t0 + 1s)), "tok-2");
   // Same modification time (a coarse clock): picked up once the token is a minute old.
   auto mtime = std::filesystem::last_write_time(dir_ / "token");
   write("token", "tok-3");
   std::filesystem::last_write_time(dir_ / "token", mtime);
-  EXPECT_EQ(token.get(t0 + 2s), "tok-2");
-  EXPECT_EQ(token.get(t0 + 62s), "tok-3");
+  EXPECT_EQ(value_of(token.get(t0 + 2s)), "tok-2");
+  EXPECT_EQ(value_of(token.get(t0 + 62s)), "tok-3");
   // A rotation caught half-written (empty file) keeps the last good token.
   write("token", "");
-  EXPECT_EQ(token.get(t0 + 200s), "tok-3");
+  EXPECT_EQ(value_of(token.get(t0 + 200s)), "tok-3");
+}
+
+TEST_F(KubeconfigTest, ATokenFileNeverReadIsAnErrorNamingIt) {
+  RotatingToken token((dir_ / "missing").string(), 60s);
+  EXPECT_THAT(token.get(), FailsWith(HasSubstr("cannot read a bearer token from " + (dir_ / "missing").string())));
 }
 
 }  // namespace

@@ -24,10 +24,13 @@
 #include "common/encoding/base64.h"
 #include "common/kube/kube_client.h"
 
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace tpustack::kube {
 namespace {
+
+using tpustack::testing::value_of;
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -257,7 +260,7 @@ TEST_F(KubeTlsTest, FilePathsVerifyTheServerAndPresentTheClientCertificate) {
   ClusterConfig config =
       load("    certificate-authority: ca.crt\n", "    client-certificate: client.crt\n    client-key: client.key\n");
   KubeClient client(config);
-  json pod = value_or_throw(client.get(resources::kPods, "default", "p"));
+  json pod = value_of(client.get(resources::kPods, "default", "p"));
   EXPECT_EQ(pod["metadata"]["name"], "p");
   SeenRequest seen = server_->last_request();
   EXPECT_EQ(seen.client_common_name, "tester");
@@ -270,7 +273,7 @@ TEST_F(KubeTlsTest, Base64DataFormsAndBearerToken) {
            "    client-certificate-data: " + base64_encode(client_.cert_pem()) +
                "\n    client-key-data: " + base64_encode(client_.key_pem()) + "\n    token: s3cret\n");
   KubeClient client(config);
-  EXPECT_EQ(value_or_throw(client.get(resources::kPods, "default", "p"))["kind"], "Pod");
+  EXPECT_EQ(value_of(client.get(resources::kPods, "default", "p"))["kind"], "Pod");
   SeenRequest seen = server_->last_request();
   EXPECT_EQ(seen.request_line.substr(0, 42), "GET /api/v1/namespaces/default/pods/p HTTP");
   EXPECT_EQ(seen.client_common_name, "tester");

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "tests/provisioning/fake_cluster.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::provisioning {
 namespace {
 
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 
 LeaseSettings lease(const std::string& identity, std::chrono::seconds duration = 15s) {
@@ -24,8 +26,7 @@ TEST(LeaseElector, OneReplicaLeadsAndReleasesToTheOther) {
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
   EXPECT_TRUE(a.try_acquire_or_renew().leading());
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
-  auto stored =
-      value_or_throw(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
+  auto stored = value_of(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
   EXPECT_EQ(stored["spec"]["holderIdentity"], "a");
   EXPECT_EQ(stored["spec"]["leaseDurationSeconds"], 15);
   a.release();
@@ -61,8 +62,7 @@ TEST(LeaseElector, TakesOverALeaseThatStopsBeingRenewed) {
   EXPECT_FALSE(b.try_acquire_or_renew().leading());
   std::this_thread::sleep_for(1100ms);  // a is gone and renews no more
   EXPECT_TRUE(b.try_acquire_or_renew().leading());
-  auto stored =
-      value_or_throw(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
+  auto stored = value_of(cluster.client->get(kube::resources::kLeases, "kube-system", "tpu-extender-provisioner"));
   EXPECT_EQ(stored["spec"]["holderIdentity"], "b");
   EXPECT_EQ(stored["spec"]["leaseTransitions"], 1);
 }

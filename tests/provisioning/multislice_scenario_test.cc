@@ -16,6 +16,7 @@
 namespace tpustack::provisioning {
 namespace {
 
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::PodBuilder;
@@ -38,7 +39,7 @@ class MultisliceScenario : public ::testing::Test {
   // Nodes in the API server, by the pool they belong to.
   std::map<std::string, int> nodes_per_pool() {
     std::map<std::string, int> pools;
-    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
+    for (const json& node : value_of(client().list_all(kube::resources::kNodes, "")).items) {
       ++pools[node_facts(node).label(kNodePoolLabel)];
     }
     return pools;
@@ -47,11 +48,11 @@ class MultisliceScenario : public ::testing::Test {
   // The extender's model of what the API server holds now.
   extender::ClusterState extender_view() {
     extender::ClusterState state;
-    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
-      state.upsert_node(value_or_throw(extender::parse_node(node)));
+    for (const json& node : value_of(client().list_all(kube::resources::kNodes, "")).items) {
+      state.upsert_node(value_of(extender::parse_node(node)));
     }
-    for (const json& pod : value_or_throw(client().list_all(kube::resources::kPods, "")).items) {
-      state.upsert_pod(value_or_throw(extender::parse_pod(pod)));
+    for (const json& pod : value_of(client().list_all(kube::resources::kPods, "")).items) {
+      state.upsert_pod(value_of(extender::parse_pod(pod)));
     }
     return state;
   }

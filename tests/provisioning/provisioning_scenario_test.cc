@@ -13,6 +13,7 @@
 namespace tpustack::provisioning {
 namespace {
 
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::eventually;
@@ -94,7 +95,7 @@ class ProvisioningScenario : public ::testing::Test {
 
   std::vector<NodeFacts> nodes_of(const std::string& pool) {
     std::vector<NodeFacts> out;
-    for (const json& node : value_or_throw(client().list_all(kube::resources::kNodes, "")).items) {
+    for (const json& node : value_of(client().list_all(kube::resources::kNodes, "")).items) {
       NodeFacts facts = node_facts(node);
       if (facts.label(kNodePoolLabel) == pool) out.push_back(facts);
     }
@@ -103,7 +104,7 @@ class ProvisioningScenario : public ::testing::Test {
 
   std::vector<std::string> event_reasons() {
     std::vector<std::string> reasons;
-    for (const json& event : value_or_throw(client().list_all(kube::resources::kEvents, "")).items) {
+    for (const json& event : value_of(client().list_all(kube::resources::kEvents, "")).items) {
       reasons.push_back(event.value("reason", ""));
     }
     return reasons;
@@ -256,7 +257,7 @@ TEST_F(ProvisioningScenario, SimulatedRestartMidCreateLeavesOneSetOfNodes) {
   const std::string pool = pool_for("train");
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 4; }));
   std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(value_or_throw(client().list_all(kube::resources::kNodes, "")).items.size(), 4u);
+  EXPECT_EQ(value_of(client().list_all(kube::resources::kNodes, "")).items.size(), 4u);
 }
 
 TEST_F(ProvisioningScenario, SimulatedPoolLeftWithSomeNodesByAKilledProcessIsReplacedWhole) {
@@ -443,7 +444,7 @@ TEST_F(ProvisioningScenario, ABareEightChipV6ePodGetsOneEightChipNode) {
   const std::string pool =
       build_pool_spec(pod_facts(replica("", 0, "tpu-v6e-slice", "2x4", 8).build()), {}).value().name;
   ASSERT_TRUE(eventually([&] { return nodes_of(pool).size() == 1; }));
-  const json node = value_or_throw(client().get(kube::resources::kNodes, "", "gke-" + pool + "-0"));
+  const json node = value_of(client().get(kube::resources::kNodes, "", "gke-" + pool + "-0"));
   EXPECT_EQ(node["metadata"]["labels"]["node.kubernetes.io/instance-type"], "ct6e-standard-8t");
   EXPECT_EQ(node["status"]["allocatable"]["google.com/tpu"], "8");
   std::this_thread::sleep_for(200ms);

@@ -10,6 +10,7 @@
 namespace tpustack::provisioning {
 namespace {
 
+using tpustack::testing::value_of;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::PodBuilder;
@@ -46,7 +47,7 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   SimulatedProvider provider(*cluster.client, 10ms);
   PoolSpec spec = spec_4x4();
   EXPECT_TRUE(provider.create(spec, {}));
-  auto nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
+  auto nodes = value_of(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 4u);
   EXPECT_EQ(node_facts(nodes[0]).ready, true);
 
@@ -59,10 +60,10 @@ TEST(SimulatedProvider, CreatesListsAndDeletesNodesThroughTheApi) {
   EXPECT_EQ(pools[0].label(kSpecHashLabel), spec.hash);
 
   EXPECT_TRUE(provider.create(spec, {}));  // again: the nodes exist, nothing changes
-  EXPECT_EQ(value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items.size(), 4u);
+  EXPECT_EQ(value_of(cluster.client->list_all(kube::resources::kNodes, "")).items.size(), 4u);
 
   EXPECT_TRUE(provider.remove(spec.name, {}));
-  EXPECT_TRUE(value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items.empty());
+  EXPECT_TRUE(value_of(cluster.client->list_all(kube::resources::kNodes, "")).items.empty());
   EXPECT_TRUE(provider.list()->empty());
 }
 
@@ -109,7 +110,7 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
   EXPECT_TRUE(provider.create(spec, {}));
 
   EXPECT_TRUE(provider.resize(spec.name, 3, {}));
-  auto nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
+  auto nodes = value_of(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 3u);
   for (const json& node : nodes) {
     NodeFacts facts = node_facts(node);
@@ -127,7 +128,7 @@ TEST(SimulatedProvider, ResizeAddsLikeNodesAndRemovesIdleOnesFirst) {
   replica.node_name = "gke-" + spec.name + "-2";
   ASSERT_THAT(cluster.client->create(kube::resources::kPods, "default", replica.build()), Succeeds());
   EXPECT_TRUE(provider.resize(spec.name, 1, {}));
-  nodes = value_or_throw(cluster.client->list_all(kube::resources::kNodes, "")).items;
+  nodes = value_of(cluster.client->list_all(kube::resources::kNodes, "")).items;
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0]["metadata"]["name"], "gke-" + spec.name + "-2");
 }

@@ -15,6 +15,7 @@
 #include "common/kube/resource.h"
 #include "common/topology/slice_spec.h"
 #include "tests/support/free_port.h"
+#include "tests/support/result_matchers.h"
 
 namespace tpustack::testing {
 namespace {
@@ -265,14 +266,14 @@ json RealControlPlane::create_tpu_node(const TpuNodeSpec& spec) {
   for (const auto& [key, value] : spec.labels) labels[key] = value;
   json taints = json::array();
   if (spec.tpu_taint) taints.push_back({{"key", "google.com/tpu"}, {"value", "present"}, {"effect", "NoSchedule"}});
-  value_or_throw(client_->create(kube::resources::kNodes, "",
-                                 {{"apiVersion", "v1"},
-                                  {"kind", "Node"},
-                                  {"metadata", {{"name", spec.name}, {"labels", labels}}},
-                                  {"spec", {{"taints", taints}}}}));
+  value_of(client_->create(kube::resources::kNodes, "",
+                           {{"apiVersion", "v1"},
+                            {"kind", "Node"},
+                            {"metadata", {{"name", spec.name}, {"labels", labels}}},
+                            {"spec", {{"taints", taints}}}}));
   // Nothing else updates the status, so the node stays Ready.
-  return value_or_throw(client_->patch(kube::resources::kNodes, "", spec.name,
-                                       kubelet_node_status(spec.name, spec.chips), kube::PatchType::kMerge, "status"));
+  return value_of(client_->patch(kube::resources::kNodes, "", spec.name, kubelet_node_status(spec.name, spec.chips),
+                                 kube::PatchType::kMerge, "status"));
 }
 
 void RealControlPlane::install_jobset_crd() {
@@ -287,11 +288,11 @@ void RealControlPlane::install_jobset_crd() {
                      {"scope", "Namespaced"},
                      {"names", {{"plural", "jobsets"}, {"singular", "jobset"}, {"kind", "JobSet"}}},
                      {"versions", json::array({version})}};
-  value_or_throw(client_->create(crds, "",
-                                 {{"apiVersion", crds.api_version()},
-                                  {"kind", "CustomResourceDefinition"},
-                                  {"metadata", {{"name", "jobsets." + kube::resources::kJobSets.group}}},
-                                  {"spec", spec}}));
+  value_of(client_->create(crds, "",
+                           {{"apiVersion", crds.api_version()},
+                            {"kind", "CustomResourceDefinition"},
+                            {"metadata", {{"name", "jobsets." + kube::resources::kJobSets.group}}},
+                            {"spec", spec}}));
   // Established comes first; the REST path is served a moment later.
   const auto until = std::chrono::steady_clock::now() + options_.start_timeout;
   while (true) {

@@ -15,6 +15,7 @@
 #include "common/kube/resource.h"
 #include "tests/support/free_port.h"
 #include "tests/support/required_tool.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace tpustack::testing {
@@ -150,18 +151,18 @@ std::vector<std::string> RealK8sTest::create_slice(const std::string& pool, cons
 }
 
 void RealK8sTest::create_cpu_node(const std::string& name) {
-  value_or_throw(client().create(kube::resources::kNodes, "",
-                                 {{"apiVersion", "v1"},
-                                  {"kind", "Node"},
-                                  {"metadata",
-                                   {{"name", name},
-                                    {"labels",
-                                     {{"kubernetes.io/hostname", name},
-                                      {"kubernetes.io/os", "linux"},
-                                      {"kubernetes.io/arch", "amd64"},
-                                      {"cloud.google.com/gke-nodepool", "default-pool"}}}}}}));
-  value_or_throw(client().patch(kube::resources::kNodes, "", name, kubelet_node_status(name, 0),
-                                kube::PatchType::kMerge, "status"));
+  value_of(client().create(kube::resources::kNodes, "",
+                           {{"apiVersion", "v1"},
+                            {"kind", "Node"},
+                            {"metadata",
+                             {{"name", name},
+                              {"labels",
+                               {{"kubernetes.io/hostname", name},
+                                {"kubernetes.io/os", "linux"},
+                                {"kubernetes.io/arch", "amd64"},
+                                {"cloud.google.com/gke-nodepool", "default-pool"}}}}}}));
+  value_of(client().patch(kube::resources::kNodes, "", name, kubelet_node_status(name, 0), kube::PatchType::kMerge,
+                          "status"));
 }
 
 void RealK8sTest::create_group_pods(const JobSetGroup& group, const std::vector<int>& workers) {
@@ -180,14 +181,14 @@ void RealK8sTest::create_group_pods(const JobSetGroup& group, const std::vector<
   // The JobSet and its child Job exist before their pods, as their controllers make them. Nothing runs them here
   // (there is no controller-manager); the provisioner reads the JobSet to know the group still wants its pool.
   if (std::find(jobsets_made_.begin(), jobsets_made_.end(), group.jobset) == jobsets_made_.end()) {
-    const json jobset = value_or_throw(
+    const json jobset = value_of(
         client().create(kube::resources::kJobSets, "default",
                         {{"apiVersion", kube::resources::kJobSets.api_version()},
                          {"kind", "JobSet"},
                          {"metadata", {{"name", group.jobset}, {"namespace", "default"}}},
                          {"spec", {{"replicatedJobs", json::array({{{"name", "workers"}, {"replicas", 1}}})}}}}));
     json job_template = {{"metadata", {{"labels", template_labels}}}, {"spec", pod_template["spec"]}};
-    value_or_throw(client().create(
+    value_of(client().create(
         kube::resources::kJobs, "default",
         {{"apiVersion", "batch/v1"},
          {"kind", "Job"},
@@ -199,7 +200,7 @@ void RealK8sTest::create_group_pods(const JobSetGroup& group, const std::vector<
          {"spec", {{"completions", group.workers}, {"parallelism", group.workers}, {"template", job_template}}}}));
     jobsets_made_.push_back(group.jobset);
   }
-  const json job = value_or_throw(client().get(kube::resources::kJobs, "default", group.job()));
+  const json job = value_of(client().get(kube::resources::kJobs, "default", group.job()));
   for (int i : workers) {
     json pod = pod_template;
     pod["metadata"] = {{"name", group.pod_name(i)},
@@ -209,19 +210,19 @@ void RealK8sTest::create_group_pods(const JobSetGroup& group, const std::vector<
                        {"ownerReferences", json::array({owner(job)})}};
     pod["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] = std::to_string(i);
     pod["spec"]["hostname"] = group.hostname(i);
-    value_or_throw(client().create(kube::resources::kPods, "default", pod));
+    value_of(client().create(kube::resources::kPods, "default", pod));
   }
 }
 
 json RealK8sTest::pod(const std::string& name) {
-  return value_or_throw(client().get(kube::resources::kPods, "default", name));
+  return value_of(client().get(kube::resources::kPods, "default", name));
 }
 
 std::vector<std::string> RealK8sTest::bound_nodes(const JobSetGroup& group) {
   kube::ListOptions options;
   options.label_selector = "jobset.sigs.k8s.io/jobset-name=" + group.jobset;
   std::vector<std::string> nodes(group.workers);
-  for (const json& pod : value_or_throw(client().list(kube::resources::kPods, "default", options)).items) {
+  for (const json& pod : value_of(client().list(kube::resources::kPods, "default", options)).items) {
     for (int i = 0; i < group.workers; ++i) {
       if (pod["metadata"].value("name", "") == group.pod_name(i)) nodes[i] = pod["spec"].value("nodeName", "");
     }

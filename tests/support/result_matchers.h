@@ -1,6 +1,8 @@
 #pragma once
 
+#include <source_location>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <gmock/gmock.h>
@@ -26,11 +28,16 @@ MATCHER(Succeeds, "succeeds") {
   return false;
 }
 
-// The value of a call that must succeed; otherwise the test fails with the Error's message.
-template <typename T>
-T value_of(Result<T> result) {
-  if (!result) throw std::runtime_error("unexpected error: " + result.error().message);
-  return std::move(*result);
+// The value of a call that must succeed (a test's, a fake's or a fixture's); otherwise the Error's message with the
+// caller's file and line, thrown so that it ends the test as gtest reports it (also from constructors and helpers
+// where ASSERT cannot return).
+template <typename T, typename E>
+T value_of(Result<T, E> result, std::source_location where = std::source_location::current()) {
+  if (!result) {
+    throw std::runtime_error(std::string(where.file_name()) + ":" + std::to_string(where.line()) +
+                             ": unexpected error: " + result.error().message);
+  }
+  return std::move(result).value();
 }
 
 }  // namespace tpustack::testing
