@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace tpustack::inferd::decoder {
 
@@ -44,40 +43,44 @@ INFERD_DECODER_KERNEL void add(float* x, const float* y, size_t cols) {
   for (size_t c = 0; c < cols; ++c) x[c] += y[c];
 }
 
-void attend(const float* q, const PagedSequence& sequence, size_t kv_head, size_t first, size_t last, float* scores,
-            float* out) {
+void attend(const float* q, size_t group, const PagedSequence& sequence, size_t kv_head, size_t first, size_t last,
+            float* scores, float* out) {
   const KvCache& cache = sequence.cache;
   const size_t d = cache.head_dim(), stride = cache.position_floats(), block_tokens = cache.shape().block_tokens;
+  const size_t n = last - first + 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   // Positions run block by block: a block's slots are consecutive in memory.
   const auto for_each_run = [&](auto&& visit) {
     for (size_t p = first; p <= last;) {
       const size_t slot = p % block_tokens, run = std::min(block_tokens - slot, last + 1 - p);
-      visit(p, sequence.blocks[p / block_tokens], slot, run);
+      visit(p - first, sequence.blocks[p / block_tokens], slot, run);
       p += run;
     }
   };
-  float max = -std::numeric_limits<float>::infinity();
-  for_each_run([&](size_t p, size_t block, size_t slot, size_t run) {
+  for_each_run([&](size_t j0, size_t block, size_t slot, size_t run) {
     const float* keys = cache.keys(sequence.layer, block, slot) + kv_head * d;
     for (size_t j = 0; j < run; ++j) {
-      const float score = dot(q, keys + j * stride, d) * scale;
-      scores[p - first + j] = score;
-      max = std::max(max, score);
+      for (size_t g = 0; g < group; ++g) scores[g * n + j0 + j] = dot(q + g * d, keys + j * stride, d) * scale;
     }
   });
-  float sum = 0.0f;
-  for (size_t j = 0; j <= last - first; ++j) {
-    scores[j] = std::exp(scores[j] - max);
-    sum += scores[j];
+  for (size_t g = 0; g < group; ++g) {
+    float* row = scores + g * n;
+    const float max = *std::max_element(row, row + n);
+    float sum = 0.0f;
+    for (size_t j = 0; j < n; ++j) {
+      row[j] = std::exp(row[j] - max);
+      sum += row[j];
+    }
+    const float inverse = 1.0f / sum;
+    for (size_t j = 0; j < n; ++j) row[j] *= inverse;
   }
-  std::fill_n(out, d, 0.0f);
-  for_each_run([&](size_t p, size_t block, size_t slot, size_t run) {
+  std::fill_n(out, group * d, 0.0f);
+  for_each_run([&](size_t j0, size_t block, size_t slot, size_t run) {
     const float* values = cache.values(sequence.layer, block, slot) + kv_head * d;
-    for (size_t j = 0; j < run; ++j) add_scaled(out, values + j * stride, scores[p - first + j], d);
+    for (size_t j = 0; j < run; ++j) {
+      for (size_t g = 0; g < group; ++g) add_scaled(out + g * d, values + j * stride, scores[g * n + j0 + j], d);
+    }
   });
-  const float inverse = 1.0f / sum;
-  for (size_t c = 0; c < d; ++c) out[c] *= inverse;
 }
 
 }  // namespace tpustack::inferd::decoder

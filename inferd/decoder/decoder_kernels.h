@@ -26,9 +26,11 @@ struct PagedSequence {
   std::span<const uint32_t> blocks;
 };
 
-// Scaled dot-product attention of one query row (head_dim floats) with key/value head `kv_head` of the sequence's
-// positions first .. last: out = softmax(q . k / sqrt(head_dim)) . v. `scores` holds last - first + 1 floats.
-void attend(const float* q, const PagedSequence& sequence, size_t kv_head, size_t first, size_t last, float* scores,
-            float* out);
+// Scaled dot-product attention of one token's query heads that share key/value head `kv_head` (grouped-query
+// attention: `group` heads of head_dim floats, side by side in q and in out) with the sequence's positions
+// first .. last: out = softmax(q . k / sqrt(head_dim)) . v per head. Each key and value is read once for the whole
+// group. `scores` holds group x (last - first + 1) floats.
+void attend(const float* q, size_t group, const PagedSequence& sequence, size_t kv_head, size_t first, size_t last,
+            float* scores, float* out);
 
 }  // namespace tpustack::inferd::decoder

@@ -22,7 +22,7 @@ namespace {
 // Shards of the products cut at multiples of 16 columns (a vector register of floats; oneDNN's kernels block
 // columns by 16 or more).
 constexpr size_t column_unit = 16;
-// Query rows of one chunk and head that one attention task takes.
+// Query rows of one chunk that one attention task takes (for the query heads of one key/value head).
 constexpr size_t attention_task_rows = 16;
 
 struct Layer {
@@ -44,10 +44,10 @@ struct TokenRow {
   size_t slot;
 };
 
-// Query rows first_row .. first_row + rows - 1 of one chunk, for one query head.
+// Query rows first_row .. first_row + rows - 1 of one chunk, for the query heads of one key/value head.
 struct AttentionTask {
   size_t chunk;
-  size_t head;
+  size_t kv_head;
   size_t first_row;
   size_t rows;
 };
@@ -58,7 +58,7 @@ struct Activations {
 };
 
 // Where the activations of the step at hand are.
-struct Rows {
+struct StepBuffers {
   float* x;          // [tokens, hidden]: the residual stream
   float* normed;     // [tokens, hidden]
   float* qkv;        // [tokens, (heads + 2 kv_heads) * head_dim]
@@ -69,7 +69,7 @@ struct Rows {
   float* cos;        // [tokens, head_dim / 2]
   float* sin;
   float* last;     // [logit rows, hidden]
-  float* scores;   // [threads, longest]
+  float* scores;   // [threads, query heads per key/value head, longest]
   size_t longest;  // positions of the longest context
 };
 
@@ -140,9 +140,9 @@ struct DecoderModel::State {
         rows.push_back({chunk.tokens[i], c, position, chunk.blocks[position / block_tokens], position % block_tokens});
       }
       if (chunk.wants_logits) logit_rows.push_back(rows.size() - 1);
-      for (size_t head = 0; head < config.num_heads; ++head) {
+      for (size_t kv_head = 0; kv_head < config.num_kv_heads; ++kv_head) {
         for (size_t first = 0; first < chunk.tokens.size(); first += attention_task_rows) {
-          tasks.push_back({c, head, first, std::min(attention_task_rows, chunk.tokens.size() - first)});
+          tasks.push_back({c, kv_head, first, std::min(attention_task_rows, chunk.tokens.size() - first)});
         }
       }
     }
@@ -153,29 +153,29 @@ struct DecoderModel::State {
   }
 
   // The planned step's buffers.
-  Rows buffers() {
+  StepBuffers buffers() {
     const size_t tokens = rows.size(), h = config.hidden_size, d = config.head_dim, inner = config.intermediate_size;
     size_t longest = 0;
     for (const TokenRow& row : rows) longest = std::max(longest, row.position + 1);
     Activations& a = activations;
-    return Rows{a.x.get(tokens * h),
-                a.normed.get(tokens * h),
-                a.qkv.get(tokens * (config.num_heads + 2 * config.num_kv_heads) * d),
-                a.context.get(tokens * config.num_heads * d),
-                a.projected.get(tokens * h),
-                a.gate_up.get(tokens * 2 * inner),
-                a.act.get(tokens * inner),
-                a.cos.get(tokens * d / 2),
-                a.sin.get(tokens * d / 2),
-                a.last.get(std::max<size_t>(logit_rows.size(), 1) * h),
-                a.scores.get(static_cast<size_t>(threads) * longest),
-                longest};
+    return StepBuffers{a.x.get(tokens * h),
+                       a.normed.get(tokens * h),
+                       a.qkv.get(tokens * (config.num_heads + 2 * config.num_kv_heads) * d),
+                       a.context.get(tokens * config.num_heads * d),
+                       a.projected.get(tokens * h),
+                       a.gate_up.get(tokens * 2 * inner),
+                       a.act.get(tokens * inner),
+                       a.cos.get(tokens * d / 2),
+                       a.sin.get(tokens * d / 2),
+                       a.last.get(std::max<size_t>(logit_rows.size(), 1) * h),
+                       a.scores.get(static_cast<size_t>(threads) * group() * longest),
+                       longest};
   }
 
   // The steps of a forward pass below are called by every thread of its parallel region; each shares its work out
   // with an OpenMP worksharing loop, which ends with the threads meeting.
 
-  void embed(const Rows& b) const {
+  void embed(const StepBuffers& b) const {
     const size_t h = config.hidden_size, pairs = config.head_dim / 2;
 #pragma omp for schedule(static)
     for (size_t t = 0; t < rows.size(); ++t) {
@@ -184,7 +184,7 @@ struct DecoderModel::State {
     }
   }
 
-  void normalize(const std::vector<float>& weight, const Rows& b) const {
+  void normalize(const std::vector<float>& weight, const StepBuffers& b) const {
     const size_t h = config.hidden_size;
 #pragma omp for schedule(static)
     for (size_t t = 0; t < rows.size(); ++t)
@@ -193,7 +193,7 @@ struct DecoderModel::State {
 
   // q/k/v, then each head of a shard rotated (q in place, k into the cache) or copied (v into the cache) by the
   // thread that computed it.
-  void project_qkv(size_t l, KvCache& cache, const Rows& b) const {
+  void project_qkv(size_t l, KvCache& cache, const StepBuffers& b) const {
     const ShardedLinear& qkv = layers[l].qkv;
     const size_t d = config.head_dim, pairs = d / 2, heads = config.num_heads, kv_heads = config.num_kv_heads;
 #pragma omp for schedule(static)
@@ -217,10 +217,12 @@ struct DecoderModel::State {
     }
   }
 
-  void attend_all(const generation::DecodeStep& step, const KvCache& cache, size_t l, const Rows& b) const {
+  // Query heads per key/value head.
+  size_t group() const { return config.num_heads / config.num_kv_heads; }
+
+  void attend_all(const generation::DecodeStep& step, const KvCache& cache, size_t l, const StepBuffers& b) const {
     const size_t d = config.head_dim, heads = config.num_heads, qkv_width = layers[l].qkv.out();
-    const size_t group = heads / config.num_kv_heads;
-    float* scores = b.scores + static_cast<size_t>(omp_get_thread_num()) * b.longest;
+    float* scores = b.scores + static_cast<size_t>(omp_get_thread_num()) * group() * b.longest;
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < tasks.size(); ++i) {
       const AttentionTask& task = tasks[i];
@@ -230,14 +232,15 @@ struct DecoderModel::State {
         const size_t t = chunk_first_row[task.chunk] + r, position = chunk.start + r;
         const size_t window = config.sliding_window.value_or(position + 1);
         const size_t first = position + 1 > window ? position + 1 - window : 0;
-        attend(b.qkv + t * qkv_width + task.head * d, sequence, task.head / group, first, position, scores,
-               b.context + t * heads * d + task.head * d);
+        const size_t head = task.kv_head * group();
+        attend(b.qkv + t * qkv_width + head * d, group(), sequence, task.kv_head, first, position, scores,
+               b.context + t * heads * d + head * d);
       }
     }
   }
 
   // x += input . Wᵀ: each thread adds the columns of its shard.
-  void add_product(const ShardedLinear& linear, const float* input, const Rows& b) const {
+  void add_product(const ShardedLinear& linear, const float* input, const StepBuffers& b) const {
     const size_t h = config.hidden_size;
 #pragma omp for schedule(static)
     for (size_t shard = 0; shard < linear.shards(); ++shard) {
@@ -248,7 +251,7 @@ struct DecoderModel::State {
   }
 
   // act = silu(gate) * up, each thread on the columns of its shard.
-  void gate_and_up(const Layer& layer, const Rows& b) const {
+  void gate_and_up(const Layer& layer, const StepBuffers& b) const {
     const size_t inner = config.intermediate_size;
 #pragma omp for schedule(static)
     for (size_t shard = 0; shard < layer.gate_up.shards(); ++shard) {
@@ -261,7 +264,7 @@ struct DecoderModel::State {
     }
   }
 
-  void project_logits(const Rows& b, float* logits) const {
+  void project_logits(const StepBuffers& b, float* logits) const {
     const size_t h = config.hidden_size;
 #pragma omp for schedule(static)
     for (size_t r = 0; r < logit_rows.size(); ++r) {
@@ -365,7 +368,7 @@ Result<void> DecoderModel::forward(const generation::DecodeStep& step, KvCache& 
   State& s = *state_;
   s.plan(step, cache.shape().block_tokens);
   if (s.rows.empty()) return {};
-  const Rows b = s.buffers();
+  const StepBuffers b = s.buffers();
   omp_set_num_threads(s.threads);
 #pragma omp parallel num_threads(s.threads)
   {

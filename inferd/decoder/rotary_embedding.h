@@ -14,15 +14,15 @@ class RotaryEmbedding {
  public:
   explicit RotaryEmbedding(const model::DecoderConfig& config);
 
-  size_t pairs() const { return inverse_frequencies_.size(); }
-  // cos and sin of each pair's angle at `position`, computed in double: fp32 angles lose digits at long positions.
+  // cos and sin of each pair's angle (head_dim / 2 of them) at `position`, computed in double: fp32 angles lose digits
+  // at long positions.
   void angles(size_t position, float* cos, float* sin) const;
 
  private:
   std::vector<double> inverse_frequencies_;
 };
 
-// out = x rotated by the angles of one position (pairs() cos and sin values); x and out may be the same.
+// out = x (2 x pairs floats) rotated by the angles of one position; x and out may be the same.
 void rotate_half(const float* x, const float* cos, const float* sin, size_t pairs, float* out);
 
 }  // namespace tpustack::inferd::decoder
