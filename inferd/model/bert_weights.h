@@ -5,17 +5,10 @@
 
 #include "common/result/result.h"
 #include "inferd/model/bert_config.h"
+#include "inferd/model/dense_weights.h"
 #include "inferd/model/safetensors_file.h"
 
 namespace tpustack::inferd::model {
-
-// A fully connected layer as PyTorch stores it: weight is [out, in] row-major.
-struct DenseWeights {
-  std::vector<float> weight;
-  std::vector<float> bias;
-  size_t out = 0;
-  size_t in = 0;
-};
 
 struct LayerNormWeights {
   std::vector<float> gamma;

@@ -7,23 +7,15 @@
 #include "inferd/engine/cpu/linear.h"
 #include "inferd/engine/variant_choice.h"
 
+#include "tests/inferd/cosine.h"
 #include "tests/inferd/tiny_models.h"
 
 namespace tpustack::inferd {
 namespace {
 
+using testing::cosine;
 using testing::tiny_golden;
 using testing::tiny_model;
-
-double cosine(std::span<const float> a, const std::vector<double>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot += a[i] * b[i];
-    na += double(a[i]) * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / std::sqrt(na * nb);
-}
 
 std::vector<tokenizer::Encoding> golden_sequences() {
   std::vector<tokenizer::Encoding> encodings;

@@ -62,5 +62,38 @@ TEST(Linear, EveryRowCountGivesTheProductForEveryVariant) {
   }
 }
 
+// A column shard of a wider product writes its columns of each output row, bias included, and leaves the others.
+TEST(Linear, AnOutputStrideWritesOnlyTheLayersColumnsOfEachRow) {
+  std::mt19937 random(11);
+  const size_t in = 40, stride = 48;
+  const auto a = random_dense(24, in, random), b = random_dense(8, in, random);
+  for (auto [precision, tolerance] : {std::pair{WeightPrecision::f32, 1e-4}, std::pair{WeightPrecision::bf16, 2e-2},
+                                      std::pair{WeightPrecision::i8, 3e-2}}) {
+    if (precision == WeightPrecision::bf16 && !has_native_bf16()) continue;
+    const Linear linear({&a, &b}, precision, {.bias = true}, stride);
+    for (size_t rows : {1, 17, 257}) {
+      std::vector<float> x(rows * in);
+      std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+      for (float& value : x) value = uniform(random);
+      std::vector<float> y(rows * stride, -12345.0f);
+      linear.multiply(x.data(), rows, y.data());
+      const std::vector<double> expected = reference(x, rows, a, b);
+      double scale = 0;
+      for (double value : expected) scale = std::max(scale, std::fabs(value));
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t c = 0; c < stride; ++c) {
+          if (c >= 32) {
+            ASSERT_EQ(y[r * stride + c], -12345.0f) << "row " << r << " column " << c << " is not the layer's";
+            continue;
+          }
+          const double bias = c < 24 ? a.bias[c] : b.bias[c - 24];
+          ASSERT_NEAR(y[r * stride + c], expected[r * 32 + c] + bias, tolerance * scale)
+              << precision_name(precision) << " rows " << rows << " row " << r << " column " << c;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tpustack::inferd::engine::cpu

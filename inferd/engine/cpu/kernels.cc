@@ -93,11 +93,11 @@ __attribute__((always_inline)) inline T activate(T x) {
 // One loop per case on whole vectors, so that each runs without a branch inside, then the row's last floats.
 template <Epilogue E>
 __attribute__((always_inline)) inline void epilogue_rows(float* x, const float* row_scales, const float* bias,
-                                                         size_t rows, size_t cols) {
+                                                         size_t rows, size_t cols, size_t stride) {
   static const float zeros[floats16] = {};
   const size_t whole = cols / floats16 * floats16;
   for (size_t r = 0; r < rows; ++r) {
-    float* row = x + r * cols;
+    float* row = x + r * stride;
     const float scale = row_scales ? row_scales[r] : 1.0f;
     for (size_t c = 0; c < whole; c += floats16) {
       store16(row + c, activate<E>(load16(row + c) * scale + load16(bias ? bias + c : zeros)));
@@ -107,16 +107,16 @@ __attribute__((always_inline)) inline void epilogue_rows(float* x, const float* 
 }
 
 INFERD_ROW_KERNEL void epilogue(float* x, const float* row_scales, const float* bias, Epilogue kind, size_t rows,
-                                size_t cols) {
+                                size_t cols, size_t stride) {
   switch (kind) {
     case Epilogue::gelu:
-      return epilogue_rows<Epilogue::gelu>(x, row_scales, bias, rows, cols);
+      return epilogue_rows<Epilogue::gelu>(x, row_scales, bias, rows, cols, stride);
     case Epilogue::gelu_tanh:
-      return epilogue_rows<Epilogue::gelu_tanh>(x, row_scales, bias, rows, cols);
+      return epilogue_rows<Epilogue::gelu_tanh>(x, row_scales, bias, rows, cols, stride);
     case Epilogue::relu:
-      return epilogue_rows<Epilogue::relu>(x, row_scales, bias, rows, cols);
+      return epilogue_rows<Epilogue::relu>(x, row_scales, bias, rows, cols, stride);
     case Epilogue::identity:
-      return epilogue_rows<Epilogue::identity>(x, row_scales, bias, rows, cols);
+      return epilogue_rows<Epilogue::identity>(x, row_scales, bias, rows, cols, stride);
   }
 }
 
@@ -362,12 +362,12 @@ void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, c
 }
 
 void scale_bias_activation(float* x, const float* row_scales, const float* bias,
-                           std::optional<model::Activation> activation, size_t rows, size_t cols) {
+                           std::optional<model::Activation> activation, size_t rows, size_t cols, size_t stride) {
   const Epilogue kind = !activation                                   ? Epilogue::identity
                         : *activation == model::Activation::gelu      ? Epilogue::gelu
                         : *activation == model::Activation::gelu_tanh ? Epilogue::gelu_tanh
                                                                       : Epilogue::relu;
-  epilogue(x, row_scales, bias, kind, rows, cols);
+  epilogue(x, row_scales, bias, kind, rows, cols, stride);
 }
 
 INFERD_ROW_KERNEL void round_to_bf16(const float* x, size_t count, uint16_t* out) {

@@ -22,10 +22,11 @@ void embed_tokens(const model::BertWeights& weights, const TokenBatch& batch, si
 void add_bias_residual_layer_norm(float* x, const float* y, const float* bias, const model::LayerNormWeights& norm,
                                   size_t rows, size_t cols, float eps);
 
-// x[r] = activation(x[r] * row_scales[r] + bias): the epilogue of an int8 product, whose per-row activation scales
-// oneDNN has no place for. No row scales means 1, no bias 0, no activation the identity.
+// x[r] = activation(x[r] * row_scales[r] + bias) for rows of cols floats, stride floats apart: the epilogue of an
+// int8 product, whose per-row activation scales oneDNN has no place for. No row scales means 1, no bias 0, no
+// activation the identity.
 void scale_bias_activation(float* x, const float* row_scales, const float* bias,
-                           std::optional<model::Activation> activation, size_t rows, size_t cols);
+                           std::optional<model::Activation> activation, size_t rows, size_t cols, size_t stride);
 void add_bias_tanh(float* x, const float* bias, size_t rows, size_t cols);
 
 // The inputs of bf16 and int8 products: count floats rounded to bf16 (nearest even), and rows quantised to int8

@@ -76,10 +76,12 @@ dnnl::algorithm eltwise(model::Activation activation) {
   return dnnl::algorithm::eltwise_gelu_erf;
 }
 
-Linear::Linear(const std::vector<const model::DenseWeights*>& parts, WeightPrecision precision, Epilogue epilogue)
+Linear::Linear(const std::vector<const model::DenseWeights*>& parts, WeightPrecision precision, Epilogue epilogue,
+               size_t output_stride)
     : precision_(precision), epilogue_(epilogue) {
   in_ = parts.front()->in;
   for (const auto* part : parts) out_ += part->out;
+  output_stride_ = output_stride ? output_stride : out_;
   std::vector<float> transposed(in_ * out_);  // [in, out]
   size_t column = 0;
   for (const auto* part : parts) {
@@ -125,7 +127,8 @@ dnnl::matmul::primitive_desc Linear::describe(size_t rows, const memory::desc& w
   const memory::dims dst{static_cast<memory::dim>(rows), static_cast<memory::dim>(out_)};
   dnnl::primitive_attr attributes;
   attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread scratch: concurrent calls are safe
-  const memory::desc source_desc(src, source, tag::ab), destination(dst, dt::f32, tag::ab);
+  const memory::desc source_desc(src, source, tag::ab);
+  const memory::desc destination(dst, dt::f32, memory::dims{static_cast<memory::dim>(output_stride_), 1});
   if (precision_ == WeightPrecision::i8) {
     attributes.set_output_scales(1 << 1, column_scale_);
     return {dnnl::matmul::desc(source_desc, weights, destination), attributes, cpu_engine()};
@@ -156,12 +159,14 @@ const Linear::Prepared& Linear::prepared(size_t rows) const {
 void Linear::multiply(const float* x, size_t rows, float* y) const {
   // Whole chunks, then the rest cut to a multiple of 16 and a tail under 16.
   size_t done = 0;
-  for (; rows - done >= chunk_rows; done += chunk_rows) multiply_chunk(x + done * in_, chunk_rows, y + done * out_);
+  for (; rows - done >= chunk_rows; done += chunk_rows) {
+    multiply_chunk(x + done * in_, chunk_rows, y + done * output_stride_);
+  }
   if (const size_t sixteens = (rows - done) / 16 * 16; sixteens > 0) {
-    multiply_chunk(x + done * in_, sixteens, y + done * out_);
+    multiply_chunk(x + done * in_, sixteens, y + done * output_stride_);
     done += sixteens;
   }
-  if (done < rows) multiply_chunk(x + done * in_, rows - done, y + done * out_);
+  if (done < rows) multiply_chunk(x + done * in_, rows - done, y + done * output_stride_);
 }
 
 void Linear::multiply_chunk(const float* x, size_t rows, float* y) const {
@@ -187,7 +192,8 @@ void Linear::multiply_chunk(const float* x, size_t rows, float* y) const {
   if (bias_memory_) arguments.emplace(DNNL_ARG_BIAS, bias_memory_);
   product.execute(thread_stream(), arguments);
   if (row_scale) {
-    scale_bias_activation(y, row_scale, epilogue_.bias ? bias_.data() : nullptr, epilogue_.activation, rows, out_);
+    scale_bias_activation(y, row_scale, epilogue_.bias ? bias_.data() : nullptr, epilogue_.activation, rows, out_,
+                          output_stride_);
   }
 }
 

@@ -28,9 +28,11 @@ class Linear {
     std::optional<model::Activation> activation = std::nullopt;
   };
 
-  // Concatenates the layers' outputs side by side (for example query, key and value into one product).
+  // Concatenates the layers' outputs side by side (for example query, key and value into one product). Rows of y
+  // are output_stride floats apart, or out() when it is 0: a layer that is a column shard of a wider product writes
+  // its columns into that product's rows in place.
   Linear(const std::vector<const model::DenseWeights*>& parts, WeightPrecision precision,
-         Epilogue epilogue = Epilogue{false, std::nullopt});
+         Epilogue epilogue = Epilogue{false, std::nullopt}, size_t output_stride = 0);
 
   // On the calling thread alone: the backend splits the rows among its threads itself, and a oneDNN primitive
   // called inside an OpenMP parallel region runs serially.
@@ -59,6 +61,7 @@ class Linear {
 
   size_t in_ = 0;
   size_t out_ = 0;
+  size_t output_stride_ = 0;
   WeightPrecision precision_;
   Epilogue epilogue_;
   dnnl::memory bias_memory_;         // the bias as oneDNN adds it (f32 and bf16; int8 adds it in its own epilogue)
