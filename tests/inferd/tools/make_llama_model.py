@@ -104,6 +104,36 @@ def write_weights(out, tensors, dtype, shards):
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
 
 
+SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<|eot|>"]  # ids 0-3: config.json's bos 1, generation_config's eos 2 and 3
+
+
+def byte_level_characters():
+    """GPT-2's byte-to-unicode table: the printable character that stands for each byte in a byte-level vocabulary."""
+    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    extra = [b for b in range(256) if b not in printable]
+    table = {b: chr(b) for b in printable}
+    table.update({b: chr(256 + i) for i, b in enumerate(extra)})
+    return table
+
+
+def tokenizer_json(vocab_size):
+    """A byte-level BPE tokenizer without merges: ids 0-3 special, 4-255 the bytes 4-255, the rest reserved specials."""
+    characters = byte_level_characters()
+    vocab = {name: i for i, name in enumerate(SPECIAL_TOKENS)}
+    vocab.update({characters[b]: b for b in range(len(SPECIAL_TOKENS), 256)})
+    specials = SPECIAL_TOKENS + [f"<|reserved_{i}|>" for i in range(256, vocab_size)]
+    ids = list(range(len(SPECIAL_TOKENS))) + list(range(256, vocab_size))
+    vocab.update({name: i for name, i in zip(specials, ids)})
+    added = [{"id": i, "content": name, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+              "special": True} for name, i in zip(specials, ids)]
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
+            "pre_tokenizer": byte_level, "post_processor": None, "decoder": byte_level,
+            "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                      "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                      "vocab": vocab, "merges": []}}
+
+
 def write_model(out, shape="tiny-llama", seed=1, dtype="F32", shards=1):
     os.makedirs(out, exist_ok=True)
     config = dict(SHAPES[shape], architectures=[ARCHITECTURES[SHAPES[shape]["model_type"]]], hidden_act="silu",
@@ -115,6 +145,9 @@ def write_model(out, shape="tiny-llama", seed=1, dtype="F32", shards=1):
                   "top_k": 40, "repetition_penalty": 1.1}
     with open(os.path.join(out, "generation_config.json"), "w") as f:
         json.dump(generation, f, indent=2)
+    if config["vocab_size"] >= 256:
+        with open(os.path.join(out, "tokenizer.json"), "w") as f:
+            json.dump(tokenizer_json(config["vocab_size"]), f, ensure_ascii=False)
 
 
 def main():
