@@ -186,6 +186,7 @@ void GenerationEngine::run() {
   }
   fail_all(Error{"the server is shutting down", ErrorKind::kFailedPrecondition});
   std::lock_guard lock(mu_);
+  figures_.planner = planner_.figures();
   for (Submitted& queued : inbox_) {
     queued.stream->deliver(failure(Error{"the server is shutting down", ErrorKind::kFailedPrecondition}));
   }
@@ -223,6 +224,8 @@ bool GenerationEngine::take_work() {
     planner_.cancel(id);
     sequences_.erase(id);
   }
+  std::lock_guard lock(mu_);
+  figures_.planner = planner_.figures();
   return true;
 }
 

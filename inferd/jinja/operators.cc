@@ -6,7 +6,7 @@ namespace tpustack::inferd::jinja {
 
 namespace {
 
-// `'ab' * n` and `[x] * n` beyond this many bytes or items: a template that would exhaust memory.
+// `'ab' * n`, `[x] * n` and `a + b` beyond this many bytes or items: a template that would exhaust memory.
 constexpr int64_t kRepeatLimit = int64_t{1} << 26;
 
 const char* symbol(ArithmeticOp op) {
@@ -162,6 +162,7 @@ Result<Value> arithmetic(ArithmeticOp op, const Value& a, const Value& b) {
     if (const std::string* x = a.string()) {
       const std::string* y = b.string();
       if (!y) return Error{"can only concatenate str (not \"" + type_name(b) + "\") to str"};
+      if (static_cast<int64_t>(x->size() + y->size()) > kRepeatLimit) return Error{"concatenation too large"};
       return Value(*x + *y);
     }
     const Sequence* x = a.sequence();
@@ -169,6 +170,9 @@ Result<Value> arithmetic(ArithmeticOp op, const Value& a, const Value& b) {
     if (x && x->kind != Sequence::Kind::kIterator) {
       if (!y || y->kind != x->kind) {
         return Error{"can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a)};
+      }
+      if (static_cast<int64_t>(x->items.size() + y->items.size()) > kRepeatLimit) {
+        return Error{"concatenation too large"};
       }
       Sequence joined = *x;
       joined.items.insert(joined.items.end(), y->items.begin(), y->items.end());

@@ -16,6 +16,11 @@ namespace {
 
 // Macro calls within macro calls beyond this are refused (Python's own recursion limit stops jinja2 near here).
 constexpr int kMaxCallDepth = 100;
+// A chat template renders a long conversation in some ten thousand statements and expressions; one that runs this
+// many is looping without end (range loops inside range loops), and one whose output or a string of it passes
+// this size is doubling text: an Error instead of a hang or exhausted memory.
+constexpr uint64_t kMaxSteps = 2'000'000;
+constexpr size_t kMaxText = size_t{1} << 26;
 
 // Variables of the template, a loop iteration, a macro call or a generation block; a name not found here is
 // looked up in the enclosing scope.
@@ -108,7 +113,16 @@ class Renderer {
   }
 
   Result<Flow> execute(const Statement& statement, const ScopePtr& scope, std::string& out) {
+    if (auto within = within_budget(out.size()); !within) return within.error();
     return std::visit([&](const auto& node) { return execute_node(node, scope, out); }, statement.node);
+  }
+
+  Result<void> within_budget(size_t text_bytes) {
+    if (++steps_ > kMaxSteps) {
+      return Error{"the template ran more than " + std::to_string(kMaxSteps) + " statements and expressions"};
+    }
+    if (text_bytes > kMaxText) return Error{"the template's text passed " + std::to_string(kMaxText) + " bytes"};
+    return {};
   }
 
   Result<Flow> execute_node(const TextStatement& node, const ScopePtr&, std::string& out) {
@@ -150,6 +164,7 @@ class Renderer {
     }
     if (items->empty()) return execute(node.otherwise, child_of(scope), out);
     for (size_t i = 0; i < items->size(); ++i) {
+      if (auto within = within_budget(out.size()); !within) return within.error();  // an empty body counts too
       const ScopePtr iteration = child_of(scope);
       if (auto assigned = assign(node.target, (*items)[i], iteration); !assigned) return assigned.error();
       iteration->variables.set("loop", loop_variable(*items, i));
@@ -261,6 +276,7 @@ class Renderer {
   }
 
   Result<Value> evaluate(const Expression& expression, const ScopePtr& scope) {
+    if (auto within = within_budget(0); !within) return located(Result<Value>(within.error()), expression.line);
     return located(std::visit([&](const auto& node) { return evaluate_node(node, scope); }, expression.node),
                    expression.line);
   }
@@ -409,6 +425,7 @@ class Renderer {
       auto value = evaluate(*part, scope);
       if (!value) return value;
       out += python_str(*value);
+      if (auto within = within_budget(out.size()); !within) return within.error();
     }
     return Value(out);
   }
@@ -438,6 +455,7 @@ class Renderer {
   RenderEnvironment environment_;
   int error_line_ = 0;
   int call_depth_ = 0;
+  uint64_t steps_ = 0;
 };
 
 }  // namespace

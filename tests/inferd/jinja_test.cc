@@ -136,6 +136,18 @@ TEST(ChatTemplate, RefusesWorkThatWouldExhaustMemory) {
   EXPECT_THAT(render("{{ range(1000000) | length }}"), FailsWith(HasSubstr("Range too big")));
   EXPECT_THAT(render("{{ 'x' * 1000000000 }}"), FailsWith(HasSubstr("repetition too large")));
   EXPECT_THAT(render("{{ 2 ** 64 }}"), FailsWith(HasSubstr("integer overflow")));
+  EXPECT_THAT(render("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
+                     "{% endfor %}{{ ns.s | length }}"),
+              FailsWith(HasSubstr("concatenation too large")));
+  EXPECT_THAT(render("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+                     "{% endfor %}{{ ns.s | length }}"),
+              FailsWith(HasSubstr("bytes")));
+}
+
+// Range loops inside range loops would run for days: the renderer stops them after a budget of steps.
+TEST(ChatTemplate, RefusesLoopsThatWouldNeverEnd) {
+  EXPECT_THAT(render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"),
+              FailsWith(HasSubstr("the template ran more than 2000000 statements and expressions")));
 }
 
 TEST(ChatTemplate, TakesItsVariablesAsAJsonObject) {
