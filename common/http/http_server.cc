@@ -6,9 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -16,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -23,6 +28,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/http/listen_address.h"
+#include "common/http/stream_channel.h"
 
 namespace tpustack::http {
 
@@ -44,6 +50,20 @@ bool Request::client_gone() const {
   if (socket_ < 0) return false;
   pollfd probe{socket_, POLLRDHUP, 0};
   return poll(&probe, 1, 0) == 1 && (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+bool ResponseStream::write(std::string_view data) {
+  if (request_.client_gone()) channel_.fail();
+  // An empty chunk would end a chunked body.
+  if (data.empty()) return !channel_.failed();
+  if (!chunked_) return channel_.put(std::string(data));
+  char size[2 * sizeof(std::size_t)];
+  std::string chunk(size, std::to_chars(std::begin(size), std::end(size), data.size(), 16).ptr);
+  chunk.reserve(chunk.size() + data.size() + 4);
+  chunk += "\r\n";
+  chunk += data;
+  chunk += "\r\n";
+  return channel_.put(std::move(chunk));
 }
 
 std::size_t raise_open_file_limit() {
@@ -103,6 +123,11 @@ class ServerCore {
 
   void stop() {
     if (!running_.exchange(false)) return;
+    {
+      // A producer waiting for room, or writing on, learns now that nothing more goes out, and frees its worker.
+      std::lock_guard lock(sessions_mu_);
+      for (auto* stream : streams_) stream->fail();
+    }
     workers_.stop();  // queued requests are dropped with their connections; running ones finish
     workers_.join();
     io_.stop();
@@ -163,6 +188,36 @@ class ServerCore {
       spdlog::error("{}: {} {} failed: {}", options_.what, request.method, request.path, e.what());
       return refusal(request, 500, std::string("internal error: ") + e.what());
     }
+  }
+
+  // An inline route's answer. It cannot stream: its producer would block the reading thread.
+  Response handle_inline(const Request& request) const {
+    Response response = handle(request);
+    if (!response.stream) return response;
+    spdlog::error("{}: {} {} streams its answer on the reading thread", options_.what, request.method, request.path);
+    return refusal(request, 500, "internal error: a streamed answer from an inline route");
+  }
+
+  // Runs a streamed answer's producer on this worker, writing into `channel`; stop() ends the stream meanwhile.
+  // False when the producer threw: its answer is unfinished.
+  bool produce(const Request& request, const Response& response, StreamChannel& channel, bool chunked) {
+    {
+      std::lock_guard lock(sessions_mu_);
+      streams_.insert(&channel);
+      if (!running_) channel.fail();
+    }
+    ResponseStream out(channel, request, chunked);
+    bool whole = true;
+    try {
+      response.stream(out);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: streaming the answer to {} {} failed: {}", options_.what, request.method, request.path,
+                    e.what());
+      whole = false;
+    }
+    std::lock_guard lock(sessions_mu_);
+    streams_.erase(&channel);
+    return whole;
   }
 
   Response refusal(const Request& request, int status, const std::string& reason) const {
@@ -298,8 +353,9 @@ class ServerCore {
   std::atomic<std::size_t> peak_connections_{0};
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::size_t> buffered_{0};
-  std::mutex sessions_mu_;
+  std::mutex sessions_mu_;  // guards sessions_ and streams_
   std::map<std::uint64_t, std::function<void()>> sessions_;
+  std::set<StreamChannel*> streams_;  // those whose producers run
   std::uint64_t last_session_ = 0;
   mutable std::mutex tls_mu_;
   std::shared_ptr<ssl::context> tls_;
@@ -323,15 +379,25 @@ Request request_from(const bhttp::request<bhttp::string_body>& message) {
   return request;
 }
 
+// The content type and extra headers of `response`.
+void set_fields(bhttp::response_header<>& head, const Response& response) {
+  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) head.set(name, value);
+}
+
 // One connection: reads a request at a time (pipelined ones wait in the buffer), hands it to a worker or
-// refuses it, writes the answer, and reads the next. Everything but the handler runs on the connection's strand.
+// refuses it, writes the answer, and reads the next. Everything but the handler (and a streamed answer's producer)
+// runs on the connection's strand.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   // `tls` is the context the stream was made with (null for plain TCP): the session keeps it alive.
   template <class... Args>
   Session(detail::ServerCore& server, std::shared_ptr<ssl::context> tls, Args&&... args)
-      : server_(server), tls_(std::move(tls)), stream_(std::forward<Args>(args)...) {
+      : server_(server),
+        tls_(std::move(tls)),
+        stream_(std::forward<Args>(args)...),
+        write_timer_(stream_.get_executor()) {
     server_.connection_opened();
   }
   ~Session() {
@@ -454,7 +520,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     request->body = std::move(parser_->get().body());
     detail::ServerCore::attach_socket(*request, static_cast<int>(lowest().socket().native_handle()));
-    if (server_.runs_inline(*request)) return write(server_.handle(*request), false);
+    if (server_.runs_inline(*request)) return write(server_.handle_inline(*request), false);
     if (server_.in_flight().fetch_add(1) >= static_cast<std::size_t>(server_.options().max_in_flight)) {
       --server_.in_flight();
       Response busy = server_.refusal(*request, 503, "too many requests in progress; retry");
@@ -463,11 +529,103 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     asio::post(server_.workers(), [self = this->shared_from_this(), request] {
       auto response = std::make_shared<Response>(self->server_.handle(*request));
+      if (response->stream) return self->stream(*request, *response);
       asio::post(self->stream_.get_executor(), [self, response] {
         --self->server_.in_flight();
         self->write(std::move(*response), false);
       });
     });
+  }
+
+  // On the worker that ran the handler: the head goes to the connection's strand, then the producer's writes as it
+  // makes them. HTTP/1.0 has no chunks: the bytes go as they are and the close ends them. What a producer that
+  // throws wrote still goes out, without the last chunk, and the connection closes: the client sees it unfinished.
+  void stream(const Request& request, const Response& response) {
+    const bool head = head_;
+    const bool chunked = version_ >= 11;
+    const bool keep_alive = keep_alive_ && chunked;
+    bhttp::response<bhttp::empty_body> message(static_cast<bhttp::status>(response.status), version_);
+    set_fields(message, response);
+    message.keep_alive(keep_alive);
+    message.chunked(chunked);
+    std::ostringstream text;
+    text << message.base();
+    auto channel = std::make_shared<detail::StreamChannel>(
+        text.str(), server_.options().max_stream_buffer_bytes, [weak = this->weak_from_this()] {
+          if (auto self = weak.lock()) asio::post(self->stream_.get_executor(), [self] { self->send_stream(); });
+        });
+    asio::post(stream_.get_executor(),
+               [self = this->shared_from_this(), channel] { self->begin_stream(std::move(channel)); });
+    const bool whole = head || server_.produce(request, response, *channel, chunked);
+    --server_.in_flight();
+    channel->finish(whole && chunked && !head ? "0\r\n\r\n" : "", whole && keep_alive);
+  }
+
+  void begin_stream(std::shared_ptr<detail::StreamChannel> channel) {
+    release_budget();
+    parser_.reset();
+    // Each write has its own deadline instead (send_stream). The stream's timeout would also close the socket,
+    // which the producer may be asking about (client_gone) and the kernel may give to another connection.
+    lowest().expires_never();
+    // Each event goes out as written, not held back (Nagle) until the client acknowledges the one before.
+    error_code ignored;
+    lowest().socket().set_option(tcp::no_delay(true), ignored);
+    channel_ = std::move(channel);
+    send_stream();
+  }
+
+  // Sends what the producer has written, a write at a time; each must make progress within stream_write_timeout.
+  void send_stream() {
+    if (!channel_ || writing_) return;
+    if (channel_->failed()) return abandon_stream();
+    if (sent_ == sending_.size()) {
+      auto taken = channel_->take();
+      if (taken.bytes.empty()) {
+        if (taken.end) end_stream(taken.keep_alive);
+        return;
+      }
+      sending_ = std::move(taken.bytes);
+      sent_ = 0;
+    }
+    writing_ = true;
+    write_timer_.expires_after(server_.options().stream_write_timeout);
+    write_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      // An expiry that raced the write's completion leaves the next write alone.
+      if (!ec && self->writing_ && self->write_timer_.expiry() <= std::chrono::steady_clock::now()) {
+        self->lowest().cancel();
+      }
+    });
+    stream_.async_write_some(
+        asio::buffer(sending_.data() + sent_, sending_.size() - sent_),
+        [self = this->shared_from_this()](error_code ec, std::size_t count) { self->on_stream_sent(ec, count); });
+  }
+
+  void on_stream_sent(error_code ec, std::size_t count) {
+    writing_ = false;
+    write_timer_.cancel();
+    if (ec) {
+      spdlog::debug("{}: stream cut off, the client went away or stopped reading: {}", server_.options().what,
+                    ec.message());
+      return abandon_stream();
+    }
+    sent_ += count;
+    channel_->sent(count);
+    send_stream();
+  }
+
+  // The producer may not write on; the connection cannot carry another answer.
+  void abandon_stream() {
+    channel_->fail();
+    channel_.reset();
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  void end_stream(bool keep_alive) {
+    channel_.reset();
+    sending_ = std::string();
+    sent_ = 0;
+    answered(keep_alive);
   }
 
   void refuse(int status, const std::string& reason) {
@@ -486,8 +644,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.reset();
     response_ =
         std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(response.status), version_);
-    if (!response.content_type.empty()) response_->set(bhttp::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) response_->set(name, value);
+    set_fields(*response_, response);
     response_->body() = std::move(response.body);
     response_->keep_alive(keep_alive_ && !close);
     response_->prepare_payload();
@@ -499,14 +656,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         spdlog::debug("{}: answer not delivered, the client went away: {}", self->server_.options().what, ec.message());
         return;
       }
-      if (!self->response_->keep_alive()) {
-        error_code ignored;
-        self->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-        return;
-      }
-      self->keep_alive_ = true;
-      self->read_request();
+      self->answered(self->response_->keep_alive());
     });
+  }
+
+  // After a whole answer: the next request on a kept-alive connection, or the connection's end.
+  void answered(bool keep_alive) {
+    if (!keep_alive) {
+      error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    keep_alive_ = true;
+    read_request();
   }
 
   detail::ServerCore& server_;
@@ -516,6 +678,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   std::shared_ptr<bhttp::response<bhttp::empty_body>> continue_;
+  // A streamed answer's: the producer's bytes, those taken and not all sent yet, and the deadline of their write.
+  std::shared_ptr<detail::StreamChannel> channel_;
+  std::string sending_;
+  std::size_t sent_ = 0;
+  bool writing_ = false;
+  asio::steady_timer write_timer_;
   std::uint64_t id_ = 0;
   std::size_t counted_ = 0;
   bool keep_alive_ = true;

@@ -3,9 +3,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -317,6 +319,206 @@ TEST(HttpServerTest, StopClosesKeptAliveConnections) {
   EXPECT_TRUE(connection.closed_by_peer(2s));
 }
 
+// Server-sent events as an OpenAI streaming completion sends them: `events`, then [DONE]; the producer stops when
+// a write fails.
+Response event_stream(std::vector<std::string> events) {
+  Response response;
+  response.content_type = "text/event-stream";
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  events.push_back("[DONE]");
+  response.stream = [events = std::move(events)](ResponseStream& out) {
+    for (const auto& event : events) {
+      if (!out.write("data: " + event + "\n\n")) return;
+    }
+  };
+  return response;
+}
+
+// /events streams three events, every other path echoes.
+Response events_or_echo(const Request& request) {
+  return request.path == "/events" ? event_stream({"1", "2", "3"}) : echo(request);
+}
+
+TEST(HttpServerTest, StreamsAnAnswerInChunksAndKeepsTheConnectionAlive) {
+  HttpServer server(local(), events_or_echo);
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("GET", "/events")));
+  const auto head = connection.read_head();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers.at("transfer-encoding"), "chunked");
+  EXPECT_EQ(head.headers.at("content-type"), "text/event-stream");
+  EXPECT_EQ(head.headers.at("cache-control"), "no-cache");
+  EXPECT_EQ(head.headers.count("content-length"), 0u);
+  for (const char* event : {"data: 1\n\n", "data: 2\n\n", "data: 3\n\n", "data: [DONE]\n\n", ""}) {
+    EXPECT_EQ(connection.read_chunk(), event);
+  }
+  ASSERT_TRUE(connection.send(request_bytes("POST", "/b", "two") + request_bytes("GET", "/events")));
+  EXPECT_EQ(connection.read_response().body, "POST /b two");
+  EXPECT_EQ(connection.read_response().body, "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: [DONE]\n\n");
+  EXPECT_EQ(server.counters().in_flight, 0u);
+}
+
+TEST(HttpServerTest, SendsEachStreamedEventAsItIsWritten) {
+  Gate first_read;
+  HttpServer server(local(), [&](const Request&) {
+    Response response;
+    response.stream = [&](ResponseStream& out) {
+      out.write("data: first\n\n");
+      first_read.wait();
+      out.write("data: second\n\n");
+    };
+    return response;
+  });
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("POST", "/v1/completions", "{}")));
+  EXPECT_EQ(connection.read_head().status, 200);
+  const auto first = connection.read_chunk();
+  first_read.open();
+  EXPECT_EQ(first, "data: first\n\n") << "the first event waits for nothing after it";
+  EXPECT_EQ(connection.read_chunk(), "data: second\n\n");
+  EXPECT_EQ(connection.read_chunk(), "");
+}
+
+// Waits for the producer's last write to return; nullopt when it did not return within the (generous) wait.
+std::optional<int> writes_until_refused(std::future<int>& writes) {
+  if (writes.wait_for(20s) != std::future_status::ready) return std::nullopt;
+  return writes.get();
+}
+
+// A producer that writes `chunk` until a write returns false (at most `limit` times); it reports how many it wrote.
+Response flood(std::string chunk, int limit, Gate& start, std::promise<int>& writes) {
+  Response response;
+  response.stream = [chunk = std::move(chunk), limit, &start, &writes](ResponseStream& out) {
+    start.wait();
+    int written = 0;
+    while (written < limit && out.write(chunk)) ++written;
+    writes.set_value(written);
+  };
+  return response;
+}
+
+TEST(HttpServerTest, AProducerLearnsThatItsClientHungUp) {
+  Gate hung_up;
+  std::promise<int> writes;
+  auto refused = writes.get_future();
+  HttpServer server(local(), [&](const Request& request) {
+    return request.path == "/flood" ? flood("data: tick\n\n", 1 << 20, hung_up, writes) : echo(request);
+  });
+  server.start();
+  {
+    RawConnection connection(server.port());
+    EXPECT_TRUE(connection.send(request_bytes("GET", "/flood")));
+    EXPECT_EQ(connection.read_head().status, 200);
+  }
+  hung_up.open();
+  const auto written = writes_until_refused(refused);
+  ASSERT_TRUE(written.has_value()) << "the producer still writes";
+  EXPECT_LT(*written, 1 << 20);
+  EXPECT_EQ(round_trip(server.port(), "GET", "/after").body, "GET /after ");
+  EXPECT_EQ(server.counters().in_flight, 0u);
+}
+
+TEST(HttpServerTest, AStreamToAClientThatStopsReadingTimesOutAndFreesItsWorker) {
+  HttpServerOptions options;
+  options.workers = 1;
+  options.stream_write_timeout = 200ms;
+  options.max_stream_buffer_bytes = 64 << 10;
+  Gate go;
+  go.open();
+  std::promise<int> writes;
+  auto refused = writes.get_future();
+  HttpServer server(local(options), [&](const Request& request) {
+    return request.path == "/flood" ? flood(std::string(64 << 10, 'x'), 1 << 14, go, writes) : echo(request);
+  });
+  server.start();
+  RawConnection never_reads(server.port());
+  ASSERT_TRUE(never_reads.send(request_bytes("GET", "/flood")));
+  const auto written = writes_until_refused(refused);
+  ASSERT_TRUE(written.has_value()) << "the producer still waits";
+  EXPECT_LT(*written, 1 << 14) << "1 GiB went to a client that reads nothing";
+  // The only worker answers the next request.
+  EXPECT_EQ(round_trip(server.port(), "GET", "/after").body, "GET /after ");
+  EXPECT_EQ(server.counters().in_flight, 0u);
+}
+
+TEST(HttpServerTest, AnswersHeadToAStreamWithItsHeadersOnly) {
+  std::atomic<bool> produced{false};
+  HttpServer server(local(), [&](const Request& request) {
+    Response response = events_or_echo(request);
+    if (response.stream) response.stream = [&](ResponseStream&) { produced = true; };
+    return response;
+  });
+  server.start();
+  RawConnection connection(server.port());
+  // Pipelined: a chunk sent after the HEAD answer would be read as the start of the next answer.
+  ASSERT_TRUE(connection.send(request_bytes("HEAD", "/events") + request_bytes("GET", "/a")));
+  const auto head = connection.read_head();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers.at("transfer-encoding"), "chunked");
+  EXPECT_EQ(connection.read_response().body, "GET /a ");
+  EXPECT_FALSE(produced.load());
+}
+
+TEST(HttpServerTest, StreamsToAnHttp10ClientUnchunkedUntilItCloses) {
+  HttpServer server(local(), events_or_echo);
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send("GET /events HTTP/1.0\r\n\r\n"));
+  const auto answer = connection.read_response();
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.headers.count("transfer-encoding"), 0u);
+  EXPECT_EQ(answer.body, "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: [DONE]\n\n");
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+}
+
+TEST(HttpServerTest, AProducerThatThrowsCutsItsStreamOffUnfinished) {
+  HttpServer server(local(), [](const Request&) {
+    Response response;
+    response.stream = [](ResponseStream& out) {
+      out.write("data: 1\n\n");
+      throw std::runtime_error("the engine failed");
+    };
+    return response;
+  });
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("GET", "/events")));
+  EXPECT_EQ(connection.read_head().status, 200);
+  EXPECT_EQ(connection.read_chunk(), "data: 1\n\n");
+  EXPECT_EQ(connection.read_chunk(2s), std::nullopt) << "no last chunk";
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+}
+
+TEST(HttpServerTest, AnInlineRouteCannotStream) {
+  HttpServerOptions options;
+  options.inline_route = [](const Request&) { return true; };
+  HttpServer server(local(options), events_or_echo, json_refusal);
+  server.start();
+  const auto answer = round_trip(server.port(), "GET", "/events");
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_EQ(answer.headers.at("content-type"), "application/json");
+}
+
+TEST(HttpServerTest, StopEndsOpenStreams) {
+  Gate go;
+  go.open();
+  std::promise<int> writes;
+  auto refused = writes.get_future();
+  HttpServer server(local(), [&](const Request&) { return flood("data: tick\n\n", 1 << 30, go, writes); });
+  server.start();
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send(request_bytes("GET", "/events")));
+  EXPECT_EQ(connection.read_head().status, 200);
+  EXPECT_EQ(connection.read_chunk(), "data: tick\n\n");
+  server.stop();
+  // stop() waited for the producer, whose write returned false.
+  ASSERT_EQ(refused.wait_for(0s), std::future_status::ready);
+  EXPECT_LT(refused.get(), 1 << 30);
+  EXPECT_TRUE(connection.closed_by_peer(2s));
+}
+
 TEST(HttpServerTest, NamesTheAddressItCannotServe) {
   HttpServer first(local(), echo);
   first.start();
@@ -340,6 +542,15 @@ class TlsTest : public ::testing::Test {
   // Status of GET /x over TLS with the given client certificate ("" for none); 0 when the handshake or the
   // request failed.
   static int get(int port, const std::string& client_cert, const std::string& client_key) {
+    const std::string reply = exchange(port, "/x", client_cert, client_key);
+    if (reply.rfind("HTTP/1.1 ", 0) != 0) return 0;
+    return std::stoi(reply.substr(9, 3));
+  }
+
+  // The bytes answering GET `path` over TLS, read until the server closes; "" when the handshake or the request
+  // failed.
+  static std::string exchange(int port, const std::string& path, const std::string& client_cert,
+                              const std::string& client_key) {
     namespace asio = boost::asio;
     namespace ssl = asio::ssl;
     try {
@@ -354,7 +565,7 @@ class TlsTest : public ::testing::Test {
       ssl::stream<asio::ip::tcp::socket> stream(io, context);
       stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
       stream.handshake(ssl::stream_base::client);
-      const std::string request = request_bytes("GET", "/x", "", "Connection: close\r\n");
+      const std::string request = request_bytes("GET", path, "", "Connection: close\r\n");
       asio::write(stream, asio::buffer(request));
       std::string reply;
       boost::system::error_code ec;
@@ -364,10 +575,9 @@ class TlsTest : public ::testing::Test {
         reply.append(buffer, got);
         if (ec) break;
       }
-      if (reply.rfind("HTTP/1.1 ", 0) != 0) return 0;
-      return std::stoi(reply.substr(9, 3));
+      return reply;
     } catch (const std::exception&) {
-      return 0;
+      return "";
     }
   }
 };
@@ -382,6 +592,17 @@ TEST_F(TlsTest, ServesHttpsAndWithAClientCaOnlyClientsItSigned) {
   EXPECT_EQ(get(server.port(), "stranger.pem", "stranger-key.pem"), 0) << "a certificate the CA did not sign";
   // Plain HTTP to the TLS port gets no answer either.
   EXPECT_NE(round_trip(server.port(), "GET", "/x").status, 200);
+}
+
+TEST_F(TlsTest, StreamsAnAnswerOverHttps) {
+  HttpServerOptions options = local();
+  options.tls = TlsFiles{file("server.pem"), file("server-key.pem"), ""};
+  HttpServer server(options, events_or_echo);
+  server.start();
+  const std::string reply = exchange(server.port(), "/events", "", "");
+  EXPECT_THAT(reply, HasSubstr("Transfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(reply, ::testing::EndsWith("\r\n\r\n9\r\ndata: 1\n\n\r\n9\r\ndata: 2\n\n\r\n9\r\ndata: 3\n\n\r\n"
+                                         "e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n"));
 }
 
 TEST_F(TlsTest, WithoutAClientCaAnyTlsClientIsServed) {

@@ -53,7 +53,7 @@ bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-RawResponse RawConnection::read_response(std::chrono::milliseconds timeout, bool to_head) {
+RawResponse RawConnection::read_head(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   size_t header_end;
   while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
@@ -78,8 +78,39 @@ RawResponse RawConnection::read_response(std::chrono::milliseconds timeout, bool
     value.erase(0, value.find_first_not_of(' '));
     response.headers[name] = value;
   }
-  if (response.status == 100) return read_response(timeout, to_head);
-  if (to_head) return response;
+  if (response.status == 100) return read_head(timeout);
+  return response;
+}
+
+std::optional<std::string> RawConnection::read_chunk(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t size_end;
+  while ((size_end = pending_.find("\r\n")) == std::string::npos) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  const size_t size = std::stoul(pending_.substr(0, size_end), nullptr, 16);
+  // The data and its CRLF; after the last chunk, the CRLF that ends its (empty) trailer.
+  const size_t end = size_end + 2 + size + 2;
+  while (pending_.size() < end) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  std::string data = pending_.substr(size_end + 2, size);
+  pending_.erase(0, end);
+  return data;
+}
+
+RawResponse RawConnection::read_response(std::chrono::milliseconds timeout, bool to_head) {
+  RawResponse response = read_head(timeout);
+  if (response.status == 0 || to_head) return response;
+  if (auto coding = response.headers.find("transfer-encoding");
+      coding != response.headers.end() && coding->second == "chunked") {
+    while (auto chunk = read_chunk(timeout)) {
+      if (chunk->empty()) break;
+      response.body += *chunk;
+    }
+    return response;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (auto length = response.headers.find("content-length"); length != response.headers.end()) {
     const size_t size = std::stoul(length->second);
     while (pending_.size() < size) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ class RawConnection {
   // Reads one response (Content-Length or chunked bodies, or until the peer closes). `to_head`: the answer to a
   // HEAD request, whose Content-Length counts a body that is not sent.
   RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10), bool to_head = false);
+  // Reads a response's status line and headers only (a 100 Continue is skipped), leaving its body to read.
+  RawResponse read_head(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads the next chunk of a chunked body: its data, "" for the last chunk; nothing when the connection closed or
+  // no whole chunk came within `timeout`.
+  std::optional<std::string> read_chunk(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Whether the peer closes the connection within `wait` (EOF or reset); data it sends meanwhile is discarded.
   bool closed_by_peer(std::chrono::milliseconds wait);
 
