@@ -58,6 +58,8 @@ void GenerationStream::deliver(GenerationUpdate update) {
 
 namespace {
 
+Error shutting_down() { return Error{"the server is shutting down", ErrorKind::kFailedPrecondition}; }
+
 GenerationUpdate failure(Error error) {
   GenerationUpdate update;
   update.error = std::move(error);
@@ -145,7 +147,7 @@ Result<std::shared_ptr<GenerationStream>> GenerationEngine::submit(std::vector<i
   };
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return Error{"the server is shutting down", ErrorKind::kFailedPrecondition};
+    if (stopping_) return shutting_down();
     inbox_.push_back({next_id_++, std::move(prompt), std::move(params), continues_text, stream});
   }
   work_.notify_all();
@@ -184,12 +186,10 @@ void GenerationEngine::run() {
       fail_all(Error{std::string("internal error: ") + e.what()});
     }
   }
-  fail_all(Error{"the server is shutting down", ErrorKind::kFailedPrecondition});
+  fail_all(shutting_down());
+  publish_figures(0);
   std::lock_guard lock(mu_);
-  figures_.planner = planner_.figures();
-  for (Submitted& queued : inbox_) {
-    queued.stream->deliver(failure(Error{"the server is shutting down", ErrorKind::kFailedPrecondition}));
-  }
+  for (Submitted& queued : inbox_) queued.stream->deliver(failure(shutting_down()));
   inbox_.clear();
 }
 
@@ -224,16 +224,14 @@ bool GenerationEngine::take_work() {
     planner_.cancel(id);
     sequences_.erase(id);
   }
-  std::lock_guard lock(mu_);
-  figures_.planner = planner_.figures();
+  publish_figures(0);
   return true;
 }
 
 bool GenerationEngine::step() {
   const PlannedStep& planned = planner_.plan();
   if (planned.step.sequences.empty()) {
-    std::lock_guard lock(mu_);
-    figures_.planner = planner_.figures();
+    publish_figures(0);
     return false;
   }
   const size_t rows = planned.step.logits_rows();
@@ -276,11 +274,16 @@ bool GenerationEngine::step() {
       sequences_.at(id)->stream->deliver(std::move(update));
     }
   }
+  publish_figures(rows);
+  return true;
+}
+
+void GenerationEngine::publish_figures(size_t generated_tokens) {
   std::lock_guard lock(mu_);
   figures_.planner = planner_.figures();
+  if (generated_tokens == 0) return;
   ++figures_.steps;
-  figures_.generated_tokens += rows;
-  return true;
+  figures_.generated_tokens += generated_tokens;
 }
 
 void GenerationEngine::fail_all(const Error& error) {

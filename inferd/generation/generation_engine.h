@@ -122,6 +122,8 @@ class GenerationEngine {
   void idle();
   void finish(SequenceId id, GenerationUpdate last);
   void fail_all(const Error& error);
+  // The planner's figures for readers on other threads; a step that generated tokens counts too.
+  void publish_figures(size_t generated_tokens);
 
   ForwardPass forward_;
   size_t vocab_size_;
