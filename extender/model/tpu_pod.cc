@@ -106,9 +106,9 @@ Result<TpuPod> parse_pod(const nlohmann::json& object) {
   const auto& conditions = member(member(object, "status"), "conditions");
   if (conditions.is_array()) {
     for (const auto& condition : conditions) {
-      pod.unschedulable =
-          pod.unschedulable || (text(condition, "type") == "PodScheduled" && text(condition, "status") == "False" &&
-                                text(condition, "reason") == "Unschedulable");
+      if (text(condition, "type") != "PodScheduled" || text(condition, "status") != "False") continue;
+      pod.unschedulable = pod.unschedulable || text(condition, "reason") == "Unschedulable";
+      pod.scheduling_error = pod.scheduling_error || text(condition, "reason") == "SchedulerError";
     }
   }
   auto chips = requested_chips(spec);

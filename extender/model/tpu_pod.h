@@ -29,6 +29,9 @@ struct TpuPod {
   std::string scheduler_name;  // spec.schedulerName (the API server sets default-scheduler when absent)
   // kube-scheduler found no node for it (PodScheduled=False, reason Unschedulable): parked in its queue.
   bool unschedulable = false;
+  // kube-scheduler's last attempt failed on an error (PodScheduled=False, reason SchedulerError): an extender
+  // away or answering Error, a bind refused. Before 1.28 it parks such a pod like an unschedulable one.
+  bool scheduling_error = false;
   int chips = 0;            // google.com/tpu requested by the pod (containers summed, init containers max)
   std::string accelerator;  // nodeSelector cloud.google.com/gke-tpu-accelerator
   std::string topology;     // nodeSelector cloud.google.com/gke-tpu-topology

@@ -98,10 +98,11 @@ void ExtenderService::apply_pod(const nlohmann::json& pod) {
   if (parsed.bound() || !parsed.active()) {
     waiting_.erase(parsed.key());
     if (shared_ && !parsed.active() && parsed.group) groups_left_.insert(parsed.group->key);
-  } else if (parsed.unschedulable && !not_ours(parsed, scheduler_names_)) {
+  } else if ((parsed.unschedulable || parsed.scheduling_error) && !not_ours(parsed, scheduler_names_)) {
     // Parked by kube-scheduler, possibly without asking the extender (no node passed its own filters, as
-    // while a pool is being created): nudged once it fits. Other schedulers' pods are never touched.
-    waiting_.try_emplace(parsed.key());
+    // while a pool is being created): nudged once it fits. Parked after an error (this extender was away):
+    // nudged at once, as the attempt never got an answer. Other schedulers' pods are never touched.
+    waiting_[parsed.key()].after_error = parsed.scheduling_error;
   }
   state_.upsert_pod(std::move(parsed));
 }
@@ -424,7 +425,7 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     auto request = analyze_pod(*pod, state_.index());
     // A unit that free slices would make whole is reserved by the first member filtered: nudge them.
     const bool unit_reservable = request.unit && !request.unit->reserve.empty();
-    if (!unit_reservable && filter_nodes(request, state_.index(), every_node).passed.empty()) {
+    if (!waiting.after_error && !unit_reservable && filter_nodes(request, state_.index(), every_node).passed.empty()) {
       if (request.unit && !request.unit->whole) note_unit_waiting(request, unit_waits);
       continue;
     }
@@ -436,7 +437,8 @@ ExtenderService::Upkeep ExtenderService::upkeep(std::chrono::steady_clock::time_
     std::string who = pod->group ? pod->group->name : key;
     auto& line = by_group[who];
     line.group = who;
-    line.message = request.group && request.group->slice >= 0
+    line.message = waiting.after_error ? "its last scheduling attempt failed"
+                   : request.group && request.group->slice >= 0
                        ? "slice " + state_.index().slices()[request.group->slice].name + " is its"
                        : "a node fits now";
     line.pods.push_back(upkeep.nudge.back());

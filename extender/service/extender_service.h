@@ -126,7 +126,8 @@ class ExtenderService {
     // Nudged or accepted: judged again at this time even without a change, unless bound by then.
     std::optional<std::chrono::steady_clock::time_point> retry_at;
     int nudges = 0;
-    bool accepted = false;  // the last filter passed it: judged only when its retry is due
+    bool accepted = false;     // the last filter passed it: judged only when its retry is due
+    bool after_error = false;  // parked after an error (PodScheduled reason SchedulerError): nudged without a fit
     // A refused bind names a pod the informer may not have delivered yet; one that never comes (a made-up
     // name) is forgotten a minute later, so refused binds cannot grow this list.
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();

@@ -194,10 +194,12 @@ std::string LocalCluster::extender_output() const {
 }
 
 std::string LocalCluster::diagnosis(int workers, const std::set<std::string>& finished) {
-  std::string text = "unschedulable:\n";
-  for (const auto& group : tally_groups(workers, finished).partial) text += "partly bound: " + group + "\n";
+  std::string text = "scheduling:\n";
+  const GroupTally tally = tally_groups(workers, finished);
+  for (const auto& group : tally.partial) text += "partly bound: " + group + "\n";
+  for (const auto& group : tally.waiting) text += "not bound: " + group + "\n";
   for (const auto& violation : violations_) text += "violation: " + violation + "\n";
-  for (const auto& [pod, why] : scheduler_->unschedulable()) text += pod + ": " + why + "\n";
+  for (const auto& [pod, why] : scheduler_->failures()) text += pod + ": " + why + "\n";
   return text + "tpu-extender:\n" + extender_output();
 }
 

@@ -97,6 +97,12 @@ std::string summary(size_t total, const std::map<std::string, std::string>& reas
   return message + ".";
 }
 
+// How kube-scheduler's HTTP extender client words a request that got no usable answer.
+std::string extender_failure(const std::string& url, const std::string& path, const HttpReply& reply) {
+  const std::string post = "Post \"" + url + path + "\": ";
+  return reply.status == 0 ? post + "connection refused" : post + "status " + std::to_string(reply.status);
+}
+
 }  // namespace
 
 int tpu_request(const json& pod) {
@@ -157,7 +163,7 @@ void SchedulerDriver::schedule_pending(const std::vector<json>& nodes) {
     }
     const std::string key = key_of(pod);
     pending.insert(key);
-    if (std::any_of(binding_.begin(), binding_.end(), [&](const Binding& b) { return b.pod == key; })) continue;
+    if (std::any_of(binding_.begin(), binding_.end(), [&](const Binding& b) { return key_of(b.pod) == key; })) continue;
     if (auto parked = parked_.find(key); parked != parked_.end()) {
       Parked& p = parked->second;
       const std::string fingerprint = pod_fingerprint(pod);
@@ -238,16 +244,24 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
   }
   if (!nodes.empty()) next_start_node_ = (next_start_node_ + processed) % nodes.size();
   if (feasible.empty()) {
-    mark_unschedulable(pod, summary(nodes.size(), failed));
+    mark_failed(pod, "Unschedulable", summary(nodes.size(), failed));
     return false;
   }
 
   const json args = {{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", feasible}};
-  const HttpReply filter = http_call("POST", extender(), "/filter", args.dump());
-  // The extender is away or answered an error: the attempt fails, and the pod is parked like any other.
-  if (filter.status != 200) return false;
+  const std::string url = extender();
+  const HttpReply filter = http_call("POST", url, "/filter", args.dump());
+  // The extender is away or answered an error: the attempt fails on an error, which kube-scheduler writes as
+  // reason SchedulerError, and the pod is parked like any other.
+  if (filter.status != 200) {
+    mark_failed(pod, "SchedulerError", extender_failure(url, "/filter", filter));
+    return false;
+  }
   const json result = json::parse(filter.body);
-  if (!result.value("Error", "").empty()) return false;
+  if (const std::string error = result.value("Error", ""); !error.empty()) {
+    mark_failed(pod, "SchedulerError", error);
+    return false;
+  }
   for (const char* field : {"FailedNodes", "FailedAndUnresolvableNodes"}) {
     if (result.contains(field) && result[field].is_object()) {
       for (const auto& [node, reason] : result[field].items()) failed[node] = reason.get<std::string>();
@@ -255,7 +269,7 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
   }
   const json passed = result.value("NodeNames", json::array());
   if (passed.is_null() || passed.empty()) {
-    mark_unschedulable(pod, summary(nodes.size(), failed));
+    mark_failed(pod, "Unschedulable", summary(nodes.size(), failed));
     return false;
   }
 
@@ -276,9 +290,10 @@ bool SchedulerDriver::schedule(const json& pod, const std::vector<json>& nodes, 
                         {"PodUID", pod["metadata"].value("uid", "")},
                         {"Node", best}};
   // The binding cycle runs on its own, as kube-scheduler's goroutine does; the pod is assumed on `best` meanwhile.
-  binding_.push_back({key_of(pod), best, tpu_request(pod), pod_fingerprint(pod),
-                      std::async(std::launch::async, [url = extender(), body = binding.dump()] {
-                        return http_call("POST", url, "/bind", body);
+  const std::string bind_url = extender();
+  binding_.push_back({pod, best, tpu_request(pod), pod_fingerprint(pod), bind_url,
+                      std::async(std::launch::async, [bind_url, body = binding.dump()] {
+                        return http_call("POST", bind_url, "/bind", body);
                       })});
   return true;
 }
@@ -290,14 +305,17 @@ void SchedulerDriver::finish_binds(bool wait) {
       continue;
     }
     const HttpReply bind = it->reply.get();
-    const bool bound = bind.status == 200 && json::parse(bind.body).value("Error", "").empty();
-    if (bound) {
-      unschedulable_.erase(it->pod);
-      narrate_("scheduler: bound " + it->pod.substr(it->pod.find('/') + 1) + " to " + it->node +
+    const std::string error =
+        bind.status == 200 ? json::parse(bind.body).value("Error", "") : extender_failure(it->url, "/bind", bind);
+    const std::string key = key_of(it->pod);
+    if (error.empty()) {
+      failures_.erase(key);
+      narrate_("scheduler: bound " + name_of(it->pod) + " to " + it->node +
                " (extender's filter, prioritize and bind)");
     } else {
       // The assumed pod is forgotten and goes back to the unschedulable queue, like any failed attempt.
-      parked_[it->pod] = Parked{it->fingerprint, Clock::now(), false, ""};
+      parked_[key] = Parked{it->fingerprint, Clock::now(), false, ""};
+      mark_failed(it->pod, "SchedulerError", "binding rejected: " + error);
     }
     it = binding_.erase(it);
   }
@@ -305,18 +323,18 @@ void SchedulerDriver::finish_binds(bool wait) {
 
 SchedulerDriver::~SchedulerDriver() { finish_binds(true); }
 
-void SchedulerDriver::mark_unschedulable(const json& pod, const std::string& message) {
-  auto [previous, first] = unschedulable_.try_emplace(key_of(pod), message);
-  if (!first && previous->second == message) return;
-  previous->second = message;
+void SchedulerDriver::mark_failed(const json& pod, const std::string& reason, const std::string& message) {
+  // kube-scheduler leaves the pod alone when the condition it would write is already there.
+  auto [previous, first] = failures_.try_emplace(key_of(pod), reason + ": " + message);
+  if (!first && previous->second == reason + ": " + message) return;
+  previous->second = reason + ": " + message;
   const json patch = {
       {"status",
        {{"conditions",
-         json::array(
-             {{{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}, {"message", message}}})}}}};
+         json::array({{{"type", "PodScheduled"}, {"status", "False"}, {"reason", reason}, {"message", message}}})}}}};
   store_.patch(kPods, pod["metadata"].value("namespace", "default"), name_of(pod), patch, fakes::PatchKind::kMerge,
                true);
-  narrate_("scheduler: " + name_of(pod) + " is Unschedulable: " + message);
+  narrate_("scheduler: " + name_of(pod) + " is " + reason + ": " + message);
 }
 
 }  // namespace tpustack::e2e

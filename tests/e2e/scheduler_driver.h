@@ -22,6 +22,9 @@ namespace tpustack::e2e {
 // A pod no node takes gets PodScheduled=False reason Unschedulable on its status, as kube-scheduler
 // writes it; that is what the provisioner waits for.
 //
+// An attempt that failed on an error (the extender away or answering Error, a bind refused) is written as
+// PodScheduled=False reason SchedulerError with the error, as kube-scheduler's handleSchedulingFailure does.
+//
 // Its queue behaves like kube-scheduler's (all versions since 1.19), inconvenient parts included: a pod that
 // failed (a filter, the extender, a bind) is parked in the unschedulable queue and tried again only when
 // - a Node is added, or a Node's labels, taints, allocatable, conditions or spec.unschedulable change;
@@ -30,9 +33,11 @@ namespace tpustack::e2e {
 // - or it has been parked for `flush_interval` (60 s in 1.20-1.21, 5 minutes from 1.22 on);
 // and then not before its backoff (1 s, doubling per attempt, at most 10 s) has passed, unless the pod is
 // updated while it waits out that backoff (an update moves a pod from the backoff queue to the active one).
-// It never retries a pod just because another pod was bound. Like kube-scheduler, each cycle looks at the nodes
-// from where the last one stopped and stops once it has found enough feasible ones (all below 100 nodes), and the
-// bind runs on its own while the next pods are scheduled, the pod assumed on its node meanwhile.
+// It never retries a pod just because another pod was bound, nor one whose attempt failed on an error sooner
+// (since 1.28 kube-scheduler sends those to the backoff queue; before, it parks them like the rest). Like
+// kube-scheduler, each cycle looks at the nodes from where the last one stopped and stops once it has found enough
+// feasible ones (all below 100 nodes), and the bind runs on its own while the next pods are scheduled, the pod assumed
+// on its node meanwhile.
 //
 // With several extender URLs (replicas behind one Service), each request goes to one of them chosen at random,
 // as a new connection through a Service's virtual IP would. A replica that refuses the connection or answers an
@@ -51,8 +56,8 @@ class SchedulerDriver {
   void schedule_pending(const std::vector<nlohmann::json>& nodes);
   // Scheduling attempts made so far, for tests that show a pod was not retried.
   int attempts(const std::string& pod_key) const;
-  // Why each pod was last found unschedulable: the message written on its PodScheduled condition.
-  const std::map<std::string, std::string>& unschedulable() const { return unschedulable_; }
+  // Why each pod's last attempt failed: "reason: message" as written on its PodScheduled condition.
+  const std::map<std::string, std::string>& failures() const { return failures_; }
 
  private:
   // Empty when `node` passes kube-scheduler's own predicates for `pod`; else why not.
@@ -61,7 +66,8 @@ class SchedulerDriver {
   // False when the pod was not bound: it goes to the unschedulable queue.
   bool schedule(const nlohmann::json& pod, const std::vector<nlohmann::json>& nodes,
                 const std::vector<nlohmann::json>& pods);
-  void mark_unschedulable(const nlohmann::json& pod, const std::string& message);
+  // Writes PodScheduled=False with `reason` (Unschedulable: no node fits; SchedulerError: the attempt failed).
+  void mark_failed(const nlohmann::json& pod, const std::string& reason, const std::string& message);
   // True when an event since the last pass moves every parked pod (a Node added or changed, an assigned pod
   // deleted); remembers what it saw for the next pass.
   bool cluster_event(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods);
@@ -84,10 +90,11 @@ class SchedulerDriver {
 
   // A pod in its binding cycle: assumed on `node` (its chips taken) until the extender's bind answers.
   struct Binding {
-    std::string pod;
+    nlohmann::json pod;
     std::string node;
     int chips = 0;
     std::string fingerprint;
+    std::string url;  // the replica asked
     std::future<HttpReply> reply;
   };
 
@@ -96,7 +103,7 @@ class SchedulerDriver {
   std::mt19937 pick_;
   Narrate narrate_;
   std::chrono::nanoseconds flush_interval_;
-  std::map<std::string, std::string> unschedulable_;
+  std::map<std::string, std::string> failures_;
   std::map<std::string, Parked> parked_;
   std::map<std::string, Attempts> attempts_;
   std::map<std::string, std::string> node_fingerprints_;

@@ -108,9 +108,9 @@ TEST_F(StoryTest, GroupGetsAPoolRunsInferdAndASecondGroupWaitsForItsOwn) {
   // Same shape while the first runs: it waits with the extender's reasons, then gets a pool of its own.
   create_jobset_group(cluster_->store(), "default", "group-b", "4x4", kWorkers, 4);
   const std::string leader_b = group_pod_names("group-b", kWorkers)[0];
-  ASSERT_TRUE(cluster_->run_until([&] { return cluster_->scheduler().unschedulable().contains("default/" + leader_b); },
-                                  kStep));
-  EXPECT_THAT(cluster_->scheduler().unschedulable().at("default/" + leader_b), HasSubstr("0/4 nodes are available"));
+  ASSERT_TRUE(
+      cluster_->run_until([&] { return cluster_->scheduler().failures().contains("default/" + leader_b); }, kStep));
+  EXPECT_THAT(cluster_->scheduler().failures().at("default/" + leader_b), HasSubstr("0/4 nodes are available"));
   ASSERT_TRUE(cluster_->run_until([&] { return group_running("group-b"); }, kStep)) << logs();
   const std::string second_pool = expect_group_placed("group-b");
   EXPECT_NE(second_pool, first_pool);

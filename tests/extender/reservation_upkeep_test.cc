@@ -121,6 +121,35 @@ TEST_F(ReservationUpkeepTest, APodParkedWithoutAskingTheExtenderIsNudgedOnceItsP
   EXPECT_EQ(upkeep.nudge[0].name, "waiting");
 }
 
+TEST_F(ReservationUpkeepTest, APodWhoseAttemptFailedOnAnErrorIsNudgedAtOnceEvenWhereNothingFits) {
+  // kube-scheduler asked the extender while it was away (or a bind failed): PodScheduled=False reason
+  // SchedulerError. Before 1.28 such a pod is parked for 5 minutes; this extender, back, has it retried now, fit or
+  // not, so that its next attempt gets a real answer (a node, or Unschedulable for the provisioner).
+  auto errored = pod_json(testing::single_pod("errored", "tpu-v5-lite-podslice", "2x2", 4, ""));
+  errored["status"]["conditions"] = {{{"type", "PodScheduled"},
+                                      {"status", "False"},
+                                      {"reason", "SchedulerError"},
+                                      {"message", "Post \"http://tpu-extender/filter\": connection refused"}}};
+  auto unschedulable = pod_json(testing::single_pod("unschedulable", "tpu-v5-lite-podslice", "2x2", 4, ""));
+  unschedulable["status"]["conditions"] = {
+      {{"type", "PodScheduled"}, {"status", "False"}, {"reason", "Unschedulable"}}};
+  service.apply_pod(errored);
+  service.apply_pod(unschedulable);
+  const auto now = Clock::now();
+  auto upkeep = service.upkeep(now, 10min);
+  ASSERT_EQ(upkeep.nudge.size(), 1u);
+  EXPECT_EQ(upkeep.nudge[0].name, "errored");
+  ASSERT_EQ(upkeep.nudged.size(), 1u);
+  EXPECT_EQ(upkeep.nudged[0].message, "its last scheduling attempt failed");
+  // Still failing on errors: nudged again after the retry backoff, not on every upkeep.
+  EXPECT_TRUE(service.upkeep(now + 2s, 10min).nudge.empty());
+  EXPECT_EQ(service.upkeep(now + 6s, 10min).nudge.size(), 1u);
+  // Its next attempt found no node: it waits for one like any unschedulable pod.
+  errored["status"]["conditions"][0]["reason"] = "Unschedulable";
+  service.apply_pod(errored);
+  EXPECT_TRUE(service.upkeep(now + 20s, 10min).nudge.empty());
+}
+
 TEST_F(ReservationUpkeepTest, APodTheSchedulerSawBeforeOurInformerIsReservedForAndBound) {
   // The scheduler's watch is ahead of ours: the pod exists only in the filter request.
   auto pod = pod_json(worker("early", 2));
