@@ -55,6 +55,7 @@ struct ServeOptions {
   bool log_json = false;
   std::string data_dir;
   size_t max_file_bytes = 200 << 20;
+  generation::GenerativeOptions generation;
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
@@ -98,6 +99,17 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--preload", o.preload, "models to load at start; /ready waits for them")->delimiter(',');
   app.add_option("--memory-budget", o.memory_budget, "bytes of weights loaded at once; 0: no limit")
       ->capture_default_str();
+  app.add_option("--kv-cache-bytes", o.generation.kv_cache_bytes,
+                 "bytes of each decoder's KV cache (keys and values of every layer, fp32): the tokens its running "
+                 "sequences hold together; a request that finds no room gets 429")
+      ->capture_default_str();
+  app.add_option("--max-num-seqs", o.generation.max_sequences, "sequences a decoder runs at once (vLLM's flag)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-num-batched-tokens", o.generation.max_step_tokens,
+                 "tokens one decoder step computes, decoding first, then prompt chunks (vLLM's flag)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--request-timeout", o.request_timeout, "default per-request deadline")->capture_default_str();
   app.add_option("--grace-period", o.grace_period, "time to finish in-flight work after SIGTERM")
       ->capture_default_str();
@@ -210,7 +222,8 @@ int serve(const ServeOptions& o) {
   const auto precision = engine::parse_precision(o.variant);  // none for auto
   // A queue of a few batches' tokens: past it a client waits longer than a retry costs.
   const size_t max_queue_tokens = o.max_queue_tokens ? o.max_queue_tokens : 8 * limits.max_batch_tokens;
-  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision, max_queue_tokens}, metrics);
+  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision, max_queue_tokens, o.generation},
+                 metrics);
   InputLimits input = o.input;
   input.max_tokens = limits.max_batch_tokens;
   InferenceService service(pool, input, metrics);

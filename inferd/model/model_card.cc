@@ -45,10 +45,14 @@ Result<ModelCard> parse_model_config(std::string_view text, const std::string& s
   ModelCard card;
   if (doc->contains("architectures") && (*doc)["architectures"].is_array()) {
     for (const json& architecture : (*doc)["architectures"]) {
-      if (architecture.is_string() && architecture.get<std::string>().ends_with("ForSequenceClassification")) {
-        card.classifier = true;
-      }
+      if (!architecture.is_string()) continue;
+      card.classifier = card.classifier || architecture.get<std::string>().ends_with("ForSequenceClassification");
+      card.generator = card.generator || architecture.get<std::string>().ends_with("ForCausalLM");
     }
+  }
+  // A decoder's config.json without architectures still names its model_type.
+  if (const auto type = doc->value("model_type", json()); type.is_string() && !card.classifier) {
+    for (const char* decoder : {"llama", "mistral", "qwen2"}) card.generator = card.generator || type == decoder;
   }
   if (card.classifier) card.labels = labels_of(*doc);
   if (doc->contains("max_position_embeddings") && (*doc)["max_position_embeddings"].is_number_unsigned()) {

@@ -16,6 +16,7 @@ namespace tpustack::inferd::model {
 // pooling, the longest input and the sentence-transformers prompts. Read from the directory's small JSON files.
 struct ModelCard {
   bool classifier = false;                     // config.json names a *ForSequenceClassification architecture
+  bool generator = false;                      // a decoder that generates text (*ForCausalLM): llama, mistral, qwen2
   std::vector<std::string> labels;             // a classifier's id2label, in id order
   std::string pooling = "cls";                 // "cls" or "mean", from modules.json
   size_t max_input_length = 0;                 // max_position_embeddings; 0 when config.json does not say

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "inferd/server/text_generation.h"
+
 namespace tpustack::inferd::server {
 
 namespace {
@@ -10,7 +12,75 @@ std::optional<std::string> model_name(const std::string& model) {
   return model.empty() ? std::nullopt : std::optional<std::string>(model);
 }
 
+// The request as the HTTP routes read theirs: a chat when it has messages, else a completion.
+Result<GenerationRequest, RequestError> generation_of(const ::inferd::v1::GenerateRequest& in) {
+  GenerationRequest request;
+  request.model = model_name(in.model());
+  request.stream = true;
+  SamplingFields& sampling = request.sampling;
+  if (in.has_max_tokens()) sampling.max_tokens = in.max_tokens();
+  if (in.has_temperature()) sampling.temperature = in.temperature();
+  if (in.has_top_p()) sampling.top_p = in.top_p();
+  if (in.has_top_k()) sampling.top_k = in.top_k();
+  if (in.has_min_p()) sampling.min_p = in.min_p();
+  if (in.has_repetition_penalty()) sampling.repetition_penalty = in.repetition_penalty();
+  if (in.has_presence_penalty()) sampling.presence_penalty = in.presence_penalty();
+  if (in.has_frequency_penalty()) sampling.frequency_penalty = in.frequency_penalty();
+  if (in.has_seed()) sampling.seed = in.seed();
+  sampling.stop = {in.stop().begin(), in.stop().end()};
+  sampling.stop_token_ids = {in.stop_token_ids().begin(), in.stop_token_ids().end()};
+  sampling.ignore_eos = in.ignore_eos();
+  if (in.messages().empty()) {
+    request.api = GenerationApi::completions;
+    request.prompt = in.prompt();
+    if (!is_valid_utf8(request.prompt)) return RequestError{400, "validation", "the prompt is not valid UTF-8"};
+    return request;
+  }
+  request.api = GenerationApi::chat;
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  for (const auto& message : in.messages()) {
+    if (!is_valid_utf8(message.role()) || !is_valid_utf8(message.content())) {
+      return RequestError{400, "validation", "a message is not valid UTF-8"};
+    }
+    messages.push_back({{"role", message.role()}, {"content", message.content()}});
+  }
+  request.chat = {{"messages", std::move(messages)}};
+  return request;
+}
+
 }  // namespace
+
+grpc::Status GrpcService::Generate(grpc::ServerContext* context, const ::inferd::v1::GenerateRequest* request,
+                                   grpc::ServerWriter<::inferd::v1::GenerateResponse>* writer) {
+  if (state_.draining) return draining_status();
+  InFlight counted(state_);
+  auto call = generation_of(*request);
+  if (!call) return status_of(call.error());
+  auto started = start_generation(service_.pool(), service_.metrics(), *call);
+  if (!started) return status_of(started.error());
+  for (;;) {
+    if (context->IsCancelled()) {
+      started->stream->cancel();
+      return {grpc::StatusCode::CANCELLED, "the client cancelled the call"};
+    }
+    auto update = started->stream->next(std::chrono::milliseconds(50));
+    if (!update) continue;
+    started->add(*update);
+    if (update->error) return {grpc::StatusCode::INTERNAL, update->error->message};
+    ::inferd::v1::GenerateResponse response;
+    response.set_text(update->text);
+    for (const auto& token : update->tokens) response.add_token_ids(token.token);
+    if (update->finish) response.set_finish_reason(std::string(generation::finish_reason_name(*update->finish)));
+    response.set_prompt_tokens(static_cast<uint32_t>(started->outcome.prompt_tokens));
+    response.set_completion_tokens(static_cast<uint32_t>(update->completion_tokens));
+    response.set_model(started->outcome.model);
+    if (!writer->Write(response)) {
+      started->stream->cancel();
+      return {grpc::StatusCode::CANCELLED, "the client went away"};
+    }
+    if (update->last()) return grpc::Status::OK;
+  }
+}
 
 grpc::Status GrpcService::Embed(grpc::ServerContext* context, const ::inferd::v1::EmbedRequest* request,
                                 ::inferd::v1::EmbedResponse* response) {
@@ -93,7 +163,7 @@ grpc::Status GrpcService::Info(grpc::ServerContext*, const ::inferd::v1::InfoReq
     auto* model = response->add_models();
     model->set_id(name);
     model->set_digest(entry.digest);
-    model->set_type(entry.reranker ? "reranker" : "embedding");
+    model->set_type(entry.card.generator ? "generator" : entry.reranker ? "reranker" : "embedding");
     model->set_loaded(std::find(loaded.begin(), loaded.end(), name) != loaded.end());
   }
   response->set_max_batch_tokens(static_cast<uint32_t>(info_.limits.max_batch_tokens));

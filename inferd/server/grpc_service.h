@@ -24,6 +24,8 @@ class GrpcService final : public ::inferd::v1::Inferd::Service {
                     ::inferd::v1::InfoResponse* response) override;
   grpc::Status Health(grpc::ServerContext* context, const ::inferd::v1::HealthRequest* request,
                       ::inferd::v1::HealthResponse* response) override;
+  grpc::Status Generate(grpc::ServerContext* context, const ::inferd::v1::GenerateRequest* request,
+                        grpc::ServerWriter<::inferd::v1::GenerateResponse>* writer) override;
 
  private:
   InferenceService& service_;

@@ -11,6 +11,7 @@
 #include "inferd/server/embedding_output.h"
 #include "inferd/server/error_reply.h"
 #include "inferd/server/request_body.h"
+#include "inferd/server/text_generation.h"
 #include "inferd/server/wire_requests.h"
 
 namespace tpustack::inferd::server {
@@ -81,6 +82,7 @@ HttpReply respond(const std::string& backend, ErrorShape shape, const Result<Req
 
 // TEI's model_type: {"embedding": {"pooling": ...}}, or {"reranker"|"classifier": {"id2label", "label2id"}}.
 json model_type(const CatalogEntry& entry) {
+  if (entry.card.generator) return {{"generator", json::object()}};
   if (!entry.reranker) return {{"embedding", {{"pooling", entry.card.pooling}}}};
   json id2label = json::object(), label2id = json::object();
   for (size_t i = 0; i < entry.card.labels.size(); ++i) {
@@ -120,6 +122,10 @@ const std::map<std::string, HttpApi::InferenceRoute> HttpApi::inference_ = {
     {"/api/rerank", {&HttpApi::rerank_termite, "rerank"}},
     {"/predict", {&HttpApi::predict_tei, "predict"}},
     {"/similarity", {&HttpApi::similarity_tei, "embed"}},
+    {"/v1/completions", {&HttpApi::completions_openai, "generate"}},
+    {"/v1/chat/completions", {&HttpApi::chat_openai, "generate"}},
+    {"/generate", {&HttpApi::generate_tgi, "generate"}},
+    {"/generate_stream", {&HttpApi::generate_stream_tgi, "generate"}},
 };
 
 std::string HttpApi::route_of(const std::string& path) {
@@ -250,6 +256,7 @@ HttpReply HttpApi::ready(const HttpCall&) const {
 }
 
 HttpReply HttpApi::metrics(const HttpCall&) const {
+  publish_generation_gauges(service_.pool(), metrics_);
   return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
@@ -264,6 +271,7 @@ HttpReply HttpApi::task_of_model(const json& body, const HttpCall& call, const C
     case Task::rerank:
       return rerank_tei(body, call, context);
     case Task::predict:
+    case Task::generate:  // task_of_root never answers it: POST / does not generate
       break;
   }
   return predict_tei(body, call, context);
@@ -367,6 +375,71 @@ HttpReply HttpApi::similarity_tei(const json& body, const HttpCall&, const CallC
       });
 }
 
+HttpReply HttpApi::completions_openai(const json& body, const HttpCall& call, const CallContext& context) {
+  return generate(body, call, context, GenerationApi::completions, false);
+}
+
+HttpReply HttpApi::chat_openai(const json& body, const HttpCall& call, const CallContext& context) {
+  return generate(body, call, context, GenerationApi::chat, false);
+}
+
+HttpReply HttpApi::generate_tgi(const json& body, const HttpCall& call, const CallContext& context) {
+  return generate(body, call, context, GenerationApi::tgi, false);
+}
+
+HttpReply HttpApi::generate_stream_tgi(const json& body, const HttpCall& call, const CallContext& context) {
+  return generate(body, call, context, GenerationApi::tgi, true);
+}
+
+HttpReply HttpApi::generate(const json& body, const HttpCall& call, const CallContext& context, GenerationApi api,
+                            bool stream_route) {
+  const ErrorShape shape = api == GenerationApi::tgi ? ErrorShape::tei : ErrorShape::openai;
+  auto request = generation_request(body, call.body, api, stream_route);
+  if (!request) return error_reply(request.error(), shape);
+  auto started = start_generation(service_.pool(), metrics_, *request);
+  if (!started) return error_reply(started.error(), shape);
+  constexpr auto poll = std::chrono::milliseconds(50);
+  if (!request->stream) {
+    for (;;) {
+      if ((call.client_gone && call.client_gone()) || Clock::now() >= context.deadline) {
+        started->stream->cancel();
+        return error_reply({504, "timeout", "the request's deadline passed before its generation finished"}, shape);
+      }
+      auto update = started->stream->next(poll);
+      if (!update) continue;
+      started->add(*update);
+      if (update->error) return error_reply({500, "backend", update->error->message}, shape);
+      if (update->last()) return {200, generation_answer(*request, started->outcome).dump(), "application/json", {}};
+    }
+  }
+  HttpReply reply{200, "", "text/event-stream", {{"Cache-Control", "no-cache"}}};
+  // The answer runs after this route returns: it holds the model and counts as in flight until it ends.
+  auto generation = std::make_shared<StartedGeneration>(std::move(*started));
+  auto in_flight = std::make_shared<InFlight>(state_);
+  reply.stream = [generation, in_flight, request = std::move(*request), poll](const auto& write) {
+    for (bool first = true;; first = false) {
+      std::optional<generation::GenerationUpdate> update;
+      // An empty write finds a client that hung up while nothing was produced.
+      while (!(update = generation->stream->next(poll))) {
+        if (!write("")) return generation->stream->cancel();
+      }
+      generation->add(*update);
+      if (update->error) {
+        write(generation_stream_error(request, update->error->message));
+        return;
+      }
+      if (!write(generation_event(request, generation->outcome, *update, first))) {
+        return generation->stream->cancel();
+      }
+      if (update->last()) {
+        write(generation_stream_end(request, generation->outcome));
+        return;
+      }
+    }
+  };
+  return reply;
+}
+
 HttpReply HttpApi::tokenize(const HttpCall& call) {
   HttpReply reply;
   auto body = parse_body(call.body, service_.limits());
@@ -407,14 +480,16 @@ HttpReply HttpApi::info(const HttpCall&) const {
   size_t max_input_length = 0;
   for (const auto& [name, entry] : catalog) {
     json model = {{"id", served_name(catalog, name)},
-                  {"type", entry.reranker ? "reranker" : "embedding"},
+                  {"type", entry.card.generator ? "generator"
+                           : entry.reranker     ? "reranker"
+                                                : "embedding"},
                   {"model_type", model_type(entry)},
                   {"max_input_length", entry.card.max_input_length},
                   {"digest", entry.digest}};
     if (!entry.refusal.empty()) model["refused"] = entry.refusal;
     if (auto resident = service_.pool().resident(name)) {
-      model["variant"] = engine::precision_name(resident->model().precision());
-      model["kernel"] = resident->model().kernel();
+      model["variant"] = engine::precision_name(resident->precision());
+      model["kernel"] = resident->kernel();
     }
     models.push_back(std::move(model));
     if (max_input_length == 0 || (entry.card.max_input_length && entry.card.max_input_length < max_input_length)) {
@@ -473,8 +548,10 @@ HttpReply HttpApi::models_termite(const HttpCall&) const {
   json embedders = json::array(), rerankers = json::array();
   const auto snapshot = service_.pool().catalog();
   const ModelCatalog& catalog = *snapshot;
-  for (const auto& [name, entry] : catalog)
+  for (const auto& [name, entry] : catalog) {
+    if (entry.card.generator) continue;  // Termite lists embedders and rerankers only
     (entry.reranker ? rerankers : embedders).push_back(served_name(catalog, name));
+  }
   return json_reply({{"embedders", std::move(embedders)}, {"rerankers", std::move(rerankers)}});
 }
 

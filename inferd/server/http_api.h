@@ -4,12 +4,14 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/metrics/metrics_registry.h"
 #include "inferd/batch_jobs/jobs_api.h"
+#include "inferd/server/generation_wire.h"
 #include "inferd/server/inference_service.h"
 #include "inferd/server/server_info.h"
 #include "inferd/server/serving_state.h"
@@ -30,11 +32,15 @@ struct HttpReply {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is produced after the headers went out (server-sent events) instead of `body`: the producer
+  // writes each piece as it has it, and stops when a write answers false (the client has gone).
+  std::function<void(const std::function<bool(std::string_view)>& write)> stream = nullptr;
 };
 
 // Every HTTP route, as plain calls to replies: TEI (POST / for the model's task, /embed, /rerank, /predict,
-// /similarity, /tokenize, /info, /health, /metrics), OpenAI (/v1/embeddings, /v1/models, /v1/models/{id}; /v1/files
-// and /v1/batches through batch_jobs::JobsApi), Termite (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS
+// /similarity, /tokenize, /info, /health, /metrics), TGI (/generate, /generate_stream), OpenAI (/v1/embeddings,
+// /v1/completions, /v1/chat/completions, /v1/models, /v1/models/{id}; /v1/files and /v1/batches through
+// batch_jobs::JobsApi), Termite (/api/embed, /api/rerank, /api/models) and /ready. OPTIONS
 // is answered with the route's methods (`Allow`), another method with 405; a HEAD request arrives as GET.
 class HttpApi {
  public:
@@ -85,6 +91,13 @@ class HttpApi {
   HttpReply rerank_termite(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
   HttpReply predict_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
   HttpReply similarity_tei(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply completions_openai(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply chat_openai(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply generate_tgi(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  HttpReply generate_stream_tgi(const nlohmann::json& body, const HttpCall& call, const CallContext& context);
+  // The generation routes' one body: the request in `api`'s form, answered whole or streamed.
+  HttpReply generate(const nlohmann::json& body, const HttpCall& call, const CallContext& context, GenerationApi api,
+                     bool stream_route);
   HttpReply tokenize(const HttpCall& call);
   HttpReply jobs(const HttpCall& call);
   HttpReply health(const HttpCall&) const;

@@ -13,7 +13,13 @@ namespace {
 namespace http = tpustack::http;
 
 http::Response response_of(HttpReply reply) {
-  return {reply.status, std::move(reply.content_type), std::move(reply.body), std::move(reply.headers)};
+  http::Response response{reply.status, std::move(reply.content_type), std::move(reply.body), std::move(reply.headers)};
+  if (reply.stream) {
+    response.stream = [produce = std::move(reply.stream)](http::ResponseStream& out) {
+      produce([&out](std::string_view data) { return out.write(data); });
+    };
+  }
+  return response;
 }
 
 http::HttpServerOptions server_options(const HttpFrontOptions& options) {

@@ -121,6 +121,7 @@ class InferenceService {
 
   const InputLimits& limits() const { return limits_; }
   ModelPool& pool() { return pool_; }
+  ServerMetrics& metrics() { return metrics_; }
 
  private:
   // The model that serves `task` for a request naming `asked` (model_routing.h), loaded.

@@ -12,9 +12,7 @@ namespace tpustack::inferd::server {
 namespace {
 
 // Held by something besides the pool (a request in flight) or with queued work: not to be unloaded yet.
-bool in_use(const std::shared_ptr<LoadedModel>& model) {
-  return model.use_count() > 1 || model->scheduler().pending() > 0;
-}
+bool in_use(const std::shared_ptr<LoadedModel>& model) { return model.use_count() > 1 || model->pending() > 0; }
 
 // A classifier's rows are every label's logit; an embedder's are its pooled vectors, unnormalised (the service
 // normalises after any Matryoshka truncation, and not when the client asks for raw vectors).
@@ -36,7 +34,46 @@ Result<void> warm_up(EncoderModel& model) {
   return {};
 }
 
+// One token generated for a one-token prompt, likewise.
+Result<void> warm_up(generation::GenerativeModel& model) {
+  auto prompt = model.text_prompt("warm-up");
+  if (!prompt) return prompt.error();
+  generation::SamplingParams greedy;
+  greedy.temperature = 0;
+  greedy.max_tokens = 1;
+  auto stream = model.engine().submit(std::move(*prompt), greedy, true);
+  if (!stream) return Error{"its warm-up run failed: " + stream.error().message};
+  for (;;) {
+    auto update = (*stream)->next(std::chrono::seconds(1));
+    if (update && update->error) return Error{"its warm-up run failed: " + update->error->message};
+    if (update && update->last()) return {};
+  }
+}
+
 }  // namespace
+
+LoadedModel::LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<generation::GenerativeModel> generator)
+    : name_(std::move(name)), entry_(std::move(entry)), generator_(std::move(generator)) {}
+
+engine::WeightPrecision LoadedModel::precision() const {
+  return generator_ ? generator_->precision() : model_->precision();
+}
+
+std::string LoadedModel::kernel() const { return generator_ ? generator_->kernel() : model_->kernel(); }
+
+size_t LoadedModel::pending() const {
+  if (!generator_) return scheduler_->pending();
+  const auto figures = generator_->engine().figures();
+  return figures.planner.running + figures.planner.waiting;
+}
+
+void LoadedModel::stop() {
+  if (generator_) {
+    generator_->engine().stop();
+  } else {
+    scheduler_->stop();
+  }
+}
 
 LoadedModel::LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<EncoderModel> model,
                          const batching::BatchLimits& limits, batching::QueueLimits max_queue, ServerMetrics& metrics)
@@ -115,6 +152,19 @@ Result<std::shared_ptr<LoadedModel>, RequestError> ModelPool::acquire(const std:
 
 Result<std::shared_ptr<LoadedModel>> ModelPool::load(const std::string& name, const CatalogEntry& entry) {
   const auto start = batching::Clock::now();
+  if (entry.card.generator) {
+    generation::GenerativeOptions options = options_.generation;
+    options.threads = options_.threads;
+    options.precision = options_.precision;
+    auto generator = generation::GenerativeModel::load(entry.directory, options);
+    if (!generator) return generator.error();
+    if (auto warm = warm_up(**generator); !warm) return warm.error();
+    spdlog::info("model {} ({}) loaded from {} in {:.2f}s ({} bytes of weights, a context of {} tokens)", name,
+                 entry.digest, entry.directory.string(),
+                 std::chrono::duration<double>(batching::Clock::now() - start).count(), entry.bytes,
+                 (*generator)->context_length());
+    return std::make_shared<LoadedModel>(name, entry, std::move(*generator));
+  }
   auto loaded = EncoderModel::load(entry.directory, {options_.threads, options_.precision});
   if (!loaded) return loaded.error();
   auto model = std::make_unique<EncoderModel>(std::move(loaded).value());
@@ -226,18 +276,18 @@ size_t ModelPool::pending() const {
   std::lock_guard lock(mu_);
   size_t total = 0;
   for (const auto& [name, slot] : slots_) {
-    if (slot->model) total += slot->model->scheduler().pending();
+    if (slot->model) total += slot->model->pending();
   }
-  for (const auto& model : draining_) total += model->scheduler().pending();
+  for (const auto& model : draining_) total += model->pending();
   return total;
 }
 
 void ModelPool::stop() {
   std::lock_guard lock(mu_);
   for (const auto& [name, slot] : slots_) {
-    if (slot->model) slot->model->scheduler().stop();
+    if (slot->model) slot->model->stop();
   }
-  for (const auto& model : draining_) model->scheduler().stop();
+  for (const auto& model : draining_) model->stop();
 }
 
 }  // namespace tpustack::inferd::server

@@ -12,32 +12,45 @@
 
 #include "inferd/batching/batch_scheduler.h"
 #include "inferd/encoder/encoder_model.h"
+#include "inferd/generation/generative_model.h"
 #include "inferd/server/model_catalog.h"
 #include "inferd/server/request_error.h"
 #include "inferd/server/server_metrics.h"
 
 namespace tpustack::inferd::server {
 
-// A version of a model in memory with its own batch queue. Request threads tokenize with it (const); only the
-// scheduler's run thread calls the engine.
+// A version of a model in memory: an encoder with its own batch queue (request threads tokenize with it, const;
+// only the scheduler's run thread calls the engine), or a decoder with its continuous-batching engine.
 class LoadedModel {
  public:
   LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<EncoderModel> model,
               const batching::BatchLimits& limits, batching::QueueLimits max_queue, ServerMetrics& metrics);
+  LoadedModel(std::string name, CatalogEntry entry, std::unique_ptr<generation::GenerativeModel> generator);
 
   const std::string& name() const { return name_; }
   // The version loaded: its directory, card and digest (the catalog may name a newer one by now).
   const CatalogEntry& entry() const { return entry_; }
   // The name clients see (--served-model-name).
   const std::string& served_name() const { return server::served_name(name_, entry_); }
+  // An encoder's model and queue (routes reach them only for a model whose task they serve: model_routing.h).
   const EncoderModel& model() const { return *model_; }
   batching::BatchScheduler& scheduler() { return *scheduler_; }
+  // A decoder's; null for an encoder.
+  generation::GenerativeModel* generator() { return generator_.get(); }
+
+  engine::WeightPrecision precision() const;
+  std::string kernel() const;
+  // Sequences queued or running.
+  size_t pending() const;
+  // Fails queued work and stops the engine's thread.
+  void stop();
 
  private:
   std::string name_;
   CatalogEntry entry_;
   std::unique_ptr<EncoderModel> model_;
   std::unique_ptr<batching::BatchScheduler> scheduler_;
+  std::unique_ptr<generation::GenerativeModel> generator_;
 };
 
 struct PoolOptions {
@@ -46,7 +59,8 @@ struct PoolOptions {
   size_t threads = 1;
   uint64_t memory_budget = 0;  // bytes of weights resident at once; 0: no limit
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: `--variant auto`
-  size_t max_queue_tokens = 0;  // tokens queued per model; 0: no bound
+  size_t max_queue_tokens = 0;               // tokens queued per model; 0: no bound
+  generation::GenerativeOptions generation;  // decoders' (threads and precision come from the fields above)
 };
 
 // The models this process serves: loaded (and warmed up) on first use or by preload, unloaded least-recently-used

@@ -14,6 +14,8 @@ const char* task_verb(Task task) {
       return "rerank";
     case Task::predict:
       return "predict";
+    case Task::generate:
+      return "generate text";
   }
   return "";
 }
@@ -21,11 +23,13 @@ const char* task_verb(Task task) {
 bool can_serve(const CatalogEntry& entry, Task task) {
   switch (task) {
     case Task::embed:
-      return !entry.reranker;
+      return !entry.reranker && !entry.card.generator;
     case Task::rerank:
       return entry.reranker && entry.card.labels.size() <= 1;
     case Task::predict:
       return entry.reranker;
+    case Task::generate:
+      return entry.card.generator;
   }
   return false;
 }
@@ -91,7 +95,7 @@ Task tokenizing_task(const ModelCatalog& catalog, const std::optional<std::strin
 
 std::string tei_model_dtype(const ModelPool& pool, const std::string& name, const std::string& variant) {
   const auto resident = pool.resident(name);
-  const auto precision = resident ? std::optional(resident->model().precision()) : engine::parse_precision(variant);
+  const auto precision = resident ? std::optional(resident->precision()) : engine::parse_precision(variant);
   switch (precision.value_or(engine::WeightPrecision::f32)) {
     case engine::WeightPrecision::bf16:
       return "bfloat16";

@@ -11,10 +11,10 @@
 namespace tpustack::inferd::server {
 
 // What a route asks of a model. A *ForSequenceClassification model predicts; with one label it also reranks (TEI's
-// reranker); every other model embeds.
-enum class Task { embed, rerank, predict };
+// reranker); a decoder (*ForCausalLM) generates text; every other model embeds.
+enum class Task { embed, rerank, predict, generate };
 
-const char* task_verb(Task task);  // "embed", "rerank", "predict"
+const char* task_verb(Task task);  // "embed", "rerank", "predict", "generate text"
 bool can_serve(const CatalogEntry& entry, Task task);
 
 struct ModelChoice {

@@ -123,4 +123,14 @@ std::optional<size_t> OptionReader::count(const char* field) {
   return std::nullopt;
 }
 
+std::optional<double> OptionReader::number(const char* field) {
+  const json* value = typed(field, &json::is_number, "a number");
+  return value ? std::optional(value->get<double>()) : std::nullopt;
+}
+
+std::optional<int64_t> OptionReader::integer(const char* field) {
+  const json* value = typed(field, &json::is_number_integer, "an integer");
+  return value ? std::optional(value->get<int64_t>()) : std::nullopt;
+}
+
 }  // namespace tpustack::inferd::server

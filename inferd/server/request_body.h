@@ -52,6 +52,8 @@ class OptionReader {
   bool boolean(const char* field, bool fallback);
   std::optional<std::string> text(const char* field);
   std::optional<size_t> count(const char* field);  // a non-negative integer
+  std::optional<double> number(const char* field);
+  std::optional<int64_t> integer(const char* field);
   const std::optional<RequestError>& error() const { return error_; }
 
  private:

@@ -31,6 +31,19 @@ ServerMetrics::ServerMetrics(tpustack::metrics::MetricsRegistry& r)
       models_loaded(r.gauge("inferd_models_loaded", "Models loaded in memory")),
       model_version(r.gauge("inferd_model_version_info", "The version each model serves (1) and served before (0)",
                             {"model", "digest"})),
-      model_switches(r.counter("inferd_model_switches_total", "Switches of a model to another version", {"model"})) {}
+      model_switches(r.counter("inferd_model_switches_total", "Switches of a model to another version", {"model"})),
+      time_to_first_token(r.histogram("inferd_generation_time_to_first_token_seconds",
+                                      "From a generation request's arrival to its first token", {"model"},
+                                      latency_buckets())),
+      inter_token_latency(r.histogram("inferd_generation_inter_token_latency_seconds",
+                                      "Between one generated token of a sequence and its next", {"model"},
+                                      latency_buckets())),
+      generation_tokens(r.counter("inferd_generation_tokens_total",
+                                  "Tokens of finished generations: their prompts and what was generated",
+                                  {"model", "kind"})),
+      generation_sequences(
+          r.gauge("inferd_generation_sequences", "Sequences of a decoder, running or waiting", {"model", "state"})),
+      kv_cache_blocks(
+          r.gauge("inferd_kv_cache_blocks", "Blocks of a decoder's KV cache, used or free", {"model", "state"})) {}
 
 }  // namespace tpustack::inferd::server

@@ -24,6 +24,12 @@ struct ServerMetrics {
   tpustack::metrics::Family<tpustack::metrics::Gauge>& models_loaded;
   tpustack::metrics::Family<tpustack::metrics::Gauge>& model_version;     // {model, digest}: 1 served, 0 past
   tpustack::metrics::Family<tpustack::metrics::Counter>& model_switches;  // {model}
+  // Text generation, as vLLM's and TGI's dashboards read it.
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& time_to_first_token;  // {model}
+  tpustack::metrics::Family<tpustack::metrics::Histogram>& inter_token_latency;  // {model}
+  tpustack::metrics::Family<tpustack::metrics::Counter>& generation_tokens;      // {model, kind}: prompt, completion
+  tpustack::metrics::Family<tpustack::metrics::Gauge>& generation_sequences;     // {model, state}: running, waiting
+  tpustack::metrics::Family<tpustack::metrics::Gauge>& kv_cache_blocks;          // {model, state}: used, free
 };
 
 }  // namespace tpustack::inferd::server

@@ -148,6 +148,19 @@ def write_model(out, shape="tiny-llama", seed=1, dtype="F32", shards=1):
     if config["vocab_size"] >= 256:
         with open(os.path.join(out, "tokenizer.json"), "w") as f:
             json.dump(tokenizer_json(config["vocab_size"]), f, ensure_ascii=False)
+        with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+            json.dump(tokenizer_config(), f, indent=2)
+
+
+# A ChatML-like template in the style of Qwen2's, with the tokens as transformers writes AddedToken objects.
+CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}<|eot|>{{ message['role'] }}\n{{ message['content'] }}"
+                 "{% if not loop.last %}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|eot|>assistant\n"
+                 "{% endif %}")
+
+
+def tokenizer_config():
+    return {"bos_token": {"content": "<s>", "special": True}, "eos_token": "</s>", "unk_token": "<unk>",
+            "chat_template": CHAT_TEMPLATE, "tokenizer_class": "PreTrainedTokenizerFast"}
 
 
 def main():

@@ -51,7 +51,7 @@ for (let start = 0; start < texts.length; start += 512) {
 check(embedded.length === 600 && embedded.every((e) => e.length === 32), "600 embeddings in two batches");
 
 const listed = await openai.models.list();
-check(listed.data.length === 2, `two models listed, got ${listed.data.length}`);
+check(listed.data.length === 3, `three models listed, got ${listed.data.length}`);
 const retrieved = await openai.models.retrieve(listed.data[0].id);
 check(retrieved.id === listed.data[0].id, "models.retrieve finds a listed model");
 
@@ -112,5 +112,33 @@ check(listed_batches.data.some((b) => b.id === batch.id), "batches.list names th
 const deleted = await openai.files.delete(uploaded.id);
 check(deleted.deleted === true, "files.delete");
 fs.rmSync(dir, { recursive: true });
+
+// Text generation from the decoder "g": the SDK streams a chat completion (server-sent events) as chat UIs do.
+const messages = [{ role: "system", content: "You are terse." }, { role: "user", content: "Say hello" }];
+const stream = await openai.chat.completions.create({
+  model: "g", messages, max_tokens: 12, temperature: 0, ignore_eos: true, stream: true,
+  stream_options: { include_usage: true },
+});
+let streamed = "";
+let finish = null;
+let usage = null;
+let chunks = 0;
+for await (const chunk of stream) {
+  chunks += 1;
+  if (chunk.usage) usage = chunk.usage;
+  for (const choice of chunk.choices) {
+    streamed += choice.delta?.content ?? "";
+    finish = choice.finish_reason ?? finish;
+  }
+}
+check(chunks >= 3, `the answer came in pieces, got ${chunks}`);
+check(finish === "length", `finish_reason length, got ${finish}`);
+check(usage && usage.completion_tokens === 12 && usage.total_tokens === usage.prompt_tokens + 12, "the usage chunk");
+const whole = await openai.chat.completions.create({ model: "g", messages, max_tokens: 12, temperature: 0,
+  ignore_eos: true });
+check(whole.choices[0].message.content === streamed, "the streamed chat is the whole answer in pieces (greedy)");
+const completion = await openai.completions.create({ model: "g", prompt: "Once upon a time", max_tokens: 5,
+  temperature: 0, ignore_eos: true });
+check(completion.choices[0].finish_reason === "length" && completion.usage.completion_tokens === 5, "a completion");
 
 console.log("npm clients: all checks passed");

@@ -1,0 +1,147 @@
+#include "inferd/generation/generative_model.h"
+
+#include <algorithm>
+#include <ctime>
+#include <variant>
+
+#include "inferd/decoder/decoder_model.h"
+#include "inferd/engine/cpu/linear.h"
+#include "inferd/jinja/chat_template.h"
+#include "inferd/model/tokenizer_config.h"
+#include "inferd/tokenizer/tokenizer_json.h"
+
+namespace tpustack::inferd::generation {
+
+struct GenerativeModel::Parts {
+  decoder::DecoderModel model;
+  decoder::KvCache cache;
+  tokenizer::BpeTokenizer tokenizer;
+  std::optional<jinja::ChatTemplate> chat_template;
+  std::map<std::string, std::string> special_tokens;
+  SamplingParams defaults;
+};
+
+namespace {
+
+// What a request leaves out: HF's generate samples only with do_sample, so a model whose generation_config.json
+// does not ask for sampling answers greedily unless the request asks otherwise.
+SamplingParams defaults_of(const model::GenerationConfig& config) {
+  SamplingParams params;
+  params.repetition_penalty = config.repetition_penalty;
+  if (!config.do_sample) {
+    params.temperature = 0;
+    return params;
+  }
+  params.temperature = config.temperature;
+  params.top_p = config.top_p;
+  params.top_k = static_cast<int32_t>(config.top_k);
+  return params;
+}
+
+Result<tokenizer::BpeTokenizer> read_bpe_tokenizer(const std::filesystem::path& directory) {
+  const auto path = directory / "tokenizer.json";
+  auto any = tokenizer::read_tokenizer_json(path);
+  if (!any) return any.error();
+  if (auto* bpe = std::get_if<tokenizer::BpeTokenizer>(&*any)) return std::move(*bpe);
+  return Error{path.string() + ": a decoder needs a BPE tokenizer, this one is WordPiece"};
+}
+
+}  // namespace
+
+GenerativeModel::GenerativeModel(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+GenerativeModel::~GenerativeModel() {
+  if (engine_) engine_->stop();
+}
+
+Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesystem::path& directory,
+                                                               const GenerativeOptions& options) {
+  const engine::WeightPrecision precision = options.precision.value_or(
+      engine::cpu::has_native_bf16() ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
+  auto model = decoder::DecoderModel::load(directory, {options.threads, precision});
+  if (!model) return model.error();
+  auto tokenizer = read_bpe_tokenizer(directory);
+  if (!tokenizer) return tokenizer.error();
+  auto config = model::read_tokenizer_config(directory);
+  if (!config) return config.error();
+  std::optional<jinja::ChatTemplate> chat_template;
+  if (config->chat_template) {
+    auto parsed = jinja::ChatTemplate::parse(*config->chat_template);
+    if (!parsed)
+      return Error{(directory / "tokenizer_config.json").string() + ": chat_template: " + parsed.error().message};
+    chat_template = std::move(*parsed);
+  }
+
+  const auto& shape = model->config();
+  const size_t position_bytes = 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * sizeof(float);
+  const KvCacheShape cache_shape{options.block_tokens,
+                                 options.kv_cache_bytes / (options.block_tokens * position_bytes)};
+  if (cache_shape.block_count == 0) {
+    return Error{"the KV cache of " + std::to_string(options.kv_cache_bytes) + " bytes holds no block of " +
+                 std::to_string(options.block_tokens) + " positions of this model (" + std::to_string(position_bytes) +
+                 " bytes each)"};
+  }
+  auto cache = model->make_cache(cache_shape);
+  SamplingParams defaults = defaults_of(model->generation_config());
+  std::vector<int32_t> eos = model->generation_config().eos_token_ids;
+  if (eos.empty()) eos = model->config().eos_token_ids;
+  const size_t vocab = model->config().vocab_size;
+  auto parts = std::make_unique<Parts>(Parts{std::move(*model), std::move(cache), std::move(*tokenizer),
+                                             std::move(chat_template), std::move(config->special_tokens), defaults});
+  std::unique_ptr<GenerativeModel> served(new GenerativeModel(std::move(parts)));
+  Parts& owned = *served->parts_;
+  const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
+  auto engine = GenerationEngine::start(
+      [&owned](const DecodeStep& step, float* logits) { return owned.model.forward(step, owned.cache, logits); }, vocab,
+      owned.tokenizer, {{cache_shape, options.max_step_tokens, max_sequences}, std::move(eos)});
+  if (!engine) return engine.error();
+  served->engine_ = std::move(*engine);
+  return served;
+}
+
+Result<std::vector<int32_t>> GenerativeModel::text_prompt(std::string_view text) const {
+  return parts_->tokenizer.encode(text, true);
+}
+
+Result<std::vector<int32_t>> GenerativeModel::chat_prompt(nlohmann::ordered_json variables) const {
+  if (!parts_->chat_template) {
+    return Error{"this model has no chat template (tokenizer_config.json's chat_template): use /v1/completions"};
+  }
+  if (!variables.contains("add_generation_prompt")) variables["add_generation_prompt"] = true;
+  for (const auto& [name, text] : parts_->special_tokens) {
+    if (!variables.contains(name)) variables[name] = text;
+  }
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  auto text = parts_->chat_template->render(variables, local);
+  if (!text) return Error{"the chat template refused the request: " + text.error().message};
+  return parts_->tokenizer.encode(*text, false);
+}
+
+const SamplingParams& GenerativeModel::defaults() const { return parts_->defaults; }
+
+size_t GenerativeModel::context_length() const {
+  const auto& shape = parts_->cache.shape();
+  return std::min(parts_->model.config().max_positions, shape.block_count * shape.block_tokens);
+}
+
+Result<uint32_t> GenerativeModel::max_tokens_for(std::optional<uint32_t> asked, size_t prompt_tokens,
+                                                 bool fill_context) const {
+  const size_t context = context_length();
+  const size_t left = prompt_tokens < context ? context - prompt_tokens : 0;
+  const size_t wanted = asked ? *asked : fill_context ? left : std::min<size_t>(16, left);
+  if (left == 0 || wanted > left) {
+    return Error{"This model's maximum context length is " + std::to_string(context) +
+                 " tokens. However, you requested " + std::to_string(prompt_tokens + std::max<size_t>(wanted, 1)) +
+                 " tokens (" + std::to_string(prompt_tokens) + " in the messages, " +
+                 std::to_string(std::max<size_t>(wanted, 1)) +
+                 " in the completion). Please reduce the length of the messages or completion."};
+  }
+  return static_cast<uint32_t>(wanted);
+}
+
+engine::WeightPrecision GenerativeModel::precision() const { return parts_->model.precision(); }
+std::string GenerativeModel::kernel() const { return parts_->model.kernel(); }
+
+}  // namespace tpustack::inferd::generation

@@ -1,0 +1,59 @@
+#include "inferd/model/tokenizer_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/files/file_text.h"
+
+namespace tpustack::inferd::model {
+
+using nlohmann::json;
+
+Result<TokenizerConfig> parse_tokenizer_config(std::string_view text, const std::string& source) {
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Error{source + " is not a JSON object"};
+  TokenizerConfig config;
+  for (const char* name : {"bos_token", "eos_token", "pad_token", "unk_token"}) {
+    const json token = doc.value(name, json());
+    if (token.is_string()) {
+      config.special_tokens[name] = token.get<std::string>();
+    } else if (token.is_object() && token.value("content", json()).is_string()) {
+      config.special_tokens[name] = token["content"].get<std::string>();
+    } else if (!token.is_null()) {
+      return Error{source + ": " + name + " is neither text nor an object with \"content\""};
+    }
+  }
+  const json chat_template = doc.value("chat_template", json());
+  if (chat_template.is_string()) {
+    config.chat_template = chat_template.get<std::string>();
+  } else if (chat_template.is_array()) {
+    for (const json& named : chat_template) {
+      if (named.is_object() && named.value("name", "") == "default" && named.value("template", json()).is_string()) {
+        config.chat_template = named["template"].get<std::string>();
+      }
+    }
+    if (!config.chat_template) return Error{source + ": chat_template lists templates but none named \"default\""};
+  } else if (!chat_template.is_null()) {
+    return Error{source + ": chat_template is neither text nor a list of named templates"};
+  }
+  return config;
+}
+
+Result<TokenizerConfig> read_tokenizer_config(const std::filesystem::path& directory) {
+  TokenizerConfig config;
+  std::error_code ec;
+  if (const auto path = directory / "tokenizer_config.json"; std::filesystem::is_regular_file(path, ec)) {
+    auto text = files::read_file_text(path);
+    if (!text) return text.error();
+    auto parsed = parse_tokenizer_config(*text, path.string());
+    if (!parsed) return parsed.error();
+    config = std::move(*parsed);
+  }
+  if (const auto path = directory / "chat_template.jinja"; std::filesystem::is_regular_file(path, ec)) {
+    auto text = files::read_file_text(path);
+    if (!text) return text.error();
+    config.chat_template = std::move(*text);
+  }
+  return config;
+}
+
+}  // namespace tpustack::inferd::model

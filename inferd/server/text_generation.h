@@ -1,0 +1,37 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "inferd/server/generation_wire.h"
+#include "inferd/server/model_pool.h"
+#include "inferd/server/request_error.h"
+#include "inferd/server/server_metrics.h"
+
+namespace tpustack::inferd::server {
+
+// A generation the engine has taken: the model it runs on (held until the answer ends), the stream of its
+// updates, and what the answer says of it so far.
+struct StartedGeneration {
+  std::shared_ptr<LoadedModel> model;
+  std::shared_ptr<generation::GenerationStream> stream;
+  GenerationOutcome outcome;
+  ServerMetrics* metrics = nullptr;
+  std::chrono::steady_clock::time_point arrived;     // the request's
+  std::chrono::steady_clock::time_point last_token;  // none yet: the epoch
+
+  // Adds an update's text, tokens and end to the outcome, and its timing to the metrics.
+  void add(const generation::GenerationUpdate& update);
+};
+
+// The protocol-neutral part of text generation: the model that generates for the request, its prompt (the chat
+// template rendered, or the text), the sampling over the model's defaults, and the engine's queue. A request that
+// would wait for room in the KV cache is refused with 429 (Retry-After) rather than queued.
+Result<StartedGeneration, RequestError> start_generation(ModelPool& pool, ServerMetrics& metrics,
+                                                         const GenerationRequest& request);
+
+// Sets the gauges of every resident decoder (sequences running and waiting, KV cache blocks used and free): what a
+// scrape of /metrics reads.
+void publish_generation_gauges(const ModelPool& pool, ServerMetrics& metrics);
+
+}  // namespace tpustack::inferd::server
