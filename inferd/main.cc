@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   CLI::App app{"inferd: embeddings and reranking over HTTP (TEI, OpenAI and Termite routes) and gRPC", "inferd"};
   app.require_subcommand(1);
   const std::vector<std::pair<CLI::App*, std::function<int()>>> commands = [&app] {
-    auto* bench = app.add_subcommand("bench", "measure embedding or reranking throughput of a model directory");
+    auto* bench = app.add_subcommand(
+        "bench", "measure a model directory: embedding or reranking throughput, or with --generate text generation");
     auto* pull =
         app.add_subcommand("pull", "fetch models from a registry, a Hugging Face-style endpoint or a directory");
     auto* serve = app.add_subcommand("serve", "serve models over HTTP (TEI, OpenAI and Termite routes) and gRPC");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/cli/command_line.h"
+#include "inferd/cli/generation_bench.h"
 #include "inferd/encoder/encoder_model.h"
 
 namespace tpustack::inferd::cli {
@@ -27,9 +28,36 @@ struct BenchOptions {
   size_t threads = 1;
   double seconds = 5.0;
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: auto
+  bool generate = false;
+  GenerationBenchOptions generation;
 };
 
 void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
+  app.add_flag("--generate", o.generate,
+               "measure a decoder's text generation (the flags below) instead of an encoder's throughput");
+  GenerationBenchOptions& g = o.generation;
+  app.add_option("--streams", g.streams, "with --generate: concurrent decoding streams to measure")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--prompt-tokens", g.prompt_tokens, "with --generate: prompt tokens of each stream")
+      ->capture_default_str();
+  app.add_option("--decode-tokens", g.decode_tokens, "with --generate: tokens each stream generates")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--ttft-prompts", g.ttft_prompts, "with --generate: prompt lengths whose first token is timed")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--requests", g.requests,
+                 "with --generate: requests run under continuous batching, static batching and one at a time")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--min-tokens", g.min_tokens, "with --generate: fewest tokens a request asks for")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-tokens", g.max_tokens, "with --generate: most tokens a request asks for")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--kv-cache-bytes", g.kv_cache_bytes, "with --generate: bytes of the KV cache")->capture_default_str();
   app.add_option("--model", o.model, "model directory")->required();
   app.add_option("--batch", o.batch, "sequences per batch")->capture_default_str()->check(CLI::PositiveNumber);
   auto* seq_len = app.add_option("--seq-len", o.seq_len, "tokens per synthetic sequence")
@@ -97,6 +125,17 @@ double percentile(std::vector<double> values, double fraction) {
 
 int run_bench(BenchOptions options, const std::string& variant) {
   options.precision = engine::parse_precision(variant);
+  if (options.generate) {
+    GenerationBenchOptions& generation = options.generation;
+    generation.model = options.model;
+    generation.threads = options.threads;
+    generation.precision = options.precision;
+    if (generation.streams.empty() || generation.min_tokens > generation.max_tokens) {
+      spdlog::error("--streams needs a count, and --min-tokens may not exceed --max-tokens");
+      return 1;
+    }
+    return run_generation_bench(generation);
+  }
   auto model = EncoderModel::load(options.model, {options.threads, options.precision});
   if (!model) {
     spdlog::error("cannot load model: {}", model.error().message);

@@ -93,7 +93,8 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
   auto engine = GenerationEngine::start(
       [&owned](const DecodeStep& step, float* logits) { return owned.model.forward(step, owned.cache, logits); }, vocab,
-      owned.tokenizer, {{cache_shape, options.max_step_tokens, max_sequences}, std::move(eos)});
+      owned.tokenizer,
+      {{cache_shape, options.max_step_tokens, max_sequences, options.static_batching}, std::move(eos)});
   if (!engine) return engine.error();
   served->engine_ = std::move(*engine);
   return served;
@@ -141,6 +142,7 @@ Result<uint32_t> GenerativeModel::max_tokens_for(std::optional<uint32_t> asked, 
   return static_cast<uint32_t>(wanted);
 }
 
+const model::DecoderConfig& GenerativeModel::config() const { return parts_->model.config(); }
 engine::WeightPrecision GenerativeModel::precision() const { return parts_->model.precision(); }
 std::string GenerativeModel::kernel() const { return parts_->model.kernel(); }
 

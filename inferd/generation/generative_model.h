@@ -13,6 +13,7 @@
 #include "common/result/result.h"
 #include "inferd/engine/weight_precision.h"
 #include "inferd/generation/generation_engine.h"
+#include "inferd/model/decoder_config.h"
 
 namespace tpustack::inferd::generation {
 
@@ -24,6 +25,7 @@ struct GenerativeOptions {
   size_t block_tokens = 16;
   size_t max_step_tokens = 512;  // vLLM's max_num_batched_tokens
   size_t max_sequences = 64;     // vLLM's max_num_seqs
+  bool static_batching = false;  // the baseline the benchmark compares continuous batching with
 };
 
 // A decoder model directory loaded for serving: its weights on the CPU, a paged KV cache, the tokenizer, the chat
@@ -54,6 +56,7 @@ class GenerativeModel {
 
   GenerationEngine& engine() { return *engine_; }
   size_t context_length() const;  // positions one sequence may reach: the model's and the cache's limit
+  const model::DecoderConfig& config() const;
   engine::WeightPrecision precision() const;
   std::string kernel() const;
 
