@@ -8,6 +8,7 @@
 #include "inferd/engine/cpu/linear.h"
 #include "inferd/jinja/chat_template.h"
 #include "inferd/model/tokenizer_config.h"
+#include "inferd/tokenizer/bpe_decoder.h"
 #include "inferd/tokenizer/tokenizer_json.h"
 
 namespace tpustack::inferd::generation {
@@ -118,6 +119,15 @@ Result<std::vector<int32_t>> GenerativeModel::chat_prompt(nlohmann::ordered_json
   auto text = parts_->chat_template->render(variables, local);
   if (!text) return Error{"the chat template refused the request: " + text.error().message};
   return parts_->tokenizer.encode(*text, false);
+}
+
+GenerativeModel::TokenText GenerativeModel::token_text(int32_t id) const {
+  TokenText token;
+  // The engine sampled it from the vocabulary, whose every id has bytes.
+  if (auto bytes = parts_->tokenizer.token_bytes(id)) token.bytes = std::move(*bytes);
+  tokenizer::append_complete_utf8(token.bytes, /*final=*/true, token.text);
+  token.special = parts_->tokenizer.is_special(id);
+  return token;
 }
 
 const SamplingParams& GenerativeModel::defaults() const { return parts_->defaults; }

@@ -48,6 +48,15 @@ class GenerativeModel {
   Result<std::vector<int32_t>> chat_prompt(nlohmann::ordered_json variables) const;
 
   // generation_config.json's sampling (greedy unless it samples): what a request's absent fields take.
+  // A token as answers report it (logprobs): the bytes it stands for, and their text with each byte of a partial
+  // character as U+FFFD.
+  struct TokenText {
+    std::string text;
+    std::string bytes;
+    bool special = false;
+  };
+  TokenText token_text(int32_t id) const;
+
   const SamplingParams& defaults() const;
   // A request's max_tokens: the asked number, or when it asks none, what the context has left after the prompt
   // (`fill_context`, chat) or 16 (OpenAI's completions default). An Error, worded as vLLM words it, when the prompt

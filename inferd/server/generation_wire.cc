@@ -1,5 +1,8 @@
 #include "inferd/server/generation_wire.h"
 
+#include <algorithm>
+#include <span>
+
 #include "inferd/server/request_body.h"
 
 namespace tpustack::inferd::server {
@@ -70,11 +73,28 @@ Result<void, RequestError> one_choice_asked(const json& body) {
   return {};
 }
 
-Result<void, RequestError> no_logprobs(const json& body) {
-  // Refused rather than answered without them, until the answers carry token texts (issue 17).
+// Completions' logprobs is the number of alternatives (0: the chosen token's alone); chat's is a flag with
+// top_logprobs beside it. TGI reports each token's logprob in its details.
+Result<void, RequestError> read_logprobs(const json& body, GenerationApi api, SamplingFields& sampling) {
   const json logprobs = body.value("logprobs", json());
-  if (!logprobs.is_null() && logprobs != json(false)) return invalid("logprobs are not served yet", "logprobs");
-  if (!body.value("top_logprobs", json()).is_null()) return invalid("top_logprobs are not served yet", "top_logprobs");
+  const json top = body.value("top_logprobs", json());
+  if (api == GenerationApi::completions) {
+    if (logprobs.is_null()) return {};
+    if (!logprobs.is_number_integer() || logprobs.get<int64_t>() < 0 || logprobs.get<int64_t>() > 20) {
+      return invalid("\"logprobs\" must be an integer between 0 and 20", "logprobs");
+    }
+    sampling.logprobs = true;
+    sampling.top_logprobs = logprobs.get<uint32_t>();
+    return {};
+  }
+  if (!logprobs.is_null() && !logprobs.is_boolean()) return invalid("\"logprobs\" must be true or false", "logprobs");
+  sampling.logprobs = logprobs == json(true);
+  if (top.is_null()) return {};
+  if (!top.is_number_integer() || top.get<int64_t>() < 0 || top.get<int64_t>() > 20) {
+    return invalid("\"top_logprobs\" must be an integer between 0 and 20", "top_logprobs");
+  }
+  if (!sampling.logprobs) return invalid("\"top_logprobs\" needs \"logprobs\": true", "top_logprobs");
+  sampling.top_logprobs = top.get<uint32_t>();
   return {};
 }
 
@@ -135,7 +155,6 @@ Result<GenerationRequest, RequestError> openai_request(const json& body, std::st
   request.stream = read.boolean("stream", false);
   if (read.error()) return RequestError{400, "validation", read.error()->message, read.error()->param};
   if (auto one = one_choice_asked(body); !one) return one.error();
-  if (auto none = no_logprobs(body); !none) return none.error();
   if (const json options = body.value("stream_options", json()); !options.is_null()) {
     if (!options.is_object()) return invalid("\"stream_options\" must be an object", "stream_options");
     request.include_usage = options.value("include_usage", json(false)) == json(true);
@@ -146,6 +165,7 @@ Result<GenerationRequest, RequestError> openai_request(const json& body, std::st
   auto sampling = sampling_fields(body, max_field);
   if (!sampling) return sampling.error();
   request.sampling = std::move(*sampling);
+  if (auto logprobs = read_logprobs(body, api, request.sampling); !logprobs) return logprobs.error();
   if (api == GenerationApi::chat) {
     auto variables = chat_variables(raw);
     if (!variables) return variables.error();
@@ -183,6 +203,7 @@ Result<GenerationRequest, RequestError> tgi_request(const json& body, bool strea
                        request.sampling.top_p || (request.sampling.temperature && *request.sampling.temperature != 1.0);
   request.sampling.greedy = !samples;
   request.details = parameters.value("details", json(false)) == json(true);
+  request.sampling.logprobs = true;  // TGI reports each token's logprob, in its stream and in details
   return request;
 }
 
@@ -195,10 +216,55 @@ ordered_json finish_json(const std::optional<generation::FinishReason>& finish) 
   return finish ? ordered_json(std::string(generation::finish_reason_name(*finish))) : ordered_json();
 }
 
+ordered_json byte_values(const std::string& bytes) {
+  ordered_json values = ordered_json::array();
+  for (unsigned char byte : bytes) values.push_back(byte);
+  return values;
+}
+
+// OpenAI's logprobs of `tokens` (null when the request asked for none): completions' token, token_logprobs,
+// top_logprobs and text_offset lists (offsets into the completion, from `offset`), or chat's content list.
+ordered_json logprobs_json(const GenerationRequest& request, std::span<const ReportedToken> tokens, size_t offset) {
+  if (!request.sampling.logprobs) return nullptr;
+  if (request.api == GenerationApi::completions) {
+    ordered_json texts = ordered_json::array(), logprobs = ordered_json::array(), tops = ordered_json::array(),
+                 offsets = ordered_json::array();
+    for (const ReportedToken& token : tokens) {
+      texts.push_back(token.text);
+      logprobs.push_back(token.logprob);
+      ordered_json top = ordered_json::object();
+      for (const ReportedToken& alternative : token.top) top[alternative.text] = alternative.logprob;
+      tops.push_back(std::move(top));
+      offsets.push_back(offset);
+      offset += token.text.size();
+    }
+    return {{"tokens", std::move(texts)},
+            {"token_logprobs", std::move(logprobs)},
+            {"top_logprobs", std::move(tops)},
+            {"text_offset", std::move(offsets)}};
+  }
+  ordered_json content = ordered_json::array();
+  for (const ReportedToken& token : tokens) {
+    ordered_json top = ordered_json::array();
+    for (const ReportedToken& alternative : token.top) {
+      top.push_back(
+          {{"token", alternative.text}, {"logprob", alternative.logprob}, {"bytes", byte_values(alternative.bytes)}});
+    }
+    content.push_back({{"token", token.text},
+                       {"logprob", token.logprob},
+                       {"bytes", byte_values(token.bytes)},
+                       {"top_logprobs", std::move(top)}});
+  }
+  return {{"content", std::move(content)}};
+}
+
 // The choices of an OpenAI answer or chunk: one (n is 1), with its `field` (text, message or delta).
-ordered_json choices_of(const char* field, ordered_json value, const std::optional<generation::FinishReason>& finish) {
-  return ordered_json::array(
-      {{{"index", 0}, {field, std::move(value)}, {"logprobs", nullptr}, {"finish_reason", finish_json(finish)}}});
+ordered_json choices_of(const char* field, ordered_json value, ordered_json logprobs,
+                        const std::optional<generation::FinishReason>& finish) {
+  return ordered_json::array({{{"index", 0},
+                               {field, std::move(value)},
+                               {"logprobs", std::move(logprobs)},
+                               {"finish_reason", finish_json(finish)}}});
 }
 
 ordered_json usage_json(const GenerationOutcome& outcome) {
@@ -211,11 +277,18 @@ ordered_json openai_envelope(const GenerationOutcome& outcome, const char* objec
   return {{"id", outcome.id}, {"object", object}, {"created", outcome.created}, {"model", outcome.model}};
 }
 
+ordered_json tgi_token(const ReportedToken& token) {
+  return {{"id", token.id}, {"text", token.text}, {"logprob", token.logprob}, {"special", token.special}};
+}
+
 ordered_json tgi_details(const GenerationOutcome& outcome) {
-  ordered_json details = {{"finish_reason", tgi_finish_reason(outcome)},
-                          {"generated_tokens", outcome.completion_tokens},
-                          {"seed", outcome.seed ? ordered_json(*outcome.seed) : ordered_json()}};
-  return details;
+  ordered_json tokens = ordered_json::array();
+  for (const ReportedToken& token : outcome.tokens) tokens.push_back(tgi_token(token));
+  return {{"finish_reason", tgi_finish_reason(outcome)},
+          {"generated_tokens", outcome.completion_tokens},
+          {"seed", outcome.seed ? ordered_json(*outcome.seed) : ordered_json()},
+          {"prefill", ordered_json::array()},
+          {"tokens", std::move(tokens)}};
 }
 
 std::string event(const ordered_json& data) { return "data: " + data.dump() + "\n\n"; }
@@ -251,13 +324,14 @@ ordered_json generation_answer(const GenerationRequest& request, const Generatio
   switch (request.api) {
     case GenerationApi::completions: {
       ordered_json answer = openai_envelope(outcome, "text_completion");
-      answer["choices"] = choices_of("text", outcome.text, outcome.finish);
+      answer["choices"] = choices_of("text", outcome.text, logprobs_json(request, outcome.tokens, 0), outcome.finish);
       answer["usage"] = usage_json(outcome);
       return answer;
     }
     case GenerationApi::chat: {
       ordered_json answer = openai_envelope(outcome, "chat.completion");
-      answer["choices"] = choices_of("message", {{"role", "assistant"}, {"content", outcome.text}}, outcome.finish);
+      answer["choices"] = choices_of("message", {{"role", "assistant"}, {"content", outcome.text}},
+                                     logprobs_json(request, outcome.tokens, 0), outcome.finish);
       answer["usage"] = usage_json(outcome);
       return answer;
     }
@@ -270,11 +344,15 @@ ordered_json generation_answer(const GenerationRequest& request, const Generatio
 }
 
 std::string generation_event(const GenerationRequest& request, const GenerationOutcome& so_far,
-                             const generation::GenerationUpdate& update, bool first) {
+                             const generation::GenerationUpdate& update, size_t new_tokens, bool first) {
+  const auto tokens = std::span<const ReportedToken>(so_far.tokens).last(std::min(new_tokens, so_far.tokens.size()));
+  // Where the update's tokens begin in the completion's text.
+  size_t offset = 0;
+  for (size_t i = 0; i + tokens.size() < so_far.tokens.size(); ++i) offset += so_far.tokens[i].text.size();
   switch (request.api) {
     case GenerationApi::completions: {
       ordered_json chunk = openai_envelope(so_far, "text_completion");
-      chunk["choices"] = choices_of("text", update.text, update.finish);
+      chunk["choices"] = choices_of("text", update.text, logprobs_json(request, tokens, offset), update.finish);
       if (request.include_usage) chunk["usage"] = nullptr;
       return event(chunk);
     }
@@ -283,13 +361,14 @@ std::string generation_event(const GenerationRequest& request, const GenerationO
       ordered_json chunk = openai_envelope(so_far, "chat.completion.chunk");
       if (first) {
         // OpenAI's first chunk carries the role alone.
-        chunk["choices"] = choices_of("delta", {{"role", "assistant"}, {"content", ""}}, std::nullopt);
+        chunk["choices"] = choices_of("delta", {{"role", "assistant"}, {"content", ""}}, nullptr, std::nullopt);
         if (request.include_usage) chunk["usage"] = nullptr;
         events += event(chunk);
       }
       const ordered_json delta = update.text.empty() ? ordered_json::object() : ordered_json{{"content", update.text}};
-      if (update.text.empty() && !update.finish) return events;
-      chunk["choices"] = choices_of("delta", delta, update.finish);
+      // Tokens whose text is held back (a possible stop string) still bring their logprobs.
+      if (update.text.empty() && !update.finish && (tokens.empty() || !request.sampling.logprobs)) return events;
+      chunk["choices"] = choices_of("delta", delta, logprobs_json(request, tokens, offset), update.finish);
       if (request.include_usage) chunk["usage"] = nullptr;
       return events + event(chunk);
     }
@@ -297,10 +376,11 @@ std::string generation_event(const GenerationRequest& request, const GenerationO
       break;
   }
   // TGI's StreamResponse: one per token; an update that merged several carries their text under the last one.
-  if (update.tokens.empty() && !update.finish) return "";
-  const int32_t id = update.tokens.empty() ? 0 : update.tokens.back().token;
+  if (tokens.empty() && !update.finish) return "";
+  ordered_json token = tokens.empty() ? tgi_token({}) : tgi_token(tokens.back());
+  token["text"] = update.text;
   ordered_json chunk = {{"index", so_far.completion_tokens},
-                        {"token", {{"id", id}, {"text", update.text}, {"logprob", nullptr}, {"special", false}}},
+                        {"token", std::move(token)},
                         {"generated_text", nullptr},
                         {"details", nullptr}};
   if (update.finish) {

@@ -52,6 +52,17 @@ struct GenerationRequest {
 Result<GenerationRequest, RequestError> generation_request(const nlohmann::json& body, std::string_view raw,
                                                            GenerationApi api, bool stream_route);
 
+// A generated token as logprobs report it: its text (a partial character's bytes as U+FFFD) and bytes, its
+// log-probability, and the most likely alternatives when they were asked for.
+struct ReportedToken {
+  int32_t id = 0;
+  std::string text;
+  std::string bytes;
+  bool special = false;
+  float logprob = 0;
+  std::vector<ReportedToken> top;
+};
+
 // What a finished generation says, in every API's answer.
 struct GenerationOutcome {
   std::string id;       // "cmpl-..." / "chatcmpl-..."
@@ -62,16 +73,17 @@ struct GenerationOutcome {
   std::variant<std::monostate, int32_t, std::string> stop_reason;  // the stop token or text; none: end of sequence
   size_t prompt_tokens = 0;
   size_t completion_tokens = 0;
-  std::vector<generation::GeneratedToken> tokens;
+  std::vector<ReportedToken> tokens;  // with their logprobs, when the request asked for them
   std::optional<uint64_t> seed;
 };
 
 // The whole answer of a request that does not stream.
 nlohmann::ordered_json generation_answer(const GenerationRequest& request, const GenerationOutcome& outcome);
-// One server-sent event ("data: {...}\n\n") of a streamed answer for the text and tokens of `update`;
-// `first` adds the chat's role delta. The last update's event carries the finish reason.
+// One server-sent event ("data: {...}\n\n") of a streamed answer for the text of `update` and its tokens, the
+// last `new_tokens` of so_far.tokens; `first` adds the chat's role delta. The last update's event carries the
+// finish reason.
 std::string generation_event(const GenerationRequest& request, const GenerationOutcome& so_far,
-                             const generation::GenerationUpdate& update, bool first);
+                             const generation::GenerationUpdate& update, size_t new_tokens, bool first);
 // What follows the last update: OpenAI's usage chunk (when asked for) and "data: [DONE]"; nothing for TGI.
 std::string generation_stream_end(const GenerationRequest& request, const GenerationOutcome& outcome);
 // An error in the middle of a stream, as the API's clients read it there.

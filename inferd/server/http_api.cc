@@ -423,12 +423,12 @@ HttpReply HttpApi::generate(const json& body, const HttpCall& call, const CallCo
       while (!(update = generation->stream->next(poll))) {
         if (!write("")) return generation->stream->cancel();
       }
-      generation->add(*update);
+      const size_t added = generation->add(*update);
       if (update->error) {
         write(generation_stream_error(request, update->error->message));
         return;
       }
-      if (!write(generation_event(request, generation->outcome, *update, first))) {
+      if (!write(generation_event(request, generation->outcome, *update, added, first))) {
         return generation->stream->cancel();
       }
       if (update->last()) {

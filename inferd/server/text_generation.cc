@@ -20,7 +20,7 @@ std::string generation_id(GenerationApi api) {
 
 }  // namespace
 
-void StartedGeneration::add(const generation::GenerationUpdate& update) {
+size_t StartedGeneration::add(const generation::GenerationUpdate& update) {
   const auto now = std::chrono::steady_clock::now();
   if (metrics && !update.tokens.empty()) {
     const std::vector<std::string> labels{outcome.model};
@@ -38,12 +38,24 @@ void StartedGeneration::add(const generation::GenerationUpdate& update) {
     metrics->generation_tokens.labels({outcome.model, "completion"}).inc(static_cast<double>(update.completion_tokens));
   }
   outcome.text += update.text;
-  outcome.tokens.insert(outcome.tokens.end(), update.tokens.begin(), update.tokens.end());
+  const generation::GenerativeModel& generator = *model->generator();
+  auto reported = [&generator](int32_t id, float logprob) {
+    const auto text = generator.token_text(id);
+    return ReportedToken{id, text.text, text.bytes, text.special, logprob, {}};
+  };
+  for (const generation::GeneratedToken& token : update.tokens) {
+    ReportedToken added = reported(token.token, token.logprob.value_or(0));
+    for (const generation::TokenLogprob& alternative : token.top_logprobs) {
+      added.top.push_back(reported(alternative.token, alternative.logprob));
+    }
+    outcome.tokens.push_back(std::move(added));
+  }
   outcome.completion_tokens = update.completion_tokens;
   if (update.finish) {
     outcome.finish = update.finish;
     outcome.stop_reason = update.stop_reason;
   }
+  return update.tokens.size();
 }
 
 Result<StartedGeneration, RequestError> start_generation(ModelPool& pool, ServerMetrics& metrics,

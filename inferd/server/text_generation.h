@@ -20,8 +20,9 @@ struct StartedGeneration {
   std::chrono::steady_clock::time_point arrived;     // the request's
   std::chrono::steady_clock::time_point last_token;  // none yet: the epoch
 
-  // Adds an update's text, tokens and end to the outcome, and its timing to the metrics.
-  void add(const generation::GenerationUpdate& update);
+  // Adds an update's text, tokens (as ReportedTokens) and end to the outcome, and its timing to the metrics;
+  // returns how many tokens it added.
+  size_t add(const generation::GenerationUpdate& update);
 };
 
 // The protocol-neutral part of text generation: the model that generates for the request, its prompt (the chat

@@ -104,6 +104,27 @@ TEST_F(GenerationRoutes, AStreamedChatIsTheWholeAnswerInPiecesEndingWithDone) {
   EXPECT_EQ(finish, "length");
 }
 
+TEST_F(GenerationRoutes, ChatLogprobsListEveryTokenWithItsAlternatives) {
+  json body = {{"model", "g"},
+               {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+               {"max_tokens", 5},
+               {"logprobs", true},
+               {"top_logprobs", 3}};
+  body.update(kGreedy);
+  const json answer = post_json("/v1/chat/completions", body);
+  const json& content = answer["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 5u) << answer.dump();
+  std::string text;
+  for (const json& token : content) {
+    text += token["token"].get<std::string>();
+    EXPECT_LE(token["logprob"].get<double>(), 0.0);
+    ASSERT_EQ(token["top_logprobs"].size(), 3u);
+    // Greedy: the chosen token is the most likely one.
+    EXPECT_NEAR(token["top_logprobs"][0]["logprob"].get<double>(), token["logprob"].get<double>(), 1e-4);
+  }
+  EXPECT_EQ(text, answer["choices"][0]["message"]["content"]);
+}
+
 TEST_F(GenerationRoutes, TgiGenerateAndGenerateStreamAgree) {
   const json body = {{"inputs", "abc"}, {"parameters", {{"max_new_tokens", 5}, {"details", true}}}};
   const json whole = post_json("/generate", body);

@@ -66,7 +66,10 @@ TEST(GenerationWire, RefusalsNameTheField) {
   EXPECT_EQ(refusal({{"prompt", 3}}, GenerationApi::completions).param, "prompt");
   EXPECT_EQ(refusal({{"prompt", "x"}, {"n", 3}}, GenerationApi::completions).param, "n");
   EXPECT_EQ(refusal({{"prompt", "x"}, {"stop", {1}}}, GenerationApi::completions).param, "stop");
-  EXPECT_EQ(refusal({{"prompt", "x"}, {"logprobs", 2}}, GenerationApi::completions).param, "logprobs");
+  EXPECT_EQ(refusal({{"prompt", "x"}, {"logprobs", 21}}, GenerationApi::completions).param, "logprobs");
+  EXPECT_EQ(
+      refusal({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"top_logprobs", 2}}, GenerationApi::chat).param,
+      "top_logprobs");
   EXPECT_EQ(refusal({{"messages", {{{"content", "no role"}}}}}, GenerationApi::chat).param, "messages[0]");
   EXPECT_EQ(
       refusal({{"messages", {{{"role", "user"}, {"content", {{{"type", "image_url"}}}}}}}}, GenerationApi::chat).param,
@@ -113,6 +116,45 @@ TEST(GenerationWire, WholeAnswersHaveOpenAisAndTgisFields) {
             "eos_token");
 }
 
+TEST(GenerationWire, LogprobsComeInEachApisShape) {
+  GenerationOutcome out = outcome();
+  out.tokens = {{72,
+                 "He",
+                 "He",
+                 false,
+                 -0.5f,
+                 {{72, "He", "He", false, -0.5f, {}}, {9, "\xEF\xBF\xBD", "\xE2", false, -2.0f, {}}}},
+                {108, "llo", "llo", false, -0.25f, {}}};
+  const auto completion = generation_answer(read({{"prompt", "x"}, {"logprobs", 2}}, GenerationApi::completions), out);
+  EXPECT_EQ(completion["choices"][0]["logprobs"].dump(),
+            R"({"tokens":["He","llo"],"token_logprobs":[-0.5,-0.25],"top_logprobs":[{"He":-0.5,")"
+            "\xEF\xBF\xBD"
+            R"(":-2.0},{}],)"
+            R"("text_offset":[0,2]})");
+  const auto chat = generation_answer(
+      read({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"logprobs", true}, {"top_logprobs", 2}},
+           GenerationApi::chat),
+      out);
+  const auto& first = chat["choices"][0]["logprobs"]["content"][0];
+  EXPECT_EQ(first["token"], "He");
+  EXPECT_EQ(first["bytes"], nlohmann::ordered_json({72, 101}));
+  EXPECT_EQ(first["top_logprobs"][1]["bytes"], nlohmann::ordered_json({0xE2}));  // a partial character's byte
+  EXPECT_TRUE(generation_answer(read({{"messages", {{{"role", "user"}, {"content", "x"}}}}}, GenerationApi::chat),
+                                out)["choices"][0]["logprobs"]
+                  .is_null());
+  // A stream's chunk carries the logprobs of its own tokens, offsets counted from the completion's start.
+  generation::GenerationUpdate update;
+  update.text = "llo";
+  const std::string chunk = generation_event(
+      read({{"prompt", "x"}, {"logprobs", 0}, {"stream", true}}, GenerationApi::completions), out, update, 1, false);
+  EXPECT_THAT(
+      chunk,
+      HasSubstr(R"("logprobs":{"tokens":["llo"],"token_logprobs":[-0.25],"top_logprobs":[{}],"text_offset":[2]})"));
+  const auto tgi =
+      generation_answer(read({{"inputs", "x"}, {"parameters", {{"details", true}}}}, GenerationApi::tgi), out);
+  EXPECT_EQ(tgi["details"]["tokens"][1].dump(), R"({"id":108,"text":"llo","logprob":-0.25,"special":false})");
+}
+
 TEST(GenerationWire, AChatStreamStartsWithTheRoleAndEndsWithUsageAndDone) {
   const auto request = read({{"messages", {{{"role", "user"}, {"content", "x"}}}},
                              {"stream", true},
@@ -120,13 +162,13 @@ TEST(GenerationWire, AChatStreamStartsWithTheRoleAndEndsWithUsageAndDone) {
                             GenerationApi::chat);
   generation::GenerationUpdate update;
   update.text = "Hel";
-  const std::string first = generation_event(request, outcome(), update, true);
+  const std::string first = generation_event(request, outcome(), update, 0, true);
   EXPECT_THAT(first, ::testing::StartsWith(R"(data: {"id":"chatcmpl-1","object":"chat.completion.chunk")"));
   EXPECT_THAT(first, HasSubstr(R"("delta":{"role":"assistant","content":""})"));
   EXPECT_THAT(first, HasSubstr(R"("delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}],"usage":null})"));
   update.text = "";
   update.finish = generation::FinishReason::length;
-  EXPECT_THAT(generation_event(request, outcome(), update, false),
+  EXPECT_THAT(generation_event(request, outcome(), update, 0, false),
               HasSubstr(R"("delta":{},"logprobs":null,"finish_reason":"length"})"));
   const std::string end = generation_stream_end(request, outcome());
   EXPECT_THAT(end, HasSubstr(R"("choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})"));
