@@ -1,8 +1,9 @@
 // libFuzzer target: arbitrary bytes as the body of an inference request to inferd (TEI's /embed, /rerank and
-// /tokenize, OpenAI's /v1/embeddings, Termite's /api/embed and /api/rerank), read as HttpApi reads it: parse_body,
-// then every field any of those routes takes. A RequestError is the documented answer to a bad body; besides
-// crashes and sanitizer reports, a refusal without a 4xx status and a message, or a text that is not UTF-8, is a
-// finding.
+// /tokenize, OpenAI's /v1/embeddings, /v1/completions and /v1/chat/completions, TGI's /generate, Termite's
+// /api/embed and /api/rerank), read as HttpApi reads it: parse_body, then every field any of those routes takes;
+// a generation request read is answered (whole and as a stream's events) from an outcome that echoes its prompt. A
+// RequestError is the documented answer to a bad body; besides crashes and sanitizer reports, a refusal without a 4xx
+// status and a message, or a text that is not UTF-8, is a finding.
 //   scripts/fuzz.sh inferd_request_fuzzer 300
 //   inferd_request_fuzz_replay tests/fuzz/corpus/inferd_request
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "inferd/server/generation_wire.h"
 #include "inferd/server/input_limits.h"
 #include "inferd/server/request_body.h"
 
@@ -66,6 +68,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const auto sequences = predict_inputs(doc, field);
     if (!sequences) check_refusal(sequences.error());
+  }
+  for (const GenerationApi api : {GenerationApi::completions, GenerationApi::chat, GenerationApi::tgi}) {
+    const std::string_view raw(reinterpret_cast<const char*>(data), size);
+    const auto request = generation_request(doc, raw, api, false);
+    if (!request) {
+      check_refusal(request.error());
+      continue;
+    }
+    check_text(request.value().prompt);
+    GenerationOutcome outcome;
+    outcome.text = request.value().prompt;
+    outcome.finish = tpustack::inferd::generation::FinishReason::stop;
+    outcome.tokens.push_back({1, request.value().prompt, request.value().prompt, false, -1.0f, {}});
+    generation_answer(request.value(), outcome).dump();
+    tpustack::inferd::generation::GenerationUpdate update;
+    update.text = outcome.text;
+    update.finish = outcome.finish;
+    check_text(generation_event(request.value(), outcome, update, 1, true));
+    check_text(generation_stream_end(request.value(), outcome));
   }
   OptionReader options(doc);
   options.boolean("normalize", true);
