@@ -154,11 +154,12 @@ Result<std::shared_ptr<GenerationStream>> GenerationEngine::submit(std::vector<i
   return stream;
 }
 
-bool GenerationEngine::would_wait(size_t prompt_tokens) const {
+bool GenerationEngine::has_room_for(size_t prompt_tokens) const {
   std::lock_guard lock(mu_);
   const PlannerFigures& planner = figures_.planner;
-  const size_t blocks = (prompt_tokens + planner.block_tokens - 1) / planner.block_tokens;
-  return !inbox_.empty() || planner.waiting > 0 || blocks > planner.free_blocks;
+  size_t queued = prompt_tokens + planner.waiting_tokens;
+  for (const Submitted& submitted : inbox_) queued += submitted.prompt.size();
+  return (queued + planner.block_tokens - 1) / planner.block_tokens <= planner.free_blocks;
 }
 
 GenerationFigures GenerationEngine::figures() const {

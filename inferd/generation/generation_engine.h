@@ -102,8 +102,9 @@ class GenerationEngine {
   // completion), so a leading space is kept.
   Result<std::shared_ptr<GenerationStream>> submit(std::vector<int32_t> prompt, SamplingParams params,
                                                    bool continues_text);
-  // Whether a prompt of this many tokens would wait for others to finish before starting: the server answers 429.
-  bool would_wait(size_t prompt_tokens) const;
+  // Whether the KV cache's free blocks can take a prompt of this many tokens beside the prompts queued before it (a
+  // burst of requests is batched, not refused); without room the server answers 429 with Retry-After.
+  bool has_room_for(size_t prompt_tokens) const;
   GenerationFigures figures() const;
   // Ends every request with an error and joins the thread.
   void stop();

@@ -76,7 +76,7 @@ Result<StartedGeneration, RequestError> start_generation(ModelPool& pool, Server
   if (!max_tokens) return RequestError{400, "validation", max_tokens.error().message, "max_tokens"};
   generation::SamplingParams params = request.sampling.over(generator.defaults());
   params.max_tokens = *max_tokens;
-  if (generator.engine().would_wait(prompt->size())) {
+  if (!generator.engine().has_room_for(prompt->size())) {
     return RequestError{429, "overloaded",
                         "the KV cache has no room for a prompt of " + std::to_string(prompt->size()) +
                             " tokens now: retry after the running requests finish"};

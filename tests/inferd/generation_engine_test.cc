@@ -176,6 +176,18 @@ TEST_F(GenerationEngineTest, ACancelledRequestLeavesTheCacheAtOnce) {
   }));
 }
 
+TEST_F(GenerationEngineTest, TheCacheHasRoomForPromptsUpToItsFreeBlocks) {
+  start(16);  // 64 positions in blocks of 4
+  EXPECT_TRUE(engine_->has_room_for(64));
+  EXPECT_FALSE(engine_->has_room_for(65));
+  // A burst is batched, not refused, and its blocks come back when it is done.
+  std::vector<std::shared_ptr<GenerationStream>> streams;
+  for (int i = 0; i < 3; ++i)
+    streams.push_back(value_of(engine_->submit(std::vector<int32_t>(20, 5 + i), greedy(1), true)));
+  for (auto& stream : streams) EXPECT_EQ(collect(*stream).completion_tokens, 1u);
+  EXPECT_TRUE(eventually([&] { return engine_->has_room_for(64); }));
+}
+
 TEST_F(GenerationEngineTest, RefusesRequestsThatCanNeverRun) {
   start(16);  // 64 positions
   EXPECT_THAT(engine_->submit({5, 6, 7}, greedy(100), true), FailsWith(HasSubstr("KV cache holds 64")));

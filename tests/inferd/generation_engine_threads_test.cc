@@ -58,7 +58,7 @@ TEST(GenerationEngineThreads, ClientsOnManyThreadsEachGetTheirOwnTokens) {
   std::thread watcher([&] {
     while (!done) {
       engine->figures();
-      engine->would_wait(10);
+      engine->has_room_for(10);
       std::this_thread::sleep_for(1ms);
     }
   });

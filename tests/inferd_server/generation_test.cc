@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <future>
+
 #include "proto/inferd/v1/inferd.grpc.pb.h"
 #include "served_inferd.h"
 #include "tests/inferd/tiny_decoders.h"
@@ -123,6 +125,22 @@ TEST_F(GenerationRoutes, ChatLogprobsListEveryTokenWithItsAlternatives) {
     EXPECT_NEAR(token["top_logprobs"][0]["logprob"].get<double>(), token["logprob"].get<double>(), 1e-4);
   }
   EXPECT_EQ(text, answer["choices"][0]["message"]["content"]);
+}
+
+TEST_F(GenerationRoutes, ABurstOfRequestsIsBatchedNotRefused) {
+  json body = {{"model", "g"}, {"prompt", "Burst"}, {"max_tokens", 12}};
+  body.update(kGreedy);
+  const json alone = post_json("/v1/completions", body);
+  std::vector<std::future<HttpResult>> replies;
+  for (int i = 0; i < 16; ++i) {
+    replies.push_back(std::async(std::launch::async, [&] { return server_->post("/v1/completions", body.dump()); }));
+  }
+  for (auto& reply : replies) {
+    const HttpResult got = reply.get();
+    ASSERT_EQ(got.status, 200) << got.body;
+    // Batched with the others, each gets what it gets alone.
+    EXPECT_EQ(json::parse(got.body)["choices"][0]["text"], alone["choices"][0]["text"]);
+  }
 }
 
 TEST_F(GenerationRoutes, TgiGenerateAndGenerateStreamAgree) {
