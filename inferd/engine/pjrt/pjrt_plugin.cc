@@ -1,0 +1,230 @@
+#include "inferd/engine/pjrt/pjrt_plugin.h"
+
+#include <dlfcn.h>
+
+#include <array>
+#include <mutex>
+#include <set>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+#include "inferd/engine/pjrt/pjrt_c_api.h"
+
+namespace tpustack::inferd::engine::pjrt {
+
+namespace {
+
+std::string_view code_name(PJRT_Error_Code code) {
+  static constexpr std::array<std::string_view, 17> names = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
+  const auto index = static_cast<size_t>(code);
+  return index < names.size() ? names[index] : "an unknown code";
+}
+
+void destroy_error(const PJRT_Api& api, PJRT_Error* error) {
+  PJRT_Error_Destroy_Args destroy{};
+  destroy.struct_size = PJRT_Error_Destroy_Args_STRUCT_SIZE;
+  destroy.error = error;
+  api.PJRT_Error_Destroy(&destroy);
+}
+
+// The plugin's error as ours, naming the call that failed ("PJRT_Client_Create failed: <message> (code 8
+// RESOURCE_EXHAUSTED)"); frees the PJRT_Error, which the caller owns.
+Error take_error(const PJRT_Api& api, PJRT_Error* error, std::string_view call) {
+  PJRT_Error_Message_Args message{};
+  message.struct_size = PJRT_Error_Message_Args_STRUCT_SIZE;
+  message.error = error;
+  api.PJRT_Error_Message(&message);
+  std::string text = std::string(call) + " failed: " + std::string(message.message, message.message_size);
+
+  PJRT_Error_GetCode_Args code{};
+  code.struct_size = PJRT_Error_GetCode_Args_STRUCT_SIZE;
+  code.error = error;
+  if (PJRT_Error* code_error = api.PJRT_Error_GetCode(&code); code_error == nullptr) {
+    text += " (code " + std::to_string(code.code) + " " + std::string(code_name(code.code)) + ")";
+  } else {
+    destroy_error(api, code_error);
+  }
+  destroy_error(api, error);
+  return Error{std::move(text), ErrorKind::kFailedPrecondition};
+}
+
+// A dlopen handle closed unless released: a library that fails a check is unloaded again.
+class LibraryHandle {
+ public:
+  explicit LibraryHandle(void* handle) : handle_(handle) {}
+  LibraryHandle(const LibraryHandle&) = delete;
+  LibraryHandle& operator=(const LibraryHandle&) = delete;
+  ~LibraryHandle() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  void* get() const { return handle_; }
+  void release() { handle_ = nullptr; }
+
+ private:
+  void* handle_;
+};
+
+std::string version_text(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+// The calls inferd makes, each of which the plugin must fill in.
+Result<void> check_entries(const PJRT_Api& api, const std::string& library) {
+  const std::array<std::pair<bool, std::string_view>, 10> entries = {{
+      {api.PJRT_Error_Destroy != nullptr, "PJRT_Error_Destroy"},
+      {api.PJRT_Error_Message != nullptr, "PJRT_Error_Message"},
+      {api.PJRT_Error_GetCode != nullptr, "PJRT_Error_GetCode"},
+      {api.PJRT_Client_Create != nullptr, "PJRT_Client_Create"},
+      {api.PJRT_Client_Destroy != nullptr, "PJRT_Client_Destroy"},
+      {api.PJRT_Client_PlatformName != nullptr, "PJRT_Client_PlatformName"},
+      {api.PJRT_Client_AddressableDevices != nullptr, "PJRT_Client_AddressableDevices"},
+      {api.PJRT_DeviceDescription_Id != nullptr, "PJRT_DeviceDescription_Id"},
+      {api.PJRT_DeviceDescription_Kind != nullptr, "PJRT_DeviceDescription_Kind"},
+      {api.PJRT_Device_GetDescription != nullptr, "PJRT_Device_GetDescription"},
+  }};
+  for (const auto& [present, name] : entries) {
+    if (!present) return Error{"PJRT plugin " + library + " does not implement " + std::string(name)};
+  }
+  return {};
+}
+
+// PJRT_Plugin_Initialize must run once per process before any other call; loading the same library again finds the
+// same table, which is then not initialised a second time.
+Result<void> initialize_once(const PJRT_Api& api) {
+  static std::mutex mutex;
+  static std::set<const PJRT_Api*> initialized;
+  std::lock_guard lock(mutex);
+  if (initialized.contains(&api)) return {};
+  if (api.PJRT_Plugin_Initialize != nullptr) {
+    PJRT_Plugin_Initialize_Args args{};
+    args.struct_size = PJRT_Plugin_Initialize_Args_STRUCT_SIZE;
+    if (PJRT_Error* error = api.PJRT_Plugin_Initialize(&args)) return take_error(api, error, "PJRT_Plugin_Initialize");
+  }
+  initialized.insert(&api);
+  return {};
+}
+
+}  // namespace
+
+Result<PjrtPlugin> PjrtPlugin::load(const std::filesystem::path& library) {
+  const std::string name = library.string();
+  LibraryHandle handle(dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL));
+  if (handle.get() == nullptr) return Error{"PJRT plugin " + name + " does not load: " + dlerror()};
+
+  dlerror();
+  auto* get_api = reinterpret_cast<PJRT_GetPjrtApi*>(dlsym(handle.get(), "GetPjrtApi"));
+  if (get_api == nullptr) return Error{name + " is not a PJRT plugin: it exports no GetPjrtApi"};
+  const PJRT_Api* api = get_api();
+  if (api == nullptr) return Error{"PJRT plugin " + name + ": GetPjrtApi returned no API"};
+
+  const PJRT_Api_Version& version = api->pjrt_api_version;
+  const std::string ours = version_text(PJRT_API_MAJOR, PJRT_API_MINOR);
+  if (version.major_version != PJRT_API_MAJOR) {
+    return Error{"PJRT plugin " + name + " speaks PJRT API " +
+                 version_text(version.major_version, version.minor_version) + ", inferd speaks " + ours +
+                 ": another major version is another ABI; use a plugin built for PJRT API " +
+                 std::to_string(PJRT_API_MAJOR) + ".x"};
+  }
+  if (version.minor_version < PJRT_API_MINOR_REQUIRED) {
+    return Error{"PJRT plugin " + name + " speaks PJRT API " +
+                 version_text(version.major_version, version.minor_version) + ", older than the " +
+                 version_text(PJRT_API_MAJOR, PJRT_API_MINOR_REQUIRED) + " inferd needs; use a newer plugin"};
+  }
+  constexpr size_t needed = PJRT_STRUCT_SIZE(PJRT_Api, PJRT_Device_GetDescription);
+  if (api->struct_size < needed) {
+    return Error{"PJRT plugin " + name + "'s function table is " + std::to_string(api->struct_size) +
+                 " bytes, too short for the calls inferd makes (" + std::to_string(needed) +
+                 " bytes, up to PJRT_Device_GetDescription)"};
+  }
+  if (auto entries = check_entries(*api, name); !entries) return entries.error();
+  if (auto initialized = initialize_once(*api); !initialized) return initialized.error();
+
+  handle.release();
+  return PjrtPlugin(library, api);
+}
+
+PjrtApiVersion PjrtPlugin::api_version() const {
+  return {api_->pjrt_api_version.major_version, api_->pjrt_api_version.minor_version};
+}
+
+Result<PjrtClient> PjrtPlugin::create_client() const {
+  PJRT_Client_Create_Args create{};
+  create.struct_size = PJRT_Client_Create_Args_STRUCT_SIZE;
+  if (PJRT_Error* error = api_->PJRT_Client_Create(&create)) return take_error(*api_, error, "PJRT_Client_Create");
+  PjrtClient client(api_, create.client);
+
+  PJRT_Client_PlatformName_Args platform{};
+  platform.struct_size = PJRT_Client_PlatformName_Args_STRUCT_SIZE;
+  platform.client = create.client;
+  if (PJRT_Error* error = api_->PJRT_Client_PlatformName(&platform)) {
+    return take_error(*api_, error, "PJRT_Client_PlatformName");
+  }
+  client.platform_name_.assign(platform.platform_name, platform.platform_name_size);
+  return client;
+}
+
+PjrtClient::PjrtClient(PjrtClient&& other) noexcept
+    : api_(other.api_),
+      client_(std::exchange(other.client_, nullptr)),
+      platform_name_(std::move(other.platform_name_)) {}
+
+PjrtClient& PjrtClient::operator=(PjrtClient&& other) noexcept {
+  if (this != &other) {
+    PjrtClient gone(std::move(*this));
+    api_ = other.api_;
+    client_ = std::exchange(other.client_, nullptr);
+    platform_name_ = std::move(other.platform_name_);
+  }
+  return *this;
+}
+
+PjrtClient::~PjrtClient() {
+  if (client_ == nullptr) return;
+  PJRT_Client_Destroy_Args args{};
+  args.struct_size = PJRT_Client_Destroy_Args_STRUCT_SIZE;
+  args.client = client_;
+  if (PJRT_Error* error = api_->PJRT_Client_Destroy(&args)) {
+    spdlog::warn("{}", take_error(*api_, error, "PJRT_Client_Destroy").message);
+  }
+}
+
+Result<std::vector<PjrtDevice>> PjrtClient::addressable_devices() const {
+  PJRT_Client_AddressableDevices_Args list{};
+  list.struct_size = PJRT_Client_AddressableDevices_Args_STRUCT_SIZE;
+  list.client = client_;
+  if (PJRT_Error* error = api_->PJRT_Client_AddressableDevices(&list)) {
+    return take_error(*api_, error, "PJRT_Client_AddressableDevices");
+  }
+
+  std::vector<PjrtDevice> devices;
+  devices.reserve(list.num_addressable_devices);
+  for (size_t i = 0; i < list.num_addressable_devices; ++i) {
+    PJRT_Device_GetDescription_Args description{};
+    description.struct_size = PJRT_Device_GetDescription_Args_STRUCT_SIZE;
+    description.device = list.addressable_devices[i];
+    if (PJRT_Error* error = api_->PJRT_Device_GetDescription(&description)) {
+      return take_error(*api_, error, "PJRT_Device_GetDescription");
+    }
+
+    PJRT_DeviceDescription_Id_Args id{};
+    id.struct_size = PJRT_DeviceDescription_Id_Args_STRUCT_SIZE;
+    id.device_description = description.device_description;
+    if (PJRT_Error* error = api_->PJRT_DeviceDescription_Id(&id)) {
+      return take_error(*api_, error, "PJRT_DeviceDescription_Id");
+    }
+
+    PJRT_DeviceDescription_Kind_Args kind{};
+    kind.struct_size = PJRT_DeviceDescription_Kind_Args_STRUCT_SIZE;
+    kind.device_description = description.device_description;
+    if (PJRT_Error* error = api_->PJRT_DeviceDescription_Kind(&kind)) {
+      return take_error(*api_, error, "PJRT_DeviceDescription_Kind");
+    }
+    devices.push_back({id.id, std::string(kind.device_kind, kind.device_kind_size)});
+  }
+  return devices;
+}
+
+}  // namespace tpustack::inferd::engine::pjrt

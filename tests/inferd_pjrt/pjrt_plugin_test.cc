@@ -1,0 +1,127 @@
+#include "inferd/engine/pjrt/pjrt_plugin.h"
+
+#include <dlfcn.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "inferd/engine/pjrt/pjrt_c_api.h"
+#include "tests/support/result_matchers.h"
+
+namespace tpustack::inferd::engine::pjrt {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
+
+const std::string kFakePlugin = FAKE_PJRT_PLUGIN;
+
+// One of the fake's counters (fake_pjrt_plugin.cc), through the symbol it exports for tests. The fake stays loaded
+// once a load succeeded, so RTLD_NOLOAD finds it.
+int fake_counter(const char* symbol) {
+  void* handle = dlopen(kFakePlugin.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (handle == nullptr) throw std::runtime_error("the fake PJRT plugin is not loaded");
+  auto* counter = reinterpret_cast<int (*)()>(dlsym(handle, symbol));
+  const int value = counter();
+  dlclose(handle);
+  return value;
+}
+
+// Each test leaves the fake's fault switches as it found them: off.
+class PjrtPluginTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const char* name :
+         {"FAKE_PJRT_API_MAJOR", "FAKE_PJRT_API_MINOR", "FAKE_PJRT_API_STRUCT_SIZE", "FAKE_PJRT_FAIL_CLIENT_CREATE"}) {
+      unsetenv(name);
+    }
+  }
+};
+
+TEST_F(PjrtPluginTest, TheFakePluginShowsItsPlatformAndTwoDevices) {
+  const PjrtPlugin plugin = value_of(PjrtPlugin::load(kFakePlugin));
+  EXPECT_EQ(plugin.api_version().major, PJRT_API_MAJOR);
+  EXPECT_EQ(plugin.api_version().minor, PJRT_API_MINOR);
+
+  const PjrtClient client = value_of(plugin.create_client());
+  EXPECT_EQ(client.platform_name(), "fake");
+  EXPECT_THAT(value_of(client.addressable_devices()),
+              ElementsAre(AllOf(Field(&PjrtDevice::id, 0), Field(&PjrtDevice::kind, "FakeTPU v0")),
+                          AllOf(Field(&PjrtDevice::id, 1), Field(&PjrtDevice::kind, "FakeTPU v0"))));
+}
+
+TEST_F(PjrtPluginTest, LoadingTwiceGivesTwoWorkingPluginsInitialisedOnce) {
+  const PjrtPlugin first = value_of(PjrtPlugin::load(kFakePlugin));
+  const PjrtPlugin second = value_of(PjrtPlugin::load(kFakePlugin));
+  EXPECT_EQ(value_of(value_of(first.create_client()).addressable_devices()).size(), 2u);
+  EXPECT_EQ(value_of(value_of(second.create_client()).addressable_devices()).size(), 2u);
+  EXPECT_EQ(fake_counter("FakePjrt_Initializations"), 1);
+}
+
+TEST_F(PjrtPluginTest, TheClientIsDestroyedWithItsObjectAndOnlyOnce) {
+  const PjrtPlugin plugin = value_of(PjrtPlugin::load(kFakePlugin));
+  const int before = fake_counter("FakePjrt_LiveClients");
+  {
+    PjrtClient client = value_of(plugin.create_client());
+    EXPECT_EQ(fake_counter("FakePjrt_LiveClients"), before + 1);
+    PjrtClient moved = std::move(client);
+    moved = value_of(plugin.create_client());
+    EXPECT_EQ(fake_counter("FakePjrt_LiveClients"), before + 1);
+    EXPECT_EQ(moved.platform_name(), "fake");
+  }
+  EXPECT_EQ(fake_counter("FakePjrt_LiveClients"), before);
+}
+
+TEST_F(PjrtPluginTest, AFailedClientCreateGivesThePluginsMessageAndCodeAndFreesTheError) {
+  const PjrtPlugin plugin = value_of(PjrtPlugin::load(kFakePlugin));
+  const int clients = fake_counter("FakePjrt_LiveClients");
+  setenv("FAKE_PJRT_FAIL_CLIENT_CREATE", "no TPU chips are free", 1);
+  EXPECT_THAT(plugin.create_client(),
+              FailsWith("PJRT_Client_Create failed: no TPU chips are free (code 8 RESOURCE_EXHAUSTED)"));
+  EXPECT_EQ(fake_counter("FakePjrt_LiveErrors"), 0);
+  EXPECT_EQ(fake_counter("FakePjrt_LiveClients"), clients);
+}
+
+TEST_F(PjrtPluginTest, APathThatDoesNotExistSaysWhyItDoesNotLoad) {
+  EXPECT_THAT(PjrtPlugin::load("/nonexistent/libtpu.so"),
+              FailsWith(AllOf(HasSubstr("PJRT plugin /nonexistent/libtpu.so does not load: "),
+                              HasSubstr("No such file or directory"))));
+}
+
+TEST_F(PjrtPluginTest, ALibraryWithoutGetPjrtApiIsNotAPlugin) {
+  EXPECT_THAT(PjrtPlugin::load("libm.so.6"), FailsWith("libm.so.6 is not a PJRT plugin: it exports no GetPjrtApi"));
+}
+
+TEST_F(PjrtPluginTest, AnotherMajorVersionIsRefusedNamingBothVersions) {
+  setenv("FAKE_PJRT_API_MAJOR", "1", 1);
+  setenv("FAKE_PJRT_API_MINOR", "3", 1);
+  EXPECT_THAT(PjrtPlugin::load(kFakePlugin),
+              FailsWith(AllOf(HasSubstr("speaks PJRT API 1.3, inferd speaks 0." + std::to_string(PJRT_API_MINOR)),
+                              HasSubstr("use a plugin built for PJRT API 0.x"))));
+}
+
+TEST_F(PjrtPluginTest, AnOlderMinorVersionIsRefusedNamingTheOneNeeded) {
+  setenv("FAKE_PJRT_API_MINOR", "40", 1);
+  EXPECT_THAT(PjrtPlugin::load(kFakePlugin),
+              FailsWith(HasSubstr("speaks PJRT API 0.40, older than the 0.57 inferd needs")));
+}
+
+TEST_F(PjrtPluginTest, AFunctionTableTooShortForTheCallsMadeIsRefused) {
+  setenv("FAKE_PJRT_API_STRUCT_SIZE", std::to_string(offsetof(PJRT_Api, PJRT_Client_Create)).c_str(), 1);
+  EXPECT_THAT(PjrtPlugin::load(kFakePlugin),
+              FailsWith(AllOf(HasSubstr("function table is " + std::to_string(offsetof(PJRT_Api, PJRT_Client_Create)) +
+                                        " bytes, too short"),
+                              HasSubstr("up to PJRT_Device_GetDescription"))));
+}
+
+}  // namespace
+}  // namespace tpustack::inferd::engine::pjrt
