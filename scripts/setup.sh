@@ -16,7 +16,7 @@ packages=(
   libcpprest-dev libssl-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libutf8proc-dev libopenblas-dev libdnnl-dev libsqlite3-dev
+  libutf8proc-dev libopenblas-dev libdnnl-dev libsqlite3-dev libsentencepiece-dev
   clang-format python3 python3-numpy python3-prometheus-client python3-jinja2 curl
 )
 # The npm client tests (the OpenAI and Hugging Face SDKs) need node and npm. A machine with them from elsewhere keeps

@@ -9,6 +9,7 @@
 #include "inferd/jinja/chat_template.h"
 #include "inferd/model/tokenizer_config.h"
 #include "inferd/tokenizer/bpe_decoder.h"
+#include "inferd/tokenizer/sentencepiece_model.h"
 #include "inferd/tokenizer/tokenizer_json.h"
 
 namespace tpustack::inferd::generation {
@@ -39,8 +40,20 @@ SamplingParams defaults_of(const model::GenerationConfig& config) {
   return params;
 }
 
+// tokenizer.json, else the tokenizer.json transformers would make of a SentencePiece tokenizer.model.
 Result<tokenizer::BpeTokenizer> read_bpe_tokenizer(const std::filesystem::path& directory) {
   const auto path = directory / "tokenizer.json";
+  if (!std::filesystem::exists(path)) {
+    const auto sentencepiece = directory / "tokenizer.model";
+    if (!std::filesystem::exists(sentencepiece)) {
+      return Error{directory.string() + " has no tokenizer: neither tokenizer.json nor tokenizer.model"};
+    }
+    auto doc = tokenizer::tokenizer_json_from_sentencepiece(sentencepiece);
+    if (!doc) return doc.error();
+    auto bpe = tokenizer::BpeTokenizer::from_json(*doc);
+    if (!bpe) return Error{sentencepiece.string() + ": " + bpe.error().message};
+    return bpe;
+  }
   auto any = tokenizer::read_tokenizer_json(path);
   if (!any) return any.error();
   if (auto* bpe = std::get_if<tokenizer::BpeTokenizer>(&*any)) return std::move(*bpe);

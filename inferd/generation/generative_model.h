@@ -33,8 +33,9 @@ struct GenerativeOptions {
 // engine's thread alone calls the model.
 class GenerativeModel {
  public:
-  // config.json, generation_config.json, the safetensors weights, tokenizer.json (BPE) and tokenizer_config.json
-  // (chat_template, special tokens). A template that does not parse is an error here, not at the first request.
+  // config.json, generation_config.json, the safetensors weights, tokenizer.json (BPE; else a SentencePiece BPE
+  // tokenizer.model) and tokenizer_config.json (chat_template, special tokens). A template that does not parse is
+  // an error here, not at the first request.
   static Result<std::unique_ptr<GenerativeModel>> load(const std::filesystem::path& directory,
                                                        const GenerativeOptions& options);
   ~GenerativeModel();

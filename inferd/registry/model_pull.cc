@@ -44,9 +44,10 @@ struct HubFile {
 
 // What the engine reads from a model directory; the rest of a hub repository (ONNX exports, READMEs) is not fetched.
 constexpr HubFile hub_files[] = {
-    {"config.json", true},   {"model.safetensors", true},      {"tokenizer.json", false},
-    {"vocab.txt", false},    {"tokenizer_config.json", false}, {"special_tokens_map.json", false},
-    {"modules.json", false}, {"1_Pooling/config.json", false},
+    {"config.json", true},      {"model.safetensors", true},      {"tokenizer.json", false},
+    {"vocab.txt", false},       {"tokenizer_config.json", false}, {"special_tokens_map.json", false},
+    {"modules.json", false},    {"1_Pooling/config.json", false}, {"generation_config.json", false},
+    {"tokenizer.model", false}, {"chat_template.jinja", false},
 };
 
 // A pulled model is assembled here, out of the catalog's sight (it skips hidden directories), and appears under
