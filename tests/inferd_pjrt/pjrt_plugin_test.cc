@@ -1,16 +1,15 @@
 #include "inferd/engine/pjrt/pjrt_plugin.h"
 
-#include <dlfcn.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstdlib>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "inferd/engine/pjrt/pjrt_c_api.h"
+#include "tests/inferd_pjrt/fake_pjrt_fixture.h"
 #include "tests/support/result_matchers.h"
 
 namespace tpustack::inferd::engine::pjrt {
@@ -23,29 +22,7 @@ using ::testing::HasSubstr;
 using tpustack::testing::FailsWith;
 using tpustack::testing::value_of;
 
-const std::string kFakePlugin = FAKE_PJRT_PLUGIN;
-
-// One of the fake's counters (fake_pjrt_plugin.cc), through the symbol it exports for tests. The fake stays loaded
-// once a load succeeded, so RTLD_NOLOAD finds it.
-int fake_counter(const char* symbol) {
-  void* handle = dlopen(kFakePlugin.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-  if (handle == nullptr) throw std::runtime_error("the fake PJRT plugin is not loaded");
-  auto* counter = reinterpret_cast<int (*)()>(dlsym(handle, symbol));
-  const int value = counter();
-  dlclose(handle);
-  return value;
-}
-
-// Each test leaves the fake's fault switches as it found them: off.
-class PjrtPluginTest : public ::testing::Test {
- protected:
-  void TearDown() override {
-    for (const char* name :
-         {"FAKE_PJRT_API_MAJOR", "FAKE_PJRT_API_MINOR", "FAKE_PJRT_API_STRUCT_SIZE", "FAKE_PJRT_FAIL_CLIENT_CREATE"}) {
-      unsetenv(name);
-    }
-  }
-};
+using PjrtPluginTest = FakePjrtTest;
 
 TEST_F(PjrtPluginTest, TheFakePluginShowsItsPlatformAndTwoDevices) {
   const PjrtPlugin plugin = value_of(PjrtPlugin::load(kFakePlugin));
@@ -120,7 +97,7 @@ TEST_F(PjrtPluginTest, AFunctionTableTooShortForTheCallsMadeIsRefused) {
   EXPECT_THAT(PjrtPlugin::load(kFakePlugin),
               FailsWith(AllOf(HasSubstr("function table is " + std::to_string(offsetof(PJRT_Api, PJRT_Client_Create)) +
                                         " bytes, too short"),
-                              HasSubstr("up to PJRT_Device_GetDescription"))));
+                              HasSubstr("up to PJRT_Buffer_ReadyEvent"))));
 }
 
 }  // namespace

@@ -7,51 +7,12 @@
 #include <set>
 #include <string_view>
 
-#include <spdlog/spdlog.h>
-
 #include "inferd/engine/pjrt/pjrt_c_api.h"
+#include "inferd/engine/pjrt/plugin_call.h"
 
 namespace tpustack::inferd::engine::pjrt {
 
 namespace {
-
-std::string_view code_name(PJRT_Error_Code code) {
-  static constexpr std::array<std::string_view, 17> names = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  const auto index = static_cast<size_t>(code);
-  return index < names.size() ? names[index] : "an unknown code";
-}
-
-void destroy_error(const PJRT_Api& api, PJRT_Error* error) {
-  PJRT_Error_Destroy_Args destroy{};
-  destroy.struct_size = PJRT_Error_Destroy_Args_STRUCT_SIZE;
-  destroy.error = error;
-  api.PJRT_Error_Destroy(&destroy);
-}
-
-// The plugin's error as ours, naming the call that failed ("PJRT_Client_Create failed: <message> (code 8
-// RESOURCE_EXHAUSTED)"); frees the PJRT_Error, which the caller owns.
-Error take_error(const PJRT_Api& api, PJRT_Error* error, std::string_view call) {
-  PJRT_Error_Message_Args message{};
-  message.struct_size = PJRT_Error_Message_Args_STRUCT_SIZE;
-  message.error = error;
-  api.PJRT_Error_Message(&message);
-  std::string text = std::string(call) + " failed: " + std::string(message.message, message.message_size);
-
-  PJRT_Error_GetCode_Args code{};
-  code.struct_size = PJRT_Error_GetCode_Args_STRUCT_SIZE;
-  code.error = error;
-  if (PJRT_Error* code_error = api.PJRT_Error_GetCode(&code); code_error == nullptr) {
-    text += " (code " + std::to_string(code.code) + " " + std::string(code_name(code.code)) + ")";
-  } else {
-    destroy_error(api, code_error);
-  }
-  destroy_error(api, error);
-  return Error{std::move(text), ErrorKind::kFailedPrecondition};
-}
 
 // A dlopen handle closed unless released: a library that fails a check is unloaded again.
 class LibraryHandle {
@@ -73,17 +34,31 @@ std::string version_text(int major, int minor) { return std::to_string(major) + 
 
 // The calls inferd makes, each of which the plugin must fill in.
 Result<void> check_entries(const PJRT_Api& api, const std::string& library) {
-  const std::array<std::pair<bool, std::string_view>, 10> entries = {{
+  const std::array<std::pair<bool, std::string_view>, 24> entries = {{
       {api.PJRT_Error_Destroy != nullptr, "PJRT_Error_Destroy"},
       {api.PJRT_Error_Message != nullptr, "PJRT_Error_Message"},
       {api.PJRT_Error_GetCode != nullptr, "PJRT_Error_GetCode"},
+      {api.PJRT_Event_Destroy != nullptr, "PJRT_Event_Destroy"},
+      {api.PJRT_Event_Await != nullptr, "PJRT_Event_Await"},
       {api.PJRT_Client_Create != nullptr, "PJRT_Client_Create"},
       {api.PJRT_Client_Destroy != nullptr, "PJRT_Client_Destroy"},
       {api.PJRT_Client_PlatformName != nullptr, "PJRT_Client_PlatformName"},
       {api.PJRT_Client_AddressableDevices != nullptr, "PJRT_Client_AddressableDevices"},
+      {api.PJRT_Client_Compile != nullptr, "PJRT_Client_Compile"},
+      {api.PJRT_Client_BufferFromHostBuffer != nullptr, "PJRT_Client_BufferFromHostBuffer"},
       {api.PJRT_DeviceDescription_Id != nullptr, "PJRT_DeviceDescription_Id"},
       {api.PJRT_DeviceDescription_Kind != nullptr, "PJRT_DeviceDescription_Kind"},
       {api.PJRT_Device_GetDescription != nullptr, "PJRT_Device_GetDescription"},
+      {api.PJRT_Executable_Destroy != nullptr, "PJRT_Executable_Destroy"},
+      {api.PJRT_Executable_NumOutputs != nullptr, "PJRT_Executable_NumOutputs"},
+      {api.PJRT_LoadedExecutable_Destroy != nullptr, "PJRT_LoadedExecutable_Destroy"},
+      {api.PJRT_LoadedExecutable_GetExecutable != nullptr, "PJRT_LoadedExecutable_GetExecutable"},
+      {api.PJRT_LoadedExecutable_Execute != nullptr, "PJRT_LoadedExecutable_Execute"},
+      {api.PJRT_Buffer_Destroy != nullptr, "PJRT_Buffer_Destroy"},
+      {api.PJRT_Buffer_ElementType != nullptr, "PJRT_Buffer_ElementType"},
+      {api.PJRT_Buffer_Dimensions != nullptr, "PJRT_Buffer_Dimensions"},
+      {api.PJRT_Buffer_ToHostBuffer != nullptr, "PJRT_Buffer_ToHostBuffer"},
+      {api.PJRT_Buffer_ReadyEvent != nullptr, "PJRT_Buffer_ReadyEvent"},
   }};
   for (const auto& [present, name] : entries) {
     if (!present) return Error{"PJRT plugin " + library + " does not implement " + std::string(name)};
@@ -133,11 +108,11 @@ Result<PjrtPlugin> PjrtPlugin::load(const std::filesystem::path& library) {
                  version_text(version.major_version, version.minor_version) + ", older than the " +
                  version_text(PJRT_API_MAJOR, PJRT_API_MINOR_REQUIRED) + " inferd needs; use a newer plugin"};
   }
-  constexpr size_t needed = PJRT_STRUCT_SIZE(PJRT_Api, PJRT_Device_GetDescription);
+  constexpr size_t needed = PJRT_STRUCT_SIZE(PJRT_Api, PJRT_Buffer_ReadyEvent);
   if (api->struct_size < needed) {
     return Error{"PJRT plugin " + name + "'s function table is " + std::to_string(api->struct_size) +
                  " bytes, too short for the calls inferd makes (" + std::to_string(needed) +
-                 " bytes, up to PJRT_Device_GetDescription)"};
+                 " bytes, up to PJRT_Buffer_ReadyEvent)"};
   }
   if (auto entries = check_entries(*api, name); !entries) return entries.error();
   if (auto initialized = initialize_once(*api); !initialized) return initialized.error();
@@ -164,67 +139,6 @@ Result<PjrtClient> PjrtPlugin::create_client() const {
   }
   client.platform_name_.assign(platform.platform_name, platform.platform_name_size);
   return client;
-}
-
-PjrtClient::PjrtClient(PjrtClient&& other) noexcept
-    : api_(other.api_),
-      client_(std::exchange(other.client_, nullptr)),
-      platform_name_(std::move(other.platform_name_)) {}
-
-PjrtClient& PjrtClient::operator=(PjrtClient&& other) noexcept {
-  if (this != &other) {
-    PjrtClient gone(std::move(*this));
-    api_ = other.api_;
-    client_ = std::exchange(other.client_, nullptr);
-    platform_name_ = std::move(other.platform_name_);
-  }
-  return *this;
-}
-
-PjrtClient::~PjrtClient() {
-  if (client_ == nullptr) return;
-  PJRT_Client_Destroy_Args args{};
-  args.struct_size = PJRT_Client_Destroy_Args_STRUCT_SIZE;
-  args.client = client_;
-  if (PJRT_Error* error = api_->PJRT_Client_Destroy(&args)) {
-    spdlog::warn("{}", take_error(*api_, error, "PJRT_Client_Destroy").message);
-  }
-}
-
-Result<std::vector<PjrtDevice>> PjrtClient::addressable_devices() const {
-  PJRT_Client_AddressableDevices_Args list{};
-  list.struct_size = PJRT_Client_AddressableDevices_Args_STRUCT_SIZE;
-  list.client = client_;
-  if (PJRT_Error* error = api_->PJRT_Client_AddressableDevices(&list)) {
-    return take_error(*api_, error, "PJRT_Client_AddressableDevices");
-  }
-
-  std::vector<PjrtDevice> devices;
-  devices.reserve(list.num_addressable_devices);
-  for (size_t i = 0; i < list.num_addressable_devices; ++i) {
-    PJRT_Device_GetDescription_Args description{};
-    description.struct_size = PJRT_Device_GetDescription_Args_STRUCT_SIZE;
-    description.device = list.addressable_devices[i];
-    if (PJRT_Error* error = api_->PJRT_Device_GetDescription(&description)) {
-      return take_error(*api_, error, "PJRT_Device_GetDescription");
-    }
-
-    PJRT_DeviceDescription_Id_Args id{};
-    id.struct_size = PJRT_DeviceDescription_Id_Args_STRUCT_SIZE;
-    id.device_description = description.device_description;
-    if (PJRT_Error* error = api_->PJRT_DeviceDescription_Id(&id)) {
-      return take_error(*api_, error, "PJRT_DeviceDescription_Id");
-    }
-
-    PJRT_DeviceDescription_Kind_Args kind{};
-    kind.struct_size = PJRT_DeviceDescription_Kind_Args_STRUCT_SIZE;
-    kind.device_description = description.device_description;
-    if (PJRT_Error* error = api_->PJRT_DeviceDescription_Kind(&kind)) {
-      return take_error(*api_, error, "PJRT_DeviceDescription_Kind");
-    }
-    devices.push_back({id.id, std::string(kind.device_kind, kind.device_kind_size)});
-  }
-  return devices;
 }
 
 }  // namespace tpustack::inferd::engine::pjrt

@@ -1,48 +1,18 @@
 #pragma once
 
 #include <filesystem>
-#include <string>
 #include <utility>
-#include <vector>
 
 #include "common/result/result.h"
+#include "inferd/engine/pjrt/pjrt_client.h"
 
 struct PJRT_Api;
-struct PJRT_Client;
 
 namespace tpustack::inferd::engine::pjrt {
 
 struct PjrtApiVersion {
   int major = 0;
   int minor = 0;
-};
-
-struct PjrtDevice {
-  int id = 0;        // unique among the plugin's devices
-  std::string kind;  // the vendor's name for it: "TPU v5 lite", "NVIDIA H100 80GB HBM3"
-};
-
-// A PJRT client: the plugin's runtime on this process's devices. Destroying it destroys the PJRT client.
-class PjrtClient {
- public:
-  PjrtClient(PjrtClient&& other) noexcept;
-  PjrtClient& operator=(PjrtClient&& other) noexcept;
-  PjrtClient(const PjrtClient&) = delete;
-  PjrtClient& operator=(const PjrtClient&) = delete;
-  ~PjrtClient();
-
-  // "tpu", "cuda", "cpu".
-  const std::string& platform_name() const { return platform_name_; }
-  // The devices this process can run on, in the plugin's order.
-  Result<std::vector<PjrtDevice>> addressable_devices() const;
-
- private:
-  friend class PjrtPlugin;
-  PjrtClient(const PJRT_Api* api, PJRT_Client* client) : api_(api), client_(client) {}
-
-  const PJRT_Api* api_;
-  PJRT_Client* client_;
-  std::string platform_name_;
 };
 
 // A PJRT plugin library (libtpu.so, the jax CUDA plugin's xla_cuda_plugin.so) loaded into this process and checked

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result/result.h"
+#include "inferd/engine/pjrt/pjrt_buffer.h"
+#include "inferd/engine/pjrt/pjrt_executable.h"
+
+struct PJRT_Api;
+struct PJRT_Client;
+
+namespace tpustack::inferd::engine::pjrt {
+
+struct PjrtDevice {
+  int id = 0;        // unique among the plugin's devices
+  std::string kind;  // the vendor's name for it: "TPU v5 lite", "NVIDIA H100 80GB HBM3"
+};
+
+// A PJRT client: the plugin's runtime on this process's devices. Destroying it destroys the PJRT client; the
+// buffers and executables it made must be gone by then. Every call waits for the work it starts.
+class PjrtClient {
+ public:
+  PjrtClient(PjrtClient&& other) noexcept;
+  PjrtClient& operator=(PjrtClient&& other) noexcept;
+  PjrtClient(const PjrtClient&) = delete;
+  PjrtClient& operator=(const PjrtClient&) = delete;
+  ~PjrtClient();
+
+  // "tpu", "cuda", "cpu".
+  const std::string& platform_name() const { return platform_name_; }
+  // The devices this process can run on, in the plugin's order.
+  Result<std::vector<PjrtDevice>> addressable_devices() const;
+
+  // Copies a row-major float32 array of shape `dims` into the memory of the addressable device `device_id`.
+  Result<PjrtBuffer> buffer_from_host(std::span<const float> values, const std::vector<int64_t>& dims,
+                                      int device_id) const;
+  // The same for bfloat16 values, given as their bits.
+  Result<PjrtBuffer> buffer_from_host_bf16(std::span<const uint16_t> values, const std::vector<int64_t>& dims,
+                                           int device_id) const;
+
+  // Compiles a StableHLO program (MLIR text or bytecode, a module whose entry is func.func @main) for one device;
+  // the executable runs on any addressable device.
+  Result<PjrtExecutable> compile(std::string_view stablehlo_mlir) const;
+
+ private:
+  friend class PjrtPlugin;
+  PjrtClient(const PJRT_Api* api, PJRT_Client* client) : api_(api), client_(client) {}
+
+  Result<PjrtBuffer> buffer_from_host(PjrtElementType type, const void* data, size_t count,
+                                      const std::vector<int64_t>& dims, int device_id) const;
+
+  const PJRT_Api* api_;
+  PJRT_Client* client_;
+  std::string platform_name_;
+};
+
+}  // namespace tpustack::inferd::engine::pjrt

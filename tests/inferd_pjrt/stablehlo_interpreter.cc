@@ -1,0 +1,221 @@
+#include "tests/inferd_pjrt/stablehlo_interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "tests/inferd_pjrt/bfloat16.h"
+
+namespace tpustack::stablehlo_reference {
+
+namespace {
+
+std::vector<int64_t> index_of(int64_t linear, const std::vector<int64_t>& dims) {
+  std::vector<int64_t> index(dims.size());
+  for (size_t d = dims.size(); d-- > 0;) {
+    index[d] = linear % dims[d];
+    linear /= dims[d];
+  }
+  return index;
+}
+
+int64_t linear_of(const std::vector<int64_t>& index, const std::vector<int64_t>& dims) {
+  int64_t linear = 0;
+  for (size_t d = 0; d < dims.size(); ++d) linear = linear * dims[d] + index[d];
+  return linear;
+}
+
+bool contains(const std::vector<int64_t>& dimensions, size_t dimension) {
+  return std::find(dimensions.begin(), dimensions.end(), static_cast<int64_t>(dimension)) != dimensions.end();
+}
+
+// The dimensions of a rank-`rank` operand that neither list names, in order.
+std::vector<int64_t> free_dimensions(size_t rank, const std::vector<int64_t>& batching,
+                                     const std::vector<int64_t>& contracting) {
+  std::vector<int64_t> free;
+  for (size_t d = 0; d < rank; ++d) {
+    if (!contains(batching, d) && !contains(contracting, d)) free.push_back(static_cast<int64_t>(d));
+  }
+  return free;
+}
+
+float unary(OpCode code, float x) {
+  switch (code) {
+    case OpCode::kExponential:
+      return std::exp(x);
+    case OpCode::kTanh:
+      return std::tanh(x);
+    case OpCode::kRsqrt:
+      return 1.0f / std::sqrt(x);
+    case OpCode::kSqrt:
+      return std::sqrt(x);
+    case OpCode::kNegate:
+      return -x;
+    default:  // kConvert, kReshape: the value as it is
+      return x;
+  }
+}
+
+float binary(OpCode code, float a, float b) {
+  switch (code) {
+    case OpCode::kAdd:
+      return a + b;
+    case OpCode::kSubtract:
+      return a - b;
+    case OpCode::kMultiply:
+      return a * b;
+    case OpCode::kDivide:
+      return a / b;
+    default:  // kMaximum, which propagates NaN
+      return std::isnan(a) ? a : std::isnan(b) ? b : std::max(a, b);
+  }
+}
+
+std::vector<float> broadcast_in_dim(const Tensor& operand, const Operation& operation) {
+  const auto& dims = operation.result.dims;
+  std::vector<float> values(operation.result.element_count());
+  std::vector<int64_t> source(operand.type.dims.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
+    const auto index = index_of(i, dims);
+    for (size_t d = 0; d < source.size(); ++d) {
+      source[d] = operand.type.dims[d] == 1 ? 0 : index[operation.dimensions[d]];
+    }
+    values[i] = operand.values[linear_of(source, operand.type.dims)];
+  }
+  return values;
+}
+
+std::vector<float> transpose(const Tensor& operand, const Operation& operation) {
+  std::vector<float> values(operation.result.element_count());
+  std::vector<int64_t> source(operand.type.dims.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
+    const auto index = index_of(i, operation.result.dims);
+    for (size_t d = 0; d < index.size(); ++d) source[operation.dimensions[d]] = index[d];
+    values[i] = operand.values[linear_of(source, operand.type.dims)];
+  }
+  return values;
+}
+
+// Result dimensions: the batching ones, then lhs's free ones, then rhs's; each element sums over the contracting
+// dimensions in row-major order.
+std::vector<float> dot_general(const Tensor& lhs, const Tensor& rhs, const Operation& operation) {
+  const DotDimensions& dot = operation.dot;
+  const auto lhs_free = free_dimensions(lhs.type.dims.size(), dot.lhs_batching, dot.lhs_contracting);
+  const auto rhs_free = free_dimensions(rhs.type.dims.size(), dot.rhs_batching, dot.rhs_contracting);
+  std::vector<int64_t> contracted;
+  for (int64_t dimension : dot.lhs_contracting) contracted.push_back(lhs.type.dims[dimension]);
+  int64_t terms = 1;
+  for (int64_t size : contracted) terms *= size;
+
+  std::vector<float> values(operation.result.element_count());
+  std::vector<int64_t> left(lhs.type.dims.size());
+  std::vector<int64_t> right(rhs.type.dims.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
+    const auto index = index_of(i, operation.result.dims);
+    size_t position = 0;
+    for (size_t k = 0; k < dot.lhs_batching.size(); ++k, ++position) {
+      left[dot.lhs_batching[k]] = index[position];
+      right[dot.rhs_batching[k]] = index[position];
+    }
+    for (int64_t dimension : lhs_free) left[dimension] = index[position++];
+    for (int64_t dimension : rhs_free) right[dimension] = index[position++];
+    float sum = 0.0f;
+    for (int64_t term = 0; term < terms; ++term) {
+      const auto at = index_of(term, contracted);
+      for (size_t k = 0; k < at.size(); ++k) {
+        left[dot.lhs_contracting[k]] = at[k];
+        right[dot.rhs_contracting[k]] = at[k];
+      }
+      sum += lhs.values[linear_of(left, lhs.type.dims)] * rhs.values[linear_of(right, rhs.type.dims)];
+    }
+    values[i] = sum;
+  }
+  return values;
+}
+
+// Folds the operand's elements into their result element in row-major order, starting from the initial value.
+std::vector<float> reduce(const Tensor& operand, const Tensor& init, const Operation& operation) {
+  std::vector<float> values(operation.result.element_count(), init.values[0]);
+  std::vector<int64_t> target(operation.result.dims.size());
+  for (int64_t i = 0; i < static_cast<int64_t>(operand.values.size()); ++i) {
+    const auto index = index_of(i, operand.type.dims);
+    size_t position = 0;
+    for (size_t d = 0; d < index.size(); ++d) {
+      if (!contains(operation.dimensions, d)) target[position++] = index[d];
+    }
+    float& value = values[linear_of(target, operation.result.dims)];
+    value = binary(operation.reducer, value, operand.values[i]);
+  }
+  return values;
+}
+
+std::vector<float> evaluate(const Operation& operation, const std::vector<const Tensor*>& operands) {
+  switch (operation.code) {
+    case OpCode::kConstant:
+      if (operation.constant.size() == 1)
+        return std::vector<float>(operation.result.element_count(), operation.constant[0]);
+      return operation.constant;
+    case OpCode::kAdd:
+    case OpCode::kSubtract:
+    case OpCode::kMultiply:
+    case OpCode::kDivide:
+    case OpCode::kMaximum: {
+      std::vector<float> values(operands[0]->values.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        values[i] = binary(operation.code, operands[0]->values[i], operands[1]->values[i]);
+      }
+      return values;
+    }
+    case OpCode::kBroadcastInDim:
+      return broadcast_in_dim(*operands[0], operation);
+    case OpCode::kTranspose:
+      return transpose(*operands[0], operation);
+    case OpCode::kDotGeneral:
+      return dot_general(*operands[0], *operands[1], operation);
+    case OpCode::kReduce:
+      return reduce(*operands[0], *operands[1], operation);
+    default: {
+      std::vector<float> values = operands[0]->values;
+      for (float& value : values) value = unary(operation.code, value);
+      return values;
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Tensor>> run_program(const Program& program, std::vector<Tensor> arguments) {
+  if (arguments.size() != program.parameters.size()) {
+    return Error{"the program takes " + std::to_string(program.parameters.size()) + " arguments, not " +
+                 std::to_string(arguments.size())};
+  }
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    if (arguments[i].type != program.parameters[i]) {
+      return Error{"argument " + std::to_string(i) + " is " + type_text(arguments[i].type) + ", but the program's " +
+                   "parameter " + std::to_string(i) + " is " + type_text(program.parameters[i])};
+    }
+    if (static_cast<int64_t>(arguments[i].values.size()) != arguments[i].type.element_count()) {
+      return Error{"argument " + std::to_string(i) + " has " + std::to_string(arguments[i].values.size()) +
+                   " values for " + type_text(arguments[i].type)};
+    }
+  }
+
+  std::vector<Tensor> values = std::move(arguments);
+  values.reserve(values.size() + program.operations.size());
+  for (const Operation& operation : program.operations) {
+    std::vector<const Tensor*> operands;
+    for (size_t operand : operation.operands) operands.push_back(&values[operand]);
+    Tensor result{operation.result, evaluate(operation, operands)};
+    if (result.type.element == ElementType::kBF16) {
+      for (float& value : result.values) value = bf16_to_float(float_to_bf16(value));
+    }
+    values.push_back(std::move(result));
+  }
+
+  std::vector<Tensor> results;
+  for (size_t value : program.results) results.push_back(values[value]);
+  return results;
+}
+
+}  // namespace tpustack::stablehlo_reference

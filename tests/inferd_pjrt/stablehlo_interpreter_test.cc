@@ -1,0 +1,148 @@
+#include "tests/inferd_pjrt/stablehlo_interpreter.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tests/inferd_pjrt/bfloat16.h"
+#include "tests/inferd_pjrt/stablehlo_text.h"
+#include "tests/support/result_matchers.h"
+
+namespace tpustack::stablehlo_reference {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::FloatEq;
+using ::testing::IsNan;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
+
+Tensor f32(std::vector<int64_t> dims, std::vector<float> values) {
+  return {{ElementType::kF32, std::move(dims)}, std::move(values)};
+}
+
+// The single result of `mlir` run on `arguments`.
+Tensor run(std::string_view mlir, std::vector<Tensor> arguments) {
+  const Program program = value_of(parse_program(mlir));
+  std::vector<Tensor> results = value_of(run_program(program, std::move(arguments)));
+  EXPECT_EQ(results.size(), 1u);
+  return results.at(0);
+}
+
+std::string elementwise(std::string_view op, int operands) {
+  std::string text = "func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {\n  %0 = stablehlo.";
+  text += std::string(op) + (operands == 2 ? " %a, %b" : " %a") + " : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}";
+  return text;
+}
+
+TEST(StablehloInterpreter, ComputesElementwiseOperationsInFloat32) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor a = f32({4}, {1.0f, -2.0f, 4.0f, nan});
+  const Tensor b = f32({4}, {3.0f, 0.5f, -1.0f, 2.0f});
+  auto values = [&](std::string_view op, int operands) { return run(elementwise(op, operands), {a, b}).values; };
+  EXPECT_THAT(values("add", 2), ElementsAre(4.0f, -1.5f, 3.0f, IsNan()));
+  EXPECT_THAT(values("subtract", 2), ElementsAre(-2.0f, -2.5f, 5.0f, IsNan()));
+  EXPECT_THAT(values("multiply", 2), ElementsAre(3.0f, -1.0f, -4.0f, IsNan()));
+  EXPECT_THAT(values("divide", 2), ElementsAre(FloatEq(1.0f / 3), -4.0f, -4.0f, IsNan()));
+  EXPECT_THAT(values("maximum", 2), ElementsAre(3.0f, 0.5f, 4.0f, IsNan()));
+  EXPECT_THAT(values("negate", 1), ElementsAre(-1.0f, 2.0f, -4.0f, IsNan()));
+  EXPECT_THAT(values("exponential", 1), ElementsAre(std::exp(1.0f), std::exp(-2.0f), std::exp(4.0f), IsNan()));
+  EXPECT_THAT(values("tanh", 1), ElementsAre(std::tanh(1.0f), std::tanh(-2.0f), std::tanh(4.0f), IsNan()));
+  EXPECT_THAT(values("sqrt", 1), ElementsAre(1.0f, IsNan(), 2.0f, IsNan()));
+  EXPECT_THAT(values("rsqrt", 1), ElementsAre(1.0f, IsNan(), 0.5f, IsNan()));
+}
+
+TEST(StablehloInterpreter, BroadcastsAlongTheNamedDimensionsAndStretchesSizeOne) {
+  const Tensor column = run(R"mlir(func.func @main(%a: tensor<3xf32>) -> tensor<3x2xf32> {
+  %0 = stablehlo.broadcast_in_dim %a, dims = [0] : (tensor<3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+})mlir",
+                            {f32({3}, {1, 2, 3})});
+  EXPECT_THAT(column.values, ElementsAre(1, 1, 2, 2, 3, 3));
+  const Tensor stretched = run(R"mlir(func.func @main(%a: tensor<1x3xf32>) -> tensor<2x3xf32> {
+  %0 = stablehlo.broadcast_in_dim %a, dims = [0, 1] : (tensor<1x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+})mlir",
+                               {f32({1, 3}, {1, 2, 3})});
+  EXPECT_THAT(stretched.values, ElementsAre(1, 2, 3, 1, 2, 3));
+}
+
+TEST(StablehloInterpreter, TransposesAndReshapesRowMajor) {
+  const Tensor transposed = run(R"mlir(func.func @main(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  %0 = stablehlo.transpose %a, dims = [1, 0] : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+})mlir",
+                                {f32({2, 3}, {1, 2, 3, 4, 5, 6})});
+  EXPECT_THAT(transposed.type.dims, ElementsAre(3, 2));
+  EXPECT_THAT(transposed.values, ElementsAre(1, 4, 2, 5, 3, 6));
+  const Tensor reshaped = run(R"mlir(func.func @main(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  %0 = stablehlo.reshape %a : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+})mlir",
+                              {f32({2, 3}, {1, 2, 3, 4, 5, 6})});
+  EXPECT_THAT(reshaped.values, ElementsAre(1, 2, 3, 4, 5, 6));
+}
+
+TEST(StablehloInterpreter, BatchedDotGeneralMatchesALoop) {
+  // Attention scores: q [2,2,3] · k [2,3,2] over batch 0, contracting q's 2 with k's 1.
+  std::vector<float> q(12), k(12);
+  for (int i = 0; i < 12; ++i) {
+    q[i] = 0.1f * static_cast<float>(i) - 0.5f;
+    k[i] = 0.3f - 0.05f * static_cast<float>(i * i % 7);
+  }
+  const Tensor scores = run(R"mlir(func.func @main(%q: tensor<2x2x3xf32>, %k: tensor<2x3x2xf32>) -> tensor<2x2x2xf32> {
+  %0 = stablehlo.dot_general %q, %k, batching_dims = [0] x [0], contracting_dims = [2] x [1] : (tensor<2x2x3xf32>, tensor<2x3x2xf32>) -> tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
+})mlir",
+                            {f32({2, 2, 3}, q), f32({2, 3, 2}, k)});
+  std::vector<float> expected;
+  for (int b = 0; b < 2; ++b) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        float sum = 0.0f;
+        for (int c = 0; c < 3; ++c) sum += q[b * 6 + i * 3 + c] * k[b * 6 + c * 2 + j];
+        expected.push_back(sum);
+      }
+    }
+  }
+  EXPECT_THAT(scores.values, ElementsAreArray(expected));
+}
+
+TEST(StablehloInterpreter, ReducesWithMaximumFromMinusInfinity) {
+  const Tensor maxima = run(R"mlir(func.func @main(%a: tensor<3x2xf32>) -> tensor<2xf32> {
+  %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>
+  %0 = stablehlo.reduce(%a init: %ninf) applies stablehlo.maximum across dimensions = [0] : (tensor<3x2xf32>, tensor<f32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+})mlir",
+                            {f32({3, 2}, {1, -8, 7, -9, 3, -7})});
+  EXPECT_THAT(maxima.values, ElementsAre(7, -7));
+}
+
+TEST(StablehloInterpreter, ConvertingToBfloat16RoundsToNearestEven) {
+  const Tensor rounded = run(R"mlir(func.func @main(%a: tensor<3xf32>) -> tensor<3xbf16> {
+  %0 = stablehlo.convert %a : (tensor<3xf32>) -> tensor<3xbf16>
+  return %0 : tensor<3xbf16>
+})mlir",
+                             {f32({3}, {1.00390625f, 1.01171875f, 1.0078125f})});
+  EXPECT_EQ(rounded.type.element, ElementType::kBF16);
+  // Halfway between 1 and 1+2^-7 goes down to the even 1; halfway above 1+2^-7 goes up to 1+2^-6; exact stays.
+  EXPECT_THAT(rounded.values, ElementsAre(1.0f, 1.015625f, 1.0078125f));
+  EXPECT_EQ(float_to_bf16(1.00390625f), 0x3f80);
+}
+
+TEST(StablehloInterpreter, ArgumentsMustMatchTheParameters) {
+  const Program program = value_of(parse_program(elementwise("add", 2)));
+  EXPECT_THAT(run_program(program, {f32({4}, {1, 2, 3, 4})}), FailsWith("the program takes 2 arguments, not 1"));
+  EXPECT_THAT(run_program(program, {f32({4}, {1, 2, 3, 4}), f32({2, 2}, {1, 2, 3, 4})}),
+              FailsWith("argument 1 is tensor<2x2xf32>, but the program's parameter 1 is tensor<4xf32>"));
+  EXPECT_THAT(run_program(program, {f32({4}, {1, 2, 3, 4}), f32({4}, {1, 2})}),
+              FailsWith("argument 1 has 2 values for tensor<4xf32>"));
+}
+
+}  // namespace
+}  // namespace tpustack::stablehlo_reference

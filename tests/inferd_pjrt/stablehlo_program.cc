@@ -1,0 +1,256 @@
+#include "tests/inferd_pjrt/stablehlo_program.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <numeric>
+#include <utility>
+
+namespace tpustack::stablehlo_reference {
+
+namespace {
+
+constexpr std::array<std::pair<std::string_view, OpCode>, 17> kOperations = {{
+    {"stablehlo.constant", OpCode::kConstant},
+    {"stablehlo.add", OpCode::kAdd},
+    {"stablehlo.subtract", OpCode::kSubtract},
+    {"stablehlo.multiply", OpCode::kMultiply},
+    {"stablehlo.divide", OpCode::kDivide},
+    {"stablehlo.maximum", OpCode::kMaximum},
+    {"stablehlo.exponential", OpCode::kExponential},
+    {"stablehlo.tanh", OpCode::kTanh},
+    {"stablehlo.rsqrt", OpCode::kRsqrt},
+    {"stablehlo.sqrt", OpCode::kSqrt},
+    {"stablehlo.negate", OpCode::kNegate},
+    {"stablehlo.broadcast_in_dim", OpCode::kBroadcastInDim},
+    {"stablehlo.reshape", OpCode::kReshape},
+    {"stablehlo.transpose", OpCode::kTranspose},
+    {"stablehlo.dot_general", OpCode::kDotGeneral},
+    {"stablehlo.reduce", OpCode::kReduce},
+    {"stablehlo.convert", OpCode::kConvert},
+}};
+
+std::string list_text(const std::vector<int64_t>& values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) text += (i == 0 ? "" : ", ") + std::to_string(values[i]);
+  return text + "]";
+}
+
+bool is_elementwise(OpCode code) {
+  switch (code) {
+    case OpCode::kAdd:
+    case OpCode::kSubtract:
+    case OpCode::kMultiply:
+    case OpCode::kDivide:
+    case OpCode::kMaximum:
+    case OpCode::kExponential:
+    case OpCode::kTanh:
+    case OpCode::kRsqrt:
+    case OpCode::kSqrt:
+    case OpCode::kNegate:
+      return true;
+    default:
+      return false;
+  }
+}
+
+size_t operand_count(OpCode code) {
+  switch (code) {
+    case OpCode::kConstant:
+      return 0;
+    case OpCode::kAdd:
+    case OpCode::kSubtract:
+    case OpCode::kMultiply:
+    case OpCode::kDivide:
+    case OpCode::kMaximum:
+    case OpCode::kDotGeneral:
+    case OpCode::kReduce:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+// Each of `dimensions` names a dimension below `rank`, none twice.
+Result<void> check_dimension_numbers(const std::vector<int64_t>& dimensions, size_t rank, std::string_view what) {
+  std::vector<bool> seen(rank, false);
+  for (int64_t dimension : dimensions) {
+    if (dimension < 0 || static_cast<size_t>(dimension) >= rank || seen[dimension]) {
+      return Error{std::string(what) + " " + list_text(dimensions) + " are not distinct dimensions of a rank-" +
+                   std::to_string(rank) + " tensor"};
+    }
+    seen[dimension] = true;
+  }
+  return {};
+}
+
+Result<void> check_result_dims(const Operation& operation, const std::vector<int64_t>& expected) {
+  if (operation.result.dims == expected) return {};
+  return Error{"the result is " + type_text(operation.result) + ", but the operands give shape " + list_text(expected)};
+}
+
+Result<void> check_dot_general(const Operation& operation, const TensorType& lhs, const TensorType& rhs) {
+  const DotDimensions& dot = operation.dot;
+  if (dot.lhs_batching.size() != dot.rhs_batching.size() || dot.lhs_contracting.size() != dot.rhs_contracting.size()) {
+    return Error{"the two sides name different numbers of batching or contracting dimensions"};
+  }
+  std::vector<int64_t> lhs_used = dot.lhs_batching;
+  lhs_used.insert(lhs_used.end(), dot.lhs_contracting.begin(), dot.lhs_contracting.end());
+  std::vector<int64_t> rhs_used = dot.rhs_batching;
+  rhs_used.insert(rhs_used.end(), dot.rhs_contracting.begin(), dot.rhs_contracting.end());
+  if (auto checked = check_dimension_numbers(lhs_used, lhs.dims.size(), "the lhs batching and contracting dims");
+      !checked) {
+    return checked;
+  }
+  if (auto checked = check_dimension_numbers(rhs_used, rhs.dims.size(), "the rhs batching and contracting dims");
+      !checked) {
+    return checked;
+  }
+  for (size_t i = 0; i < lhs_used.size(); ++i) {
+    if (lhs.dims[lhs_used[i]] != rhs.dims[rhs_used[i]]) {
+      return Error{"lhs dimension " + std::to_string(lhs_used[i]) + " (" + std::to_string(lhs.dims[lhs_used[i]]) +
+                   ") and rhs dimension " + std::to_string(rhs_used[i]) + " (" + std::to_string(rhs.dims[rhs_used[i]]) +
+                   ") differ in size"};
+    }
+  }
+  std::vector<int64_t> expected;
+  for (int64_t dimension : dot.lhs_batching) expected.push_back(lhs.dims[dimension]);
+  for (size_t d = 0; d < lhs.dims.size(); ++d) {
+    if (std::find(lhs_used.begin(), lhs_used.end(), static_cast<int64_t>(d)) == lhs_used.end()) {
+      expected.push_back(lhs.dims[d]);
+    }
+  }
+  for (size_t d = 0; d < rhs.dims.size(); ++d) {
+    if (std::find(rhs_used.begin(), rhs_used.end(), static_cast<int64_t>(d)) == rhs_used.end()) {
+      expected.push_back(rhs.dims[d]);
+    }
+  }
+  return check_result_dims(operation, expected);
+}
+
+Result<void> check_shapes(const Operation& operation, const std::vector<TensorType>& operands) {
+  const TensorType& result = operation.result;
+  if (is_elementwise(operation.code)) {
+    for (size_t i = 0; i < operands.size(); ++i) {
+      if (operands[i] != result) {
+        return Error{"operand " + std::to_string(i) + " is " + type_text(operands[i]) + ", the result " +
+                     type_text(result) + "; element-wise operations keep their operands' type"};
+      }
+    }
+    return {};
+  }
+  const bool keeps_element = operation.code != OpCode::kConstant && operation.code != OpCode::kConvert &&
+                             operation.code != OpCode::kDotGeneral;
+  if (keeps_element && operands[0].element != result.element) {
+    return Error{"the operand is " + type_text(operands[0]) + ", the result " + type_text(result) +
+                 "; only stablehlo.convert changes the element type"};
+  }
+  switch (operation.code) {
+    case OpCode::kConstant:
+      if (operation.constant.size() == 1 || static_cast<int64_t>(operation.constant.size()) == result.element_count()) {
+        return {};
+      }
+      return Error{std::to_string(operation.constant.size()) + " values for " + type_text(result)};
+    case OpCode::kConvert:
+      return check_result_dims(operation, operands[0].dims);
+    case OpCode::kReshape:
+      if (operands[0].element_count() == result.element_count()) return {};
+      return Error{type_text(operands[0]) + " cannot be reshaped to " + type_text(result)};
+    case OpCode::kBroadcastInDim: {
+      const TensorType& operand = operands[0];
+      if (operation.dimensions.size() != operand.dims.size()) {
+        return Error{"dims " + list_text(operation.dimensions) + " do not name one result dimension for each of " +
+                     type_text(operand) + "'s"};
+      }
+      if (auto checked = check_dimension_numbers(operation.dimensions, result.dims.size(), "dims"); !checked) {
+        return checked;
+      }
+      for (size_t i = 0; i < operand.dims.size(); ++i) {
+        if (operand.dims[i] != 1 && operand.dims[i] != result.dims[operation.dimensions[i]]) {
+          return Error{type_text(operand) + " cannot be broadcast to " + type_text(result) + " along dims " +
+                       list_text(operation.dimensions)};
+        }
+      }
+      return {};
+    }
+    case OpCode::kTranspose: {
+      const TensorType& operand = operands[0];
+      if (operation.dimensions.size() != operand.dims.size()) {
+        return Error{"permutation " + list_text(operation.dimensions) + " does not fit " + type_text(operand)};
+      }
+      if (auto checked = check_dimension_numbers(operation.dimensions, operand.dims.size(), "permutation"); !checked) {
+        return checked;
+      }
+      std::vector<int64_t> expected;
+      for (int64_t dimension : operation.dimensions) expected.push_back(operand.dims[dimension]);
+      return check_result_dims(operation, expected);
+    }
+    case OpCode::kDotGeneral:
+      return check_dot_general(operation, operands[0], operands[1]);
+    case OpCode::kReduce: {
+      const TensorType& operand = operands[0];
+      if (!operands[1].dims.empty() || operands[1].element != operand.element) {
+        return Error{"the initial value is " + type_text(operands[1]) + ", not a scalar of the operand's type"};
+      }
+      if (auto checked = check_dimension_numbers(operation.dimensions, operand.dims.size(), "dimensions"); !checked) {
+        return checked;
+      }
+      std::vector<int64_t> expected;
+      for (size_t d = 0; d < operand.dims.size(); ++d) {
+        if (std::find(operation.dimensions.begin(), operation.dimensions.end(), static_cast<int64_t>(d)) ==
+            operation.dimensions.end()) {
+          expected.push_back(operand.dims[d]);
+        }
+      }
+      return check_result_dims(operation, expected);
+    }
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+int64_t TensorType::element_count() const {
+  return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>());
+}
+
+std::string type_text(const TensorType& type) {
+  std::string text = "tensor<";
+  for (int64_t dimension : type.dims) text += std::to_string(dimension) + "x";
+  return text + (type.element == ElementType::kF32 ? "f32>" : "bf16>");
+}
+
+std::string_view op_name(OpCode code) {
+  for (const auto& [name, known] : kOperations) {
+    if (known == code) return name;
+  }
+  return "?";
+}
+
+std::optional<OpCode> op_code(std::string_view name) {
+  for (const auto& [known, code] : kOperations) {
+    if (known == name) return code;
+  }
+  return std::nullopt;
+}
+
+std::string supported_op_names() {
+  std::string names;
+  for (const auto& [name, code] : kOperations) names += (names.empty() ? "" : ", ") + std::string(name);
+  return names;
+}
+
+const TensorType& Program::value_type(size_t value) const {
+  return value < parameters.size() ? parameters[value] : operations[value - parameters.size()].result;
+}
+
+Result<void> check_operation(const Operation& operation, const std::vector<TensorType>& operand_types) {
+  if (operand_types.size() != operand_count(operation.code)) {
+    return Error{"takes " + std::to_string(operand_count(operation.code)) + " operands, not " +
+                 std::to_string(operand_types.size())};
+  }
+  return check_shapes(operation, operand_types);
+}
+
+}  // namespace tpustack::stablehlo_reference

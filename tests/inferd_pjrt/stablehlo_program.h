@@ -1,0 +1,88 @@
+#pragma once
+
+// A StableHLO program as the fake PJRT plugin runs it: one function's operations in order, each naming its operands
+// by value number (the function's parameters first, then each operation's result).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result/result.h"
+
+namespace tpustack::stablehlo_reference {
+
+enum class ElementType { kF32, kBF16 };
+
+struct TensorType {
+  ElementType element = ElementType::kF32;
+  std::vector<int64_t> dims;
+
+  int64_t element_count() const;
+  bool operator==(const TensorType&) const = default;
+};
+
+// "tensor<2x3xf32>", as MLIR writes it.
+std::string type_text(const TensorType& type);
+
+enum class OpCode {
+  kConstant,
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,
+  kMaximum,
+  kExponential,
+  kTanh,
+  kRsqrt,
+  kSqrt,
+  kNegate,
+  kBroadcastInDim,
+  kReshape,
+  kTranspose,
+  kDotGeneral,
+  kReduce,
+  kConvert,
+};
+
+// "stablehlo.add" for kAdd; nullopt for a name outside the subset.
+std::string_view op_name(OpCode code);
+std::optional<OpCode> op_code(std::string_view name);
+// The names of the subset, for messages: "stablehlo.constant, stablehlo.add, ...".
+std::string supported_op_names();
+
+struct DotDimensions {
+  std::vector<int64_t> lhs_batching;
+  std::vector<int64_t> rhs_batching;
+  std::vector<int64_t> lhs_contracting;
+  std::vector<int64_t> rhs_contracting;
+};
+
+struct Operation {
+  OpCode code = OpCode::kAdd;
+  int line = 0;  // in the program's text, for errors
+  std::vector<size_t> operands;
+  TensorType result;
+  // broadcast_in_dim: the result dimension of each operand dimension; transpose: the permutation; reduce: the
+  // dimensions reduced.
+  std::vector<int64_t> dimensions;
+  DotDimensions dot;
+  OpCode reducer = OpCode::kAdd;  // reduce: kAdd or kMaximum
+  std::vector<float> constant;    // constant: one value (a splat) or one per element, row-major
+};
+
+struct Program {
+  std::vector<TensorType> parameters;
+  std::vector<Operation> operations;
+  std::vector<size_t> results;
+
+  // The type of value number `value`.
+  const TensorType& value_type(size_t value) const;
+};
+
+// Whether `operation` is well formed given its operands' types: counts, shapes, dimension numbers, as the StableHLO
+// specification constrains them. The Error says what is wrong, without the operation's name or line.
+Result<void> check_operation(const Operation& operation, const std::vector<TensorType>& operand_types);
+
+}  // namespace tpustack::stablehlo_reference

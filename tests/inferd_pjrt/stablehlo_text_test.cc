@@ -1,0 +1,209 @@
+#include "tests/inferd_pjrt/stablehlo_text.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "tests/inferd_pjrt/dense_layer_mlir.h"
+#include "tests/support/result_matchers.h"
+
+namespace tpustack::stablehlo_reference {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using tpustack::testing::FailsWith;
+using tpustack::testing::value_of;
+
+const TensorType kF32_2x3{ElementType::kF32, {2, 3}};
+const TensorType kF32_3x4{ElementType::kF32, {3, 4}};
+const TensorType kF32_2x4{ElementType::kF32, {2, 4}};
+const TensorType kF32_4{ElementType::kF32, {4}};
+const TensorType kF32_2{ElementType::kF32, {2}};
+const TensorType kF32_scalar{ElementType::kF32, {}};
+
+// kDenseLayerMlir in the generic form, with properties and locations, as mlir-opt --mlir-print-op-generic
+// --mlir-print-debuginfo writes it.
+constexpr std::string_view kGeneric = R"mlir(#loc1 = loc("x")
+"builtin.module"() <{sym_name = "jit_dense"}> ({
+  "func.func"() <{function_type = (tensor<2x3xf32>, tensor<3x4xf32>, tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2xf32>), sym_name = "main"}> ({
+  ^bb0(%arg0: tensor<2x3xf32> loc("x"), %arg1: tensor<3x4xf32>, %arg2: tensor<4xf32>):
+    %0 = "stablehlo.dot_general"(%arg0, %arg1) <{dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>, precision_config = [#stablehlo<precision DEFAULT>, #stablehlo<precision DEFAULT>]}> : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32> loc(#loc1)
+    %1 = "stablehlo.broadcast_in_dim"(%arg2) <{broadcast_dimensions = array<i64: 1>}> : (tensor<4xf32>) -> tensor<2x4xf32>
+    %2 = "stablehlo.add"(%0, %1) : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    %3 = "stablehlo.tanh"(%2) : (tensor<2x4xf32>) -> tensor<2x4xf32>
+    %4 = "stablehlo.constant"() <{value = dense<0.000000e+00> : tensor<f32>}> : () -> tensor<f32>
+    %5 = "stablehlo.reduce"(%3, %4) <{dimensions = array<i64: 1>}> ({
+    ^bb0(%arg3: tensor<f32>, %arg4: tensor<f32>):
+      %6 = "stablehlo.add"(%arg3, %arg4) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+      "stablehlo.return"(%6) : (tensor<f32>) -> ()
+    }) : (tensor<2x4xf32>, tensor<f32>) -> tensor<2xf32>
+    "func.return"(%3, %5) : (tensor<2x4xf32>, tensor<2xf32>) -> ()
+  }) : () -> ()
+}) : () -> ()
+)mlir";
+
+void expect_dense_layer(const Program& program) {
+  EXPECT_THAT(program.parameters, ElementsAre(kF32_2x3, kF32_3x4, kF32_4));
+  ASSERT_EQ(program.operations.size(), 6u);
+  const auto& ops = program.operations;
+  EXPECT_EQ(ops[0].code, OpCode::kDotGeneral);
+  EXPECT_THAT(ops[0].operands, ElementsAre(0, 1));
+  EXPECT_THAT(ops[0].dot.lhs_contracting, ElementsAre(1));
+  EXPECT_THAT(ops[0].dot.rhs_contracting, ElementsAre(0));
+  EXPECT_TRUE(ops[0].dot.lhs_batching.empty() && ops[0].dot.rhs_batching.empty());
+  EXPECT_EQ(ops[0].result, kF32_2x4);
+  EXPECT_EQ(ops[1].code, OpCode::kBroadcastInDim);
+  EXPECT_THAT(ops[1].operands, ElementsAre(2));
+  EXPECT_THAT(ops[1].dimensions, ElementsAre(1));
+  EXPECT_EQ(ops[2].code, OpCode::kAdd);
+  EXPECT_THAT(ops[2].operands, ElementsAre(3, 4));
+  EXPECT_EQ(ops[3].code, OpCode::kTanh);
+  EXPECT_EQ(ops[4].code, OpCode::kConstant);
+  EXPECT_EQ(ops[4].result, kF32_scalar);
+  EXPECT_THAT(ops[4].constant, ElementsAre(0.0f));
+  EXPECT_EQ(ops[5].code, OpCode::kReduce);
+  EXPECT_THAT(ops[5].operands, ElementsAre(6, 7));
+  EXPECT_THAT(ops[5].dimensions, ElementsAre(1));
+  EXPECT_EQ(ops[5].reducer, OpCode::kAdd);
+  EXPECT_EQ(ops[5].result, kF32_2);
+  EXPECT_THAT(program.results, ElementsAre(6, 8));
+}
+
+TEST(StablehloText, ReadsThePrettyFormJaxPrints) {
+  const Program program = value_of(parse_program(kDenseLayerMlir));
+  expect_dense_layer(program);
+  EXPECT_EQ(program.operations[5].line, 8);
+}
+
+TEST(StablehloText, ReadsTheGenericFormToTheSameProgram) { expect_dense_layer(value_of(parse_program(kGeneric))); }
+
+TEST(StablehloText, ReadsOlderAttributesReducerRegionsAndHexConstants) {
+  const Program program = value_of(parse_program(R"mlir(func.func @main(%x: tensor<3x2xf32>) -> tensor<2xf32> {
+  %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>
+  %m = stablehlo.reduce(%x init: %ninf) across dimensions = [0] : (tensor<3x2xf32>, tensor<f32>) -> tensor<2xf32>
+   reducer(%a: tensor<f32>, %b: tensor<f32>)  {
+    %r = stablehlo.maximum %a, %b : tensor<f32>
+    stablehlo.return %r : tensor<f32>
+  }
+  %w = "stablehlo.broadcast_in_dim"(%m) {broadcast_dimensions = dense<1> : tensor<1xi64>} : (tensor<2xf32>) -> tensor<3x2xf32>
+  %k = "stablehlo.constant"() {value = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>} : () -> tensor<3x2xf32>
+  %s = "stablehlo.transpose"(%k) {permutation = dense<[1, 0]> : tensor<2xi64>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  func.return %m : tensor<2xf32>
+})mlir"));
+  const auto& ops = program.operations;
+  ASSERT_EQ(ops.size(), 5u);
+  EXPECT_EQ(ops[0].constant[0], -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(ops[1].reducer, OpCode::kMaximum);
+  EXPECT_THAT(ops[1].dimensions, ElementsAre(0));
+  EXPECT_THAT(ops[2].dimensions, ElementsAre(1));
+  EXPECT_THAT(ops[3].constant, ElementsAre(1, 2, 3, 4, 5, 6));
+  EXPECT_THAT(ops[4].dimensions, ElementsAre(1, 0));
+}
+
+TEST(StablehloText, ReadsBatchedDotsReshapesConvertsAndTheRestOfTheSubset) {
+  const Program program = value_of(
+      parse_program(R"mlir(func.func @main(%q: tensor<2x4x8xbf16>, %k: tensor<2x8x4xf32>) -> (tensor<2x4x4xf32>) {
+  %qf = stablehlo.convert %q : (tensor<2x4x8xbf16>) -> tensor<2x4x8xf32>
+  %s = stablehlo.dot_general %qf, %k, batching_dims = [0] x [0], contracting_dims = [2] x [1] : (tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<2x4x4xf32>
+  %e = stablehlo.exponential %s : tensor<2x4x4xf32>
+  %n = stablehlo.negate %e : tensor<2x4x4xf32>
+  %d = stablehlo.divide %e, %n : tensor<2x4x4xf32>
+  %m = stablehlo.multiply %d, %d : tensor<2x4x4xf32>
+  %u = stablehlo.subtract %m, %d : tensor<2x4x4xf32>
+  %r = stablehlo.rsqrt %u : tensor<2x4x4xf32>
+  %t = stablehlo.sqrt %r : tensor<2x4x4xf32>
+  %f = stablehlo.reshape %t : (tensor<2x4x4xf32>) -> tensor<32xf32>
+  %b = stablehlo.reshape %f : (tensor<32xf32>) -> tensor<2x4x4xf32>
+  return %b : tensor<2x4x4xf32>
+})mlir"));
+  EXPECT_EQ(program.parameters[0].element, ElementType::kBF16);
+  const Operation& dot = program.operations[1];
+  EXPECT_THAT(dot.dot.lhs_batching, ElementsAre(0));
+  EXPECT_THAT(dot.dot.rhs_batching, ElementsAre(0));
+  EXPECT_THAT(dot.dot.lhs_contracting, ElementsAre(2));
+  EXPECT_THAT(dot.dot.rhs_contracting, ElementsAre(1));
+  EXPECT_EQ(program.operations.size(), 11u);
+}
+
+TEST(StablehloText, AnOperationOutsideTheSubsetIsNamedWithItsLine) {
+  EXPECT_THAT(parse_program(R"mlir(func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.abs %a : tensor<4xf32>
+  %1 = stablehlo.compare GT, %0, %a, FLOAT : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  return %0 : tensor<4xf32>
+})mlir"),
+              FailsWith(AllOf(StartsWith("line 2: stablehlo.abs is not supported"),
+                              HasSubstr("runs stablehlo.constant, stablehlo.add,"))));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n"
+                            "  %0 = \"stablehlo.custom_call\"(%a) {call_target_name = \"x\"} : (tensor<4xf32>) -> "
+                            "tensor<4xf32>\n  return %0 : tensor<4xf32>\n}"),
+              FailsWith(StartsWith("line 2: stablehlo.custom_call is not supported")));
+  EXPECT_THAT(
+      parse_program("func.func @main(%a: tensor<4xf32>) {\n  stablehlo.custom_call @x(%a) : (tensor<4xf32>) -> ()\n"
+                    "  return\n}"),
+      FailsWith(StartsWith("line 2: stablehlo.custom_call is not supported")));
+}
+
+TEST(StablehloText, ShapesAreCheckedAsACompilerWould) {
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xf32>, %b: tensor<2x2xf32>) -> tensor<4xf32> {\n"
+                            "  %0 = stablehlo.add %a, %b : (tensor<4xf32>, tensor<2x2xf32>) -> tensor<4xf32>\n"
+                            "  return %0 : tensor<4xf32>\n}"),
+              FailsWith("line 2: stablehlo.add: operand 1 is tensor<2x2xf32>, the result tensor<4xf32>; element-wise "
+                        "operations keep their operands' type"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xf32>, %b: tensor<2x2xf32>) -> tensor<4xf32> {\n"
+                            "  %0 = stablehlo.add %a, %b : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}"),
+              FailsWith("line 2: stablehlo.add: operand 1 is tensor<2x2xf32>, but the operation's type says "
+                        "tensor<4xf32>"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) -> tensor<2x3xf32> {\n"
+                            "  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : (tensor<2x3xf32>, "
+                            "tensor<4x3xf32>) -> tensor<2x3xf32>\n  return %0 : tensor<2x3xf32>\n}"),
+              FailsWith("line 2: stablehlo.dot_general: lhs dimension 1 (3) and rhs dimension 0 (4) differ in size"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<3xf32>) -> tensor<2x4xf32> {\n"
+                            "  %0 = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<3xf32>) -> tensor<2x4xf32>\n"
+                            "  return %0 : tensor<2x4xf32>\n}"),
+              FailsWith("line 2: stablehlo.broadcast_in_dim: tensor<3xf32> cannot be broadcast to tensor<2x4xf32> "
+                        "along dims [1]"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<2x3xf32>) -> tensor<2xf32> {\n"
+                            "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
+                            "  %0 = stablehlo.reduce(%a init: %z) applies stablehlo.add across dimensions = [0] : "
+                            "(tensor<2x3xf32>, tensor<f32>) -> tensor<2xf32>\n  return %0 : tensor<2xf32>\n}"),
+              FailsWith("line 3: stablehlo.reduce: the result is tensor<2xf32>, but the operands give shape [3]"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xf32>) -> tensor<2xf32> {\n  return %a : tensor<4xf32>\n}"),
+              FailsWith("line 1: @main returns other types than its signature declares"));
+}
+
+TEST(StablehloText, WhatTheFakeCannotRunIsRefusedWithItsLine) {
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<?x4xf32>) -> tensor<4xf32> {\n  return %a : tensor<4xf32>\n}"),
+              FailsWith(HasSubstr("line 1: 'tensor<?x4xf32>' is not a static shape")));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xi32>) -> tensor<4xi32> {\n  return %a : tensor<4xi32>\n}"),
+              FailsWith(HasSubstr("line 1: 'tensor<4xi32>': element type i32 is not supported (f32 and bf16 are)")));
+  EXPECT_THAT(parse_program("module {\n  func.func private @helper() {\n    return\n  }\n}"),
+              FailsWith("line 2: function @helper: the fake PJRT plugin runs programs of one function, func.func "
+                        "@main"));
+  EXPECT_THAT(parse_program("func.func @main() {\n  return\n}\nfunc.func @other() {\n  return\n}"),
+              FailsWith(StartsWith("line 4: a second function")));
+  EXPECT_THAT(parse_program("module {\n}"), FailsWith("line 2: no func.func @main"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n  return %b : tensor<4xf32>\n}"),
+              FailsWith("line 2: %b is not defined before its use"));
+  EXPECT_THAT(parse_program("func.func @main(%a: tensor<2xf32>) -> tensor<f32> {\n"
+                            "  %z = stablehlo.constant dense<1.0> : tensor<f32>\n"
+                            "  %0 = stablehlo.reduce(%a init: %z) across dimensions = [0] : (tensor<2xf32>, "
+                            "tensor<f32>) -> tensor<f32>\n"
+                            "   reducer(%x: tensor<f32>, %y: tensor<f32>)  {\n"
+                            "    %p = stablehlo.multiply %x, %y : tensor<f32>\n"
+                            "    stablehlo.return %p : tensor<f32>\n  }\n  return %0 : tensor<f32>\n}"),
+              FailsWith("line 4: stablehlo.reduce's region must return one stablehlo.add or stablehlo.maximum of its "
+                        "two arguments"));
+  EXPECT_THAT(parse_program("func.func @main() -> tensor<2xf32> {\n"
+                            "  %c = stablehlo.constant dense<[1.0, 2.0, 3.0]> : tensor<2xf32>\n"
+                            "  return %c : tensor<2xf32>\n}"),
+              FailsWith("line 2: stablehlo.constant: 3 values for tensor<2xf32>"));
+}
+
+}  // namespace
+}  // namespace tpustack::stablehlo_reference
