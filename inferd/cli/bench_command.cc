@@ -51,6 +51,10 @@ void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
                  "with --generate: requests run under continuous batching, static batching and one at a time")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--batching-streams", g.batching_streams,
+                 "with --generate: sequences running at once when comparing continuous and static batching")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--min-tokens", g.min_tokens, "with --generate: fewest tokens a request asks for")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -52,7 +52,7 @@ ordered_json cpu_line() {
 // Bytes per second `threads` threads read from memory: the sum of a 1 GiB buffer's 64-bit words (an integer sum
 // vectorises; a float one would not without reassociation), best of five passes.
 double read_bandwidth(size_t threads) {
-  const size_t words = (size_t{1} << 30) / sizeof(uint64_t);
+  const size_t words = (size_t{1} << 30) / sizeof(uint64_t);  // far beyond the last-level cache
   std::vector<uint64_t> buffer(words);
   std::iota(buffer.begin(), buffer.end(), uint64_t{1});  // touches every page
   double best = 0;
@@ -63,9 +63,14 @@ double read_bandwidth(size_t threads) {
     for (size_t t = 0; t < threads; ++t) {
       readers.emplace_back([&, t] {
         const size_t begin = words * t / threads, end = words * (t + 1) / threads;
-        uint64_t sum = 0;
-        for (size_t i = begin; i < end; ++i) sum += buffer[i];
-        sums[t] = sum;
+        // Eight independent sums, so that the loads, not one addition chain, set the pace.
+        uint64_t sum[8] = {};
+        size_t i = begin;
+        for (; i + 8 <= end; i += 8) {
+          for (size_t lane = 0; lane < 8; ++lane) sum[lane] += buffer[i + lane];
+        }
+        for (; i < end; ++i) sum[0] += buffer[i];
+        sums[t] = std::accumulate(std::begin(sum), std::end(sum), uint64_t{0});
       });
     }
     for (auto& reader : readers) reader.join();
@@ -169,14 +174,14 @@ Result<RunFigures> run(generation::GenerativeModel& model, const std::vector<Req
   return figures;
 }
 
-Result<std::unique_ptr<generation::GenerativeModel>> load(const GenerationBenchOptions& options, bool static_batching) {
+Result<std::unique_ptr<generation::GenerativeModel>> load(const GenerationBenchOptions& options, size_t max_sequences,
+                                                          bool static_batching) {
   generation::GenerativeOptions load_options;
   load_options.threads = options.threads;
   load_options.precision = options.precision;
   load_options.kv_cache_bytes = options.kv_cache_bytes;
   load_options.max_step_tokens = options.max_step_tokens;
-  load_options.max_sequences =
-      std::max(options.requests, *std::max_element(options.streams.begin(), options.streams.end()));
+  load_options.max_sequences = max_sequences;
   load_options.static_batching = static_batching;
   return generation::GenerativeModel::load(options.model, load_options);
 }
@@ -190,7 +195,7 @@ double median(std::vector<double> values) {
 
 int run_generation_bench(const GenerationBenchOptions& options) {
   print(cpu_line());
-  auto loaded = load(options, false);
+  auto loaded = load(options, *std::max_element(options.streams.begin(), options.streams.end()), false);
   if (!loaded) {
     spdlog::error("cannot load model: {}", loaded.error().message);
     return 1;
@@ -250,33 +255,33 @@ int run_generation_bench(const GenerationBenchOptions& options) {
     print({{"figure", "ttft"}, {"prompt_tokens", length}, {"ms", median(times)}});
   }
 
-  // The same requests (lengths drawn once, seeded) continuous, one at a time, and static.
+  // The same requests (lengths drawn once, seeded), at most batching_streams running at once: continuous batching
+  // (a finished sequence's place is taken at the next step), static batching (the next batch starts when the whole
+  // last one is done), and one at a time.
+  const size_t vocab = config.vocab_size, prompt_tokens = options.prompt_tokens;
+  loaded->reset();  // one model in memory at a time
   std::mt19937 draw(17);
   std::vector<Request> requests;
   for (size_t r = 0; r < options.requests; ++r) {
     const auto tokens = std::uniform_int_distribution<size_t>(options.min_tokens, options.max_tokens)(draw);
-    requests.push_back({prompt_of(options.prompt_tokens, r, config.vocab_size), static_cast<uint32_t>(tokens)});
+    requests.push_back({prompt_of(prompt_tokens, r, vocab), static_cast<uint32_t>(tokens)});
   }
-  auto continuous = run(model, requests, false);
-  auto sequential = continuous ? run(model, requests, true) : continuous;
+  auto run_batching = [&](bool static_batching, bool one_at_a_time) -> Result<RunFigures> {
+    auto batched = load(options, options.batching_streams, static_batching);
+    if (!batched) return batched.error();
+    return run(**batched, requests, one_at_a_time);
+  };
+  auto continuous = run_batching(false, false);
+  auto statically = continuous ? run_batching(true, false) : continuous;
+  auto sequential = statically ? run_batching(false, true) : statically;
   if (!sequential) {
     spdlog::error("{}", sequential.error().message);
-    return 1;
-  }
-  loaded->reset();  // one model in memory at a time
-  auto static_model = load(options, true);
-  if (!static_model) {
-    spdlog::error("cannot load model: {}", static_model.error().message);
-    return 1;
-  }
-  auto statically = run(**static_model, requests, false);
-  if (!statically) {
-    spdlog::error("{}", statically.error().message);
     return 1;
   }
   auto rate = [](const RunFigures& f) { return static_cast<double>(f.tokens) / f.seconds; };
   print({{"figure", "batching"},
          {"requests", options.requests},
+         {"streams", options.batching_streams},
          {"max_tokens", {options.min_tokens, options.max_tokens}},
          {"continuous_tokens_per_s", rate(*continuous)},
          {"static_tokens_per_s", rate(*statically)},
