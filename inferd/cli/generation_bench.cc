@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferd/cli/read_bandwidth.h"
 #include "inferd/generation/generative_model.h"
 
 namespace tpustack::inferd::cli {
@@ -47,37 +48,6 @@ ordered_json cpu_line() {
     }
   }
   return {{"figure", "cpu"}, {"model", model}, {"flags", flags}, {"cores", std::thread::hardware_concurrency()}};
-}
-
-// Bytes per second `threads` threads read from memory: the sum of a 1 GiB buffer's 64-bit words (an integer sum
-// vectorises; a float one would not without reassociation), best of five passes.
-double read_bandwidth(size_t threads) {
-  const size_t words = (size_t{1} << 30) / sizeof(uint64_t);  // far beyond the last-level cache
-  std::vector<uint64_t> buffer(words);
-  std::iota(buffer.begin(), buffer.end(), uint64_t{1});  // touches every page
-  double best = 0;
-  std::vector<uint64_t> sums(threads);
-  for (int pass = 0; pass < 5; ++pass) {
-    const auto start = Clock::now();
-    std::vector<std::thread> readers;
-    for (size_t t = 0; t < threads; ++t) {
-      readers.emplace_back([&, t] {
-        const size_t begin = words * t / threads, end = words * (t + 1) / threads;
-        // Eight independent sums, so that the loads, not one addition chain, set the pace.
-        uint64_t sum[8] = {};
-        size_t i = begin;
-        for (; i + 8 <= end; i += 8) {
-          for (size_t lane = 0; lane < 8; ++lane) sum[lane] += buffer[i + lane];
-        }
-        for (; i < end; ++i) sum[0] += buffer[i];
-        sums[t] = std::accumulate(std::begin(sum), std::end(sum), uint64_t{0});
-      });
-    }
-    for (auto& reader : readers) reader.join();
-    best = std::max(best, static_cast<double>(words * sizeof(uint64_t)) / seconds_between(start, Clock::now()));
-  }
-  if (std::accumulate(sums.begin(), sums.end(), uint64_t{0}) == 0) spdlog::debug("impossible sum");  // keeps the reads
-  return best;
 }
 
 size_t element_bytes(engine::WeightPrecision precision) {
