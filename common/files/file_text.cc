@@ -21,4 +21,12 @@ Result<std::string> read_file_text(const std::filesystem::path& path, std::strin
   return content.str();
 }
 
+Result<std::optional<std::string>> read_optional_file_text(const std::filesystem::path& path, std::string_view what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::optional<std::string>();
+  auto text = read_file_text(path, what);
+  if (!text) return text.error();
+  return std::optional<std::string>(std::move(text).value());
+}
+
 }  // namespace tpustack::files

@@ -216,10 +216,10 @@ Result<GenerationConfig> read_generation_config(const std::filesystem::path& dir
   defaults.bos_token_id = config.bos_token_id;
   defaults.eos_token_ids = config.eos_token_ids;
   const auto path = directory / "generation_config.json";
-  if (!std::filesystem::exists(path)) return defaults;
-  auto text = files::read_file_text(path);
+  auto text = files::read_optional_file_text(path);
   if (!text) return text.error();
-  return parse_generation_config(*text, path.string(), std::move(defaults));
+  if (!*text) return defaults;
+  return parse_generation_config(**text, path.string(), std::move(defaults));
 }
 
 Result<GenerationConfig> parse_generation_config(std::string_view text, const std::string& source,

@@ -76,23 +76,14 @@ Result<void> parse_prompts(std::string_view text, const std::string& source, Mod
   return {};
 }
 
-// A missing file is no error: its defaults hold.
-static Result<std::optional<std::string>> optional_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::optional<std::string>();
-  auto text = files::read_file_text(path);
-  if (!text) return text.error();
-  return std::optional<std::string>(std::move(text).value());
-}
-
 Result<ModelCard> read_model_card(const std::filesystem::path& directory) {
   const auto config_path = directory / "config.json";
-  auto config = optional_file(config_path);
+  auto config = files::read_optional_file_text(config_path);
   if (!config) return config.error();
   Result<ModelCard> card = *config ? parse_model_config(**config, config_path.string()) : ModelCard{};
   if (!card) return card;
   const auto prompts_path = directory / "config_sentence_transformers.json";
-  auto prompts = optional_file(prompts_path);
+  auto prompts = files::read_optional_file_text(prompts_path);
   if (!prompts) return prompts.error();
   if (*prompts) {
     if (auto parsed = parse_prompts(**prompts, prompts_path.string(), *card); !parsed) return parsed.error();

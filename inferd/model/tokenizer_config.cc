@@ -40,19 +40,17 @@ Result<TokenizerConfig> parse_tokenizer_config(std::string_view text, const std:
 
 Result<TokenizerConfig> read_tokenizer_config(const std::filesystem::path& directory) {
   TokenizerConfig config;
-  std::error_code ec;
-  if (const auto path = directory / "tokenizer_config.json"; std::filesystem::is_regular_file(path, ec)) {
-    auto text = files::read_file_text(path);
-    if (!text) return text.error();
-    auto parsed = parse_tokenizer_config(*text, path.string());
+  const auto path = directory / "tokenizer_config.json";
+  auto text = files::read_optional_file_text(path);
+  if (!text) return text.error();
+  if (*text) {
+    auto parsed = parse_tokenizer_config(**text, path.string());
     if (!parsed) return parsed.error();
     config = std::move(*parsed);
   }
-  if (const auto path = directory / "chat_template.jinja"; std::filesystem::is_regular_file(path, ec)) {
-    auto text = files::read_file_text(path);
-    if (!text) return text.error();
-    config.chat_template = std::move(*text);
-  }
+  auto chat_template = files::read_optional_file_text(directory / "chat_template.jinja");
+  if (!chat_template) return chat_template.error();
+  if (*chat_template) config.chat_template = std::move(**chat_template);
   return config;
 }
 

@@ -346,11 +346,13 @@ ordered_json generation_answer(const GenerationRequest& request, const Generatio
 std::string generation_event(const GenerationRequest& request, const GenerationOutcome& so_far,
                              const generation::GenerationUpdate& update, size_t new_tokens, bool first) {
   const auto tokens = std::span<const ReportedToken>(so_far.tokens).last(std::min(new_tokens, so_far.tokens.size()));
-  // Where the update's tokens begin in the completion's text.
-  size_t offset = 0;
-  for (size_t i = 0; i + tokens.size() < so_far.tokens.size(); ++i) offset += so_far.tokens[i].text.size();
   switch (request.api) {
     case GenerationApi::completions: {
+      // Where the update's tokens begin in the completion's text: completions' logprobs give text offsets.
+      size_t offset = 0;
+      if (request.sampling.logprobs) {
+        for (size_t i = 0; i + tokens.size() < so_far.tokens.size(); ++i) offset += so_far.tokens[i].text.size();
+      }
       ordered_json chunk = openai_envelope(so_far, "text_completion");
       chunk["choices"] = choices_of("text", update.text, logprobs_json(request, tokens, offset), update.finish);
       if (request.include_usage) chunk["usage"] = nullptr;
@@ -368,7 +370,7 @@ std::string generation_event(const GenerationRequest& request, const GenerationO
       const ordered_json delta = update.text.empty() ? ordered_json::object() : ordered_json{{"content", update.text}};
       // Tokens whose text is held back (a possible stop string) still bring their logprobs.
       if (update.text.empty() && !update.finish && (tokens.empty() || !request.sampling.logprobs)) return events;
-      chunk["choices"] = choices_of("delta", delta, logprobs_json(request, tokens, offset), update.finish);
+      chunk["choices"] = choices_of("delta", delta, logprobs_json(request, tokens, 0), update.finish);
       if (request.include_usage) chunk["usage"] = nullptr;
       return events + event(chunk);
     }

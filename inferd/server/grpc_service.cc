@@ -56,30 +56,28 @@ grpc::Status GrpcService::Generate(grpc::ServerContext* context, const ::inferd:
   InFlight counted(state_);
   auto call = generation_of(*request);
   if (!call) return status_of(call.error());
-  auto started = start_generation(service_.pool(), service_.metrics(), *call);
+  auto started = start_generation(service_, *call);
   if (!started) return status_of(started.error());
-  for (;;) {
-    if (context->IsCancelled()) {
-      started->stream->cancel();
-      return {grpc::StatusCode::CANCELLED, "the client cancelled the call"};
-    }
-    auto update = started->stream->next(std::chrono::milliseconds(50));
-    if (!update) continue;
-    started->add(*update);
-    if (update->error) return {grpc::StatusCode::INTERNAL, update->error->message};
-    ::inferd::v1::GenerateResponse response;
-    response.set_text(update->text);
-    for (const auto& token : update->tokens) response.add_token_ids(token.token);
-    if (update->finish) response.set_finish_reason(std::string(generation::finish_reason_name(*update->finish)));
-    response.set_prompt_tokens(static_cast<uint32_t>(started->outcome.prompt_tokens));
-    response.set_completion_tokens(static_cast<uint32_t>(update->completion_tokens));
-    response.set_model(started->outcome.model);
-    if (!writer->Write(response)) {
-      started->stream->cancel();
-      return {grpc::StatusCode::CANCELLED, "the client went away"};
-    }
-    if (update->last()) return grpc::Status::OK;
-  }
+  grpc::Status status = grpc::Status::OK;
+  const bool ended =
+      started->follow([&] { return !context->IsCancelled(); },
+                      [&](const generation::GenerationUpdate& update, size_t) {
+                        if (update.error) {
+                          status = {grpc::StatusCode::INTERNAL, update.error->message};
+                          return true;
+                        }
+                        ::inferd::v1::GenerateResponse response;
+                        response.set_text(update.text);
+                        for (const auto& token : update.tokens) response.add_token_ids(token.token);
+                        if (update.finish) {
+                          response.set_finish_reason(std::string(generation::finish_reason_name(*update.finish)));
+                        }
+                        response.set_prompt_tokens(static_cast<uint32_t>(started->outcome.prompt_tokens));
+                        response.set_completion_tokens(static_cast<uint32_t>(update.completion_tokens));
+                        response.set_model(started->outcome.model);
+                        return writer->Write(response);
+                      });
+  return ended ? status : grpc::Status{grpc::StatusCode::CANCELLED, "the client cancelled the call or went away"};
 }
 
 grpc::Status GrpcService::Embed(grpc::ServerContext* context, const ::inferd::v1::EmbedRequest* request,

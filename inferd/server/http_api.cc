@@ -396,46 +396,36 @@ HttpReply HttpApi::generate(const json& body, const HttpCall& call, const CallCo
   const ErrorShape shape = api == GenerationApi::tgi ? ErrorShape::tei : ErrorShape::openai;
   auto request = generation_request(body, call.body, api, stream_route);
   if (!request) return error_reply(request.error(), shape);
-  auto started = start_generation(service_.pool(), metrics_, *request);
+  auto started = start_generation(service_, *request);
   if (!started) return error_reply(started.error(), shape);
-  constexpr auto poll = std::chrono::milliseconds(50);
   if (!request->stream) {
-    for (;;) {
-      if ((call.client_gone && call.client_gone()) || Clock::now() >= context.deadline) {
-        started->stream->cancel();
-        return error_reply({504, "timeout", "the request's deadline passed before its generation finished"}, shape);
+    const auto present = [&] { return !(call.client_gone && call.client_gone()) && Clock::now() < context.deadline; };
+    std::optional<HttpReply> reply;
+    started->follow(present, [&](const generation::GenerationUpdate& update, size_t) {
+      if (update.error) {
+        reply = error_reply({500, "backend", update.error->message}, shape);
+      } else if (update.last()) {
+        reply = HttpReply{200, generation_answer(*request, started->outcome).dump(), "application/json", {}};
       }
-      auto update = started->stream->next(poll);
-      if (!update) continue;
-      started->add(*update);
-      if (update->error) return error_reply({500, "backend", update->error->message}, shape);
-      if (update->last()) return {200, generation_answer(*request, started->outcome).dump(), "application/json", {}};
-    }
+      return present();
+    });
+    if (reply) return std::move(*reply);
+    return error_reply({504, "timeout", "the request's deadline passed before its generation finished"}, shape);
   }
   HttpReply reply{200, "", "text/event-stream", {{"Cache-Control", "no-cache"}}};
   // The answer runs after this route returns: it holds the model and counts as in flight until it ends.
   auto generation = std::make_shared<StartedGeneration>(std::move(*started));
   auto in_flight = std::make_shared<InFlight>(state_);
-  reply.stream = [generation, in_flight, request = std::move(*request), poll](const auto& write) {
-    for (bool first = true;; first = false) {
-      std::optional<generation::GenerationUpdate> update;
-      // An empty write finds a client that hung up while nothing was produced.
-      while (!(update = generation->stream->next(poll))) {
-        if (!write("")) return generation->stream->cancel();
-      }
-      const size_t added = generation->add(*update);
-      if (update->error) {
-        write(generation_stream_error(request, update->error->message));
-        return;
-      }
-      if (!write(generation_event(request, generation->outcome, *update, added, first))) {
-        return generation->stream->cancel();
-      }
-      if (update->last()) {
-        write(generation_stream_end(request, generation->outcome));
-        return;
-      }
-    }
+  reply.stream = [generation, in_flight, request = std::move(*request)](const auto& write) {
+    bool first = true;
+    // An empty write finds a client that hung up while nothing was produced.
+    generation->follow([&] { return write(""); },
+                       [&](const generation::GenerationUpdate& update, size_t added) {
+                         if (update.error) return write(generation_stream_error(request, update.error->message));
+                         if (!write(generation_event(request, generation->outcome, update, added, first))) return false;
+                         first = false;
+                         return !update.last() || write(generation_stream_end(request, generation->outcome));
+                       });
   };
   return reply;
 }

@@ -123,9 +123,10 @@ class InferenceService {
   ModelPool& pool() { return pool_; }
   ServerMetrics& metrics() { return metrics_; }
 
- private:
   // The model that serves `task` for a request naming `asked` (model_routing.h), loaded.
   Answer<std::shared_ptr<LoadedModel>> acquire(const std::optional<std::string>& asked, Task task);
+
+ private:
   // The longest input, in tokens, as TEI counts it: the model's maximum, and never more than a batch holds
   // (--max-batch-tokens).
   size_t max_input_length(const LoadedModel& model) const;

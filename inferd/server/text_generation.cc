@@ -3,8 +3,6 @@
 #include <ctime>
 #include <random>
 
-#include "inferd/server/model_routing.h"
-
 namespace tpustack::inferd::server {
 
 namespace {
@@ -38,6 +36,12 @@ size_t StartedGeneration::add(const generation::GenerationUpdate& update) {
     metrics->generation_tokens.labels({outcome.model, "completion"}).inc(static_cast<double>(update.completion_tokens));
   }
   outcome.text += update.text;
+  outcome.completion_tokens = update.completion_tokens;
+  if (update.finish) {
+    outcome.finish = update.finish;
+    outcome.stop_reason = update.stop_reason;
+  }
+  if (!report_tokens) return update.tokens.size();
   const generation::GenerativeModel& generator = *model->generator();
   auto reported = [&generator](int32_t id, float logprob) {
     const auto text = generator.token_text(id);
@@ -50,20 +54,30 @@ size_t StartedGeneration::add(const generation::GenerationUpdate& update) {
     }
     outcome.tokens.push_back(std::move(added));
   }
-  outcome.completion_tokens = update.completion_tokens;
-  if (update.finish) {
-    outcome.finish = update.finish;
-    outcome.stop_reason = update.stop_reason;
-  }
   return update.tokens.size();
 }
 
-Result<StartedGeneration, RequestError> start_generation(ModelPool& pool, ServerMetrics& metrics,
-                                                         const GenerationRequest& request) {
+bool StartedGeneration::follow(const std::function<bool()>& present,
+                               const std::function<bool(const generation::GenerationUpdate&, size_t)>& deliver) {
+  constexpr auto poll = std::chrono::milliseconds(50);
+  for (;;) {
+    std::optional<generation::GenerationUpdate> update;
+    while (!(update = stream->next(poll))) {
+      if (present()) continue;
+      stream->cancel();
+      return false;
+    }
+    if (!deliver(*update, add(*update))) {
+      stream->cancel();
+      return false;
+    }
+    if (update->error || update->last()) return true;
+  }
+}
+
+Result<StartedGeneration, RequestError> start_generation(InferenceService& service, const GenerationRequest& request) {
   const auto arrived = std::chrono::steady_clock::now();
-  auto chosen = choose_model(*pool.catalog(), request.model, Task::generate);
-  if (!chosen) return chosen.error();
-  auto model = pool.acquire(chosen->name);
+  auto model = service.acquire(request.model, Task::generate);
   if (!model) return model.error();
   generation::GenerativeModel& generator = *(*model)->generator();
   auto prompt =
@@ -87,8 +101,9 @@ Result<StartedGeneration, RequestError> start_generation(ModelPool& pool, Server
   started.outcome.model = (*model)->served_name();
   started.outcome.prompt_tokens = prompt->size();
   started.outcome.seed = params.seed;
-  started.metrics = &metrics;
+  started.metrics = &service.metrics();
   started.arrived = arrived;
+  started.report_tokens = request.sampling.logprobs || request.api == GenerationApi::tgi;
   auto stream = generator.engine().submit(std::move(*prompt), std::move(params), request.api != GenerationApi::chat);
   if (!stream) return RequestError{400, "validation", stream.error().message};
   started.model = std::move(*model);
