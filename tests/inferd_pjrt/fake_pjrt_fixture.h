@@ -30,7 +30,8 @@ class FakePjrtTest : public ::testing::Test {
   void TearDown() override {
     for (const char* name :
          {"FAKE_PJRT_API_MAJOR", "FAKE_PJRT_API_MINOR", "FAKE_PJRT_API_STRUCT_SIZE", "FAKE_PJRT_FAIL_CLIENT_CREATE",
-          "FAKE_PJRT_FAIL_COMPILE", "FAKE_PJRT_OUT_OF_MEMORY_AFTER_BYTES", "FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE"}) {
+          "FAKE_PJRT_FAIL_COMPILE", "FAKE_PJRT_OUT_OF_MEMORY_AFTER_BYTES", "FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE",
+          "FAKE_PJRT_FAIL_DESERIALIZE", "FAKE_PJRT_PLATFORM_VERSION"}) {
       unsetenv(name);
     }
   }

@@ -12,13 +12,21 @@
 //                                             live buffers would hold more than N bytes
 //   FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE=ID       an execution on device ID fails INTERNAL "device error", reported
 //                                             through its completion event, after its outputs were made
+//   FAKE_PJRT_FAIL_DESERIALIZE=MESSAGE        PJRT_Executable_DeserializeAndLoad fails with MESSAGE, INTERNAL
+//   FAKE_PJRT_PLATFORM_VERSION=TEXT           the platform version of the clients made from then on, as another
+//                                             build of the plugin would report (default "fake 1")
 // The first three are read by each GetPjrtApi call, the others by each call they affect.
+//
+// A serialized executable is a versioned header, the platform version that made it and the program's text, which
+// loading parses again; loading refuses bytes of another format or plugin build with an error, as real plugins do.
 
 #include <array>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inferd/engine/pjrt/pjrt_c_api.h"
@@ -58,16 +66,23 @@ struct PJRT_Buffer {
 struct PJRT_LoadedExecutable {
   reference::Program program;
   bool portable;
+  std::string serialized;  // what PJRT_Executable_Serialize gives for it
 };
 
 struct PJRT_Executable {
   size_t num_outputs;
+  std::string serialized;
+};
+
+struct PJRT_SerializedExecutable {
+  std::string bytes;
 };
 
 struct PJRT_Client {
   std::array<PJRT_Device, 2> devices{{{{0, "FakeTPU v0"}}, {{1, "FakeTPU v0"}}}};
   std::array<PJRT_Device*, 2> addressable{&devices[0], &devices[1]};
   std::string platform = "fake";
+  std::string platform_version;
 };
 
 namespace {
@@ -78,7 +93,9 @@ std::atomic<int> live_errors{0};
 std::atomic<int> live_events{0};
 std::atomic<int> live_buffers{0};
 std::atomic<int> live_executables{0};  // loaded ones and the PJRT_Executable views of them
+std::atomic<int> live_serialized_executables{0};
 std::atomic<int64_t> live_bytes{0};
+std::atomic<int> compilations{0};  // programs compiled, not loaded from serialized bytes
 
 PJRT_Error* make_error(PJRT_Error_Code code, std::string message) {
   ++live_errors;
@@ -156,6 +173,50 @@ PJRT_Buffer* buffer_of(PJRT_Device* device, const reference::Tensor& tensor) {
   return buffer;
 }
 
+constexpr std::string_view kSerializedFormat = "fake-pjrt-executable 1\n";
+
+std::string serialized_form(const std::string& platform_version, bool portable, std::string_view program) {
+  return std::string(kSerializedFormat) + "platform-version " + platform_version + "\nportable " +
+         (portable ? "1" : "0") + "\nprogram-bytes " + std::to_string(program.size()) + "\n" + std::string(program);
+}
+
+// The value of the line "<key> <value>\n" at the start of `rest`, which moves past it; none when it is not there.
+std::optional<std::string_view> take_line(std::string_view& rest, std::string_view key) {
+  const size_t end = rest.find('\n');
+  if (end == std::string_view::npos || !rest.starts_with(key) || rest.size() <= key.size() || rest[key.size()] != ' ') {
+    return std::nullopt;
+  }
+  const std::string_view value = rest.substr(key.size() + 1, end - key.size() - 1);
+  rest.remove_prefix(end + 1);
+  return value;
+}
+
+// A loaded executable from serialized_form's bytes, made on a client of `platform_version`.
+PJRT_Error* load_serialized(std::string_view bytes, const std::string& platform_version,
+                            PJRT_LoadedExecutable** loaded) {
+  std::string_view rest = bytes;
+  if (!rest.starts_with(kSerializedFormat)) {
+    return make_error(PJRT_Error_Code_INVALID_ARGUMENT, "not a serialized executable of the fake plugin");
+  }
+  rest.remove_prefix(kSerializedFormat.size());
+  const auto made_by = take_line(rest, "platform-version");
+  const auto portable = take_line(rest, "portable");
+  const auto size = take_line(rest, "program-bytes");
+  if (!made_by || !portable || (*portable != "0" && *portable != "1") || !size ||
+      *size != std::to_string(rest.size())) {
+    return make_error(PJRT_Error_Code_DATA_LOSS, "the serialized executable is damaged");
+  }
+  if (*made_by != platform_version) {
+    return make_error(PJRT_Error_Code_FAILED_PRECONDITION, "the executable was serialized by platform version " +
+                                                               std::string(*made_by) + ", this is " + platform_version);
+  }
+  auto program = reference::parse_program(rest);
+  if (!program) return make_error(PJRT_Error_Code_DATA_LOSS, program.error().message);
+  ++live_executables;
+  *loaded = new PJRT_LoadedExecutable{std::move(*program), *portable == "1", std::string(bytes)};
+  return nullptr;
+}
+
 void error_destroy(PJRT_Error_Destroy_Args* args) {
   if (args->error == nullptr) return;
   --live_errors;
@@ -202,7 +263,9 @@ PJRT_Error* client_create(PJRT_Client_Create_Args* args) {
   if (const char* failure = text_from_environment("FAKE_PJRT_FAIL_CLIENT_CREATE")) {
     return make_error(PJRT_Error_Code_RESOURCE_EXHAUSTED, failure);
   }
+  const char* version = text_from_environment("FAKE_PJRT_PLATFORM_VERSION");
   args->client = new PJRT_Client;
+  args->client->platform_version = version != nullptr ? version : "fake 1";
   ++live_clients;
   return nullptr;
 }
@@ -221,6 +284,16 @@ PJRT_Error* client_platform_name(PJRT_Client_PlatformName_Args* args) {
   }
   args->platform_name = args->client->platform.data();
   args->platform_name_size = args->client->platform.size();
+  return nullptr;
+}
+
+PJRT_Error* client_platform_version(PJRT_Client_PlatformVersion_Args* args) {
+  if (auto* error =
+          check_size(args, PJRT_Client_PlatformVersion_Args_STRUCT_SIZE, "PJRT_Client_PlatformVersion_Args")) {
+    return error;
+  }
+  args->platform_version = args->client->platform_version.data();
+  args->platform_version_size = args->client->platform_version.size();
   return nullptr;
 }
 
@@ -253,10 +326,14 @@ PJRT_Error* client_compile(PJRT_Client_Compile_Args* args) {
   if (const char* failure = text_from_environment("FAKE_PJRT_FAIL_COMPILE")) {
     return make_error(PJRT_Error_Code_INTERNAL, failure);
   }
-  auto program = reference::parse_program(std::string_view(args->program->code, args->program->code_size));
+  const std::string_view text(args->program->code, args->program->code_size);
+  auto program = reference::parse_program(text);
   if (!program) return make_error(PJRT_Error_Code_INVALID_ARGUMENT, program.error().message);
   ++live_executables;
-  args->executable = new PJRT_LoadedExecutable{std::move(*program), options->compile_portable_executable};
+  ++compilations;
+  const bool portable = options->compile_portable_executable;
+  args->executable = new PJRT_LoadedExecutable{std::move(*program), portable,
+                                               serialized_form(args->client->platform_version, portable, text)};
   return nullptr;
 }
 
@@ -348,8 +425,39 @@ PJRT_Error* loaded_executable_get_executable(PJRT_LoadedExecutable_GetExecutable
     return error;
   }
   ++live_executables;
-  args->executable = new PJRT_Executable{args->loaded_executable->program.results.size()};
+  args->executable =
+      new PJRT_Executable{args->loaded_executable->program.results.size(), args->loaded_executable->serialized};
   return nullptr;
+}
+
+void serialized_executable_delete(PJRT_SerializedExecutable* serialized) {
+  --live_serialized_executables;
+  delete serialized;
+}
+
+PJRT_Error* executable_serialize(PJRT_Executable_Serialize_Args* args) {
+  if (auto* error = check_size(args, PJRT_Executable_Serialize_Args_STRUCT_SIZE, "PJRT_Executable_Serialize_Args")) {
+    return error;
+  }
+  ++live_serialized_executables;
+  auto* serialized = new PJRT_SerializedExecutable{args->executable->serialized};
+  args->serialized_executable = serialized;
+  args->serialized_bytes = serialized->bytes.data();
+  args->serialized_bytes_size = serialized->bytes.size();
+  args->serialized_executable_deleter = serialized_executable_delete;
+  return nullptr;
+}
+
+PJRT_Error* executable_deserialize_and_load(PJRT_Executable_DeserializeAndLoad_Args* args) {
+  if (auto* error = check_size(args, PJRT_Executable_DeserializeAndLoad_Args_STRUCT_SIZE,
+                               "PJRT_Executable_DeserializeAndLoad_Args")) {
+    return error;
+  }
+  if (const char* failure = text_from_environment("FAKE_PJRT_FAIL_DESERIALIZE")) {
+    return make_error(PJRT_Error_Code_INTERNAL, failure);
+  }
+  return load_serialized(std::string_view(args->serialized_executable, args->serialized_executable_size),
+                         args->client->platform_version, &args->loaded_executable);
 }
 
 PJRT_Error* loaded_executable_execute(PJRT_LoadedExecutable_Execute_Args* args) {
@@ -469,6 +577,7 @@ PJRT_Api make_api() {
   api.PJRT_Client_Create = client_create;
   api.PJRT_Client_Destroy = client_destroy;
   api.PJRT_Client_PlatformName = client_platform_name;
+  api.PJRT_Client_PlatformVersion = client_platform_version;
   api.PJRT_Client_AddressableDevices = client_addressable_devices;
   api.PJRT_Client_Compile = client_compile;
   api.PJRT_Client_BufferFromHostBuffer = client_buffer_from_host_buffer;
@@ -477,6 +586,8 @@ PJRT_Api make_api() {
   api.PJRT_Device_GetDescription = device_get_description;
   api.PJRT_Executable_Destroy = executable_destroy;
   api.PJRT_Executable_NumOutputs = executable_num_outputs;
+  api.PJRT_Executable_Serialize = executable_serialize;
+  api.PJRT_Executable_DeserializeAndLoad = executable_deserialize_and_load;
   api.PJRT_LoadedExecutable_Destroy = loaded_executable_destroy;
   api.PJRT_LoadedExecutable_GetExecutable = loaded_executable_get_executable;
   api.PJRT_LoadedExecutable_Execute = loaded_executable_execute;
@@ -510,5 +621,7 @@ int FakePjrt_LiveErrors() { return live_errors; }
 int FakePjrt_LiveEvents() { return live_events; }
 int FakePjrt_LiveBuffers() { return live_buffers; }
 int FakePjrt_LiveExecutables() { return live_executables; }
+int FakePjrt_LiveSerializedExecutables() { return live_serialized_executables; }
+int FakePjrt_Compilations() { return compilations; }
 
 }  // extern "C"

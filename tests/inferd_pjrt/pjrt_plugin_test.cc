@@ -31,7 +31,7 @@ TEST_F(PjrtPluginTest, TheFakePluginShowsItsPlatformAndTwoDevices) {
 
   const PjrtClient client = value_of(plugin.create_client());
   EXPECT_EQ(client.platform_name(), "fake");
-  EXPECT_THAT(value_of(client.addressable_devices()),
+  EXPECT_THAT(client.addressable_devices(),
               ElementsAre(AllOf(Field(&PjrtDevice::id, 0), Field(&PjrtDevice::kind, "FakeTPU v0")),
                           AllOf(Field(&PjrtDevice::id, 1), Field(&PjrtDevice::kind, "FakeTPU v0"))));
 }
@@ -39,8 +39,8 @@ TEST_F(PjrtPluginTest, TheFakePluginShowsItsPlatformAndTwoDevices) {
 TEST_F(PjrtPluginTest, LoadingTwiceGivesTwoWorkingPluginsInitialisedOnce) {
   const PjrtPlugin first = value_of(PjrtPlugin::load(kFakePlugin));
   const PjrtPlugin second = value_of(PjrtPlugin::load(kFakePlugin));
-  EXPECT_EQ(value_of(value_of(first.create_client()).addressable_devices()).size(), 2u);
-  EXPECT_EQ(value_of(value_of(second.create_client()).addressable_devices()).size(), 2u);
+  EXPECT_EQ(value_of(first.create_client()).addressable_devices().size(), 2u);
+  EXPECT_EQ(value_of(second.create_client()).addressable_devices().size(), 2u);
   EXPECT_EQ(fake_counter("FakePjrt_Initializations"), 1);
 }
 

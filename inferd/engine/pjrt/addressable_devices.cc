@@ -5,7 +5,7 @@
 
 namespace tpustack::inferd::engine::pjrt {
 
-Result<std::vector<AddressableDevice>> list_addressable_devices(const PJRT_Api& api, PJRT_Client* client) {
+Result<AddressableDevices> AddressableDevices::list(const PJRT_Api& api, PJRT_Client* client) {
   PJRT_Client_AddressableDevices_Args list{};
   list.struct_size = PJRT_Client_AddressableDevices_Args_STRUCT_SIZE;
   list.client = client;
@@ -13,8 +13,9 @@ Result<std::vector<AddressableDevice>> list_addressable_devices(const PJRT_Api& 
     return take_error(api, error, "PJRT_Client_AddressableDevices");
   }
 
-  std::vector<AddressableDevice> devices;
-  devices.reserve(list.num_addressable_devices);
+  AddressableDevices listed;
+  listed.devices_.reserve(list.num_addressable_devices);
+  listed.handles_.reserve(list.num_addressable_devices);
   for (size_t i = 0; i < list.num_addressable_devices; ++i) {
     PJRT_Device_GetDescription_Args description{};
     description.struct_size = PJRT_Device_GetDescription_Args_STRUCT_SIZE;
@@ -36,18 +37,17 @@ Result<std::vector<AddressableDevice>> list_addressable_devices(const PJRT_Api& 
     if (PJRT_Error* error = api.PJRT_DeviceDescription_Kind(&kind)) {
       return take_error(api, error, "PJRT_DeviceDescription_Kind");
     }
-    devices.push_back({list.addressable_devices[i], {id.id, std::string(kind.device_kind, kind.device_kind_size)}});
+    listed.devices_.push_back({id.id, std::string(kind.device_kind, kind.device_kind_size)});
+    listed.handles_.push_back(list.addressable_devices[i]);
   }
-  return devices;
+  return listed;
 }
 
-Result<PJRT_Device*> find_addressable_device(const PJRT_Api& api, PJRT_Client* client, int id) {
-  auto devices = list_addressable_devices(api, client);
-  if (!devices) return devices.error();
+Result<PJRT_Device*> AddressableDevices::find(int id) const {
   std::string ids;
-  for (const AddressableDevice& device : *devices) {
-    if (device.device.id == id) return device.handle;
-    ids += (ids.empty() ? "" : ", ") + std::to_string(device.device.id);
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (devices_[i].id == id) return handles_[i];
+    ids += (ids.empty() ? "" : ", ") + std::to_string(devices_[i].id);
   }
   return Error{"no addressable PJRT device has id " + std::to_string(id) +
                " (the ids are: " + (ids.empty() ? "none" : ids) + ")"};

@@ -38,6 +38,7 @@ struct PJRT_Memory;
 struct PJRT_Buffer;
 struct PJRT_Executable;
 struct PJRT_LoadedExecutable;
+struct PJRT_SerializedExecutable;
 struct PJRT_ExecuteContext;
 struct PJRT_SendCallbackInfo;
 struct PJRT_RecvCallbackInfo;
@@ -181,6 +182,17 @@ struct PJRT_Client_PlatformName_Args {
 inline constexpr size_t PJRT_Client_PlatformName_Args_STRUCT_SIZE =
     PJRT_STRUCT_SIZE(PJRT_Client_PlatformName_Args, platform_name_size);
 typedef PJRT_Error* PJRT_Client_PlatformName(PJRT_Client_PlatformName_Args* args);
+
+struct PJRT_Client_PlatformVersion_Args {
+  size_t struct_size;
+  PJRT_Extension_Base* extension_start;
+  PJRT_Client* client;
+  const char* platform_version;  // out, owned by `client`: the plugin's build (the libtpu or CUDA version)
+  size_t platform_version_size;  // out
+};
+inline constexpr size_t PJRT_Client_PlatformVersion_Args_STRUCT_SIZE =
+    PJRT_STRUCT_SIZE(PJRT_Client_PlatformVersion_Args, platform_version_size);
+typedef PJRT_Error* PJRT_Client_PlatformVersion(PJRT_Client_PlatformVersion_Args* args);
 
 struct PJRT_Client_AddressableDevices_Args {
   size_t struct_size;
@@ -403,6 +415,39 @@ inline constexpr size_t PJRT_LoadedExecutable_Execute_Args_STRUCT_SIZE =
     PJRT_STRUCT_SIZE(PJRT_LoadedExecutable_Execute_Args, execute_device);
 typedef PJRT_Error* PJRT_LoadedExecutable_Execute(PJRT_LoadedExecutable_Execute_Args* args);
 
+// ---------------------------------------------------------------------------------------------------- serialized
+// A compiled executable as bytes, to load again without compiling. The bytes are only valid for the platform and
+// plugin build that made them.
+
+struct PJRT_Executable_Serialize_Args {
+  size_t struct_size;
+  PJRT_Extension_Base* extension_start;
+  const PJRT_Executable* executable;
+  const char* serialized_bytes;                      // out, lives as long as `serialized_executable`
+  size_t serialized_bytes_size;                      // out
+  PJRT_SerializedExecutable* serialized_executable;  // out, backs `serialized_bytes`
+  // out: frees `serialized_executable`; the caller calls it once.
+  void (*serialized_executable_deleter)(PJRT_SerializedExecutable* executable);
+};
+inline constexpr size_t PJRT_Executable_Serialize_Args_STRUCT_SIZE =
+    PJRT_STRUCT_SIZE(PJRT_Executable_Serialize_Args, serialized_executable_deleter);
+typedef PJRT_Error* PJRT_Executable_Serialize(PJRT_Executable_Serialize_Args* args);
+
+struct PJRT_Executable_DeserializeAndLoad_Args {
+  size_t struct_size;
+  PJRT_Extension_Base* extension_start;
+  PJRT_Client* client;
+  const char* serialized_executable;  // what PJRT_Executable_Serialize gave
+  size_t serialized_executable_size;
+  PJRT_LoadedExecutable* loaded_executable;  // out, freed with PJRT_LoadedExecutable_Destroy
+  // Appended at 0.71: a serialized xla.CompileOptionsProto to use instead of the one the bytes hold; none keeps it.
+  const char* overridden_serialized_compile_options;
+  size_t overridden_serialized_compile_options_size;
+};
+inline constexpr size_t PJRT_Executable_DeserializeAndLoad_Args_STRUCT_SIZE =
+    PJRT_STRUCT_SIZE(PJRT_Executable_DeserializeAndLoad_Args, overridden_serialized_compile_options_size);
+typedef PJRT_Error* PJRT_Executable_DeserializeAndLoad(PJRT_Executable_DeserializeAndLoad_Args* args);
+
 // ---------------------------------------------------------------------------------------------------- buffer calls
 
 struct PJRT_Buffer_Destroy_Args {
@@ -483,7 +528,7 @@ struct PJRT_Api {
   PJRT_Client_Destroy* PJRT_Client_Destroy;
   PJRT_Client_PlatformName* PJRT_Client_PlatformName;
   PJRT_Opaque_Function PJRT_Client_ProcessIndex;
-  PJRT_Opaque_Function PJRT_Client_PlatformVersion;
+  PJRT_Client_PlatformVersion* PJRT_Client_PlatformVersion;
   PJRT_Opaque_Function PJRT_Client_Devices;
   PJRT_Client_AddressableDevices* PJRT_Client_AddressableDevices;
   PJRT_Opaque_Function PJRT_Client_LookupDevice;
@@ -522,7 +567,7 @@ struct PJRT_Api {
   PJRT_Opaque_Function PJRT_Executable_GetCostAnalysis;
   PJRT_Opaque_Function PJRT_Executable_OutputMemoryKinds;
   PJRT_Opaque_Function PJRT_Executable_OptimizedProgram;
-  PJRT_Opaque_Function PJRT_Executable_Serialize;
+  PJRT_Executable_Serialize* PJRT_Executable_Serialize;
 
   PJRT_LoadedExecutable_Destroy* PJRT_LoadedExecutable_Destroy;
   PJRT_LoadedExecutable_GetExecutable* PJRT_LoadedExecutable_GetExecutable;
@@ -530,7 +575,7 @@ struct PJRT_Api {
   PJRT_Opaque_Function PJRT_LoadedExecutable_Delete;
   PJRT_Opaque_Function PJRT_LoadedExecutable_IsDeleted;
   PJRT_LoadedExecutable_Execute* PJRT_LoadedExecutable_Execute;
-  PJRT_Opaque_Function PJRT_Executable_DeserializeAndLoad;
+  PJRT_Executable_DeserializeAndLoad* PJRT_Executable_DeserializeAndLoad;
   PJRT_Opaque_Function PJRT_LoadedExecutable_Fingerprint;
 
   PJRT_Buffer_Destroy* PJRT_Buffer_Destroy;
@@ -562,12 +607,15 @@ static_assert(offsetof(PJRT_Api, PJRT_Error_Destroy) == 40);
 static_assert(offsetof(PJRT_Api, PJRT_Event_Destroy) == 40 + 5 * 8 &&
               offsetof(PJRT_Api, PJRT_Event_Await) == 40 + 8 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Client_Create) == 40 + 10 * 8);
+static_assert(offsetof(PJRT_Api, PJRT_Client_PlatformVersion) == 40 + 14 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Client_Compile) == 40 + 20 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_DeviceDescription_Id) == 40 + 23 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Device_GetDescription) == 40 + 29 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Executable_Destroy) == 40 + 40 * 8);
+static_assert(offsetof(PJRT_Api, PJRT_Executable_Serialize) == 40 + 49 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_LoadedExecutable_Destroy) == 40 + 50 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_LoadedExecutable_Execute) == 40 + 55 * 8);
+static_assert(offsetof(PJRT_Api, PJRT_Executable_DeserializeAndLoad) == 40 + 56 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Buffer_Destroy) == 40 + 58 * 8);
 static_assert(offsetof(PJRT_Api, PJRT_Buffer_ToHostBuffer) == 40 + 70 * 8);
 static_assert(sizeof(PJRT_Api) == 40 + 73 * 8);
@@ -582,4 +630,7 @@ static_assert(offsetof(PJRT_Client_BufferFromHostBuffer_Args, dims) == 40 &&
 static_assert(offsetof(PJRT_ExecuteOptions, non_donatable_input_indices) == 56 &&
               PJRT_ExecuteOptions_STRUCT_SIZE == 112);
 static_assert(PJRT_LoadedExecutable_Execute_Args_STRUCT_SIZE == 80);
+static_assert(PJRT_Client_PlatformVersion_Args_STRUCT_SIZE == 40 && PJRT_Executable_Serialize_Args_STRUCT_SIZE == 56);
+static_assert(offsetof(PJRT_Executable_DeserializeAndLoad_Args, loaded_executable) == 40 &&
+              PJRT_Executable_DeserializeAndLoad_Args_STRUCT_SIZE == 64);
 static_assert(PJRT_Buffer_ElementType_Args_STRUCT_SIZE == 28 && PJRT_Buffer_ToHostBuffer_Args_STRUCT_SIZE == 56);

@@ -2,7 +2,6 @@
 
 #include <functional>
 #include <numeric>
-#include <utility>
 
 #include "inferd/engine/pjrt/addressable_devices.h"
 #include "inferd/engine/pjrt/compile_options.h"
@@ -21,37 +20,14 @@ std::string dims_text(const std::vector<int64_t>& dims) {
 
 }  // namespace
 
-PjrtClient::PjrtClient(PjrtClient&& other) noexcept
-    : api_(other.api_),
-      client_(std::exchange(other.client_, nullptr)),
-      platform_name_(std::move(other.platform_name_)) {}
-
-PjrtClient& PjrtClient::operator=(PjrtClient&& other) noexcept {
-  if (this != &other) {
-    PjrtClient gone(std::move(*this));
-    api_ = other.api_;
-    client_ = std::exchange(other.client_, nullptr);
-    platform_name_ = std::move(other.platform_name_);
-  }
-  return *this;
-}
-
-PjrtClient::~PjrtClient() {
-  if (client_ == nullptr) return;
+void PjrtClient::ClientDestroyer::operator()(PJRT_Client* client) const {
   PJRT_Client_Destroy_Args args{};
   args.struct_size = PJRT_Client_Destroy_Args_STRUCT_SIZE;
-  args.client = client_;
-  log_error(*api_, api_->PJRT_Client_Destroy(&args), "PJRT_Client_Destroy");
+  args.client = client;
+  log_error(*api, api->PJRT_Client_Destroy(&args), "PJRT_Client_Destroy");
 }
 
-Result<std::vector<PjrtDevice>> PjrtClient::addressable_devices() const {
-  auto listed = list_addressable_devices(*api_, client_);
-  if (!listed) return listed.error();
-  std::vector<PjrtDevice> devices;
-  devices.reserve(listed->size());
-  for (AddressableDevice& device : *listed) devices.push_back(std::move(device.device));
-  return devices;
-}
+const std::vector<PjrtDevice>& PjrtClient::addressable_devices() const { return devices_->devices(); }
 
 Result<PjrtBuffer> PjrtClient::buffer_from_host(std::span<const float> values, const std::vector<int64_t>& dims,
                                                 int device_id) const {
@@ -70,13 +46,13 @@ Result<PjrtBuffer> PjrtClient::buffer_from_host(PjrtElementType type, const void
     return Error{std::to_string(count) + " values for an array of shape " + dims_text(dims) + " (" +
                  std::to_string(elements) + " elements)"};
   }
-  auto device = find_addressable_device(*api_, client_, device_id);
+  auto device = devices_->find(device_id);
   if (!device) return device.error();
 
   // The plugin may read `data` until done_with_host_buffer is ready; waiting for it here lets the caller free it.
   PJRT_Client_BufferFromHostBuffer_Args args{};
   args.struct_size = PJRT_Client_BufferFromHostBuffer_Args_STRUCT_SIZE;
-  args.client = client_;
+  args.client = client_.get();
   args.data = data;
   args.type = static_cast<PJRT_Buffer_Type>(type);
   args.dims = dims.data();
@@ -110,15 +86,35 @@ Result<PjrtExecutable> PjrtClient::compile(std::string_view stablehlo_mlir) cons
   const std::string options = single_device_compile_options();
   PJRT_Client_Compile_Args args{};
   args.struct_size = PJRT_Client_Compile_Args_STRUCT_SIZE;
-  args.client = client_;
+  args.client = client_.get();
   args.program = &program;
   args.compile_options = options.data();
   args.compile_options_size = options.size();
   if (PJRT_Error* error = api_->PJRT_Client_Compile(&args)) return take_error(*api_, error, "PJRT_Client_Compile");
+  return own_executable(args.executable);
+}
 
-  PjrtExecutable executable(api_, client_, args.executable);
-  if (auto counted = executable.count_outputs(); !counted) return counted.error();
-  return executable;
+Result<PjrtExecutable> PjrtClient::load_serialized(std::string_view bytes) const {
+  // Optional in the table; a plugin without it makes every start compile.
+  if (api_->PJRT_Executable_DeserializeAndLoad == nullptr) {
+    return Error{"the PJRT plugin does not implement PJRT_Executable_DeserializeAndLoad",
+                 ErrorKind::kFailedPrecondition};
+  }
+  PJRT_Executable_DeserializeAndLoad_Args args{};
+  args.struct_size = PJRT_Executable_DeserializeAndLoad_Args_STRUCT_SIZE;
+  args.client = client_.get();
+  args.serialized_executable = bytes.data();
+  args.serialized_executable_size = bytes.size();
+  if (PJRT_Error* error = api_->PJRT_Executable_DeserializeAndLoad(&args)) {
+    return take_error(*api_, error, "PJRT_Executable_DeserializeAndLoad");
+  }
+  return own_executable(args.loaded_executable);
+}
+
+Result<PjrtExecutable> PjrtClient::own_executable(PJRT_LoadedExecutable* executable) const {
+  PjrtExecutable owned(api_, devices_, executable);
+  if (auto counted = owned.count_outputs(); !counted) return counted.error();
+  return owned;
 }
 
 }  // namespace tpustack::inferd::engine::pjrt

@@ -1,5 +1,6 @@
 #include "inferd/engine/pjrt/pjrt_executable.h"
 
+#include <memory>
 #include <utility>
 
 #include "inferd/engine/pjrt/addressable_devices.h"
@@ -8,9 +9,37 @@
 
 namespace tpustack::inferd::engine::pjrt {
 
+namespace {
+
+struct ExecutableDestroyer {
+  const PJRT_Api* api;
+  void operator()(PJRT_Executable* executable) const {
+    PJRT_Executable_Destroy_Args args{};
+    args.struct_size = PJRT_Executable_Destroy_Args_STRUCT_SIZE;
+    args.executable = executable;
+    log_error(*api, api->PJRT_Executable_Destroy(&args), "PJRT_Executable_Destroy");
+  }
+};
+
+// The executable a loaded one was compiled from, which the queries about the compiled program take: a separate
+// object, freed with this.
+using CompiledExecutable = std::unique_ptr<PJRT_Executable, ExecutableDestroyer>;
+
+Result<CompiledExecutable> compiled_executable(const PJRT_Api& api, PJRT_LoadedExecutable* loaded) {
+  PJRT_LoadedExecutable_GetExecutable_Args get{};
+  get.struct_size = PJRT_LoadedExecutable_GetExecutable_Args_STRUCT_SIZE;
+  get.loaded_executable = loaded;
+  if (PJRT_Error* error = api.PJRT_LoadedExecutable_GetExecutable(&get)) {
+    return take_error(api, error, "PJRT_LoadedExecutable_GetExecutable");
+  }
+  return CompiledExecutable(get.executable, ExecutableDestroyer{&api});
+}
+
+}  // namespace
+
 PjrtExecutable::PjrtExecutable(PjrtExecutable&& other) noexcept
     : api_(other.api_),
-      client_(other.client_),
+      devices_(std::move(other.devices_)),
       executable_(std::exchange(other.executable_, nullptr)),
       num_outputs_(other.num_outputs_) {}
 
@@ -18,7 +47,7 @@ PjrtExecutable& PjrtExecutable::operator=(PjrtExecutable&& other) noexcept {
   if (this != &other) {
     PjrtExecutable gone(std::move(*this));
     api_ = other.api_;
-    client_ = other.client_;
+    devices_ = std::move(other.devices_);
     executable_ = std::exchange(other.executable_, nullptr);
     num_outputs_ = other.num_outputs_;
   }
@@ -34,32 +63,39 @@ PjrtExecutable::~PjrtExecutable() {
 }
 
 Result<void> PjrtExecutable::count_outputs() {
-  // The count belongs to the executable the loaded one was made from, a separate object to free again.
-  PJRT_LoadedExecutable_GetExecutable_Args get{};
-  get.struct_size = PJRT_LoadedExecutable_GetExecutable_Args_STRUCT_SIZE;
-  get.loaded_executable = executable_;
-  if (PJRT_Error* error = api_->PJRT_LoadedExecutable_GetExecutable(&get)) {
-    return take_error(*api_, error, "PJRT_LoadedExecutable_GetExecutable");
-  }
-
+  auto compiled = compiled_executable(*api_, executable_);
+  if (!compiled) return compiled.error();
   PJRT_Executable_NumOutputs_Args count{};
   count.struct_size = PJRT_Executable_NumOutputs_Args_STRUCT_SIZE;
-  count.executable = get.executable;
-  PJRT_Error* count_error = api_->PJRT_Executable_NumOutputs(&count);
-
-  PJRT_Executable_Destroy_Args destroy{};
-  destroy.struct_size = PJRT_Executable_Destroy_Args_STRUCT_SIZE;
-  destroy.executable = get.executable;
-  log_error(*api_, api_->PJRT_Executable_Destroy(&destroy), "PJRT_Executable_Destroy");
-
-  if (count_error != nullptr) return take_error(*api_, count_error, "PJRT_Executable_NumOutputs");
+  count.executable = compiled->get();
+  if (PJRT_Error* error = api_->PJRT_Executable_NumOutputs(&count)) {
+    return take_error(*api_, error, "PJRT_Executable_NumOutputs");
+  }
   num_outputs_ = count.num_outputs;
   return {};
 }
 
+Result<std::string> PjrtExecutable::serialize() const {
+  // Optional in the table; without it there is nothing to cache.
+  if (api_->PJRT_Executable_Serialize == nullptr) {
+    return Error{"the PJRT plugin does not implement PJRT_Executable_Serialize", ErrorKind::kFailedPrecondition};
+  }
+  auto compiled = compiled_executable(*api_, executable_);
+  if (!compiled) return compiled.error();
+  PJRT_Executable_Serialize_Args args{};
+  args.struct_size = PJRT_Executable_Serialize_Args_STRUCT_SIZE;
+  args.executable = compiled->get();
+  if (PJRT_Error* error = api_->PJRT_Executable_Serialize(&args)) {
+    return take_error(*api_, error, "PJRT_Executable_Serialize");
+  }
+  std::string bytes(args.serialized_bytes, args.serialized_bytes_size);
+  if (args.serialized_executable_deleter != nullptr) args.serialized_executable_deleter(args.serialized_executable);
+  return bytes;
+}
+
 Result<std::vector<PjrtBuffer>> PjrtExecutable::execute(const std::vector<const PjrtBuffer*>& arguments,
                                                         int device_id) const {
-  auto device = find_addressable_device(*api_, client_, device_id);
+  auto device = devices_->find(device_id);
   if (!device) return device.error();
 
   std::vector<PJRT_Buffer*> argument_list;

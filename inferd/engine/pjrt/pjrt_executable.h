@@ -1,16 +1,20 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result/result.h"
 #include "inferd/engine/pjrt/pjrt_buffer.h"
 
 struct PJRT_Api;
-struct PJRT_Client;
 struct PJRT_LoadedExecutable;
 
 namespace tpustack::inferd::engine::pjrt {
+
+class AddressableDevices;
 
 // A compiled program loaded on a client, owned: destroying the object unloads it. It must not outlive the
 // PjrtClient it came from.
@@ -30,18 +34,23 @@ class PjrtExecutable {
   // frees what it made.
   Result<std::vector<PjrtBuffer>> execute(const std::vector<const PjrtBuffer*>& arguments, int device_id) const;
 
+  // The compiled program as bytes that PjrtClient::load_serialized takes back, on a client of the same plugin build
+  // (in this process or another); the plugin's format, opaque to inferd.
+  Result<std::string> serialize() const;
+
  private:
   friend class PjrtClient;
 
   // Owns `executable` from here on.
-  PjrtExecutable(const PJRT_Api* api, PJRT_Client* client, PJRT_LoadedExecutable* executable)
-      : api_(api), client_(client), executable_(executable) {}
+  PjrtExecutable(const PJRT_Api* api, std::shared_ptr<const AddressableDevices> devices,
+                 PJRT_LoadedExecutable* executable)
+      : api_(api), devices_(std::move(devices)), executable_(executable) {}
 
   // Asks the plugin how many outputs an execution returns.
   Result<void> count_outputs();
 
   const PJRT_Api* api_;
-  PJRT_Client* client_;
+  std::shared_ptr<const AddressableDevices> devices_;  // the client's
   PJRT_LoadedExecutable* executable_;
   size_t num_outputs_ = 0;
 };

@@ -3,10 +3,12 @@
 #include <dlfcn.h>
 
 #include <array>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string_view>
 
+#include "inferd/engine/pjrt/addressable_devices.h"
 #include "inferd/engine/pjrt/pjrt_c_api.h"
 #include "inferd/engine/pjrt/plugin_call.h"
 
@@ -130,6 +132,8 @@ Result<PjrtClient> PjrtPlugin::create_client() const {
   create.struct_size = PJRT_Client_Create_Args_STRUCT_SIZE;
   if (PJRT_Error* error = api_->PJRT_Client_Create(&create)) return take_error(*api_, error, "PJRT_Client_Create");
   PjrtClient client(api_, create.client);
+  client.plugin_library_ = library_;
+  client.api_version_ = api_version();
 
   PJRT_Client_PlatformName_Args platform{};
   platform.struct_size = PJRT_Client_PlatformName_Args_STRUCT_SIZE;
@@ -138,6 +142,21 @@ Result<PjrtClient> PjrtPlugin::create_client() const {
     return take_error(*api_, error, "PJRT_Client_PlatformName");
   }
   client.platform_name_.assign(platform.platform_name, platform.platform_name_size);
+
+  // Optional in the table; it tells plugin builds apart where the library path does not.
+  if (api_->PJRT_Client_PlatformVersion != nullptr) {
+    PJRT_Client_PlatformVersion_Args version{};
+    version.struct_size = PJRT_Client_PlatformVersion_Args_STRUCT_SIZE;
+    version.client = create.client;
+    if (PJRT_Error* error = api_->PJRT_Client_PlatformVersion(&version)) {
+      return take_error(*api_, error, "PJRT_Client_PlatformVersion");
+    }
+    client.platform_version_.assign(version.platform_version, version.platform_version_size);
+  }
+
+  auto devices = AddressableDevices::list(*api_, create.client);
+  if (!devices) return devices.error();
+  client.devices_ = std::make_shared<const AddressableDevices>(std::move(*devices));
   return client;
 }
 

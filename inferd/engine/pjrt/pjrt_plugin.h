@@ -10,11 +10,6 @@ struct PJRT_Api;
 
 namespace tpustack::inferd::engine::pjrt {
 
-struct PjrtApiVersion {
-  int major = 0;
-  int minor = 0;
-};
-
 // A PJRT plugin library (libtpu.so, the jax CUDA plugin's xla_cuda_plugin.so) loaded into this process and checked
 // against the API version inferd's declarations follow (pjrt_c_api.h). The library stays loaded until the process
 // ends: plugins start threads and keep process-wide state that unloading would pull from under them, so clients
