@@ -22,6 +22,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -141,10 +142,22 @@ PJRT_Buffer* make_buffer(PJRT_Device* device, PJRT_Buffer_Type type, std::vector
   return new PJRT_Buffer{device, type, std::move(dims), std::vector<char>(bytes)};
 }
 
+reference::ElementType element_of(PJRT_Buffer_Type type) {
+  return type == PJRT_Buffer_Type_BF16  ? reference::ElementType::kBF16
+         : type == PJRT_Buffer_Type_S32 ? reference::ElementType::kI32
+                                        : reference::ElementType::kF32;
+}
+
+PJRT_Buffer_Type buffer_type_of(reference::ElementType element) {
+  return element == reference::ElementType::kBF16  ? PJRT_Buffer_Type_BF16
+         : element == reference::ElementType::kI32 ? PJRT_Buffer_Type_S32
+                                                   : PJRT_Buffer_Type_F32;
+}
+
+// The interpreter holds every element as a float: bf16 widened, int32 converted (exact below 2^24, ample for ids).
 reference::Tensor tensor_of(const PJRT_Buffer& buffer) {
   reference::Tensor tensor;
-  tensor.type.element =
-      buffer.type == PJRT_Buffer_Type_BF16 ? reference::ElementType::kBF16 : reference::ElementType::kF32;
+  tensor.type.element = element_of(buffer.type);
   tensor.type.dims = buffer.dims;
   tensor.values.resize(element_count(buffer.dims));
   for (size_t i = 0; i < tensor.values.size(); ++i) {
@@ -152,6 +165,10 @@ reference::Tensor tensor_of(const PJRT_Buffer& buffer) {
       uint16_t bits;
       std::memcpy(&bits, buffer.bytes.data() + 2 * i, sizeof(bits));
       tensor.values[i] = reference::bf16_to_float(bits);
+    } else if (buffer.type == PJRT_Buffer_Type_S32) {
+      int32_t value;
+      std::memcpy(&value, buffer.bytes.data() + 4 * i, sizeof(value));
+      tensor.values[i] = static_cast<float>(value);
     } else {
       std::memcpy(&tensor.values[i], buffer.bytes.data() + 4 * i, sizeof(float));
     }
@@ -160,12 +177,14 @@ reference::Tensor tensor_of(const PJRT_Buffer& buffer) {
 }
 
 PJRT_Buffer* buffer_of(PJRT_Device* device, const reference::Tensor& tensor) {
-  const bool bf16 = tensor.type.element == reference::ElementType::kBF16;
-  PJRT_Buffer* buffer = make_buffer(device, bf16 ? PJRT_Buffer_Type_BF16 : PJRT_Buffer_Type_F32, tensor.type.dims);
+  PJRT_Buffer* buffer = make_buffer(device, buffer_type_of(tensor.type.element), tensor.type.dims);
   for (size_t i = 0; i < tensor.values.size(); ++i) {
-    if (bf16) {
+    if (buffer->type == PJRT_Buffer_Type_BF16) {
       const uint16_t bits = reference::float_to_bf16(tensor.values[i]);
       std::memcpy(buffer->bytes.data() + 2 * i, &bits, sizeof(bits));
+    } else if (buffer->type == PJRT_Buffer_Type_S32) {
+      const auto value = static_cast<int32_t>(tensor.values[i]);
+      std::memcpy(buffer->bytes.data() + 4 * i, &value, sizeof(value));
     } else {
       std::memcpy(buffer->bytes.data() + 4 * i, &tensor.values[i], sizeof(float));
     }
@@ -342,8 +361,8 @@ PJRT_Error* client_buffer_from_host_buffer(PJRT_Client_BufferFromHostBuffer_Args
                                "PJRT_Client_BufferFromHostBuffer_Args")) {
     return error;
   }
-  if (args->type != PJRT_Buffer_Type_F32 && args->type != PJRT_Buffer_Type_BF16) {
-    return make_error(PJRT_Error_Code_UNIMPLEMENTED, "the fake holds F32 and BF16 buffers only");
+  if (args->type != PJRT_Buffer_Type_F32 && args->type != PJRT_Buffer_Type_BF16 && args->type != PJRT_Buffer_Type_S32) {
+    return make_error(PJRT_Error_Code_UNIMPLEMENTED, "the fake holds F32, BF16 and S32 buffers only");
   }
   if (args->num_byte_strides != 0 || args->device_layout != nullptr || args->memory != nullptr ||
       args->device == nullptr) {

@@ -97,39 +97,90 @@ std::vector<float> transpose(const Tensor& operand, const Operation& operation) 
   return values;
 }
 
+// Row-major strides of an array of shape `dims`.
+std::vector<int64_t> strides_of(const std::vector<int64_t>& dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (size_t d = dims.size(); d-- > 1;) strides[d - 1] = strides[d] * dims[d];
+  return strides;
+}
+
+// Where each of `count` row-major positions over the sizes of `dimensions` of an array lies in it.
+std::vector<int64_t> offsets_over(const std::vector<int64_t>& dimensions, const std::vector<int64_t>& dims) {
+  const auto strides = strides_of(dims);
+  std::vector<int64_t> sizes;
+  for (int64_t dimension : dimensions) sizes.push_back(dims[dimension]);
+  int64_t count = 1;
+  for (int64_t size : sizes) count *= size;
+  std::vector<int64_t> offsets(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const auto index = index_of(i, sizes);
+    for (size_t k = 0; k < index.size(); ++k) offsets[i] += index[k] * strides[dimensions[k]];
+  }
+  return offsets;
+}
+
 // Result dimensions: the batching ones, then lhs's free ones, then rhs's; each element sums over the contracting
-// dimensions in row-major order.
+// dimensions in row-major order, in float32 whatever the operands' type.
 std::vector<float> dot_general(const Tensor& lhs, const Tensor& rhs, const Operation& operation) {
   const DotDimensions& dot = operation.dot;
   const auto lhs_free = free_dimensions(lhs.type.dims.size(), dot.lhs_batching, dot.lhs_contracting);
   const auto rhs_free = free_dimensions(rhs.type.dims.size(), dot.rhs_batching, dot.rhs_contracting);
-  std::vector<int64_t> contracted;
-  for (int64_t dimension : dot.lhs_contracting) contracted.push_back(lhs.type.dims[dimension]);
-  int64_t terms = 1;
-  for (int64_t size : contracted) terms *= size;
+  // Each result element's start in either operand is the sum of its batch, lhs-free and rhs-free offsets.
+  const auto lhs_batch = offsets_over(dot.lhs_batching, lhs.type.dims);
+  const auto rhs_batch = offsets_over(dot.rhs_batching, rhs.type.dims);
+  const auto lhs_rows = offsets_over(lhs_free, lhs.type.dims);
+  const auto rhs_columns = offsets_over(rhs_free, rhs.type.dims);
+  const auto lhs_terms = offsets_over(dot.lhs_contracting, lhs.type.dims);
+  const auto rhs_terms = offsets_over(dot.rhs_contracting, rhs.type.dims);
 
   std::vector<float> values(operation.result.element_count());
-  std::vector<int64_t> left(lhs.type.dims.size());
-  std::vector<int64_t> right(rhs.type.dims.size());
+  size_t i = 0;
+  for (size_t b = 0; b < lhs_batch.size(); ++b) {
+    for (int64_t row : lhs_rows) {
+      for (int64_t column : rhs_columns) {
+        const float* left = lhs.values.data() + lhs_batch[b] + row;
+        const float* right = rhs.values.data() + rhs_batch[b] + column;
+        float sum = 0.0f;
+        for (size_t term = 0; term < lhs_terms.size(); ++term) sum += left[lhs_terms[term]] * right[rhs_terms[term]];
+        values[i++] = sum;
+      }
+    }
+  }
+  return values;
+}
+
+std::vector<float> slice(const Tensor& operand, const Operation& operation) {
+  const SliceBounds& bounds = operation.slice;
+  std::vector<float> values(operation.result.element_count());
+  std::vector<int64_t> source(operand.type.dims.size());
   for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
     const auto index = index_of(i, operation.result.dims);
-    size_t position = 0;
-    for (size_t k = 0; k < dot.lhs_batching.size(); ++k, ++position) {
-      left[dot.lhs_batching[k]] = index[position];
-      right[dot.rhs_batching[k]] = index[position];
-    }
-    for (int64_t dimension : lhs_free) left[dimension] = index[position++];
-    for (int64_t dimension : rhs_free) right[dimension] = index[position++];
-    float sum = 0.0f;
-    for (int64_t term = 0; term < terms; ++term) {
-      const auto at = index_of(term, contracted);
-      for (size_t k = 0; k < at.size(); ++k) {
-        left[dot.lhs_contracting[k]] = at[k];
-        right[dot.rhs_contracting[k]] = at[k];
-      }
-      sum += lhs.values[linear_of(left, lhs.type.dims)] * rhs.values[linear_of(right, rhs.type.dims)];
-    }
-    values[i] = sum;
+    for (size_t d = 0; d < index.size(); ++d) source[d] = bounds.start[d] + index[d] * bounds.stride[d];
+    values[i] = operand.values[linear_of(source, operand.type.dims)];
+  }
+  return values;
+}
+
+// min(max(operand, low), high), with scalar bounds standing for every element.
+std::vector<float> clamp(const Tensor& low, const Tensor& operand, const Tensor& high) {
+  std::vector<float> values(operand.values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float lower = low.values[low.values.size() == 1 ? 0 : i];
+    const float upper = high.values[high.values.size() == 1 ? 0 : i];
+    values[i] = std::min(std::max(operand.values[i], lower), upper);
+  }
+  return values;
+}
+
+// A row of `table` [N, H] for each index (check_gather's form); as XLA does, an index out of range is clamped into
+// it.
+std::vector<float> gather_rows(const Tensor& table, const Tensor& indices) {
+  const int64_t rows = table.type.dims[0], width = table.type.dims[1];
+  std::vector<float> values;
+  values.reserve(indices.values.size() * width);
+  for (float index : indices.values) {
+    const int64_t row = std::clamp(static_cast<int64_t>(index), int64_t{0}, rows - 1);
+    values.insert(values.end(), table.values.begin() + row * width, table.values.begin() + (row + 1) * width);
   }
   return values;
 }
@@ -175,6 +226,12 @@ std::vector<float> evaluate(const Operation& operation, const std::vector<const 
       return dot_general(*operands[0], *operands[1], operation);
     case OpCode::kReduce:
       return reduce(*operands[0], *operands[1], operation);
+    case OpCode::kSlice:
+      return slice(*operands[0], operation);
+    case OpCode::kClamp:
+      return clamp(*operands[0], *operands[1], *operands[2]);
+    case OpCode::kGather:
+      return gather_rows(*operands[0], *operands[1]);
     default: {
       std::vector<float> values = operands[0]->values;
       for (float& value : values) value = unary(operation.code, value);

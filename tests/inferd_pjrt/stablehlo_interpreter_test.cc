@@ -135,6 +135,70 @@ TEST(StablehloInterpreter, ConvertingToBfloat16RoundsToNearestEven) {
   EXPECT_EQ(float_to_bf16(1.00390625f), 0x3f80);
 }
 
+TEST(StablehloInterpreter, DotGeneralOfBfloat16OperandsGivesAnUnroundedFloat32Result) {
+  // 1 + 2^-8 is a bf16 number; its square, 1 + 2^-7 + 2^-16, is not, and a bf16 result would drop the 2^-16.
+  const Tensor product =
+      run(R"mlir(func.func @main(%a: tensor<1x1xbf16>, %b: tensor<1x1xbf16>) -> tensor<1x1xf32> {
+  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0], precision = [DEFAULT, DEFAULT] : (tensor<1x1xbf16>, tensor<1x1xbf16>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+})mlir",
+          {{{ElementType::kBF16, {1, 1}}, {1.00390625f}}, {{ElementType::kBF16, {1, 1}}, {1.00390625f}}});
+  EXPECT_EQ(product.type.element, ElementType::kF32);
+  EXPECT_THAT(product.values, ElementsAre(1.00390625f * 1.00390625f));
+}
+
+TEST(StablehloInterpreter, AttentionDotsBatchOverTwoDimensions) {
+  // Scores of q [1,2,2,2] (batch, query, head, depth) with k alike, batched over batch and head: [1,2,2,2].
+  const std::vector<float> q{1, 2, 3, 4, 5, 6, 7, 8};
+  const std::vector<float> k{1, 0, 0, 1, 2, 1, 1, 2};
+  const Tensor scores =
+      run(R"mlir(func.func @main(%q: tensor<1x2x2x2xf32>, %k: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %0 = stablehlo.dot_general %q, %k, batching_dims = [0, 2] x [0, 2], contracting_dims = [3] x [3] : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+})mlir",
+          {f32({1, 2, 2, 2}, q), f32({1, 2, 2, 2}, k)});
+  std::vector<float> expected;
+  for (int head = 0; head < 2; ++head) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        expected.push_back(q[i * 4 + head * 2] * k[j * 4 + head * 2] +
+                           q[i * 4 + head * 2 + 1] * k[j * 4 + head * 2 + 1]);
+      }
+    }
+  }
+  EXPECT_THAT(scores.values, ElementsAreArray(expected));
+}
+
+TEST(StablehloInterpreter, SlicesRangesWithStrides) {
+  const Tensor sliced = run(R"mlir(func.func @main(%a: tensor<3x4xf32>) -> tensor<2x2xf32> {
+  %0 = stablehlo.slice %a [1:3, 0:4:2] : (tensor<3x4xf32>) -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+})mlir",
+                            {f32({3, 4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})});
+  EXPECT_THAT(sliced.values, ElementsAre(4, 6, 8, 10));
+}
+
+TEST(StablehloInterpreter, ClampsToScalarBounds) {
+  const Tensor clamped = run(R"mlir(func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %lo = stablehlo.constant dense<-1.0> : tensor<f32>
+  %hi = stablehlo.constant dense<2.0> : tensor<f32>
+  %0 = stablehlo.clamp %lo, %a, %hi : (tensor<f32>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+})mlir",
+                             {f32({4}, {-3, 0.5f, 2, 7})});
+  EXPECT_THAT(clamped.values, ElementsAre(-1, 0.5f, 2, 2));
+}
+
+TEST(StablehloInterpreter, GathersTableRowsByIdsClampingThoseOutOfRange) {
+  const Tensor rows = run(R"mlir(func.func @main(%t: tensor<3x2xf32>, %ids: tensor<2x2xi32>) -> tensor<2x2x2xf32> {
+  %i = stablehlo.reshape %ids : (tensor<2x2xi32>) -> tensor<2x2x1xi32>
+  %0 = "stablehlo.gather"(%t, %i) <{dimension_numbers = #stablehlo.gather<offset_dims = [2], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 2>, indices_are_sorted = false, slice_sizes = array<i64: 1, 2>}> : (tensor<3x2xf32>, tensor<2x2x1xi32>) -> tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
+})mlir",
+                          {f32({3, 2}, {0, 1, 10, 11, 20, 21}), {{ElementType::kI32, {2, 2}}, {2, 0, 1, 7}}});
+  EXPECT_THAT(rows.values, ElementsAre(20, 21, 0, 1, 10, 11, 20, 21));
+}
+
 TEST(StablehloInterpreter, ArgumentsMustMatchTheParameters) {
   const Program program = value_of(parse_program(elementwise("add", 2)));
   EXPECT_THAT(run_program(program, {f32({4}, {1, 2, 3, 4})}), FailsWith("the program takes 2 arguments, not 1"));

@@ -10,7 +10,7 @@ namespace tpustack::stablehlo_reference {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, OpCode>, 17> kOperations = {{
+constexpr std::array<std::pair<std::string_view, OpCode>, 20> kOperations = {{
     {"stablehlo.constant", OpCode::kConstant},
     {"stablehlo.add", OpCode::kAdd},
     {"stablehlo.subtract", OpCode::kSubtract},
@@ -28,6 +28,9 @@ constexpr std::array<std::pair<std::string_view, OpCode>, 17> kOperations = {{
     {"stablehlo.dot_general", OpCode::kDotGeneral},
     {"stablehlo.reduce", OpCode::kReduce},
     {"stablehlo.convert", OpCode::kConvert},
+    {"stablehlo.slice", OpCode::kSlice},
+    {"stablehlo.clamp", OpCode::kClamp},
+    {"stablehlo.gather", OpCode::kGather},
 }};
 
 std::string list_text(const std::vector<int64_t>& values) {
@@ -65,7 +68,10 @@ size_t operand_count(OpCode code) {
     case OpCode::kMaximum:
     case OpCode::kDotGeneral:
     case OpCode::kReduce:
+    case OpCode::kGather:
       return 2;
+    case OpCode::kClamp:
+      return 3;
     default:
       return 1;
   }
@@ -128,6 +134,62 @@ Result<void> check_dot_general(const Operation& operation, const TensorType& lhs
   return check_result_dims(operation, expected);
 }
 
+Result<void> check_slice(const Operation& operation, const TensorType& operand) {
+  const SliceBounds& slice = operation.slice;
+  const size_t rank = operand.dims.size();
+  if (slice.start.size() != rank || slice.limit.size() != rank || slice.stride.size() != rank) {
+    return Error{"the bounds do not name one range for each of " + type_text(operand) + "'s dimensions"};
+  }
+  std::vector<int64_t> expected;
+  for (size_t d = 0; d < rank; ++d) {
+    if (slice.start[d] < 0 || slice.start[d] > slice.limit[d] || slice.limit[d] > operand.dims[d] ||
+        slice.stride[d] < 1) {
+      return Error{"range " + std::to_string(slice.start[d]) + ":" + std::to_string(slice.limit[d]) + ":" +
+                   std::to_string(slice.stride[d]) + " does not fit dimension " + std::to_string(d) + " of " +
+                   type_text(operand)};
+    }
+    expected.push_back((slice.limit[d] - slice.start[d] + slice.stride[d] - 1) / slice.stride[d]);
+  }
+  return check_result_dims(operation, expected);
+}
+
+Result<void> check_clamp(const Operation& operation, const std::vector<TensorType>& operands) {
+  const TensorType& operand = operands[1];
+  for (size_t i : {0, 2}) {
+    if (operands[i].element != operand.element || (!operands[i].dims.empty() && operands[i].dims != operand.dims)) {
+      return Error{"bound " + type_text(operands[i]) + " is neither a scalar of " + type_text(operand) +
+                   "'s element type nor of its type"};
+    }
+  }
+  if (operation.result != operand) {
+    return Error{"the result is " + type_text(operation.result) + ", the operand " + type_text(operand)};
+  }
+  return {};
+}
+
+// The one form the fake gathers in: table [N, H], indices [..., 1] of i32, each picking a whole row.
+Result<void> check_gather(const Operation& operation, const TensorType& table, const TensorType& indices) {
+  const GatherDimensions& gather = operation.gather;
+  const auto last = static_cast<int64_t>(indices.dims.size()) - 1;
+  const bool rows = table.dims.size() == 2 && last >= 0 && indices.dims.back() == 1 &&
+                    gather.offset_dims == std::vector<int64_t>{last} &&
+                    gather.collapsed_slice_dims == std::vector<int64_t>{0} &&
+                    gather.start_index_map == std::vector<int64_t>{0} && gather.operand_batching_dims.empty() &&
+                    gather.start_indices_batching_dims.empty() && gather.index_vector_dim == last &&
+                    gather.slice_sizes == std::vector<int64_t>{1, table.dims[1]};
+  if (!rows) {
+    return Error{
+        "the fake gathers whole rows of a [N, H] table by indices [..., 1] only (table[ids], as JAX emits it: "
+        "offset_dims = [last], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = last, "
+        "slice_sizes = [1, H]); this gathers " +
+        type_text(table) + " by " + type_text(indices) + " in another form"};
+  }
+  if (indices.element != ElementType::kI32) return Error{"the indices are " + type_text(indices) + ", not i32"};
+  std::vector<int64_t> expected(indices.dims.begin(), indices.dims.end() - 1);
+  expected.push_back(table.dims[1]);
+  return check_result_dims(operation, expected);
+}
+
 Result<void> check_shapes(const Operation& operation, const std::vector<TensorType>& operands) {
   const TensorType& result = operation.result;
   if (is_elementwise(operation.code)) {
@@ -187,6 +249,12 @@ Result<void> check_shapes(const Operation& operation, const std::vector<TensorTy
     }
     case OpCode::kDotGeneral:
       return check_dot_general(operation, operands[0], operands[1]);
+    case OpCode::kSlice:
+      return check_slice(operation, operands[0]);
+    case OpCode::kClamp:
+      return check_clamp(operation, operands);
+    case OpCode::kGather:
+      return check_gather(operation, operands[0], operands[1]);
     case OpCode::kReduce: {
       const TensorType& operand = operands[0];
       if (!operands[1].dims.empty() || operands[1].element != operand.element) {
@@ -218,7 +286,7 @@ int64_t TensorType::element_count() const {
 std::string type_text(const TensorType& type) {
   std::string text = "tensor<";
   for (int64_t dimension : type.dims) text += std::to_string(dimension) + "x";
-  return text + (type.element == ElementType::kF32 ? "f32>" : "bf16>");
+  return text + (type.element == ElementType::kF32 ? "f32>" : type.element == ElementType::kBF16 ? "bf16>" : "i32>");
 }
 
 std::string_view op_name(OpCode code) {

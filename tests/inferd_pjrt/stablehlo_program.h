@@ -13,7 +13,8 @@
 
 namespace tpustack::stablehlo_reference {
 
-enum class ElementType { kF32, kBF16 };
+// i32 holds token ids; the interpreter keeps its values as floats, exact below 2^24.
+enum class ElementType { kF32, kBF16, kI32 };
 
 struct TensorType {
   ElementType element = ElementType::kF32;
@@ -44,6 +45,9 @@ enum class OpCode {
   kDotGeneral,
   kReduce,
   kConvert,
+  kSlice,
+  kClamp,
+  kGather,
 };
 
 // "stablehlo.add" for kAdd; nullopt for a name outside the subset.
@@ -59,6 +63,25 @@ struct DotDimensions {
   std::vector<int64_t> rhs_contracting;
 };
 
+// slice: the first index, one past the last and the step, for each dimension.
+struct SliceBounds {
+  std::vector<int64_t> start;
+  std::vector<int64_t> limit;
+  std::vector<int64_t> stride;
+};
+
+// gather's dimension numbers (https://openxla.org/stablehlo/spec#gather). The fake runs one form of them: whole rows
+// of a table picked by an index per row, as JAX emits table[ids] (check_operation refuses the others).
+struct GatherDimensions {
+  std::vector<int64_t> offset_dims;
+  std::vector<int64_t> collapsed_slice_dims;
+  std::vector<int64_t> operand_batching_dims;
+  std::vector<int64_t> start_indices_batching_dims;
+  std::vector<int64_t> start_index_map;
+  int64_t index_vector_dim = 0;
+  std::vector<int64_t> slice_sizes;
+};
+
 struct Operation {
   OpCode code = OpCode::kAdd;
   int line = 0;  // in the program's text, for errors
@@ -68,6 +91,8 @@ struct Operation {
   // dimensions reduced.
   std::vector<int64_t> dimensions;
   DotDimensions dot;
+  SliceBounds slice;
+  GatherDimensions gather;
   OpCode reducer = OpCode::kAdd;  // reduce: kAdd or kMaximum
   std::vector<float> constant;    // constant: one value (a splat) or one per element, row-major
 };

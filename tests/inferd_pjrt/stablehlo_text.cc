@@ -280,8 +280,10 @@ class Parser {
       type.element = ElementType::kF32;
     } else if (element == "bf16") {
       type.element = ElementType::kBF16;
+    } else if (element == "i32") {
+      type.element = ElementType::kI32;
     } else {
-      fail(token, describe(token) + ": element type " + element + " is not supported (f32 and bf16 are)");
+      fail(token, describe(token) + ": element type " + element + " is not supported (f32, bf16 and i32 are)");
       return std::nullopt;
     }
     return type;
@@ -399,17 +401,11 @@ class Parser {
     return true;
   }
 
-  // #stablehlo.dot<lhs_batching_dimensions = [0], ..., rhs_contracting_dimensions = [1]>; MLIR leaves out empty
-  // lists.
-  bool parse_dot_attribute(const std::vector<Token>& value, const Token& at, DotDimensions& dot) {
-    if (value.empty() || value[0].kind != TokenKind::kAngle || value[0].text != "#stablehlo.dot") {
-      return fail(at, "dot_dimension_numbers is not a #stablehlo.dot<...>");
-    }
-    const std::string& body = value[0].body;
-    for (auto [key, list] : {std::pair{"lhs_batching_dimensions", &dot.lhs_batching},
-                             std::pair{"rhs_batching_dimensions", &dot.rhs_batching},
-                             std::pair{"lhs_contracting_dimensions", &dot.lhs_contracting},
-                             std::pair{"rhs_contracting_dimensions", &dot.rhs_contracting}}) {
+  // The lists `keys` name in the body of an attribute such as #stablehlo.dot<lhs_batching_dimensions = [0], ...>;
+  // MLIR leaves out empty lists.
+  bool parse_keyed_lists(const std::string& body, const Token& at,
+                         std::initializer_list<std::pair<const char*, std::vector<int64_t>*>> keys) {
+    for (auto [key, list] : keys) {
       const size_t found = body.find(std::string(key) + " = [");
       if (found == std::string::npos) continue;
       const size_t open = body.find('[', found);
@@ -419,6 +415,73 @@ class Parser {
         if (!number) return fail(at, "'" + text + "' in " + key + " is not a dimension number");
         list->push_back(*number);
       }
+    }
+    return true;
+  }
+
+  // #stablehlo.dot<lhs_batching_dimensions = [0], ..., rhs_contracting_dimensions = [1]>.
+  bool parse_dot_attribute(const std::vector<Token>& value, const Token& at, DotDimensions& dot) {
+    if (value.empty() || value[0].kind != TokenKind::kAngle || value[0].text != "#stablehlo.dot") {
+      return fail(at, "dot_dimension_numbers is not a #stablehlo.dot<...>");
+    }
+    return parse_keyed_lists(value[0].body, at,
+                             {{"lhs_batching_dimensions", &dot.lhs_batching},
+                              {"rhs_batching_dimensions", &dot.rhs_batching},
+                              {"lhs_contracting_dimensions", &dot.lhs_contracting},
+                              {"rhs_contracting_dimensions", &dot.rhs_contracting}});
+  }
+
+  // The generic gather's dimension_numbers = #stablehlo.gather<offset_dims = [2], ..., index_vector_dim = 2> and
+  // slice_sizes = array<i64: 1, 384>.
+  bool parse_gather_attributes(const Attributes& attributes, const Token& at, GatherDimensions& gather) {
+    const auto* numbers = required(attributes, "dimension_numbers", at);
+    if (numbers == nullptr) return false;
+    if (numbers->empty() || (*numbers)[0].kind != TokenKind::kAngle || (*numbers)[0].text != "#stablehlo.gather") {
+      return fail(at, "dimension_numbers is not a #stablehlo.gather<...>");
+    }
+    const std::string& body = (*numbers)[0].body;
+    if (!parse_keyed_lists(body, at,
+                           {{"offset_dims", &gather.offset_dims},
+                            {"collapsed_slice_dims", &gather.collapsed_slice_dims},
+                            {"operand_batching_dims", &gather.operand_batching_dims},
+                            {"start_indices_batching_dims", &gather.start_indices_batching_dims},
+                            {"start_index_map", &gather.start_index_map}})) {
+      return false;
+    }
+    const std::string_view key = "index_vector_dim = ";
+    const size_t found = body.find(key);
+    const auto texts =
+        found == std::string::npos ? std::vector<std::string>{} : number_texts(body.substr(found + key.size()));
+    const auto index_vector_dim = texts.empty() ? std::nullopt : integer_of(texts[0]);
+    if (!index_vector_dim) return fail(at, "#stablehlo.gather<...> lacks a number for index_vector_dim");
+    gather.index_vector_dim = *index_vector_dim;
+    return required_list(attributes, "slice_sizes", at, gather.slice_sizes);
+  }
+
+  // The generic slice's start_indices, limit_indices and strides.
+  bool parse_slice_attributes(const Attributes& attributes, const Token& at, SliceBounds& slice) {
+    return required_list(attributes, "start_indices", at, slice.start) &&
+           required_list(attributes, "limit_indices", at, slice.limit) &&
+           required_list(attributes, "strides", at, slice.stride);
+  }
+
+  // The pretty slice's "[1:3, 4:8:2]": start:limit[:stride] for each dimension.
+  bool parse_slice_ranges(const Token& at, SliceBounds& slice) {
+    if (!expect_punct("[", "to open stablehlo.slice's ranges")) return false;
+    while (!accept_punct("]")) {
+      std::vector<int64_t> parts;
+      while (true) {
+        const Token& token = next();
+        const auto number = token.kind == TokenKind::kNumber ? integer_of(token.text) : std::nullopt;
+        if (!number) return fail(at, "expected an index in stablehlo.slice's ranges, found " + describe(token));
+        parts.push_back(*number);
+        if (!accept_punct(":")) break;
+      }
+      if (parts.size() != 2 && parts.size() != 3) return fail(at, "a slice range is start:limit or start:limit:stride");
+      slice.start.push_back(parts[0]);
+      slice.limit.push_back(parts[1]);
+      slice.stride.push_back(parts.size() == 3 ? parts[2] : 1);
+      if (!at_punct("]") && !expect_punct(",", "between slice ranges")) return false;
     }
     return true;
   }
@@ -461,6 +524,17 @@ class Parser {
     return nullptr;
   }
 
+  // The list of dimension numbers the attribute `name` holds, which must be there, into `dimensions`.
+  bool required_list(const Attributes& attributes, const std::string& name, const Token& at,
+                     std::vector<int64_t>& dimensions) {
+    const auto* value = required(attributes, name, at);
+    if (value == nullptr) return false;
+    auto numbers = integer_list(*value, at);
+    if (!numbers) return false;
+    dimensions = std::move(*numbers);
+    return true;
+  }
+
   // "stablehlo.op"(%a, %b) <{properties}> ({region}) {attributes} : (T, T) -> T
   bool parse_generic(Scope& scope, const Token& name, Operation& operation, std::vector<TensorType>& stated) {
     if (!expect_punct("(", "to open the operands")) return false;
@@ -500,11 +574,7 @@ class Parser {
         const std::string key = operation.code == OpCode::kBroadcastInDim ? "broadcast_dimensions"
                                 : operation.code == OpCode::kTranspose    ? "permutation"
                                                                           : "dimensions";
-        const auto* value = required(attributes, key, name);
-        if (value == nullptr) return false;
-        auto dimensions = integer_list(*value, name);
-        if (!dimensions) return false;
-        operation.dimensions = std::move(*dimensions);
+        if (!required_list(attributes, key, name, operation.dimensions)) return false;
         if (operation.code == OpCode::kReduce) {
           if (!reducer) return fail(name, "stablehlo.reduce has no region");
           operation.reducer = *reducer;
@@ -515,6 +585,10 @@ class Parser {
         const auto* value = required(attributes, "dot_dimension_numbers", name);
         return value != nullptr && parse_dot_attribute(*value, name, operation.dot);
       }
+      case OpCode::kSlice:
+        return parse_slice_attributes(attributes, name, operation.slice);
+      case OpCode::kGather:
+        return parse_gather_attributes(attributes, name, operation.gather);
       default:
         return true;
     }
@@ -578,12 +652,17 @@ class Parser {
       return parse_dense(dense, operation.result, operation.constant);
     }
 
+    if (operation.code == OpCode::kGather) {
+      return fail(name, "stablehlo.gather has no pretty form; write it as JAX prints it, \"stablehlo.gather\"(...)");
+    }
+
     Attributes attributes;
     if (peek().kind == TokenKind::kValue) {
       auto operand = parse_value_use(scope);
       if (!operand) return false;
       operation.operands.push_back(*operand);
     }
+    if (operation.code == OpCode::kSlice && !parse_slice_ranges(name, operation.slice)) return false;
     while (accept_punct(",")) {
       if (peek().kind == TokenKind::kValue) {
         auto operand = parse_value_use(scope);
@@ -615,14 +694,8 @@ class Parser {
 
     switch (operation.code) {
       case OpCode::kBroadcastInDim:
-      case OpCode::kTranspose: {
-        const auto* value = required(attributes, "dims", name);
-        if (value == nullptr) return false;
-        auto dimensions = integer_list(*value, name);
-        if (!dimensions) return false;
-        operation.dimensions = std::move(*dimensions);
-        return true;
-      }
+      case OpCode::kTranspose:
+        return required_list(attributes, "dims", name, operation.dimensions);
       case OpCode::kDotGeneral: {
         if (auto batching = attributes.find("batching_dims");
             batching != attributes.end() &&

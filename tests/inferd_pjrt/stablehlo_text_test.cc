@@ -131,6 +131,59 @@ TEST(StablehloText, ReadsBatchedDotsReshapesConvertsAndTheRestOfTheSubset) {
   EXPECT_EQ(program.operations.size(), 11u);
 }
 
+TEST(StablehloText, ReadsSlicesClampsAndTheGatherJaxEmitsForTableLookups) {
+  const Program program = value_of(parse_program(
+      R"mlir(func.func @main(%t: tensor<8x4xbf16>, %ids: tensor<2x3xi32>) -> (tensor<2x3x4xbf16>) {
+  %i = stablehlo.reshape %ids : (tensor<2x3xi32>) -> tensor<2x3x1xi32>
+  %g = "stablehlo.gather"(%t, %i) <{dimension_numbers = #stablehlo.gather<offset_dims = [2], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 2>, indices_are_sorted = false, slice_sizes = array<i64: 1, 4>}> : (tensor<8x4xbf16>, tensor<2x3x1xi32>) -> tensor<2x3x4xbf16>
+  %s = stablehlo.slice %t [0:3, 1:4:2] : (tensor<8x4xbf16>) -> tensor<3x2xbf16>
+  %r = "stablehlo.slice"(%t) <{limit_indices = array<i64: 3, 4>, start_indices = array<i64: 0, 1>, strides = array<i64: 1, 2>}> : (tensor<8x4xbf16>) -> tensor<3x2xbf16>
+  %lo = stablehlo.constant dense<-4.0> : tensor<bf16>
+  %c = stablehlo.clamp %lo, %s, %r : (tensor<bf16>, tensor<3x2xbf16>, tensor<3x2xbf16>) -> tensor<3x2xbf16>
+  return %g : tensor<2x3x4xbf16>
+})mlir"));
+  EXPECT_EQ(program.parameters[1], (TensorType{ElementType::kI32, {2, 3}}));
+  const auto& ops = program.operations;
+  ASSERT_EQ(ops.size(), 6u);
+  EXPECT_EQ(ops[1].code, OpCode::kGather);
+  EXPECT_THAT(ops[1].gather.offset_dims, ElementsAre(2));
+  EXPECT_THAT(ops[1].gather.collapsed_slice_dims, ElementsAre(0));
+  EXPECT_THAT(ops[1].gather.start_index_map, ElementsAre(0));
+  EXPECT_EQ(ops[1].gather.index_vector_dim, 2);
+  EXPECT_THAT(ops[1].gather.slice_sizes, ElementsAre(1, 4));
+  for (const Operation* slice : {&ops[2], &ops[3]}) {
+    EXPECT_EQ(slice->code, OpCode::kSlice);
+    EXPECT_THAT(slice->slice.start, ElementsAre(0, 1));
+    EXPECT_THAT(slice->slice.limit, ElementsAre(3, 4));
+    EXPECT_THAT(slice->slice.stride, ElementsAre(1, 2));
+  }
+  EXPECT_EQ(ops[5].code, OpCode::kClamp);
+  EXPECT_THAT(ops[5].operands, ElementsAre(6, 4, 5));
+}
+
+TEST(StablehloText, GathersOtherThanRowLookupsAndBadSlicesOrClampsAreRefused) {
+  // A gather of single elements (slice_sizes 1, 1) rather than rows.
+  EXPECT_THAT(parse_program("func.func @main(%t: tensor<8x4xf32>, %i: tensor<2x1xi32>) -> tensor<2x1xf32> {\n"
+                            "  %g = \"stablehlo.gather\"(%t, %i) <{dimension_numbers = #stablehlo.gather<offset_dims = "
+                            "[1], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>, "
+                            "slice_sizes = array<i64: 1, 1>}> : (tensor<8x4xf32>, tensor<2x1xi32>) -> "
+                            "tensor<2x1xf32>\n  return %g : tensor<2x1xf32>\n}"),
+              FailsWith(AllOf(StartsWith("line 2: stablehlo.gather: the fake gathers whole rows of a [N, H] table"),
+                              HasSubstr("this gathers tensor<8x4xf32> by tensor<2x1xi32> in another form"))));
+  EXPECT_THAT(parse_program("func.func @main(%t: tensor<8x4xf32>, %i: tensor<2x1xi32>) -> tensor<2x4xf32> {\n"
+                            "  %g = stablehlo.gather %t, %i : tensor<2x4xf32>\n  return %g : tensor<2x4xf32>\n}"),
+              FailsWith(StartsWith("line 2: stablehlo.gather has no pretty form")));
+  EXPECT_THAT(parse_program("func.func @main(%t: tensor<8x4xf32>) -> tensor<9x4xf32> {\n"
+                            "  %s = stablehlo.slice %t [0:9, 0:4] : (tensor<8x4xf32>) -> tensor<9x4xf32>\n"
+                            "  return %s : tensor<9x4xf32>\n}"),
+              FailsWith("line 2: stablehlo.slice: range 0:9:1 does not fit dimension 0 of tensor<8x4xf32>"));
+  EXPECT_THAT(parse_program("func.func @main(%t: tensor<4xf32>, %b: tensor<2xf32>) -> tensor<4xf32> {\n"
+                            "  %c = stablehlo.clamp %b, %t, %b : (tensor<2xf32>, tensor<4xf32>, tensor<2xf32>) -> "
+                            "tensor<4xf32>\n  return %c : tensor<4xf32>\n}"),
+              FailsWith("line 2: stablehlo.clamp: bound tensor<2xf32> is neither a scalar of tensor<4xf32>'s element "
+                        "type nor of its type"));
+}
+
 TEST(StablehloText, AnOperationOutsideTheSubsetIsNamedWithItsLine) {
   EXPECT_THAT(parse_program(R"mlir(func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.abs %a : tensor<4xf32>
@@ -180,8 +233,9 @@ TEST(StablehloText, ShapesAreCheckedAsACompilerWould) {
 TEST(StablehloText, WhatTheFakeCannotRunIsRefusedWithItsLine) {
   EXPECT_THAT(parse_program("func.func @main(%a: tensor<?x4xf32>) -> tensor<4xf32> {\n  return %a : tensor<4xf32>\n}"),
               FailsWith(HasSubstr("line 1: 'tensor<?x4xf32>' is not a static shape")));
-  EXPECT_THAT(parse_program("func.func @main(%a: tensor<4xi32>) -> tensor<4xi32> {\n  return %a : tensor<4xi32>\n}"),
-              FailsWith(HasSubstr("line 1: 'tensor<4xi32>': element type i32 is not supported (f32 and bf16 are)")));
+  EXPECT_THAT(
+      parse_program("func.func @main(%a: tensor<4xi64>) -> tensor<4xi64> {\n  return %a : tensor<4xi64>\n}"),
+      FailsWith(HasSubstr("line 1: 'tensor<4xi64>': element type i64 is not supported (f32, bf16 and i32 are)")));
   EXPECT_THAT(parse_program("module {\n  func.func private @helper() {\n    return\n  }\n}"),
               FailsWith("line 2: function @helper: the fake PJRT plugin runs programs of one function, func.func "
                         "@main"));

@@ -10,7 +10,8 @@
 
 namespace tpustack::inferd::engine::pjrt {
 
-static_assert(static_cast<int>(PjrtElementType::kF32) == PJRT_Buffer_Type_F32 &&
+static_assert(static_cast<int>(PjrtElementType::kS32) == PJRT_Buffer_Type_S32 &&
+              static_cast<int>(PjrtElementType::kF32) == PJRT_Buffer_Type_F32 &&
               static_cast<int>(PjrtElementType::kBF16) == PJRT_Buffer_Type_BF16);
 
 PjrtBuffer::PjrtBuffer(PjrtBuffer&& other) noexcept

@@ -13,7 +13,7 @@ namespace tpustack::inferd::engine::pjrt {
 
 // The element types inferd moves between host and devices, numbered as PJRT numbers them (PJRT_Buffer_Type); a
 // plugin's buffer of another type keeps its own number.
-enum class PjrtElementType : int { kF32 = 11, kBF16 = 13 };
+enum class PjrtElementType : int { kS32 = 4, kF32 = 11, kBF16 = 13 };
 
 // An array in a device's memory, owned: destroying the object frees the device memory. It must not outlive the
 // PjrtClient it came from.

@@ -234,6 +234,7 @@ typedef PJRT_Error* PJRT_Client_Compile(PJRT_Client_Compile_Args* args);
 // The header's enum, of which inferd names the values it moves; the rest keep their places unnamed.
 enum PJRT_Buffer_Type {
   PJRT_Buffer_Type_INVALID = 0,
+  PJRT_Buffer_Type_S32 = 4,
   PJRT_Buffer_Type_F32 = 11,
   PJRT_Buffer_Type_BF16 = 13,
 };

@@ -39,6 +39,11 @@ Result<PjrtBuffer> PjrtClient::buffer_from_host_bf16(std::span<const uint16_t> v
   return buffer_from_host(PjrtElementType::kBF16, values.data(), values.size(), dims, device_id);
 }
 
+Result<PjrtBuffer> PjrtClient::buffer_from_host_i32(std::span<const int32_t> values, const std::vector<int64_t>& dims,
+                                                    int device_id) const {
+  return buffer_from_host(PjrtElementType::kS32, values.data(), values.size(), dims, device_id);
+}
+
 Result<PjrtBuffer> PjrtClient::buffer_from_host(PjrtElementType type, const void* data, size_t count,
                                                 const std::vector<int64_t>& dims, int device_id) const {
   const int64_t elements = std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>());

@@ -55,6 +55,9 @@ class PjrtClient {
   // The same for bfloat16 values, given as their bits.
   Result<PjrtBuffer> buffer_from_host_bf16(std::span<const uint16_t> values, const std::vector<int64_t>& dims,
                                            int device_id) const;
+  // The same for int32 values (token ids).
+  Result<PjrtBuffer> buffer_from_host_i32(std::span<const int32_t> values, const std::vector<int64_t>& dims,
+                                          int device_id) const;
 
   // Compiles a StableHLO program (MLIR text or bytecode, a module whose entry is func.func @main) for one device;
   // the executable runs on any addressable device.
