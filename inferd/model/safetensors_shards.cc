@@ -7,14 +7,6 @@
 
 namespace tpustack::inferd::model {
 
-namespace {
-
-// The shard files the index names, and the shard of each tensor, numbered in file name order.
-struct WeightMap {
-  std::vector<std::string> files;
-  std::map<std::string, size_t> shard_of;
-};
-
 Result<WeightMap> read_weight_map(std::string_view text, const std::string& source) {
   return tpustack::json::read_json_document<WeightMap>(
       text, source, [&](const nlohmann::json& doc) -> Result<WeightMap> {
@@ -42,8 +34,6 @@ Result<WeightMap> read_weight_map(std::string_view text, const std::string& sour
         return weights;
       });
 }
-
-}  // namespace
 
 Result<SafetensorsShards> SafetensorsShards::open(const std::filesystem::path& directory) {
   SafetensorsShards shards;

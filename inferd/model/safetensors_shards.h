@@ -4,12 +4,22 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result/result.h"
 #include "inferd/model/safetensors_file.h"
 
 namespace tpustack::inferd::model {
+
+// model.safetensors.index.json's weight_map: the shard files it names (in file name order) and each tensor's shard.
+struct WeightMap {
+  std::vector<std::string> files;
+  std::map<std::string, size_t> shard_of;
+};
+
+// Reads an index's text (`source` names it in errors); a shard named by a path rather than a file name is an Error.
+Result<WeightMap> read_weight_map(std::string_view text, const std::string& source);
 
 // A model directory's weights: model.safetensors, or the shards (model-00001-of-00002.safetensors, ...) that
 // model.safetensors.index.json's weight_map assigns each tensor to.

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/files/file_text.h"
+#include "inferd/model/safetensors_shards.h"
 #include "inferd/registry/partial_file.h"
 #include "inferd/registry/sha256.h"
 
@@ -42,13 +44,45 @@ struct HubFile {
   bool required;
 };
 
-// What the engine reads from a model directory; the rest of a hub repository (ONNX exports, READMEs) is not fetched.
+// What the engine reads from a model directory besides the weights; the rest of a hub repository (ONNX exports,
+// READMEs) is not fetched.
 constexpr HubFile hub_files[] = {
-    {"config.json", true},      {"model.safetensors", true},      {"tokenizer.json", false},
-    {"vocab.txt", false},       {"tokenizer_config.json", false}, {"special_tokens_map.json", false},
-    {"modules.json", false},    {"1_Pooling/config.json", false}, {"generation_config.json", false},
-    {"tokenizer.model", false}, {"chat_template.jinja", false},
+    {"config.json", true},
+    {"tokenizer.json", false},
+    {"vocab.txt", false},
+    {"tokenizer_config.json", false},
+    {"special_tokens_map.json", false},
+    {"modules.json", false},
+    {"1_Pooling/config.json", false},
+    {"generation_config.json", false},
+    {"tokenizer.model", false},
+    {"chat_template.jinja", false},
 };
+
+// The weights the engine reads (model::SafetensorsShards): the shards model.safetensors.index.json names, when the
+// repository has one (as models of more than a few GB do), else model.safetensors.
+Result<void> fetch_weights(BlobSource& source, const std::string& base, const fs::path& staging,
+                           const PullOptions& options, PullReport& report, std::set<std::string>& names) {
+  const std::string index = "model.safetensors.index.json";
+  auto fetched = fetch_file(source, base + index, staging / index, std::nullopt, options, report);
+  if (!fetched) return fetched.error();
+  std::vector<std::string> files{"model.safetensors"};
+  if (*fetched) {
+    names.insert(index);
+    auto text = files::read_file_text(staging / index);
+    if (!text) return text.error();
+    auto map = model::read_weight_map(*text, index);
+    if (!map) return map.error();
+    files = map->files;
+  }
+  for (const std::string& file : files) {
+    auto shard = fetch_file(source, base + file, staging / file, std::nullopt, options, report);
+    if (!shard) return shard.error();
+    if (!*shard) return Error{"the hub has no " + base + file};
+    names.insert(file);
+  }
+  return {};
+}
 
 // A pulled model is assembled here, out of the catalog's sight (it skips hidden directories), and appears under
 // its name only whole. A pull killed half-way resumes from what this holds.
@@ -270,6 +304,10 @@ Result<PullReport> pull_from_hub(BlobSource& source, const PullOptions& options)
       if (!fetched) return Error{"model " + repo + ": " + fetched.error().message};
       if (!*fetched && file.required) return Error{"model " + repo + ": the hub has no " + file.name};
       if (*fetched) names.insert(file.name);
+    }
+    if (auto weights = fetch_weights(source, repo + "/resolve/" + pinned + "/", staging, options, report, names);
+        !weights) {
+      return Error{"model " + repo + ": " + weights.error().message};
     }
     remove_strays(staging, names);
     if (auto published = publish(options.dest, staging, target); !published) {

@@ -313,6 +313,41 @@ TEST_F(RegistryTest, PullsFromAHubStyleEndpoint) {
       << missing.error().message;
 }
 
+TEST_F(RegistryTest, AShardedHubModelIsPulledShardByShard) {
+  const fs::path repo = registry_ / "org" / "big" / "resolve" / "main";
+  write_file(repo / "config.json", "{}");
+  write_file(repo / "model.safetensors.index.json",
+             R"({"metadata": {"total_size": 2000}, "weight_map": {"a": "model-00001-of-00002.safetensors",
+                 "b": "model-00002-of-00002.safetensors", "c": "model-00002-of-00002.safetensors"}})");
+  write_file(repo / "model-00001-of-00002.safetensors", random_bytes(1000, 5));
+  write_file(repo / "model-00002-of-00002.safetensors", random_bytes(1000, 6));
+  auto source = make_http_source(serve());
+  auto pulled = pull_from_hub(*source, options({"org/big"}));
+  ASSERT_TRUE(pulled) << pulled.error().message;
+  EXPECT_EQ(pulled->downloaded, 4u);
+  EXPECT_EQ(read_file(dest_ / "org/big/model-00002-of-00002.safetensors"), random_bytes(1000, 6));
+  EXPECT_FALSE(fs::exists(dest_ / "org/big/model.safetensors"));
+
+  // A shard the hub does not have, or one named by a path, fails the pull naming it; nothing is published.
+  const fs::path gap = registry_ / "org" / "gap" / "resolve" / "main";
+  write_file(gap / "config.json", "{}");
+  fs::copy_file(repo / "model.safetensors.index.json", gap / "model.safetensors.index.json");
+  fs::copy_file(repo / "model-00001-of-00002.safetensors", gap / "model-00001-of-00002.safetensors");
+  write_file(registry_ / "org" / "bad" / "resolve" / "main" / "config.json", "{}");
+  write_file(registry_ / "org" / "bad" / "resolve" / "main" / "model.safetensors.index.json",
+             R"({"weight_map": {"a": "../../etc/passwd"}})");
+  auto missing = pull_from_hub(*source, options({"org/gap"}));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("the hub has no org/gap/resolve/main/model-00002-of-00002.safetensors"),
+            std::string::npos)
+      << missing.error().message;
+  auto escaping = pull_from_hub(*source, options({"org/bad"}));
+  ASSERT_FALSE(escaping);
+  EXPECT_NE(escaping.error().message.find("which is not a file name"), std::string::npos) << escaping.error().message;
+  EXPECT_FALSE(fs::exists(dest_ / "org/bad"));
+  EXPECT_FALSE(fs::exists(dest_ / "org/gap"));
+}
+
 TEST_F(RegistryTest, CommandLineWorksAsAnInitContainer) {
   const std::string inferd = std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd";
   tpustack::testing::ChildProcess pull({inferd, "pull", "--registry", serve(), "--models", "mini,owner/reranker",
