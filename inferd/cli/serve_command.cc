@@ -19,6 +19,7 @@
 #include "common/metrics/metrics_server.h"
 #include "inferd/batch_jobs/job_runner.h"
 #include "inferd/batch_jobs/jobs_api.h"
+#include "inferd/engine/pjrt/plugin_location.h"
 #include "inferd/server/grpc_front.h"
 #include "inferd/server/http_front.h"
 #include "inferd/server/version_follower.h"
@@ -36,6 +37,9 @@ struct ServeOptions {
   std::string listen = "0.0.0.0:8080";
   std::string grpc_listen = "0.0.0.0:50051";
   std::string backend = "auto";
+  std::string pjrt_plugin;
+  std::string compile_cache_dir;
+  bool warmup = false;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   batching::BatchLimits limits;
   std::string max_wait = "2ms";
@@ -67,7 +71,17 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--model", o.models, "NAME=DIR, repeatable");
   app.add_option("--listen", o.listen, "HTTP address")->capture_default_str();
   app.add_option("--grpc-listen", o.grpc_listen, "gRPC address")->capture_default_str();
-  app.add_option("--backend", o.backend, "auto, cpu, cuda or tpu")->capture_default_str();
+  app.add_option("--backend", o.backend,
+                 "auto (a PJRT plugin's devices when one loads and shows a device, else cpu), cpu, pjrt, or "
+                 "xla:tpu, xla:cuda, xla:cpu (pjrt on that platform)")
+      ->capture_default_str();
+  app.add_option("--pjrt-plugin", o.pjrt_plugin,
+                 "the PJRT plugin library (libtpu.so, xla_cuda_plugin.so); else PJRT_PLUGIN_LIBRARY_PATH, "
+                 "TPU_LIBRARY_PATH, then where the libtpu and jax CUDA plugin packages put it");
+  app.add_option("--compile-cache-dir", o.compile_cache_dir,
+                 "directory of the PJRT backend's compiled programs, reused by later starts (default: "
+                 "$XDG_CACHE_HOME/inferd/pjrt, else ~/.cache/inferd/pjrt; none: compile at every start)");
+  app.add_flag("--warmup", o.warmup, "compile every batch shape of the PJRT backend at load, not at first use");
   app.add_option("--threads", o.threads, "engine threads per model")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-batch-tokens", o.limits.max_batch_tokens, "tokens per batch")->capture_default_str();
   app.add_option("--max-batch-requests", o.limits.max_batch_requests, "sequences per batch")->capture_default_str();
@@ -153,6 +167,39 @@ class ShutdownDeadline {
   std::thread thread_;
 };
 
+// Finds and loads the PJRT plugin (flag, environment, where packages put it), creating `runtime`; what it found, or
+// why not.
+// Where compiled programs are kept: the flag, else the user's cache directory; nothing for "none" or without HOME.
+std::optional<std::filesystem::path> compile_cache_directory(const std::string& flag) {
+  if (flag == "none") return std::nullopt;
+  if (!flag.empty()) return flag;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "inferd/pjrt";
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::filesystem::path(home) / ".cache/inferd/pjrt";
+  }
+  return std::nullopt;
+}
+
+Result<PluginProbe> probe_pjrt_plugin(const ServeOptions& o, std::shared_ptr<engine::pjrt::PjrtRuntime>& runtime) {
+  const std::string& flag = o.pjrt_plugin;
+  const auto library = engine::pjrt::find_pjrt_plugin(
+      flag.empty() ? std::nullopt : std::optional(flag), [](const char* name) { return std::getenv(name); },
+      [](const std::filesystem::path& path) {
+        std::error_code ec;
+        return std::filesystem::is_regular_file(path, ec);
+      });
+  if (!library) {
+    return Error{
+        "no PJRT plugin found (--pjrt-plugin, PJRT_PLUGIN_LIBRARY_PATH, TPU_LIBRARY_PATH, the libtpu or jax CUDA "
+        "plugin package)"};
+  }
+  auto opened = engine::pjrt::PjrtRuntime::open(*library, compile_cache_directory(o.compile_cache_dir));
+  if (!opened) return opened.error();
+  runtime = std::move(opened).value();
+  return PluginProbe{library->string(), runtime->client().platform_name(), runtime->devices().size(),
+                     runtime->device_kind()};
+}
+
 // Waits for in-flight requests and queued work to finish, or for `until`.
 void drain(const ServingState& state, const ModelPool& pool, std::chrono::steady_clock::time_point until) {
   while (std::chrono::steady_clock::now() < until && (state.in_flight > 0 || pool.pending() > 0)) {
@@ -166,11 +213,22 @@ int serve(const ServeOptions& o) {
   const tpustack::lifecycle::ShutdownSignals signals;
 
   const DeviceEnvironment environment = read_device_environment();
-  auto backend = select_backend(o.backend, environment, built_backends());
+  auto request = parse_backend_request(o.backend);
+  if (!request) {
+    spdlog::error("{}", request.error().message);
+    return 1;
+  }
+  std::shared_ptr<engine::pjrt::PjrtRuntime> pjrt;
+  Result<PluginProbe> probe = Error{"--backend cpu"};
+  if (request->kind != BackendRequest::Kind::cpu) {
+    probe = probe_pjrt_plugin(o, pjrt);
+  }
+  auto backend = choose_backend(*request, probe, environment);
   if (!backend) {
     spdlog::error("{}", backend.error().message);
     return 1;
   }
+  if (backend->backend != "pjrt") pjrt.reset();
   auto role = worker_role(environment);
   if (!role) {
     spdlog::error("{}", role.error().message);
@@ -222,17 +280,34 @@ int serve(const ServeOptions& o) {
   const auto precision = engine::parse_precision(o.variant);  // none for auto
   // A queue of a few batches' tokens: past it a client waits longer than a retry costs.
   const size_t max_queue_tokens = o.max_queue_tokens ? o.max_queue_tokens : 8 * limits.max_batch_tokens;
-  ModelPool pool(*catalog, {limits, o.max_queue, o.threads, o.memory_budget, precision, max_queue_tokens, o.generation},
-                 metrics);
+  // On a PJRT device auto is bf16: the CPU's calibration does not apply there.
+  PoolOptions pool_options{limits,    o.max_queue,      o.threads,    o.memory_budget,
+                           precision, max_queue_tokens, o.generation, {}};
+  if (pjrt) {
+    pool_options.pjrt.runtime = pjrt;
+    pool_options.pjrt.options.max_batch = limits.max_batch_requests;
+    pool_options.pjrt.options.warmup = o.warmup;
+    if (!precision) pool_options.precision = engine::WeightPrecision::bf16;
+  }
+  ModelPool pool(*catalog, pool_options, metrics);
   InputLimits input = o.input;
   input.max_tokens = limits.max_batch_tokens;
   InferenceService service(pool, input, metrics);
-  ServerInfo info{"0.1.0",     backend->backend,   *role,    environment.tpu_accelerator_type, limits,
-                  o.max_queue, o.input.max_inputs, o.variant};
-  info.auto_truncate = o.auto_truncate;
-  info.max_concurrent_requests = static_cast<size_t>(o.max_concurrent_requests);
-  info.tokenization_workers = static_cast<size_t>(o.max_concurrent_requests);
-  info.max_queue_tokens = max_queue_tokens;
+  const auto concurrent = static_cast<size_t>(o.max_concurrent_requests);
+  // Request threads tokenize: as many tokenization workers as requests answered at once.
+  ServerInfo info{"0.1.0",
+                  backend->backend,
+                  *role,
+                  environment.tpu_accelerator_type,
+                  limits,
+                  o.max_queue,
+                  o.input.max_inputs,
+                  o.variant,
+                  o.auto_truncate,
+                  concurrent,
+                  concurrent,
+                  max_queue_tokens,
+                  pjrt};
   ServingState state;
   HttpApi api(service, info, state, registry, metrics, request_timeout);
   std::unique_ptr<batch_jobs::JobRunner> runner;

@@ -30,11 +30,12 @@ constexpr std::array<std::string_view, 8> calibration_texts = {
 
 // The best of a few runs of the batch, after one that builds the primitives; and the embeddings it gave.
 std::pair<double, std::vector<float>> time_embed(engine::EncoderBackend& backend, const engine::TokenBatch& batch) {
-  std::vector<float> out = backend.embed(batch, model::Pooling::mean, true);
+  // The CPU backend's products cannot fail.
+  std::vector<float> out = backend.embed(batch, model::Pooling::mean, true).value();
   double best = 1e30;
   for (int run = 0; run < 3; ++run) {
     const auto start = std::chrono::steady_clock::now();
-    out = backend.embed(batch, model::Pooling::mean, true);
+    out = backend.embed(batch, model::Pooling::mean, true).value();
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return {best, std::move(out)};
@@ -84,12 +85,22 @@ EncoderModel::EncoderModel(std::shared_ptr<model::ModelDirectory> directory,
                            std::unique_ptr<engine::EncoderBackend> backend, engine::WeightPrecision precision)
     : directory_(std::move(directory)), backend_(std::move(backend)), precision_(precision) {}
 
-Result<EncoderModel> EncoderModel::load(const std::filesystem::path& directory, const LoadOptions& options) {
+Result<EncoderModel> EncoderModel::load(const std::filesystem::path& directory, const LoadOptions& options,
+                                        const PjrtPlacement& placement) {
   auto loaded = model::load_model_directory(directory);
   if (!loaded) return loaded.error();
   auto shared = std::make_shared<model::ModelDirectory>(std::move(loaded).value());
   // The backend keeps the weights alive through an aliasing pointer into the directory.
   std::shared_ptr<const model::BertWeights> weights(shared, &shared->weights);
+  if (placement.runtime) {
+    engine::pjrt::PjrtEncoderOptions pjrt = placement.options;
+    pjrt.precision = options.precision.value_or(engine::WeightPrecision::bf16);
+    if (pjrt.precision == engine::WeightPrecision::i8) return Error{"--variant i8 runs on the cpu backend only"};
+    pjrt.pooling = shared->pooling;
+    auto backend = engine::pjrt::make_pjrt_encoder_backend(std::move(weights), placement.runtime, pjrt);
+    if (!backend) return backend.error();
+    return EncoderModel(std::move(shared), std::move(backend).value(), pjrt.precision);
+  }
   ChosenBackend chosen{options.precision.value_or(engine::WeightPrecision::f32), nullptr};
   if (!options.precision) chosen = choose_backend(*shared, weights, options.threads);
   if (!chosen.backend) {
@@ -153,7 +164,9 @@ Result<Embeddings> EncoderModel::embed(const std::vector<tokenizer::Encoding>& e
   auto tokens = batch(encodings);
   if (!tokens) return tokens.error();
   if (tokens->size() == 0) return Embeddings{dimensions(), {}};
-  return Embeddings{dimensions(), backend_->embed(*tokens, directory_->pooling, normalize)};
+  auto values = backend_->embed(*tokens, directory_->pooling, normalize);
+  if (!values) return values.error();
+  return Embeddings{dimensions(), std::move(values).value()};
 }
 
 Result<std::vector<float>> EncoderModel::rerank(std::string_view query, const std::vector<std::string>& documents) {
@@ -181,7 +194,9 @@ Result<Embeddings> EncoderModel::classify(const std::vector<tokenizer::Encoding>
   auto tokens = batch(sequences);
   if (!tokens) return tokens.error();
   if (tokens->size() == 0) return Embeddings{labels, {}};
-  return Embeddings{labels, backend_->classify(*tokens)};
+  auto values = backend_->classify(*tokens);
+  if (!values) return values.error();
+  return Embeddings{labels, std::move(values).value()};
 }
 
 }  // namespace tpustack::inferd

@@ -11,6 +11,7 @@
 
 #include "common/result/result.h"
 #include "inferd/engine/encoder_backend.h"
+#include "inferd/engine/pjrt/pjrt_encoder_backend.h"
 #include "inferd/model/model_directory.h"
 #include "inferd/tokenizer/tokenizer.h"
 
@@ -18,8 +19,15 @@ namespace tpustack::inferd {
 
 struct LoadOptions {
   size_t threads = 1;
-  // None: `--variant auto`, the fastest variant that meets its accuracy bar on a calibration batch on this CPU.
+  // None: `--variant auto`, the fastest variant that meets its accuracy bar on a calibration batch on this CPU (on a
+  // PJRT device: bf16).
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;
+};
+
+// Where an encoder runs when not on the CPU: a PJRT plugin's devices.
+struct PjrtPlacement {
+  std::shared_ptr<engine::pjrt::PjrtRuntime> runtime;  // none: the CPU
+  engine::pjrt::PjrtEncoderOptions options;  // its precision comes from LoadOptions, its pooling from the model
 };
 
 enum class ModelKind { embedding, reranker };
@@ -37,7 +45,8 @@ struct Embeddings {
 // server's batcher owns it.
 class EncoderModel {
  public:
-  static Result<EncoderModel> load(const std::filesystem::path& directory, const LoadOptions& options);
+  static Result<EncoderModel> load(const std::filesystem::path& directory, const LoadOptions& options,
+                                   const PjrtPlacement& pjrt = {});
 
   ModelKind kind() const;
   const model::BertConfig& config() const { return directory_->weights.config; }

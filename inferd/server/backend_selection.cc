@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <string>
 
 namespace tpustack::inferd::server {
 
@@ -27,37 +28,44 @@ DeviceEnvironment read_device_environment() {
           env("TPU_WORKER_HOSTNAMES")};
 }
 
-std::set<std::string> built_backends() { return {"cpu"}; }
+Result<BackendRequest> parse_backend_request(const std::string& value) {
+  using Kind = BackendRequest::Kind;
+  if (value == "auto") return BackendRequest{Kind::automatic, "", value};
+  if (value == "cpu") return BackendRequest{Kind::cpu, "", value};
+  if (value == "pjrt") return BackendRequest{Kind::pjrt, "", value};
+  for (const char* platform : {"tpu", "cuda", "cpu"}) {
+    if (value == std::string("xla:") + platform) return BackendRequest{Kind::pjrt, platform, value};
+  }
+  if (value == "tpu" || value == "cuda") return BackendRequest{Kind::pjrt, value, value};
+  return Error{"--backend must be auto, cpu, pjrt, xla:tpu, xla:cuda or xla:cpu, not \"" + value + "\""};
+}
 
-Result<BackendChoice> select_backend(const std::string& requested, const DeviceEnvironment& environment,
-                                     const std::set<std::string>& built) {
-  const bool tpu_visible = !environment.tpu_accelerator_type.empty() || !environment.tpu_visible_chips.empty();
-  const bool cuda_visible = !environment.cuda_visible_devices.empty() && environment.cuda_visible_devices != "-1";
-  if (requested == "cpu") return BackendChoice{"cpu", "--backend cpu"};
-  if (requested == "tpu" || requested == "cuda") {
-    if (!built.contains(requested)) {
-      return Error{"--backend " + requested + ": this inferd was built without the " + requested +
-                   " backend (it has: cpu); use --backend cpu or auto"};
-    }
-    if (requested == "tpu" && !tpu_visible) {
-      return Error{
-          "--backend tpu: no TPU in this container (TPU_ACCELERATOR_TYPE and TPU_VISIBLE_CHIPS are unset; "
-          "request google.com/tpu so the device plugin sets them)"};
-    }
-    if (requested == "cuda" && !cuda_visible) return Error{"--backend cuda: CUDA_VISIBLE_DEVICES shows no GPU"};
-    return BackendChoice{requested, "--backend " + requested};
+Result<BackendChoice> choose_backend(const BackendRequest& request, const Result<PluginProbe>& probe,
+                                     const DeviceEnvironment& environment) {
+  if (request.kind == BackendRequest::Kind::cpu) return BackendChoice{"cpu", "--backend cpu"};
+  std::string visible;
+  if (!environment.tpu_accelerator_type.empty() || !environment.tpu_visible_chips.empty()) {
+    visible = "TPU " + (environment.tpu_accelerator_type.empty() ? "chips " + environment.tpu_visible_chips
+                                                                 : environment.tpu_accelerator_type);
+  } else if (!environment.cuda_visible_devices.empty() && environment.cuda_visible_devices != "-1") {
+    visible = "GPU " + environment.cuda_visible_devices;
   }
-  if (requested != "auto") return Error{"--backend must be auto, cpu, cuda or tpu, not \"" + requested + "\""};
-  if (tpu_visible) {
-    if (built.contains("tpu")) return BackendChoice{"tpu", "auto: TPU " + environment.tpu_accelerator_type};
-    return BackendChoice{"cpu", "auto: TPU " + environment.tpu_accelerator_type +
-                                    " is visible but this build has no tpu backend; running on cpu"};
+  std::string missing;
+  if (!probe) {
+    missing = probe.error().message;
+  } else if (probe->devices == 0) {
+    missing = "the PJRT plugin " + probe->library + " shows no device";
+  } else if (!request.platform.empty() && probe->platform != request.platform) {
+    missing = "the PJRT plugin " + probe->library + " runs on " + probe->platform + ", not " + request.platform;
   }
-  if (cuda_visible) {
-    if (built.contains("cuda")) return BackendChoice{"cuda", "auto: CUDA devices " + environment.cuda_visible_devices};
-    return BackendChoice{"cpu", "auto: a GPU is visible but this build has no cuda backend; running on cpu"};
+  if (missing.empty()) {
+    const std::string how = request.kind == BackendRequest::Kind::automatic ? "auto" : "--backend " + request.value;
+    return BackendChoice{"pjrt", how + ": PJRT plugin " + probe->library + " (" + probe->platform + "), " +
+                                     std::to_string(probe->devices) + " x " + probe->device_kind};
   }
-  return BackendChoice{"cpu", "auto: no accelerator in the environment"};
+  if (request.kind == BackendRequest::Kind::pjrt) return Error{"--backend " + request.value + ": " + missing};
+  if (visible.empty()) return BackendChoice{"cpu", "auto: no accelerator in the environment (" + missing + ")"};
+  return BackendChoice{"cpu", "auto: " + visible + " is visible but " + missing + "; running on cpu"};
 }
 
 Result<WorkerRole> worker_role(const DeviceEnvironment& environment) {

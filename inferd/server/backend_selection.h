@@ -1,6 +1,5 @@
 #pragma once
 
-#include <set>
 #include <string>
 
 #include "common/result/result.h"
@@ -18,18 +17,35 @@ struct DeviceEnvironment {
 
 DeviceEnvironment read_device_environment();
 
-// The backends compiled into this binary.
-std::set<std::string> built_backends();
+// What --backend (INFERD_BACKEND) asks for: auto, cpu or pjrt; GOMLX_BACKEND's xla:tpu, xla:cuda and xla:cpu (and
+// the older tpu, cuda) ask for pjrt on that platform.
+struct BackendRequest {
+  enum class Kind { automatic, cpu, pjrt };
+  Kind kind = Kind::automatic;
+  std::string platform;  // pjrt on this PJRT platform only ("tpu", "cuda", "cpu"); empty: any
+  std::string value;     // as given, for messages
+};
+
+Result<BackendRequest> parse_backend_request(const std::string& value);
+
+// What loading the PJRT plugin found: the client's platform and its addressable devices.
+struct PluginProbe {
+  std::string library;
+  std::string platform;  // "tpu", "cuda", "cpu"
+  size_t devices = 0;
+  std::string device_kind;  // the first device's, e.g. "TPU v5 lite"
+};
 
 struct BackendChoice {
-  std::string backend;  // "cpu", "cuda" or "tpu"
+  std::string backend;  // "cpu" or "pjrt"
   std::string reason;   // one line for the start-up log
 };
 
-// `requested` is auto, cpu, cuda or tpu. auto prefers an accelerator the environment shows and the build has, and
-// falls back to cpu saying why; an explicit choice that cannot work is an error that says what is missing.
-Result<BackendChoice> select_backend(const std::string& requested, const DeviceEnvironment& environment,
-                                     const std::set<std::string>& built);
+// `probe` is what loading the plugin gave (an Error when none was found or it did not load; unused for cpu). auto
+// takes pjrt when a plugin loaded and shows a device, else cpu saying why (naming the accelerator the environment
+// shows, if any); an explicit pjrt choice that cannot work is an error that says what is missing.
+Result<BackendChoice> choose_backend(const BackendRequest& request, const Result<PluginProbe>& probe,
+                                     const DeviceEnvironment& environment);
 
 // This process's place in a multi-host TPU slice.
 struct WorkerRole {

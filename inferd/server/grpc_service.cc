@@ -155,6 +155,11 @@ grpc::Status GrpcService::Info(grpc::ServerContext*, const ::inferd::v1::InfoReq
                                ::inferd::v1::InfoResponse* response) {
   response->set_version(info_.version);
   response->set_backend(info_.backend);
+  if (info_.pjrt) {
+    response->set_pjrt_plugin(info_.pjrt->library().string());
+    response->set_device_kind(info_.pjrt->device_kind());
+    response->set_devices(static_cast<uint32_t>(info_.pjrt->devices().size()));
+  }
   const std::vector<std::string> loaded = service_.pool().loaded();
   const auto catalog = service_.pool().catalog();
   for (const auto& [name, entry] : *catalog) {

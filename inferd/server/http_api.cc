@@ -1,6 +1,7 @@
 #include "inferd/server/http_api.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -97,6 +98,46 @@ json model_type(const CatalogEntry& entry) {
 
 json openai_model(const std::string& id) {
   return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "inferd"}};
+}
+
+// The runtime's counts as the metrics' counters (which only go up, as the counts do).
+void publish_pjrt_counters(const engine::pjrt::PjrtRuntime& runtime, ServerMetrics& metrics) {
+  static std::mutex publishing;  // two scrapes at once would both add the same difference
+  std::lock_guard lock(publishing);
+  const std::vector<uint64_t> runs = runtime.runs_per_device();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    auto& counter =
+        metrics.pjrt_device_batches.labels({std::to_string(runtime.devices()[i].id), runtime.devices()[i].kind});
+    counter.inc(static_cast<double>(runs[i]) - counter.value());
+  }
+  const engine::pjrt::CompileCache& cache = runtime.compile_cache();
+  for (auto [result, count] : {std::pair{"hit", cache.hits()}, std::pair{"miss", cache.misses()}}) {
+    auto& counter = metrics.pjrt_compile_cache.labels({result});
+    counter.inc(static_cast<double>(count) - counter.value());
+  }
+}
+
+// The PJRT plugin, its devices and what each ran, and the compile cache: /info's "pjrt".
+json pjrt_info(const engine::pjrt::PjrtRuntime& runtime) {
+  json devices = json::array();
+  const std::vector<uint64_t> runs = runtime.runs_per_device();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const engine::pjrt::PjrtDevice& device = runtime.devices()[i];
+    devices.push_back({{"id", device.id}, {"kind", device.kind}, {"batches", runs[i]}});
+  }
+  const engine::pjrt::CompileCache& cache = runtime.compile_cache();
+  const auto& directory = runtime.compile_cache_directory();
+  return {{"plugin", runtime.library().string()},
+          {"platform", runtime.client().platform_name()},
+          {"platform_version", runtime.client().platform_version()},
+          {"device_kind", runtime.device_kind()},
+          {"device_count", runs.size()},
+          {"devices", std::move(devices)},
+          {"compile_cache",
+           {{"directory", directory ? json(directory->string()) : json()},
+            {"hits", cache.hits()},
+            {"misses", cache.misses()},
+            {"compile_seconds", cache.compile_seconds()}}}};
 }
 
 }  // namespace
@@ -257,6 +298,7 @@ HttpReply HttpApi::ready(const HttpCall&) const {
 
 HttpReply HttpApi::metrics(const HttpCall&) const {
   publish_generation_gauges(service_.pool(), metrics_);
+  if (info_.pjrt) publish_pjrt_counters(*info_.pjrt, metrics_);
   return {200, registry_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
@@ -488,7 +530,7 @@ HttpReply HttpApi::info(const HttpCall&) const {
   }
   // TEI's Info (every field its OpenAPI marks required) describes the primary model; `models` lists them all.
   const std::string& primary = primary_model(catalog);
-  return json_reply({
+  json reply = {
       {"model_id", served_name(catalog, primary)},
       {"model_sha", catalog.at(primary).digest},
       {"model_dtype", tei_model_dtype(service_.pool(), primary, info_.variant)},
@@ -512,7 +554,9 @@ HttpReply HttpApi::info(const HttpCall&) const {
       {"worker", {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}}},
       {"max_queue", info_.max_queue},
       {"max_queue_tokens", info_.max_queue_tokens},
-  });
+  };
+  if (info_.pjrt) reply["pjrt"] = pjrt_info(*info_.pjrt);
+  return json_reply(reply);
 }
 
 HttpReply HttpApi::models_openai(const HttpCall&) const {

@@ -156,6 +156,8 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::load(const std::string& name, co
     generation::GenerativeOptions options = options_.generation;
     options.threads = options_.threads;
     options.precision = options_.precision;
+    if (options_.pjrt.runtime)
+      spdlog::warn("model {} is a decoder: it generates on the CPU (the PJRT backend runs encoders)", name);
     auto generator = generation::GenerativeModel::load(entry.directory, options);
     if (!generator) return generator.error();
     if (auto warm = warm_up(**generator); !warm) return warm.error();
@@ -165,7 +167,9 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::load(const std::string& name, co
                  (*generator)->context_length());
     return std::make_shared<LoadedModel>(name, entry, std::move(*generator));
   }
-  auto loaded = EncoderModel::load(entry.directory, {options_.threads, options_.precision});
+  PjrtPlacement pjrt = options_.pjrt;
+  pjrt.options.model_digest = entry.digest;
+  auto loaded = EncoderModel::load(entry.directory, {options_.threads, options_.precision}, pjrt);
   if (!loaded) return loaded.error();
   auto model = std::make_unique<EncoderModel>(std::move(loaded).value());
   if (auto warm = warm_up(*model); !warm) return warm.error();

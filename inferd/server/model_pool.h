@@ -61,6 +61,9 @@ struct PoolOptions {
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: `--variant auto`
   size_t max_queue_tokens = 0;               // tokens queued per model; 0: no bound
   generation::GenerativeOptions generation;  // decoders' (threads and precision come from the fields above)
+  // Set (--backend pjrt): encoders run on this plugin's devices; decoders stay on the CPU until the PJRT decode step
+  // exists.
+  PjrtPlacement pjrt;
 };
 
 // The models this process serves: loaded (and warmed up) on first use or by preload, unloaded least-recently-used

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "inferd/batching/batch_policy.h"
+#include "inferd/engine/pjrt/pjrt_runtime.h"
 #include "inferd/server/backend_selection.h"
 
 namespace tpustack::inferd::server {
@@ -22,6 +24,7 @@ struct ServerInfo {
   size_t max_concurrent_requests = 512;
   size_t tokenization_workers = 0;  // request threads tokenize: as many as requests answered at once
   size_t max_queue_tokens = 0;
+  std::shared_ptr<engine::pjrt::PjrtRuntime> pjrt;  // the plugin encoders run on; null on the cpu backend
 };
 
 }  // namespace tpustack::inferd::server

@@ -44,6 +44,11 @@ ServerMetrics::ServerMetrics(tpustack::metrics::MetricsRegistry& r)
       generation_sequences(
           r.gauge("inferd_generation_sequences", "Sequences of a decoder, running or waiting", {"model", "state"})),
       kv_cache_blocks(
-          r.gauge("inferd_kv_cache_blocks", "Blocks of a decoder's KV cache, used or free", {"model", "state"})) {}
+          r.gauge("inferd_kv_cache_blocks", "Blocks of a decoder's KV cache, used or free", {"model", "state"})),
+      pjrt_device_batches(r.counter("inferd_pjrt_device_batches_total",
+                                    "Encoder batches (bucket executions) run on each PJRT device", {"device", "kind"})),
+      pjrt_compile_cache(r.counter("inferd_pjrt_compile_cache_total",
+                                   "PJRT executables found in the compile cache (hit) or compiled (miss)",
+                                   {"result"})) {}
 
 }  // namespace tpustack::inferd::server

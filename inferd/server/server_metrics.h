@@ -30,6 +30,9 @@ struct ServerMetrics {
   tpustack::metrics::Family<tpustack::metrics::Counter>& generation_tokens;      // {model, kind}: prompt, completion
   tpustack::metrics::Family<tpustack::metrics::Gauge>& generation_sequences;     // {model, state}: running, waiting
   tpustack::metrics::Family<tpustack::metrics::Gauge>& kv_cache_blocks;          // {model, state}: used, free
+  // The PJRT backend: executions per device (data-parallel replicas); compile cache lookups.
+  tpustack::metrics::Family<tpustack::metrics::Counter>& pjrt_device_batches;  // {device, kind}
+  tpustack::metrics::Family<tpustack::metrics::Counter>& pjrt_compile_cache;   // {result}: hit, miss
 };
 
 }  // namespace tpustack::inferd::server

@@ -106,9 +106,9 @@ class EncoderProgramTest : public FakePjrtTest {
     auto backend =
         value_of(cpu::make_cpu_backend(std::move(weights), {.threads = 1, .precision = WeightPrecision::f32}));
     if (const auto* embedding = std::get_if<EmbeddingHead>(&head)) {
-      return backend->embed(batch, embedding->pooling, embedding->normalize);
+      return value_of(backend->embed(batch, embedding->pooling, embedding->normalize));
     }
-    return backend->classify(batch);
+    return value_of(backend->classify(batch));
   }
 
   // Every row of the program's embeddings within `min_cosine` of the f32 CPU backend's.

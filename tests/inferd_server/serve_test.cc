@@ -447,18 +447,21 @@ TEST(ServeProcess, AutoVariantSaysWhatItChoseAndWhatRunsIt) {
 }
 
 TEST(ServeProcess, UnavailableBackendFailsAtStartSayingWhy) {
-  ChildProcess process({ServedInferd::binary(), "serve", "--model", "m=/nonexistent", "--backend", "tpu"});
+  ChildProcess process({ServedInferd::binary(), "serve", "--model", "m=/nonexistent", "--backend", "tpu",
+                        "--pjrt-plugin", "/nonexistent/libtpu.so"});
   EXPECT_EQ(process.wait(std::chrono::seconds(20)), 1);
   process.wait_for_line("", std::chrono::seconds(1));
-  EXPECT_NE(process.output().find("built without the tpu backend"), std::string::npos) << process.output();
+  EXPECT_NE(process.output().find("--backend tpu: "), std::string::npos) << process.output();
+  EXPECT_NE(process.output().find("/nonexistent/libtpu.so"), std::string::npos) << process.output();
 }
 
 TEST(ServeProcess, SettingsComeFromTheConfigFileAndTheEnvironmentToo) {
-  // The environment names the backend as the flag would: refused at start like --backend tpu.
-  ChildProcess from_env({ServedInferd::binary(), "serve", "--model", "m=/nonexistent"}, {"INFERD_BACKEND=tpu"});
+  // The environment names the backend as the flag would: refused at start like --backend xla:tpu.
+  ChildProcess from_env({ServedInferd::binary(), "serve", "--model", "m=/nonexistent"},
+                        {"INFERD_BACKEND=xla:tpu", "INFERD_PJRT_PLUGIN=/nonexistent/libtpu.so"});
   EXPECT_EQ(from_env.wait(std::chrono::seconds(20)), 1);
   from_env.wait_for_line("", std::chrono::seconds(1));
-  EXPECT_NE(from_env.output().find("built without the tpu backend"), std::string::npos) << from_env.output();
+  EXPECT_NE(from_env.output().find("--backend xla:tpu: "), std::string::npos) << from_env.output();
 
   // A key that is no flag's stops the start, naming the file and line; the flag beats the environment.
   const auto config = std::filesystem::temp_directory_path() / ("inferd-config-" + std::to_string(getpid()) + ".yaml");

@@ -8,35 +8,62 @@
 #include "inferd/server/grpc_service.h"
 #include "inferd/server/inference_service.h"
 #include "inferd/server/model_catalog.h"
+#include "tests/support/result_matchers.h"
 #include "tests/support/temp_dir.h"
 
 namespace tpustack::inferd::server {
 namespace {
 
-const std::set<std::string> cpu_only{"cpu"};
+BackendRequest request(const std::string& value) { return testing::value_of(parse_backend_request(value)); }
 
-TEST(BackendSelection, AutoUsesCpuAndSaysWhyWhenTheTpuBackendIsNotBuilt) {
+const PluginProbe four_chips{"/usr/lib/libtpu.so", "tpu", 4, "TPU v5 lite"};
+
+TEST(BackendSelection, RequestsTakeGomlxStyleAliases) {
+  EXPECT_EQ(request("auto").kind, BackendRequest::Kind::automatic);
+  EXPECT_EQ(request("cpu").kind, BackendRequest::Kind::cpu);
+  EXPECT_EQ(request("pjrt").kind, BackendRequest::Kind::pjrt);
+  EXPECT_EQ(request("pjrt").platform, "");
+  for (const std::string platform : {"tpu", "cuda", "cpu"}) {
+    EXPECT_EQ(request("xla:" + platform).kind, BackendRequest::Kind::pjrt);
+    EXPECT_EQ(request("xla:" + platform).platform, platform);
+  }
+  EXPECT_EQ(request("tpu").platform, "tpu");
+  auto wrong = parse_backend_request("gpu");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("auto, cpu, pjrt, xla:tpu"), std::string::npos);
+}
+
+TEST(BackendSelection, AutoTakesALoadedPluginWithDevicesElseCpuSayingWhy) {
   DeviceEnvironment tpu{"v5litepod-4", "0,1,2,3", "", "", ""};
-  auto chosen = select_backend("auto", tpu, cpu_only);
-  ASSERT_TRUE(chosen);
-  EXPECT_EQ(chosen->backend, "cpu");
-  EXPECT_NE(chosen->reason.find("v5litepod-4 is visible but this build has no tpu backend"), std::string::npos);
-  auto with_tpu = select_backend("auto", tpu, {"cpu", "tpu"});
-  ASSERT_TRUE(with_tpu);
-  EXPECT_EQ(with_tpu->backend, "tpu");
-  EXPECT_EQ(select_backend("auto", {}, cpu_only)->backend, "cpu");
+  auto chosen = testing::value_of(choose_backend(request("auto"), four_chips, tpu));
+  EXPECT_EQ(chosen.backend, "pjrt");
+  EXPECT_EQ(chosen.reason, "auto: PJRT plugin /usr/lib/libtpu.so (tpu), 4 x TPU v5 lite");
+
+  const Result<PluginProbe> none = Error{"no PJRT plugin found (--pjrt-plugin, PJRT_PLUGIN_LIBRARY_PATH, libtpu.so)"};
+  auto fallback = testing::value_of(choose_backend(request("auto"), none, tpu));
+  EXPECT_EQ(fallback.backend, "cpu");
+  EXPECT_EQ(fallback.reason,
+            "auto: TPU v5litepod-4 is visible but no PJRT plugin found (--pjrt-plugin, PJRT_PLUGIN_LIBRARY_PATH, "
+            "libtpu.so); running on cpu");
+  auto bare = testing::value_of(choose_backend(request("auto"), none, {}));
+  EXPECT_EQ(bare.backend, "cpu");
+  EXPECT_NE(bare.reason.find("auto: no accelerator in the environment"), std::string::npos);
+  auto deviceless = testing::value_of(choose_backend(request("auto"), PluginProbe{"/p.so", "cuda", 0, ""}, {}));
+  EXPECT_EQ(deviceless.backend, "cpu");
+  EXPECT_NE(deviceless.reason.find("shows no device"), std::string::npos);
 }
 
 TEST(BackendSelection, ExplicitChoicesThatCannotWorkAreErrors) {
-  auto tpu = select_backend("tpu", {"v5litepod-4", "0", "", "", ""}, cpu_only);
-  ASSERT_FALSE(tpu);
-  EXPECT_NE(tpu.error().message.find("built without the tpu backend"), std::string::npos);
-  auto absent = select_backend("tpu", {}, {"cpu", "tpu"});
+  auto absent = choose_backend(request("pjrt"), Result<PluginProbe>(Error{"no PJRT plugin found"}), {});
   ASSERT_FALSE(absent);
-  EXPECT_NE(absent.error().message.find("google.com/tpu"), std::string::npos);
-  EXPECT_FALSE(select_backend("cuda", {"", "", "0", "", ""}, cpu_only));
-  EXPECT_FALSE(select_backend("gpu", {}, cpu_only));
-  EXPECT_EQ(select_backend("cpu", {"v5litepod-4", "0", "", "", ""}, cpu_only)->backend, "cpu");
+  EXPECT_EQ(absent.error().message, "--backend pjrt: no PJRT plugin found");
+  auto other = choose_backend(request("xla:cuda"), four_chips, {});
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message, "--backend xla:cuda: the PJRT plugin /usr/lib/libtpu.so runs on tpu, not cuda");
+  EXPECT_EQ(testing::value_of(choose_backend(request("xla:tpu"), four_chips, {})).backend, "pjrt");
+  // cpu never looks at the plugin.
+  auto cpu = choose_backend(request("cpu"), four_chips, {"v5litepod-4", "0", "", "", ""});
+  EXPECT_EQ(testing::value_of(std::move(cpu)).backend, "cpu");
 }
 
 TEST(WorkerRole, FromTheDevicePluginEnvironment) {

@@ -52,7 +52,7 @@ class CpuBackend final : public EncoderBackend {
     return cpu_isa_name() + " " + kernels;
   }
 
-  std::vector<float> embed(const TokenBatch& batch, model::Pooling pooling, bool normalize) override {
+  Result<std::vector<float>> embed(const TokenBatch& batch, model::Pooling pooling, bool normalize) override {
     const size_t h = weights_->config.hidden_size;
     const float* hidden = encode(batch);
     std::vector<float> pooled(batch.size() * h);
@@ -65,7 +65,7 @@ class CpuBackend final : public EncoderBackend {
     return pooled;
   }
 
-  std::vector<float> classify(const TokenBatch& batch) override {
+  Result<std::vector<float>> classify(const TokenBatch& batch) override {
     const size_t h = weights_->config.hidden_size;
     const float* hidden = encode(batch);
     std::vector<float> cls(batch.size() * h), pooled(batch.size() * h);

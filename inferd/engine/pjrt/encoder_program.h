@@ -13,18 +13,13 @@
 #include <vector>
 
 #include "common/result/result.h"
+#include "inferd/engine/pjrt/encoder_buckets.h"
 #include "inferd/engine/weight_precision.h"
 #include "inferd/model/bert_config.h"
 #include "inferd/model/bert_weights.h"
 #include "inferd/model/model_directory.h"
 
 namespace tpustack::inferd::engine::pjrt {
-
-// The static shape one program runs: `batch` sequences of `sequence` tokens, shorter ones padded.
-struct EncoderBucket {
-  size_t batch = 1;
-  size_t sequence = 1;
-};
 
 // One embedding per sequence: the CLS row or the mean over its real tokens, then L2 normalisation when asked.
 struct EmbeddingHead {
