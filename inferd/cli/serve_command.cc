@@ -23,6 +23,8 @@
 #include "inferd/server/grpc_front.h"
 #include "inferd/server/http_front.h"
 #include "inferd/server/version_follower.h"
+#include "inferd/slice/slice_workers.h"
+#include "inferd/slice/worker_addresses.h"
 
 namespace tpustack::inferd::cli {
 
@@ -60,6 +62,7 @@ struct ServeOptions {
   std::string data_dir;
   size_t max_file_bytes = 200 << 20;
   generation::GenerativeOptions generation;
+  std::string slice_routing = "on";
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
@@ -132,6 +135,11 @@ void add_flags(CLI::App& app, ServeOptions& o) {
                  "that meets its accuracy bar on this CPU)")
       ->capture_default_str()
       ->check(CLI::IsMember({"f32", "bf16", "i8", "auto"}));
+  app.add_option("--slice-routing", o.slice_routing,
+                 "on a multi-host slice's leader (TPU_WORKER_ID 0 of several TPU_WORKER_HOSTNAMES), spread embed and "
+                 "rerank work over every worker through their gRPC ports; off: each worker serves alone")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--log-format", o.log_format, "text, or json for one JSON object per line")->capture_default_str();
   app.add_flag("--log-json", o.log_json, "the same as --log-format json");
@@ -325,12 +333,23 @@ int serve(const ServeOptions& o) {
         *store, [&runner] { runner->wake(); }, o.max_file_bytes);
     api.serve_jobs(jobs.get());
   }
+  std::unique_ptr<slice::SliceWorkers> slice_workers;  // outlives both fronts, whose handlers may be using it
   HttpFront http({o.listen, o.input.max_body_bytes, o.max_concurrent_requests, o.max_file_bytes}, api);
   GrpcFront grpc(o.grpc_listen, service, info, state);
   auto grpc_port = grpc.start();
   if (!grpc_port) {
     spdlog::error("{}", grpc_port.error().message);
     return 1;
+  }
+  if (role->role == "leader" && o.slice_routing == "on") {
+    auto addresses = slice::worker_addresses(environment.tpu_worker_hostnames, *grpc_port);
+    if (!addresses) {
+      spdlog::error("{}", addresses.error().message);
+      return 1;
+    }
+    spdlog::info("spreading embed and rerank work over the slice's {} workers", addresses->size());
+    slice_workers = std::make_unique<slice::SliceWorkers>(std::move(addresses).value(), 0, registry);
+    service.spread_over(slice_workers.get());
   }
   if (auto serving = http.start(); !serving) {
     spdlog::error("{}", serving.error().message);

@@ -177,6 +177,21 @@ grpc::Status GrpcService::Info(grpc::ServerContext*, const ::inferd::v1::InfoReq
   response->set_workers(static_cast<uint32_t>(info_.worker.workers));
   response->set_worker_role(info_.worker.role);
   response->set_accelerator_type(info_.accelerator_type);
+  if (const slice::SliceWorkers* slice = service_.slice()) {
+    const auto now = slice::Clock::now();
+    const auto statuses = slice->workers();
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      const slice::WorkerStatus& w = statuses[i];
+      auto* worker = response->add_slice_workers();
+      worker->set_id(static_cast<uint32_t>(i));
+      worker->set_address(w.address);
+      worker->set_self(w.self);
+      worker->set_state(w.state());
+      worker->set_batches(w.units);
+      worker->set_last_error(w.last_error);
+      worker->set_next_retry_in_ms(w.retry_in_ms(now));
+    }
+  }
   return grpc::Status::OK;
 }
 

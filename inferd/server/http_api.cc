@@ -530,6 +530,22 @@ HttpReply HttpApi::info(const HttpCall&) const {
   }
   // TEI's Info (every field its OpenAPI marks required) describes the primary model; `models` lists them all.
   const std::string& primary = primary_model(catalog);
+  json worker = {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}};
+  if (const slice::SliceWorkers* slice = service_.slice()) {
+    json workers = json::array();
+    const auto now = slice::Clock::now();
+    const auto statuses = slice->workers();
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      const slice::WorkerStatus& w = statuses[i];
+      json entry = {{"id", i}, {"address", w.address}, {"self", w.self}, {"state", w.state()}, {"batches", w.units}};
+      if (!w.serving) {
+        entry["last_error"] = w.last_error;
+        entry["next_retry_in_ms"] = w.retry_in_ms(now);
+      }
+      workers.push_back(std::move(entry));
+    }
+    worker["slice"] = std::move(workers);
+  }
   json reply = {
       {"model_id", served_name(catalog, primary)},
       {"model_sha", catalog.at(primary).digest},
@@ -551,7 +567,7 @@ HttpReply HttpApi::info(const HttpCall&) const {
       {"backend", info_.backend},
       {"variant", info_.variant},
       {"accelerator_type", info_.accelerator_type},
-      {"worker", {{"id", info_.worker.worker_id}, {"workers", info_.worker.workers}, {"role", info_.worker.role}}},
+      {"worker", std::move(worker)},
       {"max_queue", info_.max_queue},
       {"max_queue_tokens", info_.max_queue_tokens},
   };

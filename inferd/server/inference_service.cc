@@ -112,6 +112,39 @@ std::vector<size_t> best_first(const std::vector<float>& scores) {
   return order;
 }
 
+FollowerPart InferenceService::embed_on_follower(const EmbedRequest& request, const CallContext& context) const {
+  slice::SliceWorkers* slice = slice_.load();
+  // What inferd.v1's EmbedRequest cannot say (prompt names, token ids, cutting from the left) stays here, and so do
+  // batch lines: they only fill the capacity this process's own clients leave.
+  if (!slice || request.prompt_name || !request.token_ids.empty() ||
+      request.truncation_direction != TruncationDirection::right ||
+      context.priority != batching::Priority::interactive) {
+    return {};
+  }
+  return [slice, &request, &context](size_t worker, Part part) {
+    ::inferd::v1::EmbedRequest call;
+    if (request.model) call.set_model(*request.model);
+    for (size_t i = part.first; i < part.first + part.count; ++i) call.add_inputs(request.inputs[i]);
+    call.set_truncate(request.truncate);
+    call.set_normalize(false);  // normalised here after the cut to `dimensions`, as local rows are
+    return slice->embed(worker, call, context.deadline);
+  };
+}
+
+FollowerPart InferenceService::rerank_on_follower(const RerankRequest& request, const CallContext& context) const {
+  slice::SliceWorkers* slice = slice_.load();
+  if (!slice || context.priority != batching::Priority::interactive) return {};
+  return [slice, &request, &context](size_t worker, Part part) {
+    ::inferd::v1::RerankRequest call;
+    if (request.model) call.set_model(*request.model);
+    call.set_query(request.query);
+    for (size_t i = part.first; i < part.first + part.count; ++i) call.add_texts(request.texts[i]);
+    call.set_truncate(request.truncate);
+    call.set_raw_scores(true);  // logits, which become scores here as local ones do
+    return slice->rerank(worker, call, context.deadline);
+  };
+}
+
 size_t InferenceService::max_input_length(const LoadedModel& model) const {
   return std::min(model.model().max_length(), limits_.max_tokens);
 }
@@ -127,9 +160,16 @@ Answer<std::shared_ptr<LoadedModel>> InferenceService::acquire(const std::option
 }
 
 Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
-                                             const CallContext& context, Timing& timing) {
+                                             const CallContext& context, Timing& timing, const FollowerPart& follower) {
   // Parts of one client batch: a request of 2,048 inputs needs no queue that holds 2,048 sequences.
   const size_t part = std::max<size_t>(1, limits_.max_inputs);
+  if (slice::SliceWorkers* slice = slice_.load(); slice && follower) {
+    auto here = [&](Part p, Timing& part_timing) {
+      const auto first = encodings.begin() + static_cast<std::ptrdiff_t>(p.first);
+      return run_part(model, {first, first + static_cast<std::ptrdiff_t>(p.count)}, context, part_timing);
+    };
+    return spread_parts(*slice, encodings.size(), part, here, follower, context, timing);
+  }
   batching::Rows all;
   for (size_t start = 0; start < encodings.size(); start += part) {
     const auto first = encodings.begin() + static_cast<std::ptrdiff_t>(start);
@@ -193,10 +233,11 @@ Answer<batching::Rows> InferenceService::run_part(LoadedModel& model, std::vecto
 }
 
 Answer<batching::Rows> InferenceService::infer(LoadedModel& model, const std::vector<tokenizer::Encoding>& encodings,
-                                               Clock::time_point start, const CallContext& context, Timing& timing) {
+                                               Clock::time_point start, const CallContext& context, Timing& timing,
+                                               const FollowerPart& follower) {
   timing.tokenization = Clock::now() - start;
   timing.tokens = tokens(encodings);
-  auto rows = run(model, encodings, context, timing);
+  auto rows = run(model, encodings, context, timing, follower);
   timing.total = Clock::now() - start;
   if (rows.ok()) record(context, timing, encodings);
   return rows;
@@ -239,7 +280,7 @@ Answer<EmbedResult> InferenceService::embed(const EmbedRequest& request, const C
   auto& encodings = encoded.value();
   EmbedResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.inputs);
-  auto rows = infer(model, encodings, start, context, result.timing);
+  auto rows = infer(model, encodings, start, context, result.timing, embed_on_follower(request, context));
   if (!rows) return rows.error();
   result.embeddings = std::move(rows).value();
   if (request.dimensions) keep_dimensions(result.embeddings, *request.dimensions);
@@ -263,7 +304,7 @@ Answer<RerankResult> InferenceService::rerank(const RerankRequest& request, cons
   auto& encodings = encoded.value();
   RerankResult result{model.served_name(), {}, {}};
   result.timing.characters = characters(request.texts) + request.query.size() * request.texts.size();
-  auto rows = infer(model, encodings, start, context, result.timing);
+  auto rows = infer(model, encodings, start, context, result.timing, rerank_on_follower(request, context));
   if (!rows) return rows.error();
   const auto& logits = rows.value();
   for (size_t i = 0; i < logits.size(); ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "inferd/server/predictions.h"
 #include "inferd/server/request_error.h"
 #include "inferd/server/server_metrics.h"
+#include "inferd/server/spread_parts.h"
 #include "inferd/server/truncation.h"
 
 namespace tpustack::inferd::server {
@@ -108,7 +110,9 @@ struct TokenizeResult {
 std::vector<size_t> best_first(const std::vector<float>& scores);
 
 // The protocol-neutral part of serving: validate, tokenize, queue for a batch, wait for the answer. HTTP and gRPC both
-// call it.
+// call it. On a slice's leader, embed and rerank parts are spread over the slice's workers once validated and
+// tokenized here (so every refusal is the one a lone inferd gives); predict stays here (inferd.v1 has no Predict), and
+// so does text generation (text_generation.h: a sequence's KV cache lives in the process that decodes it).
 class InferenceService {
  public:
   InferenceService(ModelPool& pool, InputLimits limits, ServerMetrics& metrics)
@@ -118,6 +122,11 @@ class InferenceService {
   Answer<RerankResult> rerank(const RerankRequest& request, const CallContext& context);
   Answer<PredictResult> predict(const PredictRequest& request, const CallContext& context);
   Answer<TokenizeResult> tokenize(const TokenizeRequest& request);
+
+  // From now on embed and rerank parts go over `slice` (none: all here). Set once the gRPC port is known, while
+  // requests may already arrive.
+  void spread_over(slice::SliceWorkers* slice) { slice_.store(slice); }
+  slice::SliceWorkers* slice() const { return slice_.load(); }
 
   const InputLimits& limits() const { return limits_; }
   ModelPool& pool() { return pool_; }
@@ -131,19 +140,24 @@ class InferenceService {
   // (--max-batch-tokens).
   size_t max_input_length(const LoadedModel& model) const;
   // Queues the encodings, in parts of --max-client-batch-size, and waits for their rows; adds up the queue and
-  // inference timings.
+  // inference timings. With a slice and a `follower` (empty: the request stays here), parts spread over the slice.
   Answer<batching::Rows> run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings, const CallContext& context,
-                             Timing& timing);
+                             Timing& timing, const FollowerPart& follower);
   Answer<batching::Rows> run_part(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
                                   const CallContext& context, Timing& timing);
   // run, timed from `start` (tokenization is what came before) and recorded in the metrics when it answers.
   Answer<batching::Rows> infer(LoadedModel& model, const std::vector<tokenizer::Encoding>& encodings,
-                               batching::Clock::time_point start, const CallContext& context, Timing& timing);
+                               batching::Clock::time_point start, const CallContext& context, Timing& timing,
+                               const FollowerPart& follower = {});
   void record(const CallContext& context, const Timing& timing, const std::vector<tokenizer::Encoding>& encodings);
+  // How a part of the request runs on a follower; empty when the request stays here.
+  FollowerPart embed_on_follower(const EmbedRequest& request, const CallContext& context) const;
+  FollowerPart rerank_on_follower(const RerankRequest& request, const CallContext& context) const;
 
   ModelPool& pool_;
   InputLimits limits_;
   ServerMetrics& metrics_;
+  std::atomic<slice::SliceWorkers*> slice_{nullptr};
 };
 
 }  // namespace tpustack::inferd::server

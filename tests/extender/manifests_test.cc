@@ -839,10 +839,73 @@ std::string id_of(const json& object) {
   return object.value("kind", "") + " " + ns_of(object) + "/" + object["metadata"].value("name", "");
 }
 
+// Whether `selector` picks pods of `workload`: its template's labels, and on a StatefulSet's pods the pod index the
+// controller adds (Kubernetes 1.28+), which a selector may name to pick one pod.
+bool selects_pods_of(json selector, const json& workload) {
+  const std::string index_label(names::kStatefulSetPodIndex);
+  if (selector.is_object() && selector.contains(index_label)) {
+    if (workload.value("kind", "") != "StatefulSet") return false;
+    const std::string index = selector[index_label];
+    if (index.empty() || !std::all_of(index.begin(), index.end(), ::isdigit) ||
+        std::stoi(index) >= workload["spec"].value("replicas", 1)) {
+      return false;
+    }
+    selector.erase(index_label);
+  }
+  return labels_match(selector, pod_labels(workload));
+}
+
 bool selects_a_workload(const std::vector<json>& objects, const json& selector, const std::string& ns) {
-  return std::any_of(objects.begin(), objects.end(), [&](const json& w) {
-    return is_workload(w) && ns_of(w) == ns && labels_match(selector, pod_labels(w));
-  });
+  return std::any_of(objects.begin(), objects.end(),
+                     [&](const json& w) { return is_workload(w) && ns_of(w) == ns && selects_pods_of(selector, w); });
+}
+
+// A multi-host slice as a StatefulSet (its pods read TPU_WORKER_HOSTNAMES from tpu-extender's placement): clients
+// reach worker 0 alone, whose inferd spreads the work over the others by the headless Service's per-pod names and
+// their gRPC ports. Returns the number of such StatefulSets.
+int expect_clients_reach_worker_zero(const std::vector<json>& objects) {
+  int slices = 0;
+  for (const auto& sts : objects) {
+    if (sts.value("kind", "") != "StatefulSet") continue;
+    bool slice = false, grpc_port = false;
+    for (const auto& c : sts["spec"]["template"]["spec"]["containers"]) {
+      for (const auto& var : c.value("env", json::array())) slice |= var["name"] == "TPU_WORKER_HOSTNAMES";
+      for (const auto& port : c.value("ports", json::array())) grpc_port |= port.value("containerPort", 0) == 50051;
+    }
+    if (!slice) continue;
+    SCOPED_TRACE(id_of(sts));
+    ++slices;
+    EXPECT_TRUE(grpc_port) << "the leader calls its followers' gRPC port";
+    bool headless = false;
+    for (const auto& service : objects) {
+      if (service.value("kind", "") != "Service" || ns_of(service) != ns_of(sts) ||
+          !selects_pods_of(service["spec"]["selector"], sts)) {
+        continue;
+      }
+      if (service["spec"].value("clusterIP", "") == "None") {
+        headless = true;
+        EXPECT_EQ(service["metadata"]["name"], sts["spec"]["serviceName"]);
+        EXPECT_TRUE(service["spec"].value("publishNotReadyAddresses", false)) << "names resolve while workers start";
+        const auto& ports = service["spec"]["ports"];
+        EXPECT_TRUE(std::any_of(ports.begin(), ports.end(), [](const json& p) { return p["port"] == 50051; }))
+            << id_of(service);
+      } else {
+        EXPECT_EQ(service["spec"]["selector"].value(std::string(names::kStatefulSetPodIndex), ""), "0")
+            << id_of(service) << " sends clients to every worker, not to the leader";
+      }
+    }
+    EXPECT_TRUE(headless) << "no headless Service names the workers";
+  }
+  return slices;
+}
+
+TEST(Manifests, ClientsOfAMultiHostSliceReachWorkerZeroAlone) {
+  int slices = expect_clients_reach_worker_zero(load("examples/statefulset-v6e-4x4.yaml"));
+  for (const auto& [install_name, objects] : every_install()) {
+    SCOPED_TRACE(install_name);
+    slices += expect_clients_reach_worker_zero(objects);
+  }
+  EXPECT_GE(slices, 2);  // the example and overlays/inferd-slice
 }
 
 TEST(Manifests, EveryObjectHasAKnownKindItsApiVersionAndANamespaceThatExists) {

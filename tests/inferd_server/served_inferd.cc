@@ -27,16 +27,16 @@ std::vector<std::string> ServedInferd::one_tiny_model() {
 
 std::string ServedInferd::binary() { return std::string(TPUSTACK_BINARY_DIR) + "/inferd/inferd"; }
 
-ServedInferd::ServedInferd(const std::vector<std::string>& flags, bool wait_ready) {
-  http_port_ = free_port();
+ServedInferd::ServedInferd(const std::vector<std::string>& flags, bool wait_ready, Placement placement) {
+  http_port_ = placement.http_port ? placement.http_port : free_port();
   const std::string http_port = std::to_string(http_port_);
-  const std::string grpc_port = std::to_string(free_port());
+  const std::string grpc_port = std::to_string(placement.grpc_port ? placement.grpc_port : free_port());
   http_base_ = "http://127.0.0.1:" + http_port;
   grpc_address_ = "127.0.0.1:" + grpc_port;
   std::vector<std::string> argv{binary(),        "serve",      "--listen", "127.0.0.1:" + http_port,
                                 "--grpc-listen", grpc_address_};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  process_ = std::make_unique<ChildProcess>(argv);
+  process_ = std::make_unique<ChildProcess>(argv, placement.env);
   if (!process_->wait_for_line("inferd serving", std::chrono::seconds(30))) {
     throw std::runtime_error("inferd serve did not start:\n" + process_->output());
   }

@@ -19,11 +19,19 @@ struct HttpResult {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
+// Where a served inferd runs: ports chosen ahead (0: a free one now), e.g. for TPU_WORKER_HOSTNAMES, which names
+// every worker's port before any starts; and environment entries (NAME=value) beside the test's own.
+struct Placement {
+  int http_port = 0;
+  int grpc_port = 0;
+  std::vector<std::string> env;
+};
+
 // `inferd serve` running as a real process on free local ports, over the tiny models the engine's tests generate.
 class ServedInferd {
  public:
   // Extra flags after the ports; waits for the "inferd serving" line (and "ready" when `wait_ready`).
-  explicit ServedInferd(const std::vector<std::string>& flags, bool wait_ready = true);
+  explicit ServedInferd(const std::vector<std::string>& flags, bool wait_ready = true, Placement placement = {});
 
   HttpResult get(const std::string& path);
   HttpResult post(const std::string& path, const std::string& body,
