@@ -60,6 +60,35 @@ Result<tokenizer::BpeTokenizer> read_bpe_tokenizer(const std::filesystem::path& 
   return Error{path.string() + ": a decoder needs a BPE tokenizer, this one is WordPiece"};
 }
 
+// The template LlamaTokenizerFast's update_post_processor builds: "<bos> $A <eos>", "<bos> $A <eos> <bos> $B <eos>"
+// (B's tokens of type 1), each special token only when its flag is set.
+Result<tokenizer::PostProcessor> special_token_template(const tokenizer::BpeTokenizer& tokenizer,
+                                                        const std::map<std::string, std::string>& special_tokens,
+                                                        model::TokenizerConfig::SpecialTokenFlags flags) {
+  const auto id_of = [&](const std::string& name, bool wanted) -> Result<std::optional<tokenizer::TokenId>> {
+    if (!wanted) return std::optional<tokenizer::TokenId>();
+    const auto text = special_tokens.find(name);
+    if (text == special_tokens.end()) return Error{"add_" + name + " is set but " + name + " is not"};
+    auto ids = tokenizer.encode(text->second, false);
+    if (!ids || ids->size() != 1) return Error{name + " \"" + text->second + "\" is not one token of tokenizer.json"};
+    return std::optional(ids->front());
+  };
+  auto bos = id_of("bos_token", flags.add_bos);
+  if (!bos) return bos.error();
+  auto eos = id_of("eos_token", flags.add_eos);
+  if (!eos) return eos.error();
+  tokenizer::PostProcessor processor;
+  for (int sequence : {0, 1}) {
+    std::vector<tokenizer::TemplateItem> items;
+    if (*bos) items.push_back({false, 0, **bos, sequence});
+    items.push_back({true, sequence, -1, sequence});
+    if (*eos) items.push_back({false, 0, **eos, sequence});
+    processor.pair.insert(processor.pair.end(), items.begin(), items.end());
+    if (sequence == 0) processor.single = items;
+  }
+  return processor;
+}
+
 }  // namespace
 
 GenerativeModel::GenerativeModel(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -78,6 +107,11 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   if (!tokenizer) return tokenizer.error();
   auto config = model::read_tokenizer_config(directory);
   if (!config) return config.error();
+  if (config->rebuilt_template) {
+    auto processor = special_token_template(*tokenizer, config->special_tokens, *config->rebuilt_template);
+    if (!processor) return Error{(directory / "tokenizer_config.json").string() + ": " + processor.error().message};
+    tokenizer->set_post_processor(std::move(*processor));
+  }
   std::optional<jinja::ChatTemplate> chat_template;
   if (config->chat_template) {
     auto parsed = jinja::ChatTemplate::parse(*config->chat_template);

@@ -22,6 +22,21 @@ Result<TokenizerConfig> parse_tokenizer_config(std::string_view text, const std:
       return Error{source + ": " + name + " is neither text nor an object with \"content\""};
     }
   }
+  std::string tokenizer_class = doc.value("tokenizer_class", json()).is_string() ? doc["tokenizer_class"] : "";
+  if (tokenizer_class.ends_with("Fast")) tokenizer_class.resize(tokenizer_class.size() - 4);
+  if (tokenizer_class == "LlamaTokenizer" || tokenizer_class == "CodeLlamaTokenizer" ||
+      tokenizer_class == "GemmaTokenizer") {
+    TokenizerConfig::SpecialTokenFlags flags;
+    for (auto [name, flag] : {std::pair{"add_bos_token", &flags.add_bos}, std::pair{"add_eos_token", &flags.add_eos}}) {
+      const json value = doc.value(name, json());
+      if (value.is_boolean()) {
+        *flag = value.get<bool>();
+      } else if (!value.is_null()) {
+        return Error{source + ": " + name + " is not true or false"};
+      }
+    }
+    config.rebuilt_template = flags;
+  }
   const json chat_template = doc.value("chat_template", json());
   if (chat_template.is_string()) {
     config.chat_template = chat_template.get<std::string>();

@@ -18,6 +18,14 @@ struct TokenizerConfig {
   // bos_token, eos_token, pad_token, unk_token as the template sees them: text, also where the file writes an
   // AddedToken object ({"content": ...}), as transformers passes special_tokens_map.
   std::map<std::string, std::string> special_tokens;
+  // For the classes whose fast tokenizer rebuilds tokenizer.json's post-processor from add_bos_token and
+  // add_eos_token (LlamaTokenizer, CodeLlamaTokenizer, GemmaTokenizer: transformers' update_post_processor), their
+  // values, defaults true and false; none for other classes, whose tokenizer.json decides.
+  struct SpecialTokenFlags {
+    bool add_bos = true;
+    bool add_eos = false;
+  };
+  std::optional<SpecialTokenFlags> rebuilt_template;
 };
 
 // tokenizer_config.json's text; `source` names it in errors.

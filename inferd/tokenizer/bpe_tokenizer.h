@@ -33,6 +33,10 @@ class BpeTokenizer {
   // What decoding and streaming share: the bytes one id stands for, before the text's leading spaces are stripped.
   Result<std::string> token_bytes(TokenId id) const;
   bool is_special(TokenId id) const;
+
+  // Replaces tokenizer.json's post-processor: what tokenizer_config.json's add_bos_token/add_eos_token make of it for
+  // the tokenizer classes that rebuild it (model/tokenizer_config.h).
+  void set_post_processor(PostProcessor processor) { post_processor_ = std::move(processor); }
   const BpeDecoder& decoder() const { return decoder_; }
 
  private:

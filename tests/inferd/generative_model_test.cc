@@ -41,6 +41,23 @@ TEST(TokenizerConfig, WhatItCannotReadIsAnErrorNamingTheFileAndField) {
   EXPECT_FALSE(model::parse_tokenizer_config("[", "tc.json"));
 }
 
+TEST(TokenizerConfig, LlamaAndGemmaClassesRebuildTheTemplateFromTheirFlags) {
+  const auto llama = value_of(model::parse_tokenizer_config(
+      R"({"tokenizer_class": "LlamaTokenizerFast", "add_eos_token": true})", "tokenizer_config.json"));
+  ASSERT_TRUE(llama.rebuilt_template.has_value());
+  EXPECT_TRUE(llama.rebuilt_template->add_bos);  // transformers' default
+  EXPECT_TRUE(llama.rebuilt_template->add_eos);
+  EXPECT_TRUE(
+      value_of(model::parse_tokenizer_config(R"({"tokenizer_class": "GemmaTokenizer"})", "t")).rebuilt_template);
+  // Llama 3 and Qwen name PreTrainedTokenizerFast / Qwen2Tokenizer: tokenizer.json's post-processor holds.
+  EXPECT_FALSE(value_of(model::parse_tokenizer_config(
+                            R"({"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": false})", "t"))
+                   .rebuilt_template);
+  auto bad = model::parse_tokenizer_config(R"({"tokenizer_class": "LlamaTokenizer", "add_bos_token": 1})", "tc.json");
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("tc.json: add_bos_token is not true or false"));
+}
+
 class GenerativeModelTest : public ::testing::Test {
  protected:
   void SetUp() override { INFERD_REQUIRE_TINY_DECODERS(); }
@@ -98,6 +115,19 @@ TEST_F(GenerativeModelTest, WithoutATemplateChatIsRefusedAndABrokenTemplateFails
   auto no_room = GenerativeModel::load(inferd::testing::tiny_decoder("llama"), {1, engine::WeightPrecision::f32, 16});
   ASSERT_FALSE(no_room);
   EXPECT_THAT(no_room.error().message, HasSubstr("KV cache"));
+}
+
+TEST_F(GenerativeModelTest, ALlamaTokenizerAddsTheBosAndEosItsConfigAsksFor) {
+  // The tiny Llama's tokenizer.json adds nothing; LlamaTokenizerFast adds <s> (1) by default, </s> (2) when asked.
+  const std::string tokens = R"("bos_token": "<s>", "eos_token": "</s>", "tokenizer_class": "LlamaTokenizerFast")";
+  auto with_bos = value_of(GenerativeModel::load(with_tokenizer_config("{" + tokens + "}"), small()));
+  EXPECT_EQ(value_of(with_bos->text_prompt("hi")), (std::vector<int32_t>{1, 'h', 'i'}));
+  auto with_eos = value_of(GenerativeModel::load(
+      with_tokenizer_config("{" + tokens + R"(, "add_bos_token": false, "add_eos_token": true})"), small()));
+  EXPECT_EQ(value_of(with_eos->text_prompt("hi")), (std::vector<int32_t>{'h', 'i', 2}));
+  auto no_bos = GenerativeModel::load(with_tokenizer_config(R"({"tokenizer_class": "LlamaTokenizer"})"), small());
+  ASSERT_FALSE(no_bos);
+  EXPECT_THAT(no_bos.error().message, HasSubstr("add_bos_token is set but bos_token is not"));
 }
 
 }  // namespace
