@@ -63,6 +63,7 @@ struct ServeOptions {
   size_t max_file_bytes = 200 << 20;
   generation::GenerativeOptions generation;
   std::string slice_routing = "on";
+  std::string slice_call_timeout = "10s";
 };
 
 void add_flags(CLI::App& app, ServeOptions& o) {
@@ -140,6 +141,10 @@ void add_flags(CLI::App& app, ServeOptions& o) {
                  "rerank work over every worker through their gRPC ports; off: each worker serves alone")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--slice-call-timeout", o.slice_call_timeout,
+                 "longest wait for a follower's answer to one part before the part goes to another worker and the "
+                 "follower is out (a stalled follower); the client's deadline still bounds it")
+      ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--log-format", o.log_format, "text, or json for one JSON object per line")->capture_default_str();
   app.add_flag("--log-json", o.log_json, "the same as --log-format json");
@@ -262,9 +267,10 @@ int serve(const ServeOptions& o) {
     }
   }
   batching::BatchLimits limits = o.limits;
-  std::chrono::nanoseconds request_timeout, grace;
-  for (auto [text, duration] : {std::pair{&o.max_wait, &limits.max_wait},
-                                std::pair{&o.request_timeout, &request_timeout}, std::pair{&o.grace_period, &grace}}) {
+  std::chrono::nanoseconds request_timeout, grace, slice_call_timeout;
+  for (auto [text, duration] :
+       {std::pair{&o.max_wait, &limits.max_wait}, std::pair{&o.request_timeout, &request_timeout},
+        std::pair{&o.grace_period, &grace}, std::pair{&o.slice_call_timeout, &slice_call_timeout}}) {
     auto parsed = tpustack::config::parse_duration(*text);
     if (!parsed) {
       spdlog::error("{}", parsed.error().message);
@@ -348,7 +354,8 @@ int serve(const ServeOptions& o) {
       return 1;
     }
     spdlog::info("spreading embed and rerank work over the slice's {} workers", addresses->size());
-    slice_workers = std::make_unique<slice::SliceWorkers>(std::move(addresses).value(), 0, registry);
+    slice_workers =
+        std::make_unique<slice::SliceWorkers>(std::move(addresses).value(), 0, registry, slice_call_timeout);
     service.spread_over(slice_workers.get());
   }
   if (auto serving = http.start(); !serving) {

@@ -84,8 +84,10 @@ bool FollowerCall::busy() const {
 }
 
 SliceWorkers::SliceWorkers(std::vector<std::string> addresses, size_t self,
-                           tpustack::metrics::MetricsRegistry& registry, retry::Backoff::Policy policy)
+                           tpustack::metrics::MetricsRegistry& registry, Clock::duration call_timeout,
+                           retry::Backoff::Policy policy)
     : self_(self),
+      call_timeout_(call_timeout),
       batches_(registry.counter("inferd_slice_batches_total",
                                 "Units of work (request parts) the leader gave each worker of the slice, itself "
                                 "included",
@@ -156,7 +158,7 @@ std::unique_ptr<FollowerCall> SliceWorkers::embed(size_t worker, const ::inferd:
                                                   Clock::time_point deadline) {
   auto* stub = stubs_.at(worker)->async();
   return start_call<::inferd::v1::EmbedRequest, ::inferd::v1::EmbedResponse>(
-      [stub](auto... args) { stub->Embed(args...); }, request, deadline,
+      [stub](auto... args) { stub->Embed(args...); }, request, std::min(deadline, Clock::now() + call_timeout_),
       [](const ::inferd::v1::EmbedResponse& response) {
         RemoteRows out;
         for (const auto& embedding : response.embeddings()) {
@@ -171,7 +173,7 @@ std::unique_ptr<FollowerCall> SliceWorkers::rerank(size_t worker, const ::inferd
                                                    Clock::time_point deadline) {
   auto* stub = stubs_.at(worker)->async();
   return start_call<::inferd::v1::RerankRequest, ::inferd::v1::RerankResponse>(
-      [stub](auto... args) { stub->Rerank(args...); }, request, deadline,
+      [stub](auto... args) { stub->Rerank(args...); }, request, std::min(deadline, Clock::now() + call_timeout_),
       [](const ::inferd::v1::RerankResponse& response) {
         // Ranks come best first: back into text order, one score per row as the local batcher gives them.
         RemoteRows out;

@@ -51,7 +51,10 @@ class FollowerCall {
 // inferd_slice_worker_up{worker}, inferd_slice_retries_total.
 class SliceWorkers {
  public:
+  // A follower's call ends at the client's deadline or `call_timeout` after it began, whichever comes first: a
+  // follower that stalls (stopped, its connection hanging) is out then, and its part goes elsewhere in time.
   SliceWorkers(std::vector<std::string> addresses, size_t self, tpustack::metrics::MetricsRegistry& registry,
+               Clock::duration call_timeout,
                retry::Backoff::Policy policy = {std::chrono::milliseconds(250), std::chrono::seconds(5), 2.0, 0.5});
   ~SliceWorkers();
   SliceWorkers(const SliceWorkers&) = delete;
@@ -76,6 +79,7 @@ class SliceWorkers {
   void publish_up(const std::vector<WorkerStatus>& workers);
 
   size_t self_;
+  Clock::duration call_timeout_;
   std::vector<std::unique_ptr<::inferd::v1::Inferd::Stub>> stubs_;  // none for self
   tpustack::metrics::Family<tpustack::metrics::Counter>& batches_;
   tpustack::metrics::Family<tpustack::metrics::Gauge>& up_;

@@ -26,16 +26,10 @@ constexpr size_t kWorkers = 4;
 // Every worker serves the same models; parts of 4 inputs, so a large request spreads too.
 std::vector<std::string> model_flags() {
   const std::string models = ServedInferd::tiny_models();
-  return {"--model",
-          "embedder=" + models + "/f32-mean",
-          "--model",
-          "reranker=" + models + "/cross-encoder",
-          "--preload",
-          "embedder,reranker",
-          "--threads",
-          "1",
-          "--max-client-batch-size",
-          "4"};
+  return {"--model", "embedder=" + models + "/f32-mean", "--model", "reranker=" + models + "/cross-encoder",
+          "--preload", "embedder,reranker", "--threads", "1", "--max-client-batch-size", "4",
+          // A stalled follower's part goes elsewhere after a second (the leader's; followers ignore it).
+          "--slice-call-timeout", "1s"};
 }
 
 struct Call {
@@ -254,6 +248,30 @@ TEST_F(SliceRouting, TheLeaderSpreadsWorkOverEveryWorkerAndLosesNothingWhenAFoll
     EXPECT_EQ(load.stop(), std::vector<std::string>{});
   }
   EXPECT_GT(slice_info()[2]["batches"].get<double>(), before);
+}
+
+TEST_F(SliceRouting, AFollowerThatStallsIsTakenOutAndItsWorkAnsweredElsewhere) {
+  for (size_t i = 1; i < kWorkers; ++i) ASSERT_TRUE(wait_for_state(i, "serving")) << slice_info().dump();
+  // SIGSTOP: the process keeps its socket, so calls to it hang rather than fail, as on a wedged host.
+  {
+    Load load(leader(), calls_, 4);
+    load.wait_for(30);
+    workers_[3]->process().signal(SIGSTOP);
+    load.wait_for(120);
+    EXPECT_EQ(load.stop(), std::vector<std::string>{});
+  }
+  const json out = slice_info()[3];
+  EXPECT_EQ(out["state"], "out") << out.dump();
+  // Woken, it answers the Health probe and is given work again.
+  workers_[3]->process().signal(SIGCONT);
+  ASSERT_TRUE(wait_for_state(3, "serving")) << slice_info().dump();
+  const double before = slice_info()[3]["batches"].get<double>();
+  {
+    Load load(leader(), calls_, 4);
+    load.wait_for(60);
+    EXPECT_EQ(load.stop(), std::vector<std::string>{});
+  }
+  EXPECT_GT(slice_info()[3]["batches"].get<double>(), before);
 }
 
 }  // namespace
