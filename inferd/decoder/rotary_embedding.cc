@@ -5,7 +5,8 @@
 
 namespace tpustack::inferd::decoder {
 
-RotaryEmbedding::RotaryEmbedding(const model::DecoderConfig& config) {
+std::vector<double> rope_inverse_frequencies(const model::DecoderConfig& config) {
+  std::vector<double> inverse_frequencies;
   const model::RopeConfig& rope = config.rope;
   const size_t d = config.head_dim;
   for (size_t i = 0; i < d / 2; ++i) {
@@ -26,9 +27,13 @@ RotaryEmbedding::RotaryEmbedding(const model::DecoderConfig& config) {
         frequency = (1.0 - smooth) * frequency / rope.factor + smooth * frequency;
       }
     }
-    inverse_frequencies_.push_back(frequency);
+    inverse_frequencies.push_back(frequency);
   }
+  return inverse_frequencies;
 }
+
+RotaryEmbedding::RotaryEmbedding(const model::DecoderConfig& config)
+    : inverse_frequencies_(rope_inverse_frequencies(config)) {}
 
 void RotaryEmbedding::angles(size_t position, float* cos, float* sin) const {
   for (size_t i = 0; i < inverse_frequencies_.size(); ++i) {

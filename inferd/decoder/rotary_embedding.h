@@ -7,9 +7,11 @@
 
 namespace tpustack::inferd::decoder {
 
+// The inverse frequency of each of the head_dim / 2 pairs, with the config's linear or llama3 scaling.
+std::vector<double> rope_inverse_frequencies(const model::DecoderConfig& config);
+
 // Rotary position embeddings as Hugging Face's Llama applies them: head dimension i and i + head_dim / 2 form a
-// pair (rotate_half), rotated by position x inverse frequency i. The frequencies, with the config's linear or llama3
-// scaling, are computed once at load.
+// pair (rotate_half), rotated by position x inverse frequency i. The frequencies are computed once at load.
 class RotaryEmbedding {
  public:
   explicit RotaryEmbedding(const model::DecoderConfig& config);

@@ -18,8 +18,8 @@
 #include "inferd/engine/pjrt/pjrt_plugin.h"
 #include "tests/inferd/cosine.h"
 #include "tests/inferd/tiny_models.h"
-#include "tests/inferd_pjrt/bfloat16.h"
 #include "tests/inferd_pjrt/fake_pjrt_fixture.h"
+#include "tests/inferd_pjrt/weight_buffers.h"
 #include "tests/support/result_matchers.h"
 
 namespace tpustack::inferd::engine::pjrt {
@@ -79,17 +79,9 @@ class EncoderProgramTest : public FakePjrtTest {
     buffers.push_back(value_of(client_.buffer_from_host_i32(ids, {b, s}, 0)));
     buffers.push_back(value_of(client_.buffer_from_host_i32(type_ids, {b, s}, 0)));
     buffers.push_back(value_of(client_.buffer_from_host(mask, {b, s}, 0)));
-    const std::vector<EncoderParameter> parameters = encoder_parameters(weights.config, head);
-    const std::vector<std::span<const float>> values = value_of(encoder_weight_values(weights, head));
-    EXPECT_EQ(values.size(), parameters.size());
-    for (size_t i = 0; i < parameters.size(); ++i) {
-      if (precision == WeightPrecision::bf16) {
-        std::vector<uint16_t> bits(values[i].size());
-        std::transform(values[i].begin(), values[i].end(), bits.begin(), stablehlo_reference::float_to_bf16);
-        buffers.push_back(value_of(client_.buffer_from_host_bf16(bits, parameters[i].dims, 0)));
-      } else {
-        buffers.push_back(value_of(client_.buffer_from_host(values[i], parameters[i].dims, 0)));
-      }
+    for (PjrtBuffer& weight : upload_weights(client_, encoder_parameters(weights.config, head),
+                                             value_of(encoder_weight_values(weights, head)), precision)) {
+      buffers.push_back(std::move(weight));
     }
     std::vector<const PjrtBuffer*> arguments;
     for (const PjrtBuffer& buffer : buffers) arguments.push_back(&buffer);

@@ -52,6 +52,10 @@ float unary(OpCode code, float x) {
       return std::sqrt(x);
     case OpCode::kNegate:
       return -x;
+    case OpCode::kCosine:
+      return std::cos(x);
+    case OpCode::kSine:
+      return std::sin(x);
     default:  // kConvert, kReshape: the value as it is
       return x;
   }
@@ -185,6 +189,62 @@ std::vector<float> gather_rows(const Tensor& table, const Tensor& indices) {
   return values;
 }
 
+std::vector<float> iota(const Operation& operation) {
+  std::vector<float> values(operation.result.element_count());
+  for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
+    values[i] = static_cast<float>(index_of(i, operation.result.dims)[operation.dimensions[0]]);
+  }
+  return values;
+}
+
+bool holds(Comparison comparison, float a, float b) {
+  switch (comparison) {
+    case Comparison::kEQ:
+      return a == b;
+    case Comparison::kNE:
+      return a != b;
+    case Comparison::kLT:
+      return a < b;
+    case Comparison::kLE:
+      return a <= b;
+    case Comparison::kGT:
+      return a > b;
+    case Comparison::kGE:
+      break;
+  }
+  return a >= b;
+}
+
+// 1 where the comparison holds, else 0.
+std::vector<float> compare(const Tensor& lhs, const Tensor& rhs, Comparison comparison) {
+  std::vector<float> values(lhs.values.size());
+  for (size_t i = 0; i < values.size(); ++i) values[i] = holds(comparison, lhs.values[i], rhs.values[i]) ? 1.0f : 0.0f;
+  return values;
+}
+
+// on_true's element where the predicate (a scalar standing for every element) is 1, else on_false's.
+std::vector<float> select(const Tensor& predicate, const Tensor& on_true, const Tensor& on_false) {
+  std::vector<float> values(on_true.values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const bool chosen = predicate.values[predicate.values.size() == 1 ? 0 : i] != 0.0f;
+    values[i] = chosen ? on_true.values[i] : on_false.values[i];
+  }
+  return values;
+}
+
+std::vector<float> concatenate(const std::vector<const Tensor*>& operands, const Operation& operation) {
+  const auto dimension = static_cast<size_t>(operation.dimensions[0]);
+  std::vector<float> values(operation.result.element_count());
+  for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
+    auto index = index_of(i, operation.result.dims);
+    size_t part = 0;
+    while (index[dimension] >= operands[part]->type.dims[dimension])
+      index[dimension] -= operands[part++]->type.dims[dimension];
+    values[i] = operands[part]->values[linear_of(index, operands[part]->type.dims)];
+  }
+  return values;
+}
+
 // Folds the operand's elements into their result element in row-major order, starting from the initial value.
 std::vector<float> reduce(const Tensor& operand, const Tensor& init, const Operation& operation) {
   std::vector<float> values(operation.result.element_count(), init.values[0]);
@@ -232,6 +292,14 @@ std::vector<float> evaluate(const Operation& operation, const std::vector<const 
       return clamp(*operands[0], *operands[1], *operands[2]);
     case OpCode::kGather:
       return gather_rows(*operands[0], *operands[1]);
+    case OpCode::kIota:
+      return iota(operation);
+    case OpCode::kCompare:
+      return compare(*operands[0], *operands[1], operation.comparison);
+    case OpCode::kSelect:
+      return select(*operands[0], *operands[1], *operands[2]);
+    case OpCode::kConcatenate:
+      return concatenate(operands, operation);
     default: {
       std::vector<float> values = operands[0]->values;
       for (float& value : values) value = unary(operation.code, value);
@@ -266,6 +334,10 @@ Result<std::vector<Tensor>> run_program(const Program& program, std::vector<Tens
     Tensor result{operation.result, evaluate(operation, operands)};
     if (result.type.element == ElementType::kBF16) {
       for (float& value : result.values) value = bf16_to_float(float_to_bf16(value));
+    } else if (result.type.element == ElementType::kI32) {
+      for (float& value : result.values) value = std::trunc(value);  // a float converted rounds toward zero
+    } else if (result.type.element == ElementType::kI1) {
+      for (float& value : result.values) value = value != 0.0f ? 1.0f : 0.0f;
     }
     values.push_back(std::move(result));
   }

@@ -199,6 +199,57 @@ TEST(StablehloInterpreter, GathersTableRowsByIdsClampingThoseOutOfRange) {
   EXPECT_THAT(rows.values, ElementsAre(20, 21, 0, 1, 10, 11, 20, 21));
 }
 
+TEST(StablehloInterpreter, IotaComparisonsAndSelectsMaskWhatAPositionMayNotSee) {
+  // A causal mask: key k is visible to query q at position p[q] when k <= p[q]; a query at -1 sees nothing.
+  const Tensor masked = run(R"mlir(func.func @main(%p: tensor<3xi32>, %s: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %k = stablehlo.iota dim = 1 : tensor<3x4xi32>
+  %q = stablehlo.broadcast_in_dim %p, dims = [0] : (tensor<3xi32>) -> tensor<3x4xi32>
+  %v = stablehlo.compare  LE, %k, %q,  SIGNED : (tensor<3x4xi32>, tensor<3x4xi32>) -> tensor<3x4xi1>
+  %h = stablehlo.constant dense<-1.000000e+09> : tensor<3x4xf32>
+  %0 = stablehlo.select %v, %s, %h : tensor<3x4xi1>, tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+})mlir",
+                            {{{ElementType::kI32, {3}}, {1, 3, -1}}, f32({3, 4}, std::vector<float>(12, 0.5f))});
+  const float hidden = -1e9f;
+  EXPECT_THAT(masked.values,
+              ElementsAre(0.5f, 0.5f, hidden, hidden, 0.5f, 0.5f, 0.5f, 0.5f, hidden, hidden, hidden, hidden));
+
+  auto compared = [](std::string_view direction) {
+    return run("func.func @main(%a: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<3xi1> {\n  %0 = stablehlo.compare  " +
+                   std::string(direction) +
+                   ", %a, %b,  FLOAT : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>\n  return %0 : tensor<3xi1>\n}",
+               {f32({3}, {1, 2, 3}), f32({3}, {2, 2, 2})})
+        .values;
+  };
+  EXPECT_THAT(compared("EQ"), ElementsAre(0, 1, 0));
+  EXPECT_THAT(compared("NE"), ElementsAre(1, 0, 1));
+  EXPECT_THAT(compared("LT"), ElementsAre(1, 0, 0));
+  EXPECT_THAT(compared("GE"), ElementsAre(0, 1, 1));
+}
+
+TEST(StablehloInterpreter, ConcatenatesAlongTheNamedDimension) {
+  const Tensor joined = run(R"mlir(func.func @main(%a: tensor<2x1xf32>, %b: tensor<2x2xf32>) -> tensor<2x3xf32> {
+  %0 = stablehlo.concatenate %a, %b, dim = 1 : (tensor<2x1xf32>, tensor<2x2xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+})mlir",
+                            {f32({2, 1}, {1, 2}), f32({2, 2}, {10, 11, 20, 21})});
+  EXPECT_THAT(joined.values, ElementsAre(1, 10, 11, 2, 20, 21));
+}
+
+TEST(StablehloInterpreter, TakesCosinesAndSinesAndConvertsToI32TowardZero) {
+  const Tensor a = f32({4}, {0.0f, 1.0f, -2.5f, 2.5f});
+  EXPECT_THAT(run(elementwise("cosine", 1), {a, a}).values,
+              ElementsAre(1.0f, std::cos(1.0f), std::cos(-2.5f), std::cos(2.5f)));
+  EXPECT_THAT(run(elementwise("sine", 1), {a, a}).values,
+              ElementsAre(0.0f, std::sin(1.0f), std::sin(-2.5f), std::sin(2.5f)));
+  const Tensor whole = run(R"mlir(func.func @main(%a: tensor<4xf32>) -> tensor<4xi32> {
+  %0 = stablehlo.convert %a : (tensor<4xf32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+})mlir",
+                           {a});
+  EXPECT_THAT(whole.values, ElementsAre(0, 1, -2, 2));
+}
+
 TEST(StablehloInterpreter, ArgumentsMustMatchTheParameters) {
   const Program program = value_of(parse_program(elementwise("add", 2)));
   EXPECT_THAT(run_program(program, {f32({4}, {1, 2, 3, 4})}), FailsWith("the program takes 2 arguments, not 1"));

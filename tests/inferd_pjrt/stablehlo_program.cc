@@ -10,7 +10,7 @@ namespace tpustack::stablehlo_reference {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, OpCode>, 20> kOperations = {{
+constexpr std::array<std::pair<std::string_view, OpCode>, 26> kOperations = {{
     {"stablehlo.constant", OpCode::kConstant},
     {"stablehlo.add", OpCode::kAdd},
     {"stablehlo.subtract", OpCode::kSubtract},
@@ -31,6 +31,12 @@ constexpr std::array<std::pair<std::string_view, OpCode>, 20> kOperations = {{
     {"stablehlo.slice", OpCode::kSlice},
     {"stablehlo.clamp", OpCode::kClamp},
     {"stablehlo.gather", OpCode::kGather},
+    {"stablehlo.cosine", OpCode::kCosine},
+    {"stablehlo.sine", OpCode::kSine},
+    {"stablehlo.iota", OpCode::kIota},
+    {"stablehlo.compare", OpCode::kCompare},
+    {"stablehlo.select", OpCode::kSelect},
+    {"stablehlo.concatenate", OpCode::kConcatenate},
 }};
 
 std::string list_text(const std::vector<int64_t>& values) {
@@ -51,15 +57,19 @@ bool is_elementwise(OpCode code) {
     case OpCode::kRsqrt:
     case OpCode::kSqrt:
     case OpCode::kNegate:
+    case OpCode::kCosine:
+    case OpCode::kSine:
       return true;
     default:
       return false;
   }
 }
 
+// How many operands `code` takes (concatenate: any number from one, which check_operation sees to).
 size_t operand_count(OpCode code) {
   switch (code) {
     case OpCode::kConstant:
+    case OpCode::kIota:
       return 0;
     case OpCode::kAdd:
     case OpCode::kSubtract:
@@ -69,8 +79,10 @@ size_t operand_count(OpCode code) {
     case OpCode::kDotGeneral:
     case OpCode::kReduce:
     case OpCode::kGather:
+    case OpCode::kCompare:
       return 2;
     case OpCode::kClamp:
+    case OpCode::kSelect:
       return 3;
     default:
       return 1;
@@ -190,6 +202,62 @@ Result<void> check_gather(const Operation& operation, const TensorType& table, c
   return check_result_dims(operation, expected);
 }
 
+// Operands of one type; an i1 result of their shape.
+Result<void> check_compare(const Operation& operation, const std::vector<TensorType>& operands) {
+  if (operands[0] != operands[1]) {
+    return Error{"the operands are " + type_text(operands[0]) + " and " + type_text(operands[1]) + ", not one type"};
+  }
+  if (operation.result != TensorType{ElementType::kI1, operands[0].dims}) {
+    return Error{"the result is " + type_text(operation.result) + ", not i1 of the operands' shape"};
+  }
+  return {};
+}
+
+// An i1 predicate, scalar or of the operands' shape; two operands of the result's type.
+Result<void> check_select(const Operation& operation, const std::vector<TensorType>& operands) {
+  const TensorType& predicate = operands[0];
+  if (predicate.element != ElementType::kI1 || (!predicate.dims.empty() && predicate.dims != operation.result.dims)) {
+    return Error{"the predicate " + type_text(predicate) + " is neither an i1 scalar nor i1 of the result's shape"};
+  }
+  for (size_t i : {1, 2}) {
+    if (operands[i] != operation.result) {
+      return Error{"operand " + std::to_string(i) + " is " + type_text(operands[i]) + ", the result " +
+                   type_text(operation.result)};
+    }
+  }
+  return {};
+}
+
+Result<void> check_iota(const Operation& operation) {
+  if (operation.dimensions.size() != 1 || operation.dimensions[0] < 0 ||
+      static_cast<size_t>(operation.dimensions[0]) >= operation.result.dims.size()) {
+    return Error{"dim " + list_text(operation.dimensions) + " is not one dimension of " + type_text(operation.result)};
+  }
+  return {};
+}
+
+// Operands of one element type and rank that differ in size along the dimension only, which the result sums.
+Result<void> check_concatenate(const Operation& operation, const std::vector<TensorType>& operands) {
+  const size_t rank = operands[0].dims.size();
+  if (operation.dimensions.size() != 1 || operation.dimensions[0] < 0 ||
+      static_cast<size_t>(operation.dimensions[0]) >= rank) {
+    return Error{"dim " + list_text(operation.dimensions) + " is not one dimension of " + type_text(operands[0])};
+  }
+  const auto dimension = static_cast<size_t>(operation.dimensions[0]);
+  std::vector<int64_t> expected = operands[0].dims;
+  expected[dimension] = 0;
+  for (const TensorType& operand : operands) {
+    bool fits = operand.element == operands[0].element && operand.dims.size() == rank;
+    for (size_t d = 0; fits && d < rank; ++d) fits = d == dimension || operand.dims[d] == operands[0].dims[d];
+    if (!fits) {
+      return Error{type_text(operand) + " and " + type_text(operands[0]) + " cannot be joined along dimension " +
+                   std::to_string(dimension)};
+    }
+    expected[dimension] += operand.dims[dimension];
+  }
+  return check_result_dims(operation, expected);
+}
+
 Result<void> check_shapes(const Operation& operation, const std::vector<TensorType>& operands) {
   const TensorType& result = operation.result;
   if (is_elementwise(operation.code)) {
@@ -200,6 +268,16 @@ Result<void> check_shapes(const Operation& operation, const std::vector<TensorTy
       }
     }
     return {};
+  }
+  switch (operation.code) {
+    case OpCode::kCompare:
+      return check_compare(operation, operands);
+    case OpCode::kSelect:
+      return check_select(operation, operands);
+    case OpCode::kIota:
+      return check_iota(operation);
+    default:
+      break;
   }
   const bool keeps_element = operation.code != OpCode::kConstant && operation.code != OpCode::kConvert &&
                              operation.code != OpCode::kDotGeneral;
@@ -255,6 +333,8 @@ Result<void> check_shapes(const Operation& operation, const std::vector<TensorTy
       return check_clamp(operation, operands);
     case OpCode::kGather:
       return check_gather(operation, operands[0], operands[1]);
+    case OpCode::kConcatenate:
+      return check_concatenate(operation, operands);
     case OpCode::kReduce: {
       const TensorType& operand = operands[0];
       if (!operands[1].dims.empty() || operands[1].element != operand.element) {
@@ -286,7 +366,17 @@ int64_t TensorType::element_count() const {
 std::string type_text(const TensorType& type) {
   std::string text = "tensor<";
   for (int64_t dimension : type.dims) text += std::to_string(dimension) + "x";
-  return text + (type.element == ElementType::kF32 ? "f32>" : type.element == ElementType::kBF16 ? "bf16>" : "i32>");
+  switch (type.element) {
+    case ElementType::kF32:
+      return text + "f32>";
+    case ElementType::kBF16:
+      return text + "bf16>";
+    case ElementType::kI32:
+      return text + "i32>";
+    case ElementType::kI1:
+      break;
+  }
+  return text + "i1>";
 }
 
 std::string_view op_name(OpCode code) {
@@ -314,7 +404,9 @@ const TensorType& Program::value_type(size_t value) const {
 }
 
 Result<void> check_operation(const Operation& operation, const std::vector<TensorType>& operand_types) {
-  if (operand_types.size() != operand_count(operation.code)) {
+  if (operation.code == OpCode::kConcatenate) {
+    if (operand_types.empty()) return Error{"takes one operand or more, not 0"};
+  } else if (operand_types.size() != operand_count(operation.code)) {
     return Error{"takes " + std::to_string(operand_count(operation.code)) + " operands, not " +
                  std::to_string(operand_types.size())};
   }

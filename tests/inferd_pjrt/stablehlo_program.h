@@ -13,8 +13,9 @@
 
 namespace tpustack::stablehlo_reference {
 
-// i32 holds token ids; the interpreter keeps its values as floats, exact below 2^24.
-enum class ElementType { kF32, kBF16, kI32 };
+// i32 holds token ids and positions, i1 what compare finds (0 or 1); the interpreter keeps its values as floats,
+// exact below 2^24.
+enum class ElementType { kF32, kBF16, kI32, kI1 };
 
 struct TensorType {
   ElementType element = ElementType::kF32;
@@ -48,7 +49,16 @@ enum class OpCode {
   kSlice,
   kClamp,
   kGather,
+  kCosine,
+  kSine,
+  kIota,
+  kCompare,
+  kSelect,
+  kConcatenate,
 };
+
+// compare's comparison_direction.
+enum class Comparison { kEQ, kNE, kLT, kLE, kGT, kGE };
 
 // "stablehlo.add" for kAdd; nullopt for a name outside the subset.
 std::string_view op_name(OpCode code);
@@ -88,13 +98,14 @@ struct Operation {
   std::vector<size_t> operands;
   TensorType result;
   // broadcast_in_dim: the result dimension of each operand dimension; transpose: the permutation; reduce: the
-  // dimensions reduced.
+  // dimensions reduced; iota: the one it counts along; concatenate: the one it joins along.
   std::vector<int64_t> dimensions;
   DotDimensions dot;
   SliceBounds slice;
   GatherDimensions gather;
   OpCode reducer = OpCode::kAdd;  // reduce: kAdd or kMaximum
-  std::vector<float> constant;    // constant: one value (a splat) or one per element, row-major
+  Comparison comparison = Comparison::kEQ;
+  std::vector<float> constant;  // constant: one value (a splat) or one per element, row-major
 };
 
 struct Program {

@@ -1,6 +1,7 @@
 #include "tests/inferd_pjrt/stablehlo_text.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -178,6 +179,21 @@ std::optional<float> float_of(std::string_view text, ElementType element) {
   return value;
 }
 
+// compare's direction as MLIR writes it: LT, or #stablehlo<comparison_direction LT>'s last word.
+std::optional<Comparison> comparison_of(std::string_view text) {
+  text = text.substr(text.find_last_of(' ') == std::string_view::npos ? 0 : text.find_last_of(' ') + 1);
+  constexpr std::array<std::pair<std::string_view, Comparison>, 6> kDirections = {{{"EQ", Comparison::kEQ},
+                                                                                   {"NE", Comparison::kNE},
+                                                                                   {"LT", Comparison::kLT},
+                                                                                   {"LE", Comparison::kLE},
+                                                                                   {"GT", Comparison::kGT},
+                                                                                   {"GE", Comparison::kGE}}};
+  for (const auto& [name, direction] : kDirections) {
+    if (name == text) return direction;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------------- parser
 
 // The values a function body or a reducer's region can name, and the program it builds.
@@ -282,8 +298,10 @@ class Parser {
       type.element = ElementType::kBF16;
     } else if (element == "i32") {
       type.element = ElementType::kI32;
+    } else if (element == "i1") {
+      type.element = ElementType::kI1;
     } else {
-      fail(token, describe(token) + ": element type " + element + " is not supported (f32, bf16 and i32 are)");
+      fail(token, describe(token) + ": element type " + element + " is not supported (f32, bf16, i32 and i1 are)");
       return std::nullopt;
     }
     return type;
@@ -352,7 +370,8 @@ class Parser {
     return true;
   }
 
-  // A list of dimension numbers: [1, 0], array<i64: 1, 0>, dense<[1, 0]> : tensor<2xi64>, dense<1> : tensor<1xi64>.
+  // A list of dimension numbers: [1, 0], array<i64: 1, 0>, dense<[1, 0]> : tensor<2xi64>, dense<1> : tensor<1xi64>;
+  // or one: 3, 3 : i64.
   std::optional<std::vector<int64_t>> integer_list(const std::vector<Token>& value, const Token& at) {
     std::vector<std::string> texts;
     if (!value.empty() && value[0].kind == TokenKind::kAngle && value[0].text == "array") {
@@ -369,6 +388,8 @@ class Parser {
       for (const Token& token : value) {
         if (token.kind == TokenKind::kNumber) texts.push_back(token.text);
       }
+    } else if (!value.empty() && value[0].kind == TokenKind::kNumber) {
+      texts.push_back(value[0].text);
     } else {
       fail(at, "cannot read a list of dimensions from " + (value.empty() ? "nothing" : describe(value[0])));
       return std::nullopt;
@@ -589,9 +610,63 @@ class Parser {
         return parse_slice_attributes(attributes, name, operation.slice);
       case OpCode::kGather:
         return parse_gather_attributes(attributes, name, operation.gather);
+      case OpCode::kIota:
+        return required_list(attributes, "iota_dimension", name, operation.dimensions);
+      case OpCode::kConcatenate:
+        return required_list(attributes, "dimension", name, operation.dimensions);
+      case OpCode::kCompare: {
+        const auto* value = required(attributes, "comparison_direction", name);
+        return value != nullptr && parse_comparison(*value, name, operation.comparison);
+      }
       default:
         return true;
     }
+  }
+
+  // LT, or #stablehlo<comparison_direction LT>.
+  bool parse_comparison(const std::vector<Token>& value, const Token& at, Comparison& comparison) {
+    const auto direction = value.empty()                        ? std::nullopt
+                           : value[0].kind == TokenKind::kAngle ? comparison_of(value[0].body)
+                                                                : comparison_of(value[0].text);
+    if (!direction) {
+      return fail(at, "expected a comparison direction (EQ, NE, LT, LE, GT, GE), found " +
+                          (value.empty() ? std::string("nothing") : describe(value[0])));
+    }
+    comparison = *direction;
+    return true;
+  }
+
+  // stablehlo.iota dim = 0 : T
+  bool parse_pretty_iota(const Token& name, Operation& operation) {
+    if (!expect_word("dim", "in stablehlo.iota") || !expect_punct("=", "after dim")) return false;
+    const Token& number = next();
+    const auto dimension = number.kind == TokenKind::kNumber ? integer_of(number.text) : std::nullopt;
+    if (!dimension) return fail(name, "expected stablehlo.iota's dimension, found " + describe(number));
+    operation.dimensions = {*dimension};
+    if (!expect_punct(":", "before the operation's type")) return false;
+    auto type = parse_type(next());
+    if (!type) return false;
+    operation.result = std::move(*type);
+    return true;
+  }
+
+  // stablehlo.compare  LT, %a, %b[,  SIGNED] : (T, T) -> U
+  bool parse_pretty_compare(Scope& scope, const Token& name, Operation& operation, std::vector<TensorType>& stated) {
+    if (!parse_comparison({next()}, name, operation.comparison)) return false;
+    for (int i = 0; i < 2; ++i) {
+      if (!expect_punct(",", "in stablehlo.compare")) return false;
+      auto operand = parse_value_use(scope);
+      if (!operand) return false;
+      operation.operands.push_back(*operand);
+    }
+    if (accept_punct(",") && peek().kind == TokenKind::kIdentifier) next();  // the comparison type: it adds nothing
+    if (!expect_punct(":", "before the operation's type")) return false;
+    auto signature = parse_signature();
+    if (!signature) return false;
+    if (signature->second.size() != 1) return fail(name, "stablehlo.compare must have one result");
+    stated = std::move(signature->first);
+    operation.result = std::move(signature->second[0]);
+    return true;
   }
 
   // stablehlo.reduce(%x init: %zero) applies stablehlo.add across dimensions = [1] : (T, T) -> T, or the same with
@@ -655,6 +730,8 @@ class Parser {
     if (operation.code == OpCode::kGather) {
       return fail(name, "stablehlo.gather has no pretty form; write it as JAX prints it, \"stablehlo.gather\"(...)");
     }
+    if (operation.code == OpCode::kIota) return parse_pretty_iota(name, operation);
+    if (operation.code == OpCode::kCompare) return parse_pretty_compare(scope, name, operation, stated);
 
     Attributes attributes;
     if (peek().kind == TokenKind::kValue) {
@@ -689,6 +766,14 @@ class Parser {
       auto type = parse_type(next());
       if (!type) return false;
       stated.assign(operation.operands.size(), *type);
+      // select's short form: the predicate's type, then that of the other operands and the result.
+      if (operation.code == OpCode::kSelect && accept_punct(",")) {
+        auto result = parse_type(next());
+        if (!result) return false;
+        stated.assign(operation.operands.size(), *result);
+        stated[0] = std::move(*type);
+        type = std::move(result);
+      }
       operation.result = std::move(*type);
     }
 
@@ -696,6 +781,8 @@ class Parser {
       case OpCode::kBroadcastInDim:
       case OpCode::kTranspose:
         return required_list(attributes, "dims", name, operation.dimensions);
+      case OpCode::kConcatenate:
+        return required_list(attributes, "dim", name, operation.dimensions);
       case OpCode::kDotGeneral: {
         if (auto batching = attributes.find("batching_dims");
             batching != attributes.end() &&

@@ -184,6 +184,82 @@ TEST(StablehloText, GathersOtherThanRowLookupsAndBadSlicesOrClampsAreRefused) {
                         "type nor of its type"));
 }
 
+TEST(StablehloText, ReadsIotaCompareSelectAndConcatenateInEitherForm) {
+  const Program program = value_of(parse_program(
+      R"mlir(func.func @main(%p: tensor<2x3xi32>, %x: tensor<2x3xf32>) -> (tensor<2x6xf32>) {
+  %0 = stablehlo.iota dim = 1 : tensor<2x3xi32>
+  %1 = "stablehlo.iota"() <{iota_dimension = 0 : i64}> : () -> tensor<2x3xi32>
+  %2 = stablehlo.compare  LE, %0, %p,  SIGNED : (tensor<2x3xi32>, tensor<2x3xi32>) -> tensor<2x3xi1>
+  %3 = "stablehlo.compare"(%x, %x) <{compare_type = #stablehlo<comparison_type FLOAT>, comparison_direction = #stablehlo<comparison_direction GT>}> : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
+  %4 = stablehlo.select %2, %x, %x : tensor<2x3xi1>, tensor<2x3xf32>
+  %5 = stablehlo.select %3, %4, %x : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %6 = stablehlo.concatenate %4, %5, dim = 1 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  %7 = "stablehlo.concatenate"(%4, %5) <{dimension = 1 : i64}> : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  %8 = stablehlo.cosine %x : tensor<2x3xf32>
+  %9 = stablehlo.sine %x : tensor<2x3xf32>
+  return %6 : tensor<2x6xf32>
+})mlir"));
+  const auto& ops = program.operations;
+  ASSERT_EQ(ops.size(), 10u);
+  EXPECT_EQ(ops[0].code, OpCode::kIota);
+  EXPECT_THAT(ops[0].dimensions, ElementsAre(1));
+  EXPECT_THAT(ops[1].dimensions, ElementsAre(0));
+  EXPECT_EQ(ops[2].code, OpCode::kCompare);
+  EXPECT_EQ(ops[2].comparison, Comparison::kLE);
+  EXPECT_EQ(ops[2].result, (TensorType{ElementType::kI1, {2, 3}}));
+  EXPECT_EQ(ops[3].comparison, Comparison::kGT);
+  EXPECT_EQ(ops[4].code, OpCode::kSelect);
+  EXPECT_THAT(ops[4].operands, ElementsAre(4, 1, 1));
+  EXPECT_EQ(ops[4].result, (TensorType{ElementType::kF32, {2, 3}}));
+  EXPECT_THAT(ops[5].operands, ElementsAre(5, 6, 1));
+  for (const Operation* concatenate : {&ops[6], &ops[7]}) {
+    EXPECT_EQ(concatenate->code, OpCode::kConcatenate);
+    EXPECT_THAT(concatenate->operands, ElementsAre(6, 7));
+    EXPECT_THAT(concatenate->dimensions, ElementsAre(1));
+  }
+  EXPECT_EQ(ops[8].code, OpCode::kCosine);
+  EXPECT_EQ(ops[9].code, OpCode::kSine);
+}
+
+TEST(StablehloText, BadComparisonsSelectsConcatenationsAndIotasAreRefused) {
+  auto program = [](const std::string& op, const std::string& result) {
+    return "func.func @main(%i: tensor<4xi32>, %x: tensor<4xf32>, %m: tensor<4xi1>) -> " + result + " {\n  %0 = " + op +
+           "\n  return %0 : " + result + "\n}";
+  };
+  EXPECT_THAT(parse_program(program("stablehlo.compare  LT, %i, %x,  SIGNED : (tensor<4xi32>, tensor<4xf32>) -> "
+                                    "tensor<4xi1>",
+                                    "tensor<4xi1>")),
+              FailsWith("line 2: stablehlo.compare: the operands are tensor<4xi32> and tensor<4xf32>, not one type"));
+  EXPECT_THAT(parse_program(program("stablehlo.compare  LT, %x, %x,  FLOAT : (tensor<4xf32>, tensor<4xf32>) -> "
+                                    "tensor<4xf32>",
+                                    "tensor<4xf32>")),
+              FailsWith("line 2: stablehlo.compare: the result is tensor<4xf32>, not i1 of the operands' shape"));
+  EXPECT_THAT(parse_program(program("stablehlo.compare  LESS, %x, %x : (tensor<4xf32>, tensor<4xf32>) -> "
+                                    "tensor<4xi1>",
+                                    "tensor<4xi1>")),
+              FailsWith(StartsWith("line 2: expected a comparison direction (EQ, NE, LT, LE, GT, GE), found 'LESS'")));
+  EXPECT_THAT(parse_program(program("stablehlo.select %i, %x, %x : (tensor<4xi32>, tensor<4xf32>, tensor<4xf32>) -> "
+                                    "tensor<4xf32>",
+                                    "tensor<4xf32>")),
+              FailsWith("line 2: stablehlo.select: the predicate tensor<4xi32> is neither an i1 scalar nor i1 of the "
+                        "result's shape"));
+  EXPECT_THAT(parse_program(program("stablehlo.select %m, %x, %i : (tensor<4xi1>, tensor<4xf32>, tensor<4xi32>) -> "
+                                    "tensor<4xf32>",
+                                    "tensor<4xf32>")),
+              FailsWith("line 2: stablehlo.select: operand 2 is tensor<4xi32>, the result tensor<4xf32>"));
+  EXPECT_THAT(parse_program(program("stablehlo.concatenate %x, %i, dim = 0 : (tensor<4xf32>, tensor<4xi32>) -> "
+                                    "tensor<8xf32>",
+                                    "tensor<8xf32>")),
+              FailsWith("line 2: stablehlo.concatenate: tensor<4xi32> and tensor<4xf32> cannot be joined along "
+                        "dimension 0"));
+  EXPECT_THAT(parse_program(program("stablehlo.concatenate %x, %x, dim = 0 : (tensor<4xf32>, tensor<4xf32>) -> "
+                                    "tensor<9xf32>",
+                                    "tensor<9xf32>")),
+              FailsWith("line 2: stablehlo.concatenate: the result is tensor<9xf32>, but the operands give shape [8]"));
+  EXPECT_THAT(parse_program(program("stablehlo.iota dim = 1 : tensor<4xi32>", "tensor<4xi32>")),
+              FailsWith("line 2: stablehlo.iota: dim [1] is not one dimension of tensor<4xi32>"));
+}
+
 TEST(StablehloText, AnOperationOutsideTheSubsetIsNamedWithItsLine) {
   EXPECT_THAT(parse_program(R"mlir(func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.abs %a : tensor<4xf32>
@@ -235,7 +311,7 @@ TEST(StablehloText, WhatTheFakeCannotRunIsRefusedWithItsLine) {
               FailsWith(HasSubstr("line 1: 'tensor<?x4xf32>' is not a static shape")));
   EXPECT_THAT(
       parse_program("func.func @main(%a: tensor<4xi64>) -> tensor<4xi64> {\n  return %a : tensor<4xi64>\n}"),
-      FailsWith(HasSubstr("line 1: 'tensor<4xi64>': element type i64 is not supported (f32, bf16 and i32 are)")));
+      FailsWith(HasSubstr("line 1: 'tensor<4xi64>': element type i64 is not supported (f32, bf16, i32 and i1 are)")));
   EXPECT_THAT(parse_program("module {\n  func.func private @helper() {\n    return\n  }\n}"),
               FailsWith("line 2: function @helper: the fake PJRT plugin runs programs of one function, func.func "
                         "@main"));

@@ -1,24 +1,18 @@
 #include "inferd/engine/pjrt/encoder_program.h"
 
-#include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <map>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "inferd/engine/pjrt/function_body.h"
 
 namespace tpustack::inferd::engine::pjrt {
 
 namespace {
 
 // ---------------------------------------------------------------------------------------------------- weights
-
-// One weight parameter and, when the weights are given, its values.
-struct WeightEntry {
-  EncoderParameter parameter;
-  const std::vector<float>* values = nullptr;
-};
 
 // Every weight parameter in program order; `weights` (which may be null) supplies the values. The one list both
 // encoder_parameters and encoder_weight_values read, so that the two cannot disagree.
@@ -66,166 +60,10 @@ std::vector<WeightEntry> weight_entries(const model::BertConfig& config, bool cl
 
 bool is_classifier(const EncoderHead& head) { return std::holds_alternative<ClassifierHead>(head); }
 
-// ---------------------------------------------------------------------------------------------------- text
-
-enum class Element { f32, bf16, i32 };
-
-// A value of the function: its SSA name and its type.
-struct Value {
-  std::string name;
-  std::vector<int64_t> dims;
-  Element element = Element::f32;
-};
-
-std::string type_text(const std::vector<int64_t>& dims, Element element) {
-  std::string text = "tensor<";
-  for (int64_t dimension : dims) text += std::to_string(dimension) + "x";
-  return text + (element == Element::f32 ? "f32>" : element == Element::bf16 ? "bf16>" : "i32>");
-}
-
-std::string type_text(const Value& value) { return type_text(value.dims, value.element); }
-
-std::string list_text(const std::vector<int64_t>& values) {
-  std::string text = "[";
-  for (size_t i = 0; i < values.size(); ++i) text += (i == 0 ? "" : ", ") + std::to_string(values[i]);
-  return text + "]";
-}
-
-// Whether `dimensions` lists `dimension`.
-bool names(const std::vector<int64_t>& dimensions, size_t dimension) {
-  return std::find(dimensions.begin(), dimensions.end(), static_cast<int64_t>(dimension)) != dimensions.end();
-}
-
-// Nine significant digits: every float32 reads back as itself.
-std::string float_text(float value) { return fmt::format("{:.8e}", value); }
-
-// The body of func.func @main, one operation per line in the pretty form JAX prints, each result numbered in order.
-class FunctionBody {
- public:
-  const std::string& text() const { return text_; }
-
-  Value constant(float value, const std::vector<int64_t>& dims) { return splat(float_text(value), dims); }
-  Value minus_infinity() { return splat("0xFF800000", {}); }  // how MLIR prints -inf
-
-  // add, subtract, multiply, divide, maximum: operands of one type.
-  Value binary(std::string_view op, const Value& a, const Value& b) {
-    return emit(fmt::format("stablehlo.{} {}, {}", op, a.name, b.name), a.dims, a.element, "");
-  }
-  // exponential, tanh, sqrt, rsqrt, negate.
-  Value unary(std::string_view op, const Value& a) {
-    return emit(fmt::format("stablehlo.{} {}", op, a.name), a.dims, a.element, "");
-  }
-  // `a` with the constant `value` in every element, by `op`.
-  Value with_scalar(std::string_view op, const Value& a, float value) { return binary(op, a, constant(value, a.dims)); }
-
-  Value broadcast(const Value& a, const std::vector<int64_t>& dims_map, const std::vector<int64_t>& dims) {
-    return emit(fmt::format("stablehlo.broadcast_in_dim {}, dims = {}", a.name, list_text(dims_map)), dims, a.element,
-                signature({a}));
-  }
-  Value reshape(const Value& a, const std::vector<int64_t>& dims) {
-    return emit("stablehlo.reshape " + a.name, dims, a.element, signature({a}));
-  }
-  Value transpose(const Value& a, const std::vector<int64_t>& permutation) {
-    std::vector<int64_t> dims;
-    for (int64_t dimension : permutation) dims.push_back(a.dims[dimension]);
-    return emit(fmt::format("stablehlo.transpose {}, dims = {}", a.name, list_text(permutation)), dims, a.element,
-                signature({a}));
-  }
-  Value convert(const Value& a, Element element) {
-    if (a.element == element) return a;
-    return emit("stablehlo.convert " + a.name, a.dims, element, signature({a}));
-  }
-  // Rows start..limit of each dimension.
-  Value slice(const Value& a, const std::vector<int64_t>& start, const std::vector<int64_t>& limit) {
-    std::string ranges;
-    std::vector<int64_t> dims;
-    for (size_t d = 0; d < start.size(); ++d) {
-      ranges += fmt::format("{}{}:{}", d == 0 ? "" : ", ", start[d], limit[d]);
-      dims.push_back(limit[d] - start[d]);
-    }
-    return emit(fmt::format("stablehlo.slice {} [{}]", a.name, ranges), dims, a.element, signature({a}));
-  }
-  // Each element of `a` within [low, high].
-  Value clamp(float low, const Value& a, float high) {
-    const Value lower = constant(low, {});
-    const Value upper = constant(high, {});
-    return emit(fmt::format("stablehlo.clamp {}, {}, {}", lower.name, a.name, upper.name), a.dims, a.element,
-                signature({lower, a, upper}));
-  }
-  // The f32 product of `a` and `b` over the dimension pairs, as dot_general orders its result: batching dimensions,
-  // then a's free ones, then b's.
-  Value dot(const Value& a, const Value& b, const std::vector<int64_t>& a_batching,
-            const std::vector<int64_t>& b_batching, const std::vector<int64_t>& a_contracting,
-            const std::vector<int64_t>& b_contracting) {
-    std::vector<int64_t> dims;
-    for (int64_t dimension : a_batching) dims.push_back(a.dims[dimension]);
-    auto add_free = [&dims](const Value& v, const std::vector<int64_t>& batching, const std::vector<int64_t>& used) {
-      for (size_t d = 0; d < v.dims.size(); ++d) {
-        if (!names(batching, d) && !names(used, d)) dims.push_back(v.dims[d]);
-      }
-    };
-    add_free(a, a_batching, a_contracting);
-    add_free(b, b_batching, b_contracting);
-    std::string op = fmt::format("stablehlo.dot_general {}, {}, ", a.name, b.name);
-    if (!a_batching.empty())
-      op += fmt::format("batching_dims = {} x {}, ", list_text(a_batching), list_text(b_batching));
-    op += fmt::format("contracting_dims = {} x {}, precision = [DEFAULT, DEFAULT]", list_text(a_contracting),
-                      list_text(b_contracting));
-    return emit(op, dims, Element::f32, signature({a, b}));
-  }
-  // Sums (add) or maxima (maximum) of f32 `a` across `dimensions`.
-  Value reduce(std::string_view op, const Value& a, const std::vector<int64_t>& dimensions) {
-    const Value init = op == "maximum" ? minus_infinity() : constant(0.0f, {});
-    std::vector<int64_t> dims;
-    for (size_t d = 0; d < a.dims.size(); ++d) {
-      if (!names(dimensions, d)) dims.push_back(a.dims[d]);
-    }
-    return emit(fmt::format("stablehlo.reduce({} init: {}) applies stablehlo.{} across dimensions = {}", a.name,
-                            init.name, op, list_text(dimensions)),
-                dims, a.element, signature({a, init}));
-  }
-  // Rows of `table` [N, H] picked by `indices` [..., 1]: table[ids] as JAX emits it (mode clip: an index out of range
-  // takes the nearest row).
-  Value gather_rows(const Value& table, const Value& indices) {
-    std::vector<int64_t> dims(indices.dims.begin(), indices.dims.end() - 1);
-    dims.push_back(table.dims[1]);
-    const auto index_dim = static_cast<int64_t>(indices.dims.size()) - 1;
-    return emit(fmt::format("\"stablehlo.gather\"({}, {}) <{{dimension_numbers = #stablehlo.gather<offset_dims = "
-                            "[{}], collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = {}>, "
-                            "indices_are_sorted = false, slice_sizes = array<i64: 1, {}>}}>",
-                            table.name, indices.name, index_dim, index_dim, table.dims[1]),
-                dims, table.element, signature({table, indices}));
-  }
-
- private:
-  // "(A, B) -> " for an operation whose type is written with its operands'.
-  static std::string signature(std::initializer_list<Value> operands) {
-    std::string text = "(";
-    for (const Value& operand : operands) text += (text.size() == 1 ? "" : ", ") + type_text(operand);
-    return text + ") -> ";
-  }
-
-  // A constant of `dims` whose every element is `number`, defined once: every later operation in the one block may
-  // use it.
-  Value splat(const std::string& number, const std::vector<int64_t>& dims) {
-    const std::string op = "stablehlo.constant dense<" + number + ">";
-    const std::string key = op + " : " + type_text(dims, Element::f32);
-    auto found = constants_.find(key);
-    if (found == constants_.end()) found = constants_.emplace(key, emit(op, dims, Element::f32, "")).first;
-    return found->second;
-  }
-
-  // Appends "%N = op : [signature]type" and returns %N.
-  Value emit(const std::string& op, const std::vector<int64_t>& dims, Element element, const std::string& signature) {
-    Value value{"%" + std::to_string(next_++), dims, element};
-    text_ += "    " + value.name + " = " + op + " : " + signature + type_text(value) + "\n";
-    return value;
-  }
-
-  std::string text_;
-  int next_ = 0;
-  std::map<std::string, Value> constants_;
-};
+using stablehlo::Element;
+using stablehlo::FunctionBody;
+using stablehlo::type_text;
+using stablehlo::Value;
 
 // ---------------------------------------------------------------------------------------------------- encoder
 
@@ -431,17 +269,7 @@ Result<std::vector<std::span<const float>>> encoder_weight_values(const model::B
     return Error{fmt::format("the model has {} layers of weights, its config {}", weights.layers.size(),
                              weights.config.num_layers)};
   }
-  std::vector<std::span<const float>> values;
-  for (const WeightEntry& entry : weight_entries(weights.config, classifier, &weights)) {
-    int64_t expected = 1;
-    for (int64_t dimension : entry.parameter.dims) expected *= dimension;
-    if (static_cast<int64_t>(entry.values->size()) != expected) {
-      return Error{fmt::format("weight {} has {} values where its shape {} needs {}", entry.parameter.name,
-                               entry.values->size(), list_text(entry.parameter.dims), expected)};
-    }
-    values.emplace_back(*entry.values);
-  }
-  return values;
+  return entry_values(weight_entries(weights.config, classifier, &weights));
 }
 
 Result<std::string> encoder_program(const model::BertConfig& config, EncoderBucket bucket, const EncoderHead& head,

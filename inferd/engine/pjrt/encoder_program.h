@@ -14,6 +14,7 @@
 
 #include "common/result/result.h"
 #include "inferd/engine/pjrt/encoder_buckets.h"
+#include "inferd/engine/pjrt/program_parameters.h"
 #include "inferd/engine/weight_precision.h"
 #include "inferd/model/bert_config.h"
 #include "inferd/model/bert_weights.h"
@@ -30,11 +31,8 @@ struct EmbeddingHead {
 struct ClassifierHead {};
 using EncoderHead = std::variant<EmbeddingHead, ClassifierHead>;
 
-// A weight parameter: its name in the program (%name) and its dimensions, row-major as model::BertWeights holds it.
-struct EncoderParameter {
-  std::string name;
-  std::vector<int64_t> dims;
-};
+// A weight parameter, named and shaped as model::BertWeights holds it.
+using EncoderParameter = ProgramParameter;
 
 // The weight parameters, in the order the program takes them after its three inputs. Their element type is the
 // program's precision: f32, or bf16 (values rounded to nearest even, as PjrtClient::buffer_from_host_bf16 takes).
