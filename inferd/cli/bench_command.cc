@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/cli/command_line.h"
+#include "inferd/cli/accelerator_choice.h"
 #include "inferd/cli/generation_bench.h"
 #include "inferd/encoder/encoder_model.h"
 
@@ -30,6 +31,7 @@ struct BenchOptions {
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: auto
   bool generate = false;
   GenerationBenchOptions generation;
+  AcceleratorFlags accelerator{"cpu", "", ""};  // encoders only; cpu unless asked, so figures stay comparable
 };
 
 void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
@@ -63,6 +65,7 @@ void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
       ->check(CLI::PositiveNumber);
   app.add_option("--kv-cache-bytes", g.kv_cache_bytes, "with --generate: bytes of the KV cache")->capture_default_str();
   app.add_option("--model", o.model, "model directory")->required();
+  add_accelerator_flags(app, o.accelerator);
   app.add_option("--batch", o.batch, "sequences per batch")->capture_default_str()->check(CLI::PositiveNumber);
   auto* seq_len = app.add_option("--seq-len", o.seq_len, "tokens per synthetic sequence")
                       ->capture_default_str()
@@ -140,7 +143,15 @@ int run_bench(BenchOptions options, const std::string& variant) {
     }
     return run_generation_bench(generation);
   }
-  auto model = EncoderModel::load(options.model, {options.threads, options.precision});
+  auto accelerator = choose_accelerator(options.accelerator, server::read_device_environment());
+  if (!accelerator) {
+    spdlog::error("{}", accelerator.error().message);
+    return 1;
+  }
+  PjrtPlacement placement{accelerator->pjrt, {}};
+  placement.options.max_batch = options.batch;
+  if (accelerator->pjrt && !options.precision) options.precision = engine::WeightPrecision::bf16;
+  auto model = EncoderModel::load(options.model, {options.threads, options.precision}, placement);
   if (!model) {
     spdlog::error("cannot load model: {}", model.error().message);
     return 1;
@@ -191,6 +202,7 @@ int run_bench(BenchOptions options, const std::string& variant) {
       {"seq_len", options.texts.empty() ? nlohmann::json(std::min(options.seq_len, model->max_length()))
                                         : nlohmann::json(static_cast<double>(tokens) / static_cast<double>(sequences))},
       {"threads", options.threads},
+      {"backend", accelerator->choice.backend},
       {"variant", engine::precision_name(model->precision())},
       {"kernel", model->kernel()},
       {"seq_per_s", static_cast<double>(sequences) / elapsed},

@@ -19,7 +19,7 @@
 #include "common/metrics/metrics_server.h"
 #include "inferd/batch_jobs/job_runner.h"
 #include "inferd/batch_jobs/jobs_api.h"
-#include "inferd/engine/pjrt/plugin_location.h"
+#include "inferd/cli/accelerator_choice.h"
 #include "inferd/server/grpc_front.h"
 #include "inferd/server/http_front.h"
 #include "inferd/server/version_follower.h"
@@ -38,9 +38,7 @@ struct ServeOptions {
   std::vector<std::string> models;
   std::string listen = "0.0.0.0:8080";
   std::string grpc_listen = "0.0.0.0:50051";
-  std::string backend = "auto";
-  std::string pjrt_plugin;
-  std::string compile_cache_dir;
+  AcceleratorFlags accelerator;
   bool warmup = false;
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   batching::BatchLimits limits;
@@ -75,16 +73,7 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--model", o.models, "NAME=DIR, repeatable");
   app.add_option("--listen", o.listen, "HTTP address")->capture_default_str();
   app.add_option("--grpc-listen", o.grpc_listen, "gRPC address")->capture_default_str();
-  app.add_option("--backend", o.backend,
-                 "auto (a PJRT plugin's devices when one loads and shows a device, else cpu), cpu, pjrt, or "
-                 "xla:tpu, xla:cuda, xla:cpu (pjrt on that platform)")
-      ->capture_default_str();
-  app.add_option("--pjrt-plugin", o.pjrt_plugin,
-                 "the PJRT plugin library (libtpu.so, xla_cuda_plugin.so); else PJRT_PLUGIN_LIBRARY_PATH, "
-                 "TPU_LIBRARY_PATH, then where the libtpu and jax CUDA plugin packages put it");
-  app.add_option("--compile-cache-dir", o.compile_cache_dir,
-                 "directory of the PJRT backend's compiled programs, reused by later starts (default: "
-                 "$XDG_CACHE_HOME/inferd/pjrt, else ~/.cache/inferd/pjrt; none: compile at every start)");
+  add_accelerator_flags(app, o.accelerator);
   app.add_flag("--warmup", o.warmup, "compile every batch shape of the PJRT backend at load, not at first use");
   app.add_option("--threads", o.threads, "engine threads per model")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-batch-tokens", o.limits.max_batch_tokens, "tokens per batch")->capture_default_str();
@@ -180,39 +169,6 @@ class ShutdownDeadline {
   std::thread thread_;
 };
 
-// Finds and loads the PJRT plugin (flag, environment, where packages put it), creating `runtime`; what it found, or
-// why not.
-// Where compiled programs are kept: the flag, else the user's cache directory; nothing for "none" or without HOME.
-std::optional<std::filesystem::path> compile_cache_directory(const std::string& flag) {
-  if (flag == "none") return std::nullopt;
-  if (!flag.empty()) return flag;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "inferd/pjrt";
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    return std::filesystem::path(home) / ".cache/inferd/pjrt";
-  }
-  return std::nullopt;
-}
-
-Result<PluginProbe> probe_pjrt_plugin(const ServeOptions& o, std::shared_ptr<engine::pjrt::PjrtRuntime>& runtime) {
-  const std::string& flag = o.pjrt_plugin;
-  const auto library = engine::pjrt::find_pjrt_plugin(
-      flag.empty() ? std::nullopt : std::optional(flag), [](const char* name) { return std::getenv(name); },
-      [](const std::filesystem::path& path) {
-        std::error_code ec;
-        return std::filesystem::is_regular_file(path, ec);
-      });
-  if (!library) {
-    return Error{
-        "no PJRT plugin found (--pjrt-plugin, PJRT_PLUGIN_LIBRARY_PATH, TPU_LIBRARY_PATH, the libtpu or jax CUDA "
-        "plugin package)"};
-  }
-  auto opened = engine::pjrt::PjrtRuntime::open(*library, compile_cache_directory(o.compile_cache_dir));
-  if (!opened) return opened.error();
-  runtime = std::move(opened).value();
-  return PluginProbe{library->string(), runtime->client().platform_name(), runtime->devices().size(),
-                     runtime->device_kind()};
-}
-
 // Waits for in-flight requests and queued work to finish, or for `until`.
 void drain(const ServingState& state, const ModelPool& pool, std::chrono::steady_clock::time_point until) {
   while (std::chrono::steady_clock::now() < until && (state.in_flight > 0 || pool.pending() > 0)) {
@@ -226,22 +182,13 @@ int serve(const ServeOptions& o) {
   const tpustack::lifecycle::ShutdownSignals signals;
 
   const DeviceEnvironment environment = read_device_environment();
-  auto request = parse_backend_request(o.backend);
-  if (!request) {
-    spdlog::error("{}", request.error().message);
+  auto accelerator = choose_accelerator(o.accelerator, environment);
+  if (!accelerator) {
+    spdlog::error("{}", accelerator.error().message);
     return 1;
   }
-  std::shared_ptr<engine::pjrt::PjrtRuntime> pjrt;
-  Result<PluginProbe> probe = Error{"--backend cpu"};
-  if (request->kind != BackendRequest::Kind::cpu) {
-    probe = probe_pjrt_plugin(o, pjrt);
-  }
-  auto backend = choose_backend(*request, probe, environment);
-  if (!backend) {
-    spdlog::error("{}", backend.error().message);
-    return 1;
-  }
-  if (backend->backend != "pjrt") pjrt.reset();
+  const BackendChoice* backend = &accelerator->choice;
+  const std::shared_ptr<engine::pjrt::PjrtRuntime>& pjrt = accelerator->pjrt;
   auto role = worker_role(environment);
   if (!role) {
     spdlog::error("{}", role.error().message);
