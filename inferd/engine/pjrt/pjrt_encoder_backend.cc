@@ -33,25 +33,29 @@ ProgramKey key_of(const EncoderHead& head, EncoderBucket bucket) {
 // The weights one device holds, in the order of the programs' parameters.
 using ResidentWeights = std::vector<PjrtBuffer>;
 
-Result<ResidentWeights> upload_weights(const PjrtRuntime& runtime, int device_id,
-                                       const std::vector<EncoderParameter>& parameters,
-                                       const std::vector<std::span<const float>>& values, WeightPrecision precision) {
-  ResidentWeights resident;
-  resident.reserve(parameters.size());
+// Every device's copy of the weights; bf16 values are rounded once for all devices.
+Result<std::vector<ResidentWeights>> upload_weights(const PjrtRuntime& runtime,
+                                                    const std::vector<EncoderParameter>& parameters,
+                                                    const std::vector<std::span<const float>>& values,
+                                                    WeightPrecision precision) {
+  std::vector<ResidentWeights> resident(runtime.devices().size());
   std::vector<uint16_t> bits;
   for (size_t i = 0; i < parameters.size(); ++i) {
-    Result<PjrtBuffer> buffer = Error{""};
-    if (precision == WeightPrecision::bf16) {
+    const bool bf16 = precision == WeightPrecision::bf16;
+    if (bf16) {
       bits.resize(values[i].size());
       cpu::round_to_bf16(values[i].data(), values[i].size(), bits.data());
-      buffer = runtime.client().buffer_from_host_bf16(bits, parameters[i].dims, device_id);
-    } else {
-      buffer = runtime.client().buffer_from_host(values[i], parameters[i].dims, device_id);
     }
-    if (!buffer)
-      return Error{"cannot place " + parameters[i].name + " on device " + std::to_string(device_id) + ": " +
-                   buffer.error().message};
-    resident.push_back(std::move(buffer).value());
+    for (size_t d = 0; d < resident.size(); ++d) {
+      const int device_id = runtime.devices()[d].id;
+      auto buffer = bf16 ? runtime.client().buffer_from_host_bf16(bits, parameters[i].dims, device_id)
+                         : runtime.client().buffer_from_host(values[i], parameters[i].dims, device_id);
+      if (!buffer) {
+        return Error{"cannot place " + parameters[i].name + " on device " + std::to_string(device_id) + ": " +
+                     buffer.error().message};
+      }
+      resident[d].push_back(std::move(buffer).value());
+    }
   }
   return resident;
 }
@@ -59,12 +63,14 @@ Result<ResidentWeights> upload_weights(const PjrtRuntime& runtime, int device_id
 class PjrtEncoderBackend final : public EncoderBackend {
  public:
   PjrtEncoderBackend(std::shared_ptr<const model::BertWeights> weights, std::shared_ptr<PjrtRuntime> runtime,
-                     const PjrtEncoderOptions& options, std::vector<ResidentWeights> resident)
+                     const PjrtEncoderOptions& options, std::vector<ResidentWeights> resident,
+                     size_t embedding_parameters)
       : weights_(std::move(weights)),
         runtime_(std::move(runtime)),
         options_(options),
         series_(options.max_batch, weights_->config.max_positions),
-        resident_(std::move(resident)) {}
+        resident_(std::move(resident)),
+        embedding_parameters_(embedding_parameters) {}
 
   std::string_view name() const override { return "pjrt"; }
 
@@ -130,7 +136,8 @@ class PjrtEncoderBackend final : public EncoderBackend {
     if (!mask_buffer) return mask_buffer.error();
     std::vector<const PjrtBuffer*> arguments{&*id_buffer, &*type_buffer, &*mask_buffer};
     const ResidentWeights& resident = resident_[run.device];
-    const size_t used = encoder_parameters(weights_->config, head).size();
+    // An embedding program on a classifier's weights takes the leading ones (the head's come last).
+    const size_t used = std::holds_alternative<ClassifierHead>(head) ? resident.size() : embedding_parameters_;
     for (size_t i = 0; i < used; ++i) arguments.push_back(&resident[i]);
     auto outputs = (*program)->execute(arguments, device);
     if (!outputs) return outputs.error();
@@ -174,6 +181,7 @@ class PjrtEncoderBackend final : public EncoderBackend {
   PjrtEncoderOptions options_;
   BucketSeries series_;
   std::vector<ResidentWeights> resident_;  // per device
+  size_t embedding_parameters_;            // how many of them an embedding program takes
   std::mutex compile_mu_;
   std::map<ProgramKey, PjrtExecutable> executables_;
 };
@@ -189,13 +197,10 @@ Result<std::unique_ptr<EncoderBackend>> make_pjrt_encoder_backend(std::shared_pt
   const std::vector<EncoderParameter> parameters = encoder_parameters(weights->config, head);
   auto values = encoder_weight_values(*weights, head);
   if (!values) return values.error();
-  std::vector<ResidentWeights> resident;
-  for (const PjrtDevice& device : runtime->devices()) {
-    auto uploaded = upload_weights(*runtime, device.id, parameters, *values, options.precision);
-    if (!uploaded) return uploaded.error();
-    resident.push_back(std::move(uploaded).value());
-  }
-  auto backend = std::make_unique<PjrtEncoderBackend>(weights, runtime, options, std::move(resident));
+  auto resident = upload_weights(*runtime, parameters, *values, options.precision);
+  if (!resident) return resident.error();
+  auto backend = std::make_unique<PjrtEncoderBackend>(weights, runtime, options, std::move(resident).value(),
+                                                      encoder_parameters(weights->config, EmbeddingHead{}).size());
   if (options.warmup) {
     if (auto warmed = backend->warm_up(head); !warmed) return warmed.error();
   }
