@@ -189,6 +189,19 @@ std::vector<float> gather_rows(const Tensor& table, const Tensor& indices) {
   return values;
 }
 
+// `operand` [N, W] with row indices[m] replaced by updates[m] (check_scatter's form). As XLA does, an index out of
+// range drops its update; of updates to one row, whose order the spec leaves to the implementation, the last wins.
+std::vector<float> scatter_rows(const Tensor& operand, const Tensor& indices, const Tensor& updates) {
+  const int64_t rows = operand.type.dims[0], width = operand.type.dims[1];
+  std::vector<float> values = operand.values;
+  for (int64_t m = 0; m < static_cast<int64_t>(indices.values.size()); ++m) {
+    const auto row = static_cast<int64_t>(indices.values[m]);
+    if (row < 0 || row >= rows) continue;
+    std::copy_n(updates.values.begin() + m * width, width, values.begin() + row * width);
+  }
+  return values;
+}
+
 std::vector<float> iota(const Operation& operation) {
   std::vector<float> values(operation.result.element_count());
   for (int64_t i = 0; i < static_cast<int64_t>(values.size()); ++i) {
@@ -292,6 +305,8 @@ std::vector<float> evaluate(const Operation& operation, const std::vector<const 
       return clamp(*operands[0], *operands[1], *operands[2]);
     case OpCode::kGather:
       return gather_rows(*operands[0], *operands[1]);
+    case OpCode::kScatter:
+      return scatter_rows(*operands[0], *operands[1], *operands[2]);
     case OpCode::kIota:
       return iota(operation);
     case OpCode::kCompare:

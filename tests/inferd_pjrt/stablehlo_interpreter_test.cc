@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/inferd_pjrt/bfloat16.h"
+#include "tests/inferd_pjrt/cache_write_mlir.h"
 #include "tests/inferd_pjrt/stablehlo_text.h"
 #include "tests/support/result_matchers.h"
 
@@ -197,6 +198,27 @@ TEST(StablehloInterpreter, GathersTableRowsByIdsClampingThoseOutOfRange) {
 })mlir",
                           {f32({3, 2}, {0, 1, 10, 11, 20, 21}), {{ElementType::kI32, {2, 2}}, {2, 0, 1, 7}}});
   EXPECT_THAT(rows.values, ElementsAre(20, 21, 0, 1, 10, 11, 20, 21));
+}
+
+TEST(StablehloInterpreter, ScattersRowsSkippingIndicesOutOfRangeAndKeepingTheLastOfDuplicates) {
+  std::vector<float> table(15), updates(15);
+  for (int i = 0; i < 15; ++i) {
+    table[i] = static_cast<float>(i);
+    updates[i] = static_cast<float>(100 + 10 * (i / 3) + i % 3);
+  }
+  // Row 1 is written twice (the second, updates row 4, stays); 5 and -1 lie outside the 5 rows and are dropped.
+  const Tensor written =
+      run(cache_write_mlir("tensor<5x3xf32>", "tensor<5x1xi32>", "tensor<5x3xf32>"),
+          {f32({5, 3}, table), {{ElementType::kI32, {5, 1}}, {1, 5, 3, -1, 1}}, f32({5, 3}, updates)});
+  EXPECT_EQ(written.type, (TensorType{ElementType::kF32, {5, 3}}));
+  EXPECT_THAT(written.values, ElementsAre(0, 1, 2, 140, 141, 142, 6, 7, 8, 120, 121, 122, 12, 13, 14));
+
+  const Tensor bf16 = run(cache_write_mlir("tensor<2x2xbf16>", "tensor<1x1xi32>", "tensor<1x2xbf16>"),
+                          {{{ElementType::kBF16, {2, 2}}, {1, 2, 3, 4}},
+                           {{ElementType::kI32, {1, 1}}, {0}},
+                           {{ElementType::kBF16, {1, 2}}, {1.0078125f, -8}}});
+  EXPECT_EQ(bf16.type.element, ElementType::kBF16);
+  EXPECT_THAT(bf16.values, ElementsAre(1.0078125f, -8, 3, 4));
 }
 
 TEST(StablehloInterpreter, IotaComparisonsAndSelectsMaskWhatAPositionMayNotSee) {

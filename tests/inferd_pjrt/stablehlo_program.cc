@@ -10,7 +10,7 @@ namespace tpustack::stablehlo_reference {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, OpCode>, 26> kOperations = {{
+constexpr std::array<std::pair<std::string_view, OpCode>, 27> kOperations = {{
     {"stablehlo.constant", OpCode::kConstant},
     {"stablehlo.add", OpCode::kAdd},
     {"stablehlo.subtract", OpCode::kSubtract},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<std::string_view, OpCode>, 26> kOperations = {{
     {"stablehlo.compare", OpCode::kCompare},
     {"stablehlo.select", OpCode::kSelect},
     {"stablehlo.concatenate", OpCode::kConcatenate},
+    {"stablehlo.scatter", OpCode::kScatter},
 }};
 
 std::string list_text(const std::vector<int64_t>& values) {
@@ -83,6 +84,7 @@ size_t operand_count(OpCode code) {
       return 2;
     case OpCode::kClamp:
     case OpCode::kSelect:
+    case OpCode::kScatter:
       return 3;
     default:
       return 1;
@@ -200,6 +202,38 @@ Result<void> check_gather(const Operation& operation, const TensorType& table, c
   std::vector<int64_t> expected(indices.dims.begin(), indices.dims.end() - 1);
   expected.push_back(table.dims[1]);
   return check_result_dims(operation, expected);
+}
+
+// The one form the fake scatters in: rows of an [N, W] operand replaced by updates [M, W] at indices [M, 1] of i32,
+// as inferd writes its KV cache; the result is the operand's type.
+Result<void> check_scatter(const Operation& operation, const std::vector<TensorType>& operands) {
+  const TensorType& operand = operands[0];
+  const TensorType& indices = operands[1];
+  const TensorType& updates = operands[2];
+  const ScatterDimensions& scatter = operation.scatter;
+  const bool rows = operand.dims.size() == 2 && indices.dims.size() == 2 && indices.dims[1] == 1 &&
+                    updates.dims == std::vector<int64_t>{indices.dims[0], operand.dims[1]} &&
+                    scatter.update_window_dims == std::vector<int64_t>{1} &&
+                    scatter.inserted_window_dims == std::vector<int64_t>{0} &&
+                    scatter.scatter_dims_to_operand_dims == std::vector<int64_t>{0} &&
+                    scatter.input_batching_dims.empty() && scatter.scatter_indices_batching_dims.empty() &&
+                    scatter.index_vector_dim == 1;
+  if (!rows) {
+    return Error{
+        "the fake scatters whole rows into an [N, W] operand only, updates [M, W] at indices [M, 1] "
+        "(update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], "
+        "index_vector_dim = 1); this scatters " +
+        type_text(updates) + " into " + type_text(operand) + " at " + type_text(indices) + " in another form"};
+  }
+  if (indices.element != ElementType::kI32) return Error{"the indices are " + type_text(indices) + ", not i32"};
+  if (updates.element != operand.element) {
+    return Error{"the updates are " + type_text(updates) + ", the operand " + type_text(operand) +
+                 "; they must have one element type"};
+  }
+  if (operation.result != operand) {
+    return Error{"the result is " + type_text(operation.result) + ", the operand " + type_text(operand)};
+  }
+  return {};
 }
 
 // Operands of one type; an i1 result of their shape.
@@ -333,6 +367,8 @@ Result<void> check_shapes(const Operation& operation, const std::vector<TensorTy
       return check_clamp(operation, operands);
     case OpCode::kGather:
       return check_gather(operation, operands[0], operands[1]);
+    case OpCode::kScatter:
+      return check_scatter(operation, operands);
     case OpCode::kConcatenate:
       return check_concatenate(operation, operands);
     case OpCode::kReduce: {

@@ -55,6 +55,7 @@ enum class OpCode {
   kCompare,
   kSelect,
   kConcatenate,
+  kScatter,
 };
 
 // compare's comparison_direction.
@@ -92,6 +93,17 @@ struct GatherDimensions {
   std::vector<int64_t> slice_sizes;
 };
 
+// scatter's dimension numbers (https://openxla.org/stablehlo/spec#scatter). The fake runs one form of them: whole
+// rows of a table replaced at an index per row, as inferd writes its KV cache (check_operation refuses the others).
+struct ScatterDimensions {
+  std::vector<int64_t> update_window_dims;
+  std::vector<int64_t> inserted_window_dims;
+  std::vector<int64_t> input_batching_dims;
+  std::vector<int64_t> scatter_indices_batching_dims;
+  std::vector<int64_t> scatter_dims_to_operand_dims;
+  int64_t index_vector_dim = 0;
+};
+
 struct Operation {
   OpCode code = OpCode::kAdd;
   int line = 0;  // in the program's text, for errors
@@ -103,6 +115,7 @@ struct Operation {
   DotDimensions dot;
   SliceBounds slice;
   GatherDimensions gather;
+  ScatterDimensions scatter;
   OpCode reducer = OpCode::kAdd;  // reduce: kAdd or kMaximum
   Comparison comparison = Comparison::kEQ;
   std::vector<float> constant;  // constant: one value (a splat) or one per element, row-major

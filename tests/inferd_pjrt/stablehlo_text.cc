@@ -196,10 +196,17 @@ std::optional<Comparison> comparison_of(std::string_view text) {
 
 // ---------------------------------------------------------------------------------------------------- parser
 
-// The values a function body or a reducer's region can name, and the program it builds.
+// The values a function body or an operation's region can name, and the program it builds.
 struct Scope {
   Program program;
   std::map<std::string, size_t> values;
+};
+
+// An operation's region of one block, as a program whose parameters are the block's arguments; `start` is where it
+// opens, for errors.
+struct Region {
+  Token start;
+  Program body;
 };
 
 using Attributes = std::map<std::string, std::vector<Token>>;
@@ -452,31 +459,52 @@ class Parser {
                               {"rhs_contracting_dimensions", &dot.rhs_contracting}});
   }
 
-  // The generic gather's dimension_numbers = #stablehlo.gather<offset_dims = [2], ..., index_vector_dim = 2> and
-  // slice_sizes = array<i64: 1, 384>.
-  bool parse_gather_attributes(const Attributes& attributes, const Token& at, GatherDimensions& gather) {
-    const auto* numbers = required(attributes, "dimension_numbers", at);
+  // A gather's or scatter's dimension numbers: the attribute `name` holds `kind`<list = [2], ...,
+  // index_vector_dim = 2>, whose lists go to `lists`.
+  bool parse_index_dimensions(const Attributes& attributes, const std::string& name, const std::string& kind,
+                              const Token& at,
+                              std::initializer_list<std::pair<const char*, std::vector<int64_t>*>> lists,
+                              int64_t& index_vector_dim) {
+    const auto* numbers = required(attributes, name, at);
     if (numbers == nullptr) return false;
-    if (numbers->empty() || (*numbers)[0].kind != TokenKind::kAngle || (*numbers)[0].text != "#stablehlo.gather") {
-      return fail(at, "dimension_numbers is not a #stablehlo.gather<...>");
+    if (numbers->empty() || (*numbers)[0].kind != TokenKind::kAngle || (*numbers)[0].text != kind) {
+      return fail(at, name + " is not a " + kind + "<...>");
     }
     const std::string& body = (*numbers)[0].body;
-    if (!parse_keyed_lists(body, at,
-                           {{"offset_dims", &gather.offset_dims},
-                            {"collapsed_slice_dims", &gather.collapsed_slice_dims},
-                            {"operand_batching_dims", &gather.operand_batching_dims},
-                            {"start_indices_batching_dims", &gather.start_indices_batching_dims},
-                            {"start_index_map", &gather.start_index_map}})) {
-      return false;
-    }
+    if (!parse_keyed_lists(body, at, lists)) return false;
     const std::string_view key = "index_vector_dim = ";
     const size_t found = body.find(key);
     const auto texts =
         found == std::string::npos ? std::vector<std::string>{} : number_texts(body.substr(found + key.size()));
-    const auto index_vector_dim = texts.empty() ? std::nullopt : integer_of(texts[0]);
-    if (!index_vector_dim) return fail(at, "#stablehlo.gather<...> lacks a number for index_vector_dim");
-    gather.index_vector_dim = *index_vector_dim;
-    return required_list(attributes, "slice_sizes", at, gather.slice_sizes);
+    const auto number = texts.empty() ? std::nullopt : integer_of(texts[0]);
+    if (!number) return fail(at, kind + "<...> lacks a number for index_vector_dim");
+    index_vector_dim = *number;
+    return true;
+  }
+
+  // The generic gather's dimension_numbers = #stablehlo.gather<offset_dims = [2], ..., index_vector_dim = 2> and
+  // slice_sizes = array<i64: 1, 384>.
+  bool parse_gather_attributes(const Attributes& attributes, const Token& at, GatherDimensions& gather) {
+    return parse_index_dimensions(attributes, "dimension_numbers", "#stablehlo.gather", at,
+                                  {{"offset_dims", &gather.offset_dims},
+                                   {"collapsed_slice_dims", &gather.collapsed_slice_dims},
+                                   {"operand_batching_dims", &gather.operand_batching_dims},
+                                   {"start_indices_batching_dims", &gather.start_indices_batching_dims},
+                                   {"start_index_map", &gather.start_index_map}},
+                                  gather.index_vector_dim) &&
+           required_list(attributes, "slice_sizes", at, gather.slice_sizes);
+  }
+
+  // The generic scatter's scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], ...,
+  // index_vector_dim = 1>.
+  bool parse_scatter_attributes(const Attributes& attributes, const Token& at, ScatterDimensions& scatter) {
+    return parse_index_dimensions(attributes, "scatter_dimension_numbers", "#stablehlo.scatter", at,
+                                  {{"update_window_dims", &scatter.update_window_dims},
+                                   {"inserted_window_dims", &scatter.inserted_window_dims},
+                                   {"input_batching_dims", &scatter.input_batching_dims},
+                                   {"scatter_indices_batching_dims", &scatter.scatter_indices_batching_dims},
+                                   {"scatter_dims_to_operand_dims", &scatter.scatter_dims_to_operand_dims}},
+                                  scatter.index_vector_dim);
   }
 
   // The generic slice's start_indices, limit_indices and strides.
@@ -570,11 +598,11 @@ class Parser {
       next();
       if (!parse_attribute_dictionary(attributes) || !expect_punct(">", "to close the properties")) return false;
     }
-    std::optional<OpCode> reducer;
+    std::optional<Region> region;
     if (at_punct("(") && at_punct("{", 1)) {
       next();
-      reducer = parse_reducer({});
-      if (!reducer || !expect_punct(")", "after the region")) return false;
+      region = parse_region({});
+      if (!region || !expect_punct(")", "after the region")) return false;
     }
     if (at_punct("{") && !parse_attribute_dictionary(attributes)) return false;
     if (!expect_punct(":", "before the operation's type")) return false;
@@ -597,7 +625,9 @@ class Parser {
                                                                           : "dimensions";
         if (!required_list(attributes, key, name, operation.dimensions)) return false;
         if (operation.code == OpCode::kReduce) {
-          if (!reducer) return fail(name, "stablehlo.reduce has no region");
+          if (!region) return fail(name, "stablehlo.reduce has no region");
+          const auto reducer = reducer_of(*region);
+          if (!reducer) return false;
           operation.reducer = *reducer;
         }
         return true;
@@ -610,6 +640,9 @@ class Parser {
         return parse_slice_attributes(attributes, name, operation.slice);
       case OpCode::kGather:
         return parse_gather_attributes(attributes, name, operation.gather);
+      case OpCode::kScatter:
+        if (!region) return fail(name, "stablehlo.scatter has no region");
+        return check_replaces(*region) && parse_scatter_attributes(attributes, name, operation.scatter);
       case OpCode::kIota:
         return required_list(attributes, "iota_dimension", name, operation.dimensions);
       case OpCode::kConcatenate:
@@ -708,7 +741,9 @@ class Parser {
       if (!expect_word("reducer", "after stablehlo.reduce's type")) return false;
       auto arguments = parse_block_arguments();
       if (!arguments) return false;
-      reducer = parse_reducer(std::move(*arguments));
+      const auto region = parse_region(std::move(*arguments));
+      if (!region) return false;
+      reducer = reducer_of(*region);
       if (!reducer) return false;
     }
     operation.reducer = *reducer;
@@ -727,8 +762,8 @@ class Parser {
       return parse_dense(dense, operation.result, operation.constant);
     }
 
-    if (operation.code == OpCode::kGather) {
-      return fail(name, "stablehlo.gather has no pretty form; write it as JAX prints it, \"stablehlo.gather\"(...)");
+    if (operation.code == OpCode::kGather || operation.code == OpCode::kScatter) {
+      return fail(name, name.text + " has no pretty form; write it as JAX prints it, \"" + name.text + "\"(...)");
     }
     if (operation.code == OpCode::kIota) return parse_pretty_iota(name, operation);
     if (operation.code == OpCode::kCompare) return parse_pretty_compare(scope, name, operation, stated);
@@ -916,26 +951,42 @@ class Parser {
     }
   }
 
-  // A reduction's region, which must be one stablehlo.add or stablehlo.maximum of its two scalar arguments.
-  std::optional<OpCode> parse_reducer(std::vector<std::pair<std::string, TensorType>> arguments) {
-    const Token& start = peek();
-    Scope region;
+  // { [^bb0(%a: T, ...):] operations... return ... }, whose block's arguments are `arguments` when they are named
+  // before it (the pretty reduce's "reducer(%a: T, %b: T)").
+  std::optional<Region> parse_region(std::vector<std::pair<std::string, TensorType>> arguments) {
+    Region region{peek(), {}};
+    Scope scope;
     for (auto& [name, type] : arguments) {
-      region.values[name] = region.program.parameters.size();
-      region.program.parameters.push_back(std::move(type));
+      scope.values[name] = scope.program.parameters.size();
+      scope.program.parameters.push_back(std::move(type));
     }
-    if (!parse_body(region)) return std::nullopt;
-    const Program& body = region.program;
+    if (!parse_body(scope)) return std::nullopt;
+    region.body = std::move(scope.program);
+    return region;
+  }
+
+  // What a reduction's region combines with: it must return one stablehlo.add or stablehlo.maximum of its two
+  // arguments.
+  std::optional<OpCode> reducer_of(const Region& region) {
+    const Program& body = region.body;
     const bool combines = body.parameters.size() == 2 && body.operations.size() == 1 &&
                           (body.operations[0].code == OpCode::kAdd || body.operations[0].code == OpCode::kMaximum) &&
                           std::is_permutation(body.operations[0].operands.begin(), body.operations[0].operands.end(),
                                               std::vector<size_t>{0, 1}.begin()) &&
                           body.results == std::vector<size_t>{2};
     if (!combines) {
-      fail(start, "stablehlo.reduce's region must return one stablehlo.add or stablehlo.maximum of its two arguments");
+      fail(region.start,
+           "stablehlo.reduce's region must return one stablehlo.add or stablehlo.maximum of its two arguments");
       return std::nullopt;
     }
     return body.operations[0].code;
+  }
+
+  // A scatter's region must return its second argument (the update) as it is: the fake's scatter replaces.
+  bool check_replaces(const Region& region) {
+    const Program& body = region.body;
+    if (body.parameters.size() == 2 && body.operations.empty() && body.results == std::vector<size_t>{1}) return true;
+    return fail(region.start, "the fake's stablehlo.scatter replaces rows: its region must return its second argument");
   }
 
   // func.func [public] @main(%arg0: T {attributes}, ...) -> (T {attributes}, ...) [attributes {...}] { ... }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "tests/inferd_pjrt/cache_write_mlir.h"
 #include "tests/inferd_pjrt/dense_layer_mlir.h"
 #include "tests/support/result_matchers.h"
 
@@ -182,6 +183,53 @@ TEST(StablehloText, GathersOtherThanRowLookupsAndBadSlicesOrClampsAreRefused) {
                             "tensor<4xf32>\n  return %c : tensor<4xf32>\n}"),
               FailsWith("line 2: stablehlo.clamp: bound tensor<2xf32> is neither a scalar of tensor<4xf32>'s element "
                         "type nor of its type"));
+}
+
+TEST(StablehloText, ReadsTheScatterInferdEmitsForKvCacheWrites) {
+  const Program program =
+      value_of(parse_program(cache_write_mlir("tensor<97x192xf32>", "tensor<32x1xi32>", "tensor<32x192xf32>")));
+  ASSERT_EQ(program.operations.size(), 1u);
+  const Operation& write = program.operations[0];
+  EXPECT_EQ(write.code, OpCode::kScatter);
+  EXPECT_THAT(write.operands, ElementsAre(0, 1, 2));
+  EXPECT_THAT(write.scatter.update_window_dims, ElementsAre(1));
+  EXPECT_THAT(write.scatter.inserted_window_dims, ElementsAre(0));
+  EXPECT_THAT(write.scatter.scatter_dims_to_operand_dims, ElementsAre(0));
+  EXPECT_TRUE(write.scatter.input_batching_dims.empty() && write.scatter.scatter_indices_batching_dims.empty());
+  EXPECT_EQ(write.scatter.index_vector_dim, 1);
+  EXPECT_EQ(write.result, (TensorType{ElementType::kF32, {97, 192}}));
+  EXPECT_THAT(program.results, ElementsAre(3));
+}
+
+TEST(StablehloText, ScattersOtherThanRowReplacementsAreRefused) {
+  const std::string written = cache_write_mlir("tensor<5x3xf32>", "tensor<2x1xi32>", "tensor<2x3xf32>");
+  auto with = [&written](std::string_view from, std::string_view to) {
+    std::string text = written;
+    text.replace(text.find(from), from.size(), to);
+    return parse_program(text);
+  };
+  const std::string replaces =
+      "line 2: the fake's stablehlo.scatter replaces rows: its region must return its second argument";
+  EXPECT_THAT(with("return %new41", "return %old41"), FailsWith(replaces));
+  EXPECT_THAT(with("stablehlo.return %new41", "%s = stablehlo.add %old41, %new41 : tensor<f32>\n stablehlo.return %s"),
+              FailsWith(replaces));
+  // Indices whose vector runs along dimension 0, and updates narrower than the rows.
+  EXPECT_THAT(
+      with("index_vector_dim = 1", "index_vector_dim = 0"),
+      FailsWith(AllOf(StartsWith("line 2: stablehlo.scatter: the fake scatters whole rows into an [N, W] operand only"),
+                      HasSubstr("this scatters tensor<2x3xf32> into tensor<5x3xf32> at tensor<2x1xi32> in another "
+                                "form"))));
+  EXPECT_THAT(parse_program(cache_write_mlir("tensor<5x3xf32>", "tensor<2x1xi32>", "tensor<2x2xf32>")),
+              FailsWith(HasSubstr("this scatters tensor<2x2xf32> into tensor<5x3xf32> at tensor<2x1xi32>")));
+  EXPECT_THAT(parse_program(cache_write_mlir("tensor<5x3xf32>", "tensor<2x1xf32>", "tensor<2x3xf32>")),
+              FailsWith("line 2: stablehlo.scatter: the indices are tensor<2x1xf32>, not i32"));
+  EXPECT_THAT(parse_program(cache_write_mlir("tensor<5x3xf32>", "tensor<2x1xi32>", "tensor<2x3xbf16>")),
+              FailsWith("line 2: stablehlo.scatter: the updates are tensor<2x3xbf16>, the operand tensor<5x3xf32>; "
+                        "they must have one element type"));
+  EXPECT_THAT(with("tensor<2x3xf32>) -> tensor<5x3xf32>\n", "tensor<2x3xf32>) -> tensor<6x3xf32>\n"),
+              FailsWith("line 2: stablehlo.scatter: the result is tensor<6x3xf32>, the operand tensor<5x3xf32>"));
+  EXPECT_THAT(with("#stablehlo.scatter<", "#stablehlo.gather<"),
+              FailsWith("line 2: scatter_dimension_numbers is not a #stablehlo.scatter<...>"));
 }
 
 TEST(StablehloText, ReadsIotaCompareSelectAndConcatenateInEitherForm) {
