@@ -31,7 +31,7 @@ struct BenchOptions {
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;  // none: auto
   bool generate = false;
   GenerationBenchOptions generation;
-  AcceleratorFlags accelerator{"cpu", "", ""};  // encoders only; cpu unless asked, so figures stay comparable
+  AcceleratorFlags accelerator{"cpu", "", ""};  // cpu unless asked, so figures stay comparable
 };
 
 void add_flags(CLI::App& app, BenchOptions& o, std::string& variant) {
@@ -132,25 +132,26 @@ double percentile(std::vector<double> values, double fraction) {
 
 int run_bench(BenchOptions options, const std::string& variant) {
   options.precision = engine::parse_precision(variant);
+  auto accelerator = choose_accelerator(options.accelerator, server::read_device_environment());
+  if (!accelerator) {
+    spdlog::error("{}", accelerator.error().message);
+    return 1;
+  }
+  if (accelerator->pjrt && !options.precision) options.precision = engine::WeightPrecision::bf16;
   if (options.generate) {
     GenerationBenchOptions& generation = options.generation;
     generation.model = options.model;
     generation.threads = options.threads;
     generation.precision = options.precision;
+    generation.pjrt = accelerator->pjrt;
     if (generation.streams.empty() || generation.min_tokens > generation.max_tokens) {
       spdlog::error("--streams needs a count, and --min-tokens may not exceed --max-tokens");
       return 1;
     }
     return run_generation_bench(generation);
   }
-  auto accelerator = choose_accelerator(options.accelerator, server::read_device_environment());
-  if (!accelerator) {
-    spdlog::error("{}", accelerator.error().message);
-    return 1;
-  }
   PjrtPlacement placement{accelerator->pjrt, {}};
   placement.options.max_batch = options.batch;
-  if (accelerator->pjrt && !options.precision) options.precision = engine::WeightPrecision::bf16;
   auto model = EncoderModel::load(options.model, {options.threads, options.precision}, placement);
   if (!model) {
     spdlog::error("cannot load model: {}", model.error().message);

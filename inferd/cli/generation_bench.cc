@@ -153,6 +153,7 @@ Result<std::unique_ptr<generation::GenerativeModel>> load(const GenerationBenchO
   load_options.max_step_tokens = options.max_step_tokens;
   load_options.max_sequences = max_sequences;
   load_options.static_batching = static_batching;
+  load_options.pjrt = options.pjrt;
   return generation::GenerativeModel::load(options.model, load_options);
 }
 
@@ -173,8 +174,10 @@ int run_generation_bench(const GenerationBenchOptions& options) {
   generation::GenerativeModel& model = **loaded;
   const model::DecoderConfig& config = model.config();
   const std::string variant(engine::precision_name(model.precision()));
-  const double bandwidth = read_bandwidth(options.threads);
-  print({{"figure", "memory_bandwidth"}, {"threads", options.threads}, {"gb_per_s", bandwidth / 1e9}});
+  const double bandwidth = options.pjrt ? 0 : read_bandwidth(options.threads);
+  if (!options.pjrt) {
+    print({{"figure", "memory_bandwidth"}, {"threads", options.threads}, {"gb_per_s", bandwidth / 1e9}});
+  }
 
   // Decode tokens/s at each stream count; the first (batch 1) against the roofline.
   for (size_t count : options.streams) {
@@ -196,7 +199,7 @@ int run_generation_bench(const GenerationBenchOptions& options) {
                          {"tokens_per_s", static_cast<double>(figures->tokens) / figures->seconds},
                          {"decode_tokens_per_s", figures->decode_tokens_per_s},
                          {"per_stream_tokens_per_s", figures->decode_tokens_per_s / static_cast<double>(count)}};
-    if (count == 1) {
+    if (count == 1 && !options.pjrt) {
       const double bytes =
           bytes_per_token(config, model.precision(), options.prompt_tokens + options.decode_tokens / 2);
       const double roofline = bandwidth / bytes;

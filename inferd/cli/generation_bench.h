@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "inferd/engine/pjrt/pjrt_runtime.h"
 #include "inferd/engine/weight_precision.h"
 
 namespace tpustack::inferd::cli {
@@ -23,6 +25,9 @@ struct GenerationBenchOptions {
   size_t max_tokens = 64;
   size_t kv_cache_bytes = size_t{1} << 30;
   size_t max_step_tokens = 512;
+  // Steps on this PJRT plugin's first device rather than the CPU (the read-bandwidth roofline is the CPU's: it is
+  // not printed then).
+  std::shared_ptr<engine::pjrt::PjrtRuntime> pjrt;
 };
 
 // `inferd bench --generate`: this CPU's read bandwidth, decode tokens/s at each stream count, batch-1 decode against

@@ -74,7 +74,9 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--listen", o.listen, "HTTP address")->capture_default_str();
   app.add_option("--grpc-listen", o.grpc_listen, "gRPC address")->capture_default_str();
   add_accelerator_flags(app, o.accelerator);
-  app.add_flag("--warmup", o.warmup, "compile every batch shape of the PJRT backend at load, not at first use");
+  app.add_flag("--warmup", o.warmup,
+               "compile the PJRT backend's programs at load, not at first use: every encoder batch shape, every "
+               "decoding step shape");
   app.add_option("--threads", o.threads, "engine threads per model")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-batch-tokens", o.limits.max_batch_tokens, "tokens per batch")->capture_default_str();
   app.add_option("--max-batch-requests", o.limits.max_batch_requests, "sequences per batch")->capture_default_str();

@@ -12,6 +12,7 @@
 #include "inferd/decoder/decoder_kernels.h"
 #include "inferd/decoder/rotary_embedding.h"
 #include "inferd/decoder/sharded_linear.h"
+#include "inferd/decoder/step_fits.h"
 #include "inferd/engine/cpu/linear.h"
 #include "inferd/engine/cpu/scratch.h"
 
@@ -283,26 +284,19 @@ DecoderModel& DecoderModel::operator=(DecoderModel&&) noexcept = default;
 DecoderModel::~DecoderModel() = default;
 
 Result<DecoderModel> DecoderModel::load(const std::filesystem::path& directory, const DecoderOptions& options) {
-  if (!std::filesystem::is_directory(directory)) return Error{directory.string() + " is not a directory"};
-  auto config = model::read_decoder_config(directory / "config.json");
-  if (!config) return config.error();
-  auto generation = model::read_generation_config(directory, *config);
-  if (!generation) return generation.error();
-  auto shards = model::SafetensorsShards::open(directory);
-  if (!shards) return shards.error();
-  auto weights = model::load_decoder_weights(*shards, *config);
-  if (!weights) return weights.error();
-  return create(std::move(weights).value(), std::move(generation).value(), options);
+  auto checkpoint = model::read_decoder_checkpoint(directory);
+  if (!checkpoint) return checkpoint.error();
+  return create(std::move(checkpoint).value(), options);
 }
 
-Result<DecoderModel> DecoderModel::create(model::DecoderWeights weights, model::GenerationConfig generation,
-                                          const DecoderOptions& options) {
+Result<DecoderModel> DecoderModel::create(model::DecoderCheckpoint checkpoint, const DecoderOptions& options) {
   if (options.precision == engine::WeightPrecision::bf16 && !engine::cpu::has_native_bf16()) {
     return Error{"the bf16 variant needs a CPU with bf16 products (AVX512_BF16 or AMX-BF16); this one offers " +
                  engine::cpu::cpu_isa_name() + ": use f32 or i8"};
   }
   try {
-    return DecoderModel(std::make_unique<State>(std::move(weights), std::move(generation), options));
+    return DecoderModel(
+        std::make_unique<State>(std::move(checkpoint.weights), std::move(checkpoint.generation), options));
   } catch (const dnnl::error& e) {
     return Error{fmt::format("oneDNN has no {} matrix product for this CPU ({}): {}",
                              engine::precision_name(options.precision), engine::cpu::cpu_isa_name(), e.what())};
@@ -328,33 +322,7 @@ Result<void> DecoderModel::check(const generation::DecodeStep& step, const KvCac
         "the KV cache holds {} layers of {} key/value heads of {}; the model has {} layers of {} heads of {}",
         cache.layers(), cache.kv_heads(), cache.head_dim(), config.num_layers, config.num_kv_heads, config.head_dim)};
   }
-  const size_t block_tokens = cache.shape().block_tokens;
-  if (block_tokens == 0) return Error{"the KV cache's blocks hold no positions (block_tokens 0)"};
-  for (size_t c = 0; c < step.sequences.size(); ++c) {
-    const generation::SequenceChunk& chunk = step.sequences[c];
-    if (chunk.tokens.empty()) return Error{fmt::format("chunk {} of the step has no tokens", c)};
-    const size_t end = chunk.start + chunk.tokens.size();
-    if (end > config.max_positions) {
-      return Error{fmt::format("chunk {} reaches position {}, past the model's max_position_embeddings ({})", c,
-                               end - 1, config.max_positions)};
-    }
-    if (chunk.blocks.size() * block_tokens < end) {
-      return Error{fmt::format("chunk {} has {} blocks of {} positions for {} positions", c, chunk.blocks.size(),
-                               block_tokens, end)};
-    }
-    for (size_t b = 0; b < (end + block_tokens - 1) / block_tokens; ++b) {
-      if (chunk.blocks[b] >= cache.shape().block_count) {
-        return Error{fmt::format("chunk {} uses block {}, past the cache's {} blocks", c, chunk.blocks[b],
-                                 cache.shape().block_count)};
-      }
-    }
-    for (int32_t token : chunk.tokens) {
-      if (token < 0 || static_cast<size_t>(token) >= config.vocab_size) {
-        return Error{
-            fmt::format("chunk {} has token id {}, outside the vocabulary of {}", c, token, config.vocab_size)};
-      }
-    }
-  }
+  if (auto fits = step_fits(step, config, cache.shape()); !fits) return fits;
   if (step.logits_rows() > 0 && logits == nullptr) return Error{"the step wants logits and has nowhere to put them"};
   return {};
 }

@@ -27,6 +27,8 @@ class DecoderModel {
   // config.json, generation_config.json (optional) and the safetensors weights (one file or index + shards) of a
   // Hugging Face model directory; errors name the file and the field or tensor at fault.
   static Result<DecoderModel> load(const std::filesystem::path& directory, const DecoderOptions& options);
+  // The same from a directory already read.
+  static Result<DecoderModel> create(model::DecoderCheckpoint checkpoint, const DecoderOptions& options);
 
   DecoderModel(DecoderModel&&) noexcept;
   DecoderModel& operator=(DecoderModel&&) noexcept;
@@ -53,8 +55,6 @@ class DecoderModel {
  private:
   struct State;
   explicit DecoderModel(std::unique_ptr<State> state);
-  static Result<DecoderModel> create(model::DecoderWeights weights, model::GenerationConfig generation,
-                                     const DecoderOptions& options);
   Result<void> check(const generation::DecodeStep& step, const KvCache& cache, const float* logits) const;
 
   std::unique_ptr<State> state_;

@@ -6,6 +6,7 @@
 
 #include "inferd/decoder/decoder_model.h"
 #include "inferd/engine/cpu/linear.h"
+#include "inferd/engine/pjrt/pjrt_decoder.h"
 #include "inferd/jinja/chat_template.h"
 #include "inferd/model/tokenizer_config.h"
 #include "inferd/tokenizer/bpe_decoder.h"
@@ -15,8 +16,11 @@
 namespace tpustack::inferd::generation {
 
 struct GenerativeModel::Parts {
-  decoder::DecoderModel model;
-  decoder::KvCache cache;
+  model::DecoderConfig config;
+  engine::WeightPrecision precision;
+  std::string kernel;
+  KvCacheShape cache_shape;
+  ForwardPass forward;  // owns the backend
   tokenizer::BpeTokenizer tokenizer;
   std::optional<jinja::ChatTemplate> chat_template;
   std::map<std::string, std::string> special_tokens;
@@ -89,6 +93,43 @@ Result<tokenizer::PostProcessor> special_token_template(const tokenizer::BpeToke
   return processor;
 }
 
+// What runs the steps: the forward pass (owning the model and its cache), the precision and the kernel it names.
+struct Backend {
+  ForwardPass forward;
+  engine::WeightPrecision precision;
+  std::string kernel;
+};
+
+// The decoder of `checkpoint` on the device the options choose, with a KV cache of `cache`.
+Result<Backend> start_backend(model::DecoderCheckpoint checkpoint, const GenerativeOptions& options, KvCacheShape cache,
+                              size_t max_sequences) {
+  if (options.pjrt) {
+    const engine::WeightPrecision precision = options.precision.value_or(engine::WeightPrecision::bf16);
+    auto decoder = engine::pjrt::PjrtDecoder::create(
+        checkpoint.weights, options.pjrt, cache,
+        {precision, max_sequences, options.max_step_tokens, options.pjrt_warmup, options.model_digest});
+    if (!decoder) return decoder.error();
+    std::shared_ptr<engine::pjrt::PjrtDecoder> shared = std::move(decoder).value();
+    std::string kernel = shared->kernel();
+    return Backend{[shared](const DecodeStep& step, float* logits) { return shared->forward(step, logits); }, precision,
+                   std::move(kernel)};
+  }
+  const engine::WeightPrecision precision = options.precision.value_or(
+      engine::cpu::has_native_bf16() ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
+  auto model = decoder::DecoderModel::create(std::move(checkpoint), {options.threads, precision});
+  if (!model) return model.error();
+  // The CPU decoder and its cache, shared by the copies of the forward pass.
+  struct CpuDecoder {
+    decoder::DecoderModel model;
+    decoder::KvCache cache;
+  };
+  decoder::KvCache kv = model->make_cache(cache);
+  auto cpu = std::make_shared<CpuDecoder>(CpuDecoder{std::move(model).value(), std::move(kv)});
+  std::string kernel = cpu->model.kernel();
+  return Backend{[cpu](const DecodeStep& step, float* logits) { return cpu->model.forward(step, cpu->cache, logits); },
+                 precision, std::move(kernel)};
+}
+
 }  // namespace
 
 GenerativeModel::GenerativeModel(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -99,10 +140,8 @@ GenerativeModel::~GenerativeModel() {
 
 Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesystem::path& directory,
                                                                const GenerativeOptions& options) {
-  const engine::WeightPrecision precision = options.precision.value_or(
-      engine::cpu::has_native_bf16() ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
-  auto model = decoder::DecoderModel::load(directory, {options.threads, precision});
-  if (!model) return model.error();
+  auto checkpoint = model::read_decoder_checkpoint(directory);
+  if (!checkpoint) return checkpoint.error();
   auto tokenizer = read_bpe_tokenizer(directory);
   if (!tokenizer) return tokenizer.error();
   auto config = model::read_tokenizer_config(directory);
@@ -120,7 +159,7 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
     chat_template = std::move(*parsed);
   }
 
-  const auto& shape = model->config();
+  const model::DecoderConfig shape = checkpoint->weights.config;
   const size_t position_bytes = 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * sizeof(float);
   const KvCacheShape cache_shape{options.block_tokens,
                                  options.kv_cache_bytes / (options.block_tokens * position_bytes)};
@@ -129,19 +168,19 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
                  std::to_string(options.block_tokens) + " positions of this model (" + std::to_string(position_bytes) +
                  " bytes each)"};
   }
-  auto cache = model->make_cache(cache_shape);
-  SamplingParams defaults = defaults_of(model->generation_config());
-  std::vector<int32_t> eos = model->generation_config().eos_token_ids;
-  if (eos.empty()) eos = model->config().eos_token_ids;
-  const size_t vocab = model->config().vocab_size;
-  auto parts = std::make_unique<Parts>(Parts{std::move(*model), std::move(cache), std::move(*tokenizer),
+  SamplingParams defaults = defaults_of(checkpoint->generation);
+  std::vector<int32_t> eos = checkpoint->generation.eos_token_ids;
+  if (eos.empty()) eos = shape.eos_token_ids;
+  const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
+  auto backend = start_backend(std::move(checkpoint).value(), options, cache_shape, max_sequences);
+  if (!backend) return backend.error();
+  auto parts = std::make_unique<Parts>(Parts{shape, backend->precision, std::move(backend->kernel), cache_shape,
+                                             std::move(backend->forward), std::move(*tokenizer),
                                              std::move(chat_template), std::move(config->special_tokens), defaults});
   std::unique_ptr<GenerativeModel> served(new GenerativeModel(std::move(parts)));
   Parts& owned = *served->parts_;
-  const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
   auto engine = GenerationEngine::start(
-      [&owned](const DecodeStep& step, float* logits) { return owned.model.forward(step, owned.cache, logits); }, vocab,
-      owned.tokenizer,
+      owned.forward, shape.vocab_size, owned.tokenizer,
       {{cache_shape, options.max_step_tokens, max_sequences, options.static_batching}, std::move(eos)});
   if (!engine) return engine.error();
   served->engine_ = std::move(*engine);
@@ -180,8 +219,8 @@ GenerativeModel::TokenText GenerativeModel::token_text(int32_t id) const {
 const SamplingParams& GenerativeModel::defaults() const { return parts_->defaults; }
 
 size_t GenerativeModel::context_length() const {
-  const auto& shape = parts_->cache.shape();
-  return std::min(parts_->model.config().max_positions, shape.block_count * shape.block_tokens);
+  const auto& shape = parts_->cache_shape;
+  return std::min(parts_->config.max_positions, shape.block_count * shape.block_tokens);
 }
 
 Result<uint32_t> GenerativeModel::max_tokens_for(std::optional<uint32_t> asked, size_t prompt_tokens,
@@ -199,8 +238,8 @@ Result<uint32_t> GenerativeModel::max_tokens_for(std::optional<uint32_t> asked, 
   return static_cast<uint32_t>(wanted);
 }
 
-const model::DecoderConfig& GenerativeModel::config() const { return parts_->model.config(); }
-engine::WeightPrecision GenerativeModel::precision() const { return parts_->model.precision(); }
-std::string GenerativeModel::kernel() const { return parts_->model.kernel(); }
+const model::DecoderConfig& GenerativeModel::config() const { return parts_->config; }
+engine::WeightPrecision GenerativeModel::precision() const { return parts_->precision; }
+std::string GenerativeModel::kernel() const { return parts_->kernel; }
 
 }  // namespace tpustack::inferd::generation

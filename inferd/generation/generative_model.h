@@ -15,6 +15,10 @@
 #include "inferd/generation/generation_engine.h"
 #include "inferd/model/decoder_config.h"
 
+namespace tpustack::inferd::engine::pjrt {
+class PjrtRuntime;
+}  // namespace tpustack::inferd::engine::pjrt
+
 namespace tpustack::inferd::generation {
 
 struct GenerativeOptions {
@@ -26,11 +30,16 @@ struct GenerativeOptions {
   size_t max_step_tokens = 512;  // vLLM's max_num_batched_tokens
   size_t max_sequences = 64;     // vLLM's max_num_seqs
   bool static_batching = false;  // the baseline the benchmark compares continuous batching with
+  // Where the steps run when not on the CPU: a PJRT plugin's first device, which holds the weights and the KV cache
+  // (--variant auto is bf16 there).
+  std::shared_ptr<engine::pjrt::PjrtRuntime> pjrt;
+  bool pjrt_warmup = false;  // compile the decoding steps' programs at load
+  std::string model_digest;  // what the compile cache keys the model by
 };
 
-// A decoder model directory loaded for serving: its weights on the CPU, a paged KV cache, the tokenizer, the chat
-// template and the continuous-batching engine that runs them. Request threads build prompts and submit; the
-// engine's thread alone calls the model.
+// A decoder model directory loaded for serving: its weights and a paged KV cache on the CPU or a PJRT device, the
+// tokenizer, the chat template and the continuous-batching engine that runs them. Request threads build prompts and
+// submit; the engine's thread alone calls the model.
 class GenerativeModel {
  public:
   // config.json, generation_config.json, the safetensors weights, tokenizer.json (BPE; else a SentencePiece BPE

@@ -62,4 +62,17 @@ Result<DecoderWeights> load_decoder_weights(const SafetensorsShards& shards, con
   return w;
 }
 
+Result<DecoderCheckpoint> read_decoder_checkpoint(const std::filesystem::path& directory) {
+  if (!std::filesystem::is_directory(directory)) return Error{directory.string() + " is not a directory"};
+  auto config = read_decoder_config(directory / "config.json");
+  if (!config) return config.error();
+  auto generation = read_generation_config(directory, *config);
+  if (!generation) return generation.error();
+  auto shards = SafetensorsShards::open(directory);
+  if (!shards) return shards.error();
+  auto weights = load_decoder_weights(*shards, *config);
+  if (!weights) return weights.error();
+  return DecoderCheckpoint{std::move(weights).value(), std::move(generation).value()};
+}
+
 }  // namespace tpustack::inferd::model

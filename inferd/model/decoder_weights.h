@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -30,5 +31,15 @@ struct DecoderWeights {
 // Reads every tensor config implies, converted to fp32; an Error names the file and tensor when one is missing or
 // has another shape.
 Result<DecoderWeights> load_decoder_weights(const SafetensorsShards& shards, const DecoderConfig& config);
+
+// A decoder's Hugging Face directory read whole, whichever backend it runs on.
+struct DecoderCheckpoint {
+  DecoderWeights weights;
+  GenerationConfig generation;
+};
+
+// config.json, generation_config.json (optional) and the safetensors weights (one file or index + shards); errors
+// name the file and the field or tensor at fault.
+Result<DecoderCheckpoint> read_decoder_checkpoint(const std::filesystem::path& directory);
 
 }  // namespace tpustack::inferd::model

@@ -156,8 +156,9 @@ Result<std::shared_ptr<LoadedModel>> ModelPool::load(const std::string& name, co
     generation::GenerativeOptions options = options_.generation;
     options.threads = options_.threads;
     options.precision = options_.precision;
-    if (options_.pjrt.runtime)
-      spdlog::warn("model {} is a decoder: it generates on the CPU (the PJRT backend runs encoders)", name);
+    options.pjrt = options_.pjrt.runtime;
+    options.pjrt_warmup = options_.pjrt.options.warmup;
+    options.model_digest = entry.digest;
     auto generator = generation::GenerativeModel::load(entry.directory, options);
     if (!generator) return generator.error();
     if (auto warm = warm_up(**generator); !warm) return warm.error();

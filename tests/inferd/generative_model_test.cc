@@ -112,7 +112,9 @@ TEST_F(GenerativeModelTest, WithoutATemplateChatIsRefusedAndABrokenTemplateFails
       GenerativeModel::load(with_tokenizer_config(R"({"chat_template": "{% for m in messages %}"})"), small());
   ASSERT_FALSE(broken);
   EXPECT_THAT(broken.error().message, HasSubstr("tokenizer_config.json: chat_template"));
-  auto no_room = GenerativeModel::load(inferd::testing::tiny_decoder("llama"), {1, engine::WeightPrecision::f32, 16});
+  GenerativeOptions tiny_cache;
+  tiny_cache.kv_cache_bytes = 16;
+  auto no_room = GenerativeModel::load(inferd::testing::tiny_decoder("llama"), tiny_cache);
   ASSERT_FALSE(no_room);
   EXPECT_THAT(no_room.error().message, HasSubstr("KV cache"));
 }

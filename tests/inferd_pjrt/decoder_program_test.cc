@@ -1,6 +1,6 @@
-// A Llama-family decoder step emitted as StableHLO (inferd/engine/pjrt/decoder_program.h), compiled and run through
-// inferd's PJRT client on the fake plugin, its KV caches fed from one step to the next as device buffers, against
-// the CPU decoder on the same tiny models, tokens and steps.
+// A Llama-family decoder step emitted as StableHLO (inferd/engine/pjrt/decoder_program.h), compiled and run by the
+// PJRT decoder (pjrt_decoder.h) on the fake plugin, its paged KV cache kept on the device from one step to the next,
+// against the CPU decoder on the same tiny models, steps and cache blocks.
 
 #include "inferd/engine/pjrt/decoder_program.h"
 
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <numeric>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,12 +16,12 @@
 #include <fmt/format.h>
 
 #include "inferd/decoder/decoder_model.h"
-#include "inferd/engine/pjrt/pjrt_plugin.h"
+#include "inferd/engine/pjrt/pjrt_decoder.h"
+#include "inferd/engine/pjrt/pjrt_runtime.h"
 #include "inferd/model/safetensors_shards.h"
 #include "tests/inferd/cosine.h"
 #include "tests/inferd/tiny_decoders.h"
 #include "tests/inferd_pjrt/fake_pjrt_fixture.h"
-#include "tests/inferd_pjrt/weight_buffers.h"
 #include "tests/support/result_matchers.h"
 
 namespace tpustack::inferd::engine::pjrt {
@@ -50,89 +50,53 @@ int32_t argmax(std::span<const float> logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-// The decoder's programs on fake device 0, its weights uploaded once and each sequence's caches kept between steps.
-class ProgramDecoder {
+// Blocks of the cache given out in an order of their own, so that no sequence's positions lie together.
+std::vector<uint32_t> scattered_blocks(size_t count) {
+  std::vector<uint32_t> blocks(count);
+  for (size_t i = 0; i < count; ++i) blocks[i] = static_cast<uint32_t>((i * 7 + 3) % count);
+  return blocks;
+}
+
+// The same steps, as the generation engine hands them, to the CPU decoder over its paged cache and to the PJRT
+// decoder on fake device 0 over the same blocks.
+class SideBySide {
  public:
-  ProgramDecoder(const PjrtClient& client, const model::DecoderWeights& weights, size_t batch,
-                 WeightPrecision precision)
-      : client_(client), config_(weights.config), batch_(batch), precision_(precision) {
-    const std::vector<float> frequencies = decoder_rope_frequencies(config_);
-    frequencies_.push_back(
-        value_of(client_.buffer_from_host(frequencies, {static_cast<int64_t>(frequencies.size())}, 0)));
-    const std::vector<int64_t> cache_dims{static_cast<int64_t>(batch), static_cast<int64_t>(kCachePositions),
-                                          static_cast<int64_t>(config_.num_kv_heads),
-                                          static_cast<int64_t>(config_.head_dim)};
-    const std::vector<float> zeros(batch * kCachePositions * config_.num_kv_heads * config_.head_dim, 0.0f);
-    for (size_t i = 0; i < 2 * config_.num_layers; ++i) {
-      caches_.push_back(value_of(client_.buffer_from_host(zeros, cache_dims, 0)));
-    }
-    weights_ =
-        upload_weights(client_, decoder_parameters(config_), value_of(decoder_weight_values(weights)), precision);
-  }
+  SideBySide(const std::string& name, std::shared_ptr<PjrtRuntime> runtime, size_t sequences, WeightPrecision precision)
+      : cpu_(value_of(decoder::DecoderModel::load(inferd::testing::tiny_decoder(name), {.threads = 1}))),
+        shape_{kBlockTokens, sequences * kCachePositions / kBlockTokens},
+        cache_(cpu_.make_cache(shape_)),
+        pjrt_(value_of(PjrtDecoder::create(
+            load_weights(name), std::move(runtime), shape_,
+            {.precision = precision, .max_batch = 4, .max_tokens = 32, .warmup = false, .model_digest = name}))),
+        blocks_(scattered_blocks(shape_.block_count)) {}
 
-  // One step: chunks[b] are sequence b's new tokens from position starts[b] on (none: a row of padding), in a
-  // bucket of `tokens` per sequence. Returns the logits, a row of vocab_size per sequence.
-  std::vector<float> step(const std::vector<std::vector<int32_t>>& chunks, const std::vector<size_t>& starts,
-                          size_t tokens) {
-    const PjrtExecutable executable =
-        value_of(client_.compile(value_of(decoder_program(config_, {batch_, tokens, kCachePositions}, precision_))));
-    std::vector<int32_t> ids(batch_ * tokens, 0), positions(batch_ * tokens, -1);
-    for (size_t b = 0; b < chunks.size(); ++b) {
-      for (size_t t = 0; t < chunks[b].size(); ++t) {
-        ids[b * tokens + t] = chunks[b][t];
-        positions[b * tokens + t] = static_cast<int32_t>(starts[b] + t);
-      }
-    }
-    const std::vector<int64_t> dims{static_cast<int64_t>(batch_), static_cast<int64_t>(tokens)};
-    const PjrtBuffer id_buffer = value_of(client_.buffer_from_host_i32(ids, dims, 0));
-    const PjrtBuffer position_buffer = value_of(client_.buffer_from_host_i32(positions, dims, 0));
-    std::vector<const PjrtBuffer*> arguments{&id_buffer, &position_buffer, &frequencies_[0]};
-    for (const PjrtBuffer& cache : caches_) arguments.push_back(&cache);
-    for (const PjrtBuffer& weight : weights_) arguments.push_back(&weight);
-    std::vector<PjrtBuffer> outputs = value_of(executable.execute(arguments, 0));
-    EXPECT_EQ(outputs.size(), 1 + caches_.size());
-    std::vector<float> logits = value_of(outputs.at(0).to_host());
-    caches_.clear();
-    for (size_t i = 1; i < outputs.size(); ++i) caches_.push_back(std::move(outputs[i]));
-    return logits;
-  }
+  size_t vocab() const { return cpu_.config().vocab_size; }
 
- private:
-  const PjrtClient& client_;
-  const model::DecoderConfig& config_;
-  size_t batch_;
-  WeightPrecision precision_;
-  std::vector<PjrtBuffer> frequencies_;
-  std::vector<PjrtBuffer> caches_;
-  std::vector<PjrtBuffer> weights_;
-};
-
-// The CPU decoder over one paged cache, each sequence with blocks of its own.
-class CpuDecoder {
- public:
-  CpuDecoder(const std::string& name, size_t batch)
-      : model_(value_of(decoder::DecoderModel::load(inferd::testing::tiny_decoder(name), {.threads = 1}))),
-        cache_(model_.make_cache({kBlockTokens, batch * kCachePositions / kBlockTokens})),
-        blocks_(batch * kCachePositions / kBlockTokens) {
-    std::iota(blocks_.begin(), blocks_.end(), 0u);
-  }
-
-  // The last token's logits of each chunk, in a row of vocab_size per chunk (all of them non-empty).
-  std::vector<float> step(const std::vector<std::vector<int32_t>>& chunks, const std::vector<size_t>& starts) {
+  // chunks[b] are sequence b's new tokens from position starts[b] on; every chunk wants its logits unless `quiet`
+  // names it. Returns the CPU's logits and the PJRT decoder's, a row per chunk that wants them.
+  std::pair<std::vector<float>, std::vector<float>> step(const std::vector<std::vector<int32_t>>& chunks,
+                                                         const std::vector<size_t>& starts,
+                                                         std::optional<size_t> quiet = std::nullopt) {
     const size_t per_sequence = kCachePositions / kBlockTokens;
     generation::DecodeStep step;
     for (size_t b = 0; b < chunks.size(); ++b) {
-      step.sequences.push_back(
-          {chunks[b], starts[b], std::span<const uint32_t>(blocks_).subspan(b * per_sequence, per_sequence), true});
+      step.sequences.push_back({chunks[b], starts[b],
+                                std::span<const uint32_t>(blocks_).subspan(b * per_sequence, per_sequence),
+                                quiet != b});
     }
-    std::vector<float> logits(chunks.size() * model_.config().vocab_size);
-    EXPECT_THAT(model_.forward(step, cache_, logits.data()), tpustack::testing::Succeeds());
-    return logits;
+    std::vector<float> expected(step.logits_rows() * vocab()), actual(step.logits_rows() * vocab());
+    EXPECT_THAT(cpu_.forward(step, cache_, expected.data()), tpustack::testing::Succeeds());
+    EXPECT_THAT(pjrt_->forward(step, actual.data()), tpustack::testing::Succeeds());
+    return {std::move(expected), std::move(actual)};
   }
 
+  PjrtDecoder& pjrt() { return *pjrt_; }
+
  private:
-  decoder::DecoderModel model_;
+  decoder::DecoderModel cpu_;
+  generation::KvCacheShape shape_;
   decoder::KvCache cache_;
+  std::unique_ptr<PjrtDecoder> pjrt_;
   std::vector<uint32_t> blocks_;
 };
 
@@ -140,49 +104,49 @@ class DecoderProgramTest : public FakePjrtTest {
  protected:
   void SetUp() override { INFERD_REQUIRE_TINY_DECODERS(); }
 
-  // Two sequences, a prompt of 33 tokens (past Mistral's window of 32) and one of 8, side by side: the long prompt
-  // in two chunks while the short one is prefilled and then decodes its first token, then both decode greedily.
-  // Every row whose chunk ends a prompt or decodes is compared with the CPU decoder's logits.
+  // Three sequences over scattered blocks: a prompt of 33 tokens (past Mistral's window of 32) prefilled in two
+  // chunks, one of 8 prefilled whole and then decoding beside it (steps of a prompt chunk and decoding tokens, two
+  // buckets), and one that joins late; then all decode greedily. Every row is compared with the CPU decoder's.
   void expect_steps_match(const std::string& name, WeightPrecision precision, double min_cosine,
                           bool same_argmax) const {
-    const model::DecoderWeights weights = load_weights(name);
-    const size_t vocab = weights.config.vocab_size;
-    ProgramDecoder program(client_, weights, 2, precision);
-    CpuDecoder cpu(name, 2);
-    const std::vector<int32_t> long_prompt = prompt(10), short_prompt = prompt(4);
+    SideBySide decoders(name, runtime_, 3, precision);
+    const size_t vocab = decoders.vocab();
+    const std::vector<int32_t> long_prompt = prompt(10), short_prompt = prompt(4), late_prompt = prompt(2);
     ASSERT_EQ(long_prompt.size(), 33u);
     ASSERT_EQ(short_prompt.size(), 8u);
 
-    std::vector<size_t> starts{0, 0};
+    std::vector<size_t> starts{0, 0, 0};
     std::vector<std::vector<int32_t>> chunks{{long_prompt.begin(), long_prompt.begin() + 20}, short_prompt};
-    std::vector<bool> compared{false, true};
     for (size_t step = 0; step < 6; ++step) {
-      const size_t tokens = step < 2 ? 20 : 1;
-      const std::vector<float> actual = program.step(chunks, starts, tokens);
-      const std::vector<float> expected = cpu.step(chunks, starts);
-      ASSERT_EQ(actual.size(), 2 * vocab);
-      std::vector<int32_t> next(2);
-      for (size_t b = 0; b < 2; ++b) {
-        const std::span<const float> cpu_row(expected.data() + b * vocab, vocab);
-        const std::span<const float> program_row(actual.data() + b * vocab, vocab);
-        next[b] = argmax(cpu_row);
-        if (!compared[b]) continue;
+      // The first chunk of the long prompt wants no logits: its rows are the short prompt's alone.
+      const auto [expected, actual] =
+          decoders.step(chunks, starts, step == 0 ? std::optional<size_t>(0) : std::nullopt);
+      ASSERT_EQ(actual.size(), expected.size());
+      const size_t first = step == 0 ? 1 : 0;
+      std::vector<int32_t> next(chunks.size());
+      for (size_t row = 0; row < actual.size() / vocab; ++row) {
+        const std::span<const float> cpu_row(expected.data() + row * vocab, vocab);
+        const std::span<const float> program_row(actual.data() + row * vocab, vocab);
+        next[first + row] = argmax(cpu_row);
         EXPECT_GE(inferd::testing::cosine(program_row, std::vector<double>(cpu_row.begin(), cpu_row.end())), min_cosine)
-            << name << ", step " << step << ", sequence " << b;
+            << name << ", step " << step << ", row " << row;
         if (same_argmax) {
-          EXPECT_EQ(argmax(program_row), next[b]) << name << ", step " << step << ", sequence " << b;
+          EXPECT_EQ(argmax(program_row), next[first + row]) << name << ", step " << step << ", row " << row;
         }
       }
-      for (size_t b = 0; b < 2; ++b) starts[b] += chunks[b].size();
-      // The long prompt's rest, then every sequence one greedy token a step.
-      chunks = step == 0 ? std::vector<std::vector<int32_t>>{{long_prompt.begin() + 20, long_prompt.end()}, {next[1]}}
-                         : std::vector<std::vector<int32_t>>{{next[0]}, {next[1]}};
-      compared = {true, true};
+      for (size_t b = 0; b < chunks.size(); ++b) starts[b] += chunks[b].size();
+      if (step == 0) {
+        chunks = {{long_prompt.begin() + 20, long_prompt.end()}, {next[1]}};
+      } else if (step == 2) {
+        chunks = {{next[0]}, {next[1]}, late_prompt};
+        starts.resize(3, 0);
+      } else {
+        for (size_t b = 0; b < chunks.size(); ++b) chunks[b] = {next[b]};
+      }
     }
   }
 
-  PjrtPlugin plugin_ = value_of(PjrtPlugin::load(kFakePlugin));
-  PjrtClient client_ = value_of(plugin_.create_client());
+  std::shared_ptr<PjrtRuntime> runtime_ = value_of(PjrtRuntime::open(kFakePlugin, std::nullopt));
 };
 
 TEST_F(DecoderProgramTest, LlamaWithTiedEmbeddingsMatchesTheCpuDecoderStepByStep) {
@@ -205,17 +169,44 @@ TEST_F(DecoderProgramTest, Bfloat16WeightsAndProductsStayCloseToTheFloat32CpuDec
   expect_steps_match("llama3-gqa-sharded", WeightPrecision::bf16, 0.999, false);
 }
 
+TEST_F(DecoderProgramTest, AStepThatDoesNotFitIsRefusedAndChangesNothing) {
+  SideBySide decoders("llama", runtime_, 2, WeightPrecision::f32);
+  const std::vector<uint32_t> blocks = scattered_blocks(3);
+  std::vector<float> logits(decoders.vocab());
+  const std::vector<int32_t> too_many(40, 1), outside{1, static_cast<int32_t>(decoders.vocab())};
+  generation::DecodeStep step;
+  step.sequences.push_back({too_many, 0, blocks, true});
+  EXPECT_THAT(decoders.pjrt().forward(step, logits.data()),
+              FailsWith("chunk 0 carries 40 tokens up to position 39; this decoder's steps take at most 32 tokens a "
+                        "chunk and 96 positions"));
+  step.sequences[0].tokens = outside;
+  EXPECT_THAT(decoders.pjrt().forward(step, logits.data()), FailsWith(HasSubstr("outside the vocabulary")));
+  // Nothing was written: a prompt now reads as it would have on a fresh cache.
+  const std::vector<int32_t> first = prompt(4);
+  const auto [expected, actual] = decoders.step({first}, {0});
+  EXPECT_GE(inferd::testing::cosine(actual, std::vector<double>(expected.begin(), expected.end())), 0.9999);
+
+  // i8 is the CPU's alone.
+  EXPECT_THAT(
+      PjrtDecoder::create(
+          load_weights("llama"), runtime_, {16, 4},
+          {.precision = WeightPrecision::i8, .max_batch = 1, .max_tokens = 16, .warmup = false, .model_digest = ""}),
+      FailsWith(StartsWith("the PJRT decoder computes in f32 or bf16")));
+}
+
 TEST_F(DecoderProgramTest, TheProgramIsDeterministicAndTakesCachesAndWeightsAsParameters) {
   const model::DecoderConfig qwen2 = load_weights("qwen2").config;
-  const std::string f32 = value_of(decoder_program(qwen2, {2, 4, 16}, WeightPrecision::f32));
-  EXPECT_EQ(f32, value_of(decoder_program(qwen2, {2, 4, 16}, WeightPrecision::f32)));
-  const std::string kv = fmt::format("tensor<2x16x{}x{}xf32>", qwen2.num_kv_heads, qwen2.head_dim);
+  const std::string f32 = value_of(decoder_program(qwen2, {2, 4, 16}, 65, WeightPrecision::f32));
+  EXPECT_EQ(f32, value_of(decoder_program(qwen2, {2, 4, 16}, 65, WeightPrecision::f32)));
+  const std::string kv = fmt::format("tensor<65x{}xf32>", qwen2.num_kv_heads * qwen2.head_dim);
   EXPECT_THAT(f32, HasSubstr(fmt::format("func.func public @main(%token_ids: tensor<2x4xi32>, %positions: "
-                                         "tensor<2x4xi32>, %rope_inverse_frequencies: tensor<{}xf32>, "
-                                         "%layer0_keys: {}, %layer0_values: {}, %layer1_keys: ",
+                                         "tensor<2x4xi32>, %write_rows: tensor<2x4xi32>, %context_rows: "
+                                         "tensor<2x16xi32>, %rope_inverse_frequencies: tensor<{}xf32>, "
+                                         "%layer0_keys: {} {{tf.aliasing_output = 1 : i32}}, %layer0_values: {} "
+                                         "{{tf.aliasing_output = 2 : i32}}, %layer1_keys: ",
                                          qwen2.head_dim / 2, kv, kv)));
   EXPECT_THAT(f32, HasSubstr(fmt::format("-> (tensor<2x{}xf32>, {}, {}, {}, {})", qwen2.vocab_size, kv, kv, kv, kv)));
-  EXPECT_THAT(f32, HasSubstr("precision = [HIGHEST, HIGHEST]"));  // the cache writes keep f32's digits
+  EXPECT_THAT(f32, HasSubstr("\"stablehlo.scatter\"(%layer0_keys, "));  // written in place, not copied
   EXPECT_THAT(f32, Not(HasSubstr("dense<[")));
   EXPECT_THAT(f32, Not(HasSubstr("chlo.")));
 
@@ -232,23 +223,28 @@ TEST_F(DecoderProgramTest, TheProgramIsDeterministicAndTakesCachesAndWeightsAsPa
   EXPECT_EQ(untied[3].dims, (std::vector<int64_t>{static_cast<int64_t>(gqa.num_kv_heads * gqa.head_dim),
                                                   static_cast<int64_t>(gqa.hidden_size)}));
   EXPECT_EQ(untied.back().name, "lm_head_weight");
-  EXPECT_THAT(value_of(decoder_program(gqa, {1, 1, 8}, WeightPrecision::bf16)),
+  EXPECT_THAT(value_of(decoder_program(gqa, {1, 1, 8}, 17, WeightPrecision::bf16)),
               HasSubstr(fmt::format("%embed_tokens: tensor<{}x{}xbf16>", gqa.vocab_size, gqa.hidden_size)));
 }
 
 TEST_F(DecoderProgramTest, WhatCannotBeEmittedIsAnError) {
   model::DecoderWeights weights = load_weights("llama");
   const model::DecoderConfig& config = weights.config;
-  EXPECT_THAT(decoder_program(config, {1, 1, 8}, WeightPrecision::i8),
+  EXPECT_THAT(decoder_program(config, {1, 1, 8}, 17, WeightPrecision::i8),
               FailsWith(StartsWith("the PJRT decoder computes in f32 or bf16")));
-  EXPECT_THAT(decoder_program(config, {1, 0, 8}, WeightPrecision::f32),
-              FailsWith("a decoder bucket needs a batch, tokens and cache positions"));
-  EXPECT_THAT(decoder_program(config, {1, 1, config.max_positions + 1}, WeightPrecision::f32),
-              FailsWith(fmt::format("a cache of {} positions is longer than the model's {} positions",
+  for (const DecoderBucket empty : {DecoderBucket{1, 0, 8}, DecoderBucket{0, 1, 8}}) {
+    EXPECT_THAT(decoder_program(config, empty, 17, WeightPrecision::f32),
+                FailsWith("a decoder program needs a batch, tokens, context positions and cache rows"));
+  }
+  EXPECT_THAT(decoder_program(config, {1, 1, 8}, 0, WeightPrecision::f32),
+              FailsWith("a decoder program needs a batch, tokens, context positions and cache rows"));
+  EXPECT_THAT(decoder_program(config, {1, 1, config.max_positions + 1}, 17, WeightPrecision::f32),
+              FailsWith(fmt::format("a context of {} positions is longer than the model's {} positions",
                                     config.max_positions + 1, config.max_positions)));
   model::DecoderConfig uneven = config;
   uneven.num_kv_heads = 3;
-  EXPECT_THAT(decoder_program(uneven, {1, 1, 8}, WeightPrecision::f32), FailsWith(HasSubstr("do not group evenly")));
+  EXPECT_THAT(decoder_program(uneven, {1, 1, 8}, 17, WeightPrecision::f32),
+              FailsWith(HasSubstr("do not group evenly")));
   weights.layers[1].up.weight.pop_back();
   EXPECT_THAT(decoder_weight_values(weights),
               FailsWith(fmt::format("weight layer1_up_weight has {} values where its shape [{}, {}] needs {}",

@@ -12,6 +12,8 @@
 //                                             live buffers would hold more than N bytes
 //   FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE=ID       an execution on device ID fails INTERNAL "device error", reported
 //                                             through its completion event, after its outputs were made
+//   FAKE_PJRT_FAIL_EXECUTION=N                the N-th execution since the plugin loaded (1, 2, ...) fails likewise,
+//                                             whichever device runs it: a device that fails once, mid-work
 //   FAKE_PJRT_FAIL_DESERIALIZE=MESSAGE        PJRT_Executable_DeserializeAndLoad fails with MESSAGE, INTERNAL
 //   FAKE_PJRT_PLATFORM_VERSION=TEXT           the platform version of the clients made from then on, as another
 //                                             build of the plugin would report (default "fake 1")
@@ -97,6 +99,7 @@ std::atomic<int> live_executables{0};  // loaded ones and the PJRT_Executable vi
 std::atomic<int> live_serialized_executables{0};
 std::atomic<int64_t> live_bytes{0};
 std::atomic<int> compilations{0};  // programs compiled, not loaded from serialized bytes
+std::atomic<int> executions{0};
 
 PJRT_Error* make_error(PJRT_Error_Code code, std::string message) {
   ++live_errors;
@@ -508,7 +511,8 @@ PJRT_Error* loaded_executable_execute(PJRT_LoadedExecutable_Execute_Args* args) 
   auto results = reference::run_program(program, std::move(arguments));
   if (!results) return make_error(PJRT_Error_Code_INVALID_ARGUMENT, results.error().message);
 
-  const bool fails = integer_from_environment("FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE", -1) == device->description.id;
+  const bool fails = integer_from_environment("FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE", -1) == device->description.id ||
+                     integer_from_environment("FAKE_PJRT_FAIL_EXECUTION", -1) == ++executions;
   if (fails && args->device_complete_events == nullptr) return make_error(PJRT_Error_Code_INTERNAL, "device error");
   for (size_t i = 0; i < results->size(); ++i) args->output_lists[0][i] = buffer_of(device, (*results)[i]);
   if (args->device_complete_events != nullptr) {

@@ -1,13 +1,17 @@
 // `inferd serve --backend pjrt` on the fake PJRT plugin (two fake devices): what a client of the HTTP routes sees
-// matches the CPU backend; the compile cache survives a restart; the plugin's failures reach the client as errors.
+// matches the CPU backend, for encoders and for generation; the compile cache survives a restart; the plugin's
+// failures reach the client as errors.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <future>
 
+#include "tests/inferd/tiny_decoders.h"
 #include "tests/inferd_server/served_inferd.h"
 #include "tests/support/required_tool.h"
 #include "tests/support/temp_dir.h"
@@ -115,6 +119,80 @@ TEST_F(PjrtServing, ARestartFindsItsProgramsInTheCompileCache) {
   EXPECT_NE(again.get("/metrics").body.find("inferd_pjrt_compile_cache_total{result=\"hit\"}"), std::string::npos);
 }
 
+// Two tiny decoders (a Llama with tied embeddings, a Qwen2 with biases) served in f32.
+std::vector<std::string> decoder_flags(const std::string& backend) {
+  return {"--model",          "llama=" + tiny_decoder("llama").string(),
+          "--model",          "qwen2=" + tiny_decoder("qwen2").string(),
+          "--preload",        "llama,qwen2",
+          "--threads",        "1",
+          "--variant",        "f32",
+          "--backend",        backend,
+          "--kv-cache-bytes", "1048576"};  // the fake plugin copies the whole cache at each step
+}
+
+TEST_F(PjrtServing, GreedyGenerationOnTheDeviceIsTheCpuBackendsTokenForToken) {
+  INFERD_REQUIRE_TINY_DECODERS();
+  ServedInferd cpu(decoder_flags("cpu"));
+  std::vector<std::string> flags = decoder_flags("pjrt");
+  flags.insert(flags.end(), {"--pjrt-plugin", FAKE_PJRT_PLUGIN, "--compile-cache-dir", cache_.string()});
+  ServedInferd pjrt(flags);
+
+  // Eight completions at once on each server, so that they share steps: prompts of different lengths prefilled
+  // beside sequences that decode.
+  const std::vector<std::string> prompts{"Once upon a time",
+                                         "The",
+                                         "In a hole in the ground there lived",
+                                         "tpu",
+                                         "A quick brown fox jumps over the lazy dog and keeps running",
+                                         "Hello",
+                                         "kubernetes schedules pods",
+                                         "0123456789"};
+  const auto complete_all = [&prompts](ServedInferd& server, const std::string& model) {
+    std::vector<std::future<HttpResult>> replies;
+    for (const std::string& prompt : prompts) {
+      const json body{{"model", model},   {"prompt", prompt},   {"max_tokens", 24},
+                      {"temperature", 0}, {"ignore_eos", true}, {"logprobs", 1}};
+      replies.push_back(
+          std::async(std::launch::async, [&server, body] { return server.post("/v1/completions", body.dump()); }));
+    }
+    std::vector<json> answers;
+    for (auto& reply : replies) {
+      const HttpResult result = reply.get();
+      EXPECT_EQ(result.status, 200) << result.body;
+      answers.push_back(json::parse(result.body)["choices"][0]);
+    }
+    return answers;
+  };
+  for (const std::string model : {"llama", "qwen2"}) {
+    const std::vector<json> on_cpu = complete_all(cpu, model), on_pjrt = complete_all(pjrt, model);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ(on_pjrt[i]["text"], on_cpu[i]["text"]) << model << ": " << prompts[i];
+      const json& cpu_logprobs = on_cpu[i]["logprobs"]["token_logprobs"];
+      const json& pjrt_logprobs = on_pjrt[i]["logprobs"]["token_logprobs"];
+      ASSERT_EQ(pjrt_logprobs.size(), cpu_logprobs.size());
+      for (size_t t = 0; t < cpu_logprobs.size(); ++t) {
+        EXPECT_NEAR(pjrt_logprobs[t].get<double>(), cpu_logprobs[t].get<double>(), 1e-3) << model << " " << t;
+      }
+    }
+  }
+
+  // A streamed chat reads the same on both.
+  const json chat{{"model", "qwen2"},
+                  {"messages", {{{"role", "user"}, {"content", "Hello there"}}}},
+                  {"max_tokens", 12},
+                  {"temperature", 0},
+                  {"ignore_eos", true}};
+  EXPECT_EQ(post_json(pjrt, "/v1/chat/completions", chat)["choices"][0]["message"],
+            post_json(cpu, "/v1/chat/completions", chat)["choices"][0]["message"]);
+
+  // The steps ran on the device: /info names the kernel, the device counted its runs.
+  const json info = json::parse(pjrt.get("/info").body);
+  for (const json& model : info["models"]) {
+    EXPECT_THAT(model["kernel"].get<std::string>(), ::testing::StartsWith("pjrt ")) << model.dump();
+  }
+  EXPECT_GT(info["pjrt"]["devices"][0]["batches"].get<int>(), 0) << info.dump();
+}
+
 // The fake's faults, set in this process's environment, which the served process inherits.
 class ScopedVariable {
  public:
@@ -142,6 +220,31 @@ TEST_F(PjrtServing, APluginThatFailsACompileOrADeviceGivesTheClientAnErrorAndKee
   EXPECT_NE(result.body.find("device error"), std::string::npos) << result.body;
   // A batch that fits on device 0 alone still answers.
   EXPECT_EQ(pjrt.post("/embed", json({{"inputs", {"hello"}}, {"model", "f32-mean"}}).dump()).status, 200);
+}
+
+TEST_F(PjrtServing, ADeviceErrorMidGenerationEndsTheStreamWithTheErrorAndTheNextRequestIsServed) {
+  INFERD_REQUIRE_TINY_DECODERS();
+  // The load's warm-up runs one step; the stream's sixth step fails.
+  ScopedVariable failing("FAKE_PJRT_FAIL_EXECUTION", "7");
+  std::vector<std::string> flags = decoder_flags("pjrt");
+  flags.insert(flags.end(), {"--pjrt-plugin", FAKE_PJRT_PLUGIN, "--compile-cache-dir", "none"});
+  ServedInferd pjrt(flags);
+  const json body{
+      {"model", "llama"}, {"prompt", "Once upon a time"}, {"max_tokens", 12}, {"temperature", 0}, {"ignore_eos", true}};
+  json streamed = body;
+  streamed["stream"] = true;
+  const HttpResult broken = pjrt.post("/v1/completions", streamed.dump());
+  EXPECT_EQ(broken.status, 200);  // the stream had begun: the error is its last event but [DONE], as vLLM sends it
+  EXPECT_NE(broken.body.find("data: {\"error\":{\"message\":\"PJRT_LoadedExecutable_Execute failed: device error"),
+            std::string::npos)
+      << broken.body;
+
+  // The cache started afresh: the same request now generates what the CPU does.
+  const HttpResult again = pjrt.post("/v1/completions", body.dump());
+  ASSERT_EQ(again.status, 200) << again.body;
+  ServedInferd cpu(decoder_flags("cpu"));
+  EXPECT_EQ(json::parse(again.body)["choices"][0]["text"],
+            post_json(cpu, "/v1/completions", body)["choices"][0]["text"]);
 }
 
 TEST_F(PjrtServing, WeightsThatDoNotFitTheDeviceFailTheLoadNamingTheTensor) {

@@ -65,10 +65,19 @@ std::vector<WeightEntry> weight_entries(const model::DecoderConfig& config, cons
 
 // ---------------------------------------------------------------------------------------------------- decoder
 
-// One layer's cache: keys and values [B, C, KV, D].
+// One layer's cache: keys and values [R, KV x D].
 struct LayerCache {
   Value keys;
   Value values;
+};
+
+// The step's inputs other than the caches and weights, as decoder_program's comment lists them.
+struct StepInputs {
+  Value ids;
+  Value positions;
+  Value write_rows;
+  Value context_rows;
+  Value frequencies;
 };
 
 // The step over one bucket, written into a FunctionBody. Activations are [B, T, H] f32 throughout. No call takes two
@@ -80,7 +89,7 @@ class DecoderText {
       : config_(config),
         b_(static_cast<int64_t>(bucket.batch)),
         t_(static_cast<int64_t>(bucket.tokens)),
-        c_(static_cast<int64_t>(bucket.cache_positions)),
+        c_(static_cast<int64_t>(bucket.context)),
         h_(static_cast<int64_t>(config.hidden_size)),
         kv_(static_cast<int64_t>(config.num_kv_heads)),
         d_(static_cast<int64_t>(config.head_dim)),
@@ -91,18 +100,19 @@ class DecoderText {
   const std::string& body() const { return f_.text(); }
 
   // The last tokens' logits [B, V]; `caches` are updated in place.
-  Value step(const Value& ids, const Value& positions, const Value& frequencies, std::vector<LayerCache>& caches) {
-    const Value query_positions = f_.broadcast(positions, {0, 1}, {b_, t_, c_});
-    const Value cache_positions = f_.iota({b_, t_, c_}, 2);
-    const Value written = f_.convert(f_.compare("EQ", cache_positions, query_positions), Element::f32);
-    const Value key_bias = key_bias_of(cache_positions, query_positions);
-    rotation(positions, frequencies);
+  Value step(const StepInputs& inputs, std::vector<LayerCache>& caches) {
+    const Value query_positions = f_.broadcast(inputs.positions, {0, 1}, {b_, t_, c_});
+    const Value key_bias = key_bias_of(f_.iota({b_, t_, c_}, 2), query_positions);
+    rotation(inputs.positions, inputs.frequencies);
+    write_rows_ = f_.reshape(inputs.write_rows, {b_ * t_, 1});
+    context_rows_ = f_.reshape(inputs.context_rows, {b_, c_, 1});
 
-    Value x = f_.convert(f_.gather_rows(parameters_.at("embed_tokens"), f_.reshape(ids, {b_, t_, 1})), Element::f32);
+    Value x =
+        f_.convert(f_.gather_rows(parameters_.at("embed_tokens"), f_.reshape(inputs.ids, {b_, t_, 1})), Element::f32);
     for (size_t l = 0; l < config_.num_layers; ++l) {
-      x = layer("layer" + std::to_string(l) + "_", x, written, key_bias, caches[l]);
+      x = layer("layer" + std::to_string(l) + "_", x, key_bias, caches[l]);
     }
-    return logits(x, positions);
+    return logits(x, inputs.positions);
   }
 
  private:
@@ -171,27 +181,25 @@ class DecoderText {
     return f_.binary("multiply", normed, f_.broadcast(weight(name), {last}, x.dims));
   }
 
-  // `cache` [B, C, KV, D] with each token's `heads` [B, T, KV, D] at its position: `written` [B, T, C] is 1 where
-  // token t goes to position c.
-  Value write(const Value& cache, const Value& heads, const Value& written) {
-    const Value placed = f_.dot(written, heads, {0}, {0}, {1}, {1}, "HIGHEST");  // [B, C, KV, D]
-    const Value counts = f_.reduce("add", written, {1});                         // [B, C]
-    const Value any = f_.compare("GT", counts, f_.constant(0.0f, counts.dims));
-    return f_.select(f_.broadcast(any, {0, 1}, cache.dims), placed, cache);
+  // `cache` [R, KV x D] with each token's `heads` [B, T, KV, D] in its row, and then every sequence's context
+  // [B, C, KV, D] read from its rows.
+  Value write_and_read(Value& cache, const Value& heads) {
+    cache = f_.scatter_rows(cache, write_rows_, f_.reshape(heads, {b_ * t_, kv_ * d_}));
+    return f_.reshape(f_.gather_rows(cache, context_rows_), {b_, c_, kv_, d_});
   }
 
-  Value layer(const std::string& p, const Value& x, const Value& written, const Value& key_bias, LayerCache& cache) {
+  Value layer(const std::string& p, const Value& x, const Value& key_bias, LayerCache& cache) {
     const Value normed = f_.convert(rms_norm(p + "input_norm", x), products_);  // once for the three products
     const Value q = rotate(f_.reshape(dense(p + "q", normed), {b_, t_, kv_ * group_, d_}));
     const Value k = rotate(f_.reshape(dense(p + "k", normed), {b_, t_, kv_, d_}));
     const Value v = f_.reshape(dense(p + "v", normed), {b_, t_, kv_, d_});
-    cache.keys = write(cache.keys, k, written);
-    cache.values = write(cache.values, v, written);
+    const Value keys = write_and_read(cache.keys, k);
+    const Value values = write_and_read(cache.values, v);
 
     // Query head kv * group + g attends to key/value head kv. Scores [B, KV, T, G, C].
     const Value grouped = f_.convert(f_.reshape(q, {b_, t_, kv_, group_, d_}), products_);
     const Value scores =
-        f_.with_scalar("multiply", f_.dot(grouped, f_.convert(cache.keys, products_), {0, 2}, {0, 2}, {4}, {3}),
+        f_.with_scalar("multiply", f_.dot(grouped, f_.convert(keys, products_), {0, 2}, {0, 2}, {4}, {3}),
                        1.0f / std::sqrt(static_cast<float>(d_)));
     const Value biased = f_.binary("add", scores, f_.broadcast(key_bias, {0, 2, 4}, scores.dims));
     const Value shifted =
@@ -201,7 +209,7 @@ class DecoderText {
         "divide", exponentials, f_.broadcast(f_.reduce("add", exponentials, {4}), {0, 1, 2, 3}, exponentials.dims));
     // [B, KV, T, G, D] → [B, T, KV, G, D] → [B, T, heads x D]
     const Value weights = f_.convert(probabilities, products_);
-    const Value context = f_.dot(weights, f_.convert(cache.values, products_), {0, 1}, {0, 2}, {4}, {1});
+    const Value context = f_.dot(weights, f_.convert(values, products_), {0, 1}, {0, 2}, {4}, {1});
     const Value merged = f_.reshape(f_.transpose(context, {0, 2, 1, 3, 4}), {b_, t_, kv_ * group_ * d_});
     const Value attended = f_.binary("add", x, dense(p + "o", merged));
 
@@ -231,17 +239,20 @@ class DecoderText {
   std::map<std::string, Value> parameters_;
   FunctionBody f_;
   Value cos_, sin_;
+  Value write_rows_;    // [B x T, 1]
+  Value context_rows_;  // [B, C, 1]
 };
 
-Result<void> check_program(const model::DecoderConfig& config, DecoderBucket bucket, WeightPrecision precision) {
+Result<void> check_program(const model::DecoderConfig& config, DecoderBucket bucket, size_t cache_rows,
+                           WeightPrecision precision) {
   if (precision != WeightPrecision::f32 && precision != WeightPrecision::bf16) {
     return Error{"the PJRT decoder computes in f32 or bf16; i8 is the CPU backend's only"};
   }
-  if (bucket.batch == 0 || bucket.tokens == 0 || bucket.cache_positions == 0) {
-    return Error{"a decoder bucket needs a batch, tokens and cache positions"};
+  if (bucket.batch == 0 || bucket.tokens == 0 || bucket.context == 0 || cache_rows == 0) {
+    return Error{"a decoder program needs a batch, tokens, context positions and cache rows"};
   }
-  if (bucket.cache_positions > config.max_positions) {
-    return Error{fmt::format("a cache of {} positions is longer than the model's {} positions", bucket.cache_positions,
+  if (bucket.context > config.max_positions) {
+    return Error{fmt::format("a context of {} positions is longer than the model's {} positions", bucket.context,
                              config.max_positions)};
   }
   if (config.num_kv_heads == 0 || config.num_heads % config.num_kv_heads != 0 || config.head_dim % 2 != 0) {
@@ -274,27 +285,36 @@ std::vector<float> decoder_rope_frequencies(const model::DecoderConfig& config) 
   return {frequencies.begin(), frequencies.end()};
 }
 
-Result<std::string> decoder_program(const model::DecoderConfig& config, DecoderBucket bucket,
+Result<std::string> decoder_program(const model::DecoderConfig& config, DecoderBucket bucket, size_t cache_rows,
                                     WeightPrecision precision) {
-  if (auto checked = check_program(config, bucket, precision); !checked) return checked.error();
+  if (auto checked = check_program(config, bucket, cache_rows, precision); !checked) return checked.error();
   const auto b = static_cast<int64_t>(bucket.batch), t = static_cast<int64_t>(bucket.tokens);
-  const auto c = static_cast<int64_t>(bucket.cache_positions);
-  const std::vector<int64_t> cache_dims{b, c, static_cast<int64_t>(config.num_kv_heads),
-                                        static_cast<int64_t>(config.head_dim)};
+  const auto c = static_cast<int64_t>(bucket.context);
+  const std::vector<int64_t> cache_dims{static_cast<int64_t>(cache_rows),
+                                        static_cast<int64_t>(config.num_kv_heads * config.head_dim)};
   const Element weights = precision == WeightPrecision::bf16 ? Element::bf16 : Element::f32;
 
-  const Value ids{"%token_ids", {b, t}, Element::i32};
-  const Value positions{"%positions", {b, t}, Element::i32};
-  const Value frequencies{"%rope_inverse_frequencies", {static_cast<int64_t>(config.head_dim / 2)}, Element::f32};
+  const StepInputs inputs{{"%token_ids", {b, t}, Element::i32},
+                          {"%positions", {b, t}, Element::i32},
+                          {"%write_rows", {b, t}, Element::i32},
+                          {"%context_rows", {b, c}, Element::i32},
+                          {"%rope_inverse_frequencies", {static_cast<int64_t>(config.head_dim / 2)}, Element::f32}};
   std::vector<std::string> arguments;
-  for (const Value& input : {ids, positions, frequencies}) arguments.push_back(input.name + ": " + type_text(input));
+  for (const Value* input :
+       {&inputs.ids, &inputs.positions, &inputs.write_rows, &inputs.context_rows, &inputs.frequencies}) {
+    arguments.push_back(input->name + ": " + type_text(*input));
+  }
+  // Each cache is its own result's (XLA's input-output alias, as JAX marks a donated argument), so that a plugin
+  // updates it in place rather than copying every layer's cache each step.
+  const auto aliased = [](const Value& cache, size_t result) {
+    return fmt::format("{}: {} {{tf.aliasing_output = {} : i32}}", cache.name, type_text(cache), result);
+  };
   std::vector<LayerCache> caches;
   for (size_t l = 0; l < config.num_layers; ++l) {
     const std::string p = "%layer" + std::to_string(l) + "_";
     caches.push_back({{p + "keys", cache_dims, Element::f32}, {p + "values", cache_dims, Element::f32}});
-    for (const Value& cache : {caches.back().keys, caches.back().values}) {
-      arguments.push_back(cache.name + ": " + type_text(cache));
-    }
+    arguments.push_back(aliased(caches.back().keys, 1 + 2 * l));  // results: the logits, then the caches
+    arguments.push_back(aliased(caches.back().values, 2 + 2 * l));
   }
   std::map<std::string, Value> parameters;
   for (DecoderParameter& parameter : decoder_parameters(config)) {
@@ -303,7 +323,7 @@ Result<std::string> decoder_program(const model::DecoderConfig& config, DecoderB
     parameters.emplace(std::move(parameter.name), std::move(value));
   }
   DecoderText decoder(config, bucket, precision, std::move(parameters));
-  std::vector<Value> results{decoder.step(ids, positions, frequencies, caches)};
+  std::vector<Value> results{decoder.step(inputs, caches)};
   for (const LayerCache& cache : caches) {
     results.push_back(cache.keys);
     results.push_back(cache.values);

@@ -3,29 +3,13 @@
 #include <algorithm>
 #include <numeric>
 
+#include "inferd/engine/pjrt/bucket_sizes.h"
+
 namespace tpustack::inferd::engine::pjrt {
 
-namespace {
-
-// first, 2 first, 4 first, ... below `last`, then `last`.
-std::vector<size_t> doubling(size_t first, size_t last) {
-  std::vector<size_t> sizes;
-  for (size_t size = first; size < last; size *= 2) sizes.push_back(size);
-  sizes.push_back(last);
-  return sizes;
-}
-
-size_t smallest_at_least(const std::vector<size_t>& sizes, size_t wanted) {
-  const auto found = std::lower_bound(sizes.begin(), sizes.end(), wanted);
-  return found == sizes.end() ? sizes.back() : *found;
-}
-
-}  // namespace
-
 BucketSeries::BucketSeries(size_t max_batch, size_t max_sequence)
-    : batches_(doubling(1, std::max<size_t>(max_batch, 1))),
-      sequences_(doubling(std::min<size_t>(16, std::max<size_t>(max_sequence, 1)), std::max<size_t>(max_sequence, 1))) {
-}
+    : batches_(doubling_sizes(1, std::max<size_t>(max_batch, 1))),
+      sequences_(doubling_sizes(16, std::max<size_t>(max_sequence, 1))) {}
 
 EncoderBucket BucketSeries::fit(size_t count, size_t longest) const {
   return {smallest_at_least(batches_, count), smallest_at_least(sequences_, longest)};

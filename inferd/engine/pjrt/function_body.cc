@@ -173,6 +173,17 @@ Value FunctionBody::gather_rows(const Value& table, const Value& indices) {
               dims, table.element, signature({table, indices}));
 }
 
+Value FunctionBody::scatter_rows(const Value& table, const Value& indices, const Value& rows) {
+  // The region's arguments are named after the result, so that no two regions of the text name a value alike.
+  const std::string scalar = type_text({}, table.element), number = std::to_string(next_);
+  return emit(fmt::format("\"stablehlo.scatter\"({}, {}, {}) <{{indices_are_sorted = false, scatter_dimension_numbers "
+                          "= #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], "
+                          "scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = false}}> ({{\n"
+                          "    ^bb0(%old{}: {}, %new{}: {}):\n      stablehlo.return %new{} : {}\n    }})",
+                          table.name, indices.name, rows.name, number, scalar, number, scalar, number, scalar),
+              table.dims, table.element, signature({table, indices, rows}));
+}
+
 std::string FunctionBody::signature(const std::vector<Value>& operands) {
   std::string text = "(";
   for (const Value& operand : operands) text += (text.size() == 1 ? "" : ", ") + type_text(operand);

@@ -70,6 +70,9 @@ class FunctionBody {
   // Rows of `table` [N, H] picked by `indices` [..., 1]: table[ids] as JAX emits it (mode clip: an index out of range
   // takes the nearest row).
   Value gather_rows(const Value& table, const Value& indices);
+  // `table` [N, W] with row indices[m] replaced by rows[m] for each m: `indices` [M, 1] i32, `rows` [M, W]. An
+  // index outside the table writes nothing (XLA's scatter drops it).
+  Value scatter_rows(const Value& table, const Value& indices, const Value& rows);
 
  private:
   // "(A, B) -> " for an operation whose type is written with its operands'.

@@ -7,9 +7,9 @@
 #include <mutex>
 #include <thread>
 
-#include "inferd/engine/cpu/kernels.h"
 #include "inferd/engine/pjrt/encoder_buckets.h"
 #include "inferd/engine/pjrt/encoder_program.h"
+#include "inferd/engine/pjrt/resident_weights.h"
 
 namespace tpustack::inferd::engine::pjrt {
 
@@ -28,36 +28,6 @@ ProgramKey key_of(const EncoderHead& head, EncoderBucket bucket) {
   const auto* embedding = std::get_if<EmbeddingHead>(&head);
   return {head.index(), embedding ? embedding->pooling : model::Pooling::cls, embedding && embedding->normalize,
           bucket};
-}
-
-// The weights one device holds, in the order of the programs' parameters.
-using ResidentWeights = std::vector<PjrtBuffer>;
-
-// Every device's copy of the weights; bf16 values are rounded once for all devices.
-Result<std::vector<ResidentWeights>> upload_weights(const PjrtRuntime& runtime,
-                                                    const std::vector<EncoderParameter>& parameters,
-                                                    const std::vector<std::span<const float>>& values,
-                                                    WeightPrecision precision) {
-  std::vector<ResidentWeights> resident(runtime.devices().size());
-  std::vector<uint16_t> bits;
-  for (size_t i = 0; i < parameters.size(); ++i) {
-    const bool bf16 = precision == WeightPrecision::bf16;
-    if (bf16) {
-      bits.resize(values[i].size());
-      cpu::round_to_bf16(values[i].data(), values[i].size(), bits.data());
-    }
-    for (size_t d = 0; d < resident.size(); ++d) {
-      const int device_id = runtime.devices()[d].id;
-      auto buffer = bf16 ? runtime.client().buffer_from_host_bf16(bits, parameters[i].dims, device_id)
-                         : runtime.client().buffer_from_host(values[i], parameters[i].dims, device_id);
-      if (!buffer) {
-        return Error{"cannot place " + parameters[i].name + " on device " + std::to_string(device_id) + ": " +
-                     buffer.error().message};
-      }
-      resident[d].push_back(std::move(buffer).value());
-    }
-  }
-  return resident;
 }
 
 class PjrtEncoderBackend final : public EncoderBackend {
@@ -197,7 +167,9 @@ Result<std::unique_ptr<EncoderBackend>> make_pjrt_encoder_backend(std::shared_pt
   const std::vector<EncoderParameter> parameters = encoder_parameters(weights->config, head);
   auto values = encoder_weight_values(*weights, head);
   if (!values) return values.error();
-  auto resident = upload_weights(*runtime, parameters, *values, options.precision);
+  std::vector<int> device_ids;
+  for (const PjrtDevice& device : runtime->devices()) device_ids.push_back(device.id);
+  auto resident = upload_weights(runtime->client(), device_ids, parameters, *values, options.precision);
   if (!resident) return resident.error();
   auto backend = std::make_unique<PjrtEncoderBackend>(weights, runtime, options, std::move(resident).value(),
                                                       encoder_parameters(weights->config, EmbeddingHead{}).size());
