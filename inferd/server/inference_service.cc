@@ -161,29 +161,17 @@ Answer<std::shared_ptr<LoadedModel>> InferenceService::acquire(const std::option
 
 Answer<batching::Rows> InferenceService::run(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,
                                              const CallContext& context, Timing& timing, const FollowerPart& follower) {
-  // Parts of one client batch: a request of 2,048 inputs needs no queue that holds 2,048 sequences.
+  // Parts of one client batch: a request of 2,048 inputs needs no queue that holds 2,048 sequences. Each part runs
+  // here at most once (a local part's error is the request's), so its inputs move into the queue.
   const size_t part = std::max<size_t>(1, limits_.max_inputs);
+  auto here = [&](Part p, Timing& part_timing) {
+    const auto first = std::make_move_iterator(encodings.begin() + static_cast<std::ptrdiff_t>(p.first));
+    return run_part(model, {first, first + static_cast<std::ptrdiff_t>(p.count)}, context, part_timing);
+  };
   if (slice::SliceWorkers* slice = slice_.load(); slice && follower) {
-    auto here = [&](Part p, Timing& part_timing) {
-      const auto first = encodings.begin() + static_cast<std::ptrdiff_t>(p.first);
-      return run_part(model, {first, first + static_cast<std::ptrdiff_t>(p.count)}, context, part_timing);
-    };
     return spread_parts(*slice, encodings.size(), part, here, follower, context, timing);
   }
-  batching::Rows all;
-  for (size_t start = 0; start < encodings.size(); start += part) {
-    const auto first = encodings.begin() + static_cast<std::ptrdiff_t>(start);
-    const auto last = encodings.begin() + static_cast<std::ptrdiff_t>(std::min(encodings.size(), start + part));
-    Timing part_timing;
-    auto rows = run_part(model, {std::make_move_iterator(first), std::make_move_iterator(last)}, context, part_timing);
-    if (!rows) return rows.error();
-    auto& got = rows.value();
-    timing.queue += part_timing.queue;
-    timing.inference += part_timing.inference;
-    all.width = got.width;
-    all.values.insert(all.values.end(), got.values.begin(), got.values.end());
-  }
-  return all;
+  return run_parts_here(encodings.size(), part, here, timing);
 }
 
 Answer<batching::Rows> InferenceService::run_part(LoadedModel& model, std::vector<tokenizer::Encoding> encodings,

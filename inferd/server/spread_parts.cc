@@ -42,14 +42,49 @@ class PlacedParts {
   const std::vector<Part>& parts_;
 };
 
+// A part run here, its queue and inference time added to the request's.
+Result<batching::Rows, RequestError> run_here(const LocalPart& local, Part part, Timing& timing) {
+  Timing part_timing;
+  auto rows = local(part, part_timing);
+  timing.queue += part_timing.queue;
+  timing.inference += part_timing.inference;
+  return rows;
+}
+
+// Every part's rows, in part order, as the request's.
+batching::Rows joined(std::vector<std::optional<batching::Rows>>& answered) {
+  batching::Rows all;
+  for (auto& rows : answered) {
+    all.width = rows->width;
+    all.values.insert(all.values.end(), rows->values.begin(), rows->values.end());
+  }
+  return all;
+}
+
 }  // namespace
+
+std::vector<Part> parts_of(size_t inputs, size_t part_size) {
+  std::vector<Part> parts;
+  for (size_t first = 0; first < inputs; first += part_size)
+    parts.push_back({first, std::min(part_size, inputs - first)});
+  return parts;
+}
+
+Result<batching::Rows, RequestError> run_parts_here(size_t inputs, size_t part_size, const LocalPart& local,
+                                                    Timing& timing) {
+  std::vector<std::optional<batching::Rows>> answered;
+  for (const Part& part : parts_of(inputs, part_size)) {
+    auto rows = run_here(local, part, timing);
+    if (!rows) return rows.error();
+    answered.emplace_back(std::move(rows).value());
+  }
+  return joined(answered);
+}
 
 Result<batching::Rows, RequestError> spread_parts(slice::SliceWorkers& slice, size_t inputs, size_t part_size,
                                                   const LocalPart& local, const FollowerPart& follower,
                                                   const CallContext& context, Timing& timing) {
-  std::vector<Part> parts;
-  for (size_t first = 0; first < inputs; first += part_size)
-    parts.push_back({first, std::min(part_size, inputs - first)});
+  const std::vector<Part> parts = parts_of(inputs, part_size);
   std::vector<std::optional<batching::Rows>> answered(parts.size());
   PlacedParts placed(slice, parts);
 
@@ -68,13 +103,10 @@ Result<batching::Rows, RequestError> spread_parts(slice::SliceWorkers& slice, si
     // The leader's own parts first: its followers compute theirs meanwhile.
     while (!placed.here.empty()) {
       const size_t index = placed.here.front();
-      Timing part_timing;
-      auto rows = local(parts[index], part_timing);
+      auto rows = run_here(local, parts[index], timing);
       placed.here.pop_front();
       slice.finished(slice.self(), parts[index].count);
       if (!rows) return rows.error();
-      timing.queue += part_timing.queue;
-      timing.inference += part_timing.inference;
       answered[index] = std::move(rows).value();
     }
     std::vector<SentPart>& out = placed.sent;
@@ -112,12 +144,7 @@ Result<batching::Rows, RequestError> spread_parts(slice::SliceWorkers& slice, si
     if (context.cancelled && context.cancelled()) return RequestError{499, "cancelled", "the client went away"};
   }
 
-  batching::Rows all;
-  for (auto& rows : answered) {
-    all.width = rows->width;
-    all.values.insert(all.values.end(), rows->values.begin(), rows->values.end());
-  }
-  return all;
+  return joined(answered);
 }
 
 }  // namespace tpustack::inferd::server
