@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 
@@ -195,36 +196,88 @@ void SliceWorkers::publish_up(const std::vector<WorkerStatus>& workers) {
   for (size_t i = 0; i < workers.size(); ++i) up_.labels({worker_label(i)}).set(workers[i].serving ? 1 : 0);
 }
 
-std::optional<std::string> SliceWorkers::probe(size_t worker) {
+struct SliceWorkers::Probe {
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  ::inferd::v1::HealthRequest request;
   ::inferd::v1::HealthResponse response;
-  const grpc::Status status = stubs_.at(worker)->Health(&context, {}, &response);
-  if (!status.ok()) return "Health: gRPC " + std::to_string(status.error_code()) + ": " + status.error_message();
-  if (!response.ready()) return std::string("Health: not ready (loading its models or shutting down)");
-  return std::nullopt;
+  grpc::Status status;
+  bool answered = false;  // under mu_
+
+  // nullopt when the worker is serving, else why not.
+  std::optional<std::string> outcome() const {
+    if (!status.ok()) {
+      return "Health: gRPC " + std::to_string(status.error_code()) + ": " + status.error_message();
+    }
+    if (!response.ready()) return std::string("Health: not ready (loading its models or shutting down)");
+    return std::nullopt;
+  }
+};
+
+bool SliceWorkers::apply_probes() {
+  bool applied = false;
+  for (auto it = probes_.begin(); it != probes_.end();) {
+    if (!it->second->answered) {
+      ++it;
+      continue;
+    }
+    const size_t worker = it->first;
+    const std::optional<std::string> error = it->second->outcome();
+    router_.probed(worker, error, Clock::now());
+    if (!error) spdlog::info("slice worker {} ({}) is serving", worker, router_.workers()[worker].address);
+    it = probes_.erase(it);
+    applied = true;
+  }
+  return applied;
+}
+
+void SliceWorkers::probe_due(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::pair<size_t, Probe*>> started;
+  for (size_t worker : router_.probes_due(Clock::now())) {
+    auto [it, added] = probes_.try_emplace(worker, nullptr);
+    if (!added) continue;  // still in flight
+    it->second = std::make_unique<Probe>();
+    it->second->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    started.emplace_back(worker, it->second.get());
+  }
+  // Outside the lock: gRPC may run a completion, which takes it, on this thread. Only this thread erases probes.
+  lock.unlock();
+  for (auto [worker, probe] : started) {
+    stubs_.at(worker)->async()->Health(&probe->context, &probe->request, &probe->response,
+                                       [this, probe](grpc::Status status) {
+                                         std::lock_guard answered(mu_);
+                                         probe->status = std::move(status);
+                                         probe->answered = true;
+                                         wake_.notify_all();
+                                       });
+  }
+  lock.lock();
 }
 
 void SliceWorkers::probe_loop() {
+  const auto any_answered = [this] {
+    return std::any_of(probes_.begin(), probes_.end(), [](const auto& entry) { return entry.second->answered; });
+  };
   std::unique_lock lock(mu_);
-  while (!stopping_) {
-    const std::vector<size_t> due = router_.probes_due(Clock::now());
-    lock.unlock();
-    std::vector<std::pair<size_t, std::optional<std::string>>> outcomes;
-    for (size_t worker : due) outcomes.emplace_back(worker, probe(worker));
-    lock.lock();
-    for (const auto& [worker, error] : outcomes) {
-      router_.probed(worker, error, Clock::now());
-      if (!error) spdlog::info("slice worker {} ({}) is serving", worker, router_.workers()[worker].address);
-    }
-    if (!outcomes.empty()) {
+  while (true) {
+    if (apply_probes()) {
       const auto now = router_.workers();
       lock.unlock();
       publish_up(now);
       lock.lock();
     }
-    wake_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
+    if (stopping_) break;
+    probe_due(lock);
+    wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_ || any_answered(); });
   }
+  // The callbacks of probes in flight name this object: cancel them and wait until each has run.
+  std::vector<Probe*> in_flight;
+  for (auto& [worker, probe] : probes_) in_flight.push_back(probe.get());
+  lock.unlock();
+  for (Probe* probe : in_flight) probe->context.TryCancel();
+  lock.lock();
+  wake_.wait(lock, [this] {
+    return std::all_of(probes_.begin(), probes_.end(), [](const auto& entry) { return entry.second->answered; });
+  });
 }
 
 }  // namespace tpustack::inferd::slice

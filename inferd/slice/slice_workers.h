@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -75,7 +76,12 @@ class SliceWorkers {
 
  private:
   void probe_loop();
-  std::optional<std::string> probe(size_t worker);
+  struct Probe;
+  // Sends Health to the due workers not already probed, each on its own, so that a follower that stalls holds back
+  // nobody else's return; applies the outcomes that came back.
+  void probe_due(std::unique_lock<std::mutex>& lock);
+  // Applies the answered probes to the router; whether any was.
+  bool apply_probes();
   void publish_up(const std::vector<WorkerStatus>& workers);
 
   size_t self_;
@@ -88,6 +94,7 @@ class SliceWorkers {
   SliceRouter router_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::map<size_t, std::unique_ptr<Probe>> probes_;  // in flight or answered, by worker; the prober erases them
   std::thread prober_;
 };
 
