@@ -27,6 +27,23 @@ TEST(DecoderBucketSeries, DecodingHasItsOwnOneTokenBucketAndPromptChunksDouble) 
   EXPECT_EQ(series.fit(1, 17, 17), (DecoderBucket{1, 32, 64}));
 }
 
+TEST(DecoderBucketSeries, WarmUpCoversDecodingAndEveryLoneFittingPromptChunk) {
+  const DecoderBucketSeries series(4, 32, 100);
+  EXPECT_EQ(series.warm_buckets(), (std::vector<DecoderBucket>{{1, 1, 64},
+                                                               {1, 1, 100},
+                                                               {2, 1, 64},
+                                                               {2, 1, 100},
+                                                               {4, 1, 64},
+                                                               {4, 1, 100},
+                                                               {1, 16, 64},
+                                                               {1, 16, 100},
+                                                               {1, 32, 64},
+                                                               {1, 32, 100}}));
+  // No bucket whose context no chunk of its length reaches: a chunk's context holds its tokens.
+  const DecoderBucketSeries long_chunks(1, 128, 256);
+  for (const DecoderBucket& bucket : long_chunks.warm_buckets()) EXPECT_GE(bucket.context, bucket.tokens);
+}
+
 TEST(DecoderPlan, DecodingSequencesRunTogetherAndPromptChunksApart) {
   const DecoderBucketSeries series(64, 512, 2048);
   // Chunk 1 is a prompt's 300 tokens, chunk 3 a short prompt of 10; the others decode at various lengths.

@@ -193,6 +193,30 @@ TEST_F(PjrtServing, GreedyGenerationOnTheDeviceIsTheCpuBackendsTokenForToken) {
   EXPECT_GT(info["pjrt"]["devices"][0]["batches"].get<int>(), 0) << info.dump();
 }
 
+TEST_F(PjrtServing, ADecoderWarmedUpOnceStartsAgainFromTheCompileCache) {
+  INFERD_REQUIRE_TINY_DECODERS();
+  std::vector<std::string> flags = decoder_flags("pjrt");
+  flags.insert(flags.end(), {"--pjrt-plugin", FAKE_PJRT_PLUGIN, "--compile-cache-dir", cache_.string()});
+  const json body{
+      {"model", "llama"}, {"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}, {"ignore_eos", true}};
+  json first;
+  {
+    // Both decoders' decoding buckets (batch 1..64 x contexts 64..256) and lone prompt chunks (16..512 tokens).
+    std::vector<std::string> warm = flags;
+    warm.push_back("--warmup");
+    ServedInferd pjrt(warm);
+    first = post_json(pjrt, "/v1/completions", body)["choices"][0];
+    const json cache = json::parse(pjrt.get("/info").body)["pjrt"]["compile_cache"];
+    EXPECT_GE(cache["misses"].get<int>(), 2 * 7 * 3) << cache.dump();
+    EXPECT_EQ(cache["hits"], 0) << cache.dump();
+  }
+  ServedInferd again(flags);
+  EXPECT_EQ(post_json(again, "/v1/completions", body)["choices"][0]["text"], first["text"]);
+  const json cache = json::parse(again.get("/info").body)["pjrt"]["compile_cache"];
+  EXPECT_GT(cache["hits"].get<int>(), 0) << cache.dump();
+  EXPECT_EQ(cache["misses"], 0) << cache.dump();
+}
+
 // The fake's faults, set in this process's environment, which the served process inherits.
 class ScopedVariable {
  public:

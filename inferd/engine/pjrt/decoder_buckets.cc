@@ -31,6 +31,20 @@ DecoderBucket DecoderBucketSeries::fit(size_t count, size_t tokens, size_t conte
           smallest_at_least(contexts_, context)};
 }
 
+std::vector<DecoderBucket> DecoderBucketSeries::warm_buckets() const {
+  std::vector<DecoderBucket> buckets;
+  for (size_t batch : batches_) {
+    for (size_t context : contexts_) buckets.push_back({batch, 1, context});
+  }
+  // A chunk in token bucket T has more tokens than the bucket below T, and its context holds them all.
+  for (size_t i = 1; i < tokens_.size(); ++i) {
+    for (size_t context : contexts_) {
+      if (context > tokens_[i - 1]) buckets.push_back({1, tokens_[i], context});
+    }
+  }
+  return buckets;
+}
+
 std::vector<DecoderRun> plan_decoder_runs(std::span<const ChunkExtent> chunks, const DecoderBucketSeries& series) {
   std::vector<size_t> bucket_of(chunks.size());
   for (size_t c = 0; c < chunks.size(); ++c) bucket_of[c] = smallest_at_least(series.tokens(), chunks[c].tokens);

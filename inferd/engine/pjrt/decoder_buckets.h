@@ -31,6 +31,11 @@ class DecoderBucketSeries {
   // `context` positions.
   DecoderBucket fit(size_t count, size_t tokens, size_t context) const;
 
+  // What --warmup compiles, the buckets every server meets: decoding at each batch and context, and one prompt chunk
+  // alone at each length and each context a chunk of that length can reach. (Several prompt chunks at once compile
+  // at first use.)
+  std::vector<DecoderBucket> warm_buckets() const;
+
  private:
   std::vector<size_t> batches_;
   std::vector<size_t> tokens_;

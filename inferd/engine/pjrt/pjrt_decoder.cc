@@ -159,10 +159,8 @@ Result<std::unique_ptr<PjrtDecoder>> PjrtDecoder::create(const model::DecoderWei
   state->frequencies.push_back(std::move(frequency_buffer).value());
   if (auto caches = state->fresh_caches(); !caches) return caches.error();
   if (options.warmup) {
-    for (size_t batch : state->series.batches()) {
-      for (size_t context : state->series.contexts()) {
-        if (auto compiled = state->executable({batch, 1, context}); !compiled) return compiled.error();
-      }
+    for (const DecoderBucket& bucket : state->series.warm_buckets()) {
+      if (auto compiled = state->executable(bucket); !compiled) return compiled.error();
     }
   }
   return std::unique_ptr<PjrtDecoder>(new PjrtDecoder(std::move(state)));

@@ -17,7 +17,7 @@ struct PjrtDecoderOptions {
   WeightPrecision precision = WeightPrecision::bf16;  // f32 or bf16
   size_t max_batch = 64;                              // sequences in one step (vLLM's max_num_seqs)
   size_t max_tokens = 512;                            // tokens in one step (max_num_batched_tokens)
-  bool warmup = false;       // compile the decoding buckets (a token per sequence) now rather than at first use
+  bool warmup = false;       // compile DecoderBucketSeries::warm_buckets() now rather than at first use
   std::string model_digest;  // what the compile cache keys the model by
 };
 
