@@ -109,8 +109,8 @@ void add_flags(CLI::App& app, ServeOptions& o) {
   app.add_option("--memory-budget", o.memory_budget, "bytes of weights loaded at once; 0: no limit")
       ->capture_default_str();
   app.add_option("--kv-cache-bytes", o.generation.kv_cache_bytes,
-                 "bytes of each decoder's KV cache (keys and values of every layer, fp32): the tokens its running "
-                 "sequences hold together; a request that finds no room gets 429")
+                 "bytes of each decoder's KV cache (keys and values of every layer; f32, or bf16 on a PJRT device in "
+                 "bf16): the tokens its running sequences hold together; a request that finds no room gets 429")
       ->capture_default_str();
   app.add_option("--max-num-seqs", o.generation.max_sequences, "sequences a decoder runs at once (vLLM's flag)")
       ->capture_default_str()

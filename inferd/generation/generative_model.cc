@@ -6,6 +6,7 @@
 
 #include "inferd/decoder/decoder_model.h"
 #include "inferd/engine/cpu/linear.h"
+#include "inferd/engine/pjrt/decoder_program.h"
 #include "inferd/engine/pjrt/pjrt_decoder.h"
 #include "inferd/jinja/chat_template.h"
 #include "inferd/model/tokenizer_config.h"
@@ -93,29 +94,33 @@ Result<tokenizer::PostProcessor> special_token_template(const tokenizer::BpeToke
   return processor;
 }
 
-// What runs the steps: the forward pass (owning the model and its cache), the precision and the kernel it names.
+// What runs the steps: the forward pass (owning the model and its cache) and the kernel it names.
 struct Backend {
   ForwardPass forward;
-  engine::WeightPrecision precision;
   std::string kernel;
 };
+
+// The precision the options ask for on the backend they choose: --variant auto is bf16 on a PJRT device, and on the
+// CPU where it multiplies bf16 itself.
+engine::WeightPrecision precision_of(const GenerativeOptions& options) {
+  const bool bf16 = options.pjrt || engine::cpu::has_native_bf16();
+  return options.precision.value_or(bf16 ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
+}
 
 // The decoder of `checkpoint` on the device the options choose, with a KV cache of `cache`.
 Result<Backend> start_backend(model::DecoderCheckpoint checkpoint, const GenerativeOptions& options, KvCacheShape cache,
                               size_t max_sequences) {
+  const engine::WeightPrecision precision = precision_of(options);
   if (options.pjrt) {
-    const engine::WeightPrecision precision = options.precision.value_or(engine::WeightPrecision::bf16);
     auto decoder = engine::pjrt::PjrtDecoder::create(
         checkpoint.weights, options.pjrt, cache,
         {precision, max_sequences, options.max_step_tokens, options.pjrt_warmup, options.model_digest});
     if (!decoder) return decoder.error();
     std::shared_ptr<engine::pjrt::PjrtDecoder> shared = std::move(decoder).value();
     std::string kernel = shared->kernel();
-    return Backend{[shared](const DecodeStep& step, float* logits) { return shared->forward(step, logits); }, precision,
+    return Backend{[shared](const DecodeStep& step, float* logits) { return shared->forward(step, logits); },
                    std::move(kernel)};
   }
-  const engine::WeightPrecision precision = options.precision.value_or(
-      engine::cpu::has_native_bf16() ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
   auto model = decoder::DecoderModel::create(std::move(checkpoint), {options.threads, precision});
   if (!model) return model.error();
   // The CPU decoder and its cache, shared by the copies of the forward pass.
@@ -127,7 +132,7 @@ Result<Backend> start_backend(model::DecoderCheckpoint checkpoint, const Generat
   auto cpu = std::make_shared<CpuDecoder>(CpuDecoder{std::move(model).value(), std::move(kv)});
   std::string kernel = cpu->model.kernel();
   return Backend{[cpu](const DecodeStep& step, float* logits) { return cpu->model.forward(step, cpu->cache, logits); },
-                 precision, std::move(kernel)};
+                 std::move(kernel)};
 }
 
 }  // namespace
@@ -160,7 +165,10 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   }
 
   const model::DecoderConfig shape = checkpoint->weights.config;
-  const size_t position_bytes = 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * sizeof(float);
+  // The CPU keeps its cache in f32; a PJRT device in the products' type.
+  const size_t element_bytes =
+      options.pjrt ? engine::pjrt::decoder_cache_element_bytes(precision_of(options)) : sizeof(float);
+  const size_t position_bytes = 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * element_bytes;
   const KvCacheShape cache_shape{options.block_tokens,
                                  options.kv_cache_bytes / (options.block_tokens * position_bytes)};
   if (cache_shape.block_count == 0) {
@@ -174,7 +182,7 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
   auto backend = start_backend(std::move(checkpoint).value(), options, cache_shape, max_sequences);
   if (!backend) return backend.error();
-  auto parts = std::make_unique<Parts>(Parts{shape, backend->precision, std::move(backend->kernel), cache_shape,
+  auto parts = std::make_unique<Parts>(Parts{shape, precision_of(options), std::move(backend->kernel), cache_shape,
                                              std::move(backend->forward), std::move(*tokenizer),
                                              std::move(chat_template), std::move(config->special_tokens), defaults});
   std::unique_ptr<GenerativeModel> served(new GenerativeModel(std::move(parts)));

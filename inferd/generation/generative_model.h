@@ -25,7 +25,7 @@ struct GenerativeOptions {
   size_t threads = 1;
   // None: `--variant auto`, bf16 where the CPU multiplies bf16 itself (AMX or AVX-512 BF16), fp32 otherwise.
   std::optional<engine::WeightPrecision> precision = engine::WeightPrecision::f32;
-  size_t kv_cache_bytes = size_t{512} << 20;  // keys and values of every layer, fp32
+  size_t kv_cache_bytes = size_t{512} << 20;  // keys and values of every layer: f32 on the CPU, bf16 on PJRT in bf16
   size_t block_tokens = 16;
   size_t max_step_tokens = 512;  // vLLM's max_num_batched_tokens
   size_t max_sequences = 64;     // vLLM's max_num_seqs

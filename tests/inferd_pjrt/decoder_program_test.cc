@@ -18,6 +18,7 @@
 #include "inferd/decoder/decoder_model.h"
 #include "inferd/engine/pjrt/pjrt_decoder.h"
 #include "inferd/engine/pjrt/pjrt_runtime.h"
+#include "inferd/generation/generative_model.h"
 #include "inferd/model/safetensors_shards.h"
 #include "tests/inferd/cosine.h"
 #include "tests/inferd/tiny_decoders.h"
@@ -194,6 +195,21 @@ TEST_F(DecoderProgramTest, AStepThatDoesNotFitIsRefusedAndChangesNothing) {
       FailsWith(StartsWith("the PJRT decoder computes in f32 or bf16")));
 }
 
+TEST_F(DecoderProgramTest, ABf16CacheOnTheDeviceHoldsTwiceThePositionsInTheSameBytes) {
+  const model::DecoderConfig config = load_weights("llama").config;
+  const size_t f32_position_bytes = 2 * config.num_layers * config.num_kv_heads * config.head_dim * sizeof(float);
+  generation::GenerativeOptions options;
+  options.pjrt = runtime_;
+  options.kv_cache_bytes = 4 * options.block_tokens * f32_position_bytes;
+  options.precision = WeightPrecision::f32;
+  const auto f32 = value_of(generation::GenerativeModel::load(inferd::testing::tiny_decoder("llama"), options));
+  EXPECT_EQ(f32->context_length(), 4 * options.block_tokens);
+  options.precision = WeightPrecision::bf16;
+  const auto bf16 = value_of(generation::GenerativeModel::load(inferd::testing::tiny_decoder("llama"), options));
+  EXPECT_EQ(bf16->context_length(), 8 * options.block_tokens);
+  EXPECT_EQ(bf16->kernel(), "pjrt fake FakeTPU v0 bf16");
+}
+
 TEST_F(DecoderProgramTest, TheProgramIsDeterministicAndTakesCachesAndWeightsAsParameters) {
   const model::DecoderConfig qwen2 = load_weights("qwen2").config;
   const std::string f32 = value_of(decoder_program(qwen2, {2, 4, 16}, 65, WeightPrecision::f32));
@@ -223,8 +239,12 @@ TEST_F(DecoderProgramTest, TheProgramIsDeterministicAndTakesCachesAndWeightsAsPa
   EXPECT_EQ(untied[3].dims, (std::vector<int64_t>{static_cast<int64_t>(gqa.num_kv_heads * gqa.head_dim),
                                                   static_cast<int64_t>(gqa.hidden_size)}));
   EXPECT_EQ(untied.back().name, "lm_head_weight");
-  EXPECT_THAT(value_of(decoder_program(gqa, {1, 1, 8}, 17, WeightPrecision::bf16)),
-              HasSubstr(fmt::format("%embed_tokens: tensor<{}x{}xbf16>", gqa.vocab_size, gqa.hidden_size)));
+  const std::string bf16 = value_of(decoder_program(gqa, {1, 1, 8}, 17, WeightPrecision::bf16));
+  EXPECT_THAT(bf16, HasSubstr(fmt::format("%embed_tokens: tensor<{}x{}xbf16>", gqa.vocab_size, gqa.hidden_size)));
+  // The cache is bf16 too, half the bytes a position.
+  EXPECT_THAT(bf16, HasSubstr(fmt::format("%layer0_keys: tensor<17x{}xbf16>", gqa.num_kv_heads * gqa.head_dim)));
+  EXPECT_EQ(decoder_cache_element_bytes(WeightPrecision::bf16), 2u);
+  EXPECT_EQ(decoder_cache_element_bytes(WeightPrecision::f32), 4u);
 }
 
 TEST_F(DecoderProgramTest, WhatCannotBeEmittedIsAnError) {

@@ -271,6 +271,20 @@ TEST_F(PjrtServing, ADeviceErrorMidGenerationEndsTheStreamWithTheErrorAndTheNext
             post_json(cpu, "/v1/completions", body)["choices"][0]["text"]);
 }
 
+TEST_F(PjrtServing, ADecoderCacheThatDoesNotFitTheDeviceFailsTheLoadSayingSo) {
+  INFERD_REQUIRE_TINY_DECODERS();
+  // Room for the tiny decoder's weights (about 400 KB), not for a 64 MiB cache.
+  ScopedVariable small("FAKE_PJRT_OUT_OF_MEMORY_AFTER_BYTES", std::to_string(8 << 20));
+  std::vector<std::string> flags = decoder_flags("pjrt");
+  flags.back() = std::to_string(64 << 20);  // --kv-cache-bytes
+  flags.insert(flags.end(), {"--pjrt-plugin", FAKE_PJRT_PLUGIN, "--compile-cache-dir", "none"});
+  ServedInferd pjrt(flags, /*wait_ready=*/false);
+  HttpResult result = pjrt.post("/v1/completions", json({{"model", "llama"}, {"prompt", "hello"}}).dump());
+  EXPECT_GE(result.status, 500);
+  EXPECT_NE(result.body.find("cannot place the KV cache"), std::string::npos) << result.body;
+  EXPECT_EQ(pjrt.get("/health").status, 200);
+}
+
 TEST_F(PjrtServing, WeightsThatDoNotFitTheDeviceFailTheLoadNamingTheTensor) {
   ScopedVariable small("FAKE_PJRT_OUT_OF_MEMORY_AFTER_BYTES", "4096");
   std::vector<std::string> flags = pjrt_flags(cache_);

@@ -65,7 +65,7 @@ std::vector<WeightEntry> weight_entries(const model::DecoderConfig& config, cons
 
 // ---------------------------------------------------------------------------------------------------- decoder
 
-// One layer's cache: keys and values [R, KV x D].
+// One layer's cache: keys and values [R, KV x D], of the products' element type.
 struct LayerCache {
   Value keys;
   Value values;
@@ -184,7 +184,7 @@ class DecoderText {
   // `cache` [R, KV x D] with each token's `heads` [B, T, KV, D] in its row, and then every sequence's context
   // [B, C, KV, D] read from its rows.
   Value write_and_read(Value& cache, const Value& heads) {
-    cache = f_.scatter_rows(cache, write_rows_, f_.reshape(heads, {b_ * t_, kv_ * d_}));
+    cache = f_.scatter_rows(cache, write_rows_, f_.convert(f_.reshape(heads, {b_ * t_, kv_ * d_}), cache.element));
     return f_.reshape(f_.gather_rows(cache, context_rows_), {b_, c_, kv_, d_});
   }
 
@@ -280,6 +280,8 @@ Result<std::vector<std::span<const float>>> decoder_weight_values(const model::D
   return entry_values(weight_entries(config, &weights));
 }
 
+size_t decoder_cache_element_bytes(WeightPrecision precision) { return precision == WeightPrecision::bf16 ? 2 : 4; }
+
 std::vector<float> decoder_rope_frequencies(const model::DecoderConfig& config) {
   const std::vector<double> frequencies = decoder::rope_inverse_frequencies(config);
   return {frequencies.begin(), frequencies.end()};
@@ -312,7 +314,7 @@ Result<std::string> decoder_program(const model::DecoderConfig& config, DecoderB
   std::vector<LayerCache> caches;
   for (size_t l = 0; l < config.num_layers; ++l) {
     const std::string p = "%layer" + std::to_string(l) + "_";
-    caches.push_back({{p + "keys", cache_dims, Element::f32}, {p + "values", cache_dims, Element::f32}});
+    caches.push_back({{p + "keys", cache_dims, weights}, {p + "values", cache_dims, weights}});
     arguments.push_back(aliased(caches.back().keys, 1 + 2 * l));  // results: the logits, then the caches
     arguments.push_back(aliased(caches.back().values, 2 + 2 * l));
   }

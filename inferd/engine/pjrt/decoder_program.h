@@ -33,6 +33,9 @@ std::vector<DecoderParameter> decoder_parameters(const model::DecoderConfig& con
 // implies or holds one of another size.
 Result<std::vector<std::span<const float>>> decoder_weight_values(const model::DecoderWeights& weights);
 
+// Bytes of one cached key or value element on the device at `precision`: 4 (f32), or 2 (bf16).
+size_t decoder_cache_element_bytes(WeightPrecision precision);
+
 // The rotary embedding's inverse frequencies (head_dim / 2, the config's scaling applied as the CPU decoder does),
 // the program's %rope_inverse_frequencies.
 std::vector<float> decoder_rope_frequencies(const model::DecoderConfig& config);
@@ -47,7 +50,8 @@ std::vector<float> decoder_rope_frequencies(const model::DecoderConfig& config);
 //   context_rows              tensor<BxCxi32>  the cache row of each position of each sequence; those after a
 //                                             sequence's last position are not attended to (any row in the cache)
 //   rope_inverse_frequencies  tensor<(D/2)xf32>  decoder_rope_frequencies(config)
-//   layerN_keys, layerN_values  tensor<Rx(KV*D)xf32>  for each layer N in turn, each aliased to its result
+//   layerN_keys, layerN_values  tensor<Rx(KV*D)xf32> (bf16 in bf16)  for each layer N in turn, each aliased to its
+//                                             result
 //   then decoder_parameters(config), in f32 or bf16
 // and returns (logits tensor<BxVxf32>, then every layerN_keys and layerN_values in the same order, updated). The
 // CPU decoder's paged cache (decoder::KvCache) is this one layer by layer: slot s of block k is row
@@ -56,7 +60,8 @@ std::vector<float> decoder_rope_frequencies(const model::DecoderConfig& config);
 // window, where the config has one), so a step may carry a whole prompt, a chunk of one or one token per sequence.
 // The logits are those of each sequence's token at its greatest position (what generation samples from); a row of
 // padding alone gives meaningless ones. bf16 multiplies bf16 weights and activations into f32 results, as
-// encoder_program's; norms, rotary embedding, softmax, SwiGLU and the caches stay f32. Fails for i8, an empty bucket
+// encoder_program's, and keeps the cache in bf16 as vLLM and JetStream do (twice the positions in the same memory);
+// norms, rotary embedding, softmax and SwiGLU stay f32. Fails for i8, an empty bucket
 // or cache, a context longer than the model's positions, or heads the config does not group evenly.
 Result<std::string> decoder_program(const model::DecoderConfig& config, DecoderBucket bucket, size_t cache_rows,
                                     WeightPrecision precision);

@@ -39,14 +39,19 @@ struct PjrtDecoder::State {
   // Zeroed caches for every layer, replacing what there was.
   Result<void> fresh_caches() {
     caches.clear();
-    const std::vector<float> zeros(rows * config.num_kv_heads * config.head_dim, 0.0f);
+    const size_t count = rows * config.num_kv_heads * config.head_dim;
     const std::vector<int64_t> dims{static_cast<int64_t>(rows),
                                     static_cast<int64_t>(config.num_kv_heads * config.head_dim)};
+    const bool bf16 = options.precision == WeightPrecision::bf16;
+    const std::vector<float> zeros(bf16 ? 0 : count, 0.0f);
+    const std::vector<uint16_t> zero_bits(bf16 ? count : 0, 0);
     for (size_t i = 0; i < 2 * config.num_layers; ++i) {
-      auto buffer = runtime->client().buffer_from_host(zeros, dims, device());
+      auto buffer = bf16 ? runtime->client().buffer_from_host_bf16(zero_bits, dims, device())
+                         : runtime->client().buffer_from_host(zeros, dims, device());
       if (!buffer) {
-        return Error{fmt::format("cannot place the KV cache ({} rows of {} floats a layer) on device {}: {}", rows,
-                                 config.num_kv_heads * config.head_dim, device(), buffer.error().message)};
+        return Error{fmt::format("cannot place the KV cache ({} rows of {} {} a layer) on device {}: {}", rows,
+                                 config.num_kv_heads * config.head_dim, precision_name(options.precision), device(),
+                                 buffer.error().message)};
       }
       caches.push_back(std::move(buffer).value());
     }
