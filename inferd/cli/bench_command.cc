@@ -137,7 +137,6 @@ int run_bench(BenchOptions options, const std::string& variant) {
     spdlog::error("{}", accelerator.error().message);
     return 1;
   }
-  if (accelerator->pjrt && !options.precision) options.precision = engine::WeightPrecision::bf16;
   if (options.generate) {
     GenerationBenchOptions& generation = options.generation;
     generation.model = options.model;

@@ -243,14 +243,12 @@ int serve(const ServeOptions& o) {
   const auto precision = engine::parse_precision(o.variant);  // none for auto
   // A queue of a few batches' tokens: past it a client waits longer than a retry costs.
   const size_t max_queue_tokens = o.max_queue_tokens ? o.max_queue_tokens : 8 * limits.max_batch_tokens;
-  // On a PJRT device auto is bf16: the CPU's calibration does not apply there.
   PoolOptions pool_options{limits,    o.max_queue,      o.threads,    o.memory_budget,
                            precision, max_queue_tokens, o.generation, {}};
   if (pjrt) {
     pool_options.pjrt.runtime = pjrt;
     pool_options.pjrt.options.max_batch = limits.max_batch_requests;
     pool_options.pjrt.options.warmup = o.warmup;
-    if (!precision) pool_options.precision = engine::WeightPrecision::bf16;
   }
   ModelPool pool(*catalog, pool_options, metrics);
   InputLimits input = o.input;

@@ -107,10 +107,9 @@ engine::WeightPrecision precision_of(const GenerativeOptions& options) {
   return options.precision.value_or(bf16 ? engine::WeightPrecision::bf16 : engine::WeightPrecision::f32);
 }
 
-// The decoder of `checkpoint` on the device the options choose, with a KV cache of `cache`.
-Result<Backend> start_backend(model::DecoderCheckpoint checkpoint, const GenerativeOptions& options, KvCacheShape cache,
-                              size_t max_sequences) {
-  const engine::WeightPrecision precision = precision_of(options);
+// The decoder of `checkpoint` on the device the options choose, at `precision`, with a KV cache of `cache`.
+Result<Backend> start_backend(model::DecoderCheckpoint checkpoint, const GenerativeOptions& options,
+                              engine::WeightPrecision precision, KvCacheShape cache, size_t max_sequences) {
   if (options.pjrt) {
     auto decoder = engine::pjrt::PjrtDecoder::create(
         checkpoint.weights, options.pjrt, cache,
@@ -165,9 +164,9 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   }
 
   const model::DecoderConfig shape = checkpoint->weights.config;
+  const engine::WeightPrecision precision = precision_of(options);
   // The CPU keeps its cache in f32; a PJRT device in the products' type.
-  const size_t element_bytes =
-      options.pjrt ? engine::pjrt::decoder_cache_element_bytes(precision_of(options)) : sizeof(float);
+  const size_t element_bytes = options.pjrt ? engine::pjrt::decoder_cache_element_bytes(precision) : sizeof(float);
   const size_t position_bytes = 2 * shape.num_layers * shape.num_kv_heads * shape.head_dim * element_bytes;
   const KvCacheShape cache_shape{options.block_tokens,
                                  options.kv_cache_bytes / (options.block_tokens * position_bytes)};
@@ -180,9 +179,9 @@ Result<std::unique_ptr<GenerativeModel>> GenerativeModel::load(const std::filesy
   std::vector<int32_t> eos = checkpoint->generation.eos_token_ids;
   if (eos.empty()) eos = shape.eos_token_ids;
   const size_t max_sequences = std::min(options.max_sequences, options.max_step_tokens);
-  auto backend = start_backend(std::move(checkpoint).value(), options, cache_shape, max_sequences);
+  auto backend = start_backend(std::move(checkpoint).value(), options, precision, cache_shape, max_sequences);
   if (!backend) return backend.error();
-  auto parts = std::make_unique<Parts>(Parts{shape, precision_of(options), std::move(backend->kernel), cache_shape,
+  auto parts = std::make_unique<Parts>(Parts{shape, precision, std::move(backend->kernel), cache_shape,
                                              std::move(backend->forward), std::move(*tokenizer),
                                              std::move(chat_template), std::move(config->special_tokens), defaults});
   std::unique_ptr<GenerativeModel> served(new GenerativeModel(std::move(parts)));

@@ -511,8 +511,9 @@ PJRT_Error* loaded_executable_execute(PJRT_LoadedExecutable_Execute_Args* args) 
   auto results = reference::run_program(program, std::move(arguments));
   if (!results) return make_error(PJRT_Error_Code_INVALID_ARGUMENT, results.error().message);
 
+  const int execution = ++executions;  // every execution counts, whichever fault strikes it
   const bool fails = integer_from_environment("FAKE_PJRT_FAIL_EXECUTE_ON_DEVICE", -1) == device->description.id ||
-                     integer_from_environment("FAKE_PJRT_FAIL_EXECUTION", -1) == ++executions;
+                     integer_from_environment("FAKE_PJRT_FAIL_EXECUTION", -1) == execution;
   if (fails && args->device_complete_events == nullptr) return make_error(PJRT_Error_Code_INTERNAL, "device error");
   for (size_t i = 0; i < results->size(); ++i) args->output_lists[0][i] = buffer_of(device, (*results)[i]);
   if (args->device_complete_events != nullptr) {

@@ -245,9 +245,7 @@ class DecoderText {
 
 Result<void> check_program(const model::DecoderConfig& config, DecoderBucket bucket, size_t cache_rows,
                            WeightPrecision precision) {
-  if (precision != WeightPrecision::f32 && precision != WeightPrecision::bf16) {
-    return Error{"the PJRT decoder computes in f32 or bf16; i8 is the CPU backend's only"};
-  }
+  if (auto supported = decoder_program_supports(config, precision); !supported) return supported;
   if (bucket.batch == 0 || bucket.tokens == 0 || bucket.context == 0 || cache_rows == 0) {
     return Error{"a decoder program needs a batch, tokens, context positions and cache rows"};
   }
@@ -255,14 +253,21 @@ Result<void> check_program(const model::DecoderConfig& config, DecoderBucket buc
     return Error{fmt::format("a context of {} positions is longer than the model's {} positions", bucket.context,
                              config.max_positions)};
   }
+  return {};
+}
+
+}  // namespace
+
+Result<void> decoder_program_supports(const model::DecoderConfig& config, WeightPrecision precision) {
+  if (precision != WeightPrecision::f32 && precision != WeightPrecision::bf16) {
+    return Error{"the PJRT decoder computes in f32 or bf16; i8 is the CPU backend's only"};
+  }
   if (config.num_kv_heads == 0 || config.num_heads % config.num_kv_heads != 0 || config.head_dim % 2 != 0) {
     return Error{fmt::format("{} query heads do not group evenly over {} key/value heads of an even head_dim ({})",
                              config.num_heads, config.num_kv_heads, config.head_dim)};
   }
   return {};
 }
-
-}  // namespace
 
 std::vector<DecoderParameter> decoder_parameters(const model::DecoderConfig& config) {
   std::vector<DecoderParameter> parameters;

@@ -33,6 +33,10 @@ std::vector<DecoderParameter> decoder_parameters(const model::DecoderConfig& con
 // implies or holds one of another size.
 Result<std::vector<std::span<const float>>> decoder_weight_values(const model::DecoderWeights& weights);
 
+// Whether decoder_program emits steps of this model at this precision (f32 or bf16; query heads that group evenly
+// over the key/value heads, of an even head_dim): what a caller checks once, at load.
+Result<void> decoder_program_supports(const model::DecoderConfig& config, WeightPrecision precision);
+
 // Bytes of one cached key or value element on the device at `precision`: 4 (f32), or 2 (bf16).
 size_t decoder_cache_element_bytes(WeightPrecision precision);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -28,7 +29,7 @@ struct PjrtDecoder::State {
   // The cache's rows: every block's slots, then one that padding tokens write to and no sequence reads.
   size_t rows = 0;
   DecoderBucketSeries series;
-  std::vector<PjrtBuffer> frequencies;  // the one rope_inverse_frequencies buffer
+  std::optional<PjrtBuffer> frequencies;  // rope_inverse_frequencies
   ResidentWeights weights;
   std::vector<PjrtBuffer> caches;  // each layer's keys, then values
   std::map<DecoderBucket, PjrtExecutable> executables;
@@ -107,7 +108,7 @@ struct PjrtDecoder::State {
 
     std::vector<const PjrtBuffer*> arguments;
     for (const PjrtBuffer& input : inputs) arguments.push_back(&input);
-    arguments.push_back(&frequencies.front());
+    arguments.push_back(&*frequencies);
     for (const PjrtBuffer& layer_cache : caches) arguments.push_back(&layer_cache);
     for (const PjrtBuffer& weight : weights) arguments.push_back(&weight);
     auto outputs = (*program)->execute(arguments, device());
@@ -136,6 +137,8 @@ Result<std::unique_ptr<PjrtDecoder>> PjrtDecoder::create(const model::DecoderWei
                                                          const PjrtDecoderOptions& options) {
   if (runtime->devices().empty()) return Error{"the PJRT plugin shows no device"};
   const model::DecoderConfig& config = weights.config;
+  // A model the program cannot take (i8, heads that do not group) fails here rather than at the first request.
+  if (auto supported = decoder_program_supports(config, options.precision); !supported) return supported.error();
   const size_t positions = cache.block_count * cache.block_tokens;
   auto state = std::make_unique<State>(
       State{config,
@@ -148,8 +151,6 @@ Result<std::unique_ptr<PjrtDecoder>> PjrtDecoder::create(const model::DecoderWei
             {},
             {},
             {}});
-  // A bucket the program cannot take (i8, heads that do not group) fails here rather than at the first request.
-  if (auto probe = decoder_program(config, {1, 1, 1}, state->rows, options.precision); !probe) return probe.error();
   auto values = decoder_weight_values(weights);
   if (!values) return values.error();
   const int device = state->device();
@@ -161,7 +162,7 @@ Result<std::unique_ptr<PjrtDecoder>> PjrtDecoder::create(const model::DecoderWei
   auto frequency_buffer =
       state->runtime->client().buffer_from_host(frequencies, {static_cast<int64_t>(frequencies.size())}, device);
   if (!frequency_buffer) return frequency_buffer.error();
-  state->frequencies.push_back(std::move(frequency_buffer).value());
+  state->frequencies = std::move(frequency_buffer).value();
   if (auto caches = state->fresh_caches(); !caches) return caches.error();
   if (options.warmup) {
     for (const DecoderBucket& bucket : state->series.warm_buckets()) {
